@@ -1,0 +1,183 @@
+//! The error body every failed request answers with:
+//! `{"error": {"code": "<stable_snake_case>", "message": "<human text>", "fields": {..}?}}`.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Stable, machine-readable error codes. Clients match on these, never on messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// 400: the body is not valid JSON or not of the expected shape.
+    MalformedRequest,
+    /// 422: one or more fields are invalid; see `fields`.
+    ValidationFailed,
+    /// 422: the environment has Terms/Privacy and they were not accepted.
+    ConsentRequired,
+    /// 401: the email and password do not match an account.
+    InvalidCredentials,
+    /// 401: the request carries no valid session.
+    Unauthenticated,
+    /// 422: the code is wrong; `triesLeft` says how many remain.
+    InvalidCode,
+    /// 422: the code expired or was tried too often; request a new one.
+    CodeExpired,
+    /// 409: an account with this email already exists.
+    EmailTaken,
+    /// 404: the addressed resource does not exist.
+    NotFound,
+    /// 403: the request's Origin is not allowed for this environment.
+    ForbiddenOrigin,
+    /// 403: the publishable key names no environment on this server.
+    InvalidPublishableKey,
+    /// 401: the secret key is missing or wrong.
+    InvalidSecretKey,
+    /// 403: the session is pending on a gate.
+    SessionPending,
+    /// 405: the route exists but not with this method.
+    MethodNotAllowed,
+    /// 413: the body is larger than the server accepts.
+    PayloadTooLarge,
+    /// 415: the body is not `application/json`.
+    UnsupportedMediaType,
+    /// 429: too many requests; see `Retry-After`.
+    RateLimited,
+    /// 503: sending email failed; nothing was changed.
+    MailUnavailable,
+    /// 503: the store cannot be reached.
+    StoreUnavailable,
+    /// 500: an unexpected failure; details are in the server log only.
+    Internal,
+    /// A code this client version does not know.
+    #[serde(other)]
+    Unknown,
+}
+
+impl ErrorCode {
+    /// The wire form of the code.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MalformedRequest => "malformed_request",
+            Self::ValidationFailed => "validation_failed",
+            Self::ConsentRequired => "consent_required",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::Unauthenticated => "unauthenticated",
+            Self::InvalidCode => "invalid_code",
+            Self::CodeExpired => "code_expired",
+            Self::EmailTaken => "email_taken",
+            Self::NotFound => "not_found",
+            Self::ForbiddenOrigin => "forbidden_origin",
+            Self::InvalidPublishableKey => "invalid_publishable_key",
+            Self::InvalidSecretKey => "invalid_secret_key",
+            Self::SessionPending => "session_pending",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::RateLimited => "rate_limited",
+            Self::MailUnavailable => "mail_unavailable",
+            Self::StoreUnavailable => "store_unavailable",
+            Self::Internal => "internal",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The top-level error body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong, for machines (`code`, `fields`) and people (`message`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorDetail {
+    /// Stable machine code.
+    pub code: ErrorCode,
+    /// Human-readable message, safe to show to the user.
+    pub message: String,
+    /// Per-field messages for validation errors, keyed by the request's field name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<BTreeMap<String, String>>,
+    /// Remaining tries for a code, on `invalid_code`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tries_left: Option<u32>,
+    /// Seconds until a retry may succeed, on `rate_limited` (also in `Retry-After`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_secs: Option<u64>,
+}
+
+impl ErrorBody {
+    /// An error with a code and message only.
+    #[must_use]
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            error: ErrorDetail {
+                code,
+                message: message.into(),
+                fields: None,
+                tries_left: None,
+                retry_after_secs: None,
+            },
+        }
+    }
+}
+
+impl fmt::Display for ErrorBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.error.code, self.error.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn error_body_shape_is_stable() {
+        let mut body = ErrorBody::new(ErrorCode::ValidationFailed, "Check the highlighted fields.");
+        body.error.fields = Some(BTreeMap::from([(
+            "email".to_owned(),
+            "Enter a valid email address.".to_owned(),
+        )]));
+        assert_eq!(
+            serde_json::to_value(&body).unwrap(),
+            json!({"error": {
+                "code": "validation_failed",
+                "message": "Check the highlighted fields.",
+                "fields": {"email": "Enter a valid email address."}
+            }})
+        );
+    }
+
+    #[test]
+    fn unknown_codes_deserialise() {
+        let body: ErrorBody =
+            serde_json::from_value(json!({"error": {"code": "brand_new", "message": "x"}})).unwrap();
+        assert_eq!(body.error.code, ErrorCode::Unknown);
+    }
+
+    #[test]
+    fn as_str_matches_serde() {
+        for code in [
+            ErrorCode::MalformedRequest,
+            ErrorCode::InvalidCode,
+            ErrorCode::CodeExpired,
+            ErrorCode::StoreUnavailable,
+            ErrorCode::ForbiddenOrigin,
+        ] {
+            assert_eq!(serde_json::to_value(code).unwrap(), json!(code.as_str()));
+        }
+    }
+}

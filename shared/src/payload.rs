@@ -1,0 +1,388 @@
+//! Request and response bodies of the HTTP API. Field names are camelCase on the wire.
+
+use crate::SessionInfo;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use time::OffsetDateTime;
+
+/// A secret string (password, code, token). `Debug` never shows it.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    #[must_use]
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself. Call sites are easy to audit with a search for `expose`.
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+
+/// Test-mode environments permit `http://localhost`; live mode requires HTTPS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnvironmentMode {
+    /// Development and CI: http origins on localhost allowed, cookies not Secure.
+    Test,
+    /// Production: HTTPS origins, Secure `__Host-` cookies.
+    Live,
+}
+
+/// A way to sign in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignInMethod {
+    /// Email and password.
+    Password,
+    /// OAuth / OpenID Connect providers.
+    Oauth,
+    /// WebAuthn passkeys.
+    Passkey,
+    /// Emailed sign-in links.
+    MagicLink,
+}
+
+/// An OAuth provider the environment offers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthProviderInfo {
+    /// Route segment, e.g. `google`.
+    pub id: String,
+    /// Display name, e.g. `Google`.
+    pub name: String,
+}
+
+/// Terms and Privacy settings; when either URL is set, sign-up requires consent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LegalInfo {
+    /// Terms of service URL.
+    pub terms_url: Option<String>,
+    /// Privacy policy URL.
+    pub privacy_url: Option<String>,
+    /// Whether sign-up requires ticking the consent checkbox.
+    pub required: bool,
+}
+
+/// `GET /v1/environment`: what the frontend needs to render the sign-in and sign-up cards.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvironmentInfo {
+    /// Display name of the application.
+    pub name: String,
+    /// Test or live.
+    pub mode: EnvironmentMode,
+    /// Enabled sign-in methods.
+    pub methods: Vec<SignInMethod>,
+    /// Enabled OAuth providers.
+    pub oauth_providers: Vec<OAuthProviderInfo>,
+    /// Terms and Privacy.
+    pub legal: LegalInfo,
+}
+
+/// A user as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    /// Stable id, `usr_…`.
+    pub id: String,
+    /// Email address, unique per environment.
+    pub email: String,
+    /// Optional display name.
+    pub name: Option<String>,
+    /// Whether the email was verified.
+    pub email_verified: bool,
+    /// Creation time.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// Last update time.
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// How a session is represented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionKind {
+    /// Stored in the database, revocable at once.
+    Database,
+    /// Self-contained signed token, valid until it expires.
+    Jwt,
+}
+
+/// A session as the API shows it: the product page's `SessionInfo` plus identity and expiry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    /// Stable id, `ses_…`.
+    pub id: String,
+    /// `status`, `gates`, `currentGate`.
+    #[serde(flatten)]
+    pub info: SessionInfo,
+    /// Database or JWT.
+    pub kind: SessionKind,
+    /// When the session ends at the latest (absolute expiry).
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// `GET /me` and every sign-in answer: both `null` when signed out.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Me {
+    /// The signed-in user.
+    pub user: Option<User>,
+    /// The current session.
+    pub session: Option<Session>,
+}
+
+impl Me {
+    /// The signed-out payload.
+    #[must_use]
+    pub fn signed_out() -> Self {
+        Self::default()
+    }
+}
+
+/// `POST /v1/sign-ups`.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignUpRequest {
+    /// The email to verify.
+    pub email: String,
+    /// The password to set (8–256 code points).
+    #[serde(default)]
+    pub password: Option<Secret>,
+    /// Optional display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Whether the Terms/Privacy consent checkbox was ticked.
+    #[serde(default)]
+    pub legal_accepted: Option<bool>,
+}
+
+impl fmt::Debug for SignUpRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignUpRequest")
+            .field("email", &self.email)
+            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
+            .field("name", &self.name)
+            .field("legal_accepted", &self.legal_accepted)
+            .finish()
+    }
+}
+
+/// Where a sign-up stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignUpStatus {
+    /// Waiting for the emailed code.
+    NeedsVerification,
+    /// Waiting for the consent (continue) step.
+    NeedsConsent,
+    /// Finished: the user and session exist.
+    Complete,
+}
+
+/// `201` answer to `POST /v1/sign-ups`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignUpCreated {
+    /// Id to verify, resend or continue with.
+    pub sign_up_id: String,
+    /// Where the sign-up stands.
+    pub status: SignUpStatus,
+    /// When the emailed code stops working.
+    #[serde(with = "time::serde::rfc3339")]
+    pub code_expires_at: OffsetDateTime,
+    /// Earliest time a resend is accepted.
+    #[serde(with = "time::serde::rfc3339")]
+    pub resend_available_at: OffsetDateTime,
+}
+
+/// `202` answer to `POST /v1/sign-ups/{id}/resend`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResendAccepted {
+    /// When the new code stops working.
+    #[serde(with = "time::serde::rfc3339")]
+    pub code_expires_at: OffsetDateTime,
+    /// Earliest time the next resend is accepted.
+    #[serde(with = "time::serde::rfc3339")]
+    pub resend_available_at: OffsetDateTime,
+}
+
+/// `POST /v1/sign-ups/{id}/verify`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyCodeRequest {
+    /// The 6-digit code from the email.
+    pub code: Secret,
+}
+
+impl fmt::Debug for VerifyCodeRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifyCodeRequest")
+            .field("code", &"[redacted]")
+            .finish()
+    }
+}
+
+/// `POST /v1/sign-ups/{id}/continue`: the OAuth consent step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContinueSignUpRequest {
+    /// Whether the Terms/Privacy consent checkbox was ticked.
+    pub legal_accepted: bool,
+}
+
+/// `POST /v1/sign-in/password`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordSignInRequest {
+    /// Account email.
+    pub email: String,
+    /// Account password.
+    pub password: Secret,
+}
+
+impl fmt::Debug for PasswordSignInRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PasswordSignInRequest")
+            .field("email", &self.email)
+            .field("password", &"[redacted]")
+            .finish()
+    }
+}
+
+/// `GET /healthz` and `GET /readyz`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// `ok`, or what is wrong.
+    pub status: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Gate, GateKey};
+    use serde_json::json;
+    use time::macros::datetime;
+
+    fn sample_me() -> Me {
+        Me {
+            user: Some(User {
+                id: "usr_1".into(),
+                email: "ada@example.com".into(),
+                name: Some("Ada".into()),
+                email_verified: true,
+                created_at: datetime!(2026-01-02 03:04:05 UTC),
+                updated_at: datetime!(2026-01-02 03:04:05 UTC),
+            }),
+            session: Some(Session {
+                id: "ses_1".into(),
+                info: SessionInfo::from_gates(vec![]),
+                kind: SessionKind::Database,
+                expires_at: datetime!(2026-02-01 00:00:00 UTC),
+            }),
+        }
+    }
+
+    #[test]
+    fn me_payload_shape_is_pinned() {
+        assert_eq!(
+            serde_json::to_value(sample_me()).unwrap(),
+            json!({
+                "user": {
+                    "id": "usr_1", "email": "ada@example.com", "name": "Ada",
+                    "emailVerified": true,
+                    "createdAt": "2026-01-02T03:04:05Z", "updatedAt": "2026-01-02T03:04:05Z"
+                },
+                "session": {
+                    "id": "ses_1", "status": "active", "gates": [], "currentGate": null,
+                    "kind": "database", "expiresAt": "2026-02-01T00:00:00Z"
+                }
+            })
+        );
+    }
+
+    #[test]
+    fn signed_out_me_is_two_nulls() {
+        assert_eq!(
+            serde_json::to_value(Me::signed_out()).unwrap(),
+            json!({"user": null, "session": null})
+        );
+    }
+
+    #[test]
+    fn pending_session_round_trips() {
+        let mut me = sample_me();
+        if let Some(session) = me.session.as_mut() {
+            session.info = SessionInfo::from_gates(vec![Gate {
+                key: GateKey::EmailVerification,
+            }]);
+        }
+        let text = serde_json::to_string(&me).unwrap();
+        assert_eq!(serde_json::from_str::<Me>(&text).unwrap(), me);
+    }
+
+    #[test]
+    fn environment_shape_is_pinned() {
+        let env = EnvironmentInfo {
+            name: "Demo".into(),
+            mode: EnvironmentMode::Test,
+            methods: vec![SignInMethod::Password],
+            oauth_providers: vec![],
+            legal: LegalInfo {
+                terms_url: Some("https://example.com/terms".into()),
+                privacy_url: None,
+                required: true,
+            },
+        };
+        assert_eq!(
+            serde_json::to_value(env).unwrap(),
+            json!({
+                "name": "Demo", "mode": "test", "methods": ["password"], "oauthProviders": [],
+                "legal": {"termsUrl": "https://example.com/terms", "privacyUrl": null, "required": true}
+            })
+        );
+    }
+
+    #[test]
+    fn sign_up_request_uses_camel_case_and_optional_fields() {
+        let req: SignUpRequest =
+            serde_json::from_value(json!({"email": "a@b.co", "legalAccepted": true})).unwrap();
+        assert_eq!(req.legal_accepted, Some(true));
+        assert!(req.password.is_none());
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug() {
+        let req = PasswordSignInRequest {
+            email: "a@b.co".into(),
+            password: Secret::new("hunter22hunter22"),
+        };
+        let shown = format!("{req:?}");
+        assert!(!shown.contains("hunter22"), "{shown}");
+        let sign_up = SignUpRequest {
+            password: Some(Secret::new("hunter22hunter22")),
+            ..SignUpRequest::default()
+        };
+        assert!(!format!("{sign_up:?}").contains("hunter22"));
+        assert!(!format!("{:?}", Secret::new("abc123")).contains("abc123"));
+    }
+}
