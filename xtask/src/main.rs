@@ -1,1 +1,189 @@
-fn main() {}
+//! The project's own automation. Run from anywhere in the repository:
+//!
+//! ```text
+//! cargo xtask test         # install what the tests need, then fmt, clippy, cargo test, Playwright
+//! cargo xtask demo         # build the demo app and serve it with torii-server on SQLite
+//! cargo xtask build-demo   # build the demo app into e2e/dist (used by both of the above)
+//! cargo xtask e2e          # only the end-to-end part of `test`: demo, server, Playwright
+//! ```
+//!
+//! Every command installs what it needs when it is missing (the wasm target, the
+//! `wasm-bindgen` CLI at the version in `Cargo.lock`, Debian's Chromium, Node.js and the npm
+//! packages of `e2e/`, PostgreSQL and MariaDB) and does nothing when it is already there, so
+//! a second run goes straight to the work. `CARGO_TARGET_DIR` is respected.
+
+mod demo;
+mod services;
+mod setup;
+mod util;
+
+use std::env;
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+
+use crate::util::{Paths, Steps};
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  test                  install what the tests need, then run rustfmt, clippy (native and
+                        wasm32), cargo test, the demo build and the Playwright suite
+  e2e                   only the end-to-end part: build the demo and the server, run Playwright
+  demo [--listen ADDR]  build the demo app and serve it with torii-server on SQLite
+                        (default http://localhost:3000)
+  build-demo            build the demo app into e2e/dist";
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("\nerror: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<()> {
+    let mut args = env::args().skip(1);
+    let command = args.next();
+    let rest: Vec<String> = args.collect();
+    let paths = Paths::discover()?;
+    match command.as_deref() {
+        Some("test") => {
+            no_extra_args(&rest)?;
+            test(&paths, true)
+        }
+        Some("e2e") => {
+            no_extra_args(&rest)?;
+            test(&paths, false)
+        }
+        Some("demo") => demo::demo(&paths, parse_listen(&rest)?),
+        Some("build-demo") => {
+            no_extra_args(&rest)?;
+            setup::wasm_toolchain(&paths)?;
+            demo::build_demo(&paths)
+        }
+        Some("help" | "-h" | "--help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => bail!("unknown command `{other}`\n\n{USAGE}"),
+        None => bail!("no command given\n\n{USAGE}"),
+    }
+}
+
+fn no_extra_args(rest: &[String]) -> Result<()> {
+    match rest.first() {
+        Some(arg) => bail!("unexpected argument `{arg}`\n\n{USAGE}"),
+        None => Ok(()),
+    }
+}
+
+fn parse_listen(rest: &[String]) -> Result<Option<String>> {
+    let mut listen = None;
+    let mut args = rest.iter();
+    while let Some(arg) = args.next() {
+        if arg == "--listen" {
+            match args.next() {
+                Some(value) => listen = Some(value.clone()),
+                None => bail!("`--listen` needs an address, e.g. `--listen 127.0.0.1:3000`"),
+            }
+        } else if let Some(value) = arg.strip_prefix("--listen=") {
+            listen = Some(value.to_owned());
+        } else {
+            bail!("unexpected argument `{arg}`\n\n{USAGE}");
+        }
+    }
+    Ok(listen)
+}
+
+/// The whole suite (`full`), or only its end-to-end part. Stops at the first failing step.
+fn test(paths: &Paths, full: bool) -> Result<()> {
+    let mut steps = Steps::new();
+    let result = test_steps(paths, full, &mut steps);
+    steps.summary(result.is_ok());
+    result
+}
+
+fn test_steps(paths: &Paths, full: bool, steps: &mut Steps) -> Result<()> {
+    steps.run("install: wasm toolchain", || setup::wasm_toolchain(paths))?;
+    steps.run("install: chromium", setup::chromium)?;
+    steps.run("install: node and npm", setup::node)?;
+    steps.run("install: e2e npm packages", || setup::npm_ci(paths))?;
+    if full {
+        steps.run("install: postgresql", services::postgres)?;
+        steps.run("install: mariadb", services::mariadb)?;
+
+        steps.run("cargo fmt --check", || {
+            paths.cargo(&["fmt", "--all", "--check"]).run()
+        })?;
+        steps.run("cargo clippy (native)", || {
+            paths
+                .cargo(&[
+                    "clippy",
+                    "--workspace",
+                    "--all-targets",
+                    "--",
+                    "-D",
+                    "warnings",
+                ])
+                .run()
+        })?;
+        steps.run("cargo clippy (wasm32)", || {
+            paths
+                .cargo(&[
+                    "clippy",
+                    "-p",
+                    "torii-shared",
+                    "-p",
+                    "torii-client",
+                    "-p",
+                    "torii-demo",
+                    "--target",
+                    "wasm32-unknown-unknown",
+                    "--",
+                    "-D",
+                    "warnings",
+                ])
+                .run()
+        })?;
+        steps.run("cargo test", || {
+            let mut cmd = paths.cargo(&["test", "--workspace"]);
+            for (key, default) in [
+                (
+                    "TORII_TEST_POSTGRES_URL",
+                    "postgres://postgres@127.0.0.1:5432/postgres",
+                ),
+                ("TORII_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
+            ] {
+                if env::var_os(key).is_none() {
+                    cmd = cmd.env(key, default);
+                }
+            }
+            cmd.run()
+        })?;
+    }
+    steps.run("build demo app", || demo::build_demo(paths))?;
+    let server = steps.run("cargo build -p torii-server", || demo::build_server(paths))?;
+    steps.run("e2e typecheck (tsc)", || {
+        paths
+            .npm_bin("tsc")
+            .arg("--noEmit")
+            .arg("-p")
+            .arg(paths.e2e())
+            .cwd(&paths.e2e())
+            .run()
+    })?;
+    steps.run("playwright test", || {
+        paths
+            .npm_bin("playwright")
+            .arg("test")
+            .cwd(&paths.e2e())
+            .env("TORII_SERVER_BIN", &server)
+            .env("TORII_STATIC_DIR", paths.dist())
+            .run()
+    })?;
+    Ok(())
+}
