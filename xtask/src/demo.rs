@@ -176,14 +176,28 @@ pub fn demo(paths: &Paths, listen: Option<String>) -> Result<()> {
     println!("  stop with Ctrl-C");
     println!();
 
-    let status = Cmd::new(&server)
-        .cwd(&paths.root)
+    let mut server = Command::new(&server);
+    server
+        .current_dir(&paths.root)
         .env("TORII_LISTEN", &listen)
         .env("TORII_PUBLIC_URL", &url)
         .env("TORII_DATABASE_URL", &database)
-        .env("TORII_STATIC_DIR", paths.dist())
-        .spawn()?
-        .wait()?;
+        .env("TORII_STATIC_DIR", paths.dist());
+    run_in_foreground(server)
+}
+
+/// Becomes the server, so that Ctrl-C reaches it alone and the shell waits for its graceful
+/// shutdown.
+#[cfg(unix)]
+fn run_in_foreground(mut server: Command) -> Result<()> {
+    use std::os::unix::process::CommandExt as _;
+    let err = server.exec();
+    Err(err).context("could not start torii-server")
+}
+
+#[cfg(not(unix))]
+fn run_in_foreground(mut server: Command) -> Result<()> {
+    let status = server.status().context("could not start torii-server")?;
     if !status.success() {
         bail!("torii-server exited with {status}");
     }

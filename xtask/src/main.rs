@@ -5,6 +5,7 @@
 //! cargo xtask demo         # build the demo app and serve it with torii-server on SQLite
 //! cargo xtask build-demo   # build the demo app into e2e/dist (used by both of the above)
 //! cargo xtask e2e          # only the end-to-end part of `test`: demo, server, Playwright
+//! cargo xtask install      # only install what `test` needs (tools, npm packages, databases)
 //! ```
 //!
 //! Every command installs what it needs when it is missing (the wasm target, the
@@ -33,7 +34,8 @@ commands:
   e2e                   only the end-to-end part: build the demo and the server, run Playwright
   demo [--listen ADDR]  build the demo app and serve it with torii-server on SQLite
                         (default http://localhost:3000)
-  build-demo            build the demo app into e2e/dist";
+  build-demo            build the demo app into e2e/dist
+  install               only install (and start) what `test` needs";
 
 fn main() -> ExitCode {
     match run() {
@@ -60,6 +62,13 @@ fn run() -> Result<()> {
             test(&paths, false)
         }
         Some("demo") => demo::demo(&paths, parse_listen(&rest)?),
+        Some("install") => {
+            no_extra_args(&rest)?;
+            let mut steps = Steps::new();
+            let result = install_steps(&paths, true, &mut steps);
+            steps.summary(result.is_ok());
+            result
+        }
         Some("build-demo") => {
             no_extra_args(&rest)?;
             setup::wasm_toolchain(&paths)?;
@@ -107,7 +116,9 @@ fn test(paths: &Paths, full: bool) -> Result<()> {
     result
 }
 
-fn test_steps(paths: &Paths, full: bool, steps: &mut Steps) -> Result<()> {
+/// What the tests need, each step a no-op when already there; the databases only for the
+/// `full` suite (the end-to-end tests run on SQLite).
+fn install_steps(paths: &Paths, full: bool, steps: &mut Steps) -> Result<()> {
     steps.run("install: wasm toolchain", || setup::wasm_toolchain(paths))?;
     steps.run("install: chromium", setup::chromium)?;
     steps.run("install: node and npm", setup::node)?;
@@ -115,7 +126,13 @@ fn test_steps(paths: &Paths, full: bool, steps: &mut Steps) -> Result<()> {
     if full {
         steps.run("install: postgresql", services::postgres)?;
         steps.run("install: mariadb", services::mariadb)?;
+    }
+    Ok(())
+}
 
+fn test_steps(paths: &Paths, full: bool, steps: &mut Steps) -> Result<()> {
+    install_steps(paths, full, steps)?;
+    if full {
         steps.run("cargo fmt --check", || {
             paths.cargo(&["fmt", "--all", "--check"]).run()
         })?;

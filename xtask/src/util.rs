@@ -155,13 +155,6 @@ impl Cmd {
             .status()
             .is_ok_and(|status| status.success())
     }
-
-    pub fn spawn(mut self) -> Result<std::process::Child> {
-        println!("$ {}", self.shown);
-        self.inner
-            .spawn()
-            .with_context(|| format!("could not start `{}`", self.shown))
-    }
 }
 
 /// The path of an executable: from `PATH`, else from cargo's bin directory (where
