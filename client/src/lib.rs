@@ -1,1 +1,57 @@
-//! Torii client.
+//! Torii's Leptos components: sign-in, sign-up and session-aware rendering for a Rust web UI,
+//! talking to a Torii server over its HTTP API with the types of `torii-shared`.
+//!
+//! ```no_run
+//! use leptos::prelude::*;
+//! use torii_client::*;
+//!
+//! #[component]
+//! fn App() -> impl IntoView {
+//!     view! {
+//!         <ToriiProvider
+//!             publishable_key="pk_test_123"
+//!             gate_urls=[(GateKey::LegalAcceptance, "/legal")]
+//!         >
+//!             <AuthLoading>
+//!                 <p role="status">"Loading…"</p>
+//!             </AuthLoading>
+//!             <SignedOut>
+//!                 <RedirectToGates />
+//!                 <SignIn />
+//!             </SignedOut>
+//!             <SignedIn>
+//!                 <Dashboard />
+//!             </SignedIn>
+//!         </ToriiProvider>
+//!     }
+//! }
+//!
+//! #[component]
+//! fn Dashboard() -> impl IntoView {
+//!     let auth = use_auth();
+//!     let email = move || auth.user.get().map(|user| user.email);
+//!     view! {
+//!         <p>"Signed in as " {email}</p>
+//!         <button on:click=move |_| { auth.sign_out(); }>"Sign out"</button>
+//!     }
+//! }
+//! ```
+//!
+//! The default look is [`STYLE`]: plain CSS, themeable through `--torii-*` custom properties.
+
+#![warn(missing_docs)]
+
+mod api;
+mod components;
+mod provider;
+
+pub use api::{ApiError, NETWORK_ERROR_MESSAGE};
+pub use components::{
+    AuthLoading, RedirectToGates, RedirectToSignIn, SignIn, SignUp, SignedIn, SignedOut,
+};
+pub use provider::{Auth, AuthTask, GateUrls, ToriiProvider, use_auth};
+pub use torii_shared::GateKey;
+
+/// The components' default stylesheet. Inline it in a `<style>` element or serve it as a
+/// file; override the `--torii-*` custom properties to theme it.
+pub const STYLE: &str = include_str!("style.css");

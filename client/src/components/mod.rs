@@ -1,0 +1,217 @@
+//! Torii's components, one per file, and the small pieces their forms share: unique element
+//! ids, a labelled text field that shows its own error, and the card's alert line.
+
+mod auth_loading;
+mod redirect_to_gates;
+mod redirect_to_sign_in;
+mod sign_in;
+mod sign_up;
+mod signed_in;
+mod signed_out;
+
+pub use auth_loading::AuthLoading;
+pub use redirect_to_gates::RedirectToGates;
+pub use redirect_to_sign_in::RedirectToSignIn;
+pub use sign_in::SignIn;
+pub use sign_up::SignUp;
+pub use signed_in::SignedIn;
+pub use signed_out::SignedOut;
+
+use crate::api::ApiError;
+use leptos::prelude::*;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// A prefix for element ids unique on the page, so `<label for>` and `aria-describedby`
+/// stay right when a component is mounted twice.
+fn unique_prefix(component: &str) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    format!("torii-{component}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Whether `target` is the page already shown, so a redirect to it would only reload it.
+fn is_current_location(target: &str) -> bool {
+    web_sys::window()
+        .map(|window| window.location())
+        .and_then(|location| Some((location.href().ok()?, location.origin().ok()?)))
+        .is_some_and(|(href, origin)| same_location(target, &href, &origin))
+}
+
+/// `target` (absolute, protocol-relative or root-relative) resolved against the page at
+/// `href`, compared to it without fragments. Document-relative targets never match.
+fn same_location(target: &str, href: &str, origin: &str) -> bool {
+    let resolved = if let Some(rest) = target.strip_prefix("//") {
+        match origin.split_once("://") {
+            Some((scheme, _)) => format!("{scheme}://{rest}"),
+            None => return false,
+        }
+    } else if target.starts_with('/') {
+        format!("{origin}{target}")
+    } else if target.contains("://") {
+        target.to_owned()
+    } else {
+        return false;
+    };
+    let without_fragment = |url: &str| url.split('#').next().unwrap_or_default().to_owned();
+    without_fragment(&resolved) == without_fragment(href)
+}
+
+/// What a failed request shows: one message for the alert line, and one per field.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct FormErrors {
+    message: Option<String>,
+    fields: BTreeMap<String, String>,
+}
+
+impl FormErrors {
+    fn from_api(err: &ApiError) -> Self {
+        let fields = match err {
+            ApiError::Server { detail, .. } => detail.fields.clone().unwrap_or_default(),
+            ApiError::Network => BTreeMap::new(),
+        };
+        Self {
+            message: Some(err.message().to_owned()),
+            fields,
+        }
+    }
+
+    fn field(&self, name: &str) -> Option<String> {
+        self.fields.get(name).cloned()
+    }
+}
+
+/// The error of one field of `errors`, as a signal.
+fn field_error(errors: RwSignal<FormErrors>, name: &'static str) -> Signal<Option<String>> {
+    Signal::derive(move || errors.with(|e| e.field(name)))
+}
+
+/// The `aria-describedby` value: the hint, then the error when there is one.
+fn described_by(hint_id: Option<&str>, error_id: Option<&str>) -> Option<String> {
+    match (hint_id, error_id) {
+        (None, None) => None,
+        (Some(id), None) | (None, Some(id)) => Some(id.to_owned()),
+        (Some(hint), Some(error)) => Some(format!("{hint} {error}")),
+    }
+}
+
+/// A labelled input bound to `value`. Its error, when set, appears under it and is tied to
+/// it with `aria-invalid` and `aria-describedby`.
+#[component]
+fn Field(
+    id: String,
+    name: &'static str,
+    label: &'static str,
+    input_type: &'static str,
+    autocomplete: &'static str,
+    value: RwSignal<String>,
+    error: Signal<Option<String>>,
+    #[prop(optional)] required: bool,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional)] inputmode: Option<&'static str>,
+    #[prop(optional)] maxlength: Option<&'static str>,
+    #[prop(optional)] node_ref: NodeRef<leptos::html::Input>,
+) -> impl IntoView {
+    let hint_id = hint.map(|_| format!("{id}-hint"));
+    let error_id = format!("{id}-error");
+    let describedby = {
+        let hint_id = hint_id.clone();
+        let error_id = error_id.clone();
+        move || {
+            let has_error = error.with(Option::is_some);
+            described_by(hint_id.as_deref(), has_error.then_some(error_id.as_str()))
+        }
+    };
+    view! {
+        <div class="torii-field">
+            <label class="torii-label" for=id.clone()>
+                {label}
+            </label>
+            <input
+                class="torii-input"
+                id=id
+                name=name
+                type=input_type
+                autocomplete=autocomplete
+                inputmode=inputmode
+                maxlength=maxlength
+                required=required
+                aria-invalid=move || error.with(Option::is_some).then_some("true")
+                aria-describedby=describedby
+                node_ref=node_ref
+                bind:value=value
+            />
+            {hint.map(|hint| view! { <p class="torii-hint" id=hint_id>{hint}</p> })}
+            {move || {
+                error
+                    .get()
+                    .map(|message| {
+                        view! {
+                            <p class="torii-field-error" id=error_id.clone()>
+                                {message}
+                            </p>
+                        }
+                    })
+            }}
+        </div>
+    }
+}
+
+/// The card's alert line: announced by screen readers when it appears or changes.
+#[component]
+fn FormAlert(errors: RwSignal<FormErrors>) -> impl IntoView {
+    move || {
+        errors.with(|e| e.message.clone()).map(|message| {
+            view! {
+                <p class="torii-alert" role="alert" aria-live="assertive">
+                    {message}
+                </p>
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn described_by_lists_hint_then_error() {
+        assert_eq!(described_by(None, None), None);
+        assert_eq!(described_by(Some("h"), None).as_deref(), Some("h"));
+        assert_eq!(described_by(None, Some("e")).as_deref(), Some("e"));
+        assert_eq!(described_by(Some("h"), Some("e")).as_deref(), Some("h e"));
+    }
+
+    #[test]
+    fn same_location_resolves_root_relative_and_absolute_targets() {
+        let origin = "http://localhost:3000";
+        let href = "http://localhost:3000/legal#top";
+        assert!(same_location("/legal", href, origin));
+        assert!(same_location("http://localhost:3000/legal", href, origin));
+        assert!(same_location("//localhost:3000/legal", href, origin));
+        assert!(!same_location("/legal?step=2", href, origin));
+        assert!(!same_location("/verify-email", href, origin));
+        assert!(!same_location("legal", href, origin));
+    }
+
+    #[test]
+    fn unique_prefixes_differ() {
+        assert_ne!(unique_prefix("sign-in"), unique_prefix("sign-in"));
+    }
+
+    #[test]
+    fn form_errors_keep_the_message_and_fields() {
+        let err = ApiError::from_status_and_body(
+            422,
+            r#"{"error":{"code":"validation_failed","message":"Check the fields.",
+                "fields":{"password":"Use at least 8 characters."}}}"#,
+        );
+        let errors = FormErrors::from_api(&err);
+        assert_eq!(errors.message.as_deref(), Some("Check the fields."));
+        assert_eq!(
+            errors.field("password").as_deref(),
+            Some("Use at least 8 characters.")
+        );
+        assert_eq!(FormErrors::from_api(&ApiError::Network).fields.len(), 0);
+    }
+}

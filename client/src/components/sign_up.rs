@@ -1,0 +1,407 @@
+//! `<SignUp>`: the sign-up card, a two-step state machine on one card.
+//!
+//! - *Details*: email, password, optional name, and the Terms/Privacy checkbox when the
+//!   environment requires consent ("Create account" stays disabled until it is ticked).
+//!   `POST /v1/sign-ups` → 201 moves to *Code*; an error stays here, shown inline.
+//! - *Code*: "We sent a 6-digit code to …". "Verify" posts the code: 200 makes the answer the
+//!   auth state (signed in, so `<SignedOut>` unmounts the card); a wrong code stays here with
+//!   the server's message (which says how many tries are left). "Resend code" asks for a new
+//!   code (202, or 429 with the cooldown message). "Use a different email" returns to
+//!   *Details* with the fields as they were.
+
+use super::{Field, FormAlert, FormErrors, field_error, unique_prefix};
+use crate::api::ApiError;
+use crate::provider::{Auth, use_auth};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use torii_shared::{ErrorCode, Secret, SignUpRequest, VerifyCodeRequest};
+
+/// Where the card stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Details,
+    Code { sign_up_id: String, email: String },
+}
+
+/// The sign-up card: details, then the emailed 6-digit code on the same card.
+#[component]
+pub fn SignUp(
+    /// When set, the card offers "Already have an account? Sign in", which calls it.
+    #[prop(optional, into)]
+    on_sign_in: Option<Callback<()>>,
+) -> impl IntoView {
+    let auth = use_auth();
+    let prefix = unique_prefix("sign-up");
+    let title_id = format!("{prefix}-title");
+    let labelled_by = title_id.clone();
+    let form = SignUpForm::new(auth);
+    let step = form.step;
+
+    let body = move || match step.get() {
+        Step::Details => details_step(form, &prefix, on_sign_in).into_any(),
+        Step::Code { sign_up_id, email } => code_step(form, &prefix, sign_up_id, email).into_any(),
+    };
+
+    view! {
+        <section class="torii-card" aria-labelledby=labelled_by>
+            <h2 class="torii-card-title" id=title_id>
+                "Create your account"
+            </h2>
+            {body}
+        </section>
+    }
+}
+
+/// The card's state, shared by both steps so that going back keeps what was typed.
+#[derive(Clone, Copy)]
+struct SignUpForm {
+    auth: Auth,
+    step: RwSignal<Step>,
+    email: RwSignal<String>,
+    password: RwSignal<String>,
+    name: RwSignal<String>,
+    accepted: RwSignal<bool>,
+    /// Set when the server asked for consent although the environment did not say so
+    /// (e.g. it could not be loaded): the checkbox then shows anyway.
+    consent_demanded: RwSignal<bool>,
+    code: RwSignal<String>,
+    busy: RwSignal<Option<Busy>>,
+    errors: RwSignal<FormErrors>,
+    notice: RwSignal<Option<String>>,
+}
+
+/// Which request is in flight; one at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Busy {
+    Creating,
+    Verifying,
+    Resending,
+}
+
+impl SignUpForm {
+    fn new(auth: Auth) -> Self {
+        Self {
+            auth,
+            step: RwSignal::new(Step::Details),
+            email: RwSignal::new(String::new()),
+            password: RwSignal::new(String::new()),
+            name: RwSignal::new(String::new()),
+            accepted: RwSignal::new(false),
+            consent_demanded: RwSignal::new(false),
+            code: RwSignal::new(String::new()),
+            busy: RwSignal::new(None),
+            errors: RwSignal::new(FormErrors::default()),
+            notice: RwSignal::new(None),
+        }
+    }
+
+    fn consent_required(self) -> bool {
+        self.consent_demanded.get()
+            || self
+                .auth
+                .environment
+                .with(|env| env.as_ref().is_some_and(|env| env.legal.required))
+    }
+
+    /// Marks `busy` and clears the previous outcome; false when another request runs.
+    fn start(self, what: Busy) -> bool {
+        if self.busy.get_untracked().is_some() {
+            return false;
+        }
+        self.busy.set(Some(what));
+        self.errors.set(FormErrors::default());
+        self.notice.set(None);
+        true
+    }
+
+    fn fail(self, err: &ApiError) {
+        if err.code() == Some(ErrorCode::ConsentRequired) {
+            self.consent_demanded.set(true);
+        }
+        self.errors.set(FormErrors::from_api(err));
+    }
+
+    fn create(self) {
+        let Some(api) = self.auth.api() else { return };
+        if !self.start(Busy::Creating) {
+            return;
+        }
+        let email = self.email.get_untracked().trim().to_owned();
+        let name = self.name.get_untracked().trim().to_owned();
+        let consent_shown = self.consent_required();
+        let request = SignUpRequest {
+            email: email.clone(),
+            password: Some(Secret::new(self.password.get_untracked())),
+            name: (!name.is_empty()).then_some(name),
+            legal_accepted: consent_shown.then(|| self.accepted.get_untracked()),
+        };
+        spawn_local(async move {
+            let result = api.start_sign_up(&request).await;
+            self.busy.set(None);
+            match result {
+                Ok(created) => {
+                    self.code.set(String::new());
+                    self.step.set(Step::Code {
+                        sign_up_id: created.sign_up_id,
+                        email,
+                    });
+                }
+                Err(err) => self.fail(&err),
+            }
+        });
+    }
+
+    fn verify(self, sign_up_id: String) {
+        let Some(api) = self.auth.api() else { return };
+        if !self.start(Busy::Verifying) {
+            return;
+        }
+        let code: String = self
+            .code
+            .get_untracked()
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .collect();
+        let request = VerifyCodeRequest {
+            code: Secret::new(code),
+        };
+        let auth = self.auth;
+        spawn_local(async move {
+            let result = api.verify_sign_up(&sign_up_id, &request).await;
+            self.busy.set(None);
+            match result {
+                Ok(me) => {
+                    self.password.set(String::new());
+                    auth.accept(me);
+                }
+                Err(err) => self.fail(&err),
+            }
+        });
+    }
+
+    fn resend(self, sign_up_id: String, email: String) {
+        let Some(api) = self.auth.api() else { return };
+        if !self.start(Busy::Resending) {
+            return;
+        }
+        spawn_local(async move {
+            let result = api.resend_sign_up_code(&sign_up_id).await;
+            self.busy.set(None);
+            match result {
+                Ok(_) => self
+                    .notice
+                    .set(Some(format!("We sent a new code to {email}."))),
+                Err(err) => self.fail(&err),
+            }
+        });
+    }
+
+    fn back_to_details(self) {
+        self.errors.set(FormErrors::default());
+        self.notice.set(None);
+        self.code.set(String::new());
+        self.step.set(Step::Details);
+    }
+
+    fn is_busy(self, what: Busy) -> bool {
+        self.busy.get() == Some(what)
+    }
+}
+
+fn details_step(form: SignUpForm, prefix: &str, on_sign_in: Option<Callback<()>>) -> impl IntoView {
+    let consent_id = format!("{prefix}-consent");
+    let can_submit =
+        move || form.busy.get().is_none() && (!form.consent_required() || form.accepted.get());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if can_submit() {
+            form.create();
+        }
+    };
+    view! {
+        <form class="torii-form" novalidate=true on:submit=submit>
+            <FormAlert errors=form.errors />
+            <Field
+                id=format!("{prefix}-email")
+                name="email"
+                label="Email"
+                input_type="email"
+                autocomplete="username"
+                required=true
+                value=form.email
+                error=field_error(form.errors, "email")
+            />
+            <Field
+                id=format!("{prefix}-password")
+                name="password"
+                label="Password"
+                input_type="password"
+                autocomplete="new-password"
+                required=true
+                hint="At least 8 characters."
+                value=form.password
+                error=field_error(form.errors, "password")
+            />
+            <Field
+                id=format!("{prefix}-name")
+                name="name"
+                label="Name (optional)"
+                input_type="text"
+                autocomplete="name"
+                value=form.name
+                error=field_error(form.errors, "name")
+            />
+            <Show when=move || form.consent_required()>
+                <Consent id=consent_id.clone() form=form />
+            </Show>
+            <button
+                class="torii-button torii-button-primary"
+                type="submit"
+                disabled=move || !can_submit()
+                aria-busy=move || form.is_busy(Busy::Creating).then_some("true")
+            >
+                {move || {
+                    if form.is_busy(Busy::Creating) { "Creating account…" } else { "Create account" }
+                }}
+            </button>
+        </form>
+        {on_sign_in
+            .map(|on_sign_in| {
+                view! {
+                    <p class="torii-card-footer">
+                        "Already have an account? "
+                        <button class="torii-link" type="button" on:click=move |_| on_sign_in.run(())>
+                            "Sign in"
+                        </button>
+                    </p>
+                }
+            })}
+    }
+}
+
+/// The Terms/Privacy checkbox. The label reads "I agree to the Terms of Service and Privacy
+/// Policy"; each document's name links to it when the environment has its URL.
+#[component]
+fn Consent(id: String, form: SignUpForm) -> impl IntoView {
+    let error_id = format!("{id}-error");
+    let error = field_error(form.errors, "legalAccepted");
+    let legal = move || {
+        form.auth
+            .environment
+            .with(|env| env.as_ref().map(|env| env.legal.clone()))
+    };
+    let document_link = move |text: &'static str, url: Option<String>| match url {
+        Some(url) => view! {
+            <a href=url target="_blank" rel="noopener">
+                {text}
+            </a>
+        }
+        .into_any(),
+        None => text.into_any(),
+    };
+    let terms = move || document_link("Terms of Service", legal().and_then(|l| l.terms_url));
+    let privacy = move || document_link("Privacy Policy", legal().and_then(|l| l.privacy_url));
+    let describedby = {
+        let error_id = error_id.clone();
+        move || error.with(Option::is_some).then(|| error_id.clone())
+    };
+    view! {
+        <div class="torii-field torii-consent">
+            <input
+                class="torii-checkbox"
+                type="checkbox"
+                id=id.clone()
+                name="legalAccepted"
+                required=true
+                aria-invalid=move || error.with(Option::is_some).then_some("true")
+                aria-describedby=describedby
+                bind:checked=form.accepted
+            />
+            <label class="torii-consent-label" for=id>
+                "I agree to the "
+                {terms}
+                " and "
+                {privacy}
+            </label>
+            {move || {
+                error
+                    .get()
+                    .map(|message| {
+                        view! {
+                            <p class="torii-field-error" id=error_id.clone()>
+                                {message}
+                            </p>
+                        }
+                    })
+            }}
+        </div>
+    }
+}
+
+fn code_step(form: SignUpForm, prefix: &str, sign_up_id: String, email: String) -> impl IntoView {
+    let code_ref = NodeRef::<leptos::html::Input>::new();
+    // Move focus to the new field: the step replaced the one the user was typing in.
+    Effect::new(move |_| {
+        if let Some(input) = code_ref.get() {
+            let _ = input.focus();
+        }
+    });
+    let verify_id = sign_up_id.clone();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        form.verify(verify_id.clone());
+    };
+    let resend_email = email.clone();
+    let resend = move |_| form.resend(sign_up_id.clone(), resend_email.clone());
+    let notice = move || {
+        form.notice.get().map(|notice| {
+            view! {
+                <p class="torii-notice" role="status">
+                    {notice}
+                </p>
+            }
+        })
+    };
+    view! {
+        <form class="torii-form" novalidate=true on:submit=submit>
+            <p class="torii-text">"We sent a 6-digit code to " <strong>{email}</strong></p>
+            <p class="torii-text torii-muted">"Enter it below to finish creating your account."</p>
+            <FormAlert errors=form.errors />
+            {notice}
+            <Field
+                id=format!("{prefix}-code")
+                name="code"
+                label="Verification code"
+                input_type="text"
+                autocomplete="one-time-code"
+                inputmode="numeric"
+                maxlength="6"
+                required=true
+                value=form.code
+                error=field_error(form.errors, "code")
+                node_ref=code_ref
+            />
+            <button
+                class="torii-button torii-button-primary"
+                type="submit"
+                disabled=move || form.busy.get().is_some()
+                aria-busy=move || form.is_busy(Busy::Verifying).then_some("true")
+            >
+                {move || if form.is_busy(Busy::Verifying) { "Verifying…" } else { "Verify" }}
+            </button>
+            <div class="torii-row">
+                <button
+                    class="torii-button torii-button-secondary"
+                    type="button"
+                    disabled=move || form.busy.get().is_some()
+                    on:click=resend
+                >
+                    {move || if form.is_busy(Busy::Resending) { "Sending…" } else { "Resend code" }}
+                </button>
+                <button class="torii-link" type="button" on:click=move |_| form.back_to_details()>
+                    "Use a different email"
+                </button>
+            </div>
+        </form>
+    }
+}

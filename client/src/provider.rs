@@ -1,0 +1,413 @@
+//! The auth state: [`ToriiProvider`] fetches the environment and `/me`, keeps them current and
+//! provides them as context; [`use_auth`] reads them.
+//!
+//! The state starts *not loaded* (no `/me` answer yet) and becomes *loaded* with the first
+//! answer (a failed first request counts as signed out, so the page never spins forever);
+//! from then on every answer replaces it. Answers race: a `/me` refetch started on tab focus
+//! may finish after a sign-in that finished later than it started. Every operation therefore
+//! takes a ticket from one counter, reads when they start and sign-in, sign-up and sign-out
+//! when they finish, and an answer is applied only when its ticket is newer than the one
+//! last applied: a read begun before a sign-in finished never undoes it.
+
+use crate::api::{ApiClient, ApiError};
+use futures_channel::oneshot;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use torii_shared::{EnvironmentInfo, ErrorCode, GateKey, Me, Session, User};
+
+/// Routes that clear each gate, passed to [`ToriiProvider`] as `gate_urls`.
+///
+/// ```
+/// # use torii_client::GateUrls;
+/// # use torii_shared::GateKey;
+/// let urls = GateUrls::from([(GateKey::LegalAcceptance, "/legal")]);
+/// assert_eq!(urls.get(&GateKey::LegalAcceptance), Some("/legal"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GateUrls(BTreeMap<GateKey, String>);
+
+impl GateUrls {
+    /// No routes: [`RedirectToGates`](crate::RedirectToGates) only warns.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds or replaces the route for one gate.
+    #[must_use]
+    pub fn with(mut self, key: GateKey, url: impl Into<String>) -> Self {
+        self.0.insert(key, url.into());
+        self
+    }
+
+    /// The route that clears `key`, if one was given.
+    #[must_use]
+    pub fn get(&self, key: &GateKey) -> Option<&str> {
+        self.0.get(key).map(String::as_str)
+    }
+}
+
+impl<S: Into<String>> FromIterator<(GateKey, S)> for GateUrls {
+    fn from_iter<I: IntoIterator<Item = (GateKey, S)>>(iter: I) -> Self {
+        Self(iter.into_iter().map(|(k, v)| (k, v.into())).collect())
+    }
+}
+
+impl<S: Into<String>, const N: usize> From<[(GateKey, S); N]> for GateUrls {
+    fn from(pairs: [(GateKey, S); N]) -> Self {
+        pairs.into_iter().collect()
+    }
+}
+
+impl From<BTreeMap<GateKey, String>> for GateUrls {
+    fn from(map: BTreeMap<GateKey, String>) -> Self {
+        Self(map)
+    }
+}
+
+/// Orders answers; see the module documentation.
+#[derive(Debug, Default)]
+struct Tickets {
+    issued: u64,
+    applied: u64,
+    background_reads: u32,
+}
+
+/// The auth state and its operations, as provided by [`ToriiProvider`]. Cheap to copy:
+/// every field is a handle into the reactive arena.
+#[derive(Clone, Copy)]
+pub struct Auth {
+    /// False until the first `/me` answer.
+    pub is_loaded: Signal<bool>,
+    /// True when there is a user and a session, whatever the session's status.
+    pub is_signed_in: Signal<bool>,
+    /// True when signed in on a session that is pending on a gate.
+    pub is_pending: Signal<bool>,
+    /// The signed-in user.
+    pub user: Signal<Option<User>>,
+    /// The current session, with its status and gates.
+    pub session: Signal<Option<Session>>,
+    /// The environment's settings (methods, Terms/Privacy); `None` until fetched.
+    pub environment: Signal<Option<EnvironmentInfo>>,
+    is_active: Signal<bool>,
+    me: RwSignal<Option<Me>>,
+    environment_store: RwSignal<Option<EnvironmentInfo>>,
+    api: StoredValue<ApiClient>,
+    tickets: StoredValue<Tickets>,
+    gate_urls: StoredValue<GateUrls>,
+    navigate: Option<Callback<String>>,
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Auth")
+            .field("is_loaded", &self.is_loaded)
+            .field("is_signed_in", &self.is_signed_in)
+            .field("is_pending", &self.is_pending)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Auth {
+    fn new(api: ApiClient, gate_urls: GateUrls, navigate: Option<Callback<String>>) -> Self {
+        let me = RwSignal::new(None::<Me>);
+        let environment_store = RwSignal::new(None::<EnvironmentInfo>);
+        let is_loaded = Memo::new(move |_| me.with(Option::is_some));
+        let user = Memo::new(move |_| me.with(|me| me.as_ref().and_then(|me| me.user.clone())));
+        let session =
+            Memo::new(move |_| me.with(|me| me.as_ref().and_then(|me| me.session.clone())));
+        let is_signed_in =
+            Memo::new(move |_| user.with(Option::is_some) && session.with(Option::is_some));
+        let is_active = Memo::new(move |_| {
+            is_signed_in.get() && session.with(|s| s.as_ref().is_some_and(|s| s.info.is_active()))
+        });
+        let is_pending = Memo::new(move |_| is_signed_in.get() && !is_active.get());
+        Self {
+            is_loaded: is_loaded.into(),
+            is_signed_in: is_signed_in.into(),
+            is_pending: is_pending.into(),
+            user: user.into(),
+            session: session.into(),
+            environment: environment_store.into(),
+            is_active: is_active.into(),
+            me,
+            environment_store,
+            api: StoredValue::new(api),
+            tickets: StoredValue::new(Tickets::default()),
+            gate_urls: StoredValue::new(gate_urls),
+            navigate,
+        }
+    }
+
+    /// Refetches `/me`, e.g. after the user did what a gate asks. The request starts at
+    /// once; await the returned task to know when the new state is in, or drop it.
+    pub fn refresh_session(&self) -> AuthTask {
+        let this = *self;
+        AuthTask::spawn(async move { this.fetch_me().await })
+    }
+
+    /// Signs out (`POST /v1/sign-out`); on success, or when the server says there was no
+    /// session anyway, the state becomes signed out. The request starts at once; await the
+    /// returned task for its outcome, or drop it.
+    pub fn sign_out(&self) -> AuthTask {
+        let this = *self;
+        AuthTask::spawn(async move {
+            let api = this.api().ok_or(ApiError::Network)?;
+            match api.sign_out().await {
+                Ok(()) => {
+                    this.accept(Me::signed_out());
+                    Ok(())
+                }
+                Err(err) if err.code() == Some(ErrorCode::Unauthenticated) => {
+                    this.accept(Me::signed_out());
+                    Ok(())
+                }
+                Err(err) => Err(err),
+            }
+        })
+    }
+
+    /// True when protected UI may render: signed in on an active session.
+    pub(crate) fn is_active(&self) -> Signal<bool> {
+        self.is_active
+    }
+
+    /// A copy of the HTTP client, or `None` once the provider is gone.
+    pub(crate) fn api(&self) -> Option<ApiClient> {
+        self.api.try_get_value()
+    }
+
+    /// Makes the answer of a sign-in, sign-up or sign-out the current state.
+    pub(crate) fn accept(&self, me: Me) {
+        if let Some(ticket) = self.issue_ticket() {
+            self.apply(ticket, me);
+        }
+    }
+
+    /// The route for a gate, if the provider was given one.
+    pub(crate) fn gate_url(&self, key: &GateKey) -> Option<String> {
+        self.gate_urls
+            .try_with_value(|urls| urls.get(key).map(str::to_owned))
+            .flatten()
+    }
+
+    /// Goes to `url` through the app's `navigate` callback, else with a full-page load.
+    pub(crate) fn navigate_to(&self, url: &str) {
+        if let Some(navigate) = self.navigate
+            && navigate.try_run(url.to_owned()).is_some()
+        {
+            return;
+        }
+        if let Some(window) = web_sys::window()
+            && let Err(err) = window.location().assign(url)
+        {
+            web_sys::console::error_2(&"torii: could not navigate".into(), &err);
+        }
+    }
+
+    fn issue_ticket(&self) -> Option<u64> {
+        self.tickets.try_update_value(|t| {
+            t.issued += 1;
+            t.issued
+        })
+    }
+
+    fn apply(&self, ticket: u64, me: Me) -> bool {
+        let newer = self
+            .tickets
+            .try_update_value(|t| {
+                let newer = ticket > t.applied;
+                if newer {
+                    t.applied = ticket;
+                }
+                newer
+            })
+            .unwrap_or(false);
+        if newer {
+            self.me.set(Some(me));
+        }
+        newer
+    }
+
+    async fn fetch_me(&self) -> Result<(), ApiError> {
+        let (Some(api), Some(ticket)) = (self.api(), self.issue_ticket()) else {
+            return Err(ApiError::Network);
+        };
+        match api.me().await {
+            Ok(me) => {
+                self.apply(ticket, me);
+                Ok(())
+            }
+            Err(err) => {
+                // A first answer that failed still ends the loading state, as signed out; a
+                // later failure keeps what we knew rather than signing the user out.
+                if self.me.try_with_untracked(Option::is_none).unwrap_or(false) {
+                    self.apply(ticket, Me::signed_out());
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// Refetch on focus or visibility: both usually fire together, so one read at a time.
+    fn refetch_in_background(&self) {
+        let started = self
+            .tickets
+            .try_update_value(|t| {
+                if t.background_reads > 0 {
+                    false
+                } else {
+                    t.background_reads += 1;
+                    true
+                }
+            })
+            .unwrap_or(false);
+        if !started {
+            return;
+        }
+        let this = *self;
+        spawn_local(async move {
+            // The failure is not the user's business here: the state stays as it was.
+            let _ = this.fetch_me().await;
+            this.tickets.try_update_value(|t| t.background_reads -= 1);
+        });
+    }
+
+    async fn load_environment(&self) {
+        let Some(api) = self.api() else { return };
+        match api.environment().await {
+            Ok(environment) => self.environment_store.set(Some(environment)),
+            Err(err) => web_sys::console::warn_1(
+                &format!("torii: could not load the environment: {err}").into(),
+            ),
+        }
+    }
+
+    fn detached() -> Self {
+        Self::new(ApiClient::new(None, "", ""), GateUrls::new(), None)
+    }
+}
+
+/// The auth state of the nearest [`ToriiProvider`].
+///
+/// Without a provider above the caller, it logs an error to the console and returns a
+/// state that never loads, so a misplaced component renders nothing instead of crashing.
+#[must_use]
+pub fn use_auth() -> Auth {
+    use_context::<Auth>().unwrap_or_else(|| {
+        web_sys::console::error_1(
+            &"torii: use_auth() and Torii's components must be placed inside <ToriiProvider>"
+                .into(),
+        );
+        Auth::detached()
+    })
+}
+
+/// An auth operation already under way. Awaiting it yields its outcome; dropping it does
+/// not cancel the request.
+pub struct AuthTask(oneshot::Receiver<Result<(), ApiError>>);
+
+impl fmt::Debug for AuthTask {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AuthTask")
+    }
+}
+
+impl AuthTask {
+    fn spawn(work: impl Future<Output = Result<(), ApiError>> + 'static) -> Self {
+        let (sender, receiver) = oneshot::channel();
+        spawn_local(async move {
+            // The receiver may have been dropped: nobody wants the outcome, which is fine.
+            let _ = sender.send(work.await);
+        });
+        Self(receiver)
+    }
+}
+
+impl Future for AuthTask {
+    type Output = Result<(), ApiError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|outcome| outcome.unwrap_or(Err(ApiError::Network)))
+    }
+}
+
+/// Provides Torii's auth state to its children.
+///
+/// At mount it fetches `GET {api_url}/v1/environment` and `GET {api_url}/me`, and it
+/// refetches `/me` whenever the window regains focus or the tab becomes visible again, so a
+/// sign-in or sign-out in another tab, or a gate cleared on the server, shows up here.
+#[component]
+pub fn ToriiProvider(
+    /// The environment's publishable key (`pk_test_…`/`pk_live_…`), sent as the
+    /// `Torii-Publishable-Key` header. May be empty when the server has one environment.
+    #[prop(into)]
+    publishable_key: String,
+    /// Base URL of the Torii server, e.g. `https://auth.example.com`. Default: the page's
+    /// own origin. Cookies are sent cross-origin only when this names another origin.
+    #[prop(optional, into)]
+    api_url: Option<String>,
+    /// The route that clears each gate, for [`RedirectToGates`](crate::RedirectToGates).
+    #[prop(optional, into)]
+    gate_urls: GateUrls,
+    /// Client-side navigation (e.g. a router's `navigate`); without it redirects load the
+    /// page anew with `window.location.assign`.
+    #[prop(optional, into)]
+    navigate: Option<Callback<String>>,
+    /// The app.
+    children: Children,
+) -> impl IntoView {
+    let page_origin = web_sys::window()
+        .and_then(|window| window.location().origin().ok())
+        .unwrap_or_default();
+    let api = ApiClient::new(api_url.as_deref(), &publishable_key, &page_origin);
+    let auth = Auth::new(api, gate_urls, navigate);
+    provide_context(auth);
+
+    spawn_local(async move { auth.load_environment().await });
+    spawn_local(async move {
+        // The first answer (or its failure) ends the loading state inside `fetch_me`.
+        let _ = auth.fetch_me().await;
+    });
+
+    // These callbacks run outside the reactive owner: they only use `auth`, captured here.
+    let on_focus = window_event_listener(leptos::ev::focus, move |_| {
+        auth.refetch_in_background();
+    });
+    let on_visibility = window_event_listener_untyped("visibilitychange", move |_| {
+        let visible = document().visibility_state() == web_sys::VisibilityState::Visible;
+        if visible {
+            auth.refetch_in_background();
+        }
+    });
+    on_cleanup(move || {
+        on_focus.remove();
+        on_visibility.remove();
+    });
+
+    children()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gate_urls_build_from_pairs_and_builder() {
+        let urls = GateUrls::from([
+            (GateKey::LegalAcceptance, "/legal"),
+            (GateKey::EmailVerification, "/verify-email"),
+        ]);
+        assert_eq!(urls.get(&GateKey::EmailVerification), Some("/verify-email"));
+        assert_eq!(urls.get(&GateKey::Custom("mfa".into())), None);
+        let built = GateUrls::new().with(GateKey::Custom("mfa".into()), "/mfa");
+        assert_eq!(built.get(&GateKey::parse("mfa")), Some("/mfa"));
+    }
+}
