@@ -1,1 +1,398 @@
-//! Torii server.
+//! Torii's server core. A [`Torii`] instance owns users, sessions and the sign-in methods; it is
+//! built once with [`Torii::builder`], cheap to clone, and usable directly from Rust. Its HTTP
+//! API is [`router`], an axum `Router` an application can serve alone or nest in its own.
+//!
+//! ```no_run
+//! # async fn run() -> anyhow::Result<()> {
+//! use torii_server::{Environment, Torii, store::SqliteStore};
+//! let store = SqliteStore::connect("sqlite://torii.db", 8).await?;
+//! let torii = Torii::builder()
+//!     .store(store)
+//!     .environment(Environment::new_test("env_demo", "Demo", "pk_test_demo", "sk_test_demo"))
+//!     .public_url("http://localhost:3000".parse()?)
+//!     .build()
+//!     .await?;
+//! let app = torii_server::router(torii);
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! axum::serve(listener, app).await?;
+//! # Ok(())
+//! # }
+//! ```
+
+#![warn(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::todo)
+)]
+
+pub mod clock;
+pub mod config;
+pub mod environment;
+pub mod error;
+pub mod http;
+pub mod mail;
+pub mod methods;
+pub mod session;
+pub mod store;
+pub mod validate;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use environment::{Environment, SessionSettings};
+pub use error::ApiError;
+pub use http::router;
+pub use methods::email_code::SignUpError;
+pub use methods::password::SignInError;
+
+use crate::mail::{LogMailer, Mailer};
+use crate::methods::password::PasswordHasher;
+use crate::session::{SessionToken, new_id};
+use crate::store::{SessionRecord, Store, StoreError, UserRecord};
+use std::sync::Arc;
+use time::{Duration, OffsetDateTime};
+use torii_shared::{Me, Session, SessionInfo, SessionKind, User};
+use url::Url;
+
+/// How often at most "last active" is written for a session.
+pub const TOUCH_INTERVAL: Duration = Duration::minutes(1);
+
+/// The Torii instance: store, mailer, clock, environments and methods.
+#[derive(Debug, Clone)]
+pub struct Torii {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Arc<dyn Store>,
+    mailer: Arc<dyn Mailer>,
+    clock: Arc<dyn Clock>,
+    environments: Vec<Arc<Environment>>,
+    public_url: Url,
+    hasher: PasswordHasher,
+}
+
+/// Why a [`Torii`] could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// No store was given.
+    #[error("a store is required")]
+    MissingStore,
+    /// Two environments share a publishable key or id.
+    #[error("duplicate environment key or id: {0}")]
+    DuplicateEnvironment(String),
+    /// Loading or creating the default environment failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Builds a [`Torii`].
+#[derive(Debug, Default)]
+pub struct ToriiBuilder {
+    store: Option<Arc<dyn Store>>,
+    mailer: Option<Arc<dyn Mailer>>,
+    clock: Option<Arc<dyn Clock>>,
+    environments: Vec<Environment>,
+    public_url: Option<Url>,
+    hash_parallelism: Option<usize>,
+}
+
+impl ToriiBuilder {
+    /// The store (required).
+    #[must_use]
+    pub fn store(mut self, store: impl Store + 'static) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// The store, already shared.
+    #[must_use]
+    pub fn shared_store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The mailer (default: [`LogMailer`]).
+    #[must_use]
+    pub fn mailer(mut self, mailer: impl Mailer + 'static) -> Self {
+        self.mailer = Some(Arc::new(mailer));
+        self
+    }
+
+    /// The mailer, already shared.
+    #[must_use]
+    pub fn shared_mailer(mut self, mailer: Arc<dyn Mailer>) -> Self {
+        self.mailer = Some(mailer);
+        self
+    }
+
+    /// The clock (default: [`SystemClock`]).
+    #[must_use]
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// Adds an environment. With none, a test-mode environment is created on first start and
+    /// kept in the store.
+    #[must_use]
+    pub fn environment(mut self, environment: Environment) -> Self {
+        self.environments.push(environment);
+        self
+    }
+
+    /// Base of every link in an email; its origin is always an allowed origin.
+    #[must_use]
+    pub fn public_url(mut self, url: Url) -> Self {
+        self.public_url = Some(url);
+        self
+    }
+
+    /// How many password hashes may run at once (default: the number of CPUs).
+    #[must_use]
+    pub fn hash_parallelism(mut self, permits: usize) -> Self {
+        self.hash_parallelism = Some(permits);
+        self
+    }
+
+    /// Builds the instance, creating the default environment when none was given.
+    ///
+    /// # Errors
+    /// A missing store, duplicate environments, or a store failure.
+    pub async fn build(self) -> Result<Torii, BuildError> {
+        let store = self.store.ok_or(BuildError::MissingStore)?;
+        let clock: Arc<dyn Clock> = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let public_url = match self.public_url {
+            Some(url) => url,
+            None => Url::parse("http://localhost:3000")
+                .map_err(|e| StoreError::Other(e.to_string()))?,
+        };
+        let mut environments = self.environments;
+        if environments.is_empty() {
+            environments.push(config::default_environment(store.as_ref(), clock.now()).await?);
+        }
+        let public_origin = public_url.origin().ascii_serialization();
+        for env in &mut environments {
+            if !env.allowed_origins.contains(&public_origin) {
+                env.allowed_origins.push(public_origin.clone());
+            }
+        }
+        for (i, env) in environments.iter().enumerate() {
+            if environments[..i]
+                .iter()
+                .any(|o| o.id == env.id || o.publishable_key == env.publishable_key)
+            {
+                return Err(BuildError::DuplicateEnvironment(env.id.clone()));
+            }
+        }
+        let parallelism = self.hash_parallelism.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+        });
+        Ok(Torii {
+            inner: Arc::new(Inner {
+                store,
+                mailer: self.mailer.unwrap_or_else(|| Arc::new(LogMailer)),
+                clock,
+                environments: environments.into_iter().map(Arc::new).collect(),
+                public_url,
+                hasher: PasswordHasher::new(parallelism),
+            }),
+        })
+    }
+}
+
+/// Who is making a request, recorded on the session.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientInfo {
+    /// `User-Agent`, truncated.
+    pub user_agent: Option<String>,
+    /// Peer IP address.
+    pub ip: Option<String>,
+}
+
+/// A valid session with its user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthenticatedSession {
+    /// The session.
+    pub session: SessionRecord,
+    /// Its user.
+    pub user: UserRecord,
+    /// Outstanding gates.
+    pub info: SessionInfo,
+}
+
+impl AuthenticatedSession {
+    /// The `/me` payload for this session.
+    #[must_use]
+    pub fn me(&self) -> Me {
+        Me {
+            user: Some(user_payload(&self.user)),
+            session: Some(Session {
+                id: self.session.id.clone(),
+                info: self.info.clone(),
+                kind: SessionKind::Database,
+                expires_at: self.session.expires_at,
+            }),
+        }
+    }
+}
+
+/// A session just created, with its token (shown to the client once).
+#[derive(Debug, Clone)]
+pub struct AuthenticatedSessionWithToken {
+    /// The session and user.
+    pub session: AuthenticatedSession,
+    /// The secret token for the cookie or bearer header.
+    pub token: SessionToken,
+}
+
+/// The API form of a user row.
+#[must_use]
+pub fn user_payload(user: &UserRecord) -> User {
+    User {
+        id: user.id.clone(),
+        email: user.email.clone(),
+        name: user.name.clone(),
+        email_verified: user.email_verified,
+        created_at: user.created_at,
+        updated_at: user.updated_at,
+    }
+}
+
+impl Torii {
+    /// Starts building an instance.
+    #[must_use]
+    pub fn builder() -> ToriiBuilder {
+        ToriiBuilder::default()
+    }
+
+    /// The store.
+    #[must_use]
+    pub fn store(&self) -> &dyn Store {
+        self.inner.store.as_ref()
+    }
+
+    pub(crate) fn mailer(&self) -> &dyn Mailer {
+        self.inner.mailer.as_ref()
+    }
+
+    pub(crate) fn hasher(&self) -> &PasswordHasher {
+        &self.inner.hasher
+    }
+
+    /// The current time from the injected clock.
+    #[must_use]
+    pub fn now(&self) -> OffsetDateTime {
+        self.inner.clock.now()
+    }
+
+    /// The configured environments.
+    #[must_use]
+    pub fn environments(&self) -> &[Arc<Environment>] {
+        &self.inner.environments
+    }
+
+    /// Base URL of links in emails.
+    #[must_use]
+    pub fn public_url(&self) -> &Url {
+        &self.inner.public_url
+    }
+
+    /// The environment named by a publishable key; with no key, the only environment when
+    /// there is exactly one.
+    #[must_use]
+    pub fn environment_for(&self, publishable_key: Option<&str>) -> Option<&Arc<Environment>> {
+        let envs = &self.inner.environments;
+        match publishable_key.map(str::trim).filter(|k| !k.is_empty()) {
+            Some(key) => envs.iter().find(|env| env.publishable_key == key),
+            None if envs.len() == 1 => envs.first(),
+            None => None,
+        }
+    }
+
+    /// Creates a session for a user and returns its token (shown once).
+    ///
+    /// # Errors
+    /// A store failure.
+    pub async fn create_session(
+        &self,
+        env: &Environment,
+        user: &UserRecord,
+        client: &ClientInfo,
+    ) -> Result<(SessionRecord, SessionToken), StoreError> {
+        let (record, token) = self.new_session_record(env, &user.id, client);
+        self.store().insert_session(&record).await?;
+        Ok((record, token))
+    }
+
+    pub(crate) fn new_session_record(
+        &self,
+        env: &Environment,
+        user_id: &str,
+        client: &ClientInfo,
+    ) -> (SessionRecord, SessionToken) {
+        let now = self.now();
+        let token = SessionToken::generate();
+        let record = SessionRecord {
+            id: new_id("ses"),
+            environment_id: env.id.clone(),
+            user_id: user_id.to_owned(),
+            token_hash: token.hash(),
+            created_at: now,
+            expires_at: now + env.session.absolute_timeout,
+            last_active_at: now,
+            user_agent: client.user_agent.clone(),
+            ip: client.ip.clone(),
+        };
+        (record, token)
+    }
+
+    /// The valid session a token names in an environment, or `None` (unknown, revoked, expired,
+    /// idle too long, or of another environment). Marks it active at most once a minute.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub async fn authenticate(
+        &self,
+        env: &Environment,
+        token: &SessionToken,
+    ) -> Result<Option<AuthenticatedSession>, StoreError> {
+        let Some((session, user)) = self.store().session_by_token_hash(&token.hash()).await? else {
+            return Ok(None);
+        };
+        let now = self.now();
+        if session.environment_id != env.id
+            || session.expires_at <= now
+            || session.last_active_at + env.session.idle_timeout <= now
+        {
+            return Ok(None);
+        }
+        if session.last_active_at + TOUCH_INTERVAL <= now {
+            self.store()
+                .touch_session(&session.id, now, now - TOUCH_INTERVAL)
+                .await?;
+        }
+        Ok(Some(AuthenticatedSession {
+            session,
+            user,
+            info: SessionInfo::from_gates(Vec::new()),
+        }))
+    }
+
+    /// Revokes the session a token names; true when one was revoked.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub async fn sign_out(
+        &self,
+        env: &Environment,
+        token: &SessionToken,
+    ) -> Result<bool, StoreError> {
+        match self.store().session_by_token_hash(&token.hash()).await? {
+            Some((session, _)) if session.environment_id == env.id => {
+                self.store().delete_session(&session.id).await
+            }
+            _ => Ok(false),
+        }
+    }
+}

@@ -1,1 +1,132 @@
-fn main() {}
+//! `torii-server`: run with `cargo run -p torii-server` (or `torii-server --config torii.toml`).
+//! Loads configuration (defaults → TOML → `TORII_*` variables), connects to the store, applies
+//! migrations and serves the API (and `TORII_STATIC_DIR`, when set) until SIGINT or SIGTERM.
+
+use anyhow::Context as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+use torii_server::config::Config;
+use torii_server::mail::{LogMailer, Mailer, SmtpMailer};
+use torii_server::store::{SqliteStore, Store};
+use torii_server::{Torii, http};
+use tracing_subscriber::EnvFilter;
+
+const HELP: &str = "torii-server [--config FILE]\n\nSettings: defaults, then FILE (or TORII_CONFIG), \
+then TORII_* variables. See the README for every setting.";
+
+enum Args {
+    Help,
+    Run { config: Option<PathBuf> },
+}
+
+fn parse_args() -> anyhow::Result<Args> {
+    let mut args = std::env::args().skip(1);
+    let mut path = std::env::var_os("TORII_CONFIG").map(PathBuf::from);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--config" | "-c" => {
+                path = Some(args.next().context("--config needs a file path")?.into());
+            }
+            "--help" | "-h" => return Ok(Args::Help),
+            other => anyhow::bail!("unknown argument `{other}` (try --help)"),
+        }
+    }
+    Ok(Args::Run { config: path })
+}
+
+async fn connect_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let url = config.database_url.expose();
+    if url.starts_with("sqlite:") {
+        let store = SqliteStore::connect(url, config.database_max_connections)
+            .await
+            .map_err(|e| anyhow::anyhow!("TORII_DATABASE_URL: {e}"))?;
+        return Ok(Arc::new(store));
+    }
+    anyhow::bail!("TORII_DATABASE_URL: this build supports sqlite:// only")
+}
+
+async fn run() -> anyhow::Result<()> {
+    let path = match parse_args()? {
+        Args::Help => {
+            println!("{HELP}");
+            return Ok(());
+        }
+        Args::Run { config } => config,
+    };
+    let config = Config::load(path.as_deref(), |name| std::env::var(name).ok())?;
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info")))
+        .init();
+    let store = connect_store(&config).await?;
+    store
+        .migrate()
+        .await
+        .map_err(|e| anyhow::anyhow!("TORII_DATABASE_URL: {e}"))?;
+    let mailer: Arc<dyn Mailer> = match &config.smtp_url {
+        Some(url) => Arc::new(
+            SmtpMailer::from_url(url.expose(), &config.mail_from)
+                .map_err(|e| anyhow::anyhow!("TORII_SMTP_URL: {e}"))?,
+        ),
+        None => {
+            tracing::info!("TORII_SMTP_URL is not set: emails (and their codes) are written to this log");
+            Arc::new(LogMailer)
+        }
+    };
+    let mut builder = Torii::builder()
+        .shared_store(store)
+        .shared_mailer(mailer)
+        .public_url(config.public_url()?);
+    for env in config.environments()? {
+        builder = builder.environment(env);
+    }
+    let torii = builder.build().await?;
+    let app = match &config.static_dir {
+        Some(dir) => {
+            anyhow::ensure!(dir.is_dir(), "TORII_STATIC_DIR: {} is not a directory", dir.display());
+            http::router_with_static(torii, dir)
+        }
+        None => http::router(torii),
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen_addr()?)
+        .await
+        .with_context(|| format!("TORII_LISTEN: cannot bind {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!("torii-server listening on http://{addr}");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    tracing::info!("torii-server stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("torii-server: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

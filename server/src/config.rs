@@ -1,0 +1,509 @@
+//! Server configuration, layered: defaults → TOML file (`--config` / `TORII_CONFIG`) →
+//! `TORII_*` environment variables. Unknown keys in the file are errors, and every error names
+//! the setting it is about.
+
+use crate::environment::{Environment, SessionSettings, normalize_origin};
+use crate::session::{new_id, random_url_token, sha256_hex};
+use crate::store::{Store, StoreError, StoredEnvironment};
+use serde::Deserialize;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use time::{Duration, OffsetDateTime};
+use torii_shared::{EnvironmentMode, Secret, SessionKind, SignInMethod};
+use url::Url;
+
+/// The whole server configuration.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// `TORII_LISTEN`: address to bind.
+    pub listen: String,
+    /// `TORII_DATABASE_URL`: `sqlite://…`, `postgres://…` or `mysql://…`.
+    pub database_url: Secret,
+    /// `TORII_DATABASE_MAX_CONNECTIONS`: pool size.
+    pub database_max_connections: u32,
+    /// `TORII_PUBLIC_URL`: base of every link in an email.
+    pub public_url: String,
+    /// `TORII_SMTP_URL`: unset → emails are written to the log.
+    pub smtp_url: Option<Secret>,
+    /// `TORII_MAIL_FROM`: sender of every email.
+    pub mail_from: String,
+    /// `TORII_STATIC_DIR`: a built app served on the same origin.
+    pub static_dir: Option<PathBuf>,
+    /// `TORII_LOG`: log filter (`info`, `torii_server=debug`, …).
+    pub log: String,
+    /// Environments; none → one test environment is created on first start.
+    pub environments: Vec<EnvironmentConfig>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:3000".to_owned(),
+            database_url: Secret::new("sqlite://torii.db"),
+            database_max_connections: 10,
+            public_url: "http://localhost:3000".to_owned(),
+            smtp_url: None,
+            mail_from: "Torii <no-reply@localhost>".to_owned(),
+            static_dir: None,
+            log: "info".to_owned(),
+            environments: Vec::new(),
+        }
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("database_url", &"[redacted]")
+            .field("public_url", &self.public_url)
+            .field("smtp_url", &self.smtp_url.as_ref().map(|_| "[redacted]"))
+            .field("static_dir", &self.static_dir)
+            .field("environments", &self.environments)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One environment in the TOML file.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentConfig {
+    /// Stable id; derived from the publishable key when absent.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Display name.
+    pub name: String,
+    /// `test` or `live`.
+    #[serde(default = "default_mode")]
+    pub mode: EnvironmentMode,
+    /// `pk_test_…` or `pk_live_…`.
+    pub publishable_key: String,
+    /// `sk_…`; only its hash is kept in memory.
+    pub secret_key: Secret,
+    /// Origins allowed to make cookie requests (the public URL's origin always is).
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    /// Terms of service URL; setting it (or `privacy_url`) makes consent required.
+    #[serde(default)]
+    pub terms_url: Option<String>,
+    /// Privacy policy URL.
+    #[serde(default)]
+    pub privacy_url: Option<String>,
+    /// Enabled sign-in methods (default: password).
+    #[serde(default)]
+    pub methods: Option<Vec<SignInMethod>>,
+    /// Session kind and lifetimes.
+    #[serde(default)]
+    pub session: SessionConfig,
+}
+
+impl fmt::Debug for EnvironmentConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnvironmentConfig")
+            .field("name", &self.name)
+            .field("mode", &self.mode)
+            .field("publishable_key", &self.publishable_key)
+            .finish_non_exhaustive()
+    }
+}
+
+fn default_mode() -> EnvironmentMode {
+    EnvironmentMode::Test
+}
+
+/// Session settings in the TOML file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    /// `database` (default) or `jwt`.
+    pub kind: SessionKind,
+    /// Seconds without use after which a session ends (default 7 days).
+    pub idle_timeout_secs: u32,
+    /// Seconds after sign-in after which a session ends (default 30 days).
+    pub absolute_timeout_secs: u32,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        let defaults = SessionSettings::default();
+        Self {
+            kind: defaults.kind,
+            idle_timeout_secs: u32::try_from(defaults.idle_timeout.whole_seconds()).unwrap_or(0),
+            absolute_timeout_secs: u32::try_from(defaults.absolute_timeout.whole_seconds())
+                .unwrap_or(0),
+        }
+    }
+}
+
+/// A configuration error, naming the setting.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {message}")]
+    Read {
+        /// File path.
+        path: PathBuf,
+        /// OS error.
+        message: String,
+    },
+    /// The file is not valid TOML for this schema.
+    #[error("invalid config file {path}: {message}")]
+    Parse {
+        /// File path.
+        path: PathBuf,
+        /// Parser message.
+        message: String,
+    },
+    /// A value is not acceptable.
+    #[error("invalid {setting}: {message}")]
+    Invalid {
+        /// The variable or key.
+        setting: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn invalid(setting: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        setting: setting.to_owned(),
+        message: message.into(),
+    }
+}
+
+impl Config {
+    /// Loads defaults, then `file` (when given), then variables from `var`.
+    ///
+    /// # Errors
+    /// An unreadable or invalid file, or an invalid value.
+    pub fn load(
+        file: Option<&Path>,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+                    path: path.to_owned(),
+                    message: e.to_string(),
+                })?;
+                toml::from_str::<Self>(&text).map_err(|e| ConfigError::Parse {
+                    path: path.to_owned(),
+                    message: e.message().to_owned(),
+                })?
+            }
+            None => Self::default(),
+        };
+        if let Some(v) = var("TORII_LISTEN") {
+            config.listen = v;
+        }
+        if let Some(v) = var("TORII_DATABASE_URL") {
+            config.database_url = Secret::new(v);
+        }
+        if let Some(v) = var("TORII_DATABASE_MAX_CONNECTIONS") {
+            config.database_max_connections = v.parse().map_err(|_| {
+                invalid("TORII_DATABASE_MAX_CONNECTIONS", "expected a positive integer")
+            })?;
+        }
+        if let Some(v) = var("TORII_PUBLIC_URL") {
+            config.public_url = v;
+        }
+        if let Some(v) = var("TORII_SMTP_URL") {
+            config.smtp_url = Some(Secret::new(v)).filter(|s| !s.expose().is_empty());
+        }
+        if let Some(v) = var("TORII_MAIL_FROM") {
+            config.mail_from = v;
+        }
+        if let Some(v) = var("TORII_STATIC_DIR") {
+            config.static_dir = Some(PathBuf::from(v)).filter(|p| !p.as_os_str().is_empty());
+        }
+        if let Some(v) = var("TORII_LOG") {
+            config.log = v;
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.listen_addr()?;
+        self.public_url()?;
+        let db = self.database_url.expose();
+        if !["sqlite:", "postgres://", "postgresql://", "mysql://", "mariadb://"]
+            .iter()
+            .any(|scheme| db.starts_with(scheme))
+        {
+            return Err(invalid(
+                "TORII_DATABASE_URL",
+                "expected sqlite://…, postgres://… or mysql://…",
+            ));
+        }
+        if self.database_max_connections == 0 {
+            return Err(invalid("TORII_DATABASE_MAX_CONNECTIONS", "must be at least 1"));
+        }
+        for env in &self.environments {
+            env.to_environment()?;
+        }
+        Ok(())
+    }
+
+    /// The address to bind.
+    ///
+    /// # Errors
+    /// When `listen` is not `host:port`.
+    pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.listen
+            .parse()
+            .map_err(|_| invalid("TORII_LISTEN", format!("`{}` is not host:port", self.listen)))
+    }
+
+    /// The public URL.
+    ///
+    /// # Errors
+    /// When it is not an absolute http(s) URL.
+    pub fn public_url(&self) -> Result<Url, ConfigError> {
+        let url = Url::parse(&self.public_url)
+            .map_err(|e| invalid("TORII_PUBLIC_URL", e.to_string()))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(invalid("TORII_PUBLIC_URL", "expected an http(s) URL"));
+        }
+        Ok(url)
+    }
+
+    /// The configured environments, ready to use.
+    ///
+    /// # Errors
+    /// An invalid environment.
+    pub fn environments(&self) -> Result<Vec<Environment>, ConfigError> {
+        self.environments
+            .iter()
+            .map(EnvironmentConfig::to_environment)
+            .collect()
+    }
+}
+
+fn check_http_url(setting: &str, value: &str) -> Result<(), ConfigError> {
+    let url = Url::parse(value).map_err(|e| invalid(setting, e.to_string()))?;
+    if matches!(url.scheme(), "http" | "https") {
+        Ok(())
+    } else {
+        Err(invalid(setting, "expected an http(s) URL"))
+    }
+}
+
+impl EnvironmentConfig {
+    /// Checks and converts to an [`Environment`].
+    ///
+    /// # Errors
+    /// Keys that do not match the mode, invalid origins or URLs, zero lifetimes.
+    pub fn to_environment(&self) -> Result<Environment, ConfigError> {
+        let at = |key: &str| format!("environments[{}].{key}", self.name);
+        let prefix = match self.mode {
+            EnvironmentMode::Test => "pk_test_",
+            EnvironmentMode::Live => "pk_live_",
+        };
+        if !self.publishable_key.starts_with(prefix) || self.publishable_key.len() <= prefix.len()
+        {
+            return Err(invalid(&at("publishable_key"), format!("must start with {prefix}")));
+        }
+        if !self.secret_key.expose().starts_with("sk_") || self.secret_key.expose().len() < 8 {
+            return Err(invalid(&at("secret_key"), "must start with sk_ (8 characters at least)"));
+        }
+        let mut origins = Vec::new();
+        for origin in &self.allowed_origins {
+            let normalized = normalize_origin(origin)
+                .ok_or_else(|| invalid(&at("allowed_origins"), format!("`{origin}` is not an origin")))?;
+            if self.mode == EnvironmentMode::Live && !normalized.starts_with("https://") {
+                return Err(invalid(&at("allowed_origins"), "live mode requires https origins"));
+            }
+            origins.push(normalized);
+        }
+        if let Some(url) = &self.terms_url {
+            check_http_url(&at("terms_url"), url)?;
+        }
+        if let Some(url) = &self.privacy_url {
+            check_http_url(&at("privacy_url"), url)?;
+        }
+        if self.session.idle_timeout_secs == 0 || self.session.absolute_timeout_secs == 0 {
+            return Err(invalid(&at("session"), "timeouts must be positive"));
+        }
+        Ok(Environment {
+            id: self.id.clone().unwrap_or_else(|| {
+                format!("env_{}", &sha256_hex(self.publishable_key.as_bytes())[..20])
+            }),
+            name: self.name.clone(),
+            mode: self.mode,
+            publishable_key: self.publishable_key.clone(),
+            secret_key_hash: sha256_hex(self.secret_key.expose().as_bytes()),
+            allowed_origins: origins,
+            terms_url: self.terms_url.clone(),
+            privacy_url: self.privacy_url.clone(),
+            methods: self
+                .methods
+                .clone()
+                .unwrap_or_else(|| vec![SignInMethod::Password]),
+            session: SessionSettings {
+                kind: self.session.kind,
+                idle_timeout: Duration::seconds(i64::from(self.session.idle_timeout_secs)),
+                absolute_timeout: Duration::seconds(i64::from(self.session.absolute_timeout_secs)),
+            },
+        })
+    }
+}
+
+/// The environment used when none is configured: created once, kept in the store. Its keys
+/// are logged at creation; the secret key is kept only as a hash, so that is the one time it
+/// is shown.
+///
+/// # Errors
+/// A store failure.
+pub async fn default_environment(
+    store: &dyn Store,
+    now: OffsetDateTime,
+) -> Result<Environment, StoreError> {
+    let stored = match store.list_environments().await?.into_iter().next() {
+        Some(env) => {
+            tracing::info!(
+                publishable_key = %env.publishable_key,
+                "using the environment kept in the store (its secret key was shown when it was created)"
+            );
+            env
+        }
+        None => {
+            let publishable_key = format!("pk_test_{}", random_url_token(18));
+            let secret_key = format!("sk_test_{}", random_url_token(24));
+            let env = StoredEnvironment {
+                id: new_id("env"),
+                name: "Torii".to_owned(),
+                mode: "test".to_owned(),
+                publishable_key,
+                secret_key_hash: sha256_hex(secret_key.as_bytes()),
+                created_at: now,
+            };
+            store.insert_environment(&env).await?;
+            tracing::warn!(
+                publishable_key = %env.publishable_key,
+                secret_key = %secret_key,
+                "created a test environment; keep the secret key, it is shown only now"
+            );
+            env
+        }
+    };
+    let mut env = Environment::new_test(&stored.id, &stored.name, &stored.publishable_key, "");
+    env.secret_key_hash = stored.secret_key_hash;
+    if stored.mode == "live" {
+        env.mode = EnvironmentMode::Live;
+    }
+    Ok(env)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn defaults_match_the_documented_table() {
+        let config = Config::load(None, vars(&[])).unwrap();
+        assert_eq!(config.listen, "127.0.0.1:3000");
+        assert_eq!(config.database_url.expose(), "sqlite://torii.db");
+        assert_eq!(config.public_url, "http://localhost:3000");
+        assert!(config.smtp_url.is_none());
+        assert!(config.static_dir.is_none());
+    }
+
+    #[test]
+    fn variables_override_the_file() {
+        let dir = std::env::temp_dir().join(format!("torii-config-{}", new_id("t")));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("torii.toml");
+        std::fs::write(
+            &path,
+            r#"
+listen = "127.0.0.1:4000"
+public_url = "http://localhost:4000"
+[[environments]]
+name = "Demo"
+publishable_key = "pk_test_demo"
+secret_key = "sk_test_demo"
+terms_url = "https://example.com/terms"
+"#,
+        )
+        .unwrap();
+        let config =
+            Config::load(Some(&path), vars(&[("TORII_LISTEN", "127.0.0.1:5000")])).unwrap();
+        assert_eq!(config.listen, "127.0.0.1:5000");
+        assert_eq!(config.public_url, "http://localhost:4000");
+        let envs = config.environments().unwrap();
+        assert_eq!(envs[0].name, "Demo");
+        assert!(envs[0].legal_required());
+        assert!(envs[0].secret_key_matches("sk_test_demo"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let dir = std::env::temp_dir().join(format!("torii-config-{}", new_id("t")));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("torii.toml");
+        std::fs::write(&path, "lisen = \"x\"\n").unwrap();
+        let error = Config::load(Some(&path), vars(&[])).unwrap_err();
+        assert!(error.to_string().contains("lisen"), "{error}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        for (var, value) in [
+            ("TORII_DATABASE_URL", "oracle://x"),
+            ("TORII_LISTEN", "nowhere"),
+            ("TORII_PUBLIC_URL", "ftp://x"),
+            ("TORII_DATABASE_MAX_CONNECTIONS", "lots"),
+        ] {
+            let error = Config::load(None, vars(&[(var, value)])).unwrap_err();
+            assert!(error.to_string().contains(var), "{error}");
+        }
+    }
+
+    #[test]
+    fn live_environments_need_https_origins_and_live_keys() {
+        let mut env = EnvironmentConfig {
+            id: None,
+            name: "Prod".into(),
+            mode: EnvironmentMode::Live,
+            publishable_key: "pk_test_x".into(),
+            secret_key: Secret::new("sk_live_secret"),
+            allowed_origins: vec![],
+            terms_url: None,
+            privacy_url: None,
+            methods: None,
+            session: SessionConfig::default(),
+        };
+        assert!(env.to_environment().is_err());
+        env.publishable_key = "pk_live_x".into();
+        env.allowed_origins = vec!["http://app.example.com".into()];
+        assert!(env.to_environment().is_err());
+        env.allowed_origins = vec!["https://app.example.com".into()];
+        assert!(env.to_environment().is_ok());
+    }
+
+    #[test]
+    fn debug_redacts_secrets() {
+        let config = Config {
+            database_url: Secret::new("postgres://u:hunter2@db/x"),
+            smtp_url: Some(Secret::new("smtp://u:hunter3@mail")),
+            ..Config::default()
+        };
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2") && !shown.contains("hunter3"), "{shown}");
+    }
+}

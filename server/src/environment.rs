@@ -1,0 +1,181 @@
+//! Environments: one application's settings (keys, origins, legal URLs, methods, session
+//! lifetimes). A server hosts one or more; requests name theirs by publishable key.
+
+use crate::session::sha256_hex;
+use subtle::ConstantTimeEq as _;
+use time::Duration;
+use torii_shared::{EnvironmentInfo, EnvironmentMode, LegalInfo, SessionKind, SignInMethod};
+use url::Url;
+
+/// Session lifetimes for an environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionSettings {
+    /// Database or JWT.
+    pub kind: SessionKind,
+    /// A session unused for this long ends.
+    pub idle_timeout: Duration,
+    /// A session ends this long after sign-in whatever its use.
+    pub absolute_timeout: Duration,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            kind: SessionKind::Database,
+            idle_timeout: Duration::days(7),
+            absolute_timeout: Duration::days(30),
+        }
+    }
+}
+
+/// One application's settings, ready to use.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Environment {
+    /// Stable id, `env_…`.
+    pub id: String,
+    /// Display name, used in emails and on the cards.
+    pub name: String,
+    /// Test or live.
+    pub mode: EnvironmentMode,
+    /// Safe in a browser.
+    pub publishable_key: String,
+    /// SHA-256 of the secret key (backend only).
+    pub secret_key_hash: String,
+    /// Exact origins (`scheme://host[:port]`) allowed to make cookie requests.
+    pub allowed_origins: Vec<String>,
+    /// Terms of service URL.
+    pub terms_url: Option<String>,
+    /// Privacy policy URL.
+    pub privacy_url: Option<String>,
+    /// Enabled sign-in methods.
+    pub methods: Vec<SignInMethod>,
+    /// Session settings.
+    pub session: SessionSettings,
+}
+
+impl std::fmt::Debug for Environment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Environment")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("mode", &self.mode)
+            .field("publishable_key", &self.publishable_key)
+            .field("allowed_origins", &self.allowed_origins)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Environment {
+    /// A test-mode environment with password sign-in and default lifetimes.
+    #[must_use]
+    pub fn new_test(id: &str, name: &str, publishable_key: &str, secret_key: &str) -> Self {
+        Self {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            mode: EnvironmentMode::Test,
+            publishable_key: publishable_key.to_owned(),
+            secret_key_hash: sha256_hex(secret_key.as_bytes()),
+            allowed_origins: Vec::new(),
+            terms_url: None,
+            privacy_url: None,
+            methods: vec![SignInMethod::Password],
+            session: SessionSettings::default(),
+        }
+    }
+
+    /// Whether sign-up needs the consent checkbox.
+    #[must_use]
+    pub fn legal_required(&self) -> bool {
+        self.terms_url.is_some() || self.privacy_url.is_some()
+    }
+
+    /// The public description served at `GET /v1/environment`.
+    #[must_use]
+    pub fn info(&self) -> EnvironmentInfo {
+        EnvironmentInfo {
+            name: self.name.clone(),
+            mode: self.mode,
+            methods: self.methods.clone(),
+            oauth_providers: Vec::new(),
+            legal: LegalInfo {
+                terms_url: self.terms_url.clone(),
+                privacy_url: self.privacy_url.clone(),
+                required: self.legal_required(),
+            },
+        }
+    }
+
+    /// Whether `origin` (an `Origin` header value) may make cookie requests.
+    #[must_use]
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        let Some(origin) = normalize_origin(origin) else {
+            return false;
+        };
+        self.allowed_origins.contains(&origin)
+    }
+
+    /// Checks a secret key in constant time.
+    #[must_use]
+    pub fn secret_key_matches(&self, candidate: &str) -> bool {
+        let hash = sha256_hex(candidate.as_bytes());
+        bool::from(hash.as_bytes().ct_eq(self.secret_key_hash.as_bytes()))
+    }
+}
+
+/// `scheme://host[:port]`, lower-case, default ports dropped; `None` for anything that is not
+/// an http(s) origin (including the opaque `null`).
+#[must_use]
+pub fn normalize_origin(value: &str) -> Option<String> {
+    let url = Url::parse(value.trim()).ok()?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return None;
+    }
+    let origin = url.origin();
+    origin.is_tuple().then(|| origin.ascii_serialization())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env() -> Environment {
+        let mut env = Environment::new_test("env_1", "Demo", "pk_test_1", "sk_test_1");
+        env.allowed_origins = vec![normalize_origin("http://localhost:3000").unwrap()];
+        env
+    }
+
+    #[test]
+    fn origins_match_exactly() {
+        let env = env();
+        assert!(env.allows_origin("http://localhost:3000"));
+        assert!(env.allows_origin("HTTP://LOCALHOST:3000"));
+        assert!(!env.allows_origin("http://localhost:3001"));
+        assert!(!env.allows_origin("https://localhost:3000"));
+        assert!(!env.allows_origin("http://localhost:3000.evil.com"));
+        assert!(!env.allows_origin("null"));
+        assert!(!env.allows_origin(""));
+    }
+
+    #[test]
+    fn default_ports_normalise() {
+        assert_eq!(
+            normalize_origin("https://app.example.com:443/").as_deref(),
+            Some("https://app.example.com")
+        );
+    }
+
+    #[test]
+    fn secret_keys_are_checked_by_hash() {
+        let env = env();
+        assert!(env.secret_key_matches("sk_test_1"));
+        assert!(!env.secret_key_matches("sk_test_2"));
+    }
+
+    #[test]
+    fn legal_is_required_when_a_url_is_set() {
+        let mut env = env();
+        assert!(!env.info().legal.required);
+        env.privacy_url = Some("https://example.com/privacy".into());
+        assert!(env.info().legal.required);
+    }
+}

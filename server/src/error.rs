@@ -1,0 +1,211 @@
+//! One error type for the HTTP layer: a status, a stable code from `torii-shared` and a human
+//! message. Server-side failures answer with an opaque body; their cause goes to the log.
+
+use crate::methods::email_code::SignUpError;
+use crate::methods::password::{HashError, SignInError};
+use crate::store::StoreError;
+use crate::validate::FieldErrors;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use torii_shared::{ErrorBody, ErrorCode};
+
+/// An error as the API answers it.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    status: StatusCode,
+    body: ErrorBody,
+}
+
+impl ApiError {
+    /// An error with a status, code and message.
+    #[must_use]
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: ErrorBody::new(code, message),
+        }
+    }
+
+    /// 422 with per-field messages.
+    #[must_use]
+    pub fn validation(fields: FieldErrors) -> Self {
+        let mut error = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::ValidationFailed,
+            "Check the highlighted fields.",
+        );
+        error.body.error.fields = Some(fields);
+        error
+    }
+
+    /// 400 for a body that is not the expected JSON.
+    #[must_use]
+    pub fn malformed(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, ErrorCode::MalformedRequest, message)
+    }
+
+    /// 401 for a request without a valid session.
+    #[must_use]
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthenticated,
+            "Sign in to continue.",
+        )
+    }
+
+    /// 404.
+    #[must_use]
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
+    }
+
+    /// 429 with `Retry-After`.
+    #[must_use]
+    pub fn rate_limited(message: impl Into<String>, retry_after_secs: u64) -> Self {
+        let mut error = Self::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited, message);
+        error.body.error.retry_after_secs = Some(retry_after_secs);
+        error
+    }
+
+    /// 500 with an opaque body; `cause` goes to the log only.
+    #[must_use]
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(%cause, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Internal,
+            "Something went wrong on our side. Try again.",
+        )
+    }
+
+    /// The status.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The body.
+    #[must_use]
+    pub fn body(&self) -> &ErrorBody {
+        &self.body
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let retry_after = self.body.error.retry_after_secs;
+        let mut response = (self.status, axum::Json(self.body)).into_response();
+        if let Some(value) = retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(cause) => {
+                tracing::error!(%cause, "store unavailable");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorCode::StoreUnavailable,
+                    "The service is temporarily unavailable. Try again shortly.",
+                )
+            }
+            other => Self::internal(&other),
+        }
+    }
+}
+
+impl From<HashError> for ApiError {
+    fn from(error: HashError) -> Self {
+        Self::internal(&error)
+    }
+}
+
+impl From<SignInError> for ApiError {
+    fn from(error: SignInError) -> Self {
+        match error {
+            SignInError::InvalidCredentials => Self::new(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::InvalidCredentials,
+                "The email or password is not right.",
+            ),
+            SignInError::Store(e) => e.into(),
+            SignInError::Hash(e) => e.into(),
+        }
+    }
+}
+
+impl From<SignUpError> for ApiError {
+    fn from(error: SignUpError) -> Self {
+        let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+        match error {
+            SignUpError::Validation(fields) => Self::validation(fields),
+            SignUpError::ConsentRequired => {
+                let mut error = Self::new(
+                    unprocessable,
+                    ErrorCode::ConsentRequired,
+                    "Accept the Terms of Service and Privacy Policy to continue.",
+                );
+                error.body.error.fields = Some(FieldErrors::from([(
+                    "legalAccepted".to_owned(),
+                    "Accept the Terms of Service and Privacy Policy to continue.".to_owned(),
+                )]));
+                error
+            }
+            SignUpError::NotFound => {
+                Self::not_found("This sign-up was not found or has expired. Start again.")
+            }
+            SignUpError::InvalidCode { tries_left } => {
+                let message = match tries_left {
+                    0 => "That code is not right. No tries left: request a new code.".to_owned(),
+                    1 => "That code is not right. 1 try left.".to_owned(),
+                    n => format!("That code is not right. {n} tries left."),
+                };
+                let mut error = Self::new(unprocessable, ErrorCode::InvalidCode, message);
+                error.body.error.tries_left = Some(tries_left);
+                error
+            }
+            SignUpError::CodeExpired => Self::new(
+                unprocessable,
+                ErrorCode::CodeExpired,
+                "This code has expired. Request a new one.",
+            ),
+            SignUpError::TooManyAttempts => Self::new(
+                unprocessable,
+                ErrorCode::CodeExpired,
+                "Too many wrong tries for this code. Request a new one.",
+            ),
+            SignUpError::AlreadyUsed => Self::new(
+                unprocessable,
+                ErrorCode::CodeExpired,
+                "This code was already used.",
+            ),
+            SignUpError::ResendCooldown { retry_after_secs } => Self::rate_limited(
+                format!("Wait {retry_after_secs} seconds before requesting another code."),
+                retry_after_secs,
+            ),
+            SignUpError::EmailTaken => Self::new(
+                StatusCode::CONFLICT,
+                ErrorCode::EmailTaken,
+                "An account with this email already exists. Sign in instead.",
+            ),
+            SignUpError::Mail(cause) => {
+                tracing::error!(%cause, "mail delivery failed");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorCode::MailUnavailable,
+                    "We could not send the email right now. Try again shortly.",
+                )
+            }
+            SignUpError::Store(e) => e.into(),
+            SignUpError::Hash(e) => e.into(),
+        }
+    }
+}

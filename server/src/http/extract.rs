@@ -1,0 +1,136 @@
+//! Extractors: the environment resolved by the middleware, JSON bodies whose rejections
+//! answer in the API's error shape, the session token, and the client's details.
+
+use crate::error::ApiError;
+use crate::session::{self, SessionToken};
+use crate::{ClientInfo, Environment};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use torii_shared::ErrorCode;
+
+/// The request's environment.
+#[derive(Debug, Clone)]
+pub struct Env(pub Arc<Environment>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Env {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Arc<Environment>>()
+            .cloned()
+            .map(Env)
+            .ok_or_else(|| ApiError::internal(&"environment layer missing"))
+    }
+}
+
+/// A JSON body; malformed JSON is 400, a wrong shape 422, a wrong content type 415, too large
+/// 413 — each in the API's error shape.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(json_rejection(&rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: &JsonRejection) -> ApiError {
+    match rejection {
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::UnsupportedMediaType,
+            "Send the body as application/json.",
+        ),
+        JsonRejection::JsonDataError(error) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::ValidationFailed,
+            format!("The body does not have the expected fields: {}", error.body_text()),
+        ),
+        JsonRejection::JsonSyntaxError(_) => {
+            ApiError::malformed("The body is not valid JSON.")
+        }
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::PayloadTooLarge,
+            "The body is too large.",
+        ),
+        _ => ApiError::malformed("The body could not be read."),
+    }
+}
+
+/// The session token from `Authorization: Bearer …` or the environment's cookie.
+#[derive(Debug, Clone)]
+pub struct BearerOrCookie {
+    /// The token, when one was sent.
+    pub token: Option<SessionToken>,
+    /// Whether it came from the cookie (so a stale one should be cleared).
+    pub from_cookie: bool,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for BearerOrCookie {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Env(env) = Env::from_request_parts(parts, state).await?;
+        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+            let token = value
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::trim)
+                .filter(|t| !t.is_empty() && t.len() <= 4096)
+                .map(SessionToken::from_client);
+            return Ok(Self {
+                token,
+                from_cookie: false,
+            });
+        }
+        let name = session::cookie_name(env.mode);
+        let token = parts
+            .headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| session::find_cookie(v, name))
+            .filter(|t| t.len() <= 4096)
+            .map(SessionToken::from_client);
+        Ok(Self {
+            from_cookie: token.is_some(),
+            token,
+        })
+    }
+}
+
+/// The client's user agent and IP.
+#[derive(Debug, Clone)]
+pub struct Client(pub ClientInfo);
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(512).collect());
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_string());
+        Ok(Self(ClientInfo { user_agent, ip }))
+    }
+}

@@ -1,0 +1,46 @@
+//! Liveness and readiness: `/healthz` answers while the process runs; `/readyz` only while the
+//! store answers, within a bound.
+
+use crate::Torii;
+use crate::error::ApiError;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use std::time::Duration;
+use torii_shared::{ErrorCode, Health};
+
+pub(super) fn routes() -> Router<Torii> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+}
+
+async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: "ok".to_owned(),
+    })
+}
+
+async fn readyz(State(torii): State<Torii>) -> Result<Json<Health>, ApiError> {
+    let unavailable = || {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::StoreUnavailable,
+            "The store is not reachable.",
+        )
+    };
+    match tokio::time::timeout(Duration::from_secs(3), torii.store().ping()).await {
+        Ok(Ok(())) => Ok(Json(Health {
+            status: "ok".to_owned(),
+        })),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "readiness check failed");
+            Err(unavailable())
+        }
+        Err(_) => {
+            tracing::warn!("readiness check timed out");
+            Err(unavailable())
+        }
+    }
+}

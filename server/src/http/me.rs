@@ -1,0 +1,62 @@
+//! `GET /me`, `GET /v1/environment` and `POST /v1/sign-out`.
+
+use super::{BearerOrCookie, Env};
+use crate::Torii;
+use crate::error::ApiError;
+use crate::session;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use torii_shared::{EnvironmentInfo, Me};
+
+pub(super) fn routes() -> Router<Torii> {
+    Router::new()
+        .route("/me", get(me))
+        .route("/v1/environment", get(environment))
+        .route("/v1/sign-out", post(sign_out))
+}
+
+/// The state the provider polls: never an error for a missing or dead session.
+async fn me(
+    State(torii): State<Torii>,
+    Env(env): Env,
+    auth: BearerOrCookie,
+) -> Result<Response, ApiError> {
+    let found = match &auth.token {
+        Some(token) => torii.authenticate(&env, token).await?,
+        None => None,
+    };
+    let me = found.as_ref().map_or_else(Me::signed_out, crate::AuthenticatedSession::me);
+    let mut response = Json(me).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if found.is_none()
+        && auth.from_cookie
+        && let Ok(value) = HeaderValue::from_str(&session::clear_cookie(env.mode))
+    {
+        headers.insert(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+async fn environment(Env(env): Env) -> Json<EnvironmentInfo> {
+    Json(env.info())
+}
+
+/// Revokes the current session (if any) and clears the cookie; idempotent.
+async fn sign_out(
+    State(torii): State<Torii>,
+    Env(env): Env,
+    auth: BearerOrCookie,
+) -> Result<Response, ApiError> {
+    if let Some(token) = &auth.token {
+        torii.sign_out(&env, token).await?;
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Ok(value) = HeaderValue::from_str(&session::clear_cookie(env.mode)) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}

@@ -1,0 +1,178 @@
+//! The HTTP API: one file per area, each exporting its routes, merged here with the layers
+//! every request goes through (environment resolution, Origin check, body limit, tracing).
+
+mod extract;
+mod health;
+mod me;
+mod sign_in;
+mod sign_up;
+
+pub use extract::{ApiJson, BearerOrCookie, Client, Env};
+
+use crate::error::ApiError;
+use crate::{AuthenticatedSessionWithToken, Environment, Torii, session};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use std::path::Path;
+use std::sync::Arc;
+use torii_shared::{ErrorCode, PUBLISHABLE_KEY_HEADER, PUBLISHABLE_KEY_QUERY};
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+/// Largest accepted request body.
+pub const BODY_LIMIT_BYTES: usize = 16 * 1024;
+
+/// The API router for a Torii instance, ready to serve or to nest in an application's router.
+pub fn router(torii: Torii) -> Router {
+    let api = Router::new()
+        .merge(me::routes())
+        .merge(sign_up::routes())
+        .merge(sign_in::routes())
+        .route("/v1/{*rest}", any(not_found))
+        .layer(middleware::from_fn_with_state(
+            torii.clone(),
+            resolve_environment,
+        ));
+    Router::new()
+        .merge(api)
+        .merge(health::routes())
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
+        .layer(
+            // Paths only: query strings may carry tokens and must not reach the log.
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .with_state(torii)
+}
+
+/// [`router`] plus a built single-page app served from `dir`, unknown paths falling back to
+/// its `index.html` so client-side routes survive a reload.
+pub fn router_with_static(torii: Torii, dir: &Path) -> Router {
+    let spa = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
+    router(torii).fallback_service(spa)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("No such route.")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::MethodNotAllowed,
+        "This route does not accept that method.",
+    )
+}
+
+fn publishable_key(req: &Request) -> Option<String> {
+    if let Some(value) = req.headers().get(PUBLISHABLE_KEY_HEADER) {
+        return value.to_str().ok().map(str::to_owned);
+    }
+    req.uri().query().and_then(|query| {
+        query.split('&').find_map(|pair| {
+            let (key, value) = pair.split_once('=')?;
+            (key == PUBLISHABLE_KEY_QUERY).then(|| value.to_owned())
+        })
+    })
+}
+
+fn is_state_changing(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Resolves the request's environment and, for state-changing requests, checks the Origin:
+/// a foreign Origin is refused, and so is a cookie-carrying request with no Origin at all
+/// (browsers always send one on such requests).
+async fn resolve_environment(
+    State(torii): State<Torii>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let key = publishable_key(&req);
+    let Some(env) = torii.environment_for(key.as_deref()).cloned() else {
+        let message = if key.is_some() {
+            "The publishable key does not name an environment on this server."
+        } else {
+            "Name the environment with the Torii-Publishable-Key header."
+        };
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::InvalidPublishableKey,
+            message,
+        )
+        .into_response();
+    };
+    if is_state_changing(req.method())
+        && let Err(error) = check_origin(&env, &req)
+    {
+        return error.into_response();
+    }
+    req.extensions_mut().insert(env);
+    next.run(req).await
+}
+
+fn check_origin(env: &Environment, req: &Request) -> Result<(), ApiError> {
+    let forbidden = || {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::ForbiddenOrigin,
+            "Requests from this origin are not allowed.",
+        )
+    };
+    match req.headers().get(header::ORIGIN) {
+        Some(origin) => {
+            let origin = origin.to_str().map_err(|_| forbidden())?;
+            if env.allows_origin(origin) {
+                Ok(())
+            } else {
+                Err(forbidden())
+            }
+        }
+        None => {
+            let has_cookie = req
+                .headers()
+                .get_all(header::COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .any(|v| session::find_cookie(v, session::cookie_name(env.mode)).is_some());
+            if has_cookie { Err(forbidden()) } else { Ok(()) }
+        }
+    }
+}
+
+/// A signed-in answer: the `Me` payload and the session cookie.
+fn signed_in(
+    torii: &Torii,
+    env: &Arc<Environment>,
+    status: StatusCode,
+    done: &AuthenticatedSessionWithToken,
+) -> Response {
+    let max_age = done.session.session.expires_at - torii.now();
+    let cookie = session::session_cookie(env.mode, &done.token, max_age);
+    let mut response = (status, axum::Json(done.session.me())).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}

@@ -1,0 +1,49 @@
+//! `POST /v1/sign-ups`, `/v1/sign-ups/{id}/verify` and `/v1/sign-ups/{id}/resend`.
+
+use super::{ApiJson, Client, Env, signed_in};
+use crate::Torii;
+use crate::error::ApiError;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::post;
+use axum::{Json, Router};
+use torii_shared::{ResendAccepted, SignUpCreated, SignUpRequest, VerifyCodeRequest};
+
+pub(super) fn routes() -> Router<Torii> {
+    Router::new()
+        .route("/v1/sign-ups", post(start))
+        .route("/v1/sign-ups/{id}/verify", post(verify))
+        .route("/v1/sign-ups/{id}/resend", post(resend))
+}
+
+async fn start(
+    State(torii): State<Torii>,
+    Env(env): Env,
+    ApiJson(body): ApiJson<SignUpRequest>,
+) -> Result<(StatusCode, Json<SignUpCreated>), ApiError> {
+    let created = torii.start_sign_up(&env, &body).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+async fn verify(
+    State(torii): State<Torii>,
+    Env(env): Env,
+    Client(client): Client,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<VerifyCodeRequest>,
+) -> Result<Response, ApiError> {
+    let done = torii
+        .verify_sign_up(&env, &id, &body.code, &client)
+        .await?;
+    Ok(signed_in(&torii, &env, StatusCode::OK, &done))
+}
+
+async fn resend(
+    State(torii): State<Torii>,
+    Env(env): Env,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<ResendAccepted>), ApiError> {
+    let accepted = torii.resend_sign_up_code(&env, &id).await?;
+    Ok((StatusCode::ACCEPTED, Json(accepted)))
+}

@@ -1,0 +1,340 @@
+//! Sign-up with an emailed 6-digit code.
+//!
+//! Transitions of a pending sign-up:
+//! - `start`: the form is valid (and consent given when the environment has Terms/Privacy) →
+//!   a pending sign-up is stored with a hashed code expiring in 10 minutes, and the code is
+//!   emailed. When the address already has an account the answer is identical, but the owner
+//!   gets a notice instead of a code, so nobody learns which addresses have accounts.
+//! - `verify`: each try is first counted atomically (at most 5 per code); a wrong code answers
+//!   with the tries left; a dead code (expired, or 5 tries used) refuses even the right digits.
+//!   The right code consumes the sign-up and creates the user (email verified), their password
+//!   and a session in one transaction: exactly one concurrent verifier wins.
+//! - `resend`: after a cooldown, a new code replaces the old one and the tries start again.
+
+use crate::mail::{self, MailError};
+use crate::methods::password::HashError;
+use crate::session::{new_id, sha256_hex};
+use crate::store::{AttemptReservation, CompleteSignUp, SignUpRecord, StoreError, UserRecord};
+use crate::validate::{self, FieldErrors};
+use crate::{AuthenticatedSession, AuthenticatedSessionWithToken, ClientInfo, Environment, Torii};
+use rand::Rng as _;
+use rand::rngs::OsRng;
+use subtle::ConstantTimeEq as _;
+use time::Duration;
+use torii_shared::{
+    CODE_DIGITS, ResendAccepted, Secret, SessionInfo, SignUpCreated, SignUpRequest, SignUpStatus,
+};
+
+/// How long a code works.
+pub const CODE_TTL: Duration = Duration::minutes(10);
+/// Tries per code.
+pub const MAX_ATTEMPTS: u32 = 5;
+/// Time between two sends for one sign-up.
+pub const RESEND_COOLDOWN: Duration = Duration::seconds(30);
+/// Pending sign-ups older than this are purged.
+pub const SIGN_UP_TTL: Duration = Duration::hours(24);
+
+/// Why a sign-up step failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignUpError {
+    /// Some fields are invalid.
+    #[error("invalid fields")]
+    Validation(FieldErrors),
+    /// The environment has Terms/Privacy and they were not accepted.
+    #[error("consent required")]
+    ConsentRequired,
+    /// No such pending sign-up in this environment.
+    #[error("sign-up not found")]
+    NotFound,
+    /// The code is wrong.
+    #[error("wrong code, {tries_left} tries left")]
+    InvalidCode {
+        /// Tries left on this code.
+        tries_left: u32,
+    },
+    /// The code expired.
+    #[error("code expired")]
+    CodeExpired,
+    /// The code's tries are used up.
+    #[error("too many tries")]
+    TooManyAttempts,
+    /// The code was already used by another request.
+    #[error("code already used")]
+    AlreadyUsed,
+    /// A resend came before the cooldown ended.
+    #[error("resend too soon")]
+    ResendCooldown {
+        /// Seconds until a resend is accepted.
+        retry_after_secs: u64,
+    },
+    /// An account with this email exists now.
+    #[error("email taken")]
+    EmailTaken,
+    /// The email could not be sent.
+    #[error(transparent)]
+    Mail(#[from] MailError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Hashing failed.
+    #[error(transparent)]
+    Hash(#[from] HashError),
+}
+
+fn new_code() -> String {
+    format!("{:06}", OsRng.gen_range(0..1_000_000_u32))
+}
+
+fn code_hash(sign_up_id: &str, code: &str) -> String {
+    sha256_hex(format!("torii-sign-up-code:{sign_up_id}:{code}").as_bytes())
+}
+
+/// Accepts `123456`, `123 456` and `123-456`.
+fn normalize_code(raw: &str) -> Option<String> {
+    let digits: String = raw.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    (digits.len() == CODE_DIGITS && digits.chars().all(|c| c.is_ascii_digit())).then_some(digits)
+}
+
+impl Torii {
+    /// Starts a sign-up: validates the form, stores the pending sign-up and emails a code.
+    ///
+    /// # Errors
+    /// Invalid fields, missing consent, a mail or store failure.
+    pub async fn start_sign_up(
+        &self,
+        env: &Environment,
+        request: &SignUpRequest,
+    ) -> Result<SignUpCreated, SignUpError> {
+        let mut fields = FieldErrors::new();
+        let email = validate::email(&request.email)
+            .map_err(|msg| fields.insert("email".to_owned(), msg.to_owned()))
+            .ok();
+        match &request.password {
+            None => {
+                fields.insert("password".to_owned(), "Choose a password.".to_owned());
+            }
+            Some(password) => {
+                if let Err(msg) = validate::new_password(password.expose()) {
+                    fields.insert("password".to_owned(), msg);
+                }
+            }
+        }
+        let name = validate::name(request.name.as_deref())
+            .map_err(|msg| fields.insert("name".to_owned(), msg))
+            .ok()
+            .flatten();
+        let consent_missing = env.legal_required() && request.legal_accepted != Some(true);
+        if !fields.is_empty() {
+            if consent_missing {
+                fields.insert(
+                    "legalAccepted".to_owned(),
+                    "Accept the Terms of Service and Privacy Policy to continue.".to_owned(),
+                );
+            }
+            return Err(SignUpError::Validation(fields));
+        }
+        if consent_missing {
+            return Err(SignUpError::ConsentRequired);
+        }
+        let (Some(email), Some(password)) = (email, request.password.as_ref()) else {
+            return Err(SignUpError::Validation(fields));
+        };
+        let password_hash = self.hasher().hash(password).await?;
+        let now = self.now();
+        let id = new_id("sgu");
+        let code = new_code();
+        let record = SignUpRecord {
+            id: id.clone(),
+            environment_id: env.id.clone(),
+            email: email.display.clone(),
+            email_canonical: email.canonical.clone(),
+            name,
+            password_hash: Some(password_hash),
+            legal_accepted_at: env.legal_required().then_some(now),
+            code_hash: code_hash(&id, &code),
+            code_expires_at: now + CODE_TTL,
+            attempts: 0,
+            resend_available_at: now + RESEND_COOLDOWN,
+            created_at: now,
+        };
+        self.store().insert_sign_up(&record).await?;
+        // Opportunistic cleanup keeps the table small without a background task.
+        self.store().purge_sign_ups(now - SIGN_UP_TTL).await?;
+        self.send_sign_up_email(env, &record, &code).await?;
+        Ok(SignUpCreated {
+            sign_up_id: id,
+            status: SignUpStatus::NeedsVerification,
+            code_expires_at: record.code_expires_at,
+            resend_available_at: record.resend_available_at,
+        })
+    }
+
+    async fn send_sign_up_email(
+        &self,
+        env: &Environment,
+        record: &SignUpRecord,
+        code: &str,
+    ) -> Result<(), SignUpError> {
+        let existing = self
+            .store()
+            .find_user_by_email(&env.id, &record.email_canonical)
+            .await?;
+        let email = if existing.is_some() {
+            mail::sign_up_existing_account(&env.name, &record.email, self.public_url().as_str())
+        } else {
+            mail::sign_up_code(&env.name, &record.email, code, CODE_TTL.whole_minutes())
+        };
+        self.mailer().send(&email).await.map_err(|error| {
+            tracing::warn!(sign_up = %record.id, %error, "sign-up email not sent");
+            SignUpError::Mail(error)
+        })
+    }
+
+    /// Sends a new code for a pending sign-up once the cooldown has passed.
+    ///
+    /// # Errors
+    /// Unknown sign-up, cooldown, mail or store failure.
+    pub async fn resend_sign_up_code(
+        &self,
+        env: &Environment,
+        sign_up_id: &str,
+    ) -> Result<ResendAccepted, SignUpError> {
+        let record = self
+            .store()
+            .get_sign_up(&env.id, sign_up_id)
+            .await?
+            .ok_or(SignUpError::NotFound)?;
+        let now = self.now();
+        let code = new_code();
+        let code_expires_at = now + CODE_TTL;
+        let resend_available_at = now + RESEND_COOLDOWN;
+        let replaced = self
+            .store()
+            .replace_sign_up_code(
+                &record.id,
+                &code_hash(&record.id, &code),
+                code_expires_at,
+                resend_available_at,
+                now,
+            )
+            .await?;
+        if !replaced {
+            let wait = (record.resend_available_at - now).whole_seconds().max(1);
+            return Err(SignUpError::ResendCooldown {
+                retry_after_secs: u64::try_from(wait).unwrap_or(1),
+            });
+        }
+        self.send_sign_up_email(env, &record, &code).await?;
+        Ok(ResendAccepted {
+            code_expires_at,
+            resend_available_at,
+        })
+    }
+
+    /// Checks the emailed code; the right one creates the user and a session.
+    ///
+    /// # Errors
+    /// Malformed, wrong, expired or exhausted code; unknown sign-up; email taken meanwhile.
+    pub async fn verify_sign_up(
+        &self,
+        env: &Environment,
+        sign_up_id: &str,
+        code: &Secret,
+        client: &ClientInfo,
+    ) -> Result<AuthenticatedSessionWithToken, SignUpError> {
+        let Some(code) = normalize_code(code.expose()) else {
+            return Err(SignUpError::Validation(FieldErrors::from([(
+                "code".to_owned(),
+                format!("Enter the {CODE_DIGITS}-digit code from the email."),
+            )])));
+        };
+        let record = self
+            .store()
+            .get_sign_up(&env.id, sign_up_id)
+            .await?
+            .ok_or(SignUpError::NotFound)?;
+        let now = self.now();
+        let used = match self
+            .store()
+            .reserve_sign_up_attempt(&record.id, MAX_ATTEMPTS, now)
+            .await?
+        {
+            AttemptReservation::Reserved(used) => used,
+            AttemptReservation::NotFound => return Err(SignUpError::NotFound),
+            AttemptReservation::Dead if record.code_expires_at <= now => {
+                return Err(SignUpError::CodeExpired);
+            }
+            AttemptReservation::Dead => return Err(SignUpError::TooManyAttempts),
+        };
+        // Re-read so that a resend between the two reads is honoured.
+        let current = self
+            .store()
+            .get_sign_up(&env.id, sign_up_id)
+            .await?
+            .ok_or(SignUpError::AlreadyUsed)?;
+        let expected = current.code_hash.as_bytes();
+        let matches = bool::from(code_hash(&current.id, &code).as_bytes().ct_eq(expected));
+        if !matches {
+            return Err(SignUpError::InvalidCode {
+                tries_left: MAX_ATTEMPTS.saturating_sub(used),
+            });
+        }
+        let user = UserRecord {
+            id: new_id("usr"),
+            environment_id: env.id.clone(),
+            email: current.email.clone(),
+            email_canonical: current.email_canonical.clone(),
+            name: current.name.clone(),
+            email_verified: true,
+            created_at: now,
+            updated_at: now,
+        };
+        let (session, token) = self.new_session_record(env, &user.id, client);
+        match self
+            .store()
+            .complete_sign_up(&current.id, &user, current.password_hash.as_deref(), &session)
+            .await?
+        {
+            CompleteSignUp::Created(user) => Ok(AuthenticatedSessionWithToken {
+                session: AuthenticatedSession {
+                    session,
+                    user,
+                    info: SessionInfo::from_gates(Vec::new()),
+                },
+                token,
+            }),
+            CompleteSignUp::AlreadyConsumed => Err(SignUpError::AlreadyUsed),
+            CompleteSignUp::EmailTaken => Err(SignUpError::EmailTaken),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_six_digits() {
+        for _ in 0..100 {
+            let code = new_code();
+            assert_eq!(code.len(), 6);
+            assert!(code.chars().all(|c| c.is_ascii_digit()));
+        }
+    }
+
+    #[test]
+    fn code_hash_is_bound_to_the_sign_up() {
+        assert_ne!(code_hash("sgu_a", "123456"), code_hash("sgu_b", "123456"));
+        assert_eq!(code_hash("sgu_a", "123456"), code_hash("sgu_a", "123456"));
+    }
+
+    #[test]
+    fn codes_tolerate_separators_only() {
+        assert_eq!(normalize_code("123 456").as_deref(), Some("123456"));
+        assert_eq!(normalize_code("123-456").as_deref(), Some("123456"));
+        assert_eq!(normalize_code("12345"), None);
+        assert_eq!(normalize_code("12345a"), None);
+        assert_eq!(normalize_code("１２３４５６"), None);
+    }
+}

@@ -1,0 +1,4 @@
+//! Sign-in methods, one module each.
+
+pub mod email_code;
+pub mod password;

@@ -1,0 +1,245 @@
+//! The storage contract. Everything that must survive a restart or be shared between server
+//! nodes goes through a [`Store`]: users, credentials, sessions, pending sign-ups, and the
+//! environments the server created itself. Backends live one per file.
+//!
+//! Single-use and counted operations are single atomic statements here (a conditional
+//! `UPDATE` checked by rows affected, a `DELETE` inside the transaction that consumes), never
+//! read-then-write in the caller, so that concurrent requests on any number of nodes cannot
+//! both win.
+
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+use async_trait::async_trait;
+use std::fmt::Debug;
+use time::OffsetDateTime;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database cannot be reached (connection refused, pool timeout).
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// A uniqueness constraint was violated; the string names the constraint or column.
+    #[error("conflict on {0}")]
+    Conflict(String),
+    /// Any other database failure.
+    #[error("store failure: {0}")]
+    Other(String),
+}
+
+/// A user row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    /// `usr_…`
+    pub id: String,
+    /// Environment the user belongs to.
+    pub environment_id: String,
+    /// Email as the user typed it (trimmed).
+    pub email: String,
+    /// Canonical form used for uniqueness and lookups.
+    pub email_canonical: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// Whether the email was verified.
+    pub email_verified: bool,
+    /// Creation time.
+    pub created_at: OffsetDateTime,
+    /// Last update.
+    pub updated_at: OffsetDateTime,
+}
+
+/// A session row. The token itself is never stored, only its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// `ses_…`
+    pub id: String,
+    /// Environment the session belongs to.
+    pub environment_id: String,
+    /// Owner.
+    pub user_id: String,
+    /// SHA-256 of the token, hex.
+    pub token_hash: String,
+    /// Creation time.
+    pub created_at: OffsetDateTime,
+    /// Absolute expiry.
+    pub expires_at: OffsetDateTime,
+    /// Last time a request used it (written at most once a minute).
+    pub last_active_at: OffsetDateTime,
+    /// Client user agent at creation.
+    pub user_agent: Option<String>,
+    /// Client IP at creation.
+    pub ip: Option<String>,
+}
+
+/// A pending sign-up: everything the user entered, waiting for the emailed code.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SignUpRecord {
+    /// `sgu_…`
+    pub id: String,
+    /// Environment.
+    pub environment_id: String,
+    /// Email as typed (trimmed).
+    pub email: String,
+    /// Canonical email.
+    pub email_canonical: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// argon2id PHC string of the chosen password.
+    pub password_hash: Option<String>,
+    /// When consent was given, if the environment asks for it.
+    pub legal_accepted_at: Option<OffsetDateTime>,
+    /// Hash of the current code.
+    pub code_hash: String,
+    /// When the current code stops working.
+    pub code_expires_at: OffsetDateTime,
+    /// Tries used on the current code.
+    pub attempts: u32,
+    /// Earliest time a resend is accepted.
+    pub resend_available_at: OffsetDateTime,
+    /// Creation time.
+    pub created_at: OffsetDateTime,
+}
+
+impl Debug for SignUpRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignUpRecord")
+            .field("id", &self.id)
+            .field("environment_id", &self.environment_id)
+            .field("email", &self.email)
+            .field("attempts", &self.attempts)
+            .field("code_expires_at", &self.code_expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An environment the server created and keeps in the store.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredEnvironment {
+    /// `env_…`
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// `test` or `live`.
+    pub mode: String,
+    /// `pk_test_…` / `pk_live_…`.
+    pub publishable_key: String,
+    /// SHA-256 of the secret key; the key itself is shown once, at creation.
+    pub secret_key_hash: String,
+    /// Creation time.
+    pub created_at: OffsetDateTime,
+}
+
+impl Debug for StoredEnvironment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredEnvironment")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("mode", &self.mode)
+            .field("publishable_key", &self.publishable_key)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a code attempt may do, decided atomically by the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptReservation {
+    /// The attempt is counted; this is how many have been used, this one included.
+    Reserved(u32),
+    /// No such pending sign-up.
+    NotFound,
+    /// The code expired or its tries are used up.
+    Dead,
+}
+
+/// The result of finishing a sign-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CompleteSignUp {
+    /// The user and session were created.
+    Created(UserRecord),
+    /// Another request finished (or removed) this sign-up first.
+    AlreadyConsumed,
+    /// An account with this email exists now.
+    EmailTaken,
+}
+
+/// The storage contract every backend implements.
+#[async_trait]
+pub trait Store: Send + Sync + Debug {
+    /// Applies embedded migrations; a no-op on an up-to-date database, an error on one
+    /// migrated by a newer version.
+    async fn migrate(&self) -> Result<(), StoreError>;
+    /// Cheap round trip, for readiness.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Environments the server created itself.
+    async fn list_environments(&self) -> Result<Vec<StoredEnvironment>, StoreError>;
+    /// Keeps a server-created environment.
+    async fn insert_environment(&self, env: &StoredEnvironment) -> Result<(), StoreError>;
+
+    /// A user by canonical email within an environment.
+    async fn find_user_by_email(
+        &self,
+        environment_id: &str,
+        email_canonical: &str,
+    ) -> Result<Option<UserRecord>, StoreError>;
+    /// A user by id.
+    async fn get_user(&self, user_id: &str) -> Result<Option<UserRecord>, StoreError>;
+    /// The user's password hash, when they have a password.
+    async fn password_hash(&self, user_id: &str) -> Result<Option<String>, StoreError>;
+
+    /// Stores a new pending sign-up.
+    async fn insert_sign_up(&self, sign_up: &SignUpRecord) -> Result<(), StoreError>;
+    /// A pending sign-up by id within an environment.
+    async fn get_sign_up(
+        &self,
+        environment_id: &str,
+        id: &str,
+    ) -> Result<Option<SignUpRecord>, StoreError>;
+    /// Atomically counts one try on the current code, if it is alive and has tries left.
+    async fn reserve_sign_up_attempt(
+        &self,
+        id: &str,
+        max_attempts: u32,
+        now: OffsetDateTime,
+    ) -> Result<AttemptReservation, StoreError>;
+    /// Atomically replaces the code when the resend cooldown has passed; false otherwise.
+    async fn replace_sign_up_code(
+        &self,
+        id: &str,
+        code_hash: &str,
+        code_expires_at: OffsetDateTime,
+        resend_available_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// In one transaction: consumes the sign-up, creates the user (with its password, if any)
+    /// and the session. Exactly one concurrent caller gets [`CompleteSignUp::Created`].
+    async fn complete_sign_up(
+        &self,
+        sign_up_id: &str,
+        user: &UserRecord,
+        password_hash: Option<&str>,
+        session: &SessionRecord,
+    ) -> Result<CompleteSignUp, StoreError>;
+    /// Removes pending sign-ups created before `before`.
+    async fn purge_sign_ups(&self, before: OffsetDateTime) -> Result<u64, StoreError>;
+
+    /// Stores a new session.
+    async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
+    /// A session and its user by token hash, in one query.
+    async fn session_by_token_hash(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError>;
+    /// Marks a session used now, only when its last mark is older than `stale_before`.
+    async fn touch_session(
+        &self,
+        session_id: &str,
+        now: OffsetDateTime,
+        stale_before: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Revokes a session; false when it did not exist.
+    async fn delete_session(&self, session_id: &str) -> Result<bool, StoreError>;
+}

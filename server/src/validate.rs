@@ -1,0 +1,140 @@
+//! Input rules shared by every flow: email syntax and canonical form, password length in code
+//! points (never truncated), display names.
+
+use std::collections::BTreeMap;
+use torii_shared::{EMAIL_MAX_LEN, NAME_MAX_CHARS, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
+
+/// Field name → human message.
+pub type FieldErrors = BTreeMap<String, String>;
+
+/// A syntactically valid email: `display` as typed (trimmed, domain lower-cased) and
+/// `canonical`, the form compared for uniqueness (all lower-case).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailAddress {
+    /// For display and delivery.
+    pub display: String,
+    /// For lookups and uniqueness.
+    pub canonical: String,
+}
+
+/// Checks an email address; the error is the message to show.
+///
+/// # Errors
+/// A human message when the address is not acceptable.
+pub fn email(raw: &str) -> Result<EmailAddress, &'static str> {
+    const INVALID: &str = "Enter a valid email address.";
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err("Enter your email address.");
+    }
+    if trimmed.len() > EMAIL_MAX_LEN {
+        return Err("That email address is too long.");
+    }
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '"' | ',' | '<' | '>' | '(' | ')' | '[' | ']' | ';' | ':' | '\\'))
+    {
+        return Err(INVALID);
+    }
+    let mut parts = trimmed.split('@');
+    let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(INVALID);
+    };
+    if local.is_empty() || local.len() > 64 || local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+        return Err(INVALID);
+    }
+    let labels: Vec<&str> = domain.split('.').collect();
+    let label_ok = |label: &&str| {
+        !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+    };
+    if labels.len() < 2 || !labels.iter().all(label_ok) {
+        return Err(INVALID);
+    }
+    let domain = domain.to_lowercase();
+    Ok(EmailAddress {
+        display: format!("{local}@{domain}"),
+        canonical: format!("{}@{domain}", local.to_lowercase()),
+    })
+}
+
+/// Checks a new password's length in Unicode code points.
+///
+/// # Errors
+/// A human message when the password is too short or too long.
+pub fn new_password(password: &str) -> Result<(), String> {
+    let chars = password.chars().count();
+    if chars < PASSWORD_MIN_CHARS {
+        return Err(format!(
+            "Use at least {PASSWORD_MIN_CHARS} characters for your password."
+        ));
+    }
+    if chars > PASSWORD_MAX_CHARS {
+        return Err(format!(
+            "Use at most {PASSWORD_MAX_CHARS} characters for your password."
+        ));
+    }
+    Ok(())
+}
+
+/// Checks an optional display name; blank means none.
+///
+/// # Errors
+/// A human message when the name is too long or has control characters.
+pub fn name(raw: Option<&str>) -> Result<Option<String>, String> {
+    let Some(trimmed) = raw.map(str::trim).filter(|n| !n.is_empty()) else {
+        return Ok(None);
+    };
+    if trimmed.chars().count() > NAME_MAX_CHARS {
+        return Err(format!("Use at most {NAME_MAX_CHARS} characters for your name."));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err("Your name cannot contain control characters.".to_owned());
+    }
+    Ok(Some(trimmed.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_trimmed_and_canonicalised() {
+        let e = email("  Ada.Lovelace@Example.COM ").unwrap();
+        assert_eq!(e.display, "Ada.Lovelace@example.com");
+        assert_eq!(e.canonical, "ada.lovelace@example.com");
+    }
+
+    #[test]
+    fn bad_emails_are_rejected() {
+        for bad in [
+            "", "ada", "ada@", "@example.com", "ada@example", "a@b@example.com",
+            "a b@example.com", "\"a\"@example.com", "a,b@example.com", "a@exa mple.com",
+            "a\u{0}@example.com", "a@-x.com", "a..b@example.com", ".a@example.com",
+        ] {
+            assert!(email(bad).is_err(), "{bad:?} should be rejected");
+        }
+        assert!(email(&format!("{}@example.com", "a".repeat(250))).is_err());
+    }
+
+    #[test]
+    fn passwords_count_code_points_without_truncation() {
+        assert!(new_password("1234567").is_err());
+        assert!(new_password("12345678").is_ok());
+        assert!(new_password(&"é".repeat(8)).is_ok());
+        assert!(new_password(&"x".repeat(256)).is_ok());
+        assert!(new_password(&"x".repeat(257)).is_err());
+    }
+
+    #[test]
+    fn names_are_optional_and_bounded() {
+        assert_eq!(name(None).unwrap(), None);
+        assert_eq!(name(Some("  ")).unwrap(), None);
+        assert_eq!(name(Some(" Ada ")).unwrap(), Some("Ada".into()));
+        assert!(name(Some(&"a".repeat(101))).is_err());
+        assert!(name(Some("a\u{7}b")).is_err());
+    }
+}
