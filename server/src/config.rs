@@ -204,7 +204,10 @@ impl Config {
         }
         if let Some(v) = var("TORII_DATABASE_MAX_CONNECTIONS") {
             config.database_max_connections = v.parse().map_err(|_| {
-                invalid("TORII_DATABASE_MAX_CONNECTIONS", "expected a positive integer")
+                invalid(
+                    "TORII_DATABASE_MAX_CONNECTIONS",
+                    "expected a positive integer",
+                )
             })?;
         }
         if let Some(v) = var("TORII_PUBLIC_URL") {
@@ -230,9 +233,15 @@ impl Config {
         self.listen_addr()?;
         self.public_url()?;
         let db = self.database_url.expose();
-        if !["sqlite:", "postgres://", "postgresql://", "mysql://", "mariadb://"]
-            .iter()
-            .any(|scheme| db.starts_with(scheme))
+        if ![
+            "sqlite:",
+            "postgres://",
+            "postgresql://",
+            "mysql://",
+            "mariadb://",
+        ]
+        .iter()
+        .any(|scheme| db.starts_with(scheme))
         {
             return Err(invalid(
                 "TORII_DATABASE_URL",
@@ -240,7 +249,10 @@ impl Config {
             ));
         }
         if self.database_max_connections == 0 {
-            return Err(invalid("TORII_DATABASE_MAX_CONNECTIONS", "must be at least 1"));
+            return Err(invalid(
+                "TORII_DATABASE_MAX_CONNECTIONS",
+                "must be at least 1",
+            ));
         }
         for env in &self.environments {
             env.to_environment()?;
@@ -253,9 +265,12 @@ impl Config {
     /// # Errors
     /// When `listen` is not `host:port`.
     pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
-        self.listen
-            .parse()
-            .map_err(|_| invalid("TORII_LISTEN", format!("`{}` is not host:port", self.listen)))
+        self.listen.parse().map_err(|_| {
+            invalid(
+                "TORII_LISTEN",
+                format!("`{}` is not host:port", self.listen),
+            )
+        })
     }
 
     /// The public URL.
@@ -263,8 +278,8 @@ impl Config {
     /// # Errors
     /// When it is not an absolute http(s) URL.
     pub fn public_url(&self) -> Result<Url, ConfigError> {
-        let url = Url::parse(&self.public_url)
-            .map_err(|e| invalid("TORII_PUBLIC_URL", e.to_string()))?;
+        let url =
+            Url::parse(&self.public_url).map_err(|e| invalid("TORII_PUBLIC_URL", e.to_string()))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(invalid("TORII_PUBLIC_URL", "expected an http(s) URL"));
         }
@@ -303,19 +318,31 @@ impl EnvironmentConfig {
             EnvironmentMode::Test => "pk_test_",
             EnvironmentMode::Live => "pk_live_",
         };
-        if !self.publishable_key.starts_with(prefix) || self.publishable_key.len() <= prefix.len()
-        {
-            return Err(invalid(&at("publishable_key"), format!("must start with {prefix}")));
+        if !self.publishable_key.starts_with(prefix) || self.publishable_key.len() <= prefix.len() {
+            return Err(invalid(
+                &at("publishable_key"),
+                format!("must start with {prefix}"),
+            ));
         }
         if !self.secret_key.expose().starts_with("sk_") || self.secret_key.expose().len() < 8 {
-            return Err(invalid(&at("secret_key"), "must start with sk_ (8 characters at least)"));
+            return Err(invalid(
+                &at("secret_key"),
+                "must start with sk_ (8 characters at least)",
+            ));
         }
         let mut origins = Vec::new();
         for origin in &self.allowed_origins {
-            let normalized = normalize_origin(origin)
-                .ok_or_else(|| invalid(&at("allowed_origins"), format!("`{origin}` is not an origin")))?;
+            let normalized = normalize_origin(origin).ok_or_else(|| {
+                invalid(
+                    &at("allowed_origins"),
+                    format!("`{origin}` is not an origin"),
+                )
+            })?;
             if self.mode == EnvironmentMode::Live && !normalized.starts_with("https://") {
-                return Err(invalid(&at("allowed_origins"), "live mode requires https origins"));
+                return Err(invalid(
+                    &at("allowed_origins"),
+                    "live mode requires https origins",
+                ));
             }
             origins.push(normalized);
         }
@@ -504,6 +531,9 @@ terms_url = "https://example.com/terms"
             ..Config::default()
         };
         let shown = format!("{config:?}");
-        assert!(!shown.contains("hunter2") && !shown.contains("hunter3"), "{shown}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("hunter3"),
+            "{shown}"
+        );
     }
 }

@@ -41,7 +41,11 @@ impl ApiError {
     /// 400 for a body that is not the expected JSON.
     #[must_use]
     pub fn malformed(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, ErrorCode::MalformedRequest, message)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::MalformedRequest,
+            message,
+        )
     }
 
     /// 401 for a request without a valid session.
@@ -63,7 +67,11 @@ impl ApiError {
     /// 429 with `Retry-After`.
     #[must_use]
     pub fn rate_limited(message: impl Into<String>, retry_after_secs: u64) -> Self {
-        let mut error = Self::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited, message);
+        let mut error = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RateLimited,
+            message,
+        );
         error.body.error.retry_after_secs = Some(retry_after_secs);
         error
     }

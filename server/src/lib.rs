@@ -164,8 +164,9 @@ impl ToriiBuilder {
         let clock: Arc<dyn Clock> = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let public_url = match self.public_url {
             Some(url) => url,
-            None => Url::parse("http://localhost:3000")
-                .map_err(|e| StoreError::Other(e.to_string()))?,
+            None => {
+                Url::parse("http://localhost:3000").map_err(|e| StoreError::Other(e.to_string()))?
+            }
         };
         let mut environments = self.environments;
         if environments.is_empty() {

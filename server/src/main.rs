@@ -68,7 +68,9 @@ async fn run() -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("TORII_SMTP_URL: {e}"))?,
         ),
         None => {
-            tracing::info!("TORII_SMTP_URL is not set: emails (and their codes) are written to this log");
+            tracing::info!(
+                "TORII_SMTP_URL is not set: emails (and their codes) are written to this log"
+            );
             Arc::new(LogMailer)
         }
     };
@@ -82,7 +84,11 @@ async fn run() -> anyhow::Result<()> {
     let torii = builder.build().await?;
     let app = match &config.static_dir {
         Some(dir) => {
-            anyhow::ensure!(dir.is_dir(), "TORII_STATIC_DIR: {} is not a directory", dir.display());
+            anyhow::ensure!(
+                dir.is_dir(),
+                "TORII_STATIC_DIR: {} is not a directory",
+                dir.display()
+            );
             http::router_with_static(torii, dir)
         }
         None => http::router(torii),

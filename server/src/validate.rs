@@ -30,17 +30,26 @@ pub fn email(raw: &str) -> Result<EmailAddress, &'static str> {
     if trimmed.len() > EMAIL_MAX_LEN {
         return Err("That email address is too long.");
     }
-    if trimmed
-        .chars()
-        .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '"' | ',' | '<' | '>' | '(' | ')' | '[' | ']' | ';' | ':' | '\\'))
-    {
+    if trimmed.chars().any(|c| {
+        c.is_control()
+            || c.is_whitespace()
+            || matches!(
+                c,
+                '"' | ',' | '<' | '>' | '(' | ')' | '[' | ']' | ';' | ':' | '\\'
+            )
+    }) {
         return Err(INVALID);
     }
     let mut parts = trimmed.split('@');
     let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
         return Err(INVALID);
     };
-    if local.is_empty() || local.len() > 64 || local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+    if local.is_empty()
+        || local.len() > 64
+        || local.starts_with('.')
+        || local.ends_with('.')
+        || local.contains("..")
+    {
         return Err(INVALID);
     }
     let labels: Vec<&str> = domain.split('.').collect();
@@ -89,7 +98,9 @@ pub fn name(raw: Option<&str>) -> Result<Option<String>, String> {
         return Ok(None);
     };
     if trimmed.chars().count() > NAME_MAX_CHARS {
-        return Err(format!("Use at most {NAME_MAX_CHARS} characters for your name."));
+        return Err(format!(
+            "Use at most {NAME_MAX_CHARS} characters for your name."
+        ));
     }
     if trimmed.chars().any(char::is_control) {
         return Err("Your name cannot contain control characters.".to_owned());
@@ -111,9 +122,20 @@ mod tests {
     #[test]
     fn bad_emails_are_rejected() {
         for bad in [
-            "", "ada", "ada@", "@example.com", "ada@example", "a@b@example.com",
-            "a b@example.com", "\"a\"@example.com", "a,b@example.com", "a@exa mple.com",
-            "a\u{0}@example.com", "a@-x.com", "a..b@example.com", ".a@example.com",
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a@b@example.com",
+            "a b@example.com",
+            "\"a\"@example.com",
+            "a,b@example.com",
+            "a@exa mple.com",
+            "a\u{0}@example.com",
+            "a@-x.com",
+            "a..b@example.com",
+            ".a@example.com",
         ] {
             assert!(email(bad).is_err(), "{bad:?} should be rejected");
         }

@@ -57,11 +57,12 @@ fn json_rejection(rejection: &JsonRejection) -> ApiError {
         JsonRejection::JsonDataError(error) => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::ValidationFailed,
-            format!("The body does not have the expected fields: {}", error.body_text()),
+            format!(
+                "The body does not have the expected fields: {}",
+                error.body_text()
+            ),
         ),
-        JsonRejection::JsonSyntaxError(_) => {
-            ApiError::malformed("The body is not valid JSON.")
-        }
+        JsonRejection::JsonSyntaxError(_) => ApiError::malformed("The body is not valid JSON."),
         other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::PayloadTooLarge,

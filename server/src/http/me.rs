@@ -28,7 +28,9 @@ async fn me(
         Some(token) => torii.authenticate(&env, token).await?,
         None => None,
     };
-    let me = found.as_ref().map_or_else(Me::signed_out, crate::AuthenticatedSession::me);
+    let me = found
+        .as_ref()
+        .map_or_else(Me::signed_out, crate::AuthenticatedSession::me);
     let mut response = Json(me).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

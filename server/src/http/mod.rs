@@ -101,11 +101,7 @@ fn is_state_changing(method: &Method) -> bool {
 /// Resolves the request's environment and, for state-changing requests, checks the Origin:
 /// a foreign Origin is refused, and so is a cookie-carrying request with no Origin at all
 /// (browsers always send one on such requests).
-async fn resolve_environment(
-    State(torii): State<Torii>,
-    mut req: Request,
-    next: Next,
-) -> Response {
+async fn resolve_environment(State(torii): State<Torii>, mut req: Request, next: Next) -> Response {
     let key = publishable_key(&req);
     let Some(env) = torii.environment_for(key.as_deref()).cloned() else {
         let message = if key.is_some() {
@@ -137,25 +133,25 @@ fn check_origin(env: &Environment, req: &Request) -> Result<(), ApiError> {
             "Requests from this origin are not allowed.",
         )
     };
-    match req.headers().get(header::ORIGIN) {
-        Some(origin) => {
-            let origin = origin.to_str().map_err(|_| forbidden())?;
-            if env.allows_origin(origin) {
-                Ok(())
-            } else {
-                Err(forbidden())
-            }
-        }
-        None => {
-            let has_cookie = req
-                .headers()
-                .get_all(header::COOKIE)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .any(|v| session::find_cookie(v, session::cookie_name(env.mode)).is_some());
-            if has_cookie { Err(forbidden()) } else { Ok(()) }
-        }
+    let origins = req.headers().get_all(header::ORIGIN);
+    if origins.iter().next().is_some() {
+        // Every Origin value must be allowed; browsers send exactly one.
+        let all_allowed = origins
+            .iter()
+            .all(|origin| origin.to_str().is_ok_and(|o| env.allows_origin(o)));
+        return if all_allowed {
+            Ok(())
+        } else {
+            Err(forbidden())
+        };
     }
+    let has_cookie = req
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| session::find_cookie(v, session::cookie_name(env.mode)).is_some());
+    if has_cookie { Err(forbidden()) } else { Ok(()) }
 }
 
 /// A signed-in answer: the `Me` payload and the session cookie.

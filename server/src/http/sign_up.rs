@@ -33,9 +33,7 @@ async fn verify(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<VerifyCodeRequest>,
 ) -> Result<Response, ApiError> {
-    let done = torii
-        .verify_sign_up(&env, &id, &body.code, &client)
-        .await?;
+    let done = torii.verify_sign_up(&env, &id, &body.code, &client).await?;
     Ok(signed_in(&torii, &env, StatusCode::OK, &done))
 }
 

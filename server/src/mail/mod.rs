@@ -268,7 +268,9 @@ mod tests {
     fn smtp_url_must_be_smtp() {
         assert!(SmtpMailer::from_url("http://x", "a@b.co").is_err());
         assert!(SmtpMailer::from_url("not a url", "a@b.co").is_err());
-        assert!(SmtpMailer::from_url("smtp://127.0.0.1:2525", "Torii <no-reply@localhost>").is_ok());
+        assert!(
+            SmtpMailer::from_url("smtp://127.0.0.1:2525", "Torii <no-reply@localhost>").is_ok()
+        );
     }
 
     #[tokio::test]

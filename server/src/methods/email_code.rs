@@ -293,7 +293,12 @@ impl Torii {
         let (session, token) = self.new_session_record(env, &user.id, client);
         match self
             .store()
-            .complete_sign_up(&current.id, &user, current.password_hash.as_deref(), &session)
+            .complete_sign_up(
+                &current.id,
+                &user,
+                current.password_hash.as_deref(),
+                &session,
+            )
             .await?
         {
             CompleteSignUp::Created(user) => Ok(AuthenticatedSessionWithToken {

@@ -30,8 +30,7 @@ pub struct PasswordHasher {
 }
 
 fn argon2() -> Result<Argon2<'static>, HashError> {
-    let params =
-        Params::new(19_456, 2, 1, None).map_err(|e| HashError::Argon2(e.to_string()))?;
+    let params = Params::new(19_456, 2, 1, None).map_err(|e| HashError::Argon2(e.to_string()))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -121,7 +120,12 @@ mod tests {
         assert_ne!(a, b);
         assert!(a.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert!(hasher.verify(&password, Some(&a)).await.unwrap());
-        assert!(!hasher.verify(&Secret::new("wrong"), Some(&a)).await.unwrap());
+        assert!(
+            !hasher
+                .verify(&Secret::new("wrong"), Some(&a))
+                .await
+                .unwrap()
+        );
     }
 
     #[tokio::test]

@@ -1,0 +1,214 @@
+//! Helpers for HTTP tests: a Torii instance on a fresh SQLite file, an outbox mailer, a manual
+//! clock, and a small client that drives the real router with `oneshot`.
+
+#![allow(dead_code, unreachable_pub)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode, header};
+use http_body_util::BodyExt as _;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use torii_server::mail::OutboxMailer;
+use torii_server::store::SqliteStore;
+use torii_server::{Environment, ManualClock, Torii};
+use tower::ServiceExt as _;
+
+pub const ORIGIN: &str = "http://localhost:3000";
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    pub torii: Torii,
+    pub router: Router,
+    pub outbox: OutboxMailer,
+    pub clock: ManualClock,
+    db_dir: PathBuf,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.db_dir);
+    }
+}
+
+pub fn unique(prefix: &str) -> String {
+    torii_server::session::new_id(prefix)
+}
+
+pub fn legal_env() -> Environment {
+    let mut env = Environment::new_test("env_test", "Acme", "pk_test_acme", "sk_test_acme");
+    env.terms_url = Some("https://example.com/terms".into());
+    env.privacy_url = Some("https://example.com/privacy".into());
+    env
+}
+
+pub async fn app() -> TestApp {
+    app_with(vec![legal_env()]).await
+}
+
+pub async fn app_with(envs: Vec<Environment>) -> TestApp {
+    let db_dir = std::env::temp_dir().join(unique("torii-test"));
+    std::fs::create_dir_all(&db_dir).unwrap();
+    let url = format!("sqlite://{}", db_dir.join("test.db").display());
+    let store = SqliteStore::connect(&url, 8).await.unwrap();
+    torii_server::store::Store::migrate(&store).await.unwrap();
+    let outbox = OutboxMailer::new();
+    let clock = ManualClock::default();
+    let mut builder = Torii::builder()
+        .store(store)
+        .mailer(outbox.clone())
+        .clock(clock.clone())
+        .public_url(ORIGIN.parse().unwrap())
+        .hash_parallelism(2);
+    for env in envs {
+        builder = builder.environment(env);
+    }
+    let torii = builder.build().await.unwrap();
+    TestApp {
+        router: torii_server::router(torii.clone()),
+        torii,
+        outbox,
+        clock,
+        db_dir,
+    }
+}
+
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl TestResponse {
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+
+    /// The session token from `Set-Cookie`, when one was set.
+    pub fn session_cookie(&self) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| {
+                let first = v.split(';').next()?;
+                let (name, value) = first.split_once('=')?;
+                (name == "torii_session" && !value.is_empty()).then(|| value.to_owned())
+            })
+    }
+}
+
+pub async fn read(response: Response<Body>) -> TestResponse {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    TestResponse {
+        status,
+        headers,
+        body,
+        text,
+    }
+}
+
+/// A request builder with the browser's defaults: same Origin, JSON.
+pub struct Req {
+    builder: axum::http::request::Builder,
+    body: Body,
+}
+
+impl Req {
+    pub fn get(path: &str) -> Self {
+        Self {
+            builder: Request::builder().method("GET").uri(path),
+            body: Body::empty(),
+        }
+    }
+
+    pub fn post(path: &str, json: &Value) -> Self {
+        Self {
+            builder: Request::builder()
+                .method("POST")
+                .uri(path)
+                .header(header::ORIGIN, ORIGIN)
+                .header(header::CONTENT_TYPE, "application/json"),
+            body: Body::from(json.to_string()),
+        }
+    }
+
+    pub fn post_raw(path: &str, content_type: &str, body: impl Into<Body>) -> Self {
+        Self {
+            builder: Request::builder()
+                .method("POST")
+                .uri(path)
+                .header(header::ORIGIN, ORIGIN)
+                .header(header::CONTENT_TYPE, content_type),
+            body: body.into(),
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.builder = self.builder.header(name, value);
+        self
+    }
+
+    pub fn cookie(self, token: &str) -> Self {
+        self.header("cookie", &format!("torii_session={token}"))
+    }
+
+    pub fn bearer(self, token: &str) -> Self {
+        self.header("authorization", &format!("Bearer {token}"))
+    }
+
+    pub async fn send(self, app: &TestApp) -> TestResponse {
+        let request = self.builder.body(self.body).unwrap();
+        read(app.router.clone().oneshot(request).await.unwrap()).await
+    }
+}
+
+pub fn sign_up_body(email: &str) -> Value {
+    json!({"email": email, "password": PASSWORD, "name": "Ada", "legalAccepted": true})
+}
+
+pub fn code_from(app: &TestApp, email: &str) -> String {
+    let message = app.outbox.last_to(email).expect("an email was sent");
+    message
+        .text
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .expect("a 6-digit code in the email")
+        .to_owned()
+}
+
+/// Starts a sign-up and returns its id and the emailed code.
+pub async fn start_sign_up(app: &TestApp, email: &str) -> (String, String) {
+    let created = Req::post("/v1/sign-ups", &sign_up_body(email))
+        .send(app)
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let id = created.body["signUpId"].as_str().unwrap().to_owned();
+    (id, code_from(app, email))
+}
+
+/// Signs up a user and returns their session token.
+pub async fn signed_up(app: &TestApp, email: &str) -> String {
+    let (id, code) = start_sign_up(app, email).await;
+    let verified = Req::post(&format!("/v1/sign-ups/{id}/verify"), &json!({"code": code}))
+        .send(app)
+        .await;
+    assert_eq!(verified.status, StatusCode::OK, "{}", verified.text);
+    verified.session_cookie().expect("a session cookie")
+}
+
+pub fn wrong_code(code: &str) -> String {
+    let first = code.as_bytes()[0];
+    let replaced = if first == b'9' {
+        '0'
+    } else {
+        char::from(first + 1)
+    };
+    format!("{replaced}{}", &code[1..])
+}
