@@ -13,12 +13,15 @@ use crate::api::{ApiClient, ApiError};
 use futures_channel::oneshot;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use send_wrapper::SendWrapper;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use torii_shared::{EnvironmentInfo, ErrorCode, GateKey, Me, Session, User};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
 
 /// Routes that clear each gate, passed to [`ToriiProvider`] as `gate_urls`.
 ///
@@ -381,7 +384,7 @@ pub fn ToriiProvider(
     let on_focus = window_event_listener(leptos::ev::focus, move |_| {
         auth.refetch_in_background();
     });
-    let on_visibility = window_event_listener_untyped("visibilitychange", move |_| {
+    let on_visibility = document_listener("visibilitychange", move || {
         let visible = document().visibility_state() == web_sys::VisibilityState::Visible;
         if visible {
             auth.refetch_in_background();
@@ -389,10 +392,31 @@ pub fn ToriiProvider(
     });
     on_cleanup(move || {
         on_focus.remove();
-        on_visibility.remove();
+        if let Some(remove) = on_visibility {
+            remove.take()();
+        }
     });
 
     children()
+}
+
+/// Listens for `event` on the document (where `visibilitychange` is fired); the returned
+/// function removes the listener. `None` when there is no document.
+fn document_listener(
+    event: &'static str,
+    handler: impl Fn() + 'static,
+) -> Option<SendWrapper<Box<dyn FnOnce()>>> {
+    let document = web_sys::window()?.document()?;
+    let callback = Closure::<dyn Fn(web_sys::Event)>::new(move |_: web_sys::Event| handler());
+    document
+        .add_event_listener_with_callback(event, callback.as_ref().unchecked_ref())
+        .ok()?;
+    let remove: Box<dyn FnOnce()> = Box::new(move || {
+        let _ =
+            document.remove_event_listener_with_callback(event, callback.as_ref().unchecked_ref());
+    });
+    // Browser code is single-threaded: the wrapper only satisfies `on_cleanup`'s bounds.
+    Some(SendWrapper::new(remove))
 }
 
 #[cfg(test)]
