@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use torii_server::config::Config;
 use torii_server::mail::{LogMailer, Mailer, SmtpMailer};
-use torii_server::store::{SqliteStore, Store};
+use torii_server::store::{MySqlStore, PostgresStore, SqliteStore, Store};
 use torii_server::{Torii, http};
 use tracing_subscriber::EnvFilter;
 
@@ -42,7 +42,19 @@ async fn connect_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
             .map_err(|e| anyhow::anyhow!("TORII_DATABASE_URL: {e}"))?;
         return Ok(Arc::new(store));
     }
-    anyhow::bail!("TORII_DATABASE_URL: this build supports sqlite:// only")
+    let max = config.database_max_connections;
+    let store: Arc<dyn Store> = if url.starts_with("postgres") {
+        Arc::new(
+            PostgresStore::connect_lazy(url, max)
+                .map_err(|e| anyhow::anyhow!("TORII_DATABASE_URL: {e}"))?,
+        )
+    } else {
+        Arc::new(
+            MySqlStore::connect_lazy(url, max)
+                .map_err(|e| anyhow::anyhow!("TORII_DATABASE_URL: {e}"))?,
+        )
+    };
+    Ok(store)
 }
 
 async fn run() -> anyhow::Result<()> {

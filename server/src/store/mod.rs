@@ -7,9 +7,9 @@
 //! read-then-write in the caller, so that concurrent requests on any number of nodes cannot
 //! both win.
 
-mod sqlite;
+mod sql;
 
-pub use sqlite::SqliteStore;
+pub use sql::{ACQUIRE_TIMEOUT, MySqlStore, PostgresStore, SqliteStore};
 
 use async_trait::async_trait;
 use std::fmt::Debug;
@@ -187,6 +187,9 @@ pub trait Store: Send + Sync + Debug {
     ) -> Result<Option<UserRecord>, StoreError>;
     /// A user by id.
     async fn get_user(&self, user_id: &str) -> Result<Option<UserRecord>, StoreError>;
+    /// Deletes a user; their password, sessions and other rows go with them. False when
+    /// there was no such user.
+    async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError>;
     /// The user's password hash, when they have a password.
     async fn password_hash(&self, user_id: &str) -> Result<Option<String>, StoreError>;
 

@@ -3,14 +3,18 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod db;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode, header};
 use http_body_util::BodyExt as _;
 use serde_json::{Value, json};
 use std::path::PathBuf;
+use std::sync::Arc;
 use torii_server::mail::OutboxMailer;
 use torii_server::store::SqliteStore;
+use torii_server::store::Store;
 use torii_server::{Environment, ManualClock, Torii};
 use tower::ServiceExt as _;
 
@@ -52,10 +56,27 @@ pub async fn app_with(envs: Vec<Environment>) -> TestApp {
     let url = format!("sqlite://{}", db_dir.join("test.db").display());
     let store = SqliteStore::connect(&url, 8).await.unwrap();
     torii_server::store::Store::migrate(&store).await.unwrap();
-    let outbox = OutboxMailer::new();
-    let clock = ManualClock::default();
+    let mut app = app_on(
+        Arc::new(store),
+        envs,
+        OutboxMailer::new(),
+        ManualClock::default(),
+    )
+    .await;
+    app.db_dir = db_dir;
+    app
+}
+
+/// An app (one server node) on a given store, mailer and clock.
+pub async fn app_on(
+    store: Arc<dyn Store>,
+    envs: Vec<Environment>,
+    outbox: OutboxMailer,
+    clock: ManualClock,
+) -> TestApp {
+    let db_dir = std::env::temp_dir().join(unique("torii-unused"));
     let mut builder = Torii::builder()
-        .store(store)
+        .shared_store(store)
         .mailer(outbox.clone())
         .clock(clock.clone())
         .public_url(ORIGIN.parse().unwrap())

@@ -1,0 +1,597 @@
+//! The SQL backends: SQLite (the embedded default), PostgreSQL and MySQL/MariaDB, all through
+//! sqlx. The statements are written once, with `$n` placeholders (rewritten to `?` for MySQL),
+//! and instantiated per backend by `sql_store!`, so the three cannot drift apart. Every
+//! single-use or counted operation is one conditional statement checked by rows affected.
+
+use super::{
+    AttemptReservation, CompleteSignUp, SessionRecord, SignUpRecord, Store, StoreError,
+    StoredEnvironment, UserRecord,
+};
+use crate::clock::{from_millis, to_millis};
+use async_trait::async_trait;
+use sqlx::migrate::Migrator;
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::borrow::Cow;
+use std::str::FromStr as _;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
+static MYSQL_MIGRATOR: Migrator = sqlx::migrate!("migrations/mysql");
+
+/// How long a request waits for a pooled connection before answering "store unavailable".
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+const USER_COLUMNS: &str =
+    "id, environment_id, email, email_canonical, name, email_verified, created_at, updated_at";
+
+fn map_err(error: sqlx::Error) -> StoreError {
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => StoreError::Unavailable(error.to_string()),
+        sqlx::Error::Database(ref db) if db.is_unique_violation() => {
+            StoreError::Conflict(db.constraint().unwrap_or_else(|| db.message()).to_owned())
+        }
+        other => StoreError::Other(other.to_string()),
+    }
+}
+
+fn migrate_error(error: &sqlx::migrate::MigrateError) -> StoreError {
+    match error {
+        sqlx::migrate::MigrateError::VersionMissing(version) => StoreError::Other(format!(
+            "the database was migrated by a newer version of Torii (migration {version} is \
+             unknown to this one); refusing to start"
+        )),
+        sqlx::migrate::MigrateError::Execute(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) => {
+            StoreError::Unavailable(format!("migration failed: {error}"))
+        }
+        other => StoreError::Other(format!("migration failed: {other}")),
+    }
+}
+
+/// `$n` placeholders as written (SQLite, PostgreSQL).
+fn dollar(sql: &str) -> Cow<'_, str> {
+    Cow::Borrowed(sql)
+}
+
+/// `$n` placeholders rewritten to `?` (MySQL). Statements use each parameter once, in order.
+fn question(sql: &str) -> Cow<'_, str> {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            while chars.peek().is_some_and(char::is_ascii_digit) {
+                chars.next();
+            }
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+macro_rules! sql_store {
+    ($(#[$doc:meta])* $store:ident, $db:ty, $pool:ty, $conn:ty, $row:ty, $migrator:ident, $q:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $store {
+            pool: $pool,
+        }
+
+        impl $store {
+            /// The connection pool, for applications that share it.
+            #[must_use]
+            pub fn pool(&self) -> &$pool {
+                &self.pool
+            }
+        }
+
+        const _: () = {
+        use sqlx::Row as _;
+
+        fn q(sql: &str) -> Cow<'_, str> {
+            $q(sql)
+        }
+
+        fn get<'r, T>(row: &'r $row, column: &str) -> Result<T, StoreError>
+        where
+            T: sqlx::Decode<'r, $db> + sqlx::Type<$db>,
+        {
+            row.try_get(column).map_err(map_err)
+        }
+
+        /// Text columns; MySQL reports binary-collated text as VARBINARY, so bytes are
+        /// accepted too and checked as UTF-8.
+        fn text(row: &$row, column: &str) -> Result<String, StoreError> {
+            match row.try_get::<String, _>(column) {
+                Ok(value) => Ok(value),
+                Err(_) => String::from_utf8(get::<Vec<u8>>(row, column)?)
+                    .map_err(|e| StoreError::Other(format!("column {column}: {e}"))),
+            }
+        }
+
+        fn opt_text(row: &$row, column: &str) -> Result<Option<String>, StoreError> {
+            match row.try_get::<Option<String>, _>(column) {
+                Ok(value) => Ok(value),
+                Err(_) => get::<Option<Vec<u8>>>(row, column)?
+                    .map(|bytes| {
+                        String::from_utf8(bytes)
+                            .map_err(|e| StoreError::Other(format!("column {column}: {e}")))
+                    })
+                    .transpose(),
+            }
+        }
+
+        fn time_at(row: &$row, column: &str) -> Result<OffsetDateTime, StoreError> {
+            Ok(from_millis(get::<i64>(row, column)?))
+        }
+
+        fn user_from(row: &$row, prefix: &str) -> Result<UserRecord, StoreError> {
+            let col = |name: &str| format!("{prefix}{name}");
+            Ok(UserRecord {
+                id: text(row, &col("id"))?,
+                environment_id: text(row, &col("environment_id"))?,
+                email: text(row, &col("email"))?,
+                email_canonical: text(row, &col("email_canonical"))?,
+                name: opt_text(row, &col("name"))?,
+                email_verified: get(row, &col("email_verified"))?,
+                created_at: time_at(row, &col("created_at"))?,
+                updated_at: time_at(row, &col("updated_at"))?,
+            })
+        }
+
+        fn session_from(row: &$row, prefix: &str) -> Result<SessionRecord, StoreError> {
+            let col = |name: &str| format!("{prefix}{name}");
+            Ok(SessionRecord {
+                id: text(row, &col("id"))?,
+                environment_id: text(row, &col("environment_id"))?,
+                user_id: text(row, &col("user_id"))?,
+                token_hash: text(row, &col("token_hash"))?,
+                created_at: time_at(row, &col("created_at"))?,
+                expires_at: time_at(row, &col("expires_at"))?,
+                last_active_at: time_at(row, &col("last_active_at"))?,
+                user_agent: opt_text(row, &col("user_agent"))?,
+                ip: opt_text(row, &col("ip"))?,
+            })
+        }
+
+        fn sign_up_from(row: &$row) -> Result<SignUpRecord, StoreError> {
+            Ok(SignUpRecord {
+                id: text(row, "id")?,
+                environment_id: text(row, "environment_id")?,
+                email: text(row, "email")?,
+                email_canonical: text(row, "email_canonical")?,
+                name: opt_text(row, "name")?,
+                password_hash: opt_text(row, "password_hash")?,
+                legal_accepted_at: get::<Option<i64>>(row, "legal_accepted_at")?.map(from_millis),
+                code_hash: text(row, "code_hash")?,
+                code_expires_at: time_at(row, "code_expires_at")?,
+                attempts: u32::try_from(get::<i64>(row, "attempts")?).unwrap_or(u32::MAX),
+                resend_available_at: time_at(row, "resend_available_at")?,
+                created_at: time_at(row, "created_at")?,
+            })
+        }
+
+        #[async_trait]
+        impl Store for $store {
+            async fn migrate(&self) -> Result<(), StoreError> {
+                $migrator
+                    .run(&self.pool)
+                    .await
+                    .map_err(|e| migrate_error(&e))
+            }
+
+            async fn ping(&self) -> Result<(), StoreError> {
+                sqlx::query(&q("SELECT 1"))
+                    .execute(&self.pool)
+                    .await
+                    .map(|_| ())
+                    .map_err(map_err)
+            }
+
+            async fn list_environments(&self) -> Result<Vec<StoredEnvironment>, StoreError> {
+                let rows = sqlx::query(&q("SELECT id, name, mode, publishable_key, secret_key_hash, created_at
+                     FROM environments ORDER BY created_at"),
+                )
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+                rows.iter()
+                    .map(|row| {
+                        Ok(StoredEnvironment {
+                            id: text(row, "id")?,
+                            name: text(row, "name")?,
+                            mode: text(row, "mode")?,
+                            publishable_key: text(row, "publishable_key")?,
+                            secret_key_hash: text(row, "secret_key_hash")?,
+                            created_at: time_at(row, "created_at")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn insert_environment(&self, env: &StoredEnvironment) -> Result<(), StoreError> {
+                sqlx::query(&q("INSERT INTO environments (id, name, mode, publishable_key, secret_key_hash, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6)"),
+                )
+                .bind(&env.id)
+                .bind(&env.name)
+                .bind(&env.mode)
+                .bind(&env.publishable_key)
+                .bind(&env.secret_key_hash)
+                .bind(to_millis(env.created_at))
+                .execute(&self.pool)
+                .await
+                .map(|_| ())
+                .map_err(map_err)
+            }
+
+            async fn find_user_by_email(
+                &self,
+                environment_id: &str,
+                email_canonical: &str,
+            ) -> Result<Option<UserRecord>, StoreError> {
+                let row = sqlx::query(&q(&format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE environment_id = $1 AND email_canonical = $2"
+                )))
+                .bind(environment_id)
+                .bind(email_canonical)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+                row.map(|row| user_from(&row, "")).transpose()
+            }
+
+            async fn get_user(&self, user_id: &str) -> Result<Option<UserRecord>, StoreError> {
+                let row = sqlx::query(&q(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1")))
+                    .bind(user_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                row.map(|row| user_from(&row, "")).transpose()
+            }
+
+            async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError> {
+                sqlx::query(&q("DELETE FROM users WHERE id = $1"))
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await
+                    .map(|done| done.rows_affected() == 1)
+                    .map_err(map_err)
+            }
+
+            async fn password_hash(&self, user_id: &str) -> Result<Option<String>, StoreError> {
+                let row = sqlx::query(&q("SELECT hash FROM passwords WHERE user_id = $1"))
+                    .bind(user_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                row.map(|row| text(&row, "hash")).transpose()
+            }
+
+            async fn insert_sign_up(&self, s: &SignUpRecord) -> Result<(), StoreError> {
+                sqlx::query(&q("INSERT INTO sign_ups (id, environment_id, email, email_canonical, name, password_hash,
+                        legal_accepted_at, code_hash, code_expires_at, attempts, resend_available_at, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"),
+                )
+                .bind(&s.id)
+                .bind(&s.environment_id)
+                .bind(&s.email)
+                .bind(&s.email_canonical)
+                .bind(&s.name)
+                .bind(&s.password_hash)
+                .bind(s.legal_accepted_at.map(to_millis))
+                .bind(&s.code_hash)
+                .bind(to_millis(s.code_expires_at))
+                .bind(i64::from(s.attempts))
+                .bind(to_millis(s.resend_available_at))
+                .bind(to_millis(s.created_at))
+                .execute(&self.pool)
+                .await
+                .map(|_| ())
+                .map_err(map_err)
+            }
+
+            async fn get_sign_up(
+                &self,
+                environment_id: &str,
+                id: &str,
+            ) -> Result<Option<SignUpRecord>, StoreError> {
+                let row = sqlx::query(&q("SELECT * FROM sign_ups WHERE id = $1 AND environment_id = $2"))
+                    .bind(id)
+                    .bind(environment_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                row.map(|row| sign_up_from(&row)).transpose()
+            }
+
+            async fn reserve_sign_up_attempt(
+                &self,
+                id: &str,
+                max_attempts: u32,
+                now: OffsetDateTime,
+            ) -> Result<AttemptReservation, StoreError> {
+                let updated = sqlx::query(&q("UPDATE sign_ups SET attempts = attempts + 1
+                     WHERE id = $1 AND attempts < $2 AND code_expires_at > $3"),
+                )
+                .bind(id)
+                .bind(i64::from(max_attempts))
+                .bind(to_millis(now))
+                .execute(&self.pool)
+                .await
+                .map_err(map_err)?;
+                let row = sqlx::query(&q("SELECT attempts FROM sign_ups WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(match (updated.rows_affected(), row) {
+                    (_, None) => AttemptReservation::NotFound,
+                    (0, Some(_)) => AttemptReservation::Dead,
+                    (_, Some(row)) => AttemptReservation::Reserved(
+                        u32::try_from(get::<i64>(&row, "attempts")?).unwrap_or(u32::MAX),
+                    ),
+                })
+            }
+
+            async fn replace_sign_up_code(
+                &self,
+                id: &str,
+                code_hash: &str,
+                code_expires_at: OffsetDateTime,
+                resend_available_at: OffsetDateTime,
+                now: OffsetDateTime,
+            ) -> Result<bool, StoreError> {
+                let updated = sqlx::query(&q("UPDATE sign_ups SET code_hash = $1, code_expires_at = $2, attempts = 0,
+                        resend_available_at = $3
+                     WHERE id = $4 AND resend_available_at <= $5"),
+                )
+                .bind(code_hash)
+                .bind(to_millis(code_expires_at))
+                .bind(to_millis(resend_available_at))
+                .bind(id)
+                .bind(to_millis(now))
+                .execute(&self.pool)
+                .await
+                .map_err(map_err)?;
+                Ok(updated.rows_affected() == 1)
+            }
+
+            async fn complete_sign_up(
+                &self,
+                sign_up_id: &str,
+                user: &UserRecord,
+                password_hash: Option<&str>,
+                session: &SessionRecord,
+            ) -> Result<CompleteSignUp, StoreError> {
+                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                let consumed = sqlx::query(&q("DELETE FROM sign_ups WHERE id = $1"))
+                    .bind(sign_up_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                if consumed.rows_affected() != 1 {
+                    return Ok(CompleteSignUp::AlreadyConsumed);
+                }
+                let inserted = sqlx::query(&q("INSERT INTO users (id, environment_id, email, email_canonical, name, email_verified,
+                        created_at, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
+                )
+                .bind(&user.id)
+                .bind(&user.environment_id)
+                .bind(&user.email)
+                .bind(&user.email_canonical)
+                .bind(&user.name)
+                .bind(user.email_verified)
+                .bind(to_millis(user.created_at))
+                .bind(to_millis(user.updated_at))
+                .execute(&mut *tx)
+                .await;
+                match inserted.map_err(map_err) {
+                    Ok(_) => {}
+                    Err(StoreError::Conflict(_)) => return Ok(CompleteSignUp::EmailTaken),
+                    Err(other) => return Err(other),
+                }
+                if let Some(hash) = password_hash {
+                    sqlx::query(&q("INSERT INTO passwords (user_id, hash, updated_at) VALUES ($1, $2, $3)"))
+                        .bind(&user.id)
+                        .bind(hash)
+                        .bind(to_millis(user.created_at))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(map_err)?;
+                }
+                insert_session(&mut tx, session).await?;
+                tx.commit().await.map_err(map_err)?;
+                Ok(CompleteSignUp::Created(user.clone()))
+            }
+
+            async fn purge_sign_ups(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
+                sqlx::query(&q("DELETE FROM sign_ups WHERE created_at < $1"))
+                    .bind(to_millis(before))
+                    .execute(&self.pool)
+                    .await
+                    .map(|done| done.rows_affected())
+                    .map_err(map_err)
+            }
+
+            async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
+                let mut conn = self.pool.acquire().await.map_err(map_err)?;
+                insert_session(&mut conn, session).await
+            }
+
+            async fn session_by_token_hash(
+                &self,
+                token_hash: &str,
+            ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
+                let row = sqlx::query(&q("SELECT s.id AS s_id, s.environment_id AS s_environment_id, s.user_id AS s_user_id,
+                        s.token_hash AS s_token_hash, s.created_at AS s_created_at,
+                        s.expires_at AS s_expires_at, s.last_active_at AS s_last_active_at,
+                        s.user_agent AS s_user_agent, s.ip AS s_ip,
+                        u.id AS u_id, u.environment_id AS u_environment_id, u.email AS u_email,
+                        u.email_canonical AS u_email_canonical, u.name AS u_name,
+                        u.email_verified AS u_email_verified, u.created_at AS u_created_at,
+                        u.updated_at AS u_updated_at
+                     FROM sessions s JOIN users u ON u.id = s.user_id
+                     WHERE s.token_hash = $1"),
+                )
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+                row.map(|row| Ok((session_from(&row, "s_")?, user_from(&row, "u_")?)))
+                    .transpose()
+            }
+
+            async fn touch_session(
+                &self,
+                session_id: &str,
+                now: OffsetDateTime,
+                stale_before: OffsetDateTime,
+            ) -> Result<(), StoreError> {
+                sqlx::query(&q("UPDATE sessions SET last_active_at = $1 WHERE id = $2 AND last_active_at < $3"))
+                    .bind(to_millis(now))
+                    .bind(session_id)
+                    .bind(to_millis(stale_before))
+                    .execute(&self.pool)
+                    .await
+                    .map(|_| ())
+                    .map_err(map_err)
+            }
+
+            async fn delete_session(&self, session_id: &str) -> Result<bool, StoreError> {
+                sqlx::query(&q("DELETE FROM sessions WHERE id = $1"))
+                    .bind(session_id)
+                    .execute(&self.pool)
+                    .await
+                    .map(|done| done.rows_affected() == 1)
+                    .map_err(map_err)
+            }
+        }
+
+        async fn insert_session(
+            conn: &mut $conn,
+            s: &SessionRecord,
+        ) -> Result<(), StoreError> {
+            sqlx::query(&q("INSERT INTO sessions (id, environment_id, user_id, token_hash, created_at, expires_at,
+                    last_active_at, user_agent, ip)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"),
+            )
+            .bind(&s.id)
+            .bind(&s.environment_id)
+            .bind(&s.user_id)
+            .bind(&s.token_hash)
+            .bind(to_millis(s.created_at))
+            .bind(to_millis(s.expires_at))
+            .bind(to_millis(s.last_active_at))
+            .bind(&s.user_agent)
+            .bind(&s.ip)
+            .execute(conn)
+            .await
+            .map(|_| ())
+            .map_err(map_err)
+        }
+        };
+    };
+}
+
+sql_store!(
+    /// A [`Store`] on SQLite: one file, WAL mode so readers never wait for the writer, a busy
+    /// timeout so concurrent writers queue instead of failing.
+    SqliteStore, sqlx::Sqlite, SqlitePool, sqlx::SqliteConnection, sqlx::sqlite::SqliteRow,
+    SQLITE_MIGRATOR, dollar
+);
+sql_store!(
+    /// A [`Store`] on PostgreSQL: the way to scale out, any number of server nodes on one
+    /// database.
+    PostgresStore, sqlx::Postgres, PgPool, sqlx::PgConnection, sqlx::postgres::PgRow,
+    POSTGRES_MIGRATOR, dollar
+);
+sql_store!(
+    /// A [`Store`] on MySQL or MariaDB (InnoDB).
+    MySqlStore, sqlx::MySql, MySqlPool, sqlx::MySqlConnection, sqlx::mysql::MySqlRow,
+    MYSQL_MIGRATOR, question
+);
+
+fn invalid_url(kind: &str, error: &sqlx::Error) -> StoreError {
+    StoreError::Other(format!("invalid {kind} URL: {error}"))
+}
+
+impl SqliteStore {
+    /// Opens (creating when missing) the database at `url` (`sqlite://path`). Does not
+    /// migrate; call [`Store::migrate`].
+    ///
+    /// # Errors
+    /// A malformed URL or an unopenable file.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| invalid_url("SQLite", &e))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(map_err)?;
+        Ok(Self { pool })
+    }
+}
+
+impl PostgresStore {
+    /// Connects lazily to `postgres://…`: the server starts even while the database is down,
+    /// answers 503 meanwhile, and recovers by itself when it returns.
+    ///
+    /// # Errors
+    /// A malformed URL.
+    pub fn connect_lazy(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url).map_err(|e| invalid_url("PostgreSQL", &e))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_lazy_with(options);
+        Ok(Self { pool })
+    }
+}
+
+impl MySqlStore {
+    /// Connects lazily to `mysql://…` (MariaDB too), like [`PostgresStore::connect_lazy`].
+    ///
+    /// # Errors
+    /// A malformed URL.
+    pub fn connect_lazy(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let options = MySqlConnectOptions::from_str(url).map_err(|e| invalid_url("MySQL", &e))?;
+        let pool = MySqlPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_lazy_with(options);
+        Ok(Self { pool })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_rewritten_for_mysql() {
+        assert_eq!(
+            question("UPDATE t SET a = $1 WHERE b = $2 AND c < $10"),
+            "UPDATE t SET a = ? WHERE b = ? AND c < ?"
+        );
+        assert_eq!(question("SELECT '$' || x"), "SELECT '$' || x");
+    }
+}

@@ -1,0 +1,518 @@
+//! The store contract, written once and run against SQLite, PostgreSQL and MariaDB. Each test
+//! gets its own database, so the suite runs in parallel and leaves nothing behind.
+
+mod common;
+
+use common::db::{Backend, TestDb};
+use std::sync::Arc;
+use time::{Duration, OffsetDateTime};
+use torii_server::session::{SessionToken, new_id};
+use torii_server::store::{
+    AttemptReservation, CompleteSignUp, SessionRecord, SignUpRecord, Store, StoreError,
+    StoredEnvironment, UserRecord,
+};
+
+fn now() -> OffsetDateTime {
+    // Millisecond precision, as stored.
+    torii_server::clock::from_millis(torii_server::clock::to_millis(OffsetDateTime::now_utc()))
+}
+
+fn sign_up(env: &str, email: &str, at: OffsetDateTime) -> SignUpRecord {
+    SignUpRecord {
+        id: new_id("sgu"),
+        environment_id: env.to_owned(),
+        email: email.to_owned(),
+        email_canonical: email.to_lowercase(),
+        name: Some("Ada".to_owned()),
+        password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned()),
+        legal_accepted_at: Some(at),
+        code_hash: "c0de".repeat(16),
+        code_expires_at: at + Duration::minutes(10),
+        attempts: 0,
+        resend_available_at: at + Duration::seconds(30),
+        created_at: at,
+    }
+}
+
+fn user_for(s: &SignUpRecord, at: OffsetDateTime) -> UserRecord {
+    UserRecord {
+        id: new_id("usr"),
+        environment_id: s.environment_id.clone(),
+        email: s.email.clone(),
+        email_canonical: s.email_canonical.clone(),
+        name: s.name.clone(),
+        email_verified: true,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+fn session_for(user: &UserRecord, at: OffsetDateTime) -> (SessionRecord, SessionToken) {
+    let token = SessionToken::generate();
+    (
+        SessionRecord {
+            id: new_id("ses"),
+            environment_id: user.environment_id.clone(),
+            user_id: user.id.clone(),
+            token_hash: token.hash(),
+            created_at: at,
+            expires_at: at + Duration::days(30),
+            last_active_at: at,
+            user_agent: Some("test-agent".to_owned()),
+            ip: Some("127.0.0.1".to_owned()),
+        },
+        token,
+    )
+}
+
+/// Creates a user (with a session) through the sign-up path.
+async fn create_user(store: &dyn Store, env: &str, email: &str) -> (UserRecord, SessionRecord) {
+    let at = now();
+    let s = sign_up(env, email, at);
+    store.insert_sign_up(&s).await.unwrap();
+    let user = user_for(&s, at);
+    let (session, _) = session_for(&user, at);
+    let done = store
+        .complete_sign_up(&s.id, &user, s.password_hash.as_deref(), &session)
+        .await
+        .unwrap();
+    assert_eq!(done, CompleteSignUp::Created(user.clone()));
+    (user, session)
+}
+
+async fn migrations_are_idempotent(db: TestDb) {
+    db.store.migrate().await.unwrap();
+    db.store.migrate().await.unwrap();
+    db.store.ping().await.unwrap();
+}
+
+async fn environments_round_trip(db: TestDb) {
+    let env = StoredEnvironment {
+        id: new_id("env"),
+        name: "Stored".into(),
+        mode: "test".into(),
+        publishable_key: format!("pk_test_{}", new_id("k")),
+        secret_key_hash: "ab".repeat(32),
+        created_at: now(),
+    };
+    db.store.insert_environment(&env).await.unwrap();
+    assert_eq!(
+        db.store.list_environments().await.unwrap(),
+        vec![env.clone()]
+    );
+    let mut same_key = env.clone();
+    same_key.id = new_id("env");
+    assert!(matches!(
+        db.store.insert_environment(&same_key).await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+async fn users_are_found_by_canonical_email_and_id(db: TestDb) {
+    let (user, _) = create_user(db.store.as_ref(), "env_a", "Ada@Example.com").await;
+    let found = db
+        .store
+        .find_user_by_email("env_a", "ada@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, user);
+    assert_eq!(found.email, "Ada@Example.com");
+    assert!(found.email_verified);
+    assert_eq!(
+        db.store.get_user(&user.id).await.unwrap(),
+        Some(user.clone())
+    );
+    assert!(
+        db.store
+            .find_user_by_email("env_b", "ada@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(db.store.get_user("usr_missing").await.unwrap().is_none());
+    let hash = db.store.password_hash(&user.id).await.unwrap().unwrap();
+    assert!(hash.starts_with("$argon2id$"));
+}
+
+async fn email_uniqueness_ignores_case_within_an_environment(db: TestDb) {
+    create_user(db.store.as_ref(), "env_a", "Grace@Example.com").await;
+    let at = now();
+    let again = sign_up("env_a", "GRACE@example.COM", at);
+    db.store.insert_sign_up(&again).await.unwrap();
+    let user = user_for(&again, at);
+    let (session, _) = session_for(&user, at);
+    assert_eq!(
+        db.store
+            .complete_sign_up(&again.id, &user, None, &session)
+            .await
+            .unwrap(),
+        CompleteSignUp::EmailTaken
+    );
+    assert!(
+        db.store
+            .session_by_token_hash(&session.token_hash)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Another environment may have the same address.
+    create_user(db.store.as_ref(), "env_b", "grace@example.com").await;
+}
+
+async fn sign_up_attempts_are_counted_and_capped(db: TestDb) {
+    let at = now();
+    let s = sign_up("env_a", "tries@example.com", at);
+    db.store.insert_sign_up(&s).await.unwrap();
+    for used in 1..=5 {
+        assert_eq!(
+            db.store
+                .reserve_sign_up_attempt(&s.id, 5, at)
+                .await
+                .unwrap(),
+            AttemptReservation::Reserved(used)
+        );
+    }
+    assert_eq!(
+        db.store
+            .reserve_sign_up_attempt(&s.id, 5, at)
+            .await
+            .unwrap(),
+        AttemptReservation::Dead
+    );
+    assert_eq!(
+        db.store
+            .reserve_sign_up_attempt("sgu_missing", 5, at)
+            .await
+            .unwrap(),
+        AttemptReservation::NotFound
+    );
+}
+
+async fn expired_codes_are_dead(db: TestDb) {
+    let at = now();
+    let s = sign_up("env_a", "late@example.com", at);
+    db.store.insert_sign_up(&s).await.unwrap();
+    assert_eq!(
+        db.store
+            .reserve_sign_up_attempt(&s.id, 5, at + Duration::minutes(10))
+            .await
+            .unwrap(),
+        AttemptReservation::Dead
+    );
+}
+
+async fn resend_respects_the_cooldown_and_resets_tries(db: TestDb) {
+    let at = now();
+    let s = sign_up("env_a", "resend@example.com", at);
+    db.store.insert_sign_up(&s).await.unwrap();
+    db.store
+        .reserve_sign_up_attempt(&s.id, 5, at)
+        .await
+        .unwrap();
+    let later = at + Duration::minutes(1);
+    assert!(
+        !db.store
+            .replace_sign_up_code(&s.id, "new", later, later, at)
+            .await
+            .unwrap()
+    );
+    assert!(
+        db.store
+            .replace_sign_up_code(&s.id, "new", later + Duration::minutes(10), later, later)
+            .await
+            .unwrap()
+    );
+    let stored = db.store.get_sign_up("env_a", &s.id).await.unwrap().unwrap();
+    assert_eq!(stored.code_hash, "new");
+    assert_eq!(stored.attempts, 0);
+    assert!(
+        db.store
+            .get_sign_up("env_other", &s.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn a_sign_up_completes_once(db: TestDb) {
+    let at = now();
+    let s = sign_up("env_a", "once@example.com", at);
+    db.store.insert_sign_up(&s).await.unwrap();
+    let user = user_for(&s, at);
+    let (session, _) = session_for(&user, at);
+    assert!(matches!(
+        db.store
+            .complete_sign_up(&s.id, &user, None, &session)
+            .await
+            .unwrap(),
+        CompleteSignUp::Created(_)
+    ));
+    let user2 = user_for(&s, at);
+    let (session2, _) = session_for(&user2, at);
+    assert_eq!(
+        db.store
+            .complete_sign_up(&s.id, &user2, None, &session2)
+            .await
+            .unwrap(),
+        CompleteSignUp::AlreadyConsumed
+    );
+    assert!(
+        db.store
+            .get_sign_up("env_a", &s.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn concurrent_completions_have_one_winner(db: TestDb) {
+    let at = now();
+    let s = sign_up("env_a", "race@example.com", at);
+    db.store.insert_sign_up(&s).await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let store = Arc::clone(&db.store);
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let user = user_for(&s, at);
+            let (session, _) = session_for(&user, at);
+            store.complete_sign_up(&s.id, &user, None, &session).await
+        }));
+    }
+    let mut created = 0;
+    for task in tasks {
+        match task.await.unwrap().unwrap() {
+            CompleteSignUp::Created(_) => created += 1,
+            CompleteSignUp::AlreadyConsumed => {}
+            CompleteSignUp::EmailTaken => panic!("one sign-up cannot conflict with itself"),
+        }
+    }
+    assert_eq!(created, 1);
+}
+
+async fn concurrent_sign_ups_of_one_email_make_one_user(db: TestDb) {
+    let at = now();
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let store = Arc::clone(&db.store);
+        tasks.push(tokio::spawn(async move {
+            let s = sign_up("env_a", "twin@example.com", at);
+            store.insert_sign_up(&s).await.unwrap();
+            let user = user_for(&s, at);
+            let (session, _) = session_for(&user, at);
+            store.complete_sign_up(&s.id, &user, None, &session).await
+        }));
+    }
+    let mut created = 0;
+    for task in tasks {
+        match task.await.unwrap().unwrap() {
+            CompleteSignUp::Created(_) => created += 1,
+            CompleteSignUp::EmailTaken => {}
+            CompleteSignUp::AlreadyConsumed => panic!("each sign-up is distinct"),
+        }
+    }
+    assert_eq!(created, 1);
+}
+
+async fn concurrent_attempts_never_exceed_the_cap(db: TestDb) {
+    let at = now();
+    let s = sign_up("env_a", "guess@example.com", at);
+    db.store.insert_sign_up(&s).await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let store = Arc::clone(&db.store);
+        let id = s.id.clone();
+        tasks.push(tokio::spawn(async move {
+            store.reserve_sign_up_attempt(&id, 5, at).await
+        }));
+    }
+    let mut reserved = 0;
+    for task in tasks {
+        if let AttemptReservation::Reserved(_) = task.await.unwrap().unwrap() {
+            reserved += 1;
+        }
+    }
+    assert_eq!(reserved, 5);
+}
+
+async fn sessions_are_found_by_token_hash_with_their_user(db: TestDb) {
+    let (user, session) = create_user(db.store.as_ref(), "env_a", "sess@example.com").await;
+    let (found, found_user) = db
+        .store
+        .session_by_token_hash(&session.token_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, session);
+    assert_eq!(found_user, user);
+    let (extra, _) = session_for(&user, now());
+    db.store.insert_session(&extra).await.unwrap();
+    assert!(matches!(
+        db.store.insert_session(&extra).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(db.store.delete_session(&extra.id).await.unwrap());
+    assert!(!db.store.delete_session(&extra.id).await.unwrap());
+    assert!(
+        db.store
+            .session_by_token_hash(&extra.token_hash)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        db.store
+            .session_by_token_hash("0".repeat(64).as_str())
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn touching_a_session_is_throttled(db: TestDb) {
+    let (_, session) = create_user(db.store.as_ref(), "env_a", "touch@example.com").await;
+    let soon = session.last_active_at + Duration::seconds(30);
+    db.store
+        .touch_session(&session.id, soon, soon - Duration::minutes(1))
+        .await
+        .unwrap();
+    let (unchanged, _) = db
+        .store
+        .session_by_token_hash(&session.token_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(unchanged.last_active_at, session.last_active_at);
+    let later = session.last_active_at + Duration::minutes(2);
+    db.store
+        .touch_session(&session.id, later, later - Duration::minutes(1))
+        .await
+        .unwrap();
+    let (touched, _) = db
+        .store
+        .session_by_token_hash(&session.token_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(touched.last_active_at, later);
+}
+
+async fn deleting_a_user_cascades(db: TestDb) {
+    let (user, session) = create_user(db.store.as_ref(), "env_a", "gone@example.com").await;
+    assert!(db.store.delete_user(&user.id).await.unwrap());
+    assert!(db.store.get_user(&user.id).await.unwrap().is_none());
+    assert!(db.store.password_hash(&user.id).await.unwrap().is_none());
+    assert!(
+        db.store
+            .session_by_token_hash(&session.token_hash)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(!db.store.delete_user(&user.id).await.unwrap());
+    // The address is free again.
+    create_user(db.store.as_ref(), "env_a", "gone@example.com").await;
+}
+
+async fn old_sign_ups_are_purged(db: TestDb) {
+    let at = now();
+    let old = sign_up("env_a", "old@example.com", at - Duration::days(2));
+    let fresh = sign_up("env_a", "fresh@example.com", at);
+    db.store.insert_sign_up(&old).await.unwrap();
+    db.store.insert_sign_up(&fresh).await.unwrap();
+    assert_eq!(
+        db.store
+            .purge_sign_ups(at - Duration::days(1))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        db.store
+            .get_sign_up("env_a", &old.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        db.store
+            .get_sign_up("env_a", &fresh.id)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+async fn a_second_node_sees_the_first_nodes_writes(db: TestDb) {
+    let other = db.second_store().await;
+    let (user, session) = create_user(db.store.as_ref(), "env_a", "nodes@example.com").await;
+    let (found, _) = other
+        .session_by_token_hash(&session.token_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.user_id, user.id);
+    assert!(other.delete_session(&session.id).await.unwrap());
+    assert!(
+        db.store
+            .session_by_token_hash(&session.token_hash)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+macro_rules! conformance {
+    ($backend:ident, $kind:expr) => {
+        mod $backend {
+            use super::*;
+            conformance!(@tests $kind;
+                migrations_are_idempotent,
+                environments_round_trip,
+                users_are_found_by_canonical_email_and_id,
+                email_uniqueness_ignores_case_within_an_environment,
+                sign_up_attempts_are_counted_and_capped,
+                expired_codes_are_dead,
+                resend_respects_the_cooldown_and_resets_tries,
+                a_sign_up_completes_once,
+                concurrent_completions_have_one_winner,
+                concurrent_sign_ups_of_one_email_make_one_user,
+                concurrent_attempts_never_exceed_the_cap,
+                sessions_are_found_by_token_hash_with_their_user,
+                touching_a_session_is_throttled,
+                deleting_a_user_cascades,
+                old_sign_ups_are_purged,
+                a_second_node_sees_the_first_nodes_writes,
+            );
+        }
+    };
+    (@tests $kind:expr; $($test:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $test() {
+                super::$test(TestDb::new($kind).await).await;
+            }
+        )*
+    };
+}
+
+conformance!(sqlite, Backend::Sqlite);
+conformance!(postgres, Backend::Postgres);
+conformance!(mysql, Backend::MySql);
+
+#[tokio::test]
+async fn an_unreachable_store_reports_unavailable_quickly() {
+    use torii_server::store::{MySqlStore, PostgresStore};
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let pg =
+        PostgresStore::connect_lazy(&format!("postgres://postgres@127.0.0.1:{port}/x"), 2).unwrap();
+    let my = MySqlStore::connect_lazy(&format!("mysql://root@127.0.0.1:{port}/x"), 2).unwrap();
+    let started = std::time::Instant::now();
+    assert!(matches!(pg.ping().await, Err(StoreError::Unavailable(_))));
+    assert!(matches!(my.ping().await, Err(StoreError::Unavailable(_))));
+    // Bounded by the pool's acquire timeout, never a hang.
+    assert!(started.elapsed() < torii_server::store::ACQUIRE_TIMEOUT * 3);
+}
