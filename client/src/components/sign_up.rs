@@ -64,6 +64,8 @@ struct SignUpForm {
     /// Set when the server asked for consent although the environment did not say so
     /// (e.g. it could not be loaded): the checkbox then shows anyway.
     consent_demanded: RwSignal<bool>,
+    /// Set when going back from the code step, whose field had the focus.
+    focus_email: RwSignal<bool>,
     code: RwSignal<String>,
     busy: RwSignal<Option<Busy>>,
     errors: RwSignal<FormErrors>,
@@ -88,6 +90,7 @@ impl SignUpForm {
             name: RwSignal::new(String::new()),
             accepted: RwSignal::new(false),
             consent_demanded: RwSignal::new(false),
+            focus_email: RwSignal::new(false),
             code: RwSignal::new(String::new()),
             busy: RwSignal::new(None),
             errors: RwSignal::new(FormErrors::default()),
@@ -200,6 +203,7 @@ impl SignUpForm {
         self.errors.set(FormErrors::default());
         self.notice.set(None);
         self.code.set(String::new());
+        self.focus_email.set(true);
         self.step.set(Step::Details);
     }
 
@@ -210,6 +214,16 @@ impl SignUpForm {
 
 fn details_step(form: SignUpForm, prefix: &str, on_sign_in: Option<Callback<()>>) -> impl IntoView {
     let consent_id = format!("{prefix}-consent");
+    let email_ref = NodeRef::<leptos::html::Input>::new();
+    // Coming back from the code step, whose button had the focus: give it to the email.
+    Effect::new(move |_| {
+        if let Some(input) = email_ref.get()
+            && form.focus_email.get_untracked()
+        {
+            form.focus_email.set(false);
+            let _ = input.focus();
+        }
+    });
     let can_submit =
         move || form.busy.get().is_none() && (!form.consent_required() || form.accepted.get());
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -230,6 +244,7 @@ fn details_step(form: SignUpForm, prefix: &str, on_sign_in: Option<Callback<()>>
                 required=true
                 value=form.email
                 error=field_error(form.errors, "email")
+                node_ref=email_ref
             />
             <Field
                 id=format!("{prefix}-password")

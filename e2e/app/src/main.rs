@@ -67,7 +67,7 @@ fn App() -> impl IntoView {
         >
             <header class="demo-header">
                 <span class="demo-logo" aria-hidden="true">
-                    "⛩"
+                    "T"
                 </span>
                 "Torii demo"
             </header>
