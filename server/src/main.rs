@@ -67,6 +67,7 @@ async fn run() -> anyhow::Result<()> {
     };
     let config = Config::load(path.as_deref(), |name| std::env::var(name).ok())?;
     tracing_subscriber::fmt()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_env_filter(EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
     let store = connect_store(&config).await?;

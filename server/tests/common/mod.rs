@@ -4,6 +4,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod db;
+pub mod process;
 
 use axum::Router;
 use axum::body::Body;
