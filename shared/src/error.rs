@@ -164,7 +164,8 @@ mod tests {
     #[test]
     fn unknown_codes_deserialise() {
         let body: ErrorBody =
-            serde_json::from_value(json!({"error": {"code": "brand_new", "message": "x"}})).unwrap();
+            serde_json::from_value(json!({"error": {"code": "brand_new", "message": "x"}}))
+                .unwrap();
         assert_eq!(body.error.code, ErrorCode::Unknown);
     }
 

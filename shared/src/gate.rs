@@ -127,8 +127,12 @@ mod tests {
     #[test]
     fn pending_session_info_names_the_first_gate_current() {
         let info = SessionInfo::from_gates(vec![
-            Gate { key: GateKey::LegalAcceptance },
-            Gate { key: GateKey::EmailVerification },
+            Gate {
+                key: GateKey::LegalAcceptance,
+            },
+            Gate {
+                key: GateKey::EmailVerification,
+            },
         ]);
         assert_eq!(
             serde_json::to_value(&info).unwrap(),

@@ -64,10 +64,10 @@ impl Node {
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if let Ok(response) = node.request("GET", "/healthz", &[], None).await {
-                if response.status == 200 {
-                    return node;
-                }
+            if let Ok(response) = node.request("GET", "/healthz", &[], None).await
+                && response.status == 200
+            {
+                return node;
             }
             assert!(
                 Instant::now() < deadline,
