@@ -27,6 +27,7 @@ use torii_client::{
     AuthLoading, GateKey, RedirectToGates, SignIn, SignUp, SignedIn, SignedOut, ToriiProvider,
     use_auth,
 };
+use wasm_bindgen::JsCast;
 
 fn main() {
     leptos::mount::mount_to_body(App);
@@ -101,17 +102,27 @@ fn SignedOutPage() -> impl IntoView {
     } else {
         Card::SignIn
     });
+    // The button that switched cards is gone with its card: focus the new card's first field.
+    let show = move |next: Card| {
+        card.set(next);
+        request_animation_frame(|| {
+            let first_input = document()
+                .query_selector(".torii-card input")
+                .ok()
+                .flatten()
+                .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
+            if let Some(input) = first_input {
+                let _ = input.focus();
+            }
+        });
+    };
     move || {
         if auth.is_pending.get() {
             return view! { <GatePending /> }.into_any();
         }
         match card.get() {
-            Card::SignIn => {
-                view! { <SignIn on_sign_up=move || card.set(Card::SignUp) /> }.into_any()
-            }
-            Card::SignUp => {
-                view! { <SignUp on_sign_in=move || card.set(Card::SignIn) /> }.into_any()
-            }
+            Card::SignIn => view! { <SignIn on_sign_up=move || show(Card::SignUp) /> }.into_any(),
+            Card::SignUp => view! { <SignUp on_sign_in=move || show(Card::SignIn) /> }.into_any(),
         }
     }
 }
