@@ -58,6 +58,18 @@ impl ApiError {
         )
     }
 
+    /// 403 while a gate is outstanding.
+    #[must_use]
+    pub fn session_pending(gate: torii_shared::Gate) -> Self {
+        let mut error = Self::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::SessionPending,
+            format!("Finish the `{}` step to continue.", gate.key),
+        );
+        error.body.error.current_gate = Some(gate);
+        error
+    }
+
     /// 404.
     #[must_use]
     pub fn not_found(message: impl Into<String>) -> Self {

@@ -29,6 +29,7 @@ pub mod clock;
 pub mod config;
 pub mod environment;
 pub mod error;
+pub mod gates;
 pub mod http;
 pub mod mail;
 pub mod methods;
@@ -373,10 +374,11 @@ impl Torii {
                 .touch_session(&session.id, now, now - TOUCH_INTERVAL)
                 .await?;
         }
+        let info = self.session_gates(&user.id, &session.id).await?;
         Ok(Some(AuthenticatedSession {
             session,
             user,
-            info: SessionInfo::from_gates(Vec::new()),
+            info,
         }))
     }
 

@@ -463,6 +463,74 @@ async fn a_second_node_sees_the_first_nodes_writes(db: TestDb) {
     );
 }
 
+async fn gates_are_kept_per_user_and_session_and_cascade(db: TestDb) {
+    use torii_server::store::GateTarget;
+    let (user, session) = create_user(db.store.as_ref(), "env_a", "gates@example.com").await;
+    let at = now();
+    db.store
+        .require_gate(GateTarget::User(&user.id), "legal_acceptance", at)
+        .await
+        .unwrap();
+    db.store
+        .require_gate(GateTarget::User(&user.id), "legal_acceptance", at)
+        .await
+        .unwrap();
+    db.store
+        .require_gate(GateTarget::Session(&session.id), "mfa_enrollment", at)
+        .await
+        .unwrap();
+    let mut keys: Vec<String> = db
+        .store
+        .gates(&user.id, &session.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|g| g.key)
+        .collect();
+    keys.sort();
+    assert_eq!(keys, ["legal_acceptance", "mfa_enrollment"]);
+    assert_eq!(
+        db.store.gates(&user.id, "ses_other").await.unwrap().len(),
+        1
+    );
+    assert!(
+        db.store
+            .clear_gate(GateTarget::User(&user.id), "legal_acceptance")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.store
+            .clear_gate(GateTarget::User(&user.id), "legal_acceptance")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        db.store.get_session(&session.id).await.unwrap(),
+        Some(session.clone())
+    );
+    assert!(db.store.delete_session(&session.id).await.unwrap());
+    assert!(
+        db.store
+            .gates(&user.id, &session.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    db.store
+        .require_gate(GateTarget::User(&user.id), "mfa_enrollment", at)
+        .await
+        .unwrap();
+    assert!(db.store.delete_user(&user.id).await.unwrap());
+    assert!(
+        db.store
+            .gates(&user.id, &session.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 macro_rules! conformance {
     ($backend:ident, $kind:expr) => {
         mod $backend {
@@ -484,6 +552,7 @@ macro_rules! conformance {
                 deleting_a_user_cascades,
                 old_sign_ups_are_purged,
                 a_second_node_sees_the_first_nodes_writes,
+                gates_are_kept_per_user_and_session_and_cascade,
             );
         }
     };

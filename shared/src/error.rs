@@ -34,7 +34,9 @@ pub enum ErrorCode {
     InvalidPublishableKey,
     /// 401: the secret key is missing or wrong.
     InvalidSecretKey,
-    /// 403: the session is pending on a gate.
+    /// 403: a publishable key was sent where the secret key is required.
+    SecretKeyRequired,
+    /// 403: the session is pending on a gate; `currentGate` names it.
     SessionPending,
     /// 405: the route exists but not with this method.
     MethodNotAllowed,
@@ -72,6 +74,7 @@ impl ErrorCode {
             Self::ForbiddenOrigin => "forbidden_origin",
             Self::InvalidPublishableKey => "invalid_publishable_key",
             Self::InvalidSecretKey => "invalid_secret_key",
+            Self::SecretKeyRequired => "secret_key_required",
             Self::SessionPending => "session_pending",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge => "payload_too_large",
@@ -115,6 +118,9 @@ pub struct ErrorDetail {
     /// Seconds until a retry may succeed, on `rate_limited` (also in `Retry-After`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_secs: Option<u64>,
+    /// The gate to clear, on `session_pending`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_gate: Option<crate::Gate>,
 }
 
 impl ErrorBody {
@@ -128,6 +134,7 @@ impl ErrorBody {
                 fields: None,
                 tries_left: None,
                 retry_after_secs: None,
+                current_gate: None,
             },
         }
     }

@@ -115,6 +115,49 @@ impl<S: Send + Sync> FromRequestParts<S> for BearerOrCookie {
     }
 }
 
+/// A signed-in, active session, for applications that mount Torii's router and protect their
+/// own routes: 401 `unauthenticated` when signed out, 403 `session_pending` (naming the gate)
+/// while a gate is outstanding. Needs the router's environment layer, or a single environment.
+#[derive(Debug, Clone)]
+pub struct ActiveSession(pub crate::AuthenticatedSession);
+
+impl axum::extract::FromRequestParts<crate::Torii> for ActiveSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        torii: &crate::Torii,
+    ) -> Result<Self, Self::Rejection> {
+        if parts.extensions.get::<Arc<Environment>>().is_none() {
+            let key = parts
+                .headers
+                .get(torii_shared::PUBLISHABLE_KEY_HEADER)
+                .and_then(|v| v.to_str().ok());
+            let env = torii.environment_for(key).cloned().ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    ErrorCode::InvalidPublishableKey,
+                    "The publishable key does not name an environment on this server.",
+                )
+            })?;
+            parts.extensions.insert(env);
+        }
+        let Env(env) = Env::from_request_parts(parts, torii).await?;
+        let auth = BearerOrCookie::from_request_parts(parts, torii).await?;
+        let Some(token) = auth.token else {
+            return Err(ApiError::unauthenticated());
+        };
+        let found = torii
+            .authenticate(&env, &token)
+            .await?
+            .ok_or_else(ApiError::unauthenticated)?;
+        if let Some(gate) = found.info.current_gate.clone() {
+            return Err(ApiError::session_pending(gate));
+        }
+        Ok(Self(found))
+    }
+}
+
 /// The client's user agent and IP.
 #[derive(Debug, Clone)]
 pub struct Client(pub ClientInfo);

@@ -1,13 +1,15 @@
 //! The HTTP API: one file per area, each exporting its routes, merged here with the layers
 //! every request goes through (environment resolution, Origin check, body limit, tracing).
 
+mod admin;
 mod extract;
 mod health;
 mod me;
 mod sign_in;
 mod sign_up;
 
-pub use extract::{ApiJson, BearerOrCookie, Client, Env};
+pub use admin::SecretKeyEnv;
+pub use extract::{ActiveSession, ApiJson, BearerOrCookie, Client, Env};
 
 use crate::error::ApiError;
 use crate::{AuthenticatedSessionWithToken, Environment, Torii, session};
@@ -41,6 +43,7 @@ pub fn router(torii: Torii) -> Router {
         ));
     Router::new()
         .merge(api)
+        .merge(admin::routes())
         .merge(health::routes())
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))

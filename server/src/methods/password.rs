@@ -199,11 +199,12 @@ impl crate::Torii {
             return Err(SignInError::InvalidCredentials);
         };
         let (session, token) = self.create_session(env, &user, client).await?;
+        let info = self.session_gates(&user.id, &session.id).await?;
         Ok(crate::AuthenticatedSessionWithToken {
             session: crate::AuthenticatedSession {
                 session,
                 user,
-                info: torii_shared::SessionInfo::from_gates(Vec::new()),
+                info,
             },
             token,
         })

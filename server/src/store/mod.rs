@@ -165,6 +165,24 @@ pub enum CompleteSignUp {
     EmailTaken,
 }
 
+/// What a gate is required on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GateTarget<'a> {
+    /// A user: every session of theirs, present and future.
+    User(&'a str),
+    /// One session alone.
+    Session(&'a str),
+}
+
+/// A required gate as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GateRecord {
+    /// The gate key's wire form.
+    pub key: String,
+    /// When it was required (orders application-defined gates).
+    pub created_at: OffsetDateTime,
+}
+
 /// The storage contract every backend implements.
 #[async_trait]
 pub trait Store: Send + Sync + Debug {
@@ -243,6 +261,21 @@ pub trait Store: Send + Sync + Debug {
         now: OffsetDateTime,
         stale_before: OffsetDateTime,
     ) -> Result<(), StoreError>;
+    /// A session by id.
+    async fn get_session(&self, session_id: &str) -> Result<Option<SessionRecord>, StoreError>;
+
+    /// Requires a gate; requiring it again changes nothing.
+    async fn require_gate(
+        &self,
+        target: GateTarget<'_>,
+        key: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Clears a gate; false when it was not required.
+    async fn clear_gate(&self, target: GateTarget<'_>, key: &str) -> Result<bool, StoreError>;
+    /// The gates of a user and of one of their sessions, together, in no particular order.
+    async fn gates(&self, user_id: &str, session_id: &str) -> Result<Vec<GateRecord>, StoreError>;
+
     /// Revokes a session; false when it did not exist.
     async fn delete_session(&self, session_id: &str) -> Result<bool, StoreError>;
 }

@@ -4,8 +4,8 @@
 //! single-use or counted operation is one conditional statement checked by rows affected.
 
 use super::{
-    AttemptReservation, CompleteSignUp, SessionRecord, SignUpRecord, Store, StoreError,
-    StoredEnvironment, UserRecord,
+    AttemptReservation, CompleteSignUp, GateRecord, GateTarget, SessionRecord, SignUpRecord, Store,
+    StoreError, StoredEnvironment, UserRecord,
 };
 use crate::clock::{from_millis, to_millis};
 use async_trait::async_trait;
@@ -467,6 +467,89 @@ macro_rules! sql_store {
                     .await
                     .map(|_| ())
                     .map_err(map_err)
+            }
+
+            async fn get_session(
+                &self,
+                session_id: &str,
+            ) -> Result<Option<SessionRecord>, StoreError> {
+                let row = sqlx::query(&q("SELECT id, environment_id, user_id, token_hash, created_at,
+                        expires_at, last_active_at, user_agent, ip
+                     FROM sessions WHERE id = $1"))
+                .bind(session_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+                row.map(|row| session_from(&row, "")).transpose()
+            }
+
+            async fn require_gate(
+                &self,
+                target: GateTarget<'_>,
+                key: &str,
+                now: OffsetDateTime,
+            ) -> Result<(), StoreError> {
+                let (sql, id) = match target {
+                    GateTarget::User(id) => (
+                        "INSERT INTO user_gates (user_id, gate_key, created_at) VALUES ($1, $2, $3)",
+                        id,
+                    ),
+                    GateTarget::Session(id) => (
+                        "INSERT INTO session_gates (session_id, gate_key, created_at) VALUES ($1, $2, $3)",
+                        id,
+                    ),
+                };
+                let inserted = sqlx::query(&q(sql))
+                    .bind(id)
+                    .bind(key)
+                    .bind(to_millis(now))
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err);
+                match inserted {
+                    // Already required: idempotent, and the original order is kept.
+                    Ok(_) | Err(StoreError::Conflict(_)) => Ok(()),
+                    Err(other) => Err(other),
+                }
+            }
+
+            async fn clear_gate(&self, target: GateTarget<'_>, key: &str) -> Result<bool, StoreError> {
+                let (sql, id) = match target {
+                    GateTarget::User(id) => ("DELETE FROM user_gates WHERE user_id = $1 AND gate_key = $2", id),
+                    GateTarget::Session(id) => {
+                        ("DELETE FROM session_gates WHERE session_id = $1 AND gate_key = $2", id)
+                    }
+                };
+                sqlx::query(&q(sql))
+                    .bind(id)
+                    .bind(key)
+                    .execute(&self.pool)
+                    .await
+                    .map(|done| done.rows_affected() == 1)
+                    .map_err(map_err)
+            }
+
+            async fn gates(
+                &self,
+                user_id: &str,
+                session_id: &str,
+            ) -> Result<Vec<GateRecord>, StoreError> {
+                let rows = sqlx::query(&q("SELECT gate_key, created_at FROM user_gates WHERE user_id = $1
+                     UNION ALL
+                     SELECT gate_key, created_at FROM session_gates WHERE session_id = $2"))
+                .bind(user_id)
+                .bind(session_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+                rows.iter()
+                    .map(|row| {
+                        Ok(GateRecord {
+                            key: text(row, "gate_key")?,
+                            created_at: time_at(row, "created_at")?,
+                        })
+                    })
+                    .collect()
             }
 
             async fn delete_session(&self, session_id: &str) -> Result<bool, StoreError> {

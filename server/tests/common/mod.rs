@@ -172,6 +172,12 @@ impl Req {
         }
     }
 
+    /// Changes the method and path (for DELETE and friends), keeping the headers.
+    pub fn method(mut self, method: &str, path: &str) -> Self {
+        self.builder = self.builder.method(method).uri(path);
+        self
+    }
+
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.builder = self.builder.header(name, value);
         self

@@ -1,0 +1,179 @@
+//! Session gates: a signed-in session may be `pending` until its gates are cleared. A gate is
+//! required on a user (all of their sessions, present and future) or on one session; the
+//! server is authoritative and answers gates in a fixed order: `legal_acceptance`, then
+//! `email_verification`, then application-defined keys in the order they were required.
+
+use crate::store::{GateRecord, GateTarget, StoreError};
+use crate::{Environment, Torii};
+use torii_shared::{Gate, GateKey, SessionInfo};
+
+/// Why a gate operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GateError {
+    /// No such user or session in this environment.
+    #[error("not found")]
+    NotFound,
+    /// The key is not 1–64 characters of `a-z`, `0-9` and `_`.
+    #[error("invalid gate key")]
+    InvalidKey,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Checks an application-defined key's shape (the fixed keys pass too).
+#[must_use]
+pub fn valid_key(key: &str) -> bool {
+    (1..=64).contains(&key.len())
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+fn rank(key: &GateKey) -> u8 {
+    match key {
+        GateKey::LegalAcceptance => 0,
+        GateKey::EmailVerification => 1,
+        GateKey::Custom(_) => 2,
+    }
+}
+
+/// Orders stored gates the server's way and drops duplicates (a key required on both the
+/// user and the session counts once).
+#[must_use]
+pub fn session_info(mut records: Vec<GateRecord>) -> SessionInfo {
+    records.sort_by(|a, b| {
+        let (ka, kb) = (GateKey::parse(&a.key), GateKey::parse(&b.key));
+        rank(&ka)
+            .cmp(&rank(&kb))
+            .then(a.created_at.cmp(&b.created_at))
+            .then(a.key.cmp(&b.key))
+    });
+    let mut gates: Vec<Gate> = Vec::with_capacity(records.len());
+    for record in records {
+        let key = GateKey::parse(&record.key);
+        if !gates.iter().any(|g| g.key == key) {
+            gates.push(Gate { key });
+        }
+    }
+    SessionInfo::from_gates(gates)
+}
+
+impl Torii {
+    async fn check_target(
+        &self,
+        env: &Environment,
+        target: GateTarget<'_>,
+        key: &GateKey,
+    ) -> Result<(), GateError> {
+        if !valid_key(key.as_str()) {
+            return Err(GateError::InvalidKey);
+        }
+        let environment_id = match target {
+            GateTarget::User(id) => self.store().get_user(id).await?.map(|u| u.environment_id),
+            GateTarget::Session(id) => self
+                .store()
+                .get_session(id)
+                .await?
+                .map(|s| s.environment_id),
+        };
+        match environment_id {
+            Some(found) if found == env.id => Ok(()),
+            _ => Err(GateError::NotFound),
+        }
+    }
+
+    /// Requires a gate on a user or a session of this environment; idempotent.
+    ///
+    /// # Errors
+    /// Unknown user or session, an invalid key, a store failure.
+    pub async fn require_gate(
+        &self,
+        env: &Environment,
+        target: GateTarget<'_>,
+        key: &GateKey,
+    ) -> Result<(), GateError> {
+        self.check_target(env, target, key).await?;
+        self.store()
+            .require_gate(target, key.as_str(), self.now())
+            .await?;
+        Ok(())
+    }
+
+    /// Clears a gate; clearing one that is not required is not an error.
+    ///
+    /// # Errors
+    /// Unknown user or session, an invalid key, a store failure.
+    pub async fn clear_gate(
+        &self,
+        env: &Environment,
+        target: GateTarget<'_>,
+        key: &GateKey,
+    ) -> Result<(), GateError> {
+        self.check_target(env, target, key).await?;
+        self.store().clear_gate(target, key.as_str()).await?;
+        Ok(())
+    }
+
+    /// The gates outstanding on a session (its user's and its own), in server order.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub async fn session_gates(
+        &self,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<SessionInfo, StoreError> {
+        Ok(session_info(self.store().gates(user_id, session_id).await?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::OffsetDateTime;
+
+    fn record(key: &str, secs: i64) -> GateRecord {
+        GateRecord {
+            key: key.to_owned(),
+            created_at: OffsetDateTime::from_unix_timestamp(secs).unwrap(),
+        }
+    }
+
+    #[test]
+    fn gates_come_in_server_order() {
+        let info = session_info(vec![
+            record("mfa_enrollment", 1),
+            record("email_verification", 5),
+            record("zz_custom", 0),
+            record("legal_acceptance", 9),
+            record("email_verification", 2),
+        ]);
+        let keys: Vec<&str> = info.gates.iter().map(|g| g.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "legal_acceptance",
+                "email_verification",
+                "zz_custom",
+                "mfa_enrollment"
+            ]
+        );
+        assert_eq!(info.current_gate.unwrap().key, GateKey::LegalAcceptance);
+    }
+
+    #[test]
+    fn no_gates_is_active() {
+        assert!(session_info(vec![]).is_active());
+    }
+
+    #[test]
+    fn keys_are_checked() {
+        assert!(valid_key("mfa_enrollment"));
+        assert!(valid_key("legal_acceptance"));
+        assert!(!valid_key(""));
+        assert!(!valid_key("Bad-Key"));
+        assert!(!valid_key(&"a".repeat(65)));
+    }
+}

@@ -1,0 +1,239 @@
+//! The secret-key API for application backends (`Authorization: Bearer sk_…`, never browsers):
+//! users, sessions, and gates on either.
+
+use super::ApiJson;
+use crate::error::ApiError;
+use crate::gates::GateError;
+use crate::store::GateTarget;
+use crate::{Environment, Torii, session::SessionToken, user_payload};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use torii_shared::{ErrorCode, GateKey, Me, Secret, User};
+
+pub(super) fn routes() -> Router<Torii> {
+    Router::new()
+        .route("/v1/admin/users", get(find_users))
+        .route("/v1/admin/users/{id}", get(get_user).delete(delete_user))
+        .route("/v1/admin/users/{id}/gates", post(require_user_gate))
+        .route("/v1/admin/users/{id}/gates/{key}", delete(clear_user_gate))
+        .route("/v1/admin/sessions/verify", post(verify_session))
+        .route("/v1/admin/sessions/{id}", delete(revoke_session))
+        .route("/v1/admin/sessions/{id}/gates", post(require_session_gate))
+        .route(
+            "/v1/admin/sessions/{id}/gates/{key}",
+            delete(clear_session_gate),
+        )
+}
+
+/// The environment named by the request's secret key.
+#[derive(Debug, Clone)]
+pub struct SecretKeyEnv(pub Arc<Environment>);
+
+impl FromRequestParts<Torii> for SecretKeyEnv {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, torii: &Torii) -> Result<Self, Self::Rejection> {
+        let key = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .unwrap_or_default();
+        if key.starts_with("pk_") {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                ErrorCode::SecretKeyRequired,
+                "This route needs the secret key, not the publishable key.",
+            ));
+        }
+        torii
+            .environments()
+            .iter()
+            .find(|env| !key.is_empty() && env.secret_key_matches(key))
+            .cloned()
+            .map(Self)
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    ErrorCode::InvalidSecretKey,
+                    "Send a valid secret key as `Authorization: Bearer sk_…`.",
+                )
+            })
+    }
+}
+
+impl From<GateError> for ApiError {
+    fn from(error: GateError) -> Self {
+        match error {
+            GateError::NotFound => Self::not_found("No such user or session."),
+            GateError::InvalidKey => Self::validation(crate::validate::FieldErrors::from([(
+                "key".to_owned(),
+                "Use 1 to 64 characters: a-z, 0-9 and _.".to_owned(),
+            )])),
+            GateError::Store(e) => e.into(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct EmailQuery {
+    email: Option<String>,
+}
+
+/// `GET /v1/admin/users?email=` answer.
+#[derive(Debug, Serialize)]
+struct UserList {
+    users: Vec<User>,
+}
+
+async fn find_users(
+    State(torii): State<Torii>,
+    SecretKeyEnv(env): SecretKeyEnv,
+    Query(query): Query<EmailQuery>,
+) -> Result<Json<UserList>, ApiError> {
+    let Some(email) = query.email else {
+        return Err(ApiError::validation(crate::validate::FieldErrors::from([
+            ("email".to_owned(), "Give the email to look up.".to_owned()),
+        ])));
+    };
+    let users = match crate::validate::email(&email) {
+        Ok(address) => torii
+            .store()
+            .find_user_by_email(&env.id, &address.canonical)
+            .await?
+            .map(|u| vec![user_payload(&u)])
+            .unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
+    Ok(Json(UserList { users }))
+}
+
+async fn user_in_env(torii: &Torii, env: &Environment, id: &str) -> Result<User, ApiError> {
+    torii
+        .store()
+        .get_user(id)
+        .await?
+        .filter(|u| u.environment_id == env.id)
+        .map(|u| user_payload(&u))
+        .ok_or_else(|| ApiError::not_found("No such user."))
+}
+
+async fn get_user(
+    State(torii): State<Torii>,
+    SecretKeyEnv(env): SecretKeyEnv,
+    Path(id): Path<String>,
+) -> Result<Json<User>, ApiError> {
+    Ok(Json(user_in_env(&torii, &env, &id).await?))
+}
+
+async fn delete_user(
+    State(torii): State<Torii>,
+    SecretKeyEnv(env): SecretKeyEnv,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    user_in_env(&torii, &env, &id).await?;
+    torii.store().delete_user(&id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GateBody {
+    key: String,
+}
+
+async fn require_user_gate(
+    State(torii): State<Torii>,
+    SecretKeyEnv(env): SecretKeyEnv,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<GateBody>,
+) -> Result<StatusCode, ApiError> {
+    let key = GateKey::parse(&body.key);
+    torii
+        .require_gate(&env, GateTarget::User(&id), &key)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn clear_user_gate(
+    State(torii): State<Torii>,
+    SecretKeyEnv(env): SecretKeyEnv,
+    Path((id, key)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let key = GateKey::parse(&key);
+    torii.clear_gate(&env, GateTarget::User(&id), &key).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn require_session_gate(
+    State(torii): State<Torii>,
+    SecretKeyEnv(env): SecretKeyEnv,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<GateBody>,
+) -> Result<StatusCode, ApiError> {
+    let key = GateKey::parse(&body.key);
+    torii
+        .require_gate(&env, GateTarget::Session(&id), &key)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn clear_session_gate(
+    State(torii): State<Torii>,
+    SecretKeyEnv(env): SecretKeyEnv,
+    Path((id, key)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let key = GateKey::parse(&key);
+    torii
+        .clear_gate(&env, GateTarget::Session(&id), &key)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerifyBody {
+    token: Secret,
+}
+
+impl std::fmt::Debug for VerifyBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("VerifyBody { token: [redacted] }")
+    }
+}
+
+/// A session token from a browser, checked by a backend: the `Me` payload or 401.
+async fn verify_session(
+    State(torii): State<Torii>,
+    SecretKeyEnv(env): SecretKeyEnv,
+    ApiJson(body): ApiJson<VerifyBody>,
+) -> Result<Json<Me>, ApiError> {
+    let token = SessionToken::from_client(body.token.expose());
+    torii
+        .authenticate(&env, &token)
+        .await?
+        .map(|found| Json(found.me()))
+        .ok_or_else(ApiError::unauthenticated)
+}
+
+async fn revoke_session(
+    State(torii): State<Torii>,
+    SecretKeyEnv(env): SecretKeyEnv,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let found = torii
+        .store()
+        .get_session(&id)
+        .await?
+        .filter(|s| s.environment_id == env.id)
+        .ok_or_else(|| ApiError::not_found("No such session."))?;
+    torii.store().delete_session(&found.id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
