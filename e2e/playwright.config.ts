@@ -2,7 +2,11 @@
 // the demo app, with a real SMTP sink; fixtures/global-setup.ts starts both.
 //
 // Run through `cargo xtask test` (or `cargo xtask e2e`), which builds the server and the app
-// and sets TORII_SERVER_BIN and TORII_STATIC_DIR.
+// and sets TORII_SERVER_BIN, TORII_STATIC_DIR and TORII_TEST_POSTGRES_URL.
+//
+// Projects: `sqlite` runs every spec against a server on SQLite; `postgres` (only when
+// TORII_TEST_POSTGRES_URL names a PostgreSQL server to create a database on) runs the
+// sign-up/sign-in spec again against a second server on PostgreSQL.
 
 import { defineConfig } from '@playwright/test';
 
@@ -18,8 +22,6 @@ export default defineConfig({
   timeout: 30_000,
   expect: { timeout: 10_000 },
   use: {
-    // Set by the global setup; workers inherit it.
-    baseURL: process.env.TORII_E2E_URL,
     trace: 'retain-on-failure',
     launchOptions: {
       executablePath: '/usr/bin/chromium',
@@ -34,5 +36,17 @@ export default defineConfig({
       ],
     },
   },
-  projects: [{ name: 'chromium' }],
+  projects: [
+    // The global setup sets these URLs; workers, which read this file again, inherit them.
+    { name: 'sqlite', use: { baseURL: process.env.TORII_E2E_URL } },
+    ...(process.env.TORII_TEST_POSTGRES_URL
+      ? [
+          {
+            name: 'postgres',
+            testMatch: 'sign-up-sign-in.spec.ts',
+            use: { baseURL: process.env.TORII_E2E_POSTGRES_SERVER_URL },
+          },
+        ]
+      : []),
+  ],
 });

@@ -23,7 +23,7 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 
-use crate::util::{Paths, Steps};
+use crate::util::{Cmd, Paths, Steps};
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
@@ -116,15 +116,32 @@ fn test(paths: &Paths, full: bool) -> Result<()> {
     result
 }
 
-/// What the tests need, each step a no-op when already there; the databases only for the
-/// `full` suite (the end-to-end tests run on SQLite).
+/// The test databases, unless the caller names others: the cargo tests run the store suite
+/// on them, and the Playwright suite makes a database on the PostgreSQL server.
+fn database_urls(mut cmd: Cmd) -> Cmd {
+    for (key, default) in [
+        (
+            "TORII_TEST_POSTGRES_URL",
+            "postgres://postgres@127.0.0.1:5432/postgres",
+        ),
+        ("TORII_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
+    ] {
+        if env::var_os(key).is_none() {
+            cmd = cmd.env(key, default);
+        }
+    }
+    cmd
+}
+
+/// What the tests need, each step a no-op when already there; MariaDB only for the `full`
+/// suite (the end-to-end tests use SQLite and PostgreSQL).
 fn install_steps(paths: &Paths, full: bool, steps: &mut Steps) -> Result<()> {
     steps.run("install: wasm toolchain", || setup::wasm_toolchain(paths))?;
     steps.run("install: chromium", setup::chromium)?;
     steps.run("install: node and npm", setup::node)?;
     steps.run("install: e2e npm packages", || setup::npm_ci(paths))?;
+    steps.run("install: postgresql", services::postgres)?;
     if full {
-        steps.run("install: postgresql", services::postgres)?;
         steps.run("install: mariadb", services::mariadb)?;
     }
     Ok(())
@@ -167,19 +184,7 @@ fn test_steps(paths: &Paths, full: bool, steps: &mut Steps) -> Result<()> {
                 .run()
         })?;
         steps.run("cargo test", || {
-            let mut cmd = paths.cargo(&["test", "--workspace"]);
-            for (key, default) in [
-                (
-                    "TORII_TEST_POSTGRES_URL",
-                    "postgres://postgres@127.0.0.1:5432/postgres",
-                ),
-                ("TORII_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
-            ] {
-                if env::var_os(key).is_none() {
-                    cmd = cmd.env(key, default);
-                }
-            }
-            cmd.run()
+            database_urls(paths.cargo(&["test", "--workspace"])).run()
         })?;
     }
     steps.run("build demo app", || demo::build_demo(paths))?;
@@ -194,8 +199,7 @@ fn test_steps(paths: &Paths, full: bool, steps: &mut Steps) -> Result<()> {
             .run()
     })?;
     steps.run("playwright test", || {
-        paths
-            .npm_bin("playwright")
+        database_urls(paths.npm_bin("playwright"))
             .arg("test")
             .cwd(&paths.e2e())
             .env("TORII_SERVER_BIN", &server)
