@@ -91,6 +91,12 @@ pub struct EnvironmentConfig {
     /// Privacy policy URL.
     #[serde(default)]
     pub privacy_url: Option<String>,
+    /// Current Terms version; bumping it sends users through `legal_acceptance` again.
+    #[serde(default)]
+    pub terms_version: Option<String>,
+    /// Make users with an unverified email pending on `email_verification`.
+    #[serde(default)]
+    pub require_email_verification: bool,
     /// Enabled sign-in methods (default: password).
     #[serde(default)]
     pub methods: Option<Vec<SignInMethod>>,
@@ -352,6 +358,17 @@ impl EnvironmentConfig {
         if let Some(url) = &self.privacy_url {
             check_http_url(&at("privacy_url"), url)?;
         }
+        if let Some(version) = &self.terms_version {
+            if self.terms_url.is_none() && self.privacy_url.is_none() {
+                return Err(invalid(
+                    &at("terms_version"),
+                    "needs terms_url or privacy_url",
+                ));
+            }
+            if version.is_empty() || version.len() > 64 {
+                return Err(invalid(&at("terms_version"), "use 1 to 64 characters"));
+            }
+        }
         if self.session.idle_timeout_secs == 0 || self.session.absolute_timeout_secs == 0 {
             return Err(invalid(&at("session"), "timeouts must be positive"));
         }
@@ -366,6 +383,8 @@ impl EnvironmentConfig {
             allowed_origins: origins,
             terms_url: self.terms_url.clone(),
             privacy_url: self.privacy_url.clone(),
+            terms_version: self.terms_version.clone(),
+            require_email_verification: self.require_email_verification,
             methods: self
                 .methods
                 .clone()
@@ -512,6 +531,8 @@ terms_url = "https://example.com/terms"
             allowed_origins: vec![],
             terms_url: None,
             privacy_url: None,
+            terms_version: None,
+            require_email_verification: false,
             methods: None,
             session: SessionConfig::default(),
         };

@@ -47,6 +47,12 @@ pub struct Environment {
     pub terms_url: Option<String>,
     /// Privacy policy URL.
     pub privacy_url: Option<String>,
+    /// The current Terms version. When set, a user who accepted another version (or none) is
+    /// pending on `legal_acceptance` until they accept this one. Off (`None`) by default.
+    pub terms_version: Option<String>,
+    /// When true, a user whose email is not verified is pending on `email_verification`
+    /// until they enter a code sent to it. Off by default.
+    pub require_email_verification: bool,
     /// Enabled sign-in methods.
     pub methods: Vec<SignInMethod>,
     /// Session settings.
@@ -78,6 +84,8 @@ impl Environment {
             allowed_origins: Vec::new(),
             terms_url: None,
             privacy_url: None,
+            terms_version: None,
+            require_email_verification: false,
             methods: vec![SignInMethod::Password],
             session: SessionSettings::default(),
         }
@@ -101,6 +109,7 @@ impl Environment {
                 terms_url: self.terms_url.clone(),
                 privacy_url: self.privacy_url.clone(),
                 required: self.legal_required(),
+                version: self.terms_version.clone(),
             },
         }
     }

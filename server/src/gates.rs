@@ -3,8 +3,9 @@
 //! server is authoritative and answers gates in a fixed order: `legal_acceptance`, then
 //! `email_verification`, then application-defined keys in the order they were required.
 
-use crate::store::{GateRecord, GateTarget, StoreError};
+use crate::store::{GateRecord, GateTarget, StoreError, UserRecord};
 use crate::{Environment, Torii};
+use time::OffsetDateTime;
 use torii_shared::{Gate, GateKey, SessionInfo};
 
 /// Why a gate operation failed.
@@ -29,6 +30,21 @@ pub fn valid_key(key: &str) -> bool {
         && key
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// Gates derived from the user by the environment's optional producers.
+#[must_use]
+pub fn produced_gates(env: &Environment, user: &UserRecord) -> Vec<GateKey> {
+    let mut keys = Vec::new();
+    if let Some(current) = &env.terms_version
+        && user.legal_version.as_deref() != Some(current.as_str())
+    {
+        keys.push(GateKey::LegalAcceptance);
+    }
+    if env.require_email_verification && !user.email_verified {
+        keys.push(GateKey::EmailVerification);
+    }
+    keys
 }
 
 fn rank(key: &GateKey) -> u8 {
@@ -116,23 +132,31 @@ impl Torii {
         Ok(())
     }
 
-    /// The gates outstanding on a session (its user's and its own), in server order.
+    /// The gates outstanding on a session (its user's, its own, and those the environment's
+    /// producers derive from the user), in server order.
     ///
     /// # Errors
     /// A store failure.
     pub async fn session_gates(
         &self,
-        user_id: &str,
+        env: &Environment,
+        user: &UserRecord,
         session_id: &str,
     ) -> Result<SessionInfo, StoreError> {
-        Ok(session_info(self.store().gates(user_id, session_id).await?))
+        let mut records = self.store().gates(&user.id, session_id).await?;
+        for key in produced_gates(env, user) {
+            records.push(GateRecord {
+                key: key.as_str().to_owned(),
+                created_at: OffsetDateTime::UNIX_EPOCH,
+            });
+        }
+        Ok(session_info(records))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::OffsetDateTime;
 
     fn record(key: &str, secs: i64) -> GateRecord {
         GateRecord {

@@ -274,6 +274,12 @@ impl Torii {
         self.inner.store.as_ref()
     }
 
+    /// The store, shared (to build another instance on the same database).
+    #[must_use]
+    pub fn store_arc(&self) -> Arc<dyn Store> {
+        Arc::clone(&self.inner.store)
+    }
+
     pub(crate) fn mailer(&self) -> &dyn Mailer {
         self.inner.mailer.as_ref()
     }
@@ -374,7 +380,7 @@ impl Torii {
                 .touch_session(&session.id, now, now - TOUCH_INTERVAL)
                 .await?;
         }
-        let info = self.session_gates(&user.id, &session.id).await?;
+        let info = self.session_gates(env, &user, &session.id).await?;
         Ok(Some(AuthenticatedSession {
             session,
             user,

@@ -26,6 +26,7 @@ fn sign_up(env: &str, email: &str, at: OffsetDateTime) -> SignUpRecord {
         name: Some("Ada".to_owned()),
         password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned()),
         legal_accepted_at: Some(at),
+        legal_version: Some("v1".to_owned()),
         code_hash: "c0de".repeat(16),
         code_expires_at: at + Duration::minutes(10),
         attempts: 0,
@@ -42,6 +43,7 @@ fn user_for(s: &SignUpRecord, at: OffsetDateTime) -> UserRecord {
         email_canonical: s.email_canonical.clone(),
         name: s.name.clone(),
         email_verified: true,
+        legal_version: s.legal_version.clone(),
         created_at: at,
         updated_at: at,
     }
@@ -531,6 +533,129 @@ async fn gates_are_kept_per_user_and_session_and_cascade(db: TestDb) {
     );
 }
 
+async fn users_can_be_created_directly_and_updated(db: TestDb) {
+    let at = now();
+    let user = UserRecord {
+        id: new_id("usr"),
+        environment_id: "env_a".into(),
+        email: "direct@example.com".into(),
+        email_canonical: "direct@example.com".into(),
+        name: None,
+        email_verified: false,
+        legal_version: None,
+        created_at: at,
+        updated_at: at,
+    };
+    db.store
+        .insert_user(&user, Some("$argon2id$hash"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        db.store
+            .insert_user(
+                &UserRecord {
+                    id: new_id("usr"),
+                    ..user.clone()
+                },
+                None
+            )
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        db.store.password_hash(&user.id).await.unwrap().as_deref(),
+        Some("$argon2id$hash")
+    );
+    let later = at + Duration::minutes(1);
+    db.store
+        .set_legal_version(&user.id, "2026-06", later)
+        .await
+        .unwrap();
+    db.store.set_email_verified(&user.id, later).await.unwrap();
+    let updated = db.store.get_user(&user.id).await.unwrap().unwrap();
+    assert_eq!(updated.legal_version.as_deref(), Some("2026-06"));
+    assert!(updated.email_verified);
+    assert_eq!(updated.updated_at, later);
+}
+
+async fn user_codes_have_a_cooldown_counted_tries_and_one_consumer(db: TestDb) {
+    use torii_server::store::UserCodeRecord;
+    let (user, _) = create_user(db.store.as_ref(), "env_a", "codes@example.com").await;
+    let at = now();
+    let code = |id: &str, at: OffsetDateTime| UserCodeRecord {
+        id: id.to_owned(),
+        user_id: user.id.clone(),
+        purpose: "email_verification".into(),
+        code_hash: "h".repeat(64),
+        expires_at: at + Duration::minutes(10),
+        attempts: 0,
+        resend_available_at: at + Duration::seconds(30),
+        created_at: at,
+    };
+    assert!(
+        db.store
+            .put_user_code(&code("cod_1", at), at)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.store
+            .put_user_code(&code("cod_2", at), at)
+            .await
+            .unwrap(),
+        "cooldown"
+    );
+    let later = at + Duration::seconds(31);
+    assert!(
+        db.store
+            .put_user_code(&code("cod_3", later), later)
+            .await
+            .unwrap()
+    );
+    let live = db
+        .store
+        .get_user_code(&user.id, "email_verification")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(live.id, "cod_3");
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let store = Arc::clone(&db.store);
+        tasks.push(tokio::spawn(async move {
+            store.reserve_user_code_attempt("cod_3", 5, later).await
+        }));
+    }
+    let mut reserved = 0;
+    for task in tasks {
+        if let AttemptReservation::Reserved(_) = task.await.unwrap().unwrap() {
+            reserved += 1;
+        }
+    }
+    assert_eq!(reserved, 5);
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let store = Arc::clone(&db.store);
+        tasks.push(tokio::spawn(async move {
+            store.consume_user_code("cod_3").await
+        }));
+    }
+    let mut consumed = 0;
+    for task in tasks {
+        if task.await.unwrap().unwrap() {
+            consumed += 1;
+        }
+    }
+    assert_eq!(consumed, 1);
+    assert!(
+        db.store
+            .get_user_code(&user.id, "email_verification")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
 macro_rules! conformance {
     ($backend:ident, $kind:expr) => {
         mod $backend {
@@ -553,6 +678,8 @@ macro_rules! conformance {
                 old_sign_ups_are_purged,
                 a_second_node_sees_the_first_nodes_writes,
                 gates_are_kept_per_user_and_session_and_cascade,
+                users_can_be_created_directly_and_updated,
+                user_codes_have_a_cooldown_counted_tries_and_one_consumer,
             );
         }
     };

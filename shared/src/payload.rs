@@ -79,6 +79,9 @@ pub struct LegalInfo {
     pub privacy_url: Option<String>,
     /// Whether sign-up requires ticking the consent checkbox.
     pub required: bool,
+    /// The current Terms version, when the environment versions its Terms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
 }
 
 /// `GET /v1/environment`: what the frontend needs to render the sign-in and sign-up cards.
@@ -351,6 +354,7 @@ mod tests {
                 terms_url: Some("https://example.com/terms".into()),
                 privacy_url: None,
                 required: true,
+                version: None,
             },
         };
         assert_eq!(

@@ -18,7 +18,7 @@ use torii_shared::{ErrorCode, GateKey, Me, Secret, User};
 
 pub(super) fn routes() -> Router<Torii> {
     Router::new()
-        .route("/v1/admin/users", get(find_users))
+        .route("/v1/admin/users", get(find_users).post(create_user))
         .route("/v1/admin/users/{id}", get(get_user).delete(delete_user))
         .route("/v1/admin/users/{id}/gates", post(require_user_gate))
         .route("/v1/admin/users/{id}/gates/{key}", delete(clear_user_gate))
@@ -113,6 +113,77 @@ async fn find_users(
         Err(_) => Vec::new(),
     };
     Ok(Json(UserList { users }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct CreateUser {
+    email: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    password: Option<Secret>,
+    #[serde(default)]
+    email_verified: bool,
+}
+
+impl std::fmt::Debug for CreateUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateUser")
+            .field("email", &self.email)
+            .field("email_verified", &self.email_verified)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Creates a user from a backend (an import, an invitation); their email is unverified unless
+/// the caller says otherwise.
+async fn create_user(
+    State(torii): State<Torii>,
+    SecretKeyEnv(env): SecretKeyEnv,
+    ApiJson(body): ApiJson<CreateUser>,
+) -> Result<(StatusCode, Json<User>), ApiError> {
+    let mut fields = crate::validate::FieldErrors::new();
+    let email = crate::validate::email(&body.email)
+        .map_err(|m| fields.insert("email".to_owned(), m.to_owned()))
+        .ok();
+    let name = crate::validate::name(body.name.as_deref())
+        .map_err(|m| fields.insert("name".to_owned(), m))
+        .ok()
+        .flatten();
+    if let Some(password) = &body.password
+        && let Err(m) = crate::validate::new_password(password.expose())
+    {
+        fields.insert("password".to_owned(), m);
+    }
+    let Some(email) = email.filter(|_| fields.is_empty()) else {
+        return Err(ApiError::validation(fields));
+    };
+    let hash = match &body.password {
+        Some(password) => Some(torii.hasher().hash(password).await?),
+        None => None,
+    };
+    let now = torii.now();
+    let user = crate::store::UserRecord {
+        id: crate::session::new_id("usr"),
+        environment_id: env.id.clone(),
+        email: email.display,
+        email_canonical: email.canonical,
+        name,
+        email_verified: body.email_verified,
+        legal_version: None,
+        created_at: now,
+        updated_at: now,
+    };
+    match torii.store().insert_user(&user, hash.as_deref()).await {
+        Ok(()) => Ok((StatusCode::CREATED, Json(user_payload(&user)))),
+        Err(crate::store::StoreError::Conflict(_)) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::EmailTaken,
+            "A user with this email already exists.",
+        )),
+        Err(other) => Err(other.into()),
+    }
 }
 
 async fn user_in_env(torii: &Torii, env: &Environment, id: &str) -> Result<User, ApiError> {

@@ -115,6 +115,31 @@ impl<S: Send + Sync> FromRequestParts<S> for BearerOrCookie {
     }
 }
 
+/// A signed-in session, active or pending: for the routes that clear gates.
+#[derive(Debug, Clone)]
+pub struct AnySession(pub crate::AuthenticatedSession);
+
+impl<S: Send + Sync> FromRequestParts<S> for AnySession
+where
+    crate::Torii: axum::extract::FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let torii = <crate::Torii as axum::extract::FromRef<S>>::from_ref(state);
+        let Env(env) = Env::from_request_parts(parts, state).await?;
+        let auth = BearerOrCookie::from_request_parts(parts, state).await?;
+        let Some(token) = auth.token else {
+            return Err(ApiError::unauthenticated());
+        };
+        torii
+            .authenticate(&env, &token)
+            .await?
+            .map(Self)
+            .ok_or_else(ApiError::unauthenticated)
+    }
+}
+
 /// A signed-in, active session, for applications that mount Torii's router and protect their
 /// own routes: 401 `unauthenticated` when signed out, 403 `session_pending` (naming the gate)
 /// while a gate is outstanding. Needs the router's environment layer, or a single environment.

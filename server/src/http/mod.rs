@@ -3,13 +3,14 @@
 
 mod admin;
 mod extract;
+mod gates;
 mod health;
 mod me;
 mod sign_in;
 mod sign_up;
 
 pub use admin::SecretKeyEnv;
-pub use extract::{ActiveSession, ApiJson, BearerOrCookie, Client, Env};
+pub use extract::{ActiveSession, AnySession, ApiJson, BearerOrCookie, Client, Env};
 
 use crate::error::ApiError;
 use crate::{AuthenticatedSessionWithToken, Environment, Torii, session};
@@ -36,6 +37,7 @@ pub fn router(torii: Torii) -> Router {
         .merge(me::routes())
         .merge(sign_up::routes())
         .merge(sign_in::routes())
+        .merge(gates::routes())
         .route("/v1/{*rest}", any(not_found))
         .layer(middleware::from_fn_with_state(
             torii.clone(),

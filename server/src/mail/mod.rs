@@ -229,6 +229,25 @@ pub fn sign_up_code(app: &str, to: &str, code: &str, minutes: i64) -> Email {
     }
 }
 
+/// The code that verifies a signed-in user's address.
+#[must_use]
+pub fn email_verification_code(app: &str, to: &str, code: &str, minutes: i64) -> Email {
+    let app_html = escape_html(app);
+    Email {
+        to: to.to_owned(),
+        subject: format!("{code} is your {app} email verification code"),
+        text: format!(
+            "Confirm your email address for {app}.\n\nYour verification code is {code}\n\n\
+             Enter it within {minutes} minutes. If you did not ask for this, ignore this email."
+        ),
+        html: format!(
+            "<p>Confirm your email address for {app_html}.</p><p>Your verification code is</p>\
+             <p style=\"font-size:28px;font-weight:bold;letter-spacing:4px\">{code}</p>\
+             <p>Enter it within {minutes} minutes. If you did not ask for this, ignore this email.</p>"
+        ),
+    }
+}
+
 /// Sent instead of a code when someone starts a sign-up with an address that has an account:
 /// the answer to the requester is identical, and only the owner learns of the attempt.
 #[must_use]

@@ -152,6 +152,10 @@ impl Torii {
             name,
             password_hash: Some(password_hash),
             legal_accepted_at: env.legal_required().then_some(now),
+            legal_version: env
+                .legal_required()
+                .then(|| env.terms_version.clone())
+                .flatten(),
             code_hash: code_hash(&id, &code),
             code_expires_at: now + CODE_TTL,
             attempts: 0,
@@ -287,6 +291,7 @@ impl Torii {
             email_canonical: current.email_canonical.clone(),
             name: current.name.clone(),
             email_verified: true,
+            legal_version: current.legal_version.clone(),
             created_at: now,
             updated_at: now,
         };

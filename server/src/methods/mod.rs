@@ -1,4 +1,5 @@
 //! Sign-in methods, one module each.
 
 pub mod email_code;
+pub mod email_verification;
 pub mod password;

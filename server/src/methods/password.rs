@@ -199,7 +199,7 @@ impl crate::Torii {
             return Err(SignInError::InvalidCredentials);
         };
         let (session, token) = self.create_session(env, &user, client).await?;
-        let info = self.session_gates(&user.id, &session.id).await?;
+        let info = self.session_gates(env, &user, &session.id).await?;
         Ok(crate::AuthenticatedSessionWithToken {
             session: crate::AuthenticatedSession {
                 session,

@@ -45,6 +45,8 @@ pub struct UserRecord {
     pub name: Option<String>,
     /// Whether the email was verified.
     pub email_verified: bool,
+    /// The Terms version the user accepted, when the environment versions its Terms.
+    pub legal_version: Option<String>,
     /// Creation time.
     pub created_at: OffsetDateTime,
     /// Last update.
@@ -91,6 +93,8 @@ pub struct SignUpRecord {
     pub password_hash: Option<String>,
     /// When consent was given, if the environment asks for it.
     pub legal_accepted_at: Option<OffsetDateTime>,
+    /// The Terms version consented to, when the environment versions its Terms.
+    pub legal_version: Option<String>,
     /// Hash of the current code.
     pub code_hash: String,
     /// When the current code stops working.
@@ -183,6 +187,38 @@ pub struct GateRecord {
     pub created_at: OffsetDateTime,
 }
 
+/// A code sent to a signed-in user's address for one purpose (one live code per purpose).
+#[derive(Clone, PartialEq, Eq)]
+pub struct UserCodeRecord {
+    /// `cod_…`
+    pub id: String,
+    /// Owner.
+    pub user_id: String,
+    /// What the code is for, e.g. `email_verification`.
+    pub purpose: String,
+    /// Hash of the code.
+    pub code_hash: String,
+    /// When it stops working.
+    pub expires_at: OffsetDateTime,
+    /// Tries used.
+    pub attempts: u32,
+    /// Earliest time a replacement is accepted.
+    pub resend_available_at: OffsetDateTime,
+    /// Creation time.
+    pub created_at: OffsetDateTime,
+}
+
+impl Debug for UserCodeRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserCodeRecord")
+            .field("id", &self.id)
+            .field("user_id", &self.user_id)
+            .field("purpose", &self.purpose)
+            .field("attempts", &self.attempts)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The storage contract every backend implements.
 #[async_trait]
 pub trait Store: Send + Sync + Debug {
@@ -205,6 +241,49 @@ pub trait Store: Send + Sync + Debug {
     ) -> Result<Option<UserRecord>, StoreError>;
     /// A user by id.
     async fn get_user(&self, user_id: &str) -> Result<Option<UserRecord>, StoreError>;
+    /// Creates a user directly (secret-key API), with an optional password hash.
+    async fn insert_user(
+        &self,
+        user: &UserRecord,
+        password_hash: Option<&str>,
+    ) -> Result<(), StoreError>;
+    /// Records the Terms version a user accepted.
+    async fn set_legal_version(
+        &self,
+        user_id: &str,
+        version: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Marks a user's email verified.
+    async fn set_email_verified(
+        &self,
+        user_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// Stores a new code for a user and purpose, replacing the live one only when its resend
+    /// cooldown has passed (atomically); false during the cooldown.
+    async fn put_user_code(
+        &self,
+        code: &UserCodeRecord,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// The live code of a user for a purpose.
+    async fn get_user_code(
+        &self,
+        user_id: &str,
+        purpose: &str,
+    ) -> Result<Option<UserCodeRecord>, StoreError>;
+    /// Atomically counts one try on a live code with tries left.
+    async fn reserve_user_code_attempt(
+        &self,
+        id: &str,
+        max_attempts: u32,
+        now: OffsetDateTime,
+    ) -> Result<AttemptReservation, StoreError>;
+    /// Consumes a code; exactly one concurrent caller gets true.
+    async fn consume_user_code(&self, id: &str) -> Result<bool, StoreError>;
+
     /// Deletes a user; their password, sessions and other rows go with them. False when
     /// there was no such user.
     async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError>;

@@ -5,7 +5,7 @@
 
 use super::{
     AttemptReservation, CompleteSignUp, GateRecord, GateTarget, SessionRecord, SignUpRecord, Store,
-    StoreError, StoredEnvironment, UserRecord,
+    StoreError, StoredEnvironment, UserCodeRecord, UserRecord,
 };
 use crate::clock::{from_millis, to_millis};
 use async_trait::async_trait;
@@ -27,8 +27,8 @@ static MYSQL_MIGRATOR: Migrator = sqlx::migrate!("migrations/mysql");
 /// How long a request waits for a pooled connection before answering "store unavailable".
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
-const USER_COLUMNS: &str =
-    "id, environment_id, email, email_canonical, name, email_verified, created_at, updated_at";
+const USER_COLUMNS: &str = "id, environment_id, email, email_canonical, name, email_verified, legal_version, created_at, \
+     updated_at";
 
 fn map_err(error: sqlx::Error) -> StoreError {
     match error {
@@ -144,6 +144,7 @@ macro_rules! sql_store {
                 email_canonical: text(row, &col("email_canonical"))?,
                 name: opt_text(row, &col("name"))?,
                 email_verified: get(row, &col("email_verified"))?,
+                legal_version: opt_text(row, &col("legal_version"))?,
                 created_at: time_at(row, &col("created_at"))?,
                 updated_at: time_at(row, &col("updated_at"))?,
             })
@@ -173,6 +174,7 @@ macro_rules! sql_store {
                 name: opt_text(row, "name")?,
                 password_hash: opt_text(row, "password_hash")?,
                 legal_accepted_at: get::<Option<i64>>(row, "legal_accepted_at")?.map(from_millis),
+                legal_version: opt_text(row, "legal_version")?,
                 code_hash: text(row, "code_hash")?,
                 code_expires_at: time_at(row, "code_expires_at")?,
                 attempts: u32::try_from(get::<i64>(row, "attempts")?).unwrap_or(u32::MAX),
@@ -260,6 +262,161 @@ macro_rules! sql_store {
                 row.map(|row| user_from(&row, "")).transpose()
             }
 
+            async fn insert_user(
+                &self,
+                user: &UserRecord,
+                password_hash: Option<&str>,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                insert_user(&mut tx, user).await?;
+                if let Some(hash) = password_hash {
+                    sqlx::query(&q("INSERT INTO passwords (user_id, hash, updated_at) VALUES ($1, $2, $3)"))
+                        .bind(&user.id)
+                        .bind(hash)
+                        .bind(to_millis(user.created_at))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(map_err)?;
+                }
+                tx.commit().await.map_err(map_err)
+            }
+
+            async fn set_legal_version(
+                &self,
+                user_id: &str,
+                version: &str,
+                now: OffsetDateTime,
+            ) -> Result<(), StoreError> {
+                sqlx::query(&q("UPDATE users SET legal_version = $1, updated_at = $2 WHERE id = $3"))
+                    .bind(version)
+                    .bind(to_millis(now))
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await
+                    .map(|_| ())
+                    .map_err(map_err)
+            }
+
+            async fn set_email_verified(
+                &self,
+                user_id: &str,
+                now: OffsetDateTime,
+            ) -> Result<(), StoreError> {
+                sqlx::query(&q("UPDATE users SET email_verified = $1, updated_at = $2 WHERE id = $3"))
+                    .bind(true)
+                    .bind(to_millis(now))
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await
+                    .map(|_| ())
+                    .map_err(map_err)
+            }
+
+            async fn put_user_code(
+                &self,
+                code: &UserCodeRecord,
+                now: OffsetDateTime,
+            ) -> Result<bool, StoreError> {
+                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                // Only a code past its cooldown may be replaced; a live one makes the insert
+                // conflict on (user_id, purpose), and the transaction is dropped unchanged.
+                sqlx::query(&q("DELETE FROM user_codes
+                     WHERE user_id = $1 AND purpose = $2 AND resend_available_at <= $3"))
+                .bind(&code.user_id)
+                .bind(&code.purpose)
+                .bind(to_millis(now))
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+                let inserted = sqlx::query(&q("INSERT INTO user_codes (id, user_id, purpose, code_hash, expires_at,
+                        attempts, resend_available_at, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
+                .bind(&code.id)
+                .bind(&code.user_id)
+                .bind(&code.purpose)
+                .bind(&code.code_hash)
+                .bind(to_millis(code.expires_at))
+                .bind(i64::from(code.attempts))
+                .bind(to_millis(code.resend_available_at))
+                .bind(to_millis(code.created_at))
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err);
+                match inserted {
+                    Ok(_) => {
+                        tx.commit().await.map_err(map_err)?;
+                        Ok(true)
+                    }
+                    Err(StoreError::Conflict(_)) => Ok(false),
+                    Err(other) => Err(other),
+                }
+            }
+
+            async fn get_user_code(
+                &self,
+                user_id: &str,
+                purpose: &str,
+            ) -> Result<Option<UserCodeRecord>, StoreError> {
+                let row = sqlx::query(&q("SELECT id, user_id, purpose, code_hash, expires_at, attempts,
+                        resend_available_at, created_at
+                     FROM user_codes WHERE user_id = $1 AND purpose = $2"))
+                .bind(user_id)
+                .bind(purpose)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+                row.map(|row| {
+                    Ok(UserCodeRecord {
+                        id: text(&row, "id")?,
+                        user_id: text(&row, "user_id")?,
+                        purpose: text(&row, "purpose")?,
+                        code_hash: text(&row, "code_hash")?,
+                        expires_at: time_at(&row, "expires_at")?,
+                        attempts: u32::try_from(get::<i64>(&row, "attempts")?).unwrap_or(u32::MAX),
+                        resend_available_at: time_at(&row, "resend_available_at")?,
+                        created_at: time_at(&row, "created_at")?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn reserve_user_code_attempt(
+                &self,
+                id: &str,
+                max_attempts: u32,
+                now: OffsetDateTime,
+            ) -> Result<AttemptReservation, StoreError> {
+                let updated = sqlx::query(&q("UPDATE user_codes SET attempts = attempts + 1
+                     WHERE id = $1 AND attempts < $2 AND expires_at > $3"))
+                .bind(id)
+                .bind(i64::from(max_attempts))
+                .bind(to_millis(now))
+                .execute(&self.pool)
+                .await
+                .map_err(map_err)?;
+                let row = sqlx::query(&q("SELECT attempts FROM user_codes WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(match (updated.rows_affected(), row) {
+                    (_, None) => AttemptReservation::NotFound,
+                    (0, Some(_)) => AttemptReservation::Dead,
+                    (_, Some(row)) => AttemptReservation::Reserved(
+                        u32::try_from(get::<i64>(&row, "attempts")?).unwrap_or(u32::MAX),
+                    ),
+                })
+            }
+
+            async fn consume_user_code(&self, id: &str) -> Result<bool, StoreError> {
+                sqlx::query(&q("DELETE FROM user_codes WHERE id = $1"))
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await
+                    .map(|done| done.rows_affected() == 1)
+                    .map_err(map_err)
+            }
+
             async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError> {
                 sqlx::query(&q("DELETE FROM users WHERE id = $1"))
                     .bind(user_id)
@@ -280,8 +437,9 @@ macro_rules! sql_store {
 
             async fn insert_sign_up(&self, s: &SignUpRecord) -> Result<(), StoreError> {
                 sqlx::query(&q("INSERT INTO sign_ups (id, environment_id, email, email_canonical, name, password_hash,
-                        legal_accepted_at, code_hash, code_expires_at, attempts, resend_available_at, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"),
+                        legal_accepted_at, code_hash, code_expires_at, attempts, resend_available_at, created_at,
+                        legal_version)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"),
                 )
                 .bind(&s.id)
                 .bind(&s.environment_id)
@@ -295,6 +453,7 @@ macro_rules! sql_store {
                 .bind(i64::from(s.attempts))
                 .bind(to_millis(s.resend_available_at))
                 .bind(to_millis(s.created_at))
+                .bind(&s.legal_version)
                 .execute(&self.pool)
                 .await
                 .map(|_| ())
@@ -383,22 +542,9 @@ macro_rules! sql_store {
                 if consumed.rows_affected() != 1 {
                     return Ok(CompleteSignUp::AlreadyConsumed);
                 }
-                let inserted = sqlx::query(&q("INSERT INTO users (id, environment_id, email, email_canonical, name, email_verified,
-                        created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
-                )
-                .bind(&user.id)
-                .bind(&user.environment_id)
-                .bind(&user.email)
-                .bind(&user.email_canonical)
-                .bind(&user.name)
-                .bind(user.email_verified)
-                .bind(to_millis(user.created_at))
-                .bind(to_millis(user.updated_at))
-                .execute(&mut *tx)
-                .await;
-                match inserted.map_err(map_err) {
-                    Ok(_) => {}
+                let inserted = insert_user(&mut tx, user).await;
+                match inserted {
+                    Ok(()) => {}
                     Err(StoreError::Conflict(_)) => return Ok(CompleteSignUp::EmailTaken),
                     Err(other) => return Err(other),
                 }
@@ -440,7 +586,8 @@ macro_rules! sql_store {
                         s.user_agent AS s_user_agent, s.ip AS s_ip,
                         u.id AS u_id, u.environment_id AS u_environment_id, u.email AS u_email,
                         u.email_canonical AS u_email_canonical, u.name AS u_name,
-                        u.email_verified AS u_email_verified, u.created_at AS u_created_at,
+                        u.email_verified AS u_email_verified, u.legal_version AS u_legal_version,
+                        u.created_at AS u_created_at,
                         u.updated_at AS u_updated_at
                      FROM sessions s JOIN users u ON u.id = s.user_id
                      WHERE s.token_hash = $1"),
@@ -560,6 +707,25 @@ macro_rules! sql_store {
                     .map(|done| done.rows_affected() == 1)
                     .map_err(map_err)
             }
+        }
+
+        async fn insert_user(conn: &mut $conn, user: &UserRecord) -> Result<(), StoreError> {
+            sqlx::query(&q("INSERT INTO users (id, environment_id, email, email_canonical, name, email_verified,
+                    legal_version, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"))
+            .bind(&user.id)
+            .bind(&user.environment_id)
+            .bind(&user.email)
+            .bind(&user.email_canonical)
+            .bind(&user.name)
+            .bind(user.email_verified)
+            .bind(&user.legal_version)
+            .bind(to_millis(user.created_at))
+            .bind(to_millis(user.updated_at))
+            .execute(conn)
+            .await
+            .map(|_| ())
+            .map_err(map_err)
         }
 
         async fn insert_session(

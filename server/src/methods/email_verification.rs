@@ -1,0 +1,144 @@
+//! Verifying a signed-in user's email address, and accepting the current Terms: the actions
+//! that clear the `email_verification` and `legal_acceptance` gates.
+//!
+//! Transitions of an email-verification code: `send` stores a hashed 6-digit code (10 minutes,
+//! 5 tries, one live code per user, replaced only after a 30-second cooldown) and emails it;
+//! `verify` counts each try atomically; the right code is consumed once and marks the email
+//! verified, clearing every stored `email_verification` gate of the user.
+
+use super::email_code::{CODE_TTL, MAX_ATTEMPTS, RESEND_COOLDOWN, SignUpError};
+use crate::mail;
+use crate::session::{new_id, sha256_hex};
+use crate::store::{AttemptReservation, GateTarget, UserCodeRecord, UserRecord};
+use crate::{Environment, Torii};
+use rand::Rng as _;
+use rand::rngs::OsRng;
+use subtle::ConstantTimeEq as _;
+use torii_shared::{GateKey, ResendAccepted, Secret};
+
+const PURPOSE: &str = "email_verification";
+
+fn code_hash(code_id: &str, code: &str) -> String {
+    sha256_hex(format!("torii-user-code:{code_id}:{code}").as_bytes())
+}
+
+impl Torii {
+    /// Emails a code that verifies the user's address.
+    ///
+    /// # Errors
+    /// During the resend cooldown, or a mail or store failure.
+    pub async fn send_email_verification(
+        &self,
+        env: &Environment,
+        user: &UserRecord,
+    ) -> Result<ResendAccepted, SignUpError> {
+        let now = self.now();
+        let code = format!("{:06}", OsRng.gen_range(0..1_000_000_u32));
+        let id = new_id("cod");
+        let record = UserCodeRecord {
+            code_hash: code_hash(&id, &code),
+            id,
+            user_id: user.id.clone(),
+            purpose: PURPOSE.to_owned(),
+            expires_at: now + CODE_TTL,
+            attempts: 0,
+            resend_available_at: now + RESEND_COOLDOWN,
+            created_at: now,
+        };
+        if !self.store().put_user_code(&record, now).await? {
+            let live = self.store().get_user_code(&user.id, PURPOSE).await?;
+            let wait = live.map_or(1, |c| (c.resend_available_at - now).whole_seconds().max(1));
+            return Err(SignUpError::ResendCooldown {
+                retry_after_secs: u64::try_from(wait).unwrap_or(1),
+            });
+        }
+        let email =
+            mail::email_verification_code(&env.name, &user.email, &code, CODE_TTL.whole_minutes());
+        self.mailer().send(&email).await?;
+        Ok(ResendAccepted {
+            code_expires_at: record.expires_at,
+            resend_available_at: record.resend_available_at,
+        })
+    }
+
+    /// Checks an email-verification code; the right one marks the email verified.
+    ///
+    /// # Errors
+    /// No code sent, a wrong, expired or exhausted code, a store failure.
+    pub async fn verify_email(&self, user: &UserRecord, code: &Secret) -> Result<(), SignUpError> {
+        let digits: String = code
+            .expose()
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-'))
+            .collect();
+        if digits.len() != 6 || !digits.chars().all(|c| c.is_ascii_digit()) {
+            return Err(SignUpError::Validation(crate::validate::FieldErrors::from(
+                [(
+                    "code".to_owned(),
+                    "Enter the 6-digit code from the email.".to_owned(),
+                )],
+            )));
+        }
+        let record = self
+            .store()
+            .get_user_code(&user.id, PURPOSE)
+            .await?
+            .ok_or(SignUpError::NotFound)?;
+        let now = self.now();
+        let used = match self
+            .store()
+            .reserve_user_code_attempt(&record.id, MAX_ATTEMPTS, now)
+            .await?
+        {
+            AttemptReservation::Reserved(used) => used,
+            AttemptReservation::NotFound => return Err(SignUpError::NotFound),
+            AttemptReservation::Dead if record.expires_at <= now => {
+                return Err(SignUpError::CodeExpired);
+            }
+            AttemptReservation::Dead => return Err(SignUpError::TooManyAttempts),
+        };
+        let expected = record.code_hash.as_bytes();
+        if !bool::from(code_hash(&record.id, &digits).as_bytes().ct_eq(expected)) {
+            return Err(SignUpError::InvalidCode {
+                tries_left: MAX_ATTEMPTS.saturating_sub(used),
+            });
+        }
+        if !self.store().consume_user_code(&record.id).await? {
+            return Err(SignUpError::AlreadyUsed);
+        }
+        self.store().set_email_verified(&user.id, now).await?;
+        self.store()
+            .clear_gate(
+                GateTarget::User(&user.id),
+                GateKey::EmailVerification.as_str(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Records that the user accepted the environment's current Terms, clearing the user's
+    /// `legal_acceptance` gate (produced or required).
+    ///
+    /// # Errors
+    /// A store failure.
+    pub async fn accept_terms(
+        &self,
+        env: &Environment,
+        user: &UserRecord,
+        session_id: &str,
+    ) -> Result<(), crate::store::StoreError> {
+        if let Some(version) = &env.terms_version {
+            self.store()
+                .set_legal_version(&user.id, version, self.now())
+                .await?;
+        }
+        let key = GateKey::LegalAcceptance;
+        self.store()
+            .clear_gate(GateTarget::User(&user.id), key.as_str())
+            .await?;
+        self.store()
+            .clear_gate(GateTarget::Session(session_id), key.as_str())
+            .await?;
+        Ok(())
+    }
+}
