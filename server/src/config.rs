@@ -27,6 +27,10 @@ pub struct Config {
     pub public_url: String,
     /// `TORII_SMTP_URL`: unset → emails are written to the log.
     pub smtp_url: Option<Secret>,
+    /// `TORII_SMTP_USERNAME`: SMTP user, instead of the URL's user info.
+    pub smtp_username: Option<String>,
+    /// `TORII_SMTP_PASSWORD`: SMTP password, instead of the URL's user info.
+    pub smtp_password: Option<Secret>,
     /// `TORII_MAIL_FROM`: sender of every email.
     pub mail_from: String,
     /// `TORII_STATIC_DIR`: a built app served on the same origin.
@@ -45,6 +49,8 @@ impl Default for Config {
             database_max_connections: 10,
             public_url: "http://localhost:3000".to_owned(),
             smtp_url: None,
+            smtp_username: None,
+            smtp_password: None,
             mail_from: "Torii <no-reply@localhost>".to_owned(),
             static_dir: None,
             log: "info".to_owned(),
@@ -222,6 +228,12 @@ impl Config {
         if let Some(v) = var("TORII_SMTP_URL") {
             config.smtp_url = Some(Secret::new(v)).filter(|s| !s.expose().is_empty());
         }
+        if let Some(v) = var("TORII_SMTP_USERNAME") {
+            config.smtp_username = Some(v).filter(|s| !s.is_empty());
+        }
+        if let Some(v) = var("TORII_SMTP_PASSWORD") {
+            config.smtp_password = Some(Secret::new(v));
+        }
         if let Some(v) = var("TORII_MAIL_FROM") {
             config.mail_from = v;
         }
@@ -264,6 +276,20 @@ impl Config {
             env.to_environment()?;
         }
         Ok(())
+    }
+
+    /// SMTP credentials given apart from the URL.
+    #[must_use]
+    pub fn smtp_credentials(&self) -> Option<(String, String)> {
+        self.smtp_username.clone().map(|user| {
+            (
+                user,
+                self.smtp_password
+                    .as_ref()
+                    .map(|p| p.expose().to_owned())
+                    .unwrap_or_default(),
+            )
+        })
     }
 
     /// The address to bind.

@@ -77,7 +77,7 @@ async fn run() -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("TORII_DATABASE_URL: {e}"))?;
     let mailer: Arc<dyn Mailer> = match &config.smtp_url {
         Some(url) => Arc::new(
-            SmtpMailer::from_url(url.expose(), &config.mail_from)
+            SmtpMailer::from_url(url.expose(), &config.mail_from, config.smtp_credentials())
                 .map_err(|e| anyhow::anyhow!("TORII_SMTP_URL: {e}"))?,
         ),
         None => {

@@ -7,7 +7,7 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor};
 use std::fmt::{self, Debug};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 use url::Url;
 
@@ -118,7 +118,10 @@ impl Mailer for OutboxMailer {
     }
 }
 
-/// Delivers through SMTP (`smtp://[user:pass@]host[:port]`, plain, as for a local relay).
+/// Delivers through SMTP. URL forms: `smtp://host[:port]` (plain, for a local relay),
+/// `smtp://host[:port]?tls=required` (STARTTLS, refusing to continue without it),
+/// `smtps://host[:port]` (implicit TLS, port 465 by default). Credentials come from the URL's
+/// user info or are given separately.
 pub struct SmtpMailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
@@ -132,30 +135,77 @@ impl Debug for SmtpMailer {
     }
 }
 
+fn percent_decode(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 impl SmtpMailer {
-    /// Builds a mailer from an SMTP URL and a sender address.
+    /// Builds a mailer from an SMTP URL, a sender address, and optional credentials that
+    /// override the URL's.
     ///
     /// # Errors
-    /// An unparseable URL, an unsupported scheme, or an invalid sender.
-    pub fn from_url(smtp_url: &str, from: &str) -> Result<Self, MailError> {
+    /// An unparseable URL, an unsupported scheme or `tls` value, or an invalid sender.
+    pub fn from_url(
+        smtp_url: &str,
+        from: &str,
+        credentials: Option<(String, String)>,
+    ) -> Result<Self, MailError> {
         let url = Url::parse(smtp_url).map_err(|e| MailError::InvalidUrl(e.to_string()))?;
-        if url.scheme() != "smtp" {
-            return Err(MailError::InvalidUrl(format!(
-                "unsupported scheme `{}` (expected smtp://)",
-                url.scheme()
-            )));
-        }
         let host = url
             .host_str()
-            .ok_or_else(|| MailError::InvalidUrl("missing host".to_owned()))?;
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
-            .port(url.port().unwrap_or(25))
-            .timeout(Some(Duration::from_secs(10)));
-        if !url.username().is_empty() {
-            builder = builder.credentials(Credentials::new(
-                url.username().to_owned(),
-                url.password().unwrap_or_default().to_owned(),
-            ));
+            .ok_or_else(|| MailError::InvalidUrl("missing host".to_owned()))?
+            .to_owned();
+        let tls = url
+            .query_pairs()
+            .find(|(k, _)| k == "tls")
+            .map(|(_, v)| v.into_owned());
+        let tls_error = |e: lettre::transport::smtp::Error| MailError::InvalidUrl(e.to_string());
+        let mut builder = match (url.scheme(), tls.as_deref()) {
+            ("smtp", None | Some("none")) => {
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&host).port(url.port().unwrap_or(25))
+            }
+            ("smtp", Some("required" | "starttls")) => {
+                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&host)
+                    .map_err(tls_error)?
+                    .port(url.port().unwrap_or(587))
+            }
+            ("smtps", None) => AsyncSmtpTransport::<Tokio1Executor>::relay(&host)
+                .map_err(tls_error)?
+                .port(url.port().unwrap_or(465)),
+            (scheme, tls) => {
+                return Err(MailError::InvalidUrl(format!(
+                    "unsupported scheme `{scheme}` or tls={} (use smtp://, smtp://…?tls=required or smtps://)",
+                    tls.unwrap_or("")
+                )));
+            }
+        }
+        .timeout(Some(Duration::from_secs(10)));
+        let credentials = credentials.or_else(|| {
+            (!url.username().is_empty()).then(|| {
+                (
+                    percent_decode(url.username()),
+                    percent_decode(url.password().unwrap_or_default()),
+                )
+            })
+        });
+        if let Some((user, password)) = credentials {
+            builder = builder.credentials(Credentials::new(user, password));
         }
         let from = from
             .parse::<Mailbox>()
@@ -191,83 +241,157 @@ impl Mailer for SmtpMailer {
     }
 }
 
-/// Escapes text for an HTML body.
-#[must_use]
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
+static TEMPLATES: OnceLock<minijinja::Environment<'static>> = OnceLock::new();
+
+fn templates() -> &'static minijinja::Environment<'static> {
+    TEMPLATES.get_or_init(|| {
+        let mut env = minijinja::Environment::new();
+        // `.html` templates are auto-escaped; the sources are compiled in, so adding them only
+        // fails on a syntax error, which the tests below would catch first.
+        for (name, source) in [
+            ("layout.html", include_str!("templates/layout.html")),
+            (
+                "sign_up_code.html",
+                include_str!("templates/sign_up_code.html"),
+            ),
+            (
+                "sign_up_code.txt",
+                include_str!("templates/sign_up_code.txt"),
+            ),
+            (
+                "existing_account.html",
+                include_str!("templates/existing_account.html"),
+            ),
+            (
+                "existing_account.txt",
+                include_str!("templates/existing_account.txt"),
+            ),
+            (
+                "email_verification.html",
+                include_str!("templates/email_verification.html"),
+            ),
+            (
+                "email_verification.txt",
+                include_str!("templates/email_verification.txt"),
+            ),
+            ("magic_link.html", include_str!("templates/magic_link.html")),
+            ("magic_link.txt", include_str!("templates/magic_link.txt")),
+            (
+                "password_reset.html",
+                include_str!("templates/password_reset.html"),
+            ),
+            (
+                "password_reset.txt",
+                include_str!("templates/password_reset.txt"),
+            ),
+        ] {
+            if let Err(error) = env.add_template(name, source) {
+                tracing::error!(%error, template = name, "invalid email template");
+            }
         }
-    }
-    out
+        env
+    })
+}
+
+fn render(
+    template: &str,
+    to: &str,
+    subject: String,
+    ctx: &minijinja::Value,
+) -> Result<Email, MailError> {
+    let ctx = minijinja::context! { subject => &subject, ..ctx.clone() };
+    let render = |name: String| {
+        templates()
+            .get_template(&name)
+            .and_then(|t| t.render(&ctx))
+            .map_err(|e| MailError::Message(format!("template {name}: {e}")))
+    };
+    Ok(Email {
+        to: to.to_owned(),
+        html: render(format!("{template}.html"))?,
+        text: render(format!("{template}.txt"))?,
+        subject,
+    })
 }
 
 /// The sign-up verification email.
-#[must_use]
-pub fn sign_up_code(app: &str, to: &str, code: &str, minutes: i64) -> Email {
-    let app_html = escape_html(app);
-    Email {
-        to: to.to_owned(),
-        subject: format!("{code} is your {app} verification code"),
-        text: format!(
-            "Welcome to {app}.\n\nYour verification code is {code}\n\n\
-             Enter it on the sign-up form within {minutes} minutes. \
-             If you did not try to create an account, ignore this email."
-        ),
-        html: format!(
-            "<p>Welcome to {app_html}.</p><p>Your verification code is</p>\
-             <p style=\"font-size:28px;font-weight:bold;letter-spacing:4px\">{code}</p>\
-             <p>Enter it on the sign-up form within {minutes} minutes. \
-             If you did not try to create an account, ignore this email.</p>"
-        ),
-    }
-}
-
-/// The code that verifies a signed-in user's address.
-#[must_use]
-pub fn email_verification_code(app: &str, to: &str, code: &str, minutes: i64) -> Email {
-    let app_html = escape_html(app);
-    Email {
-        to: to.to_owned(),
-        subject: format!("{code} is your {app} email verification code"),
-        text: format!(
-            "Confirm your email address for {app}.\n\nYour verification code is {code}\n\n\
-             Enter it within {minutes} minutes. If you did not ask for this, ignore this email."
-        ),
-        html: format!(
-            "<p>Confirm your email address for {app_html}.</p><p>Your verification code is</p>\
-             <p style=\"font-size:28px;font-weight:bold;letter-spacing:4px\">{code}</p>\
-             <p>Enter it within {minutes} minutes. If you did not ask for this, ignore this email.</p>"
-        ),
-    }
+///
+/// # Errors
+/// A template failure.
+pub fn sign_up_code(app: &str, to: &str, code: &str, minutes: i64) -> Result<Email, MailError> {
+    render(
+        "sign_up_code",
+        to,
+        format!("{code} is your {app} verification code"),
+        &minijinja::context! { app, code, minutes },
+    )
 }
 
 /// Sent instead of a code when someone starts a sign-up with an address that has an account:
 /// the answer to the requester is identical, and only the owner learns of the attempt.
-#[must_use]
-pub fn sign_up_existing_account(app: &str, to: &str, sign_in_url: &str) -> Email {
-    let app_html = escape_html(app);
-    let url_html = escape_html(sign_in_url);
-    Email {
-        to: to.to_owned(),
-        subject: format!("Someone tried to create a {app} account with your email"),
-        text: format!(
-            "Someone tried to create a new {app} account with this address, which already has one.\n\n\
-             If it was you, sign in instead: {sign_in_url}\n\n\
-             If it was not you, you can ignore this email; your account is unchanged."
-        ),
-        html: format!(
-            "<p>Someone tried to create a new {app_html} account with this address, which already has one.</p>\
-             <p>If it was you, <a href=\"{url_html}\">sign in</a> instead.</p>\
-             <p>If it was not you, you can ignore this email; your account is unchanged.</p>"
-        ),
-    }
+///
+/// # Errors
+/// A template failure.
+pub fn sign_up_existing_account(
+    app: &str,
+    to: &str,
+    sign_in_url: &str,
+) -> Result<Email, MailError> {
+    render(
+        "existing_account",
+        to,
+        format!("Someone tried to create a {app} account with your email"),
+        &minijinja::context! { app, sign_in_url },
+    )
+}
+
+/// The code that verifies a signed-in user's address.
+///
+/// # Errors
+/// A template failure.
+pub fn email_verification_code(
+    app: &str,
+    to: &str,
+    code: &str,
+    minutes: i64,
+) -> Result<Email, MailError> {
+    render(
+        "email_verification",
+        to,
+        format!("{code} is your {app} email verification code"),
+        &minijinja::context! { app, code, minutes },
+    )
+}
+
+/// The sign-in link.
+///
+/// # Errors
+/// A template failure.
+pub fn magic_link(app: &str, to: &str, link: &str, minutes: i64) -> Result<Email, MailError> {
+    render(
+        "magic_link",
+        to,
+        format!("Your {app} sign-in link"),
+        &minijinja::context! { app, link, minutes },
+    )
+}
+
+/// The password-reset code.
+///
+/// # Errors
+/// A template failure.
+pub fn password_reset_code(
+    app: &str,
+    to: &str,
+    code: &str,
+    minutes: i64,
+) -> Result<Email, MailError> {
+    render(
+        "password_reset",
+        to,
+        format!("{code} is your {app} password reset code"),
+        &minijinja::context! { app, code, minutes },
+    )
 }
 
 #[cfg(test)]
@@ -275,8 +399,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_template_renders() {
+        for email in [
+            sign_up_code("A", "a@b.co", "123456", 10).unwrap(),
+            sign_up_existing_account("A", "a@b.co", "http://x/").unwrap(),
+            email_verification_code("A", "a@b.co", "123456", 10).unwrap(),
+            magic_link("A", "a@b.co", "http://x/v?token=t", 10).unwrap(),
+            password_reset_code("A", "a@b.co", "123456", 10).unwrap(),
+        ] {
+            assert!(email.html.contains("<html"), "{}", email.subject);
+            assert!(!email.text.contains("{{"), "{}", email.text);
+            assert!(email.text.contains('A'));
+        }
+    }
+
+    #[test]
     fn code_email_carries_the_code_in_both_parts() {
-        let email = sign_up_code("Acme <App>", "a@b.co", "123456", 10);
+        let email = sign_up_code("Acme <App>", "a@b.co", "123456", 10).unwrap();
         assert!(email.text.contains("123456"));
         assert!(email.html.contains("123456"));
         assert!(email.html.contains("Acme &lt;App&gt;"));
@@ -284,19 +423,32 @@ mod tests {
     }
 
     #[test]
-    fn smtp_url_must_be_smtp() {
-        assert!(SmtpMailer::from_url("http://x", "a@b.co").is_err());
-        assert!(SmtpMailer::from_url("not a url", "a@b.co").is_err());
-        assert!(
-            SmtpMailer::from_url("smtp://127.0.0.1:2525", "Torii <no-reply@localhost>").is_ok()
-        );
+    fn smtp_urls_choose_the_transport() {
+        let from = "Torii <no-reply@localhost>";
+        assert!(SmtpMailer::from_url("http://x", from, None).is_err());
+        assert!(SmtpMailer::from_url("not a url", from, None).is_err());
+        assert!(SmtpMailer::from_url("smtp://x?tls=maybe", from, None).is_err());
+        for ok in [
+            "smtp://127.0.0.1:2525",
+            "smtp://user:p%40ss@mail.example.com?tls=required",
+            "smtps://mail.example.com",
+        ] {
+            assert!(SmtpMailer::from_url(ok, from, None).is_ok(), "{ok}");
+        }
+        assert!(SmtpMailer::from_url("smtp://x", "not an address", None).is_err());
+    }
+
+    #[test]
+    fn user_info_is_percent_decoded() {
+        assert_eq!(percent_decode("p%40ss%2Fword"), "p@ss/word");
+        assert_eq!(percent_decode("100%"), "100%");
     }
 
     #[tokio::test]
     async fn outbox_keeps_messages() {
         let outbox = OutboxMailer::new();
         outbox
-            .send(&sign_up_code("A", "x@y.co", "000111", 10))
+            .send(&sign_up_code("A", "x@y.co", "000111", 10).unwrap())
             .await
             .unwrap();
         assert_eq!(outbox.last_to("X@y.co").unwrap().to, "x@y.co");

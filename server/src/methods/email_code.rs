@@ -185,9 +185,9 @@ impl Torii {
             .find_user_by_email(&env.id, &record.email_canonical)
             .await?;
         let email = if existing.is_some() {
-            mail::sign_up_existing_account(&env.name, &record.email, self.public_url().as_str())
+            mail::sign_up_existing_account(&env.name, &record.email, self.public_url().as_str())?
         } else {
-            mail::sign_up_code(&env.name, &record.email, code, CODE_TTL.whole_minutes())
+            mail::sign_up_code(&env.name, &record.email, code, CODE_TTL.whole_minutes())?
         };
         self.mailer().send(&email).await.map_err(|error| {
             tracing::warn!(sign_up = %record.id, %error, "sign-up email not sent");

@@ -53,7 +53,7 @@ impl Torii {
             });
         }
         let email =
-            mail::email_verification_code(&env.name, &user.email, &code, CODE_TTL.whole_minutes());
+            mail::email_verification_code(&env.name, &user.email, &code, CODE_TTL.whole_minutes())?;
         self.mailer().send(&email).await?;
         Ok(ResendAccepted {
             code_expires_at: record.expires_at,
