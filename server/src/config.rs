@@ -103,6 +103,9 @@ pub struct EnvironmentConfig {
     /// Make users with an unverified email pending on `email_verification`.
     #[serde(default)]
     pub require_email_verification: bool,
+    /// Where browsers may be sent after signing in (origin + path prefix).
+    #[serde(default)]
+    pub redirect_urls: Vec<String>,
     /// Enabled sign-in methods (default: password).
     #[serde(default)]
     pub methods: Option<Vec<SignInMethod>>,
@@ -378,6 +381,9 @@ impl EnvironmentConfig {
             }
             origins.push(normalized);
         }
+        for url in &self.redirect_urls {
+            check_http_url(&at("redirect_urls"), url)?;
+        }
         if let Some(url) = &self.terms_url {
             check_http_url(&at("terms_url"), url)?;
         }
@@ -411,6 +417,7 @@ impl EnvironmentConfig {
             privacy_url: self.privacy_url.clone(),
             terms_version: self.terms_version.clone(),
             require_email_verification: self.require_email_verification,
+            redirect_urls: self.redirect_urls.clone(),
             methods: self
                 .methods
                 .clone()
@@ -559,6 +566,7 @@ terms_url = "https://example.com/terms"
             privacy_url: None,
             terms_version: None,
             require_email_verification: false,
+            redirect_urls: vec![],
             methods: None,
             session: SessionConfig::default(),
         };

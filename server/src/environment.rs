@@ -53,6 +53,9 @@ pub struct Environment {
     /// When true, a user whose email is not verified is pending on `email_verification`
     /// until they enter a code sent to it. Off by default.
     pub require_email_verification: bool,
+    /// Where a browser may be sent after signing in: exact origin plus path prefix. The
+    /// allowed origins (and the public URL) are always allowed at their root.
+    pub redirect_urls: Vec<String>,
     /// Enabled sign-in methods.
     pub methods: Vec<SignInMethod>,
     /// Session settings.
@@ -86,6 +89,7 @@ impl Environment {
             privacy_url: None,
             terms_version: None,
             require_email_verification: false,
+            redirect_urls: Vec::new(),
             methods: vec![SignInMethod::Password],
             session: SessionSettings::default(),
         }
@@ -121,6 +125,37 @@ impl Environment {
             return false;
         };
         self.allowed_origins.contains(&origin)
+    }
+
+    /// Checks a redirect target against the allow-list: an absolute http(s) URL whose origin
+    /// equals an allowed entry's and whose path starts with the entry's path. Anything else
+    /// (`//evil`, `/\evil`, `javascript:`, look-alike hosts, userinfo tricks) is refused.
+    #[must_use]
+    pub fn allows_redirect(&self, target: &str) -> bool {
+        if target.chars().any(|c| c.is_control() || c == '\\') {
+            return false;
+        }
+        let Ok(url) = Url::parse(target) else {
+            return false;
+        };
+        if !matches!(url.scheme(), "http" | "https")
+            || !url.username().is_empty()
+            || url.password().is_some()
+        {
+            return false;
+        }
+        let origin = url.origin().ascii_serialization();
+        let roots = self.allowed_origins.iter().map(|o| format!("{o}/"));
+        self.redirect_urls
+            .iter()
+            .cloned()
+            .chain(roots)
+            .any(|entry| {
+                Url::parse(&entry).is_ok_and(|allowed| {
+                    allowed.origin().ascii_serialization() == origin
+                        && url.path().starts_with(allowed.path())
+                })
+            })
     }
 
     /// Checks a secret key in constant time.
@@ -171,6 +206,33 @@ mod tests {
             normalize_origin("https://app.example.com:443/").as_deref(),
             Some("https://app.example.com")
         );
+    }
+
+    #[test]
+    fn redirects_match_origin_and_path_prefix_exactly() {
+        let mut env = env();
+        env.redirect_urls = vec!["https://app.example.com/after/".into()];
+        for ok in [
+            "http://localhost:3000/",
+            "http://localhost:3000/dashboard?x=1",
+            "https://app.example.com/after/sign-in",
+        ] {
+            assert!(env.allows_redirect(ok), "{ok}");
+        }
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "javascript:alert(1)",
+            "https://app.example.com.evil.com/after/",
+            "https://app.example.com/other",
+            "http://app.example.com/after/",
+            "http://localhost:3001/",
+            "http://user@localhost:3000/",
+            "data:text/html,hi",
+            "",
+        ] {
+            assert!(!env.allows_redirect(bad), "{bad}");
+        }
     }
 
     #[test]

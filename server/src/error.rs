@@ -70,6 +70,17 @@ impl ApiError {
         error
     }
 
+    /// 503 when an email the user waits for could not be sent; the cause goes to the log.
+    #[must_use]
+    pub fn mail_unavailable(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(%cause, "mail delivery failed");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::MailUnavailable,
+            "We could not send the email right now. Try again shortly.",
+        )
+    }
+
     /// 404.
     #[must_use]
     pub fn not_found(message: impl Into<String>) -> Self {
@@ -162,6 +173,39 @@ impl From<SignInError> for ApiError {
     }
 }
 
+impl From<crate::methods::magic_link::MagicLinkError> for ApiError {
+    fn from(error: crate::methods::magic_link::MagicLinkError) -> Self {
+        use crate::methods::magic_link::MagicLinkError;
+        match error {
+            MagicLinkError::Validation(fields) => Self::validation(fields),
+            MagicLinkError::Expired => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::LinkExpired,
+                "This sign-in link was already used or has expired. Request a new one.",
+            ),
+            MagicLinkError::Mail(cause) => Self::mail_unavailable(&cause),
+            MagicLinkError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::methods::password_reset::PasswordResetError> for ApiError {
+    fn from(error: crate::methods::password_reset::PasswordResetError) -> Self {
+        use crate::methods::password_reset::PasswordResetError;
+        match error {
+            PasswordResetError::Validation(fields) => Self::validation(fields),
+            PasswordResetError::InvalidCode => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::InvalidCode,
+                "That code is not right, or it has expired. Check the email or request a new code.",
+            ),
+            PasswordResetError::Mail(cause) => Self::mail_unavailable(&cause),
+            PasswordResetError::Store(e) => e.into(),
+            PasswordResetError::Hash(e) => e.into(),
+        }
+    }
+}
+
 impl From<SignUpError> for ApiError {
     fn from(error: SignUpError) -> Self {
         let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
@@ -216,14 +260,7 @@ impl From<SignUpError> for ApiError {
                 ErrorCode::EmailTaken,
                 "An account with this email already exists. Sign in instead.",
             ),
-            SignUpError::Mail(cause) => {
-                tracing::error!(%cause, "mail delivery failed");
-                Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    ErrorCode::MailUnavailable,
-                    "We could not send the email right now. Try again shortly.",
-                )
-            }
+            SignUpError::Mail(cause) => Self::mail_unavailable(&cause),
             SignUpError::Store(e) => e.into(),
             SignUpError::Hash(e) => e.into(),
         }

@@ -656,6 +656,80 @@ async fn user_codes_have_a_cooldown_counted_tries_and_one_consumer(db: TestDb) {
     );
 }
 
+async fn magic_links_are_single_use_and_replace_older_ones(db: TestDb) {
+    use torii_server::store::MagicLinkRecord;
+    let (user, _) = create_user(db.store.as_ref(), "env_a", "links@example.com").await;
+    let at = now();
+    let link = |hash: &str| MagicLinkRecord {
+        id: new_id("mlk"),
+        environment_id: "env_a".into(),
+        user_id: user.id.clone(),
+        token_hash: hash.repeat(64),
+        redirect_url: Some("http://localhost:3000/".into()),
+        expires_at: at + Duration::minutes(10),
+        created_at: at,
+    };
+    db.store.insert_magic_link(&link("a")).await.unwrap();
+    db.store.insert_magic_link(&link("b")).await.unwrap();
+    assert!(
+        db.store
+            .consume_magic_link(&"a".repeat(64), at)
+            .await
+            .unwrap()
+            .is_none(),
+        "replaced"
+    );
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let store = Arc::clone(&db.store);
+        tasks.push(tokio::spawn(async move {
+            store.consume_magic_link(&"b".repeat(64), at).await
+        }));
+    }
+    let mut won = 0;
+    for task in tasks {
+        if let Some(found) = task.await.unwrap().unwrap() {
+            assert_eq!(
+                found.redirect_url.as_deref(),
+                Some("http://localhost:3000/")
+            );
+            won += 1;
+        }
+    }
+    assert_eq!(won, 1);
+    db.store.insert_magic_link(&link("c")).await.unwrap();
+    assert!(
+        db.store
+            .consume_magic_link(&"c".repeat(64), at + Duration::minutes(10))
+            .await
+            .unwrap()
+            .is_none(),
+        "expired"
+    );
+}
+
+async fn passwords_are_replaced_and_sessions_revoked_together(db: TestDb) {
+    let (user, session) = create_user(db.store.as_ref(), "env_a", "pw@example.com").await;
+    let (other, _) = session_for(&user, now());
+    db.store.insert_session(&other).await.unwrap();
+    db.store
+        .set_password(&user.id, "$argon2id$new", now())
+        .await
+        .unwrap();
+    assert_eq!(
+        db.store.password_hash(&user.id).await.unwrap().as_deref(),
+        Some("$argon2id$new")
+    );
+    assert_eq!(db.store.delete_user_sessions(&user.id).await.unwrap(), 2);
+    assert!(
+        db.store
+            .session_by_token_hash(&session.token_hash)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
 macro_rules! conformance {
     ($backend:ident, $kind:expr) => {
         mod $backend {
@@ -680,6 +754,8 @@ macro_rules! conformance {
                 gates_are_kept_per_user_and_session_and_cascade,
                 users_can_be_created_directly_and_updated,
                 user_codes_have_a_cooldown_counted_tries_and_one_consumer,
+                magic_links_are_single_use_and_replace_older_ones,
+                passwords_are_replaced_and_sessions_revoked_together,
             );
         }
     };

@@ -24,6 +24,8 @@ pub enum ErrorCode {
     InvalidCode,
     /// 422: the code expired or was tried too often; request a new one.
     CodeExpired,
+    /// 410/422: the sign-in link was used, replaced by a newer one, or expired.
+    LinkExpired,
     /// 409: an account with this email already exists.
     EmailTaken,
     /// 404: the addressed resource does not exist.
@@ -69,6 +71,7 @@ impl ErrorCode {
             Self::Unauthenticated => "unauthenticated",
             Self::InvalidCode => "invalid_code",
             Self::CodeExpired => "code_expired",
+            Self::LinkExpired => "link_expired",
             Self::EmailTaken => "email_taken",
             Self::NotFound => "not_found",
             Self::ForbiddenOrigin => "forbidden_origin",

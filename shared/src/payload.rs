@@ -272,6 +272,64 @@ impl fmt::Debug for PasswordSignInRequest {
     }
 }
 
+/// `POST /v1/magic-links`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MagicLinkRequest {
+    /// Where to send the link.
+    pub email: String,
+    /// Where the browser goes after signing in; must be on the environment's allow-list.
+    #[serde(default)]
+    pub redirect_url: Option<String>,
+}
+
+/// `POST /v1/magic-links/verify` (JSON form).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MagicLinkVerifyRequest {
+    /// The token from the link.
+    pub token: Secret,
+}
+
+impl fmt::Debug for MagicLinkVerifyRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MagicLinkVerifyRequest { token: [redacted] }")
+    }
+}
+
+/// `POST /v1/password-resets`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordResetRequest {
+    /// The account's email.
+    pub email: String,
+}
+
+/// `POST /v1/password-resets/complete`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordResetComplete {
+    /// The account's email.
+    pub email: String,
+    /// The 6-digit code from the email.
+    pub code: Secret,
+    /// The new password.
+    pub password: Secret,
+}
+
+impl fmt::Debug for PasswordResetComplete {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PasswordResetComplete")
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The `202` answer of requests that send an email, identical whether or not the address
+/// has an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailAccepted {
+    /// Always `accepted`.
+    pub status: String,
+}
+
 /// `GET /healthz` and `GET /readyz`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {

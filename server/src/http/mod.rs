@@ -5,7 +5,9 @@ mod admin;
 mod extract;
 mod gates;
 mod health;
+mod magic_link;
 mod me;
+mod password_reset;
 mod sign_in;
 mod sign_up;
 
@@ -38,6 +40,8 @@ pub fn router(torii: Torii) -> Router {
         .merge(sign_up::routes())
         .merge(sign_in::routes())
         .merge(gates::routes())
+        .merge(magic_link::routes())
+        .merge(password_reset::routes())
         .route("/v1/{*rest}", any(not_found))
         .layer(middleware::from_fn_with_state(
             torii.clone(),

@@ -241,6 +241,24 @@ impl Mailer for SmtpMailer {
     }
 }
 
+/// Escapes text for HTML (the pages the server renders itself; email templates are escaped
+/// by the template engine).
+#[must_use]
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 static TEMPLATES: OnceLock<minijinja::Environment<'static>> = OnceLock::new();
 
 fn templates() -> &'static minijinja::Environment<'static> {

@@ -219,6 +219,25 @@ impl Debug for UserCodeRecord {
     }
 }
 
+/// A sign-in link; the token itself is never stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MagicLinkRecord {
+    /// `mlk_…`
+    pub id: String,
+    /// Environment.
+    pub environment_id: String,
+    /// Who it signs in.
+    pub user_id: String,
+    /// SHA-256 of the token, hex.
+    pub token_hash: String,
+    /// Where to send the browser afterwards (already checked against the allow-list).
+    pub redirect_url: Option<String>,
+    /// When it stops working.
+    pub expires_at: OffsetDateTime,
+    /// Creation time.
+    pub created_at: OffsetDateTime,
+}
+
 /// The storage contract every backend implements.
 #[async_trait]
 pub trait Store: Send + Sync + Debug {
@@ -283,6 +302,26 @@ pub trait Store: Send + Sync + Debug {
     ) -> Result<AttemptReservation, StoreError>;
     /// Consumes a code; exactly one concurrent caller gets true.
     async fn consume_user_code(&self, id: &str) -> Result<bool, StoreError>;
+
+    /// Sets (or replaces) a user's password hash.
+    async fn set_password(
+        &self,
+        user_id: &str,
+        hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Revokes every session of a user; returns how many.
+    async fn delete_user_sessions(&self, user_id: &str) -> Result<u64, StoreError>;
+
+    /// Stores a sign-in link, invalidating the user's older ones in the same transaction.
+    async fn insert_magic_link(&self, link: &MagicLinkRecord) -> Result<(), StoreError>;
+    /// Consumes a live link by token hash: exactly one concurrent caller gets it; used,
+    /// expired and unknown links are all `None`.
+    async fn consume_magic_link(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<MagicLinkRecord>, StoreError>;
 
     /// Deletes a user; their password, sessions and other rows go with them. False when
     /// there was no such user.

@@ -4,8 +4,8 @@
 //! single-use or counted operation is one conditional statement checked by rows affected.
 
 use super::{
-    AttemptReservation, CompleteSignUp, GateRecord, GateTarget, SessionRecord, SignUpRecord, Store,
-    StoreError, StoredEnvironment, UserCodeRecord, UserRecord,
+    AttemptReservation, CompleteSignUp, GateRecord, GateTarget, MagicLinkRecord, SessionRecord,
+    SignUpRecord, Store, StoreError, StoredEnvironment, UserCodeRecord, UserRecord,
 };
 use crate::clock::{from_millis, to_millis};
 use async_trait::async_trait;
@@ -415,6 +415,93 @@ macro_rules! sql_store {
                     .await
                     .map(|done| done.rows_affected() == 1)
                     .map_err(map_err)
+            }
+
+            async fn set_password(
+                &self,
+                user_id: &str,
+                hash: &str,
+                now: OffsetDateTime,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                sqlx::query(&q("DELETE FROM passwords WHERE user_id = $1"))
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                sqlx::query(&q("INSERT INTO passwords (user_id, hash, updated_at) VALUES ($1, $2, $3)"))
+                    .bind(user_id)
+                    .bind(hash)
+                    .bind(to_millis(now))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                tx.commit().await.map_err(map_err)
+            }
+
+            async fn delete_user_sessions(&self, user_id: &str) -> Result<u64, StoreError> {
+                sqlx::query(&q("DELETE FROM sessions WHERE user_id = $1"))
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await
+                    .map(|done| done.rows_affected())
+                    .map_err(map_err)
+            }
+
+            async fn insert_magic_link(&self, link: &MagicLinkRecord) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                sqlx::query(&q("DELETE FROM magic_links WHERE user_id = $1"))
+                    .bind(&link.user_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                sqlx::query(&q("INSERT INTO magic_links (id, environment_id, user_id, token_hash,
+                        redirect_url, expires_at, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)"))
+                .bind(&link.id)
+                .bind(&link.environment_id)
+                .bind(&link.user_id)
+                .bind(&link.token_hash)
+                .bind(&link.redirect_url)
+                .bind(to_millis(link.expires_at))
+                .bind(to_millis(link.created_at))
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+                tx.commit().await.map_err(map_err)
+            }
+
+            async fn consume_magic_link(
+                &self,
+                token_hash: &str,
+                now: OffsetDateTime,
+            ) -> Result<Option<MagicLinkRecord>, StoreError> {
+                let row = sqlx::query(&q("SELECT id, environment_id, user_id, token_hash, redirect_url,
+                        expires_at, created_at
+                     FROM magic_links WHERE token_hash = $1"))
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+                let Some(row) = row else {
+                    return Ok(None);
+                };
+                let link = MagicLinkRecord {
+                    id: text(&row, "id")?,
+                    environment_id: text(&row, "environment_id")?,
+                    user_id: text(&row, "user_id")?,
+                    token_hash: text(&row, "token_hash")?,
+                    redirect_url: opt_text(&row, "redirect_url")?,
+                    expires_at: time_at(&row, "expires_at")?,
+                    created_at: time_at(&row, "created_at")?,
+                };
+                // The delete decides: of concurrent callers only one removes the row.
+                let deleted = sqlx::query(&q("DELETE FROM magic_links WHERE id = $1"))
+                    .bind(&link.id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok((deleted.rows_affected() == 1 && link.expires_at > now).then_some(link))
             }
 
             async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError> {

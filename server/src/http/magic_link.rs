@@ -1,0 +1,170 @@
+//! `POST /v1/magic-links`, and the link's landing: `GET /v1/magic-links/verify` shows a page
+//! that consumes nothing (mail scanners fetch links); its button POSTs the token.
+
+use super::{ApiJson, Client, Env, signed_in};
+use crate::error::ApiError;
+use crate::mail::escape_html;
+use crate::{Environment, Torii, session};
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+use torii_shared::{EmailAccepted, MagicLinkRequest, MagicLinkVerifyRequest};
+
+pub(super) fn routes() -> Router<Torii> {
+    Router::new()
+        .route("/v1/magic-links", post(request))
+        .route("/v1/magic-links/verify", post(verify).get(landing))
+}
+
+async fn request(
+    State(torii): State<Torii>,
+    Env(env): Env,
+    ApiJson(body): ApiJson<MagicLinkRequest>,
+) -> Result<(StatusCode, Json<EmailAccepted>), ApiError> {
+    torii
+        .request_magic_link(&env, &body.email, body.redirect_url.as_deref())
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(EmailAccepted {
+            status: "accepted".to_owned(),
+        }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
+/// Headers of every page this module renders: never cached, never referred, never framed.
+fn page(status: StatusCode, env: &Environment, body: String) -> Response {
+    let mut response = (status, Html(body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    let form_targets: Vec<&str> = env.allowed_origins.iter().map(String::as_str).collect();
+    let csp = format!(
+        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'; \
+         form-action 'self' {}",
+        form_targets.join(" ")
+    );
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}
+
+fn layout(title: &str, app: &str, inner: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width\"><title>{title}</title>\
+         <style>body{{font-family:system-ui,sans-serif;background:#f4f5f7;color:#1f2328;\
+         display:grid;place-items:center;min-height:100vh;margin:0}}main{{background:#fff;\
+         border-radius:12px;padding:32px;max-width:400px;box-shadow:0 1px 3px #0002}}\
+         button{{font:inherit;padding:10px 20px;border:0;border-radius:8px;background:#1f6feb;\
+         color:#fff;font-weight:600;cursor:pointer}}button:focus-visible{{outline:3px solid #0969da;\
+         outline-offset:2px}}</style></head><body><main><p>{app}</p>{inner}</main></body></html>",
+        app = escape_html(app),
+    )
+}
+
+/// Shows a Continue button; consumes nothing.
+async fn landing(Env(env): Env, Query(query): Query<TokenQuery>) -> Response {
+    let token = query.token.unwrap_or_default();
+    let action = format!(
+        "/v1/magic-links/verify?{}={}",
+        torii_shared::PUBLISHABLE_KEY_QUERY,
+        escape_html(&env.publishable_key)
+    );
+    let inner = format!(
+        "<h1>Sign in</h1><p>Continue to sign in to {app}.</p>\
+         <form method=\"post\" action=\"{action}\">\
+         <input type=\"hidden\" name=\"token\" value=\"{token}\">\
+         <button type=\"submit\">Continue</button></form>",
+        app = escape_html(&env.name),
+        token = escape_html(&token),
+    );
+    page(StatusCode::OK, &env, layout("Sign in", &env.name, &inner))
+}
+
+/// JSON `{token}` → 200 Me + cookie; the landing page's form → 303 to the redirect URL.
+async fn verify(
+    State(torii): State<Torii>,
+    Env(env): Env,
+    Client(client): Client,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        let request = axum::http::Request::builder()
+            .header(
+                header::CONTENT_TYPE,
+                headers
+                    .get(header::CONTENT_TYPE)
+                    .cloned()
+                    .unwrap_or(HeaderValue::from_static("")),
+            )
+            .body(axum::body::Body::from(body))
+            .map_err(|e| ApiError::internal(&e))?;
+        let ApiJson(json) =
+            <ApiJson<MagicLinkVerifyRequest> as axum::extract::FromRequest<()>>::from_request(
+                request,
+                &(),
+            )
+            .await?;
+        let (done, _) = torii
+            .verify_magic_link(&env, json.token.expose(), &client)
+            .await?;
+        return Ok(signed_in(&torii, &env, StatusCode::OK, &done));
+    }
+    let token = url::form_urlencoded::parse(&body)
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    match torii.verify_magic_link(&env, &token, &client).await {
+        Ok((done, redirect)) => {
+            let target = redirect.unwrap_or_else(|| torii.public_url().to_string());
+            let max_age = done.session.session.expires_at - torii.now();
+            let mut response = StatusCode::SEE_OTHER.into_response();
+            let headers = response.headers_mut();
+            if let Ok(location) = HeaderValue::from_str(&target) {
+                headers.insert(header::LOCATION, location);
+            }
+            if let Ok(cookie) =
+                HeaderValue::from_str(&session::session_cookie(env.mode, &done.token, max_age))
+            {
+                headers.insert(header::SET_COOKIE, cookie);
+            }
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            headers.insert(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            );
+            Ok(response)
+        }
+        Err(crate::methods::magic_link::MagicLinkError::Expired) => {
+            let inner = "<h1>Link used or expired</h1><p>This sign-in link was already used, \
+                         replaced by a newer one, or has expired. Request a new link from the \
+                         sign-in page.</p>";
+            Ok(page(
+                StatusCode::GONE,
+                &env,
+                layout("Link used or expired", &env.name, inner),
+            ))
+        }
+        Err(other) => Err(other.into()),
+    }
+}

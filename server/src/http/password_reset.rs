@@ -1,0 +1,44 @@
+//! `POST /v1/password-resets` and `POST /v1/password-resets/complete`.
+
+use super::{ApiJson, Client, Env, signed_in};
+use crate::Torii;
+use crate::error::ApiError;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::post;
+use axum::{Json, Router};
+use torii_shared::{EmailAccepted, PasswordResetComplete, PasswordResetRequest};
+
+pub(super) fn routes() -> Router<Torii> {
+    Router::new()
+        .route("/v1/password-resets", post(request))
+        .route("/v1/password-resets/complete", post(complete))
+}
+
+async fn request(
+    State(torii): State<Torii>,
+    Env(env): Env,
+    ApiJson(body): ApiJson<PasswordResetRequest>,
+) -> Result<(StatusCode, Json<EmailAccepted>), ApiError> {
+    torii.request_password_reset(&env, &body.email).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(EmailAccepted {
+            status: "accepted".to_owned(),
+        }),
+    ))
+}
+
+/// Sets the new password, revokes every session of the user, and signs them in afresh.
+async fn complete(
+    State(torii): State<Torii>,
+    Env(env): Env,
+    Client(client): Client,
+    ApiJson(body): ApiJson<PasswordResetComplete>,
+) -> Result<Response, ApiError> {
+    let done = torii
+        .complete_password_reset(&env, &body.email, &body.code, &body.password, &client)
+        .await?;
+    Ok(signed_in(&torii, &env, StatusCode::OK, &done))
+}

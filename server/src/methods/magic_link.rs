@@ -1,0 +1,143 @@
+//! Sign-in links sent by email.
+//!
+//! Transitions: `request` → when the address has an account, a link carrying 256 random bits is
+//! emailed (only its hash is stored; 10 minutes; a newer link replaces older ones); for an
+//! unknown address nothing is sent and the answer is the same. Opening the link shows a page
+//! that consumes nothing (mail scanners fetch links); its button POSTs the token, which is
+//! consumed atomically once, marks the email verified and creates a session.
+
+use crate::mail::{self, MailError};
+use crate::session::{SessionToken, new_id, random_url_token};
+use crate::store::{MagicLinkRecord, StoreError};
+use crate::validate::{self, FieldErrors};
+use crate::{AuthenticatedSessionWithToken, ClientInfo, Environment, Torii};
+use time::Duration;
+
+/// How long a link works.
+pub const LINK_TTL: Duration = Duration::minutes(10);
+
+/// Why a sign-in link step failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MagicLinkError {
+    /// The email or redirect URL is not acceptable.
+    #[error("invalid fields")]
+    Validation(FieldErrors),
+    /// The link was used, replaced, expired, or never existed.
+    #[error("link used or expired")]
+    Expired,
+    /// The email could not be sent.
+    #[error(transparent)]
+    Mail(#[from] MailError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Torii {
+    /// Emails a sign-in link when the address has an account; answers the same either way.
+    ///
+    /// # Errors
+    /// An invalid email or redirect URL, a mail or store failure.
+    pub async fn request_magic_link(
+        &self,
+        env: &Environment,
+        email: &str,
+        redirect_url: Option<&str>,
+    ) -> Result<(), MagicLinkError> {
+        let mut fields = FieldErrors::new();
+        let address = validate::email(email)
+            .map_err(|m| fields.insert("email".to_owned(), m.to_owned()))
+            .ok();
+        if let Some(target) = redirect_url
+            && !env.allows_redirect(target)
+        {
+            fields.insert(
+                "redirectUrl".to_owned(),
+                "This redirect URL is not allowed for this application.".to_owned(),
+            );
+        }
+        let Some(address) = address.filter(|_| fields.is_empty()) else {
+            return Err(MagicLinkError::Validation(fields));
+        };
+        let Some(user) = self
+            .store()
+            .find_user_by_email(&env.id, &address.canonical)
+            .await?
+        else {
+            return Ok(());
+        };
+        let token = random_url_token(32);
+        let now = self.now();
+        let link = MagicLinkRecord {
+            id: new_id("mlk"),
+            environment_id: env.id.clone(),
+            user_id: user.id.clone(),
+            token_hash: SessionToken::from_client(&token).hash(),
+            redirect_url: redirect_url.map(str::to_owned),
+            expires_at: now + LINK_TTL,
+            created_at: now,
+        };
+        self.store().insert_magic_link(&link).await?;
+        let mut url = self.public_url().clone();
+        url.set_path("/v1/magic-links/verify");
+        url.query_pairs_mut()
+            .clear()
+            .append_pair("token", &token)
+            .append_pair(torii_shared::PUBLISHABLE_KEY_QUERY, &env.publishable_key);
+        let email = mail::magic_link(
+            &env.name,
+            &user.email,
+            url.as_str(),
+            LINK_TTL.whole_minutes(),
+        )?;
+        self.mailer().send(&email).await.map_err(|error| {
+            tracing::warn!(%error, "sign-in link not sent");
+            MagicLinkError::Mail(error)
+        })
+    }
+
+    /// Consumes a link's token and signs its user in; also answers where to go next.
+    ///
+    /// # Errors
+    /// A used, replaced, expired or unknown link; a store failure.
+    pub async fn verify_magic_link(
+        &self,
+        env: &Environment,
+        token: &str,
+        client: &ClientInfo,
+    ) -> Result<(AuthenticatedSessionWithToken, Option<String>), MagicLinkError> {
+        if token.is_empty() || token.len() > 256 {
+            return Err(MagicLinkError::Expired);
+        }
+        let now = self.now();
+        let link = self
+            .store()
+            .consume_magic_link(&SessionToken::from_client(token).hash(), now)
+            .await?
+            .filter(|link| link.environment_id == env.id)
+            .ok_or(MagicLinkError::Expired)?;
+        let mut user = self
+            .store()
+            .get_user(&link.user_id)
+            .await?
+            .ok_or(MagicLinkError::Expired)?;
+        if !user.email_verified {
+            self.store().set_email_verified(&user.id, now).await?;
+            user.email_verified = true;
+        }
+        let (session, token) = self.create_session(env, &user, client).await?;
+        let info = self.session_gates(env, &user, &session.id).await?;
+        Ok((
+            AuthenticatedSessionWithToken {
+                session: crate::AuthenticatedSession {
+                    session,
+                    user,
+                    info,
+                },
+                token,
+            },
+            link.redirect_url,
+        ))
+    }
+}

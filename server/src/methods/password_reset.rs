@@ -1,0 +1,163 @@
+//! Password reset with an emailed code.
+//!
+//! Transitions: `request` → for an account, a hashed 6-digit code is stored (10 minutes, 5
+//! tries, replaced only after a 30-second cooldown) and emailed; for an unknown address
+//! nothing is sent and the answer is the same. `complete` → the right code, within its tries,
+//! sets the new password, revokes every session of the user and signs them in afresh. Every
+//! failure of `complete` answers alike (unknown address, no code, wrong, expired or exhausted
+//! code), so the step reveals nothing about which addresses have accounts.
+
+use super::email_code::{CODE_TTL, MAX_ATTEMPTS, RESEND_COOLDOWN};
+use crate::mail::{self, MailError};
+use crate::methods::password::HashError;
+use crate::session::{new_id, sha256_hex};
+use crate::store::{AttemptReservation, StoreError, UserCodeRecord};
+use crate::validate::{self, FieldErrors};
+use crate::{AuthenticatedSessionWithToken, ClientInfo, Environment, Torii};
+use rand::Rng as _;
+use rand::rngs::OsRng;
+use subtle::ConstantTimeEq as _;
+use torii_shared::Secret;
+
+const PURPOSE: &str = "password_reset";
+
+/// Why a reset step failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PasswordResetError {
+    /// The email or new password is not acceptable.
+    #[error("invalid fields")]
+    Validation(FieldErrors),
+    /// The code is not valid for this address (wrong, expired, used up, or none).
+    #[error("invalid code")]
+    InvalidCode,
+    /// The email could not be sent.
+    #[error(transparent)]
+    Mail(#[from] MailError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Hashing failed.
+    #[error(transparent)]
+    Hash(#[from] HashError),
+}
+
+fn code_hash(code_id: &str, code: &str) -> String {
+    sha256_hex(format!("torii-user-code:{code_id}:{code}").as_bytes())
+}
+
+impl Torii {
+    /// Emails a reset code when the address has an account; answers the same either way.
+    ///
+    /// # Errors
+    /// An invalid email; a mail or store failure.
+    pub async fn request_password_reset(
+        &self,
+        env: &Environment,
+        email: &str,
+    ) -> Result<(), PasswordResetError> {
+        let address = validate::email(email).map_err(|m| {
+            PasswordResetError::Validation(FieldErrors::from([("email".to_owned(), m.to_owned())]))
+        })?;
+        let Some(user) = self
+            .store()
+            .find_user_by_email(&env.id, &address.canonical)
+            .await?
+        else {
+            return Ok(());
+        };
+        let now = self.now();
+        let code = format!("{:06}", OsRng.gen_range(0..1_000_000_u32));
+        let id = new_id("cod");
+        let record = UserCodeRecord {
+            code_hash: code_hash(&id, &code),
+            id,
+            user_id: user.id.clone(),
+            purpose: PURPOSE.to_owned(),
+            expires_at: now + CODE_TTL,
+            attempts: 0,
+            resend_available_at: now + RESEND_COOLDOWN,
+            created_at: now,
+        };
+        // During the cooldown the earlier code stays valid and nothing new is sent; the
+        // answer does not change, so it reveals nothing.
+        if !self.store().put_user_code(&record, now).await? {
+            return Ok(());
+        }
+        let email =
+            mail::password_reset_code(&env.name, &user.email, &code, CODE_TTL.whole_minutes())?;
+        self.mailer().send(&email).await?;
+        Ok(())
+    }
+
+    /// Sets a new password with the emailed code, revokes every session of the user, and
+    /// signs them in with a new one.
+    ///
+    /// # Errors
+    /// An invalid new password; any code failure as [`PasswordResetError::InvalidCode`].
+    pub async fn complete_password_reset(
+        &self,
+        env: &Environment,
+        email: &str,
+        code: &Secret,
+        password: &Secret,
+        client: &ClientInfo,
+    ) -> Result<AuthenticatedSessionWithToken, PasswordResetError> {
+        validate::new_password(password.expose()).map_err(|m| {
+            PasswordResetError::Validation(FieldErrors::from([("password".to_owned(), m)]))
+        })?;
+        let digits: String = code
+            .expose()
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-'))
+            .collect();
+        let Ok(address) = validate::email(email) else {
+            return Err(PasswordResetError::InvalidCode);
+        };
+        let Some(user) = self
+            .store()
+            .find_user_by_email(&env.id, &address.canonical)
+            .await?
+        else {
+            return Err(PasswordResetError::InvalidCode);
+        };
+        let Some(record) = self.store().get_user_code(&user.id, PURPOSE).await? else {
+            return Err(PasswordResetError::InvalidCode);
+        };
+        let now = self.now();
+        let AttemptReservation::Reserved(_) = self
+            .store()
+            .reserve_user_code_attempt(&record.id, MAX_ATTEMPTS, now)
+            .await?
+        else {
+            return Err(PasswordResetError::InvalidCode);
+        };
+        let matches = bool::from(
+            code_hash(&record.id, &digits)
+                .as_bytes()
+                .ct_eq(record.code_hash.as_bytes()),
+        );
+        if !matches || !self.store().consume_user_code(&record.id).await? {
+            return Err(PasswordResetError::InvalidCode);
+        }
+        let hash = self.hasher().hash(password).await?;
+        self.store().set_password(&user.id, &hash, now).await?;
+        let revoked = self.store().delete_user_sessions(&user.id).await?;
+        tracing::info!(user = %user.id, revoked, "password reset; sessions revoked");
+        if !user.email_verified {
+            // Receiving the code proved control of the mailbox.
+            self.store().set_email_verified(&user.id, now).await?;
+        }
+        let user = self.store().get_user(&user.id).await?.unwrap_or(user);
+        let (session, token) = self.create_session(env, &user, client).await?;
+        let info = self.session_gates(env, &user, &session.id).await?;
+        Ok(AuthenticatedSessionWithToken {
+            session: crate::AuthenticatedSession {
+                session,
+                user,
+                info,
+            },
+            token,
+        })
+    }
+}
