@@ -133,7 +133,12 @@ fn gzipped_len(file: &Path) -> Result<u64> {
 
 /// `cargo build -p torii-server`; the absolute path of the binary.
 pub fn build_server(paths: &Paths) -> Result<PathBuf> {
-    paths.cargo(&["build", "-p", "torii-server"]).run()?;
+    build_server_with(paths, &["build", "-p", "torii-server"])
+}
+
+/// Builds the server with the given cargo arguments; the absolute path of the binary.
+pub fn build_server_with(paths: &Paths, cargo_args: &[&str]) -> Result<PathBuf> {
+    paths.cargo(cargo_args).run()?;
     let bin = paths.target.join("debug/torii-server");
     if !bin.is_file() {
         bail!("the build produced no {}", bin.display());
