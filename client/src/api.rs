@@ -49,6 +49,15 @@ impl ApiError {
         }
     }
 
+    /// For `rate_limited`, how many seconds to wait before trying again.
+    #[must_use]
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Self::Server { detail, .. } => detail.retry_after_secs,
+            Self::Network => None,
+        }
+    }
+
     /// The message for one request field (`email`, `password`, `name`, `code`, ...), if any.
     #[must_use]
     pub fn field(&self, name: &str) -> Option<&str> {
@@ -189,6 +198,25 @@ impl ApiClient {
     /// `POST /v1/sign-out`.
     pub(crate) async fn sign_out(&self) -> Result<(), ApiError> {
         expect_success(send(self.post_empty("/v1/sign-out")?).await?).await
+    }
+
+    /// `POST /v1/legal/accept`: the signed-in user accepts the environment's current Terms,
+    /// which clears their `legal_acceptance` gate. Answers the new state.
+    pub(crate) async fn accept_terms(&self) -> Result<Me, ApiError> {
+        let empty = serde_json::Map::new();
+        expect_json(send(self.post_json("/v1/legal/accept", &empty)?).await?).await
+    }
+
+    /// `POST /v1/email-verification/send`: emails the signed-in user a 6-digit code
+    /// (429 during the cooldown after the previous one).
+    pub(crate) async fn send_email_verification(&self) -> Result<ResendAccepted, ApiError> {
+        expect_json(send(self.post_empty("/v1/email-verification/send")?).await?).await
+    }
+
+    /// `POST /v1/email-verification/verify`: the right code marks the email verified, which
+    /// clears the `email_verification` gate. Answers the new state.
+    pub(crate) async fn verify_email(&self, request: &VerifyCodeRequest) -> Result<Me, ApiError> {
+        expect_json(send(self.post_json("/v1/email-verification/verify", request)?).await?).await
     }
 }
 

@@ -47,7 +47,8 @@ mod provider;
 
 pub use api::{ApiError, NETWORK_ERROR_MESSAGE};
 pub use components::{
-    AuthLoading, RedirectToGates, RedirectToSignIn, SignIn, SignUp, SignedIn, SignedOut,
+    AcceptTerms, AuthLoading, RedirectToGates, RedirectToSignIn, SignIn, SignUp, SignedIn,
+    SignedOut, VerifyEmail,
 };
 pub use provider::{Auth, AuthTask, GateUrls, ToriiProvider, use_auth};
 pub use torii_shared::GateKey;

@@ -175,6 +175,15 @@ impl Auth {
         })
     }
 
+    /// After a change that clears a gate, whose answer was `me`: pulls the state as
+    /// [`refresh_session`](Self::refresh_session) does, and when that read fails applies
+    /// `me` instead, so a failed read never leaves the user on a gate they already cleared.
+    pub(crate) async fn refresh_after(&self, me: Me) {
+        if self.fetch_me().await.is_err() {
+            self.accept(me);
+        }
+    }
+
     /// True when protected UI may render: signed in on an active session.
     pub(crate) fn is_active(&self) -> Signal<bool> {
         self.is_active

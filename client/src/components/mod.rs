@@ -1,6 +1,7 @@
 //! Torii's components, one per file, and the small pieces their forms share: unique element
 //! ids, a labelled text field that shows its own error, and the card's alert line.
 
+mod accept_terms;
 mod auth_loading;
 mod redirect_to_gates;
 mod redirect_to_sign_in;
@@ -8,7 +9,9 @@ mod sign_in;
 mod sign_up;
 mod signed_in;
 mod signed_out;
+mod verify_email;
 
+pub use accept_terms::AcceptTerms;
 pub use auth_loading::AuthLoading;
 pub use redirect_to_gates::RedirectToGates;
 pub use redirect_to_sign_in::RedirectToSignIn;
@@ -16,6 +19,7 @@ pub use sign_in::SignIn;
 pub use sign_up::SignUp;
 pub use signed_in::SignedIn;
 pub use signed_out::SignedOut;
+pub use verify_email::VerifyEmail;
 
 use crate::api::ApiError;
 use leptos::prelude::*;

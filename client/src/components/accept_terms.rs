@@ -1,0 +1,102 @@
+//! `<AcceptTerms>`: the ready-made screen for the `legal_acceptance` gate.
+//!
+//! Idle → accepting (button disabled, "Accepting…") → either accepted (the session is
+//! refreshed; with no gate left it is active and `<SignedIn>` renders, else
+//! `<RedirectToGates>` moves on to the next gate) or idle again with the server's message in
+//! the alert line.
+
+use super::{FormAlert, FormErrors, unique_prefix};
+use crate::provider::use_auth;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+/// The screen that clears the `legal_acceptance` gate: the environment's Terms of Service and
+/// Privacy Policy as links (and the current Terms version when the environment has one), and
+/// an "Accept and continue" button that posts to `/v1/legal/accept` and then refreshes the
+/// session. Errors show inline and are announced.
+///
+/// Mount it on the route given for [`GateKey::LegalAcceptance`](crate::GateKey) in the
+/// provider's `gate_urls`, inside `<SignedOut>` (a pending session counts as signed out).
+#[component]
+pub fn AcceptTerms() -> impl IntoView {
+    let auth = use_auth();
+    let prefix = unique_prefix("accept-terms");
+    let title_id = format!("{prefix}-title");
+    let labelled_by = title_id.clone();
+    let accepting = RwSignal::new(false);
+    let errors = RwSignal::new(FormErrors::default());
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if accepting.get_untracked() {
+            return;
+        }
+        let Some(api) = auth.api() else { return };
+        accepting.set(true);
+        errors.set(FormErrors::default());
+        spawn_local(async move {
+            match api.accept_terms().await {
+                Ok(me) => auth.refresh_after(me).await,
+                Err(err) => errors.set(FormErrors::from_api(&err)),
+            }
+            accepting.set(false);
+        });
+    };
+
+    let legal = move || {
+        auth.environment
+            .with(|env| env.as_ref().map(|env| env.legal.clone()))
+    };
+    let document = |text: &'static str, url: Option<String>| {
+        url.map(|url| {
+            view! {
+                <li>
+                    <a href=url target="_blank" rel="noopener">
+                        {text}
+                    </a>
+                </li>
+            }
+        })
+    };
+    let documents = move || {
+        let legal = legal()?;
+        if legal.terms_url.is_none() && legal.privacy_url.is_none() {
+            return None;
+        }
+        Some(view! {
+            <ul class="torii-documents">
+                {document("Terms of Service", legal.terms_url)}
+                {document("Privacy Policy", legal.privacy_url)}
+            </ul>
+        })
+    };
+    let version = move || {
+        legal().and_then(|legal| legal.version).map(|version| {
+            view! { <p class="torii-text torii-muted">"Current version: " {version}</p> }
+        })
+    };
+
+    view! {
+        <section class="torii-card" aria-labelledby=labelled_by>
+            <h2 class="torii-card-title" id=title_id>
+                "Review our Terms"
+            </h2>
+            <form class="torii-form" novalidate=true on:submit=submit>
+                <p class="torii-text">
+                    "To continue, please read and accept the Terms of Service and Privacy Policy."
+                </p>
+                {documents}
+                {version}
+                <FormAlert errors=errors />
+                <button
+                    class="torii-button torii-button-primary"
+                    type="submit"
+                    disabled=move || accepting.get()
+                    aria-busy=move || accepting.get().then_some("true")
+                >
+                    {move || if accepting.get() { "Accepting…" } else { "Accept and continue" }}
+                </button>
+            </form>
+        </section>
+    }
+}

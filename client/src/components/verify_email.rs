@@ -1,0 +1,298 @@
+//! `<VerifyEmail>`: the ready-made screen for the `email_verification` gate.
+//!
+//! Start ("Send code") → sending → code step ("We sent a 6-digit code to <email>", with
+//! "Verify" and "Resend code") → verifying → either verified (the session is refreshed; with
+//! no gate left it is active and `<SignedIn>` renders, else `<RedirectToGates>` moves on to
+//! the next gate) or the code step again with the server's message (tries left, expired).
+//!
+//! The code is sent on a click, not on mount: a reload or a remount of the page must not
+//! email the user again, and within the server's 30-second cooldown a send made at mount
+//! would only fail. A send refused by that cooldown still moves to the code step, since the
+//! code sent moments ago is the one to enter; "I already have a code" goes there directly.
+
+use super::{Field, FormAlert, FormErrors, field_error, unique_prefix};
+use crate::api::ApiError;
+use crate::provider::{Auth, use_auth};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use torii_shared::{ErrorCode, Secret, VerifyCodeRequest};
+
+/// The screen that clears the `email_verification` gate: a "Send code" button that emails
+/// the signed-in user a 6-digit code (`/v1/email-verification/send`), then a "Verification
+/// code" field with "Verify" (`/v1/email-verification/verify`, then a session refresh) and
+/// "Resend code". Errors show inline and are announced; a wrong code says how many tries are
+/// left.
+///
+/// Mount it on the route given for [`GateKey::EmailVerification`](crate::GateKey) in the
+/// provider's `gate_urls`, inside `<SignedOut>` (a pending session counts as signed out).
+#[component]
+pub fn VerifyEmail() -> impl IntoView {
+    let auth = use_auth();
+    let prefix = unique_prefix("verify-email");
+    let title_id = format!("{prefix}-title");
+    let labelled_by = title_id.clone();
+    let form = VerifyForm::new(auth);
+    let body = move || {
+        if form.code_step.get() {
+            code_step(form, &prefix).into_any()
+        } else {
+            start_step(form).into_any()
+        }
+    };
+    view! {
+        <section class="torii-card" aria-labelledby=labelled_by>
+            <h2 class="torii-card-title" id=title_id>
+                "Verify your email"
+            </h2>
+            {body}
+        </section>
+    }
+}
+
+/// Which request is in flight; one at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Busy {
+    Sending,
+    Verifying,
+    Resending,
+}
+
+/// The screen's state, shared by both steps.
+#[derive(Clone, Copy)]
+struct VerifyForm {
+    auth: Auth,
+    code_step: RwSignal<bool>,
+    code: RwSignal<String>,
+    busy: RwSignal<Option<Busy>>,
+    errors: RwSignal<FormErrors>,
+    notice: RwSignal<Option<String>>,
+}
+
+impl VerifyForm {
+    fn new(auth: Auth) -> Self {
+        Self {
+            auth,
+            code_step: RwSignal::new(false),
+            code: RwSignal::new(String::new()),
+            busy: RwSignal::new(None),
+            errors: RwSignal::new(FormErrors::default()),
+            notice: RwSignal::new(None),
+        }
+    }
+
+    fn email(self) -> Option<String> {
+        self.auth.user.with(|u| u.as_ref().map(|u| u.email.clone()))
+    }
+
+    /// Marks `busy` and clears the previous outcome; false when another request runs.
+    fn start(self, what: Busy) -> bool {
+        if self.busy.get_untracked().is_some() {
+            return false;
+        }
+        self.busy.set(Some(what));
+        self.errors.set(FormErrors::default());
+        self.notice.set(None);
+        true
+    }
+
+    fn is_busy(self, what: Busy) -> bool {
+        self.busy.get() == Some(what)
+    }
+
+    /// Sends a code ("Send code", or "Resend code" on the code step).
+    fn send(self, what: Busy) {
+        let Some(api) = self.auth.api() else { return };
+        if !self.start(what) {
+            return;
+        }
+        spawn_local(async move {
+            let result = api.send_email_verification().await;
+            self.busy.set(None);
+            match result {
+                Ok(_) => {
+                    if what == Busy::Resending {
+                        let to = self.email().unwrap_or_else(|| "your address".to_owned());
+                        self.notice
+                            .set(Some(format!("We sent a new code to {to}.")));
+                    }
+                    self.code.set(String::new());
+                    self.code_step.set(true);
+                }
+                // The first send of this page, refused by the cooldown: a code went out
+                // moments ago (another tab, a reload), and it is the one to enter.
+                Err(err) if what == Busy::Sending && err.code() == Some(ErrorCode::RateLimited) => {
+                    let wait = err
+                        .retry_after_secs()
+                        .map_or_else(String::new, |secs| format!(" in {secs} s"));
+                    self.notice.set(Some(format!(
+                        "A code was sent moments ago: enter it below, or request a new one{wait}."
+                    )));
+                    self.code_step.set(true);
+                }
+                Err(err) => self.errors.set(FormErrors::from_api(&err)),
+            }
+        });
+    }
+
+    fn verify(self) {
+        let Some(api) = self.auth.api() else { return };
+        if !self.start(Busy::Verifying) {
+            return;
+        }
+        let code: String = self
+            .code
+            .get_untracked()
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .collect();
+        let request = VerifyCodeRequest {
+            code: Secret::new(code),
+        };
+        let auth = self.auth;
+        spawn_local(async move {
+            match api.verify_email(&request).await {
+                Ok(me) => {
+                    self.code.set(String::new());
+                    auth.refresh_after(me).await;
+                }
+                Err(err) => self.errors.set(verify_errors(&err)),
+            }
+            self.busy.set(None);
+        });
+    }
+}
+
+/// A verification failure as the form shows it. The server answers 404 when no code is
+/// waiting (none sent yet, or it was used): say what to do about it.
+fn verify_errors(err: &ApiError) -> FormErrors {
+    let mut errors = FormErrors::from_api(err);
+    if err.code() == Some(ErrorCode::NotFound) {
+        errors.message = Some("No code is waiting for this address. Send a new code.".to_owned());
+    }
+    errors
+}
+
+fn start_step(form: VerifyForm) -> impl IntoView {
+    let email = move || form.email();
+    view! {
+        <div class="torii-form">
+            <p class="torii-text">
+                "To continue, confirm your email address. We will send a 6-digit code to "
+                <strong>{email}</strong> "."
+            </p>
+            <FormAlert errors=form.errors />
+            <button
+                class="torii-button torii-button-primary"
+                type="button"
+                disabled=move || form.busy.get().is_some()
+                aria-busy=move || form.is_busy(Busy::Sending).then_some("true")
+                on:click=move |_| form.send(Busy::Sending)
+            >
+                {move || if form.is_busy(Busy::Sending) { "Sending…" } else { "Send code" }}
+            </button>
+            <p class="torii-card-footer">
+                <button
+                    class="torii-link"
+                    type="button"
+                    on:click=move |_| {
+                        form.errors.set(FormErrors::default());
+                        form.code_step.set(true);
+                    }
+                >
+                    "I already have a code"
+                </button>
+            </p>
+        </div>
+    }
+}
+
+fn code_step(form: VerifyForm, prefix: &str) -> impl IntoView {
+    let code_ref = NodeRef::<leptos::html::Input>::new();
+    // Move focus to the new field: the step replaced the button that had it.
+    Effect::new(move |_| {
+        if let Some(input) = code_ref.get() {
+            let _ = input.focus();
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        form.verify();
+    };
+    let email = move || form.email();
+    let notice = move || {
+        form.notice.get().map(|notice| {
+            view! {
+                <p class="torii-notice" role="status">
+                    {notice}
+                </p>
+            }
+        })
+    };
+    view! {
+        <form class="torii-form" novalidate=true on:submit=submit>
+            <p class="torii-text">"We sent a 6-digit code to " <strong>{email}</strong></p>
+            <FormAlert errors=form.errors />
+            {notice}
+            <Field
+                id=format!("{prefix}-code")
+                name="code"
+                label="Verification code"
+                input_type="text"
+                autocomplete="one-time-code"
+                inputmode="numeric"
+                maxlength="6"
+                required=true
+                value=form.code
+                error=field_error(form.errors, "code")
+                node_ref=code_ref
+            />
+            <button
+                class="torii-button torii-button-primary"
+                type="submit"
+                disabled=move || form.busy.get().is_some()
+                aria-busy=move || form.is_busy(Busy::Verifying).then_some("true")
+            >
+                {move || if form.is_busy(Busy::Verifying) { "Verifying…" } else { "Verify" }}
+            </button>
+            <div class="torii-row">
+                <button
+                    class="torii-button torii-button-secondary"
+                    type="button"
+                    disabled=move || form.busy.get().is_some()
+                    on:click=move |_| form.send(Busy::Resending)
+                >
+                    {move || if form.is_busy(Busy::Resending) { "Sending…" } else { "Resend code" }}
+                </button>
+            </div>
+        </form>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_code_says_to_send_one() {
+        let err = ApiError::from_status_and_body(
+            404,
+            r#"{"error":{"code":"not_found","message":"This sign-up was not found."}}"#,
+        );
+        assert_eq!(
+            verify_errors(&err).message.as_deref(),
+            Some("No code is waiting for this address. Send a new code.")
+        );
+    }
+
+    #[test]
+    fn a_wrong_code_keeps_the_message_with_the_tries_left() {
+        let err = ApiError::from_status_and_body(
+            422,
+            r#"{"error":{"code":"invalid_code","message":"That code is not right. 4 tries left.","triesLeft":4}}"#,
+        );
+        assert_eq!(
+            verify_errors(&err).message.as_deref(),
+            Some("That code is not right. 4 tries left.")
+        );
+    }
+}
