@@ -20,17 +20,77 @@
 //! server's address. The publishable key comes from the `torii-publishable-key` meta tag in
 //! `index.html` (empty is fine for a server with one environment). The page starts on the
 //! sign-up card at `/sign-up` or `#sign-up`, else on the sign-in card.
+//!
+//! A session pending on a gate is sent, by `<RedirectToGates>` through the app's own small
+//! client-side router (no page load), to the gate's page: `/legal` (`legal_acceptance`),
+//! `/verify-email` (`email_verification`) or `/gates/mfa` (`mfa_enrollment`, a gate the
+//! application's backend requires and clears with the secret-key API). A gate with no page
+//! leaves the "One more step" panel. Once the session is active, a gate page gives way to the
+//! dashboard at `/`.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use torii_client::{
-    AuthLoading, GateKey, RedirectToGates, SignIn, SignUp, SignedIn, SignedOut, ToriiProvider,
-    use_auth,
+    AcceptTerms, AuthLoading, GateKey, RedirectToGates, SignIn, SignUp, SignedIn, SignedOut,
+    ToriiProvider, VerifyEmail, use_auth,
 };
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
+
+/// The page that clears `legal_acceptance`.
+const LEGAL_URL: &str = "/legal";
+/// The page that clears `email_verification`.
+const VERIFY_EMAIL_URL: &str = "/verify-email";
+/// The page of the application-defined gate `mfa_enrollment`.
+const MFA_URL: &str = "/gates/mfa";
+/// The application-defined gate the demo has a page for.
+const MFA_GATE: &str = "mfa_enrollment";
 
 fn main() {
     leptos::mount::mount_to_body(App);
+}
+
+/// The demo's client-side router: the path as a signal, changed by `navigate` (a
+/// `history.pushState`) and by the browser's back and forward buttons.
+#[derive(Debug, Clone, Copy)]
+struct Router {
+    path: RwSignal<String>,
+}
+
+fn current_path() -> String {
+    window()
+        .location()
+        .pathname()
+        .unwrap_or_else(|_| "/".to_owned())
+}
+
+impl Router {
+    fn new() -> Self {
+        let path = RwSignal::new(current_path());
+        let on_popstate = window_event_listener(leptos::ev::popstate, move |_| {
+            path.set(current_path());
+        });
+        on_cleanup(move || on_popstate.remove());
+        Self { path }
+    }
+
+    /// Goes to `url` without loading a page; falls back to a page load if the history API
+    /// refuses (e.g. a URL on another origin).
+    fn navigate(self, url: &str) {
+        let pushed = window()
+            .history()
+            .and_then(|history| history.push_state_with_url(&JsValue::NULL, "", Some(url)));
+        match pushed {
+            Ok(()) => self.path.set(current_path()),
+            Err(_) => {
+                let _ = window().location().assign(url);
+            }
+        }
+    }
+
+    fn is_gate_page(self) -> bool {
+        self.path
+            .with(|path| [LEGAL_URL, VERIFY_EMAIL_URL, MFA_URL].contains(&path.as_str()))
+    }
 }
 
 /// Which card the signed-out page shows.
@@ -58,14 +118,18 @@ fn starts_on_sign_up() -> bool {
 
 #[component]
 fn App() -> impl IntoView {
+    let router = Router::new();
     view! {
         <ToriiProvider
             publishable_key=publishable_key()
             gate_urls=[
-                (GateKey::LegalAcceptance, "/legal"),
-                (GateKey::EmailVerification, "/verify-email"),
+                (GateKey::LegalAcceptance, LEGAL_URL),
+                (GateKey::EmailVerification, VERIFY_EMAIL_URL),
+                (GateKey::Custom(MFA_GATE.to_owned()), MFA_URL),
             ]
+            navigate=move |url: String| router.navigate(&url)
         >
+            <LeaveGatePageWhenActive router=router />
             <header class="demo-header">
                 <span class="demo-logo" aria-hidden="true">
                     "T"
@@ -83,7 +147,7 @@ fn App() -> impl IntoView {
                 // and the sign-in card both live here.
                 <SignedOut>
                     <RedirectToGates />
-                    <SignedOutPage />
+                    <SignedOutPage router=router />
                 </SignedOut>
                 <SignedIn>
                     <Dashboard />
@@ -93,9 +157,21 @@ fn App() -> impl IntoView {
     }
 }
 
-/// The sign-in or sign-up card, or, for a session pending on a gate, what it waits for.
+/// Once the session is active, a gate page has nothing left to do: go to the dashboard.
 #[component]
-fn SignedOutPage() -> impl IntoView {
+fn LeaveGatePageWhenActive(router: Router) -> impl IntoView {
+    let auth = use_auth();
+    Effect::new(move |_| {
+        let active = auth.is_signed_in.get() && !auth.is_pending.get();
+        if active && router.is_gate_page() {
+            router.navigate("/");
+        }
+    });
+}
+
+/// The sign-in or sign-up card, or, for a session pending on a gate, the gate's page.
+#[component]
+fn SignedOutPage(router: Router) -> impl IntoView {
     let auth = use_auth();
     let card = RwSignal::new(if starts_on_sign_up() {
         Card::SignUp
@@ -118,7 +194,7 @@ fn SignedOutPage() -> impl IntoView {
     };
     move || {
         if auth.is_pending.get() {
-            return view! { <GatePending /> }.into_any();
+            return view! { <GatePage router=router /> }.into_any();
         }
         match card.get() {
             Card::SignIn => view! { <SignIn on_sign_up=move || show(Card::SignUp) /> }.into_any(),
@@ -127,8 +203,123 @@ fn SignedOutPage() -> impl IntoView {
     }
 }
 
-/// Shown while the session is pending: the gate it waits for, and a way to check again once
-/// the gate was cleared.
+/// The page for the path a pending session is on; `<RedirectToGates>` brings it to its
+/// current gate's page, and a gate without one keeps the "One more step" panel.
+#[component]
+fn GatePage(router: Router) -> impl IntoView {
+    let page = Memo::new(move |_| router.path.get());
+    move || {
+        let screen = match page.get().as_str() {
+            LEGAL_URL => view! { <AcceptTerms /> }.into_any(),
+            VERIFY_EMAIL_URL => view! { <VerifyEmail /> }.into_any(),
+            MFA_URL => view! { <MfaGate /> }.into_any(),
+            _ => return view! { <GatePending /> }.into_any(),
+        };
+        view! {
+            {screen}
+            <GateFooter />
+        }
+        .into_any()
+    }
+}
+
+/// Under a gate's page: a way out for a user who does not want to go on.
+#[component]
+fn GateFooter() -> impl IntoView {
+    let auth = use_auth();
+    view! {
+        <p class="demo-gate-footer">
+            "Not now? "
+            <button
+                class="torii-link"
+                type="button"
+                on:click=move |_| {
+                    auth.sign_out();
+                }
+            >
+                "Sign out"
+            </button>
+        </p>
+    }
+}
+
+/// The page of `mfa_enrollment`, a gate of the application's own: its backend requires it
+/// and clears it with the secret-key API, and the user can only wait and check again.
+#[component]
+fn MfaGate() -> impl IntoView {
+    let auth = use_auth();
+    let checking = RwSignal::new(false);
+    let status = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<String>);
+    let check = move |_| {
+        if checking.get_untracked() {
+            return;
+        }
+        checking.set(true);
+        status.set(None);
+        error.set(None);
+        let task = auth.refresh_session();
+        spawn_local(async move {
+            let outcome = task.await;
+            checking.set(false);
+            match outcome {
+                // Cleared: the session is active and the dashboard replaces this page.
+                Ok(()) if !auth.is_pending.get_untracked() => {}
+                Ok(()) => status.set(Some(
+                    "Still waiting: your administrator has not finished yet.".to_owned(),
+                )),
+                Err(err) => error.set(Some(err.message().to_owned())),
+            }
+        });
+    };
+    view! {
+        <section class="torii-card" data-testid="gate-mfa" aria-labelledby="gate-mfa-title">
+            <h2 class="torii-card-title" id="gate-mfa-title">
+                "Waiting for your administrator"
+            </h2>
+            <div class="torii-form">
+                <p class="torii-text">
+                    "Your administrator has to finish setting up two-factor authentication "
+                    "for your account before you can continue. Check again once they say it is done."
+                </p>
+                {move || {
+                    error
+                        .get()
+                        .map(|message| {
+                            view! {
+                                <p class="torii-alert" role="alert">
+                                    {message}
+                                </p>
+                            }
+                        })
+                }}
+                {move || {
+                    status
+                        .get()
+                        .map(|message| {
+                            view! {
+                                <p class="torii-notice" role="status">
+                                    {message}
+                                </p>
+                            }
+                        })
+                }}
+                <button
+                    class="torii-button torii-button-primary"
+                    type="button"
+                    disabled=move || checking.get()
+                    aria-busy=move || checking.get().then_some("true")
+                    on:click=check
+                >
+                    {move || if checking.get() { "Checking…" } else { "Check again" }}
+                </button>
+            </div>
+        </section>
+    }
+}
+
+/// Shown while the session is pending on a gate the demo has no page for: the gate it waits
+/// for, and a way to check again once the gate was cleared.
 #[component]
 fn GatePending() -> impl IntoView {
     let auth = use_auth();
