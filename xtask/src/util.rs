@@ -2,7 +2,7 @@
 //! clear failure messages, and timing the steps of a command.
 
 use std::env;
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -163,20 +163,16 @@ pub fn find_tool(name: &str) -> Option<PathBuf> {
     let mut dirs: Vec<PathBuf> = env::var_os("PATH")
         .map(|path| env::split_paths(&path).collect())
         .unwrap_or_default();
-    dirs.push(cargo_home().join("bin"));
+    dirs.extend(cargo_home().map(|home| home.join("bin")));
     dirs.into_iter()
         .map(|dir| dir.join(name))
         .find(|candidate| candidate.is_file())
 }
 
-pub fn cargo_home() -> PathBuf {
-    env::var_os("CARGO_HOME").map_or_else(
-        || {
-            PathBuf::from(env::var_os("HOME").unwrap_or_else(|| OsString::from("/root")))
-                .join(".cargo")
-        },
-        PathBuf::from,
-    )
+fn cargo_home() -> Option<PathBuf> {
+    env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
 }
 
 /// Polls `ready` until it holds or `timeout` passes.
