@@ -223,6 +223,9 @@ impl From<SignUpError> for ApiError {
                 )]));
                 error
             }
+            SignUpError::NoCodeSent => {
+                Self::not_found("No code is waiting for this address. Send a new code.")
+            }
             SignUpError::NotFound => {
                 Self::not_found("This sign-up was not found or has expired. Start again.")
             }

@@ -70,6 +70,7 @@ struct Inner {
     environments: Vec<Arc<Environment>>,
     public_url: Url,
     hasher: PasswordHasher,
+    jwt: Option<session::jwt::JwtKeys>,
 }
 
 /// Why a [`Torii`] could not be built.
@@ -85,6 +86,9 @@ pub enum BuildError {
     /// Loading or creating the default environment failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Loading or creating the JWT signing keys failed.
+    #[error("JWT keys: {0}")]
+    Jwt(#[from] session::jwt::JwtError),
 }
 
 /// Builds a [`Torii`].
@@ -187,6 +191,14 @@ impl ToriiBuilder {
                 return Err(BuildError::DuplicateEnvironment(env.id.clone()));
             }
         }
+        let jwt = if environments
+            .iter()
+            .any(|env| env.session.kind == SessionKind::Jwt)
+        {
+            Some(session::jwt::JwtKeys::load(store.as_ref(), clock.now()).await?)
+        } else {
+            None
+        };
         let parallelism = self.hash_parallelism.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
         });
@@ -198,6 +210,7 @@ impl ToriiBuilder {
                 environments: environments.into_iter().map(Arc::new).collect(),
                 public_url,
                 hasher: PasswordHasher::new(parallelism),
+                jwt,
             }),
         })
     }
@@ -221,6 +234,8 @@ pub struct AuthenticatedSession {
     pub user: UserRecord,
     /// Outstanding gates.
     pub info: SessionInfo,
+    /// Database or JWT.
+    pub kind: SessionKind,
 }
 
 impl AuthenticatedSession {
@@ -232,9 +247,10 @@ impl AuthenticatedSession {
             session: Some(Session {
                 id: self.session.id.clone(),
                 info: self.info.clone(),
-                kind: SessionKind::Database,
+                kind: self.kind,
                 expires_at: self.session.expires_at,
             }),
+            token: None,
         }
     }
 }
@@ -246,6 +262,18 @@ pub struct AuthenticatedSessionWithToken {
     pub session: AuthenticatedSession,
     /// The secret token for the cookie or bearer header.
     pub token: SessionToken,
+}
+
+impl AuthenticatedSessionWithToken {
+    /// The `Me` payload; a JWT session's carries its token.
+    #[must_use]
+    pub fn me(&self) -> Me {
+        let mut me = self.session.me();
+        if self.session.kind == SessionKind::Jwt {
+            me.token = Some(self.token.expose().to_owned());
+        }
+        me
+    }
 }
 
 /// The API form of a user row.
@@ -355,8 +383,193 @@ impl Torii {
         (record, token)
     }
 
+    /// Creates a session for a user who just proved who they are, with its gates, and the
+    /// token to hand out (a signed JWT in a JWT environment).
+    ///
+    /// # Errors
+    /// A store failure.
+    pub async fn sign_in_user(
+        &self,
+        env: &Environment,
+        user: UserRecord,
+        client: &ClientInfo,
+    ) -> Result<AuthenticatedSessionWithToken, StoreError> {
+        let (session, token) = self.create_session(env, &user, client).await?;
+        let info = self.session_gates(env, &user, &session.id).await?;
+        self.finish_sign_in(env, session, user, info, token)
+    }
+
+    /// Wraps a stored session into the answer of a sign-in: in a JWT environment the token
+    /// becomes a JWT carrying the session's state.
+    ///
+    /// # Errors
+    /// When no key can sign (reported as a store failure: the keys live there).
+    pub fn finish_sign_in(
+        &self,
+        env: &Environment,
+        session: SessionRecord,
+        user: UserRecord,
+        info: SessionInfo,
+        token: SessionToken,
+    ) -> Result<AuthenticatedSessionWithToken, StoreError> {
+        let kind = env.session.kind;
+        let token = match kind {
+            SessionKind::Database => token,
+            SessionKind::Jwt => {
+                SessionToken::from_client(&self.sign_jwt(env, &session, &user, &info)?)
+            }
+        };
+        Ok(AuthenticatedSessionWithToken {
+            session: AuthenticatedSession {
+                session,
+                user,
+                info,
+                kind,
+            },
+            token,
+        })
+    }
+
+    fn issuer(&self) -> String {
+        self.inner.public_url.origin().ascii_serialization()
+    }
+
+    fn sign_jwt(
+        &self,
+        env: &Environment,
+        session: &SessionRecord,
+        user: &UserRecord,
+        info: &SessionInfo,
+    ) -> Result<String, StoreError> {
+        let keys = self
+            .inner
+            .jwt
+            .as_ref()
+            .ok_or_else(|| StoreError::Other("JWT keys not loaded".to_owned()))?;
+        let now = self.now().unix_timestamp();
+        let claims = session::jwt::Claims {
+            sub: user.id.clone(),
+            sid: session.id.clone(),
+            iss: self.issuer(),
+            aud: env.id.clone(),
+            iat: now,
+            nbf: now,
+            exp: session.expires_at.unix_timestamp(),
+            status: info.status,
+            gates: info.gates.clone(),
+            email: user.email.clone(),
+            email_verified: user.email_verified,
+            name: user.name.clone(),
+            user_created_at: user.created_at.unix_timestamp(),
+            user_updated_at: user.updated_at.unix_timestamp(),
+            session_created_at: session.created_at.unix_timestamp(),
+        };
+        keys.sign(&claims)
+            .map_err(|e| StoreError::Other(e.to_string()))
+    }
+
+    /// The JWT signing keys, in a JWT environment.
+    #[must_use]
+    pub fn jwt_keys(&self) -> Option<&session::jwt::JwtKeys> {
+        self.inner.jwt.as_ref()
+    }
+
+    /// Verifies a JWT session without the store. An unknown `kid` (a key rotated on another
+    /// node) reloads the key set once.
+    async fn authenticate_jwt(
+        &self,
+        env: &Environment,
+        token: &SessionToken,
+    ) -> Result<Option<AuthenticatedSession>, StoreError> {
+        let Some(keys) = self.inner.jwt.as_ref() else {
+            return Ok(None);
+        };
+        let raw = token.expose();
+        let unknown_kid = jsonwebtoken::decode_header(raw)
+            .ok()
+            .and_then(|h| h.kid)
+            .is_some_and(|kid| !keys.knows(&kid));
+        if unknown_kid {
+            keys.reload(self.store())
+                .await
+                .map_err(|e| StoreError::Other(e.to_string()))?;
+        }
+        let Ok(claims) = keys.verify(raw, &self.issuer(), &env.id, self.now()) else {
+            return Ok(None);
+        };
+        let at = |secs: i64| {
+            OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        };
+        let session = SessionRecord {
+            id: claims.sid,
+            environment_id: env.id.clone(),
+            user_id: claims.sub.clone(),
+            token_hash: String::new(),
+            created_at: at(claims.session_created_at),
+            expires_at: at(claims.exp),
+            last_active_at: at(claims.iat),
+            user_agent: None,
+            ip: None,
+        };
+        let user = UserRecord {
+            id: claims.sub,
+            environment_id: env.id.clone(),
+            email_canonical: claims.email.to_lowercase(),
+            email: claims.email,
+            name: claims.name,
+            email_verified: claims.email_verified,
+            legal_version: None,
+            created_at: at(claims.user_created_at),
+            updated_at: at(claims.user_updated_at),
+        };
+        Ok(Some(AuthenticatedSession {
+            session,
+            user,
+            info: SessionInfo::from_gates(claims.gates),
+            kind: SessionKind::Jwt,
+        }))
+    }
+
+    /// Re-issues a session's token with its current gates and user fields. For a JWT session
+    /// the session must still exist in the store (sign-out removes it); for a database
+    /// session this is the current state with the same token.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub async fn refresh_session(
+        &self,
+        env: &Environment,
+        token: &SessionToken,
+    ) -> Result<Option<AuthenticatedSessionWithToken>, StoreError> {
+        let Some(found) = self.authenticate(env, token).await? else {
+            return Ok(None);
+        };
+        if found.kind == SessionKind::Database {
+            return Ok(Some(AuthenticatedSessionWithToken {
+                session: found,
+                token: token.clone(),
+            }));
+        }
+        let Some(session) = self
+            .store()
+            .get_session(&found.session.id)
+            .await?
+            .filter(|s| s.environment_id == env.id && s.expires_at > self.now())
+        else {
+            return Ok(None);
+        };
+        let Some(user) = self.store().get_user(&session.user_id).await? else {
+            return Ok(None);
+        };
+        let info = self.session_gates(env, &user, &session.id).await?;
+        let db_token = SessionToken::generate();
+        self.finish_sign_in(env, session, user, info, db_token)
+            .map(Some)
+    }
+
     /// The valid session a token names in an environment, or `None` (unknown, revoked, expired,
-    /// idle too long, or of another environment). Marks it active at most once a minute.
+    /// idle too long, or of another environment). Marks it active at most once a minute. A JWT
+    /// session is verified without the store.
     ///
     /// # Errors
     /// A store failure.
@@ -365,6 +578,9 @@ impl Torii {
         env: &Environment,
         token: &SessionToken,
     ) -> Result<Option<AuthenticatedSession>, StoreError> {
+        if env.session.kind == SessionKind::Jwt {
+            return self.authenticate_jwt(env, token).await;
+        }
         let Some((session, user)) = self.store().session_by_token_hash(&token.hash()).await? else {
             return Ok(None);
         };
@@ -385,6 +601,7 @@ impl Torii {
             session,
             user,
             info,
+            kind: SessionKind::Database,
         }))
     }
 
@@ -397,6 +614,13 @@ impl Torii {
         env: &Environment,
         token: &SessionToken,
     ) -> Result<bool, StoreError> {
+        if env.session.kind == SessionKind::Jwt {
+            // The token stays valid until it expires; removing the row stops its refresh.
+            return match self.authenticate_jwt(env, token).await? {
+                Some(found) => self.store().delete_session(&found.session.id).await,
+                None => Ok(false),
+            };
+        }
         match self.store().session_by_token_hash(&token.hash()).await? {
             Some((session, _)) if session.environment_id == env.id => {
                 self.store().delete_session(&session.id).await

@@ -153,6 +153,11 @@ pub struct Me {
     pub user: Option<User>,
     /// The current session.
     pub session: Option<Session>,
+    /// For a JWT session, the token itself, so a page can call its own backend with
+    /// `Authorization: Bearer …`. Absent for database sessions, whose token never leaves the
+    /// HttpOnly cookie.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
 impl Me {
@@ -360,6 +365,7 @@ mod tests {
                 kind: SessionKind::Database,
                 expires_at: datetime!(2026-02-01 00:00:00 UTC),
             }),
+            token: None,
         }
     }
 

@@ -23,6 +23,7 @@ pub(super) fn routes() -> Router<Torii> {
         .route("/v1/admin/users/{id}/gates", post(require_user_gate))
         .route("/v1/admin/users/{id}/gates/{key}", delete(clear_user_gate))
         .route("/v1/admin/sessions/verify", post(verify_session))
+        .route("/v1/admin/jwt-keys/rotate", post(rotate_jwt_key))
         .route("/v1/admin/sessions/{id}", delete(revoke_session))
         .route("/v1/admin/sessions/{id}/gates", post(require_session_gate))
         .route(
@@ -292,6 +293,26 @@ async fn verify_session(
         .await?
         .map(|found| Json(found.me()))
         .ok_or_else(ApiError::unauthenticated)
+}
+
+#[derive(Debug, Serialize)]
+struct Rotated {
+    kid: String,
+}
+
+/// Adds a new JWT signing key; older keys keep verifying until their tokens expire.
+async fn rotate_jwt_key(
+    State(torii): State<Torii>,
+    SecretKeyEnv(_env): SecretKeyEnv,
+) -> Result<Json<Rotated>, ApiError> {
+    let keys = torii
+        .jwt_keys()
+        .ok_or_else(|| ApiError::not_found("No environment uses JWT sessions."))?;
+    let kid = keys
+        .rotate(torii.store(), torii.now())
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    Ok(Json(Rotated { kid }))
 }
 
 async fn revoke_session(

@@ -16,6 +16,7 @@ pub(super) fn routes() -> Router<Torii> {
         .route("/me", get(me))
         .route("/v1/environment", get(environment))
         .route("/v1/sign-out", post(sign_out))
+        .route("/v1/session/refresh", post(refresh))
 }
 
 /// The state the provider polls: never an error for a missing or dead session.
@@ -28,9 +29,14 @@ async fn me(
         Some(token) => torii.authenticate(&env, token).await?,
         None => None,
     };
-    let me = found
+    let mut me = found
         .as_ref()
         .map_or_else(Me::signed_out, crate::AuthenticatedSession::me);
+    if let (Some(found), Some(token)) = (&found, &auth.token)
+        && found.kind == torii_shared::SessionKind::Jwt
+    {
+        me.token = Some(token.expose().to_owned());
+    }
     let mut response = Json(me).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -41,6 +47,32 @@ async fn me(
         headers.insert(header::SET_COOKIE, value);
     }
     Ok(response)
+}
+
+/// Re-issues the session with its current gates and user fields (a JWT session gets a new
+/// token); 401 when there is no valid session.
+async fn refresh(
+    State(torii): State<Torii>,
+    Env(env): Env,
+    auth: BearerOrCookie,
+) -> Result<Response, ApiError> {
+    let token = auth.token.as_ref().ok_or_else(ApiError::unauthenticated)?;
+    let refreshed = torii
+        .refresh_session(&env, token)
+        .await?
+        .ok_or_else(ApiError::unauthenticated)?;
+    Ok(match refreshed.session.kind {
+        torii_shared::SessionKind::Jwt => {
+            super::signed_in(&torii, &env, StatusCode::OK, &refreshed)
+        }
+        torii_shared::SessionKind::Database => {
+            let mut response = Json(refreshed.session.me()).into_response();
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+    })
 }
 
 async fn environment(Env(env): Env) -> Json<EnvironmentInfo> {

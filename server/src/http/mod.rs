@@ -172,7 +172,7 @@ fn signed_in(
 ) -> Response {
     let max_age = done.session.session.expires_at - torii.now();
     let cookie = session::session_cookie(env.mode, &done.token, max_age);
-    let mut response = (status, axum::Json(done.session.me())).into_response();
+    let mut response = (status, axum::Json(done.me())).into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }

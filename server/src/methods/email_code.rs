@@ -16,13 +16,13 @@ use crate::methods::password::HashError;
 use crate::session::{new_id, sha256_hex};
 use crate::store::{AttemptReservation, CompleteSignUp, SignUpRecord, StoreError, UserRecord};
 use crate::validate::{self, FieldErrors};
-use crate::{AuthenticatedSession, AuthenticatedSessionWithToken, ClientInfo, Environment, Torii};
+use crate::{AuthenticatedSessionWithToken, ClientInfo, Environment, Torii};
 use rand::Rng as _;
 use rand::rngs::OsRng;
 use subtle::ConstantTimeEq as _;
 use time::Duration;
 use torii_shared::{
-    CODE_DIGITS, ResendAccepted, Secret, SessionInfo, SignUpCreated, SignUpRequest, SignUpStatus,
+    CODE_DIGITS, ResendAccepted, Secret, SignUpCreated, SignUpRequest, SignUpStatus,
 };
 
 /// How long a code works.
@@ -47,6 +47,9 @@ pub enum SignUpError {
     /// No such pending sign-up in this environment.
     #[error("sign-up not found")]
     NotFound,
+    /// No email-verification code is waiting for this user.
+    #[error("no code sent")]
+    NoCodeSent,
     /// The code is wrong.
     #[error("wrong code, {tries_left} tries left")]
     InvalidCode {
@@ -306,14 +309,10 @@ impl Torii {
             )
             .await?
         {
-            CompleteSignUp::Created(user) => Ok(AuthenticatedSessionWithToken {
-                session: AuthenticatedSession {
-                    session,
-                    user,
-                    info: SessionInfo::from_gates(Vec::new()),
-                },
-                token,
-            }),
+            CompleteSignUp::Created(user) => {
+                let info = self.session_gates(env, &user, &session.id).await?;
+                Ok(self.finish_sign_in(env, session, user, info, token)?)
+            }
             CompleteSignUp::AlreadyConsumed => Err(SignUpError::AlreadyUsed),
             CompleteSignUp::EmailTaken => Err(SignUpError::EmailTaken),
         }

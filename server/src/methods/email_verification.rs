@@ -83,7 +83,7 @@ impl Torii {
             .store()
             .get_user_code(&user.id, PURPOSE)
             .await?
-            .ok_or(SignUpError::NotFound)?;
+            .ok_or(SignUpError::NoCodeSent)?;
         let now = self.now();
         let used = match self
             .store()
@@ -91,7 +91,7 @@ impl Torii {
             .await?
         {
             AttemptReservation::Reserved(used) => used,
-            AttemptReservation::NotFound => return Err(SignUpError::NotFound),
+            AttemptReservation::NotFound => return Err(SignUpError::NoCodeSent),
             AttemptReservation::Dead if record.expires_at <= now => {
                 return Err(SignUpError::CodeExpired);
             }

@@ -126,18 +126,7 @@ impl Torii {
             self.store().set_email_verified(&user.id, now).await?;
             user.email_verified = true;
         }
-        let (session, token) = self.create_session(env, &user, client).await?;
-        let info = self.session_gates(env, &user, &session.id).await?;
-        Ok((
-            AuthenticatedSessionWithToken {
-                session: crate::AuthenticatedSession {
-                    session,
-                    user,
-                    info,
-                },
-                token,
-            },
-            link.redirect_url,
-        ))
+        let done = self.sign_in_user(env, user, client).await?;
+        Ok((done, link.redirect_url))
     }
 }

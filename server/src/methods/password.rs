@@ -198,15 +198,6 @@ impl crate::Torii {
         let Some(user) = user.filter(|_| matched) else {
             return Err(SignInError::InvalidCredentials);
         };
-        let (session, token) = self.create_session(env, &user, client).await?;
-        let info = self.session_gates(env, &user, &session.id).await?;
-        Ok(crate::AuthenticatedSessionWithToken {
-            session: crate::AuthenticatedSession {
-                session,
-                user,
-                info,
-            },
-            token,
-        })
+        Ok(self.sign_in_user(env, user, client).await?)
     }
 }

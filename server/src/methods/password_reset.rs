@@ -149,15 +149,6 @@ impl Torii {
             self.store().set_email_verified(&user.id, now).await?;
         }
         let user = self.store().get_user(&user.id).await?.unwrap_or(user);
-        let (session, token) = self.create_session(env, &user, client).await?;
-        let info = self.session_gates(env, &user, &session.id).await?;
-        Ok(AuthenticatedSessionWithToken {
-            session: crate::AuthenticatedSession {
-                session,
-                user,
-                info,
-            },
-            token,
-        })
+        Ok(self.sign_in_user(env, user, client).await?)
     }
 }

@@ -1,6 +1,8 @@
 //! Session tokens and cookies. A token is 256 bits from the OS CSPRNG, shown to the client once;
 //! the store keeps only its SHA-256, so a leaked database does not leak live sessions.
 
+pub mod jwt;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore as _;

@@ -238,6 +238,31 @@ pub struct MagicLinkRecord {
     pub created_at: OffsetDateTime,
 }
 
+/// A JWT signing key as stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct JwtKeyRecord {
+    /// Key id, in every token's header.
+    pub kid: String,
+    /// PKCS#8 DER of the Ed25519 private key, base64.
+    pub private_key: String,
+    /// The raw public key, base64url (the JWK `x`).
+    pub public_key: String,
+    /// Creation time.
+    pub created_at: OffsetDateTime,
+    /// When it stopped signing.
+    pub retired_at: Option<OffsetDateTime>,
+}
+
+impl Debug for JwtKeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtKeyRecord")
+            .field("kid", &self.kid)
+            .field("created_at", &self.created_at)
+            .field("retired_at", &self.retired_at)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The storage contract every backend implements.
 #[async_trait]
 pub trait Store: Send + Sync + Debug {
@@ -322,6 +347,11 @@ pub trait Store: Send + Sync + Debug {
         token_hash: &str,
         now: OffsetDateTime,
     ) -> Result<Option<MagicLinkRecord>, StoreError>;
+
+    /// Every JWT signing key, oldest first.
+    async fn list_jwt_keys(&self) -> Result<Vec<JwtKeyRecord>, StoreError>;
+    /// Adds a signing key and retires every other one, in one transaction.
+    async fn rotate_jwt_key(&self, key: &JwtKeyRecord) -> Result<(), StoreError>;
 
     /// Deletes a user; their password, sessions and other rows go with them. False when
     /// there was no such user.

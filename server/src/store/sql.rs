@@ -4,8 +4,8 @@
 //! single-use or counted operation is one conditional statement checked by rows affected.
 
 use super::{
-    AttemptReservation, CompleteSignUp, GateRecord, GateTarget, MagicLinkRecord, SessionRecord,
-    SignUpRecord, Store, StoreError, StoredEnvironment, UserCodeRecord, UserRecord,
+    AttemptReservation, CompleteSignUp, GateRecord, GateTarget, JwtKeyRecord, MagicLinkRecord,
+    SessionRecord, SignUpRecord, Store, StoreError, StoredEnvironment, UserCodeRecord, UserRecord,
 };
 use crate::clock::{from_millis, to_millis};
 use async_trait::async_trait;
@@ -502,6 +502,45 @@ macro_rules! sql_store {
                     .await
                     .map_err(map_err)?;
                 Ok((deleted.rows_affected() == 1 && link.expires_at > now).then_some(link))
+            }
+
+            async fn list_jwt_keys(&self) -> Result<Vec<JwtKeyRecord>, StoreError> {
+                let rows = sqlx::query(&q("SELECT kid, private_key, public_key, created_at, retired_at
+                     FROM jwt_keys ORDER BY created_at, kid"))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+                rows.iter()
+                    .map(|row| {
+                        Ok(JwtKeyRecord {
+                            kid: text(row, "kid")?,
+                            private_key: text(row, "private_key")?,
+                            public_key: text(row, "public_key")?,
+                            created_at: time_at(row, "created_at")?,
+                            retired_at: get::<Option<i64>>(row, "retired_at")?.map(from_millis),
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn rotate_jwt_key(&self, key: &JwtKeyRecord) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                sqlx::query(&q("UPDATE jwt_keys SET retired_at = $1 WHERE retired_at IS NULL"))
+                    .bind(to_millis(key.created_at))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+                sqlx::query(&q("INSERT INTO jwt_keys (kid, private_key, public_key, created_at, retired_at)
+                     VALUES ($1, $2, $3, $4, $5)"))
+                .bind(&key.kid)
+                .bind(&key.private_key)
+                .bind(&key.public_key)
+                .bind(to_millis(key.created_at))
+                .bind(key.retired_at.map(to_millis))
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+                tx.commit().await.map_err(map_err)
             }
 
             async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError> {
