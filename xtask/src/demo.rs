@@ -148,16 +148,7 @@ pub fn build_server_with(paths: &Paths, cargo_args: &[&str]) -> Result<PathBuf> 
 
 /// `cargo xtask demo`: build everything, then run `torii-server` on SQLite until Ctrl-C.
 pub fn demo(paths: &Paths, listen: Option<String>) -> Result<()> {
-    setup::wasm_toolchain(paths)?;
-    if find_tool("npm").is_some() {
-        // For binaryen's wasm-opt; the demo works without it, only larger.
-        if let Err(err) = setup::npm_ci(paths) {
-            println!("warning: npm ci in e2e/ failed, building without wasm-opt: {err:#}");
-        }
-    }
-    build_demo(paths)?;
-    let server = build_server(paths)?;
-
+    // Checked before the builds, so that a typo fails at once.
     let listen = listen
         .or_else(|| std::env::var("TORII_LISTEN").ok())
         .unwrap_or_else(|| "127.0.0.1:3000".to_owned());
@@ -169,6 +160,16 @@ pub fn demo(paths: &Paths, listen: Option<String>) -> Result<()> {
     let database =
         std::env::var("TORII_DATABASE_URL").unwrap_or_else(|_| "sqlite://torii.db".to_owned());
     let smtp = std::env::var_os("TORII_SMTP_URL").is_some();
+
+    setup::wasm_toolchain(paths)?;
+    if find_tool("npm").is_some() {
+        // For binaryen's wasm-opt; the demo works without it, only larger.
+        if let Err(err) = setup::npm_ci(paths) {
+            println!("warning: npm ci in e2e/ failed, building without wasm-opt: {err:#}");
+        }
+    }
+    build_demo(paths)?;
+    let server = build_server(paths)?;
 
     println!();
     println!("Torii demo: open {url}");
