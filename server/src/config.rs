@@ -112,6 +112,90 @@ pub struct EnvironmentConfig {
     /// Session kind and lifetimes.
     #[serde(default)]
     pub session: SessionConfig,
+    /// Rate limits.
+    #[serde(default)]
+    pub rate_limits: RateLimitConfig,
+}
+
+/// Rate limits in the TOML file: `enabled`, and `max`/`window_secs` pairs per rule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitConfig {
+    /// Off only for test suites that sign in a lot.
+    pub enabled: bool,
+    /// Password sign-ins per account.
+    pub sign_in_per_account: RuleConfig,
+    /// Password sign-ins per client IP.
+    pub sign_in_per_ip: RuleConfig,
+    /// Code and link verifications per client IP.
+    pub verifications_per_ip: RuleConfig,
+    /// Password-reset completions per account.
+    pub resets_per_account: RuleConfig,
+    /// Emails to one address.
+    pub emails_per_address: RuleConfig,
+    /// Emails requested per client IP.
+    pub emails_per_ip: RuleConfig,
+    /// Sign-ups started per client IP.
+    pub sign_ups_per_ip: RuleConfig,
+}
+
+/// One rule: at most `max` hits per `window_secs`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleConfig {
+    /// Hits per window.
+    pub max: u32,
+    /// Window length in seconds.
+    pub window_secs: u32,
+}
+
+impl From<crate::rate_limit::Rule> for RuleConfig {
+    fn from(rule: crate::rate_limit::Rule) -> Self {
+        Self {
+            max: rule.max,
+            window_secs: u32::try_from(rule.window.whole_seconds()).unwrap_or(0),
+        }
+    }
+}
+
+impl From<RuleConfig> for crate::rate_limit::Rule {
+    fn from(rule: RuleConfig) -> Self {
+        Self {
+            max: rule.max,
+            window: Duration::seconds(i64::from(rule.window_secs.max(1))),
+        }
+    }
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        let d = crate::rate_limit::RateLimits::default();
+        Self {
+            enabled: d.enabled,
+            sign_in_per_account: d.sign_in_per_account.into(),
+            sign_in_per_ip: d.sign_in_per_ip.into(),
+            verifications_per_ip: d.verifications_per_ip.into(),
+            resets_per_account: d.resets_per_account.into(),
+            emails_per_address: d.emails_per_address.into(),
+            emails_per_ip: d.emails_per_ip.into(),
+            sign_ups_per_ip: d.sign_ups_per_ip.into(),
+        }
+    }
+}
+
+impl RateLimitConfig {
+    fn to_limits(&self) -> crate::rate_limit::RateLimits {
+        crate::rate_limit::RateLimits {
+            enabled: self.enabled,
+            sign_in_per_account: self.sign_in_per_account.into(),
+            sign_in_per_ip: self.sign_in_per_ip.into(),
+            verifications_per_ip: self.verifications_per_ip.into(),
+            resets_per_account: self.resets_per_account.into(),
+            emails_per_address: self.emails_per_address.into(),
+            emails_per_ip: self.emails_per_ip.into(),
+            sign_ups_per_ip: self.sign_ups_per_ip.into(),
+        }
+    }
 }
 
 impl fmt::Debug for EnvironmentConfig {
@@ -418,6 +502,7 @@ impl EnvironmentConfig {
             terms_version: self.terms_version.clone(),
             require_email_verification: self.require_email_verification,
             redirect_urls: self.redirect_urls.clone(),
+            rate_limits: self.rate_limits.to_limits(),
             methods: self
                 .methods
                 .clone()
@@ -569,6 +654,7 @@ terms_url = "https://example.com/terms"
             redirect_urls: vec![],
             methods: None,
             session: SessionConfig::default(),
+            rate_limits: RateLimitConfig::default(),
         };
         assert!(env.to_environment().is_err());
         env.publishable_key = "pk_live_x".into();

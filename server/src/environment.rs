@@ -58,6 +58,8 @@ pub struct Environment {
     pub redirect_urls: Vec<String>,
     /// Enabled sign-in methods.
     pub methods: Vec<SignInMethod>,
+    /// Rate limits.
+    pub rate_limits: crate::rate_limit::RateLimits,
     /// Session settings.
     pub session: SessionSettings,
 }
@@ -91,6 +93,7 @@ impl Environment {
             require_email_verification: false,
             redirect_urls: Vec::new(),
             methods: vec![SignInMethod::Password],
+            rate_limits: crate::rate_limit::RateLimits::default(),
             session: SessionSettings::default(),
         }
     }

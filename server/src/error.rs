@@ -159,6 +159,18 @@ impl From<HashError> for ApiError {
     }
 }
 
+impl From<crate::rate_limit::LimitError> for ApiError {
+    fn from(error: crate::rate_limit::LimitError) -> Self {
+        match error {
+            crate::rate_limit::LimitError::Limited { retry_after_secs } => Self::rate_limited(
+                format!("Too many attempts. Try again in {retry_after_secs} seconds."),
+                retry_after_secs,
+            ),
+            crate::rate_limit::LimitError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<SignInError> for ApiError {
     fn from(error: SignInError) -> Self {
         match error {

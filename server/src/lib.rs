@@ -33,6 +33,7 @@ pub mod gates;
 pub mod http;
 pub mod mail;
 pub mod methods;
+pub mod rate_limit;
 pub mod session;
 pub mod store;
 pub mod validate;

@@ -730,6 +730,40 @@ async fn passwords_are_replaced_and_sessions_revoked_together(db: TestDb) {
     );
 }
 
+async fn rate_limit_hits_are_counted_once_each_under_concurrency(db: TestDb) {
+    let at = now();
+    let mut tasks = Vec::new();
+    for _ in 0..30 {
+        let store = Arc::clone(&db.store);
+        tasks.push(tokio::spawn(async move {
+            store
+                .hit_rate_limit("env_a:test:bucket", Duration::minutes(5), at)
+                .await
+        }));
+    }
+    let mut counts = Vec::new();
+    for task in tasks {
+        counts.push(task.await.unwrap().unwrap().0);
+    }
+    counts.sort_unstable();
+    assert_eq!(
+        counts,
+        (1..=30).collect::<Vec<u32>>(),
+        "every hit counted exactly once"
+    );
+    let (after_window, started) = db
+        .store
+        .hit_rate_limit(
+            "env_a:test:bucket",
+            Duration::minutes(5),
+            at + Duration::minutes(5),
+        )
+        .await
+        .unwrap();
+    assert_eq!(after_window, 1, "a new window starts from one");
+    assert_eq!(started, at + Duration::minutes(5));
+}
+
 macro_rules! conformance {
     ($backend:ident, $kind:expr) => {
         mod $backend {
@@ -756,6 +790,7 @@ macro_rules! conformance {
                 user_codes_have_a_cooldown_counted_tries_and_one_consumer,
                 magic_links_are_single_use_and_replace_older_ones,
                 passwords_are_replaced_and_sessions_revoked_together,
+                rate_limit_hits_are_counted_once_each_under_concurrency,
             );
         }
     };

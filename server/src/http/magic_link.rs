@@ -1,7 +1,7 @@
 //! `POST /v1/magic-links`, and the link's landing: `GET /v1/magic-links/verify` shows a page
 //! that consumes nothing (mail scanners fetch links); its button POSTs the token.
 
-use super::{ApiJson, Client, Env, signed_in};
+use super::{ApiJson, Client, Env, ip_key, limit, signed_in};
 use crate::error::ApiError;
 use crate::mail::escape_html;
 use crate::{Environment, Torii, session};
@@ -23,8 +23,20 @@ pub(super) fn routes() -> Router<Torii> {
 async fn request(
     State(torii): State<Torii>,
     Env(env): Env,
+    Client(client): Client,
     ApiJson(body): ApiJson<MagicLinkRequest>,
 ) -> Result<(StatusCode, Json<EmailAccepted>), ApiError> {
+    let rules = env.rate_limits;
+    let address = body.email.trim().to_lowercase();
+    limit(
+        &torii,
+        &env,
+        &[
+            ("email_ip", ip_key(&client), rules.emails_per_ip),
+            ("email_address", &address, rules.emails_per_address),
+        ],
+    )
+    .await?;
     torii
         .request_magic_link(&env, &body.email, body.redirect_url.as_deref())
         .await?;
@@ -104,6 +116,8 @@ async fn verify(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    let rule = env.rate_limits.verifications_per_ip;
+    limit(&torii, &env, &[("verify_ip", ip_key(&client), rule)]).await?;
     let is_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

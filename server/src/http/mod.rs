@@ -163,6 +163,23 @@ fn check_origin(env: &Environment, req: &Request) -> Result<(), ApiError> {
     if has_cookie { Err(forbidden()) } else { Ok(()) }
 }
 
+/// The key of per-IP limits; requests without a peer address share one bucket.
+fn ip_key(client: &crate::ClientInfo) -> &str {
+    client.ip.as_deref().unwrap_or("unknown")
+}
+
+/// Counts a hit against each `(kind, key, rule)`; the first one over its limit refuses.
+async fn limit(
+    torii: &Torii,
+    env: &Environment,
+    checks: &[(&str, &str, crate::rate_limit::Rule)],
+) -> Result<(), ApiError> {
+    for (kind, key, rule) in checks {
+        torii.rate_limit(env, kind, key, *rule).await?;
+    }
+    Ok(())
+}
+
 /// A signed-in answer: the `Me` payload and the session cookie.
 fn signed_in(
     torii: &Torii,

@@ -1,6 +1,6 @@
 //! `POST /v1/password-resets` and `POST /v1/password-resets/complete`.
 
-use super::{ApiJson, Client, Env, signed_in};
+use super::{ApiJson, Client, Env, ip_key, limit, signed_in};
 use crate::Torii;
 use crate::error::ApiError;
 use axum::extract::State;
@@ -19,8 +19,20 @@ pub(super) fn routes() -> Router<Torii> {
 async fn request(
     State(torii): State<Torii>,
     Env(env): Env,
+    Client(client): Client,
     ApiJson(body): ApiJson<PasswordResetRequest>,
 ) -> Result<(StatusCode, Json<EmailAccepted>), ApiError> {
+    let rules = env.rate_limits;
+    let address = body.email.trim().to_lowercase();
+    limit(
+        &torii,
+        &env,
+        &[
+            ("email_ip", ip_key(&client), rules.emails_per_ip),
+            ("email_address", &address, rules.emails_per_address),
+        ],
+    )
+    .await?;
     torii.request_password_reset(&env, &body.email).await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -37,6 +49,17 @@ async fn complete(
     Client(client): Client,
     ApiJson(body): ApiJson<PasswordResetComplete>,
 ) -> Result<Response, ApiError> {
+    let rules = env.rate_limits;
+    let account = body.email.trim().to_lowercase();
+    limit(
+        &torii,
+        &env,
+        &[
+            ("verify_ip", ip_key(&client), rules.verifications_per_ip),
+            ("reset_account", &account, rules.resets_per_account),
+        ],
+    )
+    .await?;
     let done = torii
         .complete_password_reset(&env, &body.email, &body.code, &body.password, &client)
         .await?;

@@ -1,6 +1,6 @@
 //! `POST /v1/sign-in/password`.
 
-use super::{ApiJson, Client, Env, signed_in};
+use super::{ApiJson, Client, Env, ip_key, limit, signed_in};
 use crate::Torii;
 use crate::error::ApiError;
 use axum::Router;
@@ -20,6 +20,17 @@ async fn password(
     Client(client): Client,
     ApiJson(body): ApiJson<PasswordSignInRequest>,
 ) -> Result<Response, ApiError> {
+    let rules = env.rate_limits;
+    let account = body.email.trim().to_lowercase();
+    limit(
+        &torii,
+        &env,
+        &[
+            ("sign_in_ip", ip_key(&client), rules.sign_in_per_ip),
+            ("sign_in_account", &account, rules.sign_in_per_account),
+        ],
+    )
+    .await?;
     let done = torii
         .sign_in_with_password(&env, &body.email, &body.password, &client)
         .await?;

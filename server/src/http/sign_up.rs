@@ -1,6 +1,6 @@
 //! `POST /v1/sign-ups`, `/v1/sign-ups/{id}/verify` and `/v1/sign-ups/{id}/resend`.
 
-use super::{ApiJson, Client, Env, signed_in};
+use super::{ApiJson, Client, Env, ip_key, limit, signed_in};
 use crate::Torii;
 use crate::error::ApiError;
 use axum::extract::{Path, State};
@@ -20,8 +20,21 @@ pub(super) fn routes() -> Router<Torii> {
 async fn start(
     State(torii): State<Torii>,
     Env(env): Env,
+    Client(client): Client,
     ApiJson(body): ApiJson<SignUpRequest>,
 ) -> Result<(StatusCode, Json<SignUpCreated>), ApiError> {
+    let rules = env.rate_limits;
+    let address = body.email.trim().to_lowercase();
+    limit(
+        &torii,
+        &env,
+        &[
+            ("sign_up_ip", ip_key(&client), rules.sign_ups_per_ip),
+            ("email_ip", ip_key(&client), rules.emails_per_ip),
+            ("email_address", &address, rules.emails_per_address),
+        ],
+    )
+    .await?;
     let created = torii.start_sign_up(&env, &body).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -33,6 +46,8 @@ async fn verify(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<VerifyCodeRequest>,
 ) -> Result<Response, ApiError> {
+    let rule = env.rate_limits.verifications_per_ip;
+    limit(&torii, &env, &[("verify_ip", ip_key(&client), rule)]).await?;
     let done = torii.verify_sign_up(&env, &id, &body.code, &client).await?;
     Ok(signed_in(&torii, &env, StatusCode::OK, &done))
 }
@@ -40,8 +55,11 @@ async fn verify(
 async fn resend(
     State(torii): State<Torii>,
     Env(env): Env,
+    Client(client): Client,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<ResendAccepted>), ApiError> {
+    let rule = env.rate_limits.emails_per_ip;
+    limit(&torii, &env, &[("email_ip", ip_key(&client), rule)]).await?;
     let accepted = torii.resend_sign_up_code(&env, &id).await?;
     Ok((StatusCode::ACCEPTED, Json(accepted)))
 }

@@ -353,6 +353,16 @@ pub trait Store: Send + Sync + Debug {
     /// Adds a signing key and retires every other one, in one transaction.
     async fn rotate_jwt_key(&self, key: &JwtKeyRecord) -> Result<(), StoreError>;
 
+    /// Counts one hit on a rate-limit bucket and returns the hits in its current window
+    /// (this one included) and when that window started. Every hit is counted exactly once,
+    /// whatever the concurrency, so a limit checked on the returned count cannot be slipped.
+    async fn hit_rate_limit(
+        &self,
+        bucket: &str,
+        window: time::Duration,
+        now: OffsetDateTime,
+    ) -> Result<(u32, OffsetDateTime), StoreError>;
+
     /// Deletes a user; their password, sessions and other rows go with them. False when
     /// there was no such user.
     async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError>;

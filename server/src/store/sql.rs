@@ -543,6 +543,67 @@ macro_rules! sql_store {
                 tx.commit().await.map_err(map_err)
             }
 
+            async fn hit_rate_limit(
+                &self,
+                bucket: &str,
+                window: time::Duration,
+                now: OffsetDateTime,
+            ) -> Result<(u32, OffsetDateTime), StoreError> {
+                let cutoff = to_millis(now - window);
+                // One transaction per try: the row lock taken by the counting statement is held
+                // until the count is read back, so each caller reads its own hit's count. A lost
+                // race (the row created meanwhile, or a deadlock the database broke) tries again.
+                for _ in 0..8 {
+                    let attempt = async {
+                        let mut tx = self.pool.begin().await?;
+                        let counted = sqlx::query(&q("UPDATE rate_limits SET hits = hits + 1
+                             WHERE bucket = $1 AND window_start > $2"))
+                        .bind(bucket)
+                        .bind(cutoff)
+                        .execute(&mut *tx)
+                        .await?;
+                        if counted.rows_affected() == 0 {
+                            let restarted = sqlx::query(&q("UPDATE rate_limits SET hits = 1, window_start = $1
+                                 WHERE bucket = $2 AND window_start <= $3"))
+                            .bind(to_millis(now))
+                            .bind(bucket)
+                            .bind(cutoff)
+                            .execute(&mut *tx)
+                            .await?;
+                            if restarted.rows_affected() == 0 {
+                                sqlx::query(&q("INSERT INTO rate_limits (bucket, window_start, hits)
+                                     VALUES ($1, $2, $3)"))
+                                .bind(bucket)
+                                .bind(to_millis(now))
+                                .bind(1_i64)
+                                .execute(&mut *tx)
+                                .await?;
+                            }
+                        }
+                        let row = sqlx::query(&q("SELECT hits, window_start FROM rate_limits WHERE bucket = $1"))
+                            .bind(bucket)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        tx.commit().await?;
+                        Ok::<_, sqlx::Error>(row)
+                    }
+                    .await;
+                    match attempt {
+                        Ok(row) => {
+                            return Ok((
+                                u32::try_from(get::<i64>(&row, "hits")?).unwrap_or(u32::MAX),
+                                time_at(&row, "window_start")?,
+                            ));
+                        }
+                        Err(sqlx::Error::Database(db))
+                            if db.is_unique_violation()
+                                || matches!(db.code().as_deref(), Some("40001" | "40P01")) => {}
+                        Err(other) => return Err(map_err(other)),
+                    }
+                }
+                Err(StoreError::Other("rate limit contention".to_owned()))
+            }
+
             async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError> {
                 sqlx::query(&q("DELETE FROM users WHERE id = $1"))
                     .bind(user_id)

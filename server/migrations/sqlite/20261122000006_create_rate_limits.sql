@@ -1,0 +1,6 @@
+-- Fixed-window request counters, shared by every node.
+CREATE TABLE rate_limits (
+    bucket TEXT PRIMARY KEY,
+    window_start INTEGER NOT NULL,
+    hits INTEGER NOT NULL
+);
