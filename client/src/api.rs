@@ -160,6 +160,12 @@ impl ApiClient {
         expect_json(send(self.get("/me")?).await?).await
     }
 
+    /// `POST /v1/session/refresh`: the session's current state (gates, user fields). A JWT
+    /// session gets a re-issued cookie carrying it; 401 when there is no valid session.
+    pub(crate) async fn refresh_session(&self) -> Result<Me, ApiError> {
+        expect_json(send(self.post_empty("/v1/session/refresh")?).await?).await
+    }
+
     /// `POST /v1/sign-in/password`.
     pub(crate) async fn sign_in_with_password(
         &self,

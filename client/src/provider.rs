@@ -1,6 +1,14 @@
 //! The auth state: [`ToriiProvider`] fetches the environment and `/me`, keeps them current and
 //! provides them as context; [`use_auth`] reads them.
 //!
+//! Two reads keep the state current. `GET /me` answers what the session token says: for a
+//! database session that is the store's current state, but a JWT session carries the state
+//! it had when it was issued. `POST /v1/session/refresh` asks the server for the current
+//! state and, for a JWT session, re-issues the token with it. So [`Auth::refresh_session`]
+//! always refreshes, and the refetch on focus or visibility refreshes a JWT session and reads
+//! `/me` otherwise (a database session needs nothing more, and a signed-out page has nothing
+//! to refresh). A refresh answered 401 means there is no valid session: signed out.
+//!
 //! The state starts *not loaded* (no `/me` answer yet) and becomes *loaded* with the first
 //! answer (a failed first request counts as signed out, so the page never spins forever);
 //! from then on every answer replaces it. Answers race: a `/me` refetch started on tab focus
@@ -19,7 +27,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use torii_shared::{EnvironmentInfo, ErrorCode, GateKey, Me, Session, User};
+use torii_shared::{EnvironmentInfo, ErrorCode, GateKey, Me, Session, SessionKind, User};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 
@@ -97,6 +105,11 @@ pub struct Auth {
     pub session: Signal<Option<Session>>,
     /// The environment's settings (methods, Terms/Privacy); `None` until fetched.
     pub environment: Signal<Option<EnvironmentInfo>>,
+    /// For a JWT session, the token itself, to call the application's own backend with
+    /// `Authorization: Bearer …` (it verifies it offline with the server's JWKS). `None` for
+    /// database sessions, whose token never leaves the HttpOnly cookie, and when signed out.
+    /// It changes whenever the session is refreshed.
+    pub token: Signal<Option<String>>,
     is_active: Signal<bool>,
     me: RwSignal<Option<Me>>,
     environment_store: RwSignal<Option<EnvironmentInfo>>,
@@ -130,6 +143,13 @@ impl Auth {
             is_signed_in.get() && session.with(|s| s.as_ref().is_some_and(|s| s.info.is_active()))
         });
         let is_pending = Memo::new(move |_| is_signed_in.get() && !is_active.get());
+        let token = Memo::new(move |_| {
+            me.with(|me| {
+                me.as_ref()
+                    .filter(|me| me.user.is_some() && me.session.is_some())
+                    .and_then(|me| me.token.clone())
+            })
+        });
         Self {
             is_loaded: is_loaded.into(),
             is_signed_in: is_signed_in.into(),
@@ -137,6 +157,7 @@ impl Auth {
             user: user.into(),
             session: session.into(),
             environment: environment_store.into(),
+            token: token.into(),
             is_active: is_active.into(),
             me,
             environment_store,
@@ -147,11 +168,14 @@ impl Auth {
         }
     }
 
-    /// Refetches `/me`, e.g. after the user did what a gate asks. The request starts at
+    /// Asks the server for the session's current state (`POST /v1/session/refresh`), e.g.
+    /// after the application's backend cleared a gate: a JWT session gets a new token with
+    /// the current gates, which a plain `/me` read would not show. When the server answers
+    /// that there is no valid session, the state becomes signed out. The request starts at
     /// once; await the returned task to know when the new state is in, or drop it.
     pub fn refresh_session(&self) -> AuthTask {
         let this = *self;
-        AuthTask::spawn(async move { this.fetch_me().await })
+        AuthTask::spawn(async move { this.fetch_refreshed().await })
     }
 
     /// Signs out (`POST /v1/sign-out`); on success, or when the server says there was no
@@ -176,10 +200,10 @@ impl Auth {
     }
 
     /// After a change that clears a gate, whose answer was `me`: pulls the state as
-    /// [`refresh_session`](Self::refresh_session) does, and when that read fails applies
-    /// `me` instead, so a failed read never leaves the user on a gate they already cleared.
+    /// [`refresh_session`](Self::refresh_session) does, and when that request fails applies
+    /// `me` instead, so a failed request never leaves the user on a gate they already cleared.
     pub(crate) async fn refresh_after(&self, me: Me) {
-        if self.fetch_me().await.is_err() {
+        if self.fetch_refreshed().await.is_err() {
             self.accept(me);
         }
     }
@@ -250,7 +274,22 @@ impl Auth {
         let (Some(api), Some(ticket)) = (self.api(), self.issue_ticket()) else {
             return Err(ApiError::Network);
         };
-        match api.me().await {
+        let answer = api.me().await;
+        self.settle(ticket, answer)
+    }
+
+    /// `POST /v1/session/refresh`; a 401 (no valid session) is an answer: signed out.
+    async fn fetch_refreshed(&self) -> Result<(), ApiError> {
+        let (Some(api), Some(ticket)) = (self.api(), self.issue_ticket()) else {
+            return Err(ApiError::Network);
+        };
+        let answer = signed_out_on_401(api.refresh_session().await);
+        self.settle(ticket, answer)
+    }
+
+    /// Applies the answer of a read that took `ticket`.
+    fn settle(&self, ticket: u64, answer: Result<Me, ApiError>) -> Result<(), ApiError> {
+        match answer {
             Ok(me) => {
                 self.apply(ticket, me);
                 Ok(())
@@ -264,6 +303,17 @@ impl Auth {
                 Err(err)
             }
         }
+    }
+
+    /// Whether the state shown is a JWT session, whose `/me` would only repeat its token.
+    fn has_jwt_session(&self) -> bool {
+        self.me
+            .try_with_untracked(|me| {
+                me.as_ref()
+                    .and_then(|me| me.session.as_ref())
+                    .is_some_and(|session| session.kind == SessionKind::Jwt)
+            })
+            .unwrap_or(false)
     }
 
     /// Refetch on focus or visibility: both usually fire together, so one read at a time.
@@ -285,7 +335,11 @@ impl Auth {
         let this = *self;
         spawn_local(async move {
             // The failure is not the user's business here: the state stays as it was.
-            let _ = this.fetch_me().await;
+            let _ = if this.has_jwt_session() {
+                this.fetch_refreshed().await
+            } else {
+                this.fetch_me().await
+            };
             this.tickets.try_update_value(|t| t.background_reads -= 1);
         });
     }
@@ -302,6 +356,15 @@ impl Auth {
 
     fn detached() -> Self {
         Self::new(ApiClient::new(None, "", ""), GateUrls::new(), None)
+    }
+}
+
+/// A refresh answered 401 tells the state: there is no valid session (signed out elsewhere,
+/// revoked, expired). Any other failure tells nothing.
+fn signed_out_on_401(answer: Result<Me, ApiError>) -> Result<Me, ApiError> {
+    match answer {
+        Err(ApiError::Server { status: 401, .. }) => Ok(Me::signed_out()),
+        other => other,
     }
 }
 
@@ -354,8 +417,10 @@ impl Future for AuthTask {
 /// Provides Torii's auth state to its children.
 ///
 /// At mount it fetches `GET {api_url}/v1/environment` and `GET {api_url}/me`, and it
-/// refetches `/me` whenever the window regains focus or the tab becomes visible again, so a
-/// sign-in or sign-out in another tab, or a gate cleared on the server, shows up here.
+/// reads the state again whenever the window regains focus or the tab becomes visible again,
+/// so a sign-in or sign-out in another tab, or a gate required or cleared on the server,
+/// shows up here: `GET /me` for a database session or none, `POST /v1/session/refresh` for a
+/// JWT session (whose token only carries the state it was issued with).
 #[component]
 pub fn ToriiProvider(
     /// The environment's publishable key (`pk_test_…`/`pk_live_…`), sent as the
@@ -431,6 +496,32 @@ fn document_listener(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refresh_refused_with_401_means_signed_out_and_other_failures_tell_nothing() {
+        let unauthenticated = ApiError::from_status_and_body(
+            401,
+            r#"{"error":{"code":"unauthenticated","message":"Sign in first."}}"#,
+        );
+        assert_eq!(
+            signed_out_on_401(Err(unauthenticated)),
+            Ok(Me::signed_out())
+        );
+        let unavailable = ApiError::from_status_and_body(
+            503,
+            r#"{"error":{"code":"store_unavailable","message":"Try again."}}"#,
+        );
+        assert_eq!(
+            signed_out_on_401(Err(unavailable.clone())),
+            Err(unavailable)
+        );
+        assert_eq!(
+            signed_out_on_401(Err(ApiError::Network)),
+            Err(ApiError::Network)
+        );
+        let me = Me::signed_out();
+        assert_eq!(signed_out_on_401(Ok(me.clone())), Ok(me));
+    }
 
     #[test]
     fn gate_urls_build_from_pairs_and_builder() {
