@@ -6,8 +6,9 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use std::fmt;
 use torii_shared::{
-    EnvironmentInfo, ErrorBody, ErrorCode, ErrorDetail, Me, PUBLISHABLE_KEY_HEADER,
-    PasswordSignInRequest, ResendAccepted, SignUpCreated, SignUpRequest, VerifyCodeRequest,
+    EmailAccepted, EnvironmentInfo, ErrorBody, ErrorCode, ErrorDetail, MagicLinkRequest, Me,
+    PUBLISHABLE_KEY_HEADER, PasswordResetComplete, PasswordResetRequest, PasswordSignInRequest,
+    ResendAccepted, SignUpCreated, SignUpRequest, VerifyCodeRequest,
 };
 use web_sys::RequestCredentials;
 
@@ -172,6 +173,33 @@ impl ApiClient {
         request: &PasswordSignInRequest,
     ) -> Result<Me, ApiError> {
         expect_json(send(self.post_json("/v1/sign-in/password", request)?).await?).await
+    }
+
+    /// `POST /v1/magic-links`: emails a sign-in link when the address has an account. The
+    /// answer is the same 202 either way.
+    pub(crate) async fn request_magic_link(
+        &self,
+        request: &MagicLinkRequest,
+    ) -> Result<EmailAccepted, ApiError> {
+        expect_json(send(self.post_json("/v1/magic-links", request)?).await?).await
+    }
+
+    /// `POST /v1/password-resets`: emails a 6-digit reset code when the address has an
+    /// account. The answer is the same 202 either way.
+    pub(crate) async fn request_password_reset(
+        &self,
+        request: &PasswordResetRequest,
+    ) -> Result<EmailAccepted, ApiError> {
+        expect_json(send(self.post_json("/v1/password-resets", request)?).await?).await
+    }
+
+    /// `POST /v1/password-resets/complete`: sets the new password with the emailed code; the
+    /// server revokes every other session of the user and answers a new one.
+    pub(crate) async fn complete_password_reset(
+        &self,
+        request: &PasswordResetComplete,
+    ) -> Result<Me, ApiError> {
+        expect_json(send(self.post_json("/v1/password-resets/complete", request)?).await?).await
     }
 
     /// `POST /v1/sign-ups`: starts a sign-up and has the server email a code.

@@ -1,17 +1,57 @@
-//! `<SignIn>`: the sign-in card (email and password).
+//! `<SignIn>`: the sign-in card, a small state machine on one card.
 //!
-//! Idle → submitting (button disabled, "Signing in…") → either signed in (the answer becomes
-//! the auth state and `<SignedOut>` unmounts the card) or idle again with the server's
-//! message in the alert line and field messages under their fields.
+//! - *Credentials* (the start): "Email" and "Password", and "Sign in" →
+//!   `POST /v1/sign-in/password`; 200 makes the answer the auth state (signed in, so
+//!   `<SignedOut>` unmounts the card), an error stays here, shown inline. When the environment
+//!   enables magic links, "Email me a sign-in link" posts the Email field's address to
+//!   `/v1/magic-links` → *Link sent* (an environment with links but no passwords shows only
+//!   the email and that button). "Forgot password?" → *Reset email*, the email kept.
+//! - *Link sent*: "Check your inbox". "Resend link" asks again (the newer link replaces the
+//!   older one); "Back" returns to *Credentials*.
+//! - *Reset email*: "Email" and "Send code" → `POST /v1/password-resets` → *Reset code*;
+//!   "Back to sign in" returns to *Credentials*.
+//! - *Reset code*: "Reset code" and "New password", "Set new password" →
+//!   `POST /v1/password-resets/complete`: 200 signs in on a new session (the server revokes
+//!   every other session of the user); a wrong or expired code, or a password the server
+//!   refuses, stays here with its message. "Use a different email" → *Reset email*.
+//!
+//! The server answers a link or code request the same whether or not the address has an
+//! account, and so does the card: it never says that an account exists.
 
 use super::{Field, FormAlert, FormErrors, field_error, unique_prefix};
-use crate::provider::use_auth;
+use crate::api::ApiError;
+use crate::provider::{Auth, use_auth};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use torii_shared::{PasswordSignInRequest, Secret};
+use torii_shared::{
+    MagicLinkRequest, PasswordResetComplete, PasswordResetRequest, PasswordSignInRequest, Secret,
+    SignInMethod,
+};
+
+/// Where the card stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Credentials,
+    LinkSent { email: String },
+    ResetEmail,
+    ResetCode { email: String },
+}
+
+/// Which request is in flight; one at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Busy {
+    SigningIn,
+    SendingLink,
+    SendingCode,
+    Resetting,
+}
 
 /// The sign-in card: "Email" and "Password" fields and a "Sign in" button, posting to
-/// `/v1/sign-in/password`. Errors show inline and are announced.
+/// `/v1/sign-in/password`. When the environment enables magic links, "Email me a sign-in
+/// link" emails a link to the address in the Email field and shows "Check your inbox" (with
+/// "Resend link"). "Forgot password?" resets the password on the same card: the email, then
+/// the emailed "Reset code" and a "New password"; success signs the user in. Errors show
+/// inline and are announced.
 #[component]
 pub fn SignIn(
     /// When set, the card offers "Create an account", which calls it (e.g. to show `<SignUp>`).
@@ -22,96 +62,565 @@ pub fn SignIn(
     let prefix = unique_prefix("sign-in");
     let title_id = format!("{prefix}-title");
     let labelled_by = title_id.clone();
-    let email = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
-    let submitting = RwSignal::new(false);
-    let errors = RwSignal::new(FormErrors::default());
+    let form = SignInForm::new(auth);
+    let step = form.step;
+    let title_ref = NodeRef::<leptos::html::H2>::new();
 
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if submitting.get_untracked() {
-            return;
+    // A step that has no field of its own (the inbox notice) gives the focus to the title,
+    // so the new text is read out and keyboard users start from the top of the card.
+    Effect::new(move |_| {
+        if let Some(title) = title_ref.get()
+            && form.focus.get() == Some(Focus::Title)
+        {
+            form.focus.set(None);
+            let _ = title.focus();
         }
-        let Some(api) = auth.api() else { return };
-        let request = PasswordSignInRequest {
-            email: email.get_untracked().trim().to_owned(),
-            password: Secret::new(password.get_untracked()),
-        };
-        submitting.set(true);
-        errors.set(FormErrors::default());
-        spawn_local(async move {
-            let result = api.sign_in_with_password(&request).await;
-            submitting.set(false);
-            match result {
-                Ok(me) => {
-                    password.set(String::new());
-                    auth.accept(me);
-                }
-                Err(err) => errors.set(FormErrors::from_api(&err)),
-            }
-        });
-    };
+    });
 
+    let title = move || match step.get() {
+        Step::Credentials => "Sign in",
+        Step::LinkSent { .. } => "Check your inbox",
+        Step::ResetEmail | Step::ResetCode { .. } => "Reset your password",
+    };
     let app_name = move || {
+        let on_start = step.with(|step| *step == Step::Credentials);
         auth.environment.with(|env| {
-            env.as_ref().map(|env| {
+            env.as_ref().filter(|_| on_start).map(|env| {
                 view! { <p class="torii-card-subtitle">"to continue to " {env.name.clone()}</p> }
             })
         })
     };
+    let body = move || match step.get() {
+        Step::Credentials => credentials_step(form, &prefix, on_sign_up).into_any(),
+        Step::LinkSent { email } => link_sent_step(form, email).into_any(),
+        Step::ResetEmail => reset_email_step(form, &prefix).into_any(),
+        Step::ResetCode { email } => reset_code_step(form, &prefix, email).into_any(),
+    };
 
     view! {
         <section class="torii-card" aria-labelledby=labelled_by>
-            <h2 class="torii-card-title" id=title_id>
-                "Sign in"
+            <h2 class="torii-card-title" id=title_id tabindex="-1" node_ref=title_ref>
+                {title}
             </h2>
             {app_name}
-            <form class="torii-form" novalidate=true on:submit=submit>
-                <FormAlert errors=errors />
+            {body}
+        </section>
+    }
+}
+
+/// Where the focus goes once the next step is on the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Focus {
+    /// The card's title (a step without fields).
+    Title,
+    /// The step's first field.
+    FirstField,
+}
+
+/// The card's state, shared by every step so that going back keeps what was typed.
+#[derive(Clone, Copy)]
+struct SignInForm {
+    auth: Auth,
+    step: RwSignal<Step>,
+    email: RwSignal<String>,
+    password: RwSignal<String>,
+    code: RwSignal<String>,
+    new_password: RwSignal<String>,
+    busy: RwSignal<Option<Busy>>,
+    errors: RwSignal<FormErrors>,
+    notice: RwSignal<Option<String>>,
+    /// Set when the user moved to another step: the element that had the focus is gone.
+    focus: RwSignal<Option<Focus>>,
+}
+
+impl SignInForm {
+    fn new(auth: Auth) -> Self {
+        Self {
+            auth,
+            step: RwSignal::new(Step::Credentials),
+            email: RwSignal::new(String::new()),
+            password: RwSignal::new(String::new()),
+            code: RwSignal::new(String::new()),
+            new_password: RwSignal::new(String::new()),
+            busy: RwSignal::new(None),
+            errors: RwSignal::new(FormErrors::default()),
+            notice: RwSignal::new(None),
+            focus: RwSignal::new(None),
+        }
+    }
+
+    fn has_method(self, method: SignInMethod) -> bool {
+        self.auth.environment.with(|env| {
+            env.as_ref()
+                .is_some_and(|env| env.methods.contains(&method))
+        })
+    }
+
+    /// Passwords are offered unless the environment says otherwise (including before it
+    /// has loaded, or when it could not be).
+    fn offers_password(self) -> bool {
+        self.auth.environment.with(|env| {
+            env.as_ref()
+                .is_none_or(|env| env.methods.contains(&SignInMethod::Password))
+        })
+    }
+
+    fn offers_magic_link(self) -> bool {
+        self.has_method(SignInMethod::MagicLink)
+    }
+
+    /// Marks `busy` and clears the previous outcome; false when another request runs.
+    fn start(self, what: Busy) -> bool {
+        if self.busy.get_untracked().is_some() {
+            return false;
+        }
+        self.busy.set(Some(what));
+        self.errors.set(FormErrors::default());
+        self.notice.set(None);
+        true
+    }
+
+    fn fail(self, err: &ApiError) {
+        self.errors.set(FormErrors::from_api(err));
+    }
+
+    fn is_busy(self, what: Busy) -> bool {
+        self.busy.get() == Some(what)
+    }
+
+    fn go(self, step: Step, focus: Focus) {
+        self.errors.set(FormErrors::default());
+        self.notice.set(None);
+        self.focus.set(Some(focus));
+        self.step.set(step);
+    }
+
+    fn email_value(self) -> String {
+        self.email.get_untracked().trim().to_owned()
+    }
+
+    fn sign_in(self) {
+        let Some(api) = self.auth.api() else { return };
+        if !self.start(Busy::SigningIn) {
+            return;
+        }
+        let request = PasswordSignInRequest {
+            email: self.email_value(),
+            password: Secret::new(self.password.get_untracked()),
+        };
+        let auth = self.auth;
+        spawn_local(async move {
+            let result = api.sign_in_with_password(&request).await;
+            self.busy.set(None);
+            match result {
+                Ok(me) => {
+                    self.password.set(String::new());
+                    auth.accept(me);
+                }
+                Err(err) => self.fail(&err),
+            }
+        });
+    }
+
+    /// Emails a sign-in link that brings the browser back to this page's origin. From the
+    /// credentials step it moves to *Link sent*; on *Link sent* ("Resend link") it says so.
+    fn send_link(self) {
+        let Some(api) = self.auth.api() else { return };
+        if !self.start(Busy::SendingLink) {
+            return;
+        }
+        let email = self.email_value();
+        let request = MagicLinkRequest {
+            email: email.clone(),
+            redirect_url: page_origin().map(|origin| format!("{origin}/")),
+        };
+        let resending = matches!(self.step.get_untracked(), Step::LinkSent { .. });
+        spawn_local(async move {
+            let result = api.request_magic_link(&request).await;
+            self.busy.set(None);
+            match result {
+                Ok(_) if resending => self.notice.set(Some(
+                    "We sent a new link. Only the newest link works.".to_owned(),
+                )),
+                Ok(_) => self.go(Step::LinkSent { email }, Focus::Title),
+                Err(err) => self.fail(&err),
+            }
+        });
+    }
+
+    fn send_reset_code(self) {
+        let Some(api) = self.auth.api() else { return };
+        if !self.start(Busy::SendingCode) {
+            return;
+        }
+        let email = self.email_value();
+        let request = PasswordResetRequest {
+            email: email.clone(),
+        };
+        spawn_local(async move {
+            let result = api.request_password_reset(&request).await;
+            self.busy.set(None);
+            match result {
+                Ok(_) => {
+                    self.code.set(String::new());
+                    self.new_password.set(String::new());
+                    self.go(Step::ResetCode { email }, Focus::FirstField);
+                }
+                Err(err) => self.fail(&err),
+            }
+        });
+    }
+
+    fn complete_reset(self, email: String) {
+        let Some(api) = self.auth.api() else { return };
+        if !self.start(Busy::Resetting) {
+            return;
+        }
+        let code: String = self
+            .code
+            .get_untracked()
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .collect();
+        let request = PasswordResetComplete {
+            email,
+            code: Secret::new(code),
+            password: Secret::new(self.new_password.get_untracked()),
+        };
+        let auth = self.auth;
+        spawn_local(async move {
+            let result = api.complete_password_reset(&request).await;
+            self.busy.set(None);
+            match result {
+                Ok(me) => {
+                    self.password.set(String::new());
+                    self.new_password.set(String::new());
+                    self.code.set(String::new());
+                    auth.accept(me);
+                }
+                Err(err) => self.fail(&err),
+            }
+        });
+    }
+
+    /// Focuses `input` if the step was just entered.
+    fn focus_field(self, input: &web_sys::HtmlInputElement) {
+        if self.focus.get_untracked() == Some(Focus::FirstField) {
+            self.focus.set(None);
+            let _ = input.focus();
+        }
+    }
+}
+
+/// The page's origin (`https://app.example.com`), where a sign-in link brings the browser.
+fn page_origin() -> Option<String> {
+    web_sys::window()?.location().origin().ok()
+}
+
+/// The notice line (`role="status"`): a success worth announcing, not an error.
+fn notice_line(form: SignInForm) -> impl IntoView {
+    move || {
+        form.notice.get().map(|notice| {
+            view! {
+                <p class="torii-notice" role="status">
+                    {notice}
+                </p>
+            }
+        })
+    }
+}
+
+fn credentials_step(
+    form: SignInForm,
+    prefix: &str,
+    on_sign_up: Option<Callback<()>>,
+) -> impl IntoView {
+    let email_ref = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(input) = email_ref.get() {
+            form.focus_field(&input);
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if form.offers_password() {
+            form.sign_in();
+        } else {
+            form.send_link();
+        }
+    };
+    let password_id = format!("{prefix}-password");
+    let password_field = move || {
+        form.offers_password().then(|| {
+            view! {
                 <Field
-                    id=format!("{prefix}-email")
-                    name="email"
-                    label="Email"
-                    input_type="email"
-                    autocomplete="username"
-                    required=true
-                    value=email
-                    error=field_error(errors, "email")
-                />
-                <Field
-                    id=format!("{prefix}-password")
+                    id=password_id.clone()
                     name="password"
                     label="Password"
                     input_type="password"
                     autocomplete="current-password"
                     required=true
-                    value=password
-                    error=field_error(errors, "password")
+                    value=form.password
+                    error=field_error(form.errors, "password")
                 />
+                <div class="torii-row torii-row-end">
+                    <button
+                        class="torii-link"
+                        type="button"
+                        on:click=move |_| form.go(Step::ResetEmail, Focus::FirstField)
+                    >
+                        "Forgot password?"
+                    </button>
+                </div>
                 <button
                     class="torii-button torii-button-primary"
                     type="submit"
-                    disabled=move || submitting.get()
-                    aria-busy=move || submitting.get().then_some("true")
+                    disabled=move || form.busy.get().is_some()
+                    aria-busy=move || form.is_busy(Busy::SigningIn).then_some("true")
                 >
-                    {move || if submitting.get() { "Signing in…" } else { "Sign in" }}
+                    {move || if form.is_busy(Busy::SigningIn) { "Signing in…" } else { "Sign in" }}
                 </button>
-            </form>
-            {on_sign_up
-                .map(|on_sign_up| {
-                    view! {
-                        <p class="torii-card-footer">
-                            "No account yet? "
-                            <button
-                                class="torii-link"
-                                type="button"
-                                on:click=move |_| on_sign_up.run(())
-                            >
-                                "Create an account"
-                            </button>
-                        </p>
+            }
+        })
+    };
+    let link_button = move || {
+        form.offers_magic_link().then(|| {
+            // With passwords, the link is the other way in: a secondary button that does not
+            // submit the form (Enter still signs in with the password).
+            let with_password = form.offers_password();
+            let (class, button_type) = if with_password {
+                (
+                    "torii-button torii-button-secondary torii-button-block",
+                    "button",
+                )
+            } else {
+                ("torii-button torii-button-primary", "submit")
+            };
+            view! {
+                {with_password
+                    .then(|| {
+                        view! {
+                            <p class="torii-divider" aria-hidden="true">
+                                <span>"or"</span>
+                            </p>
+                        }
+                    })}
+                <button
+                    class=class
+                    type=button_type
+                    disabled=move || form.busy.get().is_some()
+                    aria-busy=move || form.is_busy(Busy::SendingLink).then_some("true")
+                    on:click=move |_| {
+                        if with_password {
+                            form.send_link();
+                        }
                     }
-                })}
-        </section>
+                >
+                    {move || {
+                        if form.is_busy(Busy::SendingLink) {
+                            "Sending link…"
+                        } else {
+                            "Email me a sign-in link"
+                        }
+                    }}
+                </button>
+            }
+        })
+    };
+    view! {
+        <form class="torii-form" novalidate=true on:submit=submit>
+            <FormAlert errors=form.errors />
+            <Field
+                id=format!("{prefix}-email")
+                name="email"
+                label="Email"
+                input_type="email"
+                autocomplete="username"
+                required=true
+                value=form.email
+                error=field_error(form.errors, "email")
+                node_ref=email_ref
+            />
+            {password_field}
+            {link_button}
+        </form>
+        {on_sign_up
+            .map(|on_sign_up| {
+                view! {
+                    <p class="torii-card-footer">
+                        "No account yet? "
+                        <button class="torii-link" type="button" on:click=move |_| on_sign_up.run(())>
+                            "Create an account"
+                        </button>
+                    </p>
+                }
+            })}
+    }
+}
+
+fn link_sent_step(form: SignInForm, email: String) -> impl IntoView {
+    view! {
+        <div class="torii-form">
+            <p class="torii-text">
+                "We sent a sign-in link to " <strong>{email}</strong> " if an account exists for it."
+            </p>
+            <p class="torii-text torii-muted">
+                "Open it to sign in. It works once, and a newer link replaces it."
+            </p>
+            <FormAlert errors=form.errors />
+            {notice_line(form)}
+            <div class="torii-row">
+                <button
+                    class="torii-button torii-button-secondary"
+                    type="button"
+                    disabled=move || form.busy.get().is_some()
+                    aria-busy=move || form.is_busy(Busy::SendingLink).then_some("true")
+                    on:click=move |_| form.send_link()
+                >
+                    {move || if form.is_busy(Busy::SendingLink) { "Sending…" } else { "Resend link" }}
+                </button>
+                <button
+                    class="torii-link"
+                    type="button"
+                    on:click=move |_| form.go(Step::Credentials, Focus::FirstField)
+                >
+                    "Back"
+                </button>
+            </div>
+        </div>
+    }
+}
+
+fn reset_email_step(form: SignInForm, prefix: &str) -> impl IntoView {
+    let email_ref = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(input) = email_ref.get() {
+            form.focus_field(&input);
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        form.send_reset_code();
+    };
+    view! {
+        <form class="torii-form" novalidate=true on:submit=submit>
+            <p class="torii-text torii-muted">
+                "Enter your account's email. We will send it a 6-digit code to set a new password."
+            </p>
+            <FormAlert errors=form.errors />
+            <Field
+                id=format!("{prefix}-email")
+                name="email"
+                label="Email"
+                input_type="email"
+                autocomplete="username"
+                required=true
+                value=form.email
+                error=field_error(form.errors, "email")
+                node_ref=email_ref
+            />
+            <button
+                class="torii-button torii-button-primary"
+                type="submit"
+                disabled=move || form.busy.get().is_some()
+                aria-busy=move || form.is_busy(Busy::SendingCode).then_some("true")
+            >
+                {move || if form.is_busy(Busy::SendingCode) { "Sending…" } else { "Send code" }}
+            </button>
+        </form>
+        <p class="torii-card-footer">
+            <button
+                class="torii-link"
+                type="button"
+                on:click=move |_| form.go(Step::Credentials, Focus::FirstField)
+            >
+                "Back to sign in"
+            </button>
+        </p>
+    }
+}
+
+fn reset_code_step(form: SignInForm, prefix: &str, email: String) -> impl IntoView {
+    let code_ref = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(input) = code_ref.get() {
+            form.focus_field(&input);
+        }
+    });
+    let reset_email = email.clone();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        form.complete_reset(reset_email.clone());
+    };
+    view! {
+        <form class="torii-form" novalidate=true on:submit=submit>
+            <p class="torii-text">
+                "We sent a 6-digit code to " <strong>{email.clone()}</strong>
+                " if an account exists for it."
+            </p>
+            <p class="torii-text torii-muted">
+                "Setting a new password signs you out on every other device."
+            </p>
+            <FormAlert errors=form.errors />
+            // For password managers: the account the new password belongs to.
+            <input
+                type="email"
+                name="username"
+                autocomplete="username"
+                value=email
+                hidden=true
+                readonly=true
+            />
+            <Field
+                id=format!("{prefix}-reset-code")
+                name="code"
+                label="Reset code"
+                input_type="text"
+                autocomplete="one-time-code"
+                inputmode="numeric"
+                maxlength="6"
+                required=true
+                value=form.code
+                error=field_error(form.errors, "code")
+                node_ref=code_ref
+            />
+            <Field
+                id=format!("{prefix}-new-password")
+                name="password"
+                label="New password"
+                input_type="password"
+                autocomplete="new-password"
+                required=true
+                hint="At least 8 characters."
+                value=form.new_password
+                error=field_error(form.errors, "password")
+            />
+            <button
+                class="torii-button torii-button-primary"
+                type="submit"
+                disabled=move || form.busy.get().is_some()
+                aria-busy=move || form.is_busy(Busy::Resetting).then_some("true")
+            >
+                {move || {
+                    if form.is_busy(Busy::Resetting) { "Setting password…" } else { "Set new password" }
+                }}
+            </button>
+            <div class="torii-row">
+                <button
+                    class="torii-link"
+                    type="button"
+                    on:click=move |_| form.go(Step::ResetEmail, Focus::FirstField)
+                >
+                    "Use a different email"
+                </button>
+                <button
+                    class="torii-link"
+                    type="button"
+                    on:click=move |_| form.go(Step::Credentials, Focus::FirstField)
+                >
+                    "Back to sign in"
+                </button>
+            </div>
+        </form>
     }
 }
