@@ -26,7 +26,8 @@
 //! `/verify-email` (`email_verification`) or `/gates/mfa` (`mfa_enrollment`, a gate the
 //! application's backend requires and clears with the secret-key API). A gate with no page
 //! leaves the "One more step" panel. Once the session is active, a gate page gives way to the
-//! dashboard at `/`.
+//! dashboard at `/`, which shows the session's kind and, for a JWT session, the end of the
+//! token `use_auth().token` hands to the application for its own backend.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -34,6 +35,7 @@ use torii_client::{
     AcceptTerms, AuthLoading, GateKey, RedirectToGates, SignIn, SignUp, SignedIn, SignedOut,
     ToriiProvider, VerifyEmail, use_auth,
 };
+use torii_shared::SessionKind;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// The page that clears `legal_acceptance`.
@@ -44,6 +46,8 @@ const VERIFY_EMAIL_URL: &str = "/verify-email";
 const MFA_URL: &str = "/gates/mfa";
 /// The application-defined gate the demo has a page for.
 const MFA_GATE: &str = "mfa_enrollment";
+/// How much of a JWT session's token the dashboard shows.
+const TOKEN_PREVIEW_CHARS: usize = 16;
 
 fn main() {
     leptos::mount::mount_to_body(App);
@@ -381,6 +385,27 @@ fn Dashboard() -> impl IntoView {
                 }
             })
     };
+    let kind = move || {
+        auth.session.with(|s| {
+            s.as_ref().map(|s| match s.kind {
+                SessionKind::Database => "database",
+                SessionKind::Jwt => "JWT",
+            })
+        })
+    };
+    // A JWT session's token, for calls to the application's own backend. Only its end is
+    // shown: the start is the header, the same in every token.
+    let token = move || {
+        auth.token.get().map(|token| {
+            let skip = token.chars().count().saturating_sub(TOKEN_PREVIEW_CHARS);
+            let end: String = token.chars().skip(skip).collect();
+            view! {
+                <p>
+                    "Token for your backend: " <code data-testid="session-token">"…" {end}</code>
+                </p>
+            }
+        })
+    };
     let sign_out = move |_| {
         signing_out.set(true);
         error.set(None);
@@ -398,6 +423,8 @@ fn Dashboard() -> impl IntoView {
             <h1>"Dashboard"</h1>
             <p>"Signed in as " <strong data-testid="user-email">{email}</strong></p>
             {name}
+            <p>"Session: " <span data-testid="session-kind">{kind}</span></p>
+            {token}
             {move || {
                 error
                     .get()
