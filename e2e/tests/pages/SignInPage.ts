@@ -7,6 +7,10 @@ export class SignInPage {
   readonly password: Locator;
   readonly submit: Locator;
   readonly createAccount: Locator;
+  /** Opens the password reset on the same card. */
+  readonly forgotPassword: Locator;
+  /** Emails a sign-in link to the address in the Email field (magic links enabled). */
+  readonly emailLink: Locator;
   /** An inline error (role="alert") with text in it. */
   readonly error: Locator;
 
@@ -16,6 +20,8 @@ export class SignInPage {
     this.password = page.getByLabel('Password', { exact: true });
     this.submit = page.getByRole('button', { name: 'Sign in', exact: true });
     this.createAccount = page.getByRole('button', { name: 'Create an account' });
+    this.forgotPassword = page.getByRole('button', { name: 'Forgot password?' });
+    this.emailLink = page.getByRole('button', { name: 'Email me a sign-in link' });
     this.error = page.getByRole('alert').filter({ hasText: /\S/ });
   }
 
