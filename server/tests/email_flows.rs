@@ -366,3 +366,51 @@ async fn an_unreachable_smtp_server_is_a_clear_503_without_secrets() {
         response.text
     );
 }
+
+#[tokio::test]
+async fn the_landing_pages_own_form_post_is_accepted_and_foreign_null_origins_are_not() {
+    let app = app().await;
+    signed_up(&app, "null-origin@example.com").await;
+    request_link(&app, "null-origin@example.com").await;
+    let (_, token) = link_token(&app, "null-origin@example.com");
+    let post = |site: &'static str, token: String| {
+        let router = app.router.clone();
+        async move {
+            let request = axum::http::Request::builder()
+                .method("POST")
+                .uri("/v1/magic-links/verify?pk=pk_test_acme")
+                .header("origin", "null")
+                .header("sec-fetch-site", site)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from(format!("token={token}")))
+                .unwrap();
+            read(tower::ServiceExt::oneshot(router, request).await.unwrap()).await
+        }
+    };
+    let cross = post("cross-site", token.clone()).await;
+    assert_eq!(
+        cross.status,
+        StatusCode::FORBIDDEN,
+        "a foreign page cannot post it"
+    );
+    let own = post("same-origin", token).await;
+    assert_eq!(own.status, StatusCode::SEE_OTHER, "{}", own.text);
+    // `Origin: null` is accepted on that route only.
+    let request = axum::http::Request::builder()
+        .method("POST")
+        .uri("/v1/sign-in/password")
+        .header("origin", "null")
+        .header("sec-fetch-site", "same-origin")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(
+            json!({"email": "null-origin@example.com", "password": PASSWORD}).to_string(),
+        ))
+        .unwrap();
+    let other = read(
+        tower::ServiceExt::oneshot(app.router.clone(), request)
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN);
+}

@@ -143,6 +143,21 @@ fn check_origin(env: &Environment, req: &Request) -> Result<(), ApiError> {
         )
     };
     let origins = req.headers().get_all(header::ORIGIN);
+    // The sign-in link's landing page is served with `Referrer-Policy: no-referrer`, so the
+    // browser posts its Continue form with `Origin: null`. `Sec-Fetch-Site` is set by the
+    // browser alone and says the form was on one of this server's own pages.
+    if req.uri().path() == "/v1/magic-links/verify"
+        && origins
+            .iter()
+            .map(HeaderValue::as_bytes)
+            .eq([b"null".as_slice()])
+        && req
+            .headers()
+            .get("sec-fetch-site")
+            .is_some_and(|v| v.as_bytes() == b"same-origin")
+    {
+        return Ok(());
+    }
     if origins.iter().next().is_some() {
         // Every Origin value must be allowed; browsers send exactly one.
         let all_allowed = origins
