@@ -69,6 +69,13 @@ async fn a_link_signs_in_once_and_the_landing_page_consumes_nothing() {
         .await;
     assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(again.code(), "link_expired");
+    // Opening the used link again shows the "used or expired" page straight away.
+    let reopened = Req::get(&format!("/v1/magic-links/verify?token={token}"))
+        .send(&app)
+        .await;
+    assert_eq!(reopened.status, StatusCode::GONE);
+    assert!(reopened.text.contains("used or expired"));
+    assert!(!reopened.text.contains("Continue"));
 }
 
 #[tokio::test]

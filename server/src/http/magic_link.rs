@@ -89,9 +89,17 @@ fn layout(title: &str, app: &str, inner: &str) -> String {
     )
 }
 
-/// Shows a Continue button; consumes nothing.
-async fn landing(Env(env): Env, Query(query): Query<TokenQuery>) -> Response {
+/// Shows a Continue button for a live link, the "used or expired" page otherwise; consumes
+/// nothing.
+async fn landing(
+    State(torii): State<Torii>,
+    Env(env): Env,
+    Query(query): Query<TokenQuery>,
+) -> Result<Response, ApiError> {
     let token = query.token.unwrap_or_default();
+    if !torii.magic_link_is_live(&env, &token).await? {
+        return Ok(used_or_expired(&env));
+    }
     let action = format!(
         "/v1/magic-links/verify?{}={}",
         torii_shared::PUBLISHABLE_KEY_QUERY,
@@ -105,7 +113,22 @@ async fn landing(Env(env): Env, Query(query): Query<TokenQuery>) -> Response {
         app = escape_html(&env.name),
         token = escape_html(&token),
     );
-    page(StatusCode::OK, &env, layout("Sign in", &env.name, &inner))
+    Ok(page(
+        StatusCode::OK,
+        &env,
+        layout("Sign in", &env.name, &inner),
+    ))
+}
+
+fn used_or_expired(env: &Environment) -> Response {
+    let inner = "<h1>Link used or expired</h1><p>This sign-in link was already used, \
+                 replaced by a newer one, or has expired. Request a new link from the \
+                 sign-in page.</p>";
+    page(
+        StatusCode::GONE,
+        env,
+        layout("Link used or expired", &env.name, inner),
+    )
 }
 
 /// JSON `{token}` → 200 Me + cookie; the landing page's form → 303 to the redirect URL.
@@ -169,16 +192,7 @@ async fn verify(
             );
             Ok(response)
         }
-        Err(crate::methods::magic_link::MagicLinkError::Expired) => {
-            let inner = "<h1>Link used or expired</h1><p>This sign-in link was already used, \
-                         replaced by a newer one, or has expired. Request a new link from the \
-                         sign-in page.</p>";
-            Ok(page(
-                StatusCode::GONE,
-                &env,
-                layout("Link used or expired", &env.name, inner),
-            ))
-        }
+        Err(crate::methods::magic_link::MagicLinkError::Expired) => Ok(used_or_expired(&env)),
         Err(other) => Err(other.into()),
     }
 }

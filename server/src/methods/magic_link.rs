@@ -97,6 +97,27 @@ impl Torii {
         })
     }
 
+    /// Whether a link's token is live (unused, unreplaced, unexpired, of this environment),
+    /// without consuming it.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub async fn magic_link_is_live(
+        &self,
+        env: &Environment,
+        token: &str,
+    ) -> Result<bool, StoreError> {
+        if token.is_empty() || token.len() > 256 {
+            return Ok(false);
+        }
+        let now = self.now();
+        Ok(self
+            .store()
+            .find_magic_link(&SessionToken::from_client(token).hash())
+            .await?
+            .is_some_and(|link| link.environment_id == env.id && link.expires_at > now))
+    }
+
     /// Consumes a link's token and signs its user in; also answers where to go next.
     ///
     /// # Errors

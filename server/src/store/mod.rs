@@ -340,6 +340,11 @@ pub trait Store: Send + Sync + Debug {
 
     /// Stores a sign-in link, invalidating the user's older ones in the same transaction.
     async fn insert_magic_link(&self, link: &MagicLinkRecord) -> Result<(), StoreError>;
+    /// A link by token hash, without consuming it (the landing page's check).
+    async fn find_magic_link(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<MagicLinkRecord>, StoreError>;
     /// Consumes a live link by token hash: exactly one concurrent caller gets it; used,
     /// expired and unknown links are all `None`.
     async fn consume_magic_link(

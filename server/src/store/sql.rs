@@ -471,6 +471,31 @@ macro_rules! sql_store {
                 tx.commit().await.map_err(map_err)
             }
 
+            async fn find_magic_link(
+                &self,
+                token_hash: &str,
+            ) -> Result<Option<MagicLinkRecord>, StoreError> {
+                let row = sqlx::query(&q("SELECT id, environment_id, user_id, token_hash, redirect_url,
+                        expires_at, created_at
+                     FROM magic_links WHERE token_hash = $1"))
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+                row.map(|row| {
+                    Ok(MagicLinkRecord {
+                        id: text(&row, "id")?,
+                        environment_id: text(&row, "environment_id")?,
+                        user_id: text(&row, "user_id")?,
+                        token_hash: text(&row, "token_hash")?,
+                        redirect_url: opt_text(&row, "redirect_url")?,
+                        expires_at: time_at(&row, "expires_at")?,
+                        created_at: time_at(&row, "created_at")?,
+                    })
+                })
+                .transpose()
+            }
+
             async fn consume_magic_link(
                 &self,
                 token_hash: &str,
