@@ -6,6 +6,7 @@
 //! cargo xtask build-demo   # build the demo app into e2e/dist (used by both of the above)
 //! cargo xtask e2e          # only the end-to-end part of `test`: demo, server, Playwright
 //! cargo xtask install      # only install what `test` needs (tools, npm packages, databases)
+//! cargo xtask bench        # load-test a release-like server, weigh the wasm bundles
 //! ```
 //!
 //! Every command installs what it needs when it is missing (the wasm target, the
@@ -13,6 +14,7 @@
 //! packages of `e2e/`, PostgreSQL and MariaDB) and does nothing when it is already there, so
 //! a second run goes straight to the work. `CARGO_TARGET_DIR` is respected.
 
+mod bench;
 mod demo;
 mod services;
 mod setup;
@@ -35,7 +37,9 @@ commands:
   demo [--listen ADDR]  build the demo app and serve it with torii-server on SQLite
                         (default http://localhost:3000)
   build-demo            build the demo app into e2e/dist
-  install               only install (and start) what `test` needs";
+  install               only install (and start) what `test` needs
+  bench                 build torii-server (server-release), seed 100,000 sessions, load it
+                        with wrk, weigh the wasm bundles; writes bench/results.{md,json}";
 
 fn main() -> ExitCode {
     match run() {
@@ -73,6 +77,10 @@ fn run() -> Result<()> {
             no_extra_args(&rest)?;
             setup::wasm_toolchain(&paths)?;
             demo::build_demo(&paths)
+        }
+        Some("bench") => {
+            no_extra_args(&rest)?;
+            bench::bench(&paths)
         }
         Some("help" | "-h" | "--help") => {
             println!("{USAGE}");
