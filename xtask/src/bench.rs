@@ -167,19 +167,20 @@ fn run(paths: &Paths, steps: &mut Steps) -> Result<()> {
     let seed = steps.run("seed SQLite: 100,000 users and sessions", || {
         bench.seed_sqlite()
     })?;
-    let baseline = steps.run("GET /healthz (baseline)", || {
+    let baseline = |name: &str| {
         bench.load_scenario(
-            "GET /healthz (baseline)",
+            name,
             &bench.sqlite_url,
             &bench.database_config,
             "/healthz",
             &bench.tokens,
             None,
         )
-    })?;
-    let baseline_rps = baseline.load.rps();
-    report.add_scenario(baseline, baseline_rps);
-    let sqlite = steps.run("GET /me, database session, SQLite", || {
+    };
+    report.add(steps.run("GET /healthz (baseline)", || {
+        baseline("GET /healthz (baseline)")
+    })?);
+    report.add(steps.run("GET /me, database session, SQLite", || {
         bench.refresh_sqlite_sessions()?;
         bench.load_scenario(
             "GET /me, database session, SQLite",
@@ -189,10 +190,8 @@ fn run(paths: &Paths, steps: &mut Steps) -> Result<()> {
             &bench.tokens,
             Some("\"kind\":\"database\""),
         )
-    })?;
-    report.add_scenario(sqlite, baseline_rps);
-
-    let postgres = steps.run("GET /me, database session, PostgreSQL", || {
+    })?);
+    report.add(steps.run("GET /me, database session, PostgreSQL", || {
         let db = PgDatabase::create()?;
         bench.seed_postgres(&db, &seed)?;
         bench.load_scenario(
@@ -203,10 +202,8 @@ fn run(paths: &Paths, steps: &mut Steps) -> Result<()> {
             &bench.tokens,
             Some("\"kind\":\"database\""),
         )
-    })?;
-    report.add_scenario(postgres, baseline_rps);
-
-    let jwt = steps.run("GET /me, JWT session", || {
+    })?);
+    report.add(steps.run("GET /me, JWT session", || {
         bench.sign_in_jwt_users()?;
         bench.load_scenario(
             "GET /me, JWT session",
@@ -216,10 +213,15 @@ fn run(paths: &Paths, steps: &mut Steps) -> Result<()> {
             &bench.jwt_tokens,
             Some("\"kind\":\"jwt\""),
         )
-    })?;
-    report.add_scenario(jwt, baseline_rps);
+    })?);
+    // Measured again after the others: the machine may be shared, and the two baselines show
+    // how much its speed drifted during the run. The ratios are to their mean.
+    report.add(steps.run("GET /healthz (baseline, again)", || {
+        baseline("GET /healthz (baseline, again)")
+    })?);
 
     report.sign_in = Some(steps.run("sign-in storm", || bench.sign_in_storm())?);
+    report.load_after = load_average();
 
     report.bundles = steps.run("bundle sizes", || bundles(paths))?;
 
@@ -313,6 +315,8 @@ struct Bench {
 #[derive(Debug, Clone)]
 struct Scenario {
     name: String,
+    /// The no-op route the others are compared with.
+    baseline: bool,
     load: WrkResult,
     peak_rss_kib: u64,
 }
@@ -328,9 +332,10 @@ struct SignIn {
 }
 
 impl SignIn {
-    /// One sign-in at a time: its mean latency is the argon2 time (plus a little HTTP and SQL).
+    /// One sign-in at a time: its median latency is the argon2 time (plus a little HTTP and
+    /// SQL); the median, because on a shared machine a few sign-ins wait for the CPU.
     fn hash_ms(&self) -> f64 {
-        self.single.mean_ms()
+        self.single.p50_ms()
     }
 
     /// Sign-ins per second that the machine's cores can hash at most.
@@ -516,6 +521,7 @@ impl Bench {
         );
         Ok(Scenario {
             name: name.to_owned(),
+            baseline: path == "/healthz",
             load: result,
             peak_rss_kib,
         })
@@ -548,8 +554,8 @@ impl Bench {
         };
         let single = sign_ins(1, SINGLE_SIGN_IN_SECS).run(server.port)?;
         println!(
-            "one sign-in at a time: {:.1} ms each, {:.1} sign-ins/s",
-            single.mean_ms(),
+            "one sign-in at a time: {:.1} ms (median), {:.1} sign-ins/s",
+            single.p50_ms(),
             single.rps()
         );
         let me_alone = paced_me(PACED_SECS).run(server.port)?;
@@ -787,70 +793,17 @@ impl Drop for PgDatabase {
 // ---------------------------------------------------------------------------------------------
 // SHA-256 and base64url, so that the seed needs no crate (the server's own `sha256_hex`).
 
+#[rustfmt::skip]
 const SHA256_K: [u32; 64] = [
-    0x428a_2f98,
-    0x7137_4491,
-    0xb5c0_fbcf,
-    0xe9b5_dba5,
-    0x3956_c25b,
-    0x59f1_11f1,
-    0x923f_82a4,
-    0xab1c_5ed5,
-    0xd807_aa98,
-    0x1283_5b01,
-    0x2431_85be,
-    0x550c_7dc3,
-    0x72be_5d74,
-    0x80de_b1fe,
-    0x9bdc_06a7,
-    0xc19b_f174,
-    0xe49b_69c1,
-    0xefbe_4786,
-    0x0fc1_9dc6,
-    0x240c_a1cc,
-    0x2de9_2c6f,
-    0x4a74_84aa,
-    0x5cb0_a9dc,
-    0x76f9_88da,
-    0x983e_5152,
-    0xa831_c66d,
-    0xb003_27c8,
-    0xbf59_7fc7,
-    0xc6e0_0bf3,
-    0xd5a7_9147,
-    0x06ca_6351,
-    0x1429_2967,
-    0x27b7_0a85,
-    0x2e1b_2138,
-    0x4d2c_6dfc,
-    0x5338_0d13,
-    0x650a_7354,
-    0x766a_0abb,
-    0x81c2_c92e,
-    0x9272_2c85,
-    0xa2bf_e8a1,
-    0xa81a_664b,
-    0xc24b_8b70,
-    0xc76c_51a3,
-    0xd192_e819,
-    0xd699_0624,
-    0xf40e_3585,
-    0x106a_a070,
-    0x19a4_c116,
-    0x1e37_6c08,
-    0x2748_774c,
-    0x34b0_bcb5,
-    0x391c_0cb3,
-    0x4ed8_aa4a,
-    0x5b9c_ca4f,
-    0x682e_6ff3,
-    0x748f_82ee,
-    0x78a5_636f,
-    0x84c8_7814,
-    0x8cc7_0208,
-    0x90be_fffa,
-    0xa450_6ceb,
-    0xbef9_a3f7,
+    0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4,
+    0xab1c_5ed5, 0xd807_aa98, 0x1283_5b01, 0x2431_85be, 0x550c_7dc3, 0x72be_5d74, 0x80de_b1fe,
+    0x9bdc_06a7, 0xc19b_f174, 0xe49b_69c1, 0xefbe_4786, 0x0fc1_9dc6, 0x240c_a1cc, 0x2de9_2c6f,
+    0x4a74_84aa, 0x5cb0_a9dc, 0x76f9_88da, 0x983e_5152, 0xa831_c66d, 0xb003_27c8, 0xbf59_7fc7,
+    0xc6e0_0bf3, 0xd5a7_9147, 0x06ca_6351, 0x1429_2967, 0x27b7_0a85, 0x2e1b_2138, 0x4d2c_6dfc,
+    0x5338_0d13, 0x650a_7354, 0x766a_0abb, 0x81c2_c92e, 0x9272_2c85, 0xa2bf_e8a1, 0xa81a_664b,
+    0xc24b_8b70, 0xc76c_51a3, 0xd192_e819, 0xd699_0624, 0xf40e_3585, 0x106a_a070, 0x19a4_c116,
+    0x1e37_6c08, 0x2748_774c, 0x34b0_bcb5, 0x391c_0cb3, 0x4ed8_aa4a, 0x5b9c_ca4f, 0x682e_6ff3,
+    0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7,
     0xc671_78f2,
 ];
 
@@ -1478,7 +1431,9 @@ struct Report {
     date: String,
     commit: String,
     wrk: String,
-    scenarios: Vec<(Scenario, f64)>,
+    load_before: String,
+    load_after: String,
+    scenarios: Vec<Scenario>,
     sign_in: Option<SignIn>,
     bundles: Bundles,
 }
@@ -1511,6 +1466,18 @@ fn machine() -> String {
     format!("{} cores ({cpu}){memory}, Linux {kernel}", cores())
 }
 
+/// The 1, 5 and 15 minute load averages: how busy the machine was besides this run.
+fn load_average() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_else(|_| "unknown".to_owned())
+}
+
 impl Report {
     fn new() -> Self {
         let date = Cmd::new("date")
@@ -1538,6 +1505,8 @@ impl Report {
             date,
             commit,
             wrk,
+            load_before: load_average(),
+            load_after: String::new(),
             scenarios: Vec::new(),
             sign_in: None,
             bundles: Bundles {
@@ -1548,30 +1517,44 @@ impl Report {
         }
     }
 
-    fn add_scenario(&mut self, scenario: Scenario, baseline_rps: f64) {
-        self.scenarios.push((scenario, baseline_rps));
+    fn add(&mut self, scenario: Scenario) {
+        self.scenarios.push(scenario);
+    }
+
+    /// The mean requests/s of the baseline runs.
+    fn baseline_rps(&self) -> f64 {
+        let rps: Vec<f64> = self
+            .scenarios
+            .iter()
+            .filter(|s| s.baseline)
+            .map(|s| s.load.rps())
+            .collect();
+        rps.iter().sum::<f64>() / rps.len().max(1) as f64
     }
 
     fn markdown(&self) -> String {
         let mut md = String::new();
         let _ = writeln!(
             md,
-            "Machine: {}. Run {} at commit {}, `{}`, server built with `--profile \
-             server-release`, `TORII_LOG=warn`.\n",
-            self.machine, self.date, self.commit, self.wrk
+            "Machine: {}; load average (1, 5, 15 min) {} before the load runs, {} after. \
+             Run {} at commit {}, `{}`, server built with `--profile server-release`, \
+             `TORII_LOG=warn`.\n",
+            self.machine, self.load_before, self.load_after, self.date, self.commit, self.wrk
         );
         let _ = writeln!(
             md,
             "Load: wrk, {THREADS} threads, {CONNECTIONS} connections, {WARM_UP_SECS} s \
              warm-up then {MEASURE_SECS} s, a fresh server per row, every request with a \
              bearer token picked at random from {SEED_USERS} seeded sessions \
-             ({JWT_TOKENS} JWTs for the JWT row); the load generator shares the machine.\n"
+             ({JWT_TOKENS} JWTs for the JWT row); the load generator shares the machine. \
+             \"vs baseline\" is the ratio to the mean of the two `/healthz` runs.\n"
         );
         md.push_str(
             "| scenario | requests/s | vs baseline | p50 | p99 | non-2xx | socket errors | peak RSS |\n\
              |---|---:|---:|---:|---:|---:|---:|---:|\n",
         );
-        for (scenario, baseline) in &self.scenarios {
+        let baseline = self.baseline_rps();
+        for scenario in &self.scenarios {
             let load = &scenario.load;
             let _ = writeln!(
                 md,
@@ -1590,7 +1573,7 @@ impl Report {
             let _ = writeln!(
                 md,
                 "\nSign-in (`POST /v1/sign-in/password`, SQLite, database sessions, argon2id \
-                 m=19456 KiB t=2 p=1, rate limits off): one at a time {:.1} ms each, so the \
+                 m=19456 KiB t=2 p=1, rate limits off): one at a time {:.1} ms (median), so the \
                  argon2 ceiling is {} cores ÷ {:.1} ms = {:.1} sign-ins/s.\n",
                 sign_in.hash_ms(),
                 cores(),
@@ -1683,6 +1666,12 @@ impl Report {
         let _ = writeln!(out, "  \"loadGenerator\": {},", json_str(&self.wrk));
         let _ = writeln!(
             out,
+            "  \"loadAverage\": {{\"before\": {}, \"after\": {}}},",
+            json_str(&self.load_before),
+            json_str(&self.load_after)
+        );
+        let _ = writeln!(
+            out,
             "  \"settings\": {{\"threads\": {THREADS}, \"connections\": {CONNECTIONS}, \
              \"warmUpSecs\": {WARM_UP_SECS}, \"measureSecs\": {MEASURE_SECS}, \
              \"seededSessions\": {SEED_USERS}, \"jwtTokens\": {JWT_TOKENS}, \
@@ -1692,12 +1681,12 @@ impl Report {
         let rows: Vec<String> = self
             .scenarios
             .iter()
-            .map(|(scenario, baseline)| {
+            .map(|scenario| {
                 format!(
                     "    {{\"name\": {}, {}, \"ratioToBaseline\": {:.4}, \"peakRssKib\": {}}}",
                     json_str(&scenario.name),
                     load_json(&scenario.load),
-                    scenario.load.rps() / baseline,
+                    scenario.load.rps() / self.baseline_rps(),
                     scenario.peak_rss_kib
                 )
             })
