@@ -56,15 +56,22 @@ async fn refresh(
     Env(env): Env,
     auth: BearerOrCookie,
 ) -> Result<Response, ApiError> {
+    refreshed(&torii, &env, &auth).await
+}
+
+/// The session's current state as an answer; a JWT session gets a re-issued cookie.
+pub(super) async fn refreshed(
+    torii: &Torii,
+    env: &std::sync::Arc<crate::Environment>,
+    auth: &BearerOrCookie,
+) -> Result<Response, ApiError> {
     let token = auth.token.as_ref().ok_or_else(ApiError::unauthenticated)?;
     let refreshed = torii
-        .refresh_session(&env, token)
+        .refresh_session(env, token)
         .await?
         .ok_or_else(ApiError::unauthenticated)?;
     Ok(match refreshed.session.kind {
-        torii_shared::SessionKind::Jwt => {
-            super::signed_in(&torii, &env, StatusCode::OK, &refreshed)
-        }
+        torii_shared::SessionKind::Jwt => super::signed_in(torii, env, StatusCode::OK, &refreshed),
         torii_shared::SessionKind::Database => {
             let mut response = Json(refreshed.session.me()).into_response();
             response

@@ -85,7 +85,8 @@ pub enum SignUpError {
     Hash(#[from] HashError),
 }
 
-fn new_code() -> String {
+/// A uniformly random 6-digit code from the OS CSPRNG.
+pub(crate) fn new_code() -> String {
     format!("{:06}", OsRng.gen_range(0..1_000_000_u32))
 }
 
@@ -93,8 +94,14 @@ fn code_hash(sign_up_id: &str, code: &str) -> String {
     sha256_hex(format!("torii-sign-up-code:{sign_up_id}:{code}").as_bytes())
 }
 
+/// The stored form of a code sent to a signed-in user (verification, reset), bound to its
+/// record.
+pub(crate) fn user_code_hash(code_id: &str, code: &str) -> String {
+    sha256_hex(format!("torii-user-code:{code_id}:{code}").as_bytes())
+}
+
 /// Accepts `123456`, `123 456` and `123-456`.
-fn normalize_code(raw: &str) -> Option<String> {
+pub(crate) fn normalize_code(raw: &str) -> Option<String> {
     let digits: String = raw.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
     (digits.len() == CODE_DIGITS && digits.chars().all(|c| c.is_ascii_digit())).then_some(digits)
 }

@@ -6,21 +6,17 @@
 //! `verify` counts each try atomically; the right code is consumed once and marks the email
 //! verified, clearing every stored `email_verification` gate of the user.
 
-use super::email_code::{CODE_TTL, MAX_ATTEMPTS, RESEND_COOLDOWN, SignUpError};
+use super::email_code::{
+    CODE_TTL, MAX_ATTEMPTS, RESEND_COOLDOWN, SignUpError, new_code, normalize_code, user_code_hash,
+};
 use crate::mail;
-use crate::session::{new_id, sha256_hex};
+use crate::session::new_id;
 use crate::store::{AttemptReservation, GateTarget, UserCodeRecord, UserRecord};
 use crate::{Environment, Torii};
-use rand::Rng as _;
-use rand::rngs::OsRng;
 use subtle::ConstantTimeEq as _;
 use torii_shared::{GateKey, ResendAccepted, Secret};
 
 const PURPOSE: &str = "email_verification";
-
-fn code_hash(code_id: &str, code: &str) -> String {
-    sha256_hex(format!("torii-user-code:{code_id}:{code}").as_bytes())
-}
 
 impl Torii {
     /// Emails a code that verifies the user's address.
@@ -33,10 +29,10 @@ impl Torii {
         user: &UserRecord,
     ) -> Result<ResendAccepted, SignUpError> {
         let now = self.now();
-        let code = format!("{:06}", OsRng.gen_range(0..1_000_000_u32));
+        let code = new_code();
         let id = new_id("cod");
         let record = UserCodeRecord {
-            code_hash: code_hash(&id, &code),
+            code_hash: user_code_hash(&id, &code),
             id,
             user_id: user.id.clone(),
             purpose: PURPOSE.to_owned(),
@@ -66,19 +62,14 @@ impl Torii {
     /// # Errors
     /// No code sent, a wrong, expired or exhausted code, a store failure.
     pub async fn verify_email(&self, user: &UserRecord, code: &Secret) -> Result<(), SignUpError> {
-        let digits: String = code
-            .expose()
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '-'))
-            .collect();
-        if digits.len() != 6 || !digits.chars().all(|c| c.is_ascii_digit()) {
+        let Some(digits) = normalize_code(code.expose()) else {
             return Err(SignUpError::Validation(crate::validate::FieldErrors::from(
                 [(
                     "code".to_owned(),
                     "Enter the 6-digit code from the email.".to_owned(),
                 )],
             )));
-        }
+        };
         let record = self
             .store()
             .get_user_code(&user.id, PURPOSE)
@@ -98,7 +89,11 @@ impl Torii {
             AttemptReservation::Dead => return Err(SignUpError::TooManyAttempts),
         };
         let expected = record.code_hash.as_bytes();
-        if !bool::from(code_hash(&record.id, &digits).as_bytes().ct_eq(expected)) {
+        if !bool::from(
+            user_code_hash(&record.id, &digits)
+                .as_bytes()
+                .ct_eq(expected),
+        ) {
             return Err(SignUpError::InvalidCode {
                 tries_left: MAX_ATTEMPTS.saturating_sub(used),
             });

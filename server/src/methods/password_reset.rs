@@ -7,15 +7,15 @@
 //! failure of `complete` answers alike (unknown address, no code, wrong, expired or exhausted
 //! code), so the step reveals nothing about which addresses have accounts.
 
-use super::email_code::{CODE_TTL, MAX_ATTEMPTS, RESEND_COOLDOWN};
+use super::email_code::{
+    CODE_TTL, MAX_ATTEMPTS, RESEND_COOLDOWN, new_code, normalize_code, user_code_hash,
+};
 use crate::mail::{self, MailError};
 use crate::methods::password::HashError;
-use crate::session::{new_id, sha256_hex};
+use crate::session::new_id;
 use crate::store::{AttemptReservation, StoreError, UserCodeRecord};
 use crate::validate::{self, FieldErrors};
 use crate::{AuthenticatedSessionWithToken, ClientInfo, Environment, Torii};
-use rand::Rng as _;
-use rand::rngs::OsRng;
 use subtle::ConstantTimeEq as _;
 use torii_shared::Secret;
 
@@ -42,10 +42,6 @@ pub enum PasswordResetError {
     Hash(#[from] HashError),
 }
 
-fn code_hash(code_id: &str, code: &str) -> String {
-    sha256_hex(format!("torii-user-code:{code_id}:{code}").as_bytes())
-}
-
 impl Torii {
     /// Emails a reset code when the address has an account; answers the same either way.
     ///
@@ -67,10 +63,10 @@ impl Torii {
             return Ok(());
         };
         let now = self.now();
-        let code = format!("{:06}", OsRng.gen_range(0..1_000_000_u32));
+        let code = new_code();
         let id = new_id("cod");
         let record = UserCodeRecord {
-            code_hash: code_hash(&id, &code),
+            code_hash: user_code_hash(&id, &code),
             id,
             user_id: user.id.clone(),
             purpose: PURPOSE.to_owned(),
@@ -106,11 +102,9 @@ impl Torii {
         validate::new_password(password.expose()).map_err(|m| {
             PasswordResetError::Validation(FieldErrors::from([("password".to_owned(), m)]))
         })?;
-        let digits: String = code
-            .expose()
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '-'))
-            .collect();
+        let Some(digits) = normalize_code(code.expose()) else {
+            return Err(PasswordResetError::InvalidCode);
+        };
         let Ok(address) = validate::email(email) else {
             return Err(PasswordResetError::InvalidCode);
         };
@@ -133,7 +127,7 @@ impl Torii {
             return Err(PasswordResetError::InvalidCode);
         };
         let matches = bool::from(
-            code_hash(&record.id, &digits)
+            user_code_hash(&record.id, &digits)
                 .as_bytes()
                 .ct_eq(record.code_hash.as_bytes()),
         );

@@ -501,24 +501,8 @@ macro_rules! sql_store {
                 token_hash: &str,
                 now: OffsetDateTime,
             ) -> Result<Option<MagicLinkRecord>, StoreError> {
-                let row = sqlx::query(&q("SELECT id, environment_id, user_id, token_hash, redirect_url,
-                        expires_at, created_at
-                     FROM magic_links WHERE token_hash = $1"))
-                .bind(token_hash)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(map_err)?;
-                let Some(row) = row else {
+                let Some(link) = self.find_magic_link(token_hash).await? else {
                     return Ok(None);
-                };
-                let link = MagicLinkRecord {
-                    id: text(&row, "id")?,
-                    environment_id: text(&row, "environment_id")?,
-                    user_id: text(&row, "user_id")?,
-                    token_hash: text(&row, "token_hash")?,
-                    redirect_url: opt_text(&row, "redirect_url")?,
-                    expires_at: time_at(&row, "expires_at")?,
-                    created_at: time_at(&row, "created_at")?,
                 };
                 // The delete decides: of concurrent callers only one removes the row.
                 let deleted = sqlx::query(&q("DELETE FROM magic_links WHERE id = $1"))
@@ -1005,6 +989,9 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections.max(1))
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            // No ping before each use on the /me hot path: a dead connection fails its query
+            // (503 `store_unavailable`) and is replaced on the next acquire.
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(map_err)?;
@@ -1023,6 +1010,9 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(1))
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            // No ping before each use on the /me hot path: a dead connection fails its query
+            // (503 `store_unavailable`) and is replaced on the next acquire.
+            .test_before_acquire(false)
             .connect_lazy_with(options);
         Ok(Self { pool })
     }
@@ -1038,6 +1028,9 @@ impl MySqlStore {
         let pool = MySqlPoolOptions::new()
             .max_connections(max_connections.max(1))
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            // No ping before each use on the /me hot path: a dead connection fails its query
+            // (503 `store_unavailable`) and is replaced on the next acquire.
+            .test_before_acquire(false)
             .connect_lazy_with(options);
         Ok(Self { pool })
     }
