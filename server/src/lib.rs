@@ -25,6 +25,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::todo)
 )]
 
+pub mod ceremony;
 pub mod clock;
 pub mod config;
 pub mod environment;

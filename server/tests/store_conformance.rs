@@ -708,6 +708,83 @@ async fn magic_links_are_single_use_and_replace_older_ones(db: TestDb) {
     );
 }
 
+async fn ceremonies_are_taken_once_by_their_kind_until_they_expire(db: TestDb) {
+    use torii_server::store::CeremonyRecord;
+    let at = now();
+    let ceremony = |hash: &str, kind: &str| CeremonyRecord {
+        id_hash: hash.repeat(64),
+        kind: kind.into(),
+        environment_id: "env_a".into(),
+        payload: format!("{{\"state\":\"{}\"}}", "x".repeat(4000)),
+        expires_at: at + Duration::minutes(5),
+        created_at: at,
+    };
+    db.store
+        .insert_ceremony(&ceremony("a", "oauth"))
+        .await
+        .unwrap();
+    // Another kind, another environment: nothing is taken, nothing consumed.
+    let take = |kind: &'static str, env: &'static str, hash: &'static str, when| {
+        let store = Arc::clone(&db.store);
+        async move {
+            store
+                .take_ceremony(kind, env, &hash.repeat(64), when)
+                .await
+                .unwrap()
+        }
+    };
+    assert!(take("passkey_sign_in", "env_a", "a", at).await.is_none());
+    assert!(take("oauth", "env_b", "a", at).await.is_none());
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        tasks.push(tokio::spawn(take("oauth", "env_a", "a", at)));
+    }
+    let mut won = 0;
+    for task in tasks {
+        if let Some(found) = task.await.unwrap() {
+            assert_eq!(found, ceremony("a", "oauth"));
+            won += 1;
+        }
+    }
+    assert_eq!(won, 1, "exactly one concurrent taker");
+    assert!(
+        take("oauth", "env_a", "a", at).await.is_none(),
+        "single use"
+    );
+
+    db.store
+        .insert_ceremony(&ceremony("b", "oauth"))
+        .await
+        .unwrap();
+    assert!(
+        take("oauth", "env_a", "b", at + Duration::minutes(5))
+            .await
+            .is_none(),
+        "expired"
+    );
+    assert!(
+        take("oauth", "env_a", "b", at).await.is_none(),
+        "an expired take consumes"
+    );
+
+    db.store
+        .insert_ceremony(&ceremony("c", "oauth"))
+        .await
+        .unwrap();
+    db.store
+        .insert_ceremony(&ceremony("d", "oauth"))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.store
+            .purge_ceremonies(at + Duration::minutes(6))
+            .await
+            .unwrap(),
+        2
+    );
+    assert!(take("oauth", "env_a", "c", at).await.is_none(), "purged");
+}
+
 async fn passwords_are_replaced_and_sessions_revoked_together(db: TestDb) {
     let (user, session) = create_user(db.store.as_ref(), "env_a", "pw@example.com").await;
     let (other, _) = session_for(&user, now());
@@ -789,6 +866,7 @@ macro_rules! conformance {
                 users_can_be_created_directly_and_updated,
                 user_codes_have_a_cooldown_counted_tries_and_one_consumer,
                 magic_links_are_single_use_and_replace_older_ones,
+                ceremonies_are_taken_once_by_their_kind_until_they_expire,
                 passwords_are_replaced_and_sessions_revoked_together,
                 rate_limit_hits_are_counted_once_each_under_concurrency,
             );

@@ -4,8 +4,9 @@
 //! single-use or counted operation is one conditional statement checked by rows affected.
 
 use super::{
-    AttemptReservation, CompleteSignUp, GateRecord, GateTarget, JwtKeyRecord, MagicLinkRecord,
-    SessionRecord, SignUpRecord, Store, StoreError, StoredEnvironment, UserCodeRecord, UserRecord,
+    AttemptReservation, CeremonyRecord, CompleteSignUp, GateRecord, GateTarget, JwtKeyRecord,
+    MagicLinkRecord, SessionRecord, SignUpRecord, Store, StoreError, StoredEnvironment,
+    UserCodeRecord, UserRecord,
 };
 use crate::clock::{from_millis, to_millis};
 use async_trait::async_trait;
@@ -511,6 +512,67 @@ macro_rules! sql_store {
                     .await
                     .map_err(map_err)?;
                 Ok((deleted.rows_affected() == 1 && link.expires_at > now).then_some(link))
+            }
+
+            async fn insert_ceremony(&self, ceremony: &CeremonyRecord) -> Result<(), StoreError> {
+                sqlx::query(&q("INSERT INTO ceremonies (id_hash, kind, environment_id, payload,
+                        expires_at, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6)"))
+                .bind(&ceremony.id_hash)
+                .bind(&ceremony.kind)
+                .bind(&ceremony.environment_id)
+                .bind(&ceremony.payload)
+                .bind(to_millis(ceremony.expires_at))
+                .bind(to_millis(ceremony.created_at))
+                .execute(&self.pool)
+                .await
+                .map(|_| ())
+                .map_err(map_err)
+            }
+
+            async fn take_ceremony(
+                &self,
+                kind: &str,
+                environment_id: &str,
+                id_hash: &str,
+                now: OffsetDateTime,
+            ) -> Result<Option<CeremonyRecord>, StoreError> {
+                let row = sqlx::query(&q("SELECT id_hash, kind, environment_id, payload,
+                        expires_at, created_at
+                     FROM ceremonies WHERE id_hash = $1 AND kind = $2 AND environment_id = $3"))
+                .bind(id_hash)
+                .bind(kind)
+                .bind(environment_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+                let Some(row) = row else {
+                    return Ok(None);
+                };
+                let ceremony = CeremonyRecord {
+                    id_hash: text(&row, "id_hash")?,
+                    kind: text(&row, "kind")?,
+                    environment_id: text(&row, "environment_id")?,
+                    payload: text(&row, "payload")?,
+                    expires_at: time_at(&row, "expires_at")?,
+                    created_at: time_at(&row, "created_at")?,
+                };
+                // The delete decides: of concurrent callers only one removes the row.
+                let deleted = sqlx::query(&q("DELETE FROM ceremonies WHERE id_hash = $1"))
+                    .bind(id_hash)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok((deleted.rows_affected() == 1 && ceremony.expires_at > now).then_some(ceremony))
+            }
+
+            async fn purge_ceremonies(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
+                sqlx::query(&q("DELETE FROM ceremonies WHERE expires_at < $1"))
+                    .bind(to_millis(before))
+                    .execute(&self.pool)
+                    .await
+                    .map(|done| done.rows_affected())
+                    .map_err(map_err)
             }
 
             async fn list_jwt_keys(&self) -> Result<Vec<JwtKeyRecord>, StoreError> {
