@@ -1,14 +1,18 @@
 //! Input rules shared by every flow: email syntax and canonical form, password length in code
 //! points (never truncated), display names.
+//!
+//! Emails are compared in one canonical form: Unicode NFKC (so that look-alike compatibility
+//! characters such as full-width letters collapse into the ordinary ones), trimmed, lower-cased.
 
 use std::collections::BTreeMap;
 use torii_shared::{EMAIL_MAX_LEN, NAME_MAX_CHARS, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
+use unicode_normalization::UnicodeNormalization as _;
 
 /// Field name → human message.
 pub type FieldErrors = BTreeMap<String, String>;
 
-/// A syntactically valid email: `display` as typed (trimmed, domain lower-cased) and
-/// `canonical`, the form compared for uniqueness (all lower-case).
+/// A syntactically valid email: `display` as typed (NFKC, trimmed, domain lower-cased) and
+/// `canonical`, the form compared for uniqueness (the same, all lower-case).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmailAddress {
     /// For display and delivery.
@@ -23,7 +27,8 @@ pub struct EmailAddress {
 /// A human message when the address is not acceptable.
 pub fn email(raw: &str) -> Result<EmailAddress, &'static str> {
     const INVALID: &str = "Enter a valid email address.";
-    let trimmed = raw.trim();
+    let normalized: String = raw.nfkc().collect();
+    let trimmed = normalized.trim();
     if trimmed.is_empty() {
         return Err("Enter your email address.");
     }
@@ -33,6 +38,7 @@ pub fn email(raw: &str) -> Result<EmailAddress, &'static str> {
     if trimmed.chars().any(|c| {
         c.is_control()
             || c.is_whitespace()
+            || is_invisible(c)
             || matches!(
                 c,
                 '"' | ',' | '<' | '>' | '(' | ')' | '[' | ']' | ';' | ':' | '\\'
@@ -68,6 +74,13 @@ pub fn email(raw: &str) -> Result<EmailAddress, &'static str> {
         display: format!("{local}@{domain}"),
         canonical: format!("{}@{domain}", local.to_lowercase()),
     })
+}
+
+/// Zero-width and text-direction characters: invisible, so two addresses that look the same
+/// could differ by them.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{2069}' | '\u{feff}' | '\u{00ad}')
 }
 
 /// Checks a new password's length in Unicode code points.
@@ -120,6 +133,22 @@ mod tests {
     }
 
     #[test]
+    fn look_alike_compatibility_characters_collapse() {
+        // Full-width letters and the "ﬁ" ligature are the ordinary letters after NFKC.
+        let wide = email("\u{ff21}da@ex\u{fb01}le.com").unwrap();
+        assert_eq!(wide.display, "Ada@exfile.com");
+        assert_eq!(wide.canonical, email("ada@EXFILE.com").unwrap().canonical);
+        // A full-width "@" becomes a second "@": rejected, not smuggled through.
+        assert!(email("a\u{ff20}b@example.com").is_err());
+        // Compatibility spaces become spaces: rejected inside, trimmed outside.
+        assert!(email("a\u{2002}b@example.com").is_err());
+        assert_eq!(
+            email("\u{3000}ada@example.com").unwrap().display,
+            "ada@example.com"
+        );
+    }
+
+    #[test]
     fn bad_emails_are_rejected() {
         for bad in [
             "",
@@ -136,6 +165,10 @@ mod tests {
             "a@-x.com",
             "a..b@example.com",
             ".a@example.com",
+            "a\u{7f}@example.com",
+            "a\u{200b}@example.com",
+            "a\u{202e}moc.elpmaxe@example.com",
+            "a\u{feff}@example.com",
         ] {
             assert!(email(bad).is_err(), "{bad:?} should be rejected");
         }

@@ -80,6 +80,51 @@ async fn malformed_json_is_400() {
 }
 
 #[tokio::test]
+async fn deeply_nested_json_is_400_before_it_is_parsed() {
+    let app = app().await;
+    // Nesting inside an ignored field: the shape would deserialise, the depth does not pass.
+    let deep = format!(
+        "{{\"email\": \"n@example.com\", \"extra\": {}1{}}}",
+        "[".repeat(64),
+        "]".repeat(64)
+    );
+    let response = Req::post_raw("/v1/sign-ups", "application/json", deep)
+        .send(&app)
+        .await;
+    assert_eq!(
+        response.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        response.text
+    );
+    assert_eq!(response.code(), "malformed_request");
+    assert!(response.text.contains("nested"), "{}", response.text);
+    // Brackets inside strings are text, not nesting.
+    let flat = json!({"email": "n@example.com", "name": "[".repeat(64), "password": "x"});
+    let response = Req::post("/v1/sign-ups", &flat).send(&app).await;
+    assert_eq!(
+        response.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        response.text
+    );
+    // `application/*+json` is JSON too.
+    let response = Req::post_raw(
+        "/v1/sign-ups",
+        "application/merge-patch+json; charset=utf-8",
+        "{\"email\": 5}",
+    )
+    .send(&app)
+    .await;
+    assert_eq!(
+        response.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        response.text
+    );
+}
+
+#[tokio::test]
 async fn wrong_shape_is_422_and_wrong_content_type_415() {
     let app = app().await;
     let response = Req::post("/v1/sign-ups", &json!({"email": 5}))
@@ -332,6 +377,40 @@ async fn signing_up_with_a_taken_email_answers_the_same_and_tells_the_owner() {
         !notice.text.chars().any(|c| c.is_ascii_digit()) || !notice.text.contains("code is"),
         "no code is sent to an existing account"
     );
+}
+
+#[tokio::test]
+async fn look_alike_addresses_are_the_same_account() {
+    let app = app().await;
+    let token = signed_up(&app, "twin@example.com").await;
+    // Full-width letters are the same address once canonicalised (NFKC): no second account,
+    // the owner is told instead.
+    let wide = Req::post(
+        "/v1/sign-ups",
+        &sign_up_body("\u{ff34}win@\u{ff25}xample.com"),
+    )
+    .send(&app)
+    .await;
+    assert_eq!(wide.status, StatusCode::CREATED, "{}", wide.text);
+    let notice = app.outbox.last_to("twin@example.com").unwrap();
+    assert!(notice.subject.contains("tried"), "{}", notice.subject);
+    // Invisible characters are refused outright.
+    let hidden = Req::post("/v1/sign-ups", &sign_up_body("tw\u{200b}in@example.com"))
+        .send(&app)
+        .await;
+    assert_eq!(
+        hidden.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        hidden.text
+    );
+    assert!(
+        hidden.body["error"]["fields"]["email"].is_string(),
+        "{}",
+        hidden.text
+    );
+    let me = Req::get("/me").cookie(&token).send(&app).await;
+    assert_eq!(me.body["user"]["email"], "twin@example.com");
 }
 
 #[tokio::test]

@@ -31,8 +31,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Env {
     }
 }
 
-/// A JSON body; malformed JSON is 400, a wrong shape 422, a wrong content type 415, too large
-/// 413 — each in the API's error shape.
+/// A JSON body; malformed or too deeply nested JSON is 400, a wrong shape 422, a wrong content
+/// type 415, too large 413 — each in the API's error shape.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ApiJson<T>(pub T);
 
@@ -40,11 +40,76 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !is_json(req.headers()) {
+            return Err(json_rejection(&JsonRejection::MissingJsonContentType(
+                axum::extract::rejection::MissingJsonContentType::default(),
+            )));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        ErrorCode::PayloadTooLarge,
+                        "The body is too large.",
+                    )
+                } else {
+                    ApiError::malformed("The body could not be read.")
+                }
+            })?;
+        if nesting_depth(&bytes) > MAX_JSON_DEPTH {
+            return Err(ApiError::malformed("The body is nested too deeply."));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(Self(value)),
             Err(rejection) => Err(json_rejection(&rejection)),
         }
     }
+}
+
+/// Deepest array/object nesting a body may have; no request of the API needs more than a few
+/// levels, and refusing early keeps deeply nested input away from the deserialiser.
+pub const MAX_JSON_DEPTH: usize = 16;
+
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .map(|mime| mime.trim().to_ascii_lowercase())
+        .is_some_and(|mime| {
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+}
+
+/// The deepest nesting of arrays and objects in a JSON text, brackets inside strings ignored.
+/// Malformed text gets some number; the parser rejects it afterwards anyway.
+fn nesting_depth(bytes: &[u8]) -> usize {
+    let (mut depth, mut deepest) = (0_usize, 0_usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in bytes {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 fn json_rejection(rejection: &JsonRejection) -> ApiError {
@@ -201,5 +266,19 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| addr.ip().to_string());
         Ok(Self(ClientInfo { user_agent, ip }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nesting_depth;
+
+    #[test]
+    fn nesting_counts_brackets_outside_strings() {
+        assert_eq!(nesting_depth(br#"{"a": 1}"#), 1);
+        assert_eq!(nesting_depth(br#"{"a": [[{"b": []}]]}"#), 5);
+        assert_eq!(nesting_depth(br#"{"a": "[[[[{{{{\"[["}"#), 1);
+        assert_eq!(nesting_depth(&[b'['; 1000]), 1000);
+        assert_eq!(nesting_depth(b"]]]"), 0);
     }
 }
