@@ -34,7 +34,7 @@ async fn request_link(app: &TestApp, email: &str) -> TestResponse {
 
 #[tokio::test]
 async fn a_link_signs_in_once_and_the_landing_page_consumes_nothing() {
-    let app = app().await;
+    let app = app_with(vec![links_env()]).await;
     signed_up(&app, "link@example.com").await;
     let requested = request_link(&app, "link@example.com").await;
     assert_eq!(requested.status, StatusCode::ACCEPTED, "{}", requested.text);
@@ -80,7 +80,7 @@ async fn a_link_signs_in_once_and_the_landing_page_consumes_nothing() {
 
 #[tokio::test]
 async fn the_form_post_redirects_to_the_allowed_url_and_a_used_link_shows_a_page() {
-    let app = app().await;
+    let app = app_with(vec![links_env()]).await;
     signed_up(&app, "form@example.com").await;
     let requested = Req::post(
         "/v1/magic-links",
@@ -113,7 +113,7 @@ async fn the_form_post_redirects_to_the_allowed_url_and_a_used_link_shows_a_page
 
 #[tokio::test]
 async fn twenty_concurrent_verifications_make_one_session() {
-    let app = app().await;
+    let app = app_with(vec![links_env()]).await;
     signed_up(&app, "race-link@example.com").await;
     request_link(&app, "race-link@example.com").await;
     let (_, token) = link_token(&app, "race-link@example.com");
@@ -144,7 +144,7 @@ async fn twenty_concurrent_verifications_make_one_session() {
 
 #[tokio::test]
 async fn expired_and_replaced_links_are_refused() {
-    let app = app().await;
+    let app = app_with(vec![links_env()]).await;
     signed_up(&app, "old-link@example.com").await;
     request_link(&app, "old-link@example.com").await;
     let (_, first) = link_token(&app, "old-link@example.com");
@@ -164,7 +164,7 @@ async fn expired_and_replaced_links_are_refused() {
 
 #[tokio::test]
 async fn links_use_the_public_url_whatever_the_host_headers() {
-    let app = app().await;
+    let app = app_with(vec![links_env()]).await;
     signed_up(&app, "host@example.com").await;
     let requested = Req::post("/v1/magic-links", &json!({"email": "host@example.com"}))
         .header("host", "evil.example")
@@ -185,7 +185,7 @@ async fn links_use_the_public_url_whatever_the_host_headers() {
 
 #[tokio::test]
 async fn foreign_redirects_are_refused() {
-    let app = app().await;
+    let app = app_with(vec![links_env()]).await;
     signed_up(&app, "redirect@example.com").await;
     for (i, bad) in [
         "https://evil.example/",
@@ -211,7 +211,7 @@ async fn foreign_redirects_are_refused() {
 
 #[tokio::test]
 async fn unknown_addresses_get_the_same_answer_and_no_email() {
-    let app = app().await;
+    let app = app_with(vec![links_env()]).await;
     signed_up(&app, "known-link@example.com").await;
     let before = app.outbox.messages().len();
     let known = request_link(&app, "known-link@example.com").await;
@@ -241,7 +241,7 @@ async fn unknown_addresses_get_the_same_answer_and_no_email() {
 
 #[tokio::test]
 async fn a_password_reset_revokes_every_session_and_changes_the_password() {
-    let app = app().await;
+    let app = app_with(vec![links_env()]).await;
     let old_session = signed_up(&app, "reset@example.com").await;
     Req::post(
         "/v1/password-resets",
@@ -308,7 +308,7 @@ async fn a_password_reset_revokes_every_session_and_changes_the_password() {
 
 #[tokio::test]
 async fn a_reset_code_expires_and_weak_passwords_are_refused() {
-    let app = app().await;
+    let app = app_with(vec![links_env()]).await;
     signed_up(&app, "reset-late@example.com").await;
     Req::post(
         "/v1/password-resets",
@@ -376,7 +376,7 @@ async fn an_unreachable_smtp_server_is_a_clear_503_without_secrets() {
 
 #[tokio::test]
 async fn the_landing_pages_own_form_post_is_accepted_and_foreign_null_origins_are_not() {
-    let app = app().await;
+    let app = app_with(vec![links_env()]).await;
     signed_up(&app, "null-origin@example.com").await;
     request_link(&app, "null-origin@example.com").await;
     let (_, token) = link_token(&app, "null-origin@example.com");
@@ -420,4 +420,55 @@ async fn the_landing_pages_own_form_post_is_accepted_and_foreign_null_origins_ar
     )
     .await;
     assert_eq!(other.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn methods_the_environment_leaves_out_are_refused() {
+    let password_only = app().await;
+    signed_up(&password_only, "only@example.com").await;
+    for (path, body) in [
+        ("/v1/magic-links", json!({"email": "only@example.com"})),
+        ("/v1/magic-links/verify", json!({"token": "x".repeat(43)})),
+    ] {
+        let refused = Req::post(path, &body).send(&password_only).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::FORBIDDEN,
+            "{path}: {}",
+            refused.text
+        );
+        assert_eq!(refused.code(), "method_disabled", "{path}");
+    }
+    assert!(
+        password_only
+            .outbox
+            .messages()
+            .iter()
+            .all(|m| !m.text.contains("magic-links")),
+        "no link was sent"
+    );
+
+    let mut links = links_env();
+    links.methods = vec![torii_shared::SignInMethod::MagicLink];
+    let links_only = app_with(vec![links]).await;
+    for (path, body) in [
+        (
+            "/v1/sign-in/password",
+            json!({"email": "a@example.com", "password": PASSWORD}),
+        ),
+        ("/v1/password-resets", json!({"email": "a@example.com"})),
+        (
+            "/v1/password-resets/complete",
+            json!({"email": "a@example.com", "code": "123456", "password": PASSWORD}),
+        ),
+    ] {
+        let refused = Req::post(path, &body).send(&links_only).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::FORBIDDEN,
+            "{path}: {}",
+            refused.text
+        );
+        assert_eq!(refused.code(), "method_disabled", "{path}");
+    }
 }

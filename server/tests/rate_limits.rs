@@ -94,7 +94,7 @@ async fn unknown_accounts_are_limited_the_same_way() {
 
 #[tokio::test]
 async fn emails_to_one_address_are_limited() {
-    let app = app().await;
+    let app = app_with(vec![links_env()]).await;
     signed_up(&app, "inbox@example.com").await;
     let before = app.outbox.messages().len();
     for _ in 0..4 {

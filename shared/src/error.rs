@@ -38,6 +38,8 @@ pub enum ErrorCode {
     InvalidSecretKey,
     /// 403: a publishable key was sent where the secret key is required.
     SecretKeyRequired,
+    /// 403: the environment does not enable this sign-in method.
+    MethodDisabled,
     /// 403: the session is pending on a gate; `currentGate` names it.
     SessionPending,
     /// 405: the route exists but not with this method.
@@ -78,6 +80,7 @@ impl ErrorCode {
             Self::InvalidPublishableKey => "invalid_publishable_key",
             Self::InvalidSecretKey => "invalid_secret_key",
             Self::SecretKeyRequired => "secret_key_required",
+            Self::MethodDisabled => "method_disabled",
             Self::SessionPending => "session_pending",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge => "payload_too_large",

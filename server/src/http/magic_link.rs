@@ -1,7 +1,7 @@
 //! `POST /v1/magic-links`, and the link's landing: `GET /v1/magic-links/verify` shows a page
 //! that consumes nothing (mail scanners fetch links); its button POSTs the token.
 
-use super::{ApiJson, Client, Env, ip_key, limit, signed_in};
+use super::{ApiJson, Client, Env, account_key, ip_key, limit, require_method, signed_in};
 use crate::error::ApiError;
 use crate::mail::escape_html;
 use crate::{Environment, Torii, session};
@@ -12,7 +12,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
-use torii_shared::{EmailAccepted, MagicLinkRequest, MagicLinkVerifyRequest};
+use torii_shared::{EmailAccepted, MagicLinkRequest, MagicLinkVerifyRequest, SignInMethod};
 
 pub(super) fn routes() -> Router<Torii> {
     Router::new()
@@ -26,8 +26,9 @@ async fn request(
     Client(client): Client,
     ApiJson(body): ApiJson<MagicLinkRequest>,
 ) -> Result<(StatusCode, Json<EmailAccepted>), ApiError> {
+    require_method(&env, SignInMethod::MagicLink)?;
     let rules = env.rate_limits;
-    let address = body.email.trim().to_lowercase();
+    let address = account_key(&body.email);
     limit(
         &torii,
         &env,
@@ -139,6 +140,7 @@ async fn verify(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    require_method(&env, SignInMethod::MagicLink)?;
     let rule = env.rate_limits.verifications_per_ip;
     limit(&torii, &env, &[("verify_ip", ip_key(&client), rule)]).await?;
     let is_form = headers

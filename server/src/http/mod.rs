@@ -178,6 +178,26 @@ fn check_origin(env: &Environment, req: &Request) -> Result<(), ApiError> {
     if has_cookie { Err(forbidden()) } else { Ok(()) }
 }
 
+/// The key of per-account limits: the canonical email when it is one, else the text as sent
+/// (lower-cased), so that look-alike spellings of one address share a bucket.
+fn account_key(email: &str) -> String {
+    crate::validate::email(email)
+        .map_or_else(|_| email.trim().to_lowercase(), |address| address.canonical)
+}
+
+/// Refuses a request for a sign-in method the environment does not enable.
+fn require_method(env: &Environment, method: torii_shared::SignInMethod) -> Result<(), ApiError> {
+    if env.methods.contains(&method) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::MethodDisabled,
+            "This sign-in method is not enabled for this application.",
+        ))
+    }
+}
+
 /// The key of per-IP limits; requests without a peer address share one bucket.
 fn ip_key(client: &crate::ClientInfo) -> &str {
     client.ip.as_deref().unwrap_or("unknown")

@@ -1,6 +1,6 @@
 //! `POST /v1/password-resets` and `POST /v1/password-resets/complete`.
 
-use super::{ApiJson, Client, Env, ip_key, limit, signed_in};
+use super::{ApiJson, Client, Env, account_key, ip_key, limit, require_method, signed_in};
 use crate::Torii;
 use crate::error::ApiError;
 use axum::extract::State;
@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
 use axum::{Json, Router};
-use torii_shared::{EmailAccepted, PasswordResetComplete, PasswordResetRequest};
+use torii_shared::{EmailAccepted, PasswordResetComplete, PasswordResetRequest, SignInMethod};
 
 pub(super) fn routes() -> Router<Torii> {
     Router::new()
@@ -22,8 +22,9 @@ async fn request(
     Client(client): Client,
     ApiJson(body): ApiJson<PasswordResetRequest>,
 ) -> Result<(StatusCode, Json<EmailAccepted>), ApiError> {
+    require_method(&env, SignInMethod::Password)?;
     let rules = env.rate_limits;
-    let address = body.email.trim().to_lowercase();
+    let address = account_key(&body.email);
     limit(
         &torii,
         &env,
@@ -49,8 +50,9 @@ async fn complete(
     Client(client): Client,
     ApiJson(body): ApiJson<PasswordResetComplete>,
 ) -> Result<Response, ApiError> {
+    require_method(&env, SignInMethod::Password)?;
     let rules = env.rate_limits;
-    let account = body.email.trim().to_lowercase();
+    let account = account_key(&body.email);
     limit(
         &torii,
         &env,

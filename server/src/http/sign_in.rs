@@ -1,6 +1,6 @@
 //! `POST /v1/sign-in/password`.
 
-use super::{ApiJson, Client, Env, ip_key, limit, signed_in};
+use super::{ApiJson, Client, Env, account_key, ip_key, limit, require_method, signed_in};
 use crate::Torii;
 use crate::error::ApiError;
 use axum::Router;
@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
-use torii_shared::PasswordSignInRequest;
+use torii_shared::{PasswordSignInRequest, SignInMethod};
 
 pub(super) fn routes() -> Router<Torii> {
     Router::new().route("/v1/sign-in/password", post(password))
@@ -20,8 +20,9 @@ async fn password(
     Client(client): Client,
     ApiJson(body): ApiJson<PasswordSignInRequest>,
 ) -> Result<Response, ApiError> {
+    require_method(&env, SignInMethod::Password)?;
     let rules = env.rate_limits;
-    let account = body.email.trim().to_lowercase();
+    let account = account_key(&body.email);
     limit(
         &torii,
         &env,

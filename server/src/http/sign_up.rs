@@ -1,6 +1,6 @@
 //! `POST /v1/sign-ups`, `/v1/sign-ups/{id}/verify` and `/v1/sign-ups/{id}/resend`.
 
-use super::{ApiJson, Client, Env, ip_key, limit, signed_in};
+use super::{ApiJson, Client, Env, account_key, ip_key, limit, signed_in};
 use crate::Torii;
 use crate::error::ApiError;
 use axum::extract::{Path, State};
@@ -24,7 +24,7 @@ async fn start(
     ApiJson(body): ApiJson<SignUpRequest>,
 ) -> Result<(StatusCode, Json<SignUpCreated>), ApiError> {
     let rules = env.rate_limits;
-    let address = body.email.trim().to_lowercase();
+    let address = account_key(&body.email);
     limit(
         &torii,
         &env,

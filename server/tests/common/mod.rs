@@ -17,6 +17,7 @@ use torii_server::mail::OutboxMailer;
 use torii_server::store::SqliteStore;
 use torii_server::store::Store;
 use torii_server::{Environment, ManualClock, Torii};
+use torii_shared::SignInMethod;
 use tower::ServiceExt as _;
 
 pub const ORIGIN: &str = "http://localhost:3000";
@@ -44,6 +45,13 @@ pub fn legal_env() -> Environment {
     let mut env = Environment::new_test("env_test", "Acme", "pk_test_acme", "sk_test_acme");
     env.terms_url = Some("https://example.com/terms".into());
     env.privacy_url = Some("https://example.com/privacy".into());
+    env
+}
+
+/// [`legal_env`] with sign-in links enabled beside passwords.
+pub fn links_env() -> Environment {
+    let mut env = legal_env();
+    env.methods = vec![SignInMethod::Password, SignInMethod::MagicLink];
     env
 }
 
