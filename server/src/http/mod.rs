@@ -2,6 +2,7 @@
 //! every request goes through (environment resolution, Origin check, body limit, tracing).
 
 mod admin;
+mod cors;
 mod extract;
 mod gates;
 mod health;
@@ -52,6 +53,7 @@ pub fn router(torii: Torii) -> Router {
         .merge(admin::routes())
         .merge(health::routes())
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(torii.clone(), cors::cors))
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
