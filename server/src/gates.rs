@@ -143,7 +143,24 @@ impl Torii {
         user: &UserRecord,
         session_id: &str,
     ) -> Result<SessionInfo, StoreError> {
-        let mut records = self.store().gates(&user.id, session_id).await?;
+        self.session_gates_if_stored(env, user, session_id, true)
+            .await
+    }
+
+    /// [`Torii::session_gates`], skipping the store when the caller already knows that no
+    /// gate is stored on the session or its user (`stored` false).
+    pub(crate) async fn session_gates_if_stored(
+        &self,
+        env: &Environment,
+        user: &UserRecord,
+        session_id: &str,
+        stored: bool,
+    ) -> Result<SessionInfo, StoreError> {
+        let mut records = if stored {
+            self.store().gates(&user.id, session_id).await?
+        } else {
+            Vec::new()
+        };
         for key in produced_gates(env, user) {
             records.push(GateRecord {
                 key: key.as_str().to_owned(),

@@ -583,7 +583,9 @@ impl Torii {
         if env.session.kind == SessionKind::Jwt {
             return self.authenticate_jwt(env, token).await;
         }
-        let Some((session, user)) = self.store().session_by_token_hash(&token.hash()).await? else {
+        let Some((session, user, has_gates)) =
+            self.store().session_for_request(&token.hash()).await?
+        else {
             return Ok(None);
         };
         let now = self.now();
@@ -598,7 +600,9 @@ impl Torii {
                 .touch_session(&session.id, now, now - TOUCH_INTERVAL)
                 .await?;
         }
-        let info = self.session_gates(env, &user, &session.id).await?;
+        let info = self
+            .session_gates_if_stored(env, &user, &session.id, has_gates)
+            .await?;
         Ok(Some(AuthenticatedSession {
             session,
             user,

@@ -461,6 +461,18 @@ pub trait Store: Send + Sync + Debug {
         &self,
         token_hash: &str,
     ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError>;
+    /// [`Store::session_by_token_hash`] plus whether any gate is stored on the session or its
+    /// user, still in one round trip, so that a request on a session without gates (the common
+    /// case) needs no second query. The default answers `true` (look the gates up).
+    async fn session_for_request(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(SessionRecord, UserRecord, bool)>, StoreError> {
+        Ok(self
+            .session_by_token_hash(token_hash)
+            .await?
+            .map(|(session, user)| (session, user, true)))
+    }
     /// Marks a session used now, only when its last mark is older than `stale_before`.
     async fn touch_session(
         &self,
