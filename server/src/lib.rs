@@ -487,16 +487,15 @@ impl Torii {
             return Ok(None);
         };
         let raw = token.expose();
-        let unknown_kid = jsonwebtoken::decode_header(raw)
-            .ok()
-            .and_then(|h| h.kid)
-            .is_some_and(|kid| !keys.knows(&kid));
-        if unknown_kid {
+        let mut verified = keys.verify(raw, &self.issuer(), &env.id, self.now());
+        if matches!(verified, Err(session::jwt::JwtError::UnknownKid)) {
+            // Perhaps rotated in on another node: read the key set again, once.
             keys.reload(self.store())
                 .await
                 .map_err(|e| StoreError::Other(e.to_string()))?;
+            verified = keys.verify(raw, &self.issuer(), &env.id, self.now());
         }
-        let Ok(claims) = keys.verify(raw, &self.issuer(), &env.id, self.now()) else {
+        let Ok(claims) = verified else {
             return Ok(None);
         };
         let at = |secs: i64| {

@@ -15,7 +15,9 @@ use ed25519_dalek::pkcs8::EncodePrivateKey as _;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::rngs::OsRng;
 use serde::{Deserialize, Serialize};
-use std::sync::{PoisonError, RwLock};
+use sha2::{Digest as _, Sha256};
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError, RwLock};
 use time::{Duration, OffsetDateTime};
 use torii_shared::{Gate, SessionStatus};
 
@@ -62,6 +64,9 @@ pub enum JwtError {
     /// The token is not acceptable (any validation failure).
     #[error("invalid token: {0}")]
     Invalid(String),
+    /// The token names a key this node does not hold (perhaps rotated in on another node).
+    #[error("invalid token: unknown kid")]
+    UnknownKid,
     /// No key can sign.
     #[error("no signing key")]
     NoSigningKey,
@@ -82,7 +87,14 @@ struct LoadedKey {
 /// The signing and verifying keys, cached in memory.
 pub struct JwtKeys {
     keys: RwLock<Vec<LoadedKey>>,
+    /// Tokens whose signature was already checked, by SHA-256: a browser sends the same token
+    /// with every request, and hashing it is far cheaper than an Ed25519 verification. Only
+    /// the signature is remembered; issuer, audience and time are checked on every request.
+    verified: Mutex<HashMap<[u8; 32], Claims>>,
 }
+
+/// Most tokens remembered as verified; past it the memory starts over.
+const VERIFIED_CACHE_ENTRIES: usize = 10_000;
 
 impl std::fmt::Debug for JwtKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -137,6 +149,7 @@ impl JwtKeys {
     pub async fn load(store: &dyn Store, now: OffsetDateTime) -> Result<Self, JwtError> {
         let keys = Self {
             keys: RwLock::new(Vec::new()),
+            verified: Mutex::new(HashMap::new()),
         };
         keys.reload(store).await?;
         if keys.signing_kid().is_none() {
@@ -252,6 +265,46 @@ impl JwtKeys {
         now: OffsetDateTime,
     ) -> Result<Claims, JwtError> {
         let invalid = |why: &str| JwtError::Invalid(why.to_owned());
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let remembered = self
+            .verified
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&digest)
+            .cloned();
+        let claims = match remembered {
+            Some(claims) => claims,
+            None => {
+                let claims = self.verify_signature(token, issuer, audience)?;
+                let mut verified = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
+                if verified.len() >= VERIFIED_CACHE_ENTRIES {
+                    verified.clear();
+                }
+                verified.insert(digest, claims.clone());
+                claims
+            }
+        };
+        if claims.iss != issuer || claims.aud != audience {
+            return Err(invalid("issuer or audience"));
+        }
+        let now = now.unix_timestamp();
+        if claims.exp <= now {
+            return Err(invalid("expired"));
+        }
+        if claims.nbf > now {
+            return Err(invalid("not yet valid"));
+        }
+        Ok(claims)
+    }
+
+    /// Checks the header, the signature and the issuer and audience claims.
+    fn verify_signature(
+        &self,
+        token: &str,
+        issuer: &str,
+        audience: &str,
+    ) -> Result<Claims, JwtError> {
+        let invalid = |why: &str| JwtError::Invalid(why.to_owned());
         let header =
             jsonwebtoken::decode_header(token).map_err(|e| JwtError::Invalid(e.to_string()))?;
         if header.alg != Algorithm::EdDSA {
@@ -269,7 +322,7 @@ impl JwtKeys {
         let key = keys
             .iter()
             .find(|k| k.record.kid == kid)
-            .ok_or_else(|| invalid("unknown kid"))?;
+            .ok_or(JwtError::UnknownKid)?;
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[audience]);
@@ -280,15 +333,7 @@ impl JwtKeys {
         validation.leeway = 0;
         let data = jsonwebtoken::decode::<Claims>(token, &key.decoding, &validation)
             .map_err(|e| JwtError::Invalid(e.to_string()))?;
-        let claims = data.claims;
-        let now = now.unix_timestamp();
-        if claims.exp <= now {
-            return Err(invalid("expired"));
-        }
-        if claims.nbf > now {
-            return Err(invalid("not yet valid"));
-        }
-        Ok(claims)
+        Ok(data.claims)
     }
 
     /// The public keys still able to verify, as a JWK set.
