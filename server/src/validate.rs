@@ -83,10 +83,12 @@ fn is_invisible(c: char) -> bool {
         | '\u{2066}'..='\u{2069}' | '\u{feff}' | '\u{00ad}')
 }
 
-/// Checks a new password's length in Unicode code points.
+/// Checks a new password: its length in Unicode code points, and that it is not one of the
+/// commonly used passwords (a bundled list of 30,000, also matched reversed or with the usual
+/// letter-for-digit swaps such as `p@ssw0rd`).
 ///
 /// # Errors
-/// A human message when the password is too short or too long.
+/// A human message when the password is too short, too long or too common.
 pub fn new_password(password: &str) -> Result<(), String> {
     let chars = password.chars().count();
     if chars < PASSWORD_MIN_CHARS {
@@ -99,7 +101,30 @@ pub fn new_password(password: &str) -> Result<(), String> {
             "Use at most {PASSWORD_MAX_CHARS} characters for your password."
         ));
     }
+    if is_common_password(password) {
+        return Err(
+            "This password is one of the most commonly used ones; choose another.".to_owned(),
+        );
+    }
     Ok(())
+}
+
+/// Whether the whole password is one entry of the common-password list (case aside, reversed,
+/// or with letter-for-digit swaps). A longer password than any entry is never one.
+fn is_common_password(password: &str) -> bool {
+    use zxcvbn::matching::patterns::MatchPattern;
+    const LONGEST_ENTRY_CHARS: usize = 64;
+    let chars = password.chars().count();
+    if chars > LONGEST_ENTRY_CHARS {
+        return false;
+    }
+    zxcvbn::zxcvbn(password, &[]).sequence().iter().any(|m| {
+        m.i == 0
+            && m.j + 1 == chars
+            // The dictionary's type is not exported by name; its Debug form is stable.
+            && matches!(&m.pattern, MatchPattern::Dictionary(d)
+                if format!("{:?}", d.dictionary_name) == "Passwords")
+    })
 }
 
 /// Checks an optional display name; blank means none.
@@ -176,9 +201,32 @@ mod tests {
     }
 
     #[test]
+    fn common_passwords_are_refused_in_their_usual_disguises() {
+        for common in [
+            "password",
+            "Password1",
+            "qwertyuiop",
+            "p@ssw0rd",
+            "drowssap",
+            "iloveyou1",
+        ] {
+            let refused = new_password(common);
+            assert!(refused.is_err(), "{common:?} should be refused");
+            assert!(refused.unwrap_err().contains("commonly used"));
+        }
+        for fine in [
+            "correct horse battery",
+            "tq9-Vmx2-Lp",
+            "mein Pferd isst keinen Gurkensalat",
+        ] {
+            assert!(new_password(fine).is_ok(), "{fine:?} should be accepted");
+        }
+    }
+
+    #[test]
     fn passwords_count_code_points_without_truncation() {
         assert!(new_password("1234567").is_err());
-        assert!(new_password("12345678").is_ok());
+        assert!(new_password("1029xkcd").is_ok());
         assert!(new_password(&"é".repeat(8)).is_ok());
         assert!(new_password(&"x".repeat(256)).is_ok());
         assert!(new_password(&"x".repeat(257)).is_err());

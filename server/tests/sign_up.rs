@@ -169,6 +169,26 @@ async fn passwords_outside_8_to_256_code_points_are_422() {
 }
 
 #[tokio::test]
+async fn common_passwords_are_422_and_nothing_is_sent() {
+    let app = app().await;
+    // Long enough, but on the common-password list (also disguised).
+    for common in ["password123", "P@ssw0rd", "qwertyuiop"] {
+        let body = json!({"email": "a@example.com", "password": common, "legalAccepted": true});
+        let response = Req::post("/v1/sign-ups", &body).send(&app).await;
+        assert_eq!(
+            response.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{common}"
+        );
+        let message = response.body["error"]["fields"]["password"]
+            .as_str()
+            .unwrap();
+        assert!(message.contains("commonly used"), "{common}: {message}");
+    }
+    assert!(app.outbox.last_to("a@example.com").is_none());
+}
+
+#[tokio::test]
 async fn long_passwords_are_not_truncated() {
     let app = app().await;
     let email = format!("{}@example.com", unique("long"));
