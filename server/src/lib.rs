@@ -73,6 +73,7 @@ struct Inner {
     public_url: Url,
     hasher: PasswordHasher,
     jwt: Option<session::jwt::JwtKeys>,
+    deliveries: Arc<mail::Deliveries>,
 }
 
 /// Why a [`Torii`] could not be built.
@@ -213,6 +214,7 @@ impl ToriiBuilder {
                 public_url,
                 hasher: PasswordHasher::new(parallelism),
                 jwt,
+                deliveries: Arc::default(),
             }),
         })
     }
@@ -312,6 +314,14 @@ impl Torii {
 
     pub(crate) fn mailer(&self) -> &dyn Mailer {
         self.inner.mailer.as_ref()
+    }
+
+    pub(crate) fn mailer_arc(&self) -> Arc<dyn Mailer> {
+        Arc::clone(&self.inner.mailer)
+    }
+
+    pub(crate) fn deliveries(&self) -> &Arc<mail::Deliveries> {
+        &self.inner.deliveries
     }
 
     pub(crate) fn hasher(&self) -> &PasswordHasher {

@@ -102,9 +102,9 @@ async fn run() -> anyhow::Result<()> {
                 "TORII_STATIC_DIR: {} is not a directory",
                 dir.display()
             );
-            http::router_with_static(torii, dir)
+            http::router_with_static(torii.clone(), dir)
         }
-        None => http::router(torii),
+        None => http::router(torii.clone()),
     };
     let listener = tokio::net::TcpListener::bind(config.listen_addr()?)
         .await
@@ -117,6 +117,13 @@ async fn run() -> anyhow::Result<()> {
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;
+    // Mails already promised (sign-in links, reset codes) go out before the process ends.
+    if tokio::time::timeout(std::time::Duration::from_secs(10), torii.mail_settled())
+        .await
+        .is_err()
+    {
+        tracing::warn!("stopped with mail still being sent");
+    }
     tracing::info!("torii-server stopped");
     Ok(())
 }

@@ -472,3 +472,47 @@ mod tests {
         assert_eq!(outbox.last_to("X@y.co").unwrap().to, "x@y.co");
     }
 }
+
+/// Mails sent in the background, counted so that a shutdown (or a test) can wait for them.
+#[derive(Debug, Default)]
+pub(crate) struct Deliveries {
+    pending: std::sync::atomic::AtomicUsize,
+    settled: tokio::sync::Notify,
+}
+
+impl crate::Torii {
+    /// Sends a mail without making the request wait for it. Used where the answer must not
+    /// depend on whether an account exists (sign-in links, password reset): the SMTP round
+    /// trip would otherwise tell, by its time or by its failure. A failure is logged.
+    pub(crate) fn deliver_in_background(&self, email: Email, what: &'static str) {
+        let deliveries = Arc::clone(self.deliveries());
+        let mailer = self.mailer_arc();
+        deliveries
+            .pending
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        tokio::spawn(async move {
+            if let Err(error) = mailer.send(&email).await {
+                tracing::warn!(%error, what, "mail not sent");
+            }
+            if deliveries
+                .pending
+                .fetch_sub(1, std::sync::atomic::Ordering::SeqCst)
+                == 1
+            {
+                deliveries.settled.notify_waiters();
+            }
+        });
+    }
+
+    /// Waits until every mail handed to the background has been sent (or has failed).
+    pub async fn mail_settled(&self) {
+        let deliveries = self.deliveries();
+        loop {
+            let settled = deliveries.settled.notified();
+            if deliveries.pending.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                return;
+            }
+            settled.await;
+        }
+    }
+}

@@ -91,10 +91,8 @@ impl Torii {
             url.as_str(),
             LINK_TTL.whole_minutes(),
         )?;
-        self.mailer().send(&email).await.map_err(|error| {
-            tracing::warn!(%error, "sign-in link not sent");
-            MagicLinkError::Mail(error)
-        })
+        self.deliver_in_background(email, "sign-in link");
+        Ok(())
     }
 
     /// Whether a link's token is live (unused, unreplaced, unexpired, of this environment),

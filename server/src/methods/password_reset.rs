@@ -82,7 +82,7 @@ impl Torii {
         }
         let email =
             mail::password_reset_code(&env.name, &user.email, &code, CODE_TTL.whole_minutes())?;
-        self.mailer().send(&email).await?;
+        self.deliver_in_background(email, "password reset code");
         Ok(())
     }
 

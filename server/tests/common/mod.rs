@@ -31,6 +31,19 @@ pub struct TestApp {
     db_dir: PathBuf,
 }
 
+impl TestApp {
+    /// An app around a Torii built by the test itself; `outbox` is where its mail ends up.
+    pub fn from_parts(torii: Torii, outbox: OutboxMailer) -> Self {
+        Self {
+            router: torii_server::router(torii.clone()),
+            torii,
+            outbox,
+            clock: ManualClock::default(),
+            db_dir: std::env::temp_dir().join(unique("torii-unused")),
+        }
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.db_dir);
@@ -200,6 +213,15 @@ impl Req {
     }
 
     pub async fn send(self, app: &TestApp) -> TestResponse {
+        let response = self.send_now(app).await;
+        // Mail sent in the background (links, reset codes) is in the outbox before a test
+        // looks.
+        app.torii.mail_settled().await;
+        response
+    }
+
+    /// Sends without waiting for the mail the request queued.
+    pub async fn send_now(self, app: &TestApp) -> TestResponse {
         let request = self.builder.body(self.body).unwrap();
         read(app.router.clone().oneshot(request).await.unwrap()).await
     }
