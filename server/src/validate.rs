@@ -146,6 +146,35 @@ pub fn name(raw: Option<&str>) -> Result<Option<String>, String> {
     Ok(Some(trimmed.to_owned()))
 }
 
+/// The deepest nesting of arrays and objects in a JSON text, brackets inside strings ignored.
+/// Malformed text gets some number; the parser rejects it afterwards anyway.
+#[must_use]
+pub fn json_nesting_depth(bytes: &[u8]) -> usize {
+    let (mut depth, mut deepest) = (0_usize, 0_usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in bytes {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,5 +268,14 @@ mod tests {
         assert_eq!(name(Some(" Ada ")).unwrap(), Some("Ada".into()));
         assert!(name(Some(&"a".repeat(101))).is_err());
         assert!(name(Some("a\u{7}b")).is_err());
+    }
+
+    #[test]
+    fn nesting_counts_brackets_outside_strings() {
+        assert_eq!(json_nesting_depth(br#"{"a": 1}"#), 1);
+        assert_eq!(json_nesting_depth(br#"{"a": [[{"b": []}]]}"#), 5);
+        assert_eq!(json_nesting_depth(br#"{"a": "[[[[{{{{\"[["}"#), 1);
+        assert_eq!(json_nesting_depth(&[b'['; 1000]), 1000);
+        assert_eq!(json_nesting_depth(b"]]]"), 0);
     }
 }

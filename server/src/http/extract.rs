@@ -58,7 +58,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                     ApiError::malformed("The body could not be read.")
                 }
             })?;
-        if nesting_depth(&bytes) > MAX_JSON_DEPTH {
+        if crate::validate::json_nesting_depth(&bytes) > MAX_JSON_DEPTH {
             return Err(ApiError::malformed("The body is nested too deeply."));
         }
         match axum::Json::<T>::from_bytes(&bytes) {
@@ -82,34 +82,6 @@ fn is_json(headers: &axum::http::HeaderMap) -> bool {
             mime == "application/json"
                 || (mime.starts_with("application/") && mime.ends_with("+json"))
         })
-}
-
-/// The deepest nesting of arrays and objects in a JSON text, brackets inside strings ignored.
-/// Malformed text gets some number; the parser rejects it afterwards anyway.
-fn nesting_depth(bytes: &[u8]) -> usize {
-    let (mut depth, mut deepest) = (0_usize, 0_usize);
-    let (mut in_string, mut escaped) = (false, false);
-    for &b in bytes {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                deepest = deepest.max(depth);
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    deepest
 }
 
 fn json_rejection(rejection: &JsonRejection) -> ApiError {
@@ -266,19 +238,5 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| addr.ip().to_string());
         Ok(Self(ClientInfo { user_agent, ip }))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::nesting_depth;
-
-    #[test]
-    fn nesting_counts_brackets_outside_strings() {
-        assert_eq!(nesting_depth(br#"{"a": 1}"#), 1);
-        assert_eq!(nesting_depth(br#"{"a": [[{"b": []}]]}"#), 5);
-        assert_eq!(nesting_depth(br#"{"a": "[[[[{{{{\"[["}"#), 1);
-        assert_eq!(nesting_depth(&[b'['; 1000]), 1000);
-        assert_eq!(nesting_depth(b"]]]"), 0);
     }
 }
