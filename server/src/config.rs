@@ -106,9 +106,12 @@ pub struct EnvironmentConfig {
     /// Where browsers may be sent after signing in (origin + path prefix).
     #[serde(default)]
     pub redirect_urls: Vec<String>,
-    /// Enabled sign-in methods (default: password).
+    /// Enabled sign-in methods (default: password, and oauth when providers are configured).
     #[serde(default)]
     pub methods: Option<Vec<SignInMethod>>,
+    /// OAuth / OpenID Connect providers (`[[environments.oauth_providers]]`).
+    #[serde(default)]
+    pub oauth_providers: Vec<crate::methods::oauth::OAuthProviderConfig>,
     /// Session kind and lifetimes.
     #[serde(default)]
     pub session: SessionConfig,
@@ -485,6 +488,20 @@ impl EnvironmentConfig {
                 return Err(invalid(&at("terms_version"), "use 1 to 64 characters"));
             }
         }
+        for (i, provider) in self.oauth_providers.iter().enumerate() {
+            provider
+                .check()
+                .map_err(|message| invalid(&at("oauth_providers"), message))?;
+            if self.oauth_providers[..i]
+                .iter()
+                .any(|p| p.id == provider.id)
+            {
+                return Err(invalid(
+                    &at("oauth_providers"),
+                    format!("the id `{}` is used twice", provider.id),
+                ));
+            }
+        }
         if self.session.idle_timeout_secs == 0 || self.session.absolute_timeout_secs == 0 {
             return Err(invalid(&at("session"), "timeouts must be positive"));
         }
@@ -503,10 +520,14 @@ impl EnvironmentConfig {
             require_email_verification: self.require_email_verification,
             redirect_urls: self.redirect_urls.clone(),
             rate_limits: self.rate_limits.to_limits(),
-            methods: self
-                .methods
-                .clone()
-                .unwrap_or_else(|| vec![SignInMethod::Password]),
+            methods: self.methods.clone().unwrap_or_else(|| {
+                let mut methods = vec![SignInMethod::Password];
+                if !self.oauth_providers.is_empty() {
+                    methods.push(SignInMethod::Oauth);
+                }
+                methods
+            }),
+            oauth_providers: self.oauth_providers.clone(),
             session: SessionSettings {
                 kind: self.session.kind,
                 idle_timeout: Duration::seconds(i64::from(self.session.idle_timeout_secs)),
@@ -653,6 +674,7 @@ terms_url = "https://example.com/terms"
             require_email_verification: false,
             redirect_urls: vec![],
             methods: None,
+            oauth_providers: vec![],
             session: SessionConfig::default(),
             rate_limits: RateLimitConfig::default(),
         };

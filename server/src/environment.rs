@@ -1,10 +1,13 @@
 //! Environments: one application's settings (keys, origins, legal URLs, methods, session
 //! lifetimes). A server hosts one or more; requests name theirs by publishable key.
 
+use crate::methods::oauth::OAuthProviderConfig;
 use crate::session::sha256_hex;
 use subtle::ConstantTimeEq as _;
 use time::Duration;
-use torii_shared::{EnvironmentInfo, EnvironmentMode, LegalInfo, SessionKind, SignInMethod};
+use torii_shared::{
+    EnvironmentInfo, EnvironmentMode, LegalInfo, OAuthProviderInfo, SessionKind, SignInMethod,
+};
 use url::Url;
 
 /// Session lifetimes for an environment.
@@ -58,6 +61,8 @@ pub struct Environment {
     pub redirect_urls: Vec<String>,
     /// Enabled sign-in methods.
     pub methods: Vec<SignInMethod>,
+    /// OAuth / OpenID Connect providers, offered when `methods` has `oauth`.
+    pub oauth_providers: Vec<OAuthProviderConfig>,
     /// Rate limits.
     pub rate_limits: crate::rate_limit::RateLimits,
     /// Session settings.
@@ -93,6 +98,7 @@ impl Environment {
             require_email_verification: false,
             redirect_urls: Vec::new(),
             methods: vec![SignInMethod::Password],
+            oauth_providers: Vec::new(),
             rate_limits: crate::rate_limit::RateLimits::default(),
             session: SessionSettings::default(),
         }
@@ -104,6 +110,12 @@ impl Environment {
         self.terms_url.is_some() || self.privacy_url.is_some()
     }
 
+    /// Whether the OAuth providers are offered.
+    #[must_use]
+    pub fn oauth_enabled(&self) -> bool {
+        self.methods.contains(&SignInMethod::Oauth)
+    }
+
     /// The public description served at `GET /v1/environment`.
     #[must_use]
     pub fn info(&self) -> EnvironmentInfo {
@@ -111,7 +123,17 @@ impl Environment {
             name: self.name.clone(),
             mode: self.mode,
             methods: self.methods.clone(),
-            oauth_providers: Vec::new(),
+            oauth_providers: if self.oauth_enabled() {
+                self.oauth_providers
+                    .iter()
+                    .map(|p| OAuthProviderInfo {
+                        id: p.id.clone(),
+                        name: p.display_name(),
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
             legal: LegalInfo {
                 terms_url: self.terms_url.clone(),
                 privacy_url: self.privacy_url.clone(),

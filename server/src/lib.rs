@@ -74,6 +74,7 @@ struct Inner {
     hasher: PasswordHasher,
     jwt: Option<session::jwt::JwtKeys>,
     deliveries: Arc<mail::Deliveries>,
+    oauth: methods::oauth::OAuthRuntime,
 }
 
 /// Why a [`Torii`] could not be built.
@@ -92,6 +93,9 @@ pub enum BuildError {
     /// Loading or creating the JWT signing keys failed.
     #[error("JWT keys: {0}")]
     Jwt(#[from] session::jwt::JwtError),
+    /// The HTTP client for OAuth providers could not be set up.
+    #[error("OAuth HTTP client: {0}")]
+    OAuthClient(String),
 }
 
 /// Builds a [`Torii`].
@@ -202,6 +206,7 @@ impl ToriiBuilder {
         } else {
             None
         };
+        let oauth = methods::oauth::OAuthRuntime::new().map_err(BuildError::OAuthClient)?;
         let parallelism = self.hash_parallelism.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
         });
@@ -215,6 +220,7 @@ impl ToriiBuilder {
                 hasher: PasswordHasher::new(parallelism),
                 jwt,
                 deliveries: Arc::default(),
+                oauth,
             }),
         })
     }
@@ -322,6 +328,10 @@ impl Torii {
 
     pub(crate) fn deliveries(&self) -> &Arc<mail::Deliveries> {
         &self.inner.deliveries
+    }
+
+    pub(crate) fn oauth_runtime(&self) -> &methods::oauth::OAuthRuntime {
+        &self.inner.oauth
     }
 
     pub(crate) fn hasher(&self) -> &PasswordHasher {

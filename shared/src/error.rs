@@ -56,6 +56,22 @@ pub enum ErrorCode {
     StoreUnavailable,
     /// 500: an unexpected failure; details are in the server log only.
     Internal,
+    /// OAuth redirect back: the user cancelled at the provider (or it refused to sign them in).
+    OauthCancelled,
+    /// OAuth redirect back: the `state` does not belong to the sign-in this browser started.
+    OauthStateMismatch,
+    /// OAuth redirect back: the provider's answer failed a check, or it could not be reached.
+    OauthFailed,
+    /// OAuth redirect back: an account with the provider's email exists and cannot be linked
+    /// safely (an email unverified at either end); sign in with the existing method first,
+    /// then link the provider from the profile.
+    OauthAccountExists,
+    /// OAuth redirect back: the provider gave no email address, which an account needs.
+    OauthEmailMissing,
+    /// OAuth redirect back: that provider account is linked to another user.
+    OauthAlreadyLinked,
+    /// 409: removing this would leave the account with no way to sign in.
+    LastSignInMethod,
     /// A code this client version does not know.
     #[serde(other)]
     Unknown,
@@ -89,6 +105,13 @@ impl ErrorCode {
             Self::MailUnavailable => "mail_unavailable",
             Self::StoreUnavailable => "store_unavailable",
             Self::Internal => "internal",
+            Self::OauthCancelled => "oauth_cancelled",
+            Self::OauthStateMismatch => "oauth_state_mismatch",
+            Self::OauthFailed => "oauth_failed",
+            Self::OauthAccountExists => "oauth_account_exists",
+            Self::OauthEmailMissing => "oauth_email_missing",
+            Self::OauthAlreadyLinked => "oauth_already_linked",
+            Self::LastSignInMethod => "last_sign_in_method",
             Self::Unknown => "unknown",
         }
     }

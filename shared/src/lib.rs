@@ -19,6 +19,12 @@ pub use payload::*;
 pub const PUBLISHABLE_KEY_HEADER: &str = "Torii-Publishable-Key";
 /// Query parameter equivalent of [`PUBLISHABLE_KEY_HEADER`] for browser navigations.
 pub const PUBLISHABLE_KEY_QUERY: &str = "pk";
+/// Query parameter the server adds to the app's URL when an OAuth sign-in fails; its value is
+/// an [`ErrorCode`] (`oauth_cancelled`, `oauth_state_mismatch`, …).
+pub const OAUTH_ERROR_QUERY: &str = "oauthError";
+/// Query parameter carrying a pending OAuth sign-up's id to the app's sign-up route, where
+/// `<SignUp>` shows the consent (continue) step.
+pub const OAUTH_SIGN_UP_QUERY: &str = "oauthSignUp";
 /// Minimum password length, in Unicode code points.
 pub const PASSWORD_MIN_CHARS: usize = 8;
 /// Maximum password length, in Unicode code points. Longer passwords are refused, never truncated.

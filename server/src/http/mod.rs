@@ -8,6 +8,7 @@ mod gates;
 mod health;
 mod magic_link;
 mod me;
+mod oauth;
 mod password_reset;
 mod sign_in;
 mod sign_up;
@@ -43,6 +44,7 @@ pub fn router(torii: Torii) -> Router {
         .merge(gates::routes())
         .merge(magic_link::routes())
         .merge(password_reset::routes())
+        .merge(oauth::routes())
         .route("/v1/{*rest}", any(not_found))
         .layer(middleware::from_fn_with_state(
             torii.clone(),
@@ -50,6 +52,7 @@ pub fn router(torii: Torii) -> Router {
         ));
     Router::new()
         .merge(api)
+        .merge(oauth::callback_routes())
         .merge(admin::routes())
         .merge(health::routes())
         .method_not_allowed_fallback(method_not_allowed)

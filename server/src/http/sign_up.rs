@@ -1,4 +1,5 @@
-//! `POST /v1/sign-ups`, `/v1/sign-ups/{id}/verify` and `/v1/sign-ups/{id}/resend`.
+//! `POST /v1/sign-ups`, `/v1/sign-ups/{id}/verify` and `/v1/sign-ups/{id}/resend`, and
+//! `/v1/sign-ups/{id}/continue`, the consent step of a new user who came through OAuth.
 
 use super::{ApiJson, Client, Env, account_key, ip_key, limit, signed_in};
 use crate::Torii;
@@ -8,13 +9,31 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
 use axum::{Json, Router};
-use torii_shared::{ResendAccepted, SignUpCreated, SignUpRequest, VerifyCodeRequest};
+use torii_shared::{
+    ContinueSignUpRequest, ResendAccepted, SignUpCreated, SignUpRequest, VerifyCodeRequest,
+};
 
 pub(super) fn routes() -> Router<Torii> {
     Router::new()
         .route("/v1/sign-ups", post(start))
         .route("/v1/sign-ups/{id}/verify", post(verify))
         .route("/v1/sign-ups/{id}/resend", post(resend))
+        .route("/v1/sign-ups/{id}/continue", post(continue_sign_up))
+}
+
+async fn continue_sign_up(
+    State(torii): State<Torii>,
+    Env(env): Env,
+    Client(client): Client,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ContinueSignUpRequest>,
+) -> Result<Response, ApiError> {
+    let rule = env.rate_limits.verifications_per_ip;
+    limit(&torii, &env, &[("verify_ip", ip_key(&client), rule)]).await?;
+    let done = torii
+        .continue_oauth_sign_up(&env, &id, body.legal_accepted, &client)
+        .await?;
+    Ok(signed_in(&torii, &env, StatusCode::OK, &done))
 }
 
 async fn start(

@@ -4,9 +4,9 @@
 //! single-use or counted operation is one conditional statement checked by rows affected.
 
 use super::{
-    AttemptReservation, CeremonyRecord, CompleteSignUp, GateRecord, GateTarget, JwtKeyRecord,
-    MagicLinkRecord, SessionRecord, SignUpRecord, Store, StoreError, StoredEnvironment,
-    UserCodeRecord, UserRecord,
+    AttemptReservation, CeremonyRecord, CompleteSignUp, CreateOAuthUser, GateRecord, GateTarget,
+    JwtKeyRecord, MagicLinkRecord, OAuthIdentityRecord, SessionRecord, SignUpRecord, Store,
+    StoreError, StoredEnvironment, UserCodeRecord, UserRecord,
 };
 use crate::clock::{from_millis, to_millis};
 use async_trait::async_trait;
@@ -163,6 +163,18 @@ macro_rules! sql_store {
                 last_active_at: time_at(row, &col("last_active_at"))?,
                 user_agent: opt_text(row, &col("user_agent"))?,
                 ip: opt_text(row, &col("ip"))?,
+            })
+        }
+
+        fn identity_from(row: &$row) -> Result<OAuthIdentityRecord, StoreError> {
+            Ok(OAuthIdentityRecord {
+                id: text(row, "id")?,
+                user_id: text(row, "user_id")?,
+                environment_id: text(row, "environment_id")?,
+                provider: text(row, "provider")?,
+                subject: text(row, "subject")?,
+                email: opt_text(row, "email")?,
+                created_at: time_at(row, "created_at")?,
             })
         }
 
@@ -829,6 +841,77 @@ macro_rules! sql_store {
                     .map_err(map_err)
             }
 
+            async fn find_oauth_identity(
+                &self,
+                environment_id: &str,
+                provider: &str,
+                subject: &str,
+            ) -> Result<Option<OAuthIdentityRecord>, StoreError> {
+                let row = sqlx::query(&q("SELECT id, user_id, environment_id, provider, subject, email, created_at
+                     FROM oauth_identities
+                     WHERE environment_id = $1 AND provider = $2 AND subject = $3"))
+                .bind(environment_id)
+                .bind(provider)
+                .bind(subject)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+                row.map(|row| identity_from(&row)).transpose()
+            }
+
+            async fn list_oauth_identities(
+                &self,
+                user_id: &str,
+            ) -> Result<Vec<OAuthIdentityRecord>, StoreError> {
+                let rows = sqlx::query(&q("SELECT id, user_id, environment_id, provider, subject, email, created_at
+                     FROM oauth_identities WHERE user_id = $1 ORDER BY created_at, id"))
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+                rows.iter().map(identity_from).collect()
+            }
+
+            async fn insert_oauth_identity(
+                &self,
+                identity: &OAuthIdentityRecord,
+            ) -> Result<(), StoreError> {
+                let mut conn = self.pool.acquire().await.map_err(map_err)?;
+                insert_identity(&mut conn, identity).await
+            }
+
+            async fn delete_oauth_identity(&self, user_id: &str, id: &str) -> Result<bool, StoreError> {
+                sqlx::query(&q("DELETE FROM oauth_identities WHERE id = $1 AND user_id = $2"))
+                    .bind(id)
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await
+                    .map(|done| done.rows_affected() == 1)
+                    .map_err(map_err)
+            }
+
+            async fn create_oauth_user(
+                &self,
+                user: &UserRecord,
+                identity: &OAuthIdentityRecord,
+                session: &SessionRecord,
+            ) -> Result<CreateOAuthUser, StoreError> {
+                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                match insert_user(&mut tx, user).await {
+                    Ok(()) => {}
+                    Err(StoreError::Conflict(_)) => return Ok(CreateOAuthUser::EmailTaken),
+                    Err(other) => return Err(other),
+                }
+                match insert_identity(&mut tx, identity).await {
+                    Ok(()) => {}
+                    Err(StoreError::Conflict(_)) => return Ok(CreateOAuthUser::IdentityTaken),
+                    Err(other) => return Err(other),
+                }
+                insert_session(&mut tx, session).await?;
+                tx.commit().await.map_err(map_err)?;
+                Ok(CreateOAuthUser::Created)
+            }
+
             async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
                 let mut conn = self.pool.acquire().await.map_err(map_err)?;
                 insert_session(&mut conn, session).await
@@ -1013,6 +1096,26 @@ macro_rules! sql_store {
             .bind(&user.legal_version)
             .bind(to_millis(user.created_at))
             .bind(to_millis(user.updated_at))
+            .execute(conn)
+            .await
+            .map(|_| ())
+            .map_err(map_err)
+        }
+
+        async fn insert_identity(
+            conn: &mut $conn,
+            identity: &OAuthIdentityRecord,
+        ) -> Result<(), StoreError> {
+            sqlx::query(&q("INSERT INTO oauth_identities (id, user_id, environment_id, provider, subject,
+                    email, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)"))
+            .bind(&identity.id)
+            .bind(&identity.user_id)
+            .bind(&identity.environment_id)
+            .bind(&identity.provider)
+            .bind(&identity.subject)
+            .bind(&identity.email)
+            .bind(to_millis(identity.created_at))
             .execute(conn)
             .await
             .map(|_| ())

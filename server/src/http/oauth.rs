@@ -1,0 +1,307 @@
+//! OAuth and OpenID Connect: `GET /v1/oauth/{provider}/start` (a browser navigation, answered
+//! with a redirect to the provider), `GET /v1/oauth/{provider}/callback` (the provider's
+//! redirect back, answered with a redirect to the app), linking and unlinking for a signed-in
+//! user. The callback is outside the environment layer: the ceremony names its environment.
+
+use super::{ActiveSession, ApiJson, Client, Env};
+use crate::error::ApiError;
+use crate::mail::escape_html;
+use crate::methods::oauth::{
+    AppUrls, CEREMONY_TTL, CallbackOutcome, CallbackParams, OAuthError, with_query,
+};
+use crate::{Torii, session};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use torii_shared::{
+    EnvironmentMode, ErrorCode, OAUTH_ERROR_QUERY, OAUTH_SIGN_UP_QUERY, OAuthIdentity,
+    OAuthLinkRequest, OAuthLinkStarted,
+};
+
+/// The cookie binding a redirect to the browser that started it (its value is the `state`).
+pub const STATE_COOKIE: &str = "torii_oauth";
+
+/// Routes that need the request's environment.
+pub(super) fn routes() -> Router<Torii> {
+    Router::new()
+        .route("/v1/oauth/{provider}/start", get(start))
+        .route("/v1/oauth/{provider}/link", post(link))
+        .route("/v1/oauth/identities", get(identities))
+        .route("/v1/oauth/identities/{id}", delete(unlink))
+}
+
+/// The provider's redirect back, which carries no publishable key.
+pub(super) fn callback_routes() -> Router<Torii> {
+    Router::new().route("/v1/oauth/{provider}/callback", get(callback))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StartQuery {
+    redirect_url: Option<String>,
+    sign_up_url: Option<String>,
+}
+
+fn state_cookie(mode: EnvironmentMode, state: &str) -> String {
+    let secure = if mode == EnvironmentMode::Live {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!(
+        "{STATE_COOKIE}={state}; Path=/v1/oauth; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        CEREMONY_TTL.whole_seconds()
+    )
+}
+
+fn clear_state_cookie() -> &'static str {
+    "torii_oauth=; Path=/v1/oauth; HttpOnly; SameSite=Lax; Max-Age=0"
+}
+
+fn redirect(location: &str) -> Response {
+    let mut response = StatusCode::FOUND.into_response();
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        headers.insert(header::LOCATION, value);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+/// A small page for the cases where the app to go back to is unknown.
+fn error_page(status: StatusCode, title: &str, text: &str) -> Response {
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width\"><title>{title}</title>\
+         <style>body{{font-family:system-ui,sans-serif;background:#f4f5f7;color:#1f2328;\
+         display:grid;place-items:center;min-height:100vh;margin:0}}main{{background:#fff;\
+         border-radius:12px;padding:32px;max-width:400px;box-shadow:0 1px 3px #0002}}</style>\
+         </head><body><main><h1>{title}</h1><p>{text}</p></main></body></html>",
+        title = escape_html(title),
+        text = escape_html(text),
+    );
+    let mut response = (status, Html(body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+    );
+    response
+}
+
+fn start_error_page(error: &OAuthError) -> Response {
+    match error {
+        OAuthError::UnknownProvider => error_page(
+            StatusCode::NOT_FOUND,
+            "Unknown sign-in provider",
+            "This application does not offer that sign-in provider.",
+        ),
+        OAuthError::RedirectNotAllowed => error_page(
+            StatusCode::BAD_REQUEST,
+            "Sign-in not started",
+            "The page to come back to is not one this application allows.",
+        ),
+        other => {
+            tracing::error!(error = %other, "OAuth start failed");
+            error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Sign-in not started",
+                "The sign-in provider cannot be reached right now. Go back and try again shortly.",
+            )
+        }
+    }
+}
+
+/// → 302 to the provider, with the state cookie.
+async fn start(
+    State(torii): State<Torii>,
+    Env(env): Env,
+    Path(provider): Path<String>,
+    Query(query): Query<StartQuery>,
+) -> Response {
+    let redirect_url = query
+        .redirect_url
+        .unwrap_or_else(|| torii.public_url().to_string());
+    let urls = AppUrls {
+        redirect_url,
+        sign_up_url: query.sign_up_url,
+    };
+    match torii.start_oauth(&env, &provider, &urls, None).await {
+        Ok(started) => {
+            let mut response = redirect(started.url.as_str());
+            if let Ok(cookie) = HeaderValue::from_str(&state_cookie(env.mode, &started.state)) {
+                response.headers_mut().insert(header::SET_COOKIE, cookie);
+            }
+            response
+        }
+        Err(error) => start_error_page(&error),
+    }
+}
+
+/// A signed-in user links another provider: → `{url}` to navigate to, with the state cookie.
+async fn link(
+    State(torii): State<Torii>,
+    Env(env): Env,
+    ActiveSession(found): ActiveSession,
+    Path(provider): Path<String>,
+    ApiJson(body): ApiJson<OAuthLinkRequest>,
+) -> Result<Response, ApiError> {
+    let urls = AppUrls {
+        redirect_url: body.redirect_url,
+        sign_up_url: None,
+    };
+    let started = torii
+        .start_oauth(&env, &provider, &urls, Some(&found.user.id))
+        .await?;
+    let mut response = Json(OAuthLinkStarted {
+        url: started.url.to_string(),
+    })
+    .into_response();
+    if let Ok(cookie) = HeaderValue::from_str(&state_cookie(env.mode, &started.state)) {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+async fn identities(
+    State(torii): State<Torii>,
+    ActiveSession(found): ActiveSession,
+) -> Result<Json<Vec<OAuthIdentity>>, ApiError> {
+    let list = torii.oauth_identities(&found.user.id).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|i| OAuthIdentity {
+                id: i.id,
+                provider: i.provider,
+                email: i.email,
+                created_at: i.created_at,
+            })
+            .collect(),
+    ))
+}
+
+async fn unlink(
+    State(torii): State<Torii>,
+    ActiveSession(found): ActiveSession,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    torii.unlink_oauth_identity(&found.user.id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The provider's redirect back: → 302 to the app (signed in, or with `oauthError`), or to
+/// its sign-up route's continue step; a small page when the app is unknown.
+async fn callback(
+    State(torii): State<Torii>,
+    Client(client): Client,
+    Path(provider): Path<String>,
+    headers: HeaderMap,
+    Query(params): Query<CallbackParams>,
+) -> Response {
+    let bound = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| session::find_cookie(v, STATE_COOKIE))
+        .map(str::to_owned);
+    let outcome = torii
+        .finish_oauth(&provider, &params, bound.as_deref(), &client)
+        .await;
+    let mut response = match outcome {
+        Ok(CallbackOutcome::SignedIn { done, redirect_url }) => {
+            let env = torii
+                .environments()
+                .iter()
+                .find(|e| e.id == done.session.session.environment_id)
+                .map_or(EnvironmentMode::Live, |e| e.mode);
+            let max_age = done.session.session.expires_at - torii.now();
+            let mut response = redirect(&redirect_url);
+            if let Ok(cookie) =
+                HeaderValue::from_str(&session::session_cookie(env, &done.token, max_age))
+            {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            response
+        }
+        Ok(CallbackOutcome::Linked { redirect_url }) => redirect(&redirect_url),
+        Ok(CallbackOutcome::NeedsConsent {
+            sign_up_id,
+            sign_up_url,
+        }) => redirect(&with_query(&sign_up_url, OAUTH_SIGN_UP_QUERY, &sign_up_id)),
+        Ok(CallbackOutcome::Failed { code, redirect_url }) => {
+            redirect(&with_query(&redirect_url, OAUTH_ERROR_QUERY, code.as_str()))
+        }
+        Err(OAuthError::UnknownState) => error_page(
+            StatusCode::BAD_REQUEST,
+            "Sign-in could not be completed",
+            "This sign-in was not started in this browser, was already used, or has expired. \
+             Go back to the application and sign in again.",
+        ),
+        Err(other) => {
+            tracing::error!(error = %other, "OAuth callback failed");
+            error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Sign-in could not be completed",
+                "Something went wrong on our side. Go back to the application and try again.",
+            )
+        }
+    };
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_static(clear_state_cookie()),
+    );
+    response
+}
+
+impl From<OAuthError> for ApiError {
+    fn from(error: OAuthError) -> Self {
+        match error {
+            OAuthError::UnknownProvider => Self::not_found("This provider is not offered."),
+            OAuthError::RedirectNotAllowed => Self::validation(
+                [(
+                    "redirectUrl".to_owned(),
+                    "This URL is not on the environment's redirect allow-list.".to_owned(),
+                )]
+                .into(),
+            ),
+            OAuthError::UnknownState | OAuthError::NotFound => {
+                Self::not_found("This sign-up was not found or has expired. Start again.")
+            }
+            OAuthError::ConsentRequired => {
+                crate::methods::email_code::SignUpError::ConsentRequired.into()
+            }
+            OAuthError::EmailTaken => Self::new(
+                StatusCode::CONFLICT,
+                ErrorCode::EmailTaken,
+                "An account with this email already exists. Sign in instead.",
+            ),
+            OAuthError::LastSignInMethod => Self::new(
+                StatusCode::CONFLICT,
+                ErrorCode::LastSignInMethod,
+                "This is your only way to sign in. Add another one before removing it.",
+            ),
+            OAuthError::Provider(cause) => {
+                tracing::error!(%cause, "OAuth provider unavailable");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorCode::OauthFailed,
+                    "The sign-in provider cannot be reached right now. Try again shortly.",
+                )
+            }
+            OAuthError::Store(e) => e.into(),
+        }
+    }
+}
