@@ -6,9 +6,9 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use std::fmt;
 use torii_shared::{
-    EmailAccepted, EnvironmentInfo, ErrorBody, ErrorCode, ErrorDetail, MagicLinkRequest, Me,
-    PUBLISHABLE_KEY_HEADER, PasswordResetComplete, PasswordResetRequest, PasswordSignInRequest,
-    ResendAccepted, SignUpCreated, SignUpRequest, VerifyCodeRequest,
+    ContinueSignUpRequest, EmailAccepted, EnvironmentInfo, ErrorBody, ErrorCode, ErrorDetail,
+    MagicLinkRequest, Me, PUBLISHABLE_KEY_HEADER, PasswordResetComplete, PasswordResetRequest,
+    PasswordSignInRequest, ResendAccepted, SignUpCreated, SignUpRequest, VerifyCodeRequest,
 };
 use web_sys::RequestCredentials;
 
@@ -111,6 +111,16 @@ impl ApiClient {
             publishable_key: publishable_key.trim().to_owned(),
             include_credentials: is_cross_origin(base, page_origin),
         }
+    }
+
+    /// The API's base URL (empty: the page's origin).
+    pub(crate) fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The environment's publishable key (may be empty).
+    pub(crate) fn publishable_key(&self) -> &str {
+        &self.publishable_key
     }
 
     fn url(&self, path: &str) -> String {
@@ -227,6 +237,17 @@ impl ApiClient {
     ) -> Result<ResendAccepted, ApiError> {
         let path = format!("/v1/sign-ups/{}/resend", encode_path_segment(sign_up_id));
         expect_json(send(self.post_empty(&path)?).await?).await
+    }
+
+    /// `POST /v1/sign-ups/{id}/continue`: the consent step of a new user who came through an
+    /// OAuth provider; signs them in.
+    pub(crate) async fn continue_sign_up(
+        &self,
+        sign_up_id: &str,
+        request: &ContinueSignUpRequest,
+    ) -> Result<Me, ApiError> {
+        let path = format!("/v1/sign-ups/{}/continue", encode_path_segment(sign_up_id));
+        expect_json(send(self.post_json(&path, request)?).await?).await
     }
 
     /// `POST /v1/sign-out`.

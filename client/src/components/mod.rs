@@ -3,6 +3,7 @@
 
 mod accept_terms;
 mod auth_loading;
+mod oauth;
 mod redirect_to_gates;
 mod redirect_to_sign_in;
 mod sign_in;

@@ -15,9 +15,16 @@
 //!   every other session of the user); a wrong or expired code, or a password the server
 //!   refuses, stays here with its message. "Use a different email" → *Reset email*.
 //!
+//! When the environment offers OAuth providers, *Credentials* starts with a "Continue with …"
+//! button per provider (a full-page navigation to the provider). Coming back with an
+//! `oauthError` in the URL, the card shows its message inline; coming back with a pending
+//! sign-up (`oauthSignUp`, when the app has no separate sign-up route) it calls `on_sign_up`
+//! so that `<SignUp>` shows the consent step.
+//!
 //! The server answers a link or code request the same whether or not the address has an
 //! account, and so does the card: it never says that an account exists.
 
+use super::oauth::{OAuthButtons, has_oauth_sign_up, take_oauth_error};
 use super::{Field, FormAlert, FormErrors, field_error, unique_prefix};
 use crate::api::ApiError;
 use crate::provider::{Auth, use_auth};
@@ -57,6 +64,10 @@ pub fn SignIn(
     /// When set, the card offers "Create an account", which calls it (e.g. to show `<SignUp>`).
     #[prop(optional, into)]
     on_sign_up: Option<Callback<()>>,
+    /// The app's sign-up route (absolute or root-relative), where a new user who signed in
+    /// with a provider accepts the Terms; default: this page.
+    #[prop(optional, into)]
+    sign_up_url: Option<String>,
 ) -> impl IntoView {
     let auth = use_auth();
     let prefix = unique_prefix("sign-in");
@@ -64,6 +75,17 @@ pub fn SignIn(
     let labelled_by = title_id.clone();
     let form = SignInForm::new(auth);
     let step = form.step;
+    if let Some(message) = take_oauth_error() {
+        form.errors.set(FormErrors {
+            message: Some(message),
+            ..FormErrors::default()
+        });
+    }
+    if let Some(on_sign_up) = on_sign_up
+        && has_oauth_sign_up()
+    {
+        request_animation_frame(move || on_sign_up.run(()));
+    }
     let title_ref = NodeRef::<leptos::html::H2>::new();
 
     // A step that has no field of its own (the inbox notice) gives the focus to the title,
@@ -91,7 +113,9 @@ pub fn SignIn(
         })
     };
     let body = move || match step.get() {
-        Step::Credentials => credentials_step(form, &prefix, on_sign_up).into_any(),
+        Step::Credentials => {
+            credentials_step(form, &prefix, on_sign_up, sign_up_url.clone()).into_any()
+        }
         Step::LinkSent { email } => link_sent_step(form, email).into_any(),
         Step::ResetEmail => reset_email_step(form, &prefix).into_any(),
         Step::ResetCode { email } => reset_code_step(form, &prefix, email).into_any(),
@@ -334,6 +358,7 @@ fn credentials_step(
     form: SignInForm,
     prefix: &str,
     on_sign_up: Option<Callback<()>>,
+    sign_up_url: Option<String>,
 ) -> impl IntoView {
     let email_ref = NodeRef::<leptos::html::Input>::new();
     Effect::new(move |_| {
@@ -427,9 +452,14 @@ fn credentials_step(
             }
         })
     };
+    let oauth_buttons = match sign_up_url {
+        Some(url) => view! { <OAuthButtons auth=form.auth sign_up_url=url /> }.into_any(),
+        None => view! { <OAuthButtons auth=form.auth /> }.into_any(),
+    };
     view! {
         <form class="torii-form" novalidate=true on:submit=submit>
             <FormAlert errors=form.errors />
+            {oauth_buttons}
             <Field
                 id=format!("{prefix}-email")
                 name="email"

@@ -8,19 +8,26 @@
 //!   the server's message (which says how many tries are left). "Resend code" asks for a new
 //!   code (202, or 429 with the cooldown message). "Use a different email" returns to
 //!   *Details* with the fields as they were.
+//! - *Consent*: mounted at once when the page's URL carries `oauthSignUp` (a new user who
+//!   came back from an OAuth provider in an environment with Terms/Privacy): the checkbox and
+//!   "Continue" → `POST /v1/sign-ups/{id}/continue`; 200 signs in, an error stays here.
+//!
+//! *Details* also offers a "Continue with …" button per OAuth provider of the environment.
 
+use super::oauth::{OAuthButtons, take_oauth_sign_up};
 use super::{Field, FormAlert, FormErrors, field_error, unique_prefix};
 use crate::api::ApiError;
 use crate::provider::{Auth, use_auth};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use torii_shared::{ErrorCode, Secret, SignUpRequest, VerifyCodeRequest};
+use torii_shared::{ContinueSignUpRequest, ErrorCode, Secret, SignUpRequest, VerifyCodeRequest};
 
 /// Where the card stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Step {
     Details,
     Code { sign_up_id: String, email: String },
+    Consent { sign_up_id: String },
 }
 
 /// The sign-up card: details, then the emailed 6-digit code on the same card.
@@ -36,10 +43,14 @@ pub fn SignUp(
     let labelled_by = title_id.clone();
     let form = SignUpForm::new(auth);
     let step = form.step;
+    if let Some(sign_up_id) = take_oauth_sign_up() {
+        step.set(Step::Consent { sign_up_id });
+    }
 
     let body = move || match step.get() {
         Step::Details => details_step(form, &prefix, on_sign_in).into_any(),
         Step::Code { sign_up_id, email } => code_step(form, &prefix, sign_up_id, email).into_any(),
+        Step::Consent { sign_up_id } => consent_step(form, &prefix, sign_up_id).into_any(),
     };
 
     view! {
@@ -78,6 +89,7 @@ enum Busy {
     Creating,
     Verifying,
     Resending,
+    Continuing,
 }
 
 impl SignUpForm {
@@ -199,6 +211,25 @@ impl SignUpForm {
         });
     }
 
+    fn continue_sign_up(self, sign_up_id: String) {
+        let Some(api) = self.auth.api() else { return };
+        if !self.start(Busy::Continuing) {
+            return;
+        }
+        let request = ContinueSignUpRequest {
+            legal_accepted: self.accepted.get_untracked(),
+        };
+        let auth = self.auth;
+        spawn_local(async move {
+            let result = api.continue_sign_up(&sign_up_id, &request).await;
+            self.busy.set(None);
+            match result {
+                Ok(me) => auth.accept(me),
+                Err(err) => self.fail(&err),
+            }
+        });
+    }
+
     fn back_to_details(self) {
         self.errors.set(FormErrors::default());
         self.notice.set(None);
@@ -235,6 +266,7 @@ fn details_step(form: SignUpForm, prefix: &str, on_sign_in: Option<Callback<()>>
     view! {
         <form class="torii-form" novalidate=true on:submit=submit>
             <FormAlert errors=form.errors />
+            <OAuthButtons auth=form.auth />
             <Field
                 id=format!("{prefix}-email")
                 name="email"
@@ -417,6 +449,33 @@ fn code_step(form: SignUpForm, prefix: &str, sign_up_id: String, email: String) 
                     "Use a different email"
                 </button>
             </div>
+        </form>
+    }
+}
+
+/// The consent step of a new user who came through an OAuth provider.
+fn consent_step(form: SignUpForm, prefix: &str, sign_up_id: String) -> impl IntoView {
+    let consent_id = format!("{prefix}-consent");
+    let can_submit = move || form.busy.get().is_none() && form.accepted.get();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if can_submit() {
+            form.continue_sign_up(sign_up_id.clone());
+        }
+    };
+    view! {
+        <form class="torii-form" novalidate=true on:submit=submit data-testid="oauth-consent">
+            <p class="torii-text">"One more step to finish creating your account."</p>
+            <FormAlert errors=form.errors />
+            <Consent id=consent_id form=form />
+            <button
+                class="torii-button torii-button-primary"
+                type="submit"
+                disabled=move || !can_submit()
+                aria-busy=move || form.is_busy(Busy::Continuing).then_some("true")
+            >
+                {move || if form.is_busy(Busy::Continuing) { "Continuing…" } else { "Continue" }}
+            </button>
         </form>
     }
 }

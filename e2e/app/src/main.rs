@@ -201,7 +201,10 @@ fn SignedOutPage(router: Router) -> impl IntoView {
             return view! { <GatePage router=router /> }.into_any();
         }
         match card.get() {
-            Card::SignIn => view! { <SignIn on_sign_up=move || show(Card::SignUp) /> }.into_any(),
+            Card::SignIn => {
+                view! { <SignIn on_sign_up=move || show(Card::SignUp) sign_up_url="/sign-up" /> }
+                    .into_any()
+            }
             Card::SignUp => view! { <SignUp on_sign_in=move || show(Card::SignIn) /> }.into_any(),
         }
     }

@@ -1,0 +1,270 @@
+//! Sign-in with the environment's OAuth providers: a "Continue with …" button per provider
+//! (a full-page navigation to the server's `/v1/oauth/{provider}/start`), and what the server
+//! hands back in the page's URL after the provider: `oauthError` (shown inline by `<SignIn>`)
+//! and `oauthSignUp` (the consent step `<SignUp>` mounts). Both are removed from the address
+//! bar once read, so a reload does not show them again.
+
+use crate::provider::Auth;
+use leptos::prelude::*;
+use torii_shared::{ErrorCode, OAUTH_ERROR_QUERY, OAUTH_SIGN_UP_QUERY, OAuthProviderInfo};
+
+/// The value of `name` in a `?a=b&c=d` query (our values need no decoding).
+fn query_param(search: &str, name: &str) -> Option<String> {
+    search.trim_start_matches('?').split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        (key == name && !value.is_empty()).then(|| value.to_owned())
+    })
+}
+
+/// `href` without the query parameters `names` (and without its fragment).
+fn without_params(href: &str, names: &[&str]) -> String {
+    let href = href.split('#').next().unwrap_or_default();
+    let Some((base, query)) = href.split_once('?') else {
+        return href.to_owned();
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| {
+            let key = pair.split_once('=').map_or(*pair, |(k, _)| k);
+            !pair.is_empty() && !names.contains(&key)
+        })
+        .collect();
+    if kept.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    }
+}
+
+/// Percent-encodes a query value.
+fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// `target` made absolute against the page's `origin` (root-relative paths only).
+fn absolute(target: &str, origin: &str) -> String {
+    if target.starts_with('/') && !target.starts_with("//") {
+        format!("{origin}{target}")
+    } else {
+        target.to_owned()
+    }
+}
+
+/// The server's start URL for `provider`.
+pub(crate) fn start_url(
+    api_base: &str,
+    publishable_key: &str,
+    provider: &str,
+    redirect_url: &str,
+    sign_up_url: &str,
+) -> String {
+    let mut url = format!(
+        "{api_base}/v1/oauth/{}/start?redirectUrl={}&signUpUrl={}",
+        encode(provider),
+        encode(redirect_url),
+        encode(sign_up_url)
+    );
+    if !publishable_key.is_empty() {
+        url.push_str(&format!(
+            "&{}={}",
+            torii_shared::PUBLISHABLE_KEY_QUERY,
+            encode(publishable_key)
+        ));
+    }
+    url
+}
+
+fn location() -> Option<web_sys::Location> {
+    Some(web_sys::window()?.location())
+}
+
+/// The page's URL without the parameters the server adds after a provider.
+fn clean_href() -> Option<String> {
+    let href = location()?.href().ok()?;
+    Some(without_params(
+        &href,
+        &[OAUTH_ERROR_QUERY, OAUTH_SIGN_UP_QUERY],
+    ))
+}
+
+/// Replaces the address bar's URL with [`clean_href`], without a page load.
+fn forget_params() {
+    let Some(clean) = clean_href() else { return };
+    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&clean));
+    }
+}
+
+fn take_param(name: &str) -> Option<String> {
+    let value = query_param(&location()?.search().ok()?, name)?;
+    forget_params();
+    Some(value)
+}
+
+/// The message for an `oauthError` the server sent the browser back with.
+fn error_message(code: &str) -> String {
+    let parsed: ErrorCode = serde_json::from_value(serde_json::Value::String(code.to_owned()))
+        .unwrap_or(ErrorCode::Unknown);
+    match parsed {
+        ErrorCode::OauthCancelled => "Sign-in was cancelled. Try again, or use another way to sign in.",
+        ErrorCode::OauthStateMismatch => {
+            "This sign-in could not be verified: it was not started in this browser, or it took too long. Try again."
+        }
+        ErrorCode::OauthAccountExists => {
+            "An account with this email already exists. Sign in with your existing method first, then link this provider from your profile."
+        }
+        ErrorCode::OauthEmailMissing => {
+            "The provider did not share an email address, which your account needs."
+        }
+        ErrorCode::OauthAlreadyLinked => "That account is already linked to another user.",
+        _ => "Signing in with the provider did not work. Try again.",
+    }
+    .to_owned()
+}
+
+/// Reads (and removes from the address bar) the `oauthError` of a failed provider sign-in:
+/// the message to show.
+pub(crate) fn take_oauth_error() -> Option<String> {
+    take_param(OAUTH_ERROR_QUERY).map(|code| error_message(&code))
+}
+
+/// Whether the page's URL carries a pending OAuth sign-up (without consuming it).
+pub(crate) fn has_oauth_sign_up() -> bool {
+    location()
+        .and_then(|l| l.search().ok())
+        .is_some_and(|search| query_param(&search, OAUTH_SIGN_UP_QUERY).is_some())
+}
+
+/// Reads (and removes from the address bar) a pending OAuth sign-up's id.
+pub(crate) fn take_oauth_sign_up() -> Option<String> {
+    take_param(OAUTH_SIGN_UP_QUERY)
+}
+
+/// The environment's providers, when it offers OAuth.
+fn providers(auth: Auth) -> Vec<OAuthProviderInfo> {
+    auth.environment.with(|env| {
+        env.as_ref()
+            .filter(|env| env.methods.contains(&torii_shared::SignInMethod::Oauth))
+            .map(|env| env.oauth_providers.clone())
+            .unwrap_or_default()
+    })
+}
+
+/// A "Continue with …" button per provider, and the "or" line that separates them from the
+/// card's form. `sign_up_url` is the app's sign-up route (default: this page).
+#[component]
+pub(crate) fn OAuthButtons(
+    auth: Auth,
+    #[prop(optional)] sign_up_url: Option<String>,
+) -> impl IntoView {
+    let go = move |provider: String| {
+        let (Some(api), Some(here), Some(origin)) = (
+            auth.api(),
+            clean_href(),
+            location().and_then(|l| l.origin().ok()),
+        ) else {
+            return;
+        };
+        let sign_up = sign_up_url
+            .as_deref()
+            .map_or_else(|| here.clone(), |url| absolute(url, &origin));
+        let url = start_url(
+            api.base(),
+            api.publishable_key(),
+            &provider,
+            &here,
+            &sign_up,
+        );
+        if let Some(location) = location() {
+            let _ = location.assign(&url);
+        }
+    };
+    move || {
+        let list = providers(auth);
+        (!list.is_empty()).then(|| {
+            let go = go.clone();
+            view! {
+                <div class="torii-oauth" role="group" aria-label="Sign in with a provider">
+                    {list
+                        .into_iter()
+                        .map(|provider| {
+                            let go = go.clone();
+                            let id = provider.id.clone();
+                            view! {
+                                <button
+                                    class="torii-button torii-button-secondary torii-button-block"
+                                    type="button"
+                                    data-provider=provider.id.clone()
+                                    on:click=move |_| go(id.clone())
+                                >
+                                    "Continue with "
+                                    {provider.name}
+                                </button>
+                            }
+                        })
+                        .collect_view()}
+                </div>
+                <p class="torii-divider" aria-hidden="true">
+                    <span>"or"</span>
+                </p>
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_are_read_and_removed() {
+        assert_eq!(
+            query_param("?a=1&oauthError=oauth_failed", "oauthError").as_deref(),
+            Some("oauth_failed")
+        );
+        assert_eq!(query_param("?oauthError=", "oauthError"), None);
+        assert_eq!(
+            without_params(
+                "http://app/sign-in?x=1&oauthError=oauth_failed#top",
+                &["oauthError"]
+            ),
+            "http://app/sign-in?x=1"
+        );
+        assert_eq!(
+            without_params("http://app/sign-up?oauthSignUp=abc", &["oauthSignUp"]),
+            "http://app/sign-up"
+        );
+    }
+
+    #[test]
+    fn the_start_url_carries_both_app_urls_encoded() {
+        assert_eq!(
+            start_url(
+                "",
+                "pk_test_x",
+                "google",
+                "http://localhost:3000/?a=b",
+                "http://localhost:3000/sign-up"
+            ),
+            "/v1/oauth/google/start?redirectUrl=http%3A%2F%2Flocalhost%3A3000%2F%3Fa%3Db\
+             &signUpUrl=http%3A%2F%2Flocalhost%3A3000%2Fsign-up&pk=pk_test_x"
+        );
+        assert_eq!(absolute("/sign-up", "http://h"), "http://h/sign-up");
+        assert_eq!(absolute("//evil", "http://h"), "//evil");
+    }
+
+    #[test]
+    fn every_oauth_error_has_a_message() {
+        assert!(error_message("oauth_account_exists").contains("existing method"));
+        assert!(error_message("oauth_cancelled").contains("cancelled"));
+        assert!(error_message("something_new").contains("Try again"));
+    }
+}
