@@ -1,5 +1,6 @@
 // Playwright drives Debian's Chromium (/usr/bin/chromium) against a real torii-server serving
-// the demo app, with a real SMTP sink; fixtures/global-setup.ts starts both.
+// the demo app, with a real SMTP sink and a real OpenID provider (oidc-provider);
+// fixtures/global-setup.ts starts them.
 //
 // Run through `cargo xtask test` (or `cargo xtask e2e`), which builds the server and the app
 // and sets TORII_SERVER_BIN, TORII_STATIC_DIR and TORII_TEST_POSTGRES_URL.
