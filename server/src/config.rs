@@ -492,6 +492,12 @@ impl EnvironmentConfig {
             provider
                 .check()
                 .map_err(|message| invalid(&at("oauth_providers"), message))?;
+            if self.mode == EnvironmentMode::Live && !provider.uses_https() {
+                return Err(invalid(
+                    &at("oauth_providers"),
+                    format!("{}: live mode requires https provider URLs", provider.id),
+                ));
+            }
             if self.oauth_providers[..i]
                 .iter()
                 .any(|p| p.id == provider.id)
@@ -684,6 +690,21 @@ terms_url = "https://example.com/terms"
         assert!(env.to_environment().is_err());
         env.allowed_origins = vec!["https://app.example.com".into()];
         assert!(env.to_environment().is_ok());
+        let provider = |issuer: &str| {
+            toml::from_str::<crate::methods::oauth::OAuthProviderConfig>(&format!(
+                "id = \"corp\"\nkind = \"oidc\"\nclient_id = \"c\"\nclient_secret = \"s\"\n\
+                 issuer = \"{issuer}\""
+            ))
+            .unwrap()
+        };
+        env.oauth_providers = vec![provider("http://sso.example.com")];
+        assert!(
+            env.to_environment().is_err(),
+            "live mode needs https providers"
+        );
+        env.oauth_providers = vec![provider("https://sso.example.com")];
+        let live = env.to_environment().unwrap();
+        assert!(live.oauth_enabled(), "providers enable oauth by default");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! redirect back, answered with a redirect to the app), linking and unlinking for a signed-in
 //! user. The callback is outside the environment layer: the ceremony names its environment.
 
-use super::{ActiveSession, ApiJson, Client, Env};
+use super::{ActiveSession, ApiJson, Client, Env, require_method};
 use crate::error::ApiError;
 use crate::mail::escape_html;
 use crate::methods::oauth::{
@@ -18,7 +18,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use torii_shared::{
     EnvironmentMode, ErrorCode, OAUTH_ERROR_QUERY, OAUTH_SIGN_UP_QUERY, OAuthIdentity,
-    OAuthLinkRequest, OAuthLinkStarted,
+    OAuthLinkRequest, OAuthLinkStarted, SignInMethod,
 };
 
 /// The cookie binding a redirect to the browser that started it (its value is the `state`).
@@ -132,6 +132,13 @@ async fn start(
     Path(provider): Path<String>,
     Query(query): Query<StartQuery>,
 ) -> Response {
+    if !env.oauth_enabled() {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "Sign-in method not enabled",
+            "This application does not offer sign-in with providers.",
+        );
+    }
     let redirect_url = query
         .redirect_url
         .unwrap_or_else(|| torii.public_url().to_string());
@@ -159,6 +166,7 @@ async fn link(
     Path(provider): Path<String>,
     ApiJson(body): ApiJson<OAuthLinkRequest>,
 ) -> Result<Response, ApiError> {
+    require_method(&env, SignInMethod::Oauth)?;
     let urls = AppUrls {
         redirect_url: body.redirect_url,
         sign_up_url: None,

@@ -28,6 +28,7 @@ async fn continue_sign_up(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ContinueSignUpRequest>,
 ) -> Result<Response, ApiError> {
+    super::require_method(&env, torii_shared::SignInMethod::Oauth)?;
     let rule = env.rate_limits.verifications_per_ip;
     limit(&torii, &env, &[("verify_ip", ip_key(&client), rule)]).await?;
     let done = torii

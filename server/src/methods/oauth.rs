@@ -154,6 +154,20 @@ impl OAuthProviderConfig {
         })
     }
 
+    /// Whether every URL of the entry (issuer, GitHub endpoints) is https.
+    #[must_use]
+    pub fn uses_https(&self) -> bool {
+        [
+            &self.issuer,
+            &self.authorization_url,
+            &self.token_url,
+            &self.api_url,
+        ]
+        .into_iter()
+        .flatten()
+        .all(|url| url.starts_with("https://"))
+    }
+
     /// Checks the entry; the error says what is wrong.
     ///
     /// # Errors
