@@ -1,7 +1,7 @@
 //! The project's own automation. Run from anywhere in the repository:
 //!
 //! ```text
-//! cargo xtask test         # install what the tests need, then fmt, clippy, cargo test, Playwright
+//! cargo xtask test         # install what the tests need, then fmt, clippy, cargo test, fuzz, Playwright
 //! cargo xtask demo         # build the demo app and serve it with torii-server on SQLite
 //! cargo xtask build-demo   # build the demo app into e2e/dist (used by both of the above)
 //! cargo xtask e2e          # only the end-to-end part of `test`: demo, server, Playwright
@@ -32,7 +32,8 @@ usage: cargo xtask <command>
 
 commands:
   test                  install what the tests need, then run rustfmt, clippy (native and
-                        wasm32), cargo test, the demo build and the Playwright suite
+                        wasm32), cargo test, a bounded run of each fuzz target, the demo
+                        build and the Playwright suite
   e2e                   only the end-to-end part: build the demo and the server, run Playwright
   demo [--listen ADDR]  build the demo app and serve it with torii-server on SQLite
                         (default http://localhost:3000)
@@ -141,6 +142,28 @@ fn database_urls(mut cmd: Cmd) -> Cmd {
     cmd
 }
 
+/// The fuzz targets in `fuzz/`, each for a short bounded run (longer runs: docs/security.md).
+const FUZZ_TARGETS: [&str; 3] = ["email", "json_bodies", "tokens"];
+const FUZZ_SECONDS: u32 = 20;
+
+/// Builds the fuzz targets and runs each for `FUZZ_SECONDS`. libFuzzer needs the sanitizer
+/// flags of a nightly compiler; `RUSTC_BOOTSTRAP` lets this stable one accept them. The
+/// instrumented build gets its own target directory, so it never invalidates the main one.
+fn fuzz(paths: &Paths) -> Result<()> {
+    let dir = paths.root.join("fuzz");
+    let target = paths.target.join("fuzz");
+    for name in FUZZ_TARGETS {
+        paths
+            .cargo(&["fuzz", "run", "-O", name, "--"])
+            .arg(format!("-max_total_time={FUZZ_SECONDS}"))
+            .cwd(&dir)
+            .env("RUSTC_BOOTSTRAP", "1")
+            .env("CARGO_TARGET_DIR", &target)
+            .run()?;
+    }
+    Ok(())
+}
+
 /// What the tests need, each step a no-op when already there; MariaDB only for the `full`
 /// suite (the end-to-end tests use SQLite and PostgreSQL).
 fn install_steps(paths: &Paths, full: bool, steps: &mut Steps) -> Result<()> {
@@ -194,6 +217,8 @@ fn test_steps(paths: &Paths, full: bool, steps: &mut Steps) -> Result<()> {
         steps.run("cargo test", || {
             database_urls(paths.cargo(&["test", "--workspace"])).run()
         })?;
+        steps.run("install: cargo-fuzz", setup::cargo_fuzz)?;
+        steps.run("fuzz (each target, bounded)", || fuzz(paths))?;
     }
     steps.run("build demo app", || demo::build_demo(paths))?;
     let server = if full {

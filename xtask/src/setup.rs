@@ -84,6 +84,20 @@ fn wasm_bindgen_cli(paths: &Paths) -> Result<()> {
         .run()
 }
 
+/// The version of `cargo fuzz` the fuzz step installs when it is missing.
+const CARGO_FUZZ_VERSION: &str = "0.13.2";
+
+/// `cargo fuzz` (libFuzzer driver), from crates.io when absent.
+pub fn cargo_fuzz() -> Result<()> {
+    if find_tool("cargo-fuzz").is_some() {
+        println!("cargo-fuzz: installed");
+        return Ok(());
+    }
+    Cmd::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["install", "cargo-fuzz", "--version", CARGO_FUZZ_VERSION])
+        .run()
+}
+
 /// Debian's Chromium, which Playwright drives (Playwright's own browser builds are not used).
 pub fn chromium() -> Result<()> {
     if Path::new("/usr/bin/chromium").is_file() {
