@@ -2,7 +2,7 @@
 //! `TORII_*` environment variables. Unknown keys in the file are errors, and every error names
 //! the setting it is about.
 
-use crate::environment::{Environment, SessionSettings, normalize_origin};
+use crate::environment::{Environment, PasskeySettings, SessionSettings, normalize_origin};
 use crate::session::{new_id, random_url_token, sha256_hex};
 use crate::store::{Store, StoreError, StoredEnvironment};
 use serde::Deserialize;
@@ -118,6 +118,21 @@ pub struct EnvironmentConfig {
     /// Rate limits.
     #[serde(default)]
     pub rate_limits: RateLimitConfig,
+    /// The passkeys' relying party.
+    #[serde(default)]
+    pub passkeys: PasskeyConfig,
+}
+
+/// `[environments.passkeys]`: where passkeys are bound. Every key is optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PasskeyConfig {
+    /// Relying-party id (default: the public URL's host).
+    pub rp_id: Option<String>,
+    /// Name shown by authenticators (default: the environment's name).
+    pub rp_name: Option<String>,
+    /// Origins allowed to run a ceremony (default: the allowed origins); https in live mode.
+    pub origins: Vec<String>,
 }
 
 /// Rate limits in the TOML file: `enabled`, and `max`/`window_secs` pairs per rule.
@@ -508,6 +523,30 @@ impl EnvironmentConfig {
                 ));
             }
         }
+        let mut passkey_origins = Vec::new();
+        for origin in &self.passkeys.origins {
+            let normalized = normalize_origin(origin).ok_or_else(|| {
+                invalid(
+                    &at("passkeys.origins"),
+                    format!("`{origin}` is not an origin"),
+                )
+            })?;
+            if self.mode == EnvironmentMode::Live && !normalized.starts_with("https://") {
+                return Err(invalid(
+                    &at("passkeys.origins"),
+                    "live mode requires https origins",
+                ));
+            }
+            passkey_origins.push(normalized);
+        }
+        if let Some(rp_id) = &self.passkeys.rp_id
+            && (rp_id.is_empty() || rp_id.contains([':', '/']) || rp_id != &rp_id.to_lowercase())
+        {
+            return Err(invalid(
+                &at("passkeys.rp_id"),
+                "expected a lower-case domain name such as example.com",
+            ));
+        }
         if self.session.idle_timeout_secs == 0 || self.session.absolute_timeout_secs == 0 {
             return Err(invalid(&at("session"), "timeouts must be positive"));
         }
@@ -538,6 +577,11 @@ impl EnvironmentConfig {
                 kind: self.session.kind,
                 idle_timeout: Duration::seconds(i64::from(self.session.idle_timeout_secs)),
                 absolute_timeout: Duration::seconds(i64::from(self.session.absolute_timeout_secs)),
+            },
+            passkeys: PasskeySettings {
+                rp_id: self.passkeys.rp_id.clone(),
+                rp_name: self.passkeys.rp_name.clone(),
+                origins: passkey_origins,
             },
         })
     }
@@ -683,6 +727,7 @@ terms_url = "https://example.com/terms"
             oauth_providers: vec![],
             session: SessionConfig::default(),
             rate_limits: RateLimitConfig::default(),
+            passkeys: PasskeyConfig::default(),
         };
         assert!(env.to_environment().is_err());
         env.publishable_key = "pk_live_x".into();

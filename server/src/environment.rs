@@ -31,6 +31,21 @@ impl Default for SessionSettings {
     }
 }
 
+/// Where passkeys are bound: the relying party. Unset values are derived when the server is
+/// built: the id from the public URL's host (`localhost` in development), the origins from
+/// the environment's allowed origins (which include the public URL's).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PasskeySettings {
+    /// The relying-party id: a registrable domain that is the origins' host or a parent of
+    /// it, e.g. `example.com` for `https://app.example.com`. Passkeys are bound to it for
+    /// good: changing it orphans every passkey.
+    pub rp_id: Option<String>,
+    /// The name authenticators show (default: the environment's name).
+    pub rp_name: Option<String>,
+    /// The exact origins a ceremony may come from (default: the allowed origins).
+    pub origins: Vec<String>,
+}
+
 /// One application's settings, ready to use.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Environment {
@@ -67,6 +82,8 @@ pub struct Environment {
     pub rate_limits: crate::rate_limit::RateLimits,
     /// Session settings.
     pub session: SessionSettings,
+    /// The passkeys' relying party.
+    pub passkeys: PasskeySettings,
 }
 
 impl std::fmt::Debug for Environment {
@@ -101,6 +118,7 @@ impl Environment {
             oauth_providers: Vec::new(),
             rate_limits: crate::rate_limit::RateLimits::default(),
             session: SessionSettings::default(),
+            passkeys: PasskeySettings::default(),
         }
     }
 

@@ -281,3 +281,62 @@ impl From<SignUpError> for ApiError {
         }
     }
 }
+
+impl From<crate::methods::passkey::PasskeyError> for ApiError {
+    fn from(error: crate::methods::passkey::PasskeyError) -> Self {
+        use crate::methods::passkey::PasskeyError;
+        let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+        match error {
+            PasskeyError::NotEnabled => {
+                Self::not_found("Passkeys are not enabled for this application.")
+            }
+            PasskeyError::CeremonyGone => Self::new(
+                unprocessable,
+                ErrorCode::CeremonyExpired,
+                "This passkey request expired or was already used. Try again.",
+            ),
+            PasskeyError::Malformed(cause) => {
+                tracing::info!(%cause, "malformed passkey credential");
+                Self::new(
+                    unprocessable,
+                    ErrorCode::PasskeyInvalid,
+                    "The browser's passkey answer could not be read. Try again.",
+                )
+            }
+            PasskeyError::Invalid(cause) => {
+                tracing::info!(%cause, "passkey did not verify");
+                Self::new(
+                    unprocessable,
+                    ErrorCode::PasskeyInvalid,
+                    "The passkey could not be verified. Try again.",
+                )
+            }
+            PasskeyError::CounterRegressed => {
+                tracing::warn!("passkey counter went backwards: possibly a cloned authenticator");
+                Self::new(
+                    unprocessable,
+                    ErrorCode::PasskeyInvalid,
+                    "This passkey could not be verified. Sign in another way.",
+                )
+            }
+            PasskeyError::Unknown => Self::new(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::UnknownPasskey,
+                "This passkey is not registered here. Sign in another way.",
+            ),
+            PasskeyError::Taken => Self::new(
+                StatusCode::CONFLICT,
+                ErrorCode::PasskeyTaken,
+                "This passkey is already registered.",
+            ),
+            PasskeyError::NotFound => Self::not_found("No such passkey."),
+            PasskeyError::LastMethod => Self::new(
+                StatusCode::CONFLICT,
+                ErrorCode::LastSignInMethod,
+                "This is your only way to sign in. Add another before removing it.",
+            ),
+            PasskeyError::Validation(fields) => Self::validation(fields),
+            PasskeyError::Store(e) => e.into(),
+        }
+    }
+}

@@ -75,6 +75,8 @@ struct Inner {
     jwt: Option<session::jwt::JwtKeys>,
     deliveries: Arc<mail::Deliveries>,
     oauth: methods::oauth::OAuthRuntime,
+    /// The passkeys' relying party of each environment that enables passkeys, by id.
+    passkeys: std::collections::HashMap<String, methods::passkey::RelyingParty>,
 }
 
 /// Why a [`Torii`] could not be built.
@@ -96,6 +98,9 @@ pub enum BuildError {
     /// The HTTP client for OAuth providers could not be set up.
     #[error("OAuth HTTP client: {0}")]
     OAuthClient(String),
+    /// An environment enables passkeys with an unusable relying party.
+    #[error(transparent)]
+    Passkeys(#[from] methods::passkey::RelyingPartyError),
 }
 
 /// Builds a [`Torii`].
@@ -207,6 +212,13 @@ impl ToriiBuilder {
             None
         };
         let oauth = methods::oauth::OAuthRuntime::new().map_err(BuildError::OAuthClient)?;
+        let mut passkeys = std::collections::HashMap::new();
+        for env in &environments {
+            if env.methods.contains(&torii_shared::SignInMethod::Passkey) {
+                let rp = methods::passkey::RelyingParty::new(env, &public_url)?;
+                passkeys.insert(env.id.clone(), rp);
+            }
+        }
         let parallelism = self.hash_parallelism.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
         });
@@ -221,6 +233,7 @@ impl ToriiBuilder {
                 jwt,
                 deliveries: Arc::default(),
                 oauth,
+                passkeys,
             }),
         })
     }
@@ -348,6 +361,15 @@ impl Torii {
     #[must_use]
     pub fn environments(&self) -> &[Arc<Environment>] {
         &self.inner.environments
+    }
+
+    /// The passkeys' relying party of an environment, when it enables passkeys.
+    #[must_use]
+    pub fn passkey_relying_party(
+        &self,
+        environment_id: &str,
+    ) -> Option<&methods::passkey::RelyingParty> {
+        self.inner.passkeys.get(environment_id)
     }
 
     /// Base URL of links in emails.

@@ -50,6 +50,15 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// 429: too many requests; see `Retry-After`.
     RateLimited,
+    /// 422: the passkey ceremony is unknown, was already used or expired; start again.
+    CeremonyExpired,
+    /// 422: the browser's passkey answer did not verify (wrong origin or site, bad
+    /// signature, user not verified, a counter that went backwards).
+    PasskeyInvalid,
+    /// 401: the passkey is not registered here (deleted, or of another site).
+    UnknownPasskey,
+    /// 409: this passkey is already registered.
+    PasskeyTaken,
     /// 503: sending email failed; nothing was changed.
     MailUnavailable,
     /// 503: the store cannot be reached.
@@ -102,6 +111,10 @@ impl ErrorCode {
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::RateLimited => "rate_limited",
+            Self::CeremonyExpired => "ceremony_expired",
+            Self::PasskeyInvalid => "passkey_invalid",
+            Self::UnknownPasskey => "unknown_passkey",
+            Self::PasskeyTaken => "passkey_taken",
             Self::MailUnavailable => "mail_unavailable",
             Self::StoreUnavailable => "store_unavailable",
             Self::Internal => "internal",
@@ -213,6 +226,11 @@ mod tests {
             ErrorCode::CodeExpired,
             ErrorCode::StoreUnavailable,
             ErrorCode::ForbiddenOrigin,
+            ErrorCode::CeremonyExpired,
+            ErrorCode::PasskeyInvalid,
+            ErrorCode::UnknownPasskey,
+            ErrorCode::PasskeyTaken,
+            ErrorCode::LastSignInMethod,
         ] {
             assert_eq!(serde_json::to_value(code).unwrap(), json!(code.as_str()));
         }

@@ -149,6 +149,7 @@ impl SignUpForm {
             password: Some(Secret::new(self.password.get_untracked())),
             name: (!name.is_empty()).then_some(name),
             legal_accepted: consent_shown.then(|| self.accepted.get_untracked()),
+            passkey: false,
         };
         spawn_local(async move {
             let result = api.start_sign_up(&request).await;

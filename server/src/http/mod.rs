@@ -9,6 +9,7 @@ mod health;
 mod magic_link;
 mod me;
 mod oauth;
+mod passkeys;
 mod password_reset;
 mod sign_in;
 mod sign_up;
@@ -45,6 +46,7 @@ pub fn router(torii: Torii) -> Router {
         .merge(magic_link::routes())
         .merge(password_reset::routes())
         .merge(oauth::routes())
+        .merge(passkeys::routes())
         .route("/v1/{*rest}", any(not_found))
         .layer(middleware::from_fn_with_state(
             torii.clone(),

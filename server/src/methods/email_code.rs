@@ -5,6 +5,8 @@
 //!   a pending sign-up is stored with a hashed code expiring in 10 minutes, and the code is
 //!   emailed. When the address already has an account the answer is identical, but the owner
 //!   gets a notice instead of a code, so nobody learns which addresses have accounts.
+//!   With `passkey` set (and passkeys enabled) the password may be left out: the user creates
+//!   a passkey once `verify` has signed them in.
 //! - `verify`: each try is first counted atomically (at most 5 per code); a wrong code answers
 //!   with the tries left; a dead code (expired, or 5 tries used) refuses even the right digits.
 //!   The right code consumes the sign-up and creates the user (email verified), their password
@@ -22,7 +24,7 @@ use rand::rngs::OsRng;
 use subtle::ConstantTimeEq as _;
 use time::Duration;
 use torii_shared::{
-    CODE_DIGITS, ResendAccepted, Secret, SignUpCreated, SignUpRequest, SignUpStatus,
+    CODE_DIGITS, ResendAccepted, Secret, SignInMethod, SignUpCreated, SignUpRequest, SignUpStatus,
 };
 
 /// How long a code works.
@@ -120,7 +122,13 @@ impl Torii {
         let email = validate::email(&request.email)
             .map_err(|msg| fields.insert("email".to_owned(), msg.to_owned()))
             .ok();
+        // A passkey instead of a password: created by the user right after the code, once
+        // they are signed in, so no passkey is ever bound to an address nobody verified.
+        let passkey_instead = request.passkey
+            && request.password.is_none()
+            && env.methods.contains(&SignInMethod::Passkey);
         match &request.password {
+            None if passkey_instead => {}
             None => {
                 fields.insert("password".to_owned(), "Choose a password.".to_owned());
             }
@@ -147,10 +155,13 @@ impl Torii {
         if consent_missing {
             return Err(SignUpError::ConsentRequired);
         }
-        let (Some(email), Some(password)) = (email, request.password.as_ref()) else {
+        let Some(email) = email else {
             return Err(SignUpError::Validation(fields));
         };
-        let password_hash = self.hasher().hash(password).await?;
+        let password_hash = match request.password.as_ref() {
+            Some(password) => Some(self.hasher().hash(password).await?),
+            None => None,
+        };
         let now = self.now();
         let id = new_id("sgu");
         let code = new_code();
@@ -160,7 +171,7 @@ impl Torii {
             email: email.display.clone(),
             email_canonical: email.canonical.clone(),
             name,
-            password_hash: Some(password_hash),
+            password_hash,
             legal_accepted_at: env.legal_required().then_some(now),
             legal_version: env
                 .legal_required()

@@ -323,6 +323,29 @@ pub enum CreateOAuthUser {
     IdentityTaken,
 }
 
+/// A passkey (WebAuthn credential) as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyRecord {
+    /// `pky_…`
+    pub id: String,
+    /// Owner.
+    pub user_id: String,
+    /// Environment of the owner.
+    pub environment_id: String,
+    /// The credential id, base64url without padding; unique across every user.
+    pub credential_id: String,
+    /// webauthn-rs's serialised `Passkey` (public key, counter, backup state), JSON.
+    pub credential: String,
+    /// The signature counter last seen, repeated out of `credential` for the atomic update.
+    pub sign_count: u32,
+    /// What the user calls it.
+    pub name: String,
+    /// Registration time.
+    pub created_at: OffsetDateTime,
+    /// Last sign-in with it.
+    pub last_used_at: Option<OffsetDateTime>,
+}
+
 /// The storage contract every backend implements.
 #[async_trait]
 pub trait Store: Send + Sync + Debug {
@@ -551,6 +574,36 @@ pub trait Store: Send + Sync + Debug {
     async fn clear_gate(&self, target: GateTarget<'_>, key: &str) -> Result<bool, StoreError>;
     /// The gates of a user and of one of their sessions, together, in no particular order.
     async fn gates(&self, user_id: &str, session_id: &str) -> Result<Vec<GateRecord>, StoreError>;
+
+    /// Stores a newly registered passkey; [`StoreError::Conflict`] when its credential id is
+    /// already registered, to anyone.
+    async fn insert_passkey(&self, passkey: &PasskeyRecord) -> Result<(), StoreError>;
+    /// A user's passkeys, oldest first.
+    async fn list_passkeys(&self, user_id: &str) -> Result<Vec<PasskeyRecord>, StoreError>;
+    /// How many passkeys a user has.
+    async fn count_passkeys(&self, user_id: &str) -> Result<u64, StoreError>;
+    /// A passkey by credential id within an environment.
+    async fn find_passkey_by_credential_id(
+        &self,
+        environment_id: &str,
+        credential_id: &str,
+    ) -> Result<Option<PasskeyRecord>, StoreError>;
+    /// After a sign-in: stores the updated credential, its counter and the time of use, only
+    /// when the counter moved forward (or both the stored and the new counter are 0, for
+    /// authenticators without one). False when it did not: a counter going backwards, or a
+    /// concurrent sign-in that got there first, or the passkey is gone.
+    async fn record_passkey_use(
+        &self,
+        id: &str,
+        credential: &str,
+        sign_count: u32,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Renames a user's passkey; false when the user has no such passkey.
+    async fn rename_passkey(&self, user_id: &str, id: &str, name: &str)
+    -> Result<bool, StoreError>;
+    /// Deletes a user's passkey; false when the user has no such passkey.
+    async fn delete_passkey(&self, user_id: &str, id: &str) -> Result<bool, StoreError>;
 
     /// Revokes a session; false when it did not exist.
     async fn delete_session(&self, session_id: &str) -> Result<bool, StoreError>;

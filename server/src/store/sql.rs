@@ -5,8 +5,8 @@
 
 use super::{
     AttemptReservation, CeremonyRecord, CompleteSignUp, CreateOAuthUser, GateRecord, GateTarget,
-    JwtKeyRecord, MagicLinkRecord, OAuthIdentityRecord, SessionRecord, SignUpRecord, Store,
-    StoreError, StoredEnvironment, UserCodeRecord, UserRecord,
+    JwtKeyRecord, MagicLinkRecord, OAuthIdentityRecord, PasskeyRecord, SessionRecord, SignUpRecord,
+    Store, StoreError, StoredEnvironment, UserCodeRecord, UserRecord,
 };
 use crate::clock::{from_millis, to_millis};
 use async_trait::async_trait;
@@ -193,6 +193,20 @@ macro_rules! sql_store {
                 attempts: u32::try_from(get::<i64>(row, "attempts")?).unwrap_or(u32::MAX),
                 resend_available_at: time_at(row, "resend_available_at")?,
                 created_at: time_at(row, "created_at")?,
+            })
+        }
+
+        fn passkey_from(row: &$row) -> Result<PasskeyRecord, StoreError> {
+            Ok(PasskeyRecord {
+                id: text(row, "id")?,
+                user_id: text(row, "user_id")?,
+                environment_id: text(row, "environment_id")?,
+                credential_id: text(row, "credential_id")?,
+                credential: text(row, "credential")?,
+                sign_count: u32::try_from(get::<i64>(row, "sign_count")?).unwrap_or(u32::MAX),
+                name: text(row, "name")?,
+                created_at: time_at(row, "created_at")?,
+                last_used_at: get::<Option<i64>>(row, "last_used_at")?.map(from_millis),
             })
         }
 
@@ -1071,6 +1085,119 @@ macro_rules! sql_store {
                         })
                     })
                     .collect()
+            }
+
+            async fn insert_passkey(&self, p: &PasskeyRecord) -> Result<(), StoreError> {
+                sqlx::query(&q("INSERT INTO passkeys (id, user_id, environment_id, credential_id, credential,
+                        sign_count, name, created_at, last_used_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"))
+                .bind(&p.id)
+                .bind(&p.user_id)
+                .bind(&p.environment_id)
+                .bind(&p.credential_id)
+                .bind(&p.credential)
+                .bind(i64::from(p.sign_count))
+                .bind(&p.name)
+                .bind(to_millis(p.created_at))
+                .bind(p.last_used_at.map(to_millis))
+                .execute(&self.pool)
+                .await
+                .map(|_| ())
+                .map_err(map_err)
+            }
+
+            async fn list_passkeys(&self, user_id: &str) -> Result<Vec<PasskeyRecord>, StoreError> {
+                let rows = sqlx::query(&q("SELECT id, user_id, environment_id, credential_id, credential, sign_count,
+                        name, created_at, last_used_at
+                     FROM passkeys WHERE user_id = $1 ORDER BY created_at, id"))
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+                rows.iter().map(passkey_from).collect()
+            }
+
+            async fn count_passkeys(&self, user_id: &str) -> Result<u64, StoreError> {
+                let row = sqlx::query(&q("SELECT COUNT(*) AS n FROM passkeys WHERE user_id = $1"))
+                    .bind(user_id)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(u64::try_from(get::<i64>(&row, "n")?).unwrap_or(0))
+            }
+
+            async fn find_passkey_by_credential_id(
+                &self,
+                environment_id: &str,
+                credential_id: &str,
+            ) -> Result<Option<PasskeyRecord>, StoreError> {
+                let row = sqlx::query(&q("SELECT id, user_id, environment_id, credential_id, credential, sign_count,
+                        name, created_at, last_used_at
+                     FROM passkeys WHERE credential_id = $1 AND environment_id = $2"))
+                .bind(credential_id)
+                .bind(environment_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+                row.map(|row| passkey_from(&row)).transpose()
+            }
+
+            async fn record_passkey_use(
+                &self,
+                id: &str,
+                credential: &str,
+                sign_count: u32,
+                now: OffsetDateTime,
+            ) -> Result<bool, StoreError> {
+                let count = i64::from(sign_count);
+                let updated = sqlx::query(&q("UPDATE passkeys SET credential = $1, sign_count = $2, last_used_at = $3
+                     WHERE id = $4 AND (sign_count < $5 OR (sign_count = 0 AND $6 = 0))"))
+                .bind(credential)
+                .bind(count)
+                .bind(to_millis(now))
+                .bind(id)
+                .bind(count)
+                .bind(count)
+                .execute(&self.pool)
+                .await
+                .map_err(map_err)?;
+                Ok(updated.rows_affected() == 1)
+            }
+
+            async fn rename_passkey(
+                &self,
+                user_id: &str,
+                id: &str,
+                name: &str,
+            ) -> Result<bool, StoreError> {
+                // Selected first: MySQL counts an update to the same value as no row affected.
+                let exists = sqlx::query(&q("SELECT id FROM passkeys WHERE id = $1 AND user_id = $2"))
+                    .bind(id)
+                    .bind(user_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                if exists.is_none() {
+                    return Ok(false);
+                }
+                sqlx::query(&q("UPDATE passkeys SET name = $1 WHERE id = $2 AND user_id = $3"))
+                    .bind(name)
+                    .bind(id)
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await
+                    .map(|_| true)
+                    .map_err(map_err)
+            }
+
+            async fn delete_passkey(&self, user_id: &str, id: &str) -> Result<bool, StoreError> {
+                sqlx::query(&q("DELETE FROM passkeys WHERE id = $1 AND user_id = $2"))
+                    .bind(id)
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await
+                    .map(|done| done.rows_affected() == 1)
+                    .map_err(map_err)
             }
 
             async fn delete_session(&self, session_id: &str) -> Result<bool, StoreError> {

@@ -3,6 +3,7 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod authenticator;
 pub mod db;
 pub mod process;
 

@@ -1,0 +1,111 @@
+//! Passkeys: `POST /v1/passkeys/sign-in/options`, `POST /v1/passkeys/sign-in`, and for the
+//! signed-in user `POST /v1/passkeys/registration/options`, `POST /v1/passkeys`,
+//! `GET /v1/passkeys`, `PATCH /v1/passkeys/{id}`, `DELETE /v1/passkeys/{id}`.
+
+use super::{ActiveSession, ApiJson, Client, Env, ip_key, limit, signed_in};
+use crate::Torii;
+use crate::error::ApiError;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{patch, post};
+use axum::{Json, Router};
+use torii_shared::{
+    PasskeyInfo, PasskeyOptions, PasskeyRegistrationRequest, PasskeySignInRequest,
+    RenamePasskeyRequest,
+};
+
+pub(super) fn routes() -> Router<Torii> {
+    Router::new()
+        .route("/v1/passkeys/sign-in/options", post(sign_in_options))
+        .route("/v1/passkeys/sign-in", post(sign_in))
+        .route(
+            "/v1/passkeys/registration/options",
+            post(registration_options),
+        )
+        .route("/v1/passkeys", post(register).get(list))
+        .route("/v1/passkeys/{id}", patch(rename).delete(remove))
+}
+
+/// Ceremony options carry a fresh challenge: never cached.
+fn no_store(value: impl IntoResponse) -> Response {
+    let mut response = value.into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn sign_in_options(State(torii): State<Torii>, Env(env): Env) -> Result<Response, ApiError> {
+    let options: PasskeyOptions = torii.start_passkey_sign_in(&env).await?;
+    Ok(no_store(Json(options)))
+}
+
+async fn sign_in(
+    State(torii): State<Torii>,
+    Env(env): Env,
+    Client(client): Client,
+    ApiJson(body): ApiJson<PasskeySignInRequest>,
+) -> Result<Response, ApiError> {
+    let rule = env.rate_limits.sign_in_per_ip;
+    limit(&torii, &env, &[("sign_in_ip", ip_key(&client), rule)]).await?;
+    let done = torii
+        .finish_passkey_sign_in(&env, &body.ceremony_id, &body.credential, &client)
+        .await?;
+    Ok(signed_in(&torii, &env, StatusCode::OK, &done))
+}
+
+async fn registration_options(
+    State(torii): State<Torii>,
+    Env(env): Env,
+    ActiveSession(auth): ActiveSession,
+) -> Result<Response, ApiError> {
+    let options = torii.start_passkey_registration(&env, &auth.user).await?;
+    Ok(no_store(Json(options)))
+}
+
+async fn register(
+    State(torii): State<Torii>,
+    Env(env): Env,
+    ActiveSession(auth): ActiveSession,
+    ApiJson(body): ApiJson<PasskeyRegistrationRequest>,
+) -> Result<(StatusCode, Json<PasskeyInfo>), ApiError> {
+    let passkey = torii
+        .finish_passkey_registration(
+            &env,
+            &auth.user,
+            &body.ceremony_id,
+            &body.credential,
+            body.name.as_deref(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(passkey)))
+}
+
+async fn list(
+    State(torii): State<Torii>,
+    ActiveSession(auth): ActiveSession,
+) -> Result<Response, ApiError> {
+    let passkeys = torii.list_passkeys(&auth.user.id).await?;
+    Ok(no_store(Json(passkeys)))
+}
+
+async fn rename(
+    State(torii): State<Torii>,
+    ActiveSession(auth): ActiveSession,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RenamePasskeyRequest>,
+) -> Result<Json<PasskeyInfo>, ApiError> {
+    Ok(Json(
+        torii.rename_passkey(&auth.user.id, &id, &body.name).await?,
+    ))
+}
+
+async fn remove(
+    State(torii): State<Torii>,
+    ActiveSession(auth): ActiveSession,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    torii.delete_passkey(&auth.user.id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,479 @@
+//! Passkeys through the real router, with a software authenticator standing in for the
+//! browser: registration for a signed-in user, sign-in without an email, ceremonies that
+//! work once and expire, origins, duplicate credentials, counters, and the last way to sign
+//! in.
+
+mod common;
+
+use axum::http::StatusCode;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::authenticator::Authenticator;
+use common::{ORIGIN, Req, TestApp, app_with, code_from, legal_env, signed_up};
+use serde_json::{Value, json};
+use time::Duration;
+use torii_shared::SignInMethod;
+
+fn passkey_env() -> torii_server::Environment {
+    let mut env = legal_env();
+    env.methods = vec![SignInMethod::Password, SignInMethod::Passkey];
+    env
+}
+
+async fn passkey_app() -> TestApp {
+    app_with(vec![passkey_env()]).await
+}
+
+async fn registration_options(app: &TestApp, token: &str) -> (String, Value) {
+    let options = Req::post("/v1/passkeys/registration/options", &json!({}))
+        .cookie(token)
+        .send(app)
+        .await;
+    assert_eq!(options.status, StatusCode::OK, "{}", options.text);
+    (
+        options.body["ceremonyId"].as_str().unwrap().to_owned(),
+        options.body["publicKey"].clone(),
+    )
+}
+
+/// Registers `device` for the user of `token`; the answer.
+async fn register(app: &TestApp, token: &str, device: &mut Authenticator) -> common::TestResponse {
+    let (ceremony, public_key) = registration_options(app, token).await;
+    let credential = device.register(&public_key);
+    Req::post(
+        "/v1/passkeys",
+        &json!({"ceremonyId": ceremony, "credential": credential, "name": "Laptop"}),
+    )
+    .cookie(token)
+    .send(app)
+    .await
+}
+
+async fn sign_in_options(app: &TestApp) -> (String, Value) {
+    let options = Req::post("/v1/passkeys/sign-in/options", &json!({}))
+        .send(app)
+        .await;
+    assert_eq!(options.status, StatusCode::OK, "{}", options.text);
+    (
+        options.body["ceremonyId"].as_str().unwrap().to_owned(),
+        options.body["publicKey"].clone(),
+    )
+}
+
+async fn finish_sign_in(app: &TestApp, ceremony: &str, credential: &Value) -> common::TestResponse {
+    Req::post(
+        "/v1/passkeys/sign-in",
+        &json!({"ceremonyId": ceremony, "credential": credential}),
+    )
+    .send(app)
+    .await
+}
+
+async fn sign_in(app: &TestApp, device: &mut Authenticator) -> common::TestResponse {
+    let (ceremony, public_key) = sign_in_options(app).await;
+    let credential = device.sign_in(&public_key);
+    finish_sign_in(app, &ceremony, &credential).await
+}
+
+#[tokio::test]
+async fn a_registered_passkey_signs_in_without_an_email() {
+    let app = passkey_app().await;
+    let token = signed_up(&app, "ada@example.com").await;
+    let mut device = Authenticator::new(ORIGIN);
+    let created = register(&app, &token, &mut device).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    assert_eq!(created.body["name"], "Laptop");
+    assert!(created.body["id"].as_str().unwrap().starts_with("pky_"));
+    assert_eq!(created.body["lastUsedAt"], Value::Null);
+
+    let (_, public_key) = sign_in_options(&app).await;
+    assert_eq!(public_key["userVerification"], "required");
+    assert!(
+        public_key["allowCredentials"]
+            .as_array()
+            .is_none_or(Vec::is_empty),
+        "discoverable: no credential named"
+    );
+
+    let signed_in = sign_in(&app, &mut device).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.text);
+    assert_eq!(signed_in.body["user"]["email"], "ada@example.com");
+    let new_token = signed_in.session_cookie().expect("a session cookie");
+    let me = Req::get("/me").cookie(&new_token).send(&app).await;
+    assert_eq!(me.body["user"]["email"], "ada@example.com");
+
+    let listed = Req::get("/v1/passkeys").cookie(&new_token).send(&app).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    let passkeys = listed.body.as_array().unwrap();
+    assert_eq!(passkeys.len(), 1);
+    assert_eq!(passkeys[0]["name"], "Laptop");
+    assert!(passkeys[0]["lastUsedAt"].is_string(), "{}", listed.text);
+
+    // The counter moved on with every sign-in.
+    assert_eq!(sign_in(&app, &mut device).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn registration_asks_for_a_discoverable_verified_credential_and_excludes_existing_ones() {
+    let app = passkey_app().await;
+    let token = signed_up(&app, "ex@example.com").await;
+    let mut device = Authenticator::new(ORIGIN);
+    let (_, first) = registration_options(&app, &token).await;
+    assert_eq!(first["authenticatorSelection"]["residentKey"], "required");
+    assert_eq!(
+        first["authenticatorSelection"]["userVerification"],
+        "required"
+    );
+    assert_eq!(first["rp"]["id"], "localhost");
+    assert!(
+        first["excludeCredentials"]
+            .as_array()
+            .is_none_or(Vec::is_empty)
+    );
+    assert_eq!(
+        register(&app, &token, &mut device).await.status,
+        StatusCode::CREATED
+    );
+    let (_, second) = registration_options(&app, &token).await;
+    let excluded: Vec<&str> = second["excludeCredentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        excluded,
+        [URL_SAFE_NO_PAD.encode(&device.credential_id).as_str()],
+        "the user's passkey is excluded"
+    );
+}
+
+#[tokio::test]
+async fn a_ceremony_id_works_once() {
+    let app = passkey_app().await;
+    let token = signed_up(&app, "once@example.com").await;
+    let mut device = Authenticator::new(ORIGIN);
+    assert_eq!(
+        register(&app, &token, &mut device).await.status,
+        StatusCode::CREATED
+    );
+    let (ceremony, public_key) = sign_in_options(&app).await;
+    let first = finish_sign_in(&app, &ceremony, &device.sign_in(&public_key)).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    let again = finish_sign_in(&app, &ceremony, &device.sign_in(&public_key)).await;
+    assert_eq!(
+        again.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        again.text
+    );
+    assert_eq!(again.code(), "ceremony_expired");
+    assert!(again.session_cookie().is_none());
+
+    // Registration ceremonies alike.
+    let (ceremony, public_key) = registration_options(&app, &token).await;
+    let mut other = Authenticator::new(ORIGIN);
+    let credential = other.register(&public_key);
+    let body = json!({"ceremonyId": ceremony, "credential": credential});
+    let created = Req::post("/v1/passkeys", &body)
+        .cookie(&token)
+        .send(&app)
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let replayed = Req::post("/v1/passkeys", &body)
+        .cookie(&token)
+        .send(&app)
+        .await;
+    assert_eq!(replayed.code(), "ceremony_expired", "{}", replayed.text);
+}
+
+#[tokio::test]
+async fn a_ceremony_expires_after_five_minutes() {
+    let app = passkey_app().await;
+    let token = signed_up(&app, "late@example.com").await;
+    let mut device = Authenticator::new(ORIGIN);
+    assert_eq!(
+        register(&app, &token, &mut device).await.status,
+        StatusCode::CREATED
+    );
+    let (ceremony, public_key) = sign_in_options(&app).await;
+    app.clock
+        .advance(Duration::minutes(5) + Duration::seconds(1));
+    let late = finish_sign_in(&app, &ceremony, &device.sign_in(&public_key)).await;
+    assert_eq!(
+        late.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        late.text
+    );
+    assert_eq!(late.code(), "ceremony_expired");
+
+    let (ceremony, public_key) = registration_options(&app, &token).await;
+    app.clock
+        .advance(Duration::minutes(5) + Duration::seconds(1));
+    let mut other = Authenticator::new(ORIGIN);
+    let late = Req::post(
+        "/v1/passkeys",
+        &json!({"ceremonyId": ceremony, "credential": other.register(&public_key)}),
+    )
+    .cookie(&token)
+    .send(&app)
+    .await;
+    assert_eq!(late.code(), "ceremony_expired", "{}", late.text);
+}
+
+#[tokio::test]
+async fn a_ceremony_from_another_origin_is_refused() {
+    let app = passkey_app().await;
+    let token = signed_up(&app, "origin@example.com").await;
+    let mut phished = Authenticator::new("http://localhost:4000");
+    let refused = register(&app, &token, &mut phished).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    assert_eq!(refused.code(), "passkey_invalid");
+
+    let mut device = Authenticator::new(ORIGIN);
+    assert_eq!(
+        register(&app, &token, &mut device).await.status,
+        StatusCode::CREATED
+    );
+    device.origin = "http://evil.example:3000".to_owned();
+    let refused = sign_in(&app, &mut device).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    assert_eq!(refused.code(), "passkey_invalid");
+    assert!(refused.session_cookie().is_none());
+
+    // Another relying party's id in the authenticator data.
+    device.origin = ORIGIN.to_owned();
+    device.rp_id = "example.com".to_owned();
+    let refused = sign_in(&app, &mut device).await;
+    assert_eq!(refused.code(), "passkey_invalid", "{}", refused.text);
+}
+
+#[tokio::test]
+async fn a_credential_registered_to_anyone_is_refused_again() {
+    let app = passkey_app().await;
+    let ada = signed_up(&app, "ada2@example.com").await;
+    let bob = signed_up(&app, "bob2@example.com").await;
+    let mut device = Authenticator::new(ORIGIN);
+    assert_eq!(
+        register(&app, &ada, &mut device).await.status,
+        StatusCode::CREATED
+    );
+    let duplicate = register(&app, &bob, &mut device.clone_device()).await;
+    assert_eq!(duplicate.status, StatusCode::CONFLICT, "{}", duplicate.text);
+    assert_eq!(duplicate.code(), "passkey_taken");
+    let again = register(&app, &ada, &mut device.clone_device()).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
+}
+
+#[tokio::test]
+async fn a_counter_that_goes_backwards_is_refused() {
+    let app = passkey_app().await;
+    let token = signed_up(&app, "clone@example.com").await;
+    let mut device = Authenticator::new(ORIGIN);
+    assert_eq!(
+        register(&app, &token, &mut device).await.status,
+        StatusCode::CREATED
+    );
+    let stale = device.clone_device();
+    assert_eq!(sign_in(&app, &mut device).await.status, StatusCode::OK);
+    assert_eq!(sign_in(&app, &mut device).await.status, StatusCode::OK);
+    // A copy of the authenticator as it was after the first sign-in.
+    let mut copy = stale.clone_device();
+    copy.counter = 1;
+    let (ceremony, public_key) = sign_in_options(&app).await;
+    let refused = finish_sign_in(&app, &ceremony, &copy.assert_with_counter(&public_key)).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    assert_eq!(refused.code(), "passkey_invalid");
+    // The real one goes on.
+    assert_eq!(sign_in(&app, &mut device).await.status, StatusCode::OK);
+}
+
+/// Signs up without a password (passkey-first) and registers `device`; the session token.
+async fn passkey_first_sign_up(app: &TestApp, email: &str, device: &mut Authenticator) -> String {
+    let created = Req::post(
+        "/v1/sign-ups",
+        &json!({"email": email, "passkey": true, "legalAccepted": true}),
+    )
+    .send(app)
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    // No session before the code.
+    let id = created.body["signUpId"].as_str().unwrap().to_owned();
+    assert!(created.session_cookie().is_none());
+    let code = code_from(app, email);
+    let verified = Req::post(&format!("/v1/sign-ups/{id}/verify"), &json!({"code": code}))
+        .send(app)
+        .await;
+    assert_eq!(verified.status, StatusCode::OK, "{}", verified.text);
+    let token = verified.session_cookie().unwrap();
+    assert_eq!(
+        register(app, &token, device).await.status,
+        StatusCode::CREATED
+    );
+    token
+}
+
+#[tokio::test]
+async fn passkey_first_sign_up_needs_the_code_and_then_signs_in_with_the_passkey() {
+    let app = passkey_app().await;
+    let mut device = Authenticator::new(ORIGIN);
+    passkey_first_sign_up(&app, "first@example.com", &mut device).await;
+    let signed_in = sign_in(&app, &mut device).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.text);
+    assert_eq!(signed_in.body["user"]["email"], "first@example.com");
+    // There is no password to sign in with.
+    let password = Req::post(
+        "/v1/sign-in/password",
+        &json!({"email": "first@example.com", "password": common::PASSWORD}),
+    )
+    .send(&app)
+    .await;
+    assert_eq!(password.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_sign_up_without_password_needs_passkeys_enabled() {
+    let app = app_with(vec![legal_env()]).await;
+    let refused = Req::post(
+        "/v1/sign-ups",
+        &json!({"email": "nopw@example.com", "passkey": true, "legalAccepted": true}),
+    )
+    .send(&app)
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body["error"]["fields"]["password"].is_string());
+    let options = Req::post("/v1/passkeys/sign-in/options", &json!({}))
+        .send(&app)
+        .await;
+    assert_eq!(options.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn deleting_the_last_way_to_sign_in_is_refused() {
+    let app = passkey_app().await;
+    let mut device = Authenticator::new(ORIGIN);
+    let token = passkey_first_sign_up(&app, "last@example.com", &mut device).await;
+    let listed = Req::get("/v1/passkeys").cookie(&token).send(&app).await;
+    let id = listed.body[0]["id"].as_str().unwrap().to_owned();
+    let refused = Req::post("/x", &json!({}))
+        .method("DELETE", &format!("/v1/passkeys/{id}"))
+        .cookie(&token)
+        .send(&app)
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+    assert_eq!(refused.code(), "last_sign_in_method");
+
+    // With a second passkey, the first may go, and then no longer signs in.
+    let mut second = Authenticator::new(ORIGIN);
+    assert_eq!(
+        register(&app, &token, &mut second).await.status,
+        StatusCode::CREATED
+    );
+    let deleted = Req::post("/x", &json!({}))
+        .method("DELETE", &format!("/v1/passkeys/{id}"))
+        .cookie(&token)
+        .send(&app)
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.text);
+    let gone = sign_in(&app, &mut device).await;
+    assert_eq!(gone.status, StatusCode::UNAUTHORIZED, "{}", gone.text);
+    assert_eq!(gone.code(), "unknown_passkey");
+    assert_eq!(sign_in(&app, &mut second).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_user_with_a_password_may_delete_their_only_passkey() {
+    let app = passkey_app().await;
+    let token = signed_up(&app, "pw@example.com").await;
+    let mut device = Authenticator::new(ORIGIN);
+    let created = register(&app, &token, &mut device).await;
+    let id = created.body["id"].as_str().unwrap();
+    let deleted = Req::post("/x", &json!({}))
+        .method("DELETE", &format!("/v1/passkeys/{id}"))
+        .cookie(&token)
+        .send(&app)
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.text);
+    assert_eq!(sign_in(&app, &mut device).await.code(), "unknown_passkey");
+}
+
+#[tokio::test]
+async fn passkeys_are_renamed_and_kept_to_their_owner() {
+    let app = passkey_app().await;
+    let ada = signed_up(&app, "ada3@example.com").await;
+    let bob = signed_up(&app, "bob3@example.com").await;
+    let mut device = Authenticator::new(ORIGIN);
+    let created = register(&app, &ada, &mut device).await;
+    let id = created.body["id"].as_str().unwrap();
+    let path = format!("/v1/passkeys/{id}");
+    let renamed = Req::post("/x", &json!({"name": "Phone"}))
+        .method("PATCH", &path)
+        .cookie(&ada)
+        .send(&app)
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.text);
+    assert_eq!(renamed.body["name"], "Phone");
+    let too_long = Req::post("/x", &json!({"name": "x".repeat(65)}))
+        .method("PATCH", &path)
+        .cookie(&ada)
+        .send(&app)
+        .await;
+    assert_eq!(too_long.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for (method, body) in [("PATCH", json!({"name": "Mine"})), ("DELETE", json!({}))] {
+        let foreign = Req::post("/x", &body)
+            .method(method, &path)
+            .cookie(&bob)
+            .send(&app)
+            .await;
+        assert_eq!(foreign.status, StatusCode::NOT_FOUND, "{method}");
+    }
+    let listed = Req::get("/v1/passkeys").cookie(&bob).send(&app).await;
+    assert_eq!(listed.body, json!([]));
+    // Signed out: nothing.
+    let anonymous = Req::get("/v1/passkeys").send(&app).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn another_users_registration_ceremony_is_refused() {
+    let app = passkey_app().await;
+    let ada = signed_up(&app, "ada4@example.com").await;
+    let bob = signed_up(&app, "bob4@example.com").await;
+    let (ceremony, public_key) = registration_options(&app, &ada).await;
+    let mut device = Authenticator::new(ORIGIN);
+    let refused = Req::post(
+        "/v1/passkeys",
+        &json!({"ceremonyId": ceremony, "credential": device.register(&public_key)}),
+    )
+    .cookie(&bob)
+    .send(&app)
+    .await;
+    assert_eq!(refused.code(), "ceremony_expired", "{}", refused.text);
+}
+
+#[tokio::test]
+async fn a_malformed_credential_is_refused_and_consumes_the_ceremony() {
+    let app = passkey_app().await;
+    let (ceremony, _) = sign_in_options(&app).await;
+    let refused = finish_sign_in(&app, &ceremony, &json!({"id": "x"})).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.code(), "passkey_invalid");
+    let again = finish_sign_in(&app, &ceremony, &json!({"id": "x"})).await;
+    assert_eq!(again.code(), "ceremony_expired");
+}
