@@ -44,11 +44,12 @@
 mod api;
 mod components;
 mod provider;
+mod webauthn;
 
 pub use api::{ApiError, NETWORK_ERROR_MESSAGE};
 pub use components::{
-    AcceptTerms, AuthLoading, RedirectToGates, RedirectToSignIn, SignIn, SignUp, SignedIn,
-    SignedOut, VerifyEmail,
+    AcceptTerms, AuthLoading, Passkeys, RedirectToGates, RedirectToSignIn, SignIn, SignUp,
+    SignedIn, SignedOut, VerifyEmail,
 };
 pub use provider::{Auth, AuthTask, GateUrls, ToriiProvider, use_auth};
 pub use torii_shared::GateKey;

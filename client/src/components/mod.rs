@@ -4,6 +4,7 @@
 mod accept_terms;
 mod auth_loading;
 mod oauth;
+mod passkeys;
 mod redirect_to_gates;
 mod redirect_to_sign_in;
 mod sign_in;
@@ -14,6 +15,7 @@ mod verify_email;
 
 pub use accept_terms::AcceptTerms;
 pub use auth_loading::AuthLoading;
+pub use passkeys::Passkeys;
 pub use redirect_to_gates::RedirectToGates;
 pub use redirect_to_sign_in::RedirectToSignIn;
 pub use sign_in::SignIn;

@@ -21,13 +21,20 @@
 //! sign-up (`oauthSignUp`, when the app has no separate sign-up route) it calls `on_sign_up`
 //! so that `<SignUp>` shows the consent step.
 //!
+//! When the environment enables passkeys (and the browser supports them), *Credentials* also
+//! offers "Sign in with a passkey" (the browser's passkey dialog, no email typed), and, where
+//! the browser offers passkeys in autofill, the Email field lists them too (conditional
+//! mediation, started when the step shows and cancelled when it goes or the button is used).
+//!
 //! The server answers a link or code request the same whether or not the address has an
 //! account, and so does the card: it never says that an account exists.
 
 use super::oauth::{OAuthButtons, has_oauth_sign_up, take_oauth_error};
+use super::passkeys::{PasskeyError, sign_in_with_passkey};
 use super::{Field, FormAlert, FormErrors, field_error, unique_prefix};
 use crate::api::ApiError;
 use crate::provider::{Auth, use_auth};
+use crate::webauthn::{self, Abort};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use torii_shared::{
@@ -48,6 +55,7 @@ enum Step {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Busy {
     SigningIn,
+    Passkey,
     SendingLink,
     SendingCode,
     Resetting,
@@ -155,6 +163,8 @@ struct SignInForm {
     notice: RwSignal<Option<String>>,
     /// Set when the user moved to another step: the element that had the focus is gone.
     focus: RwSignal<Option<Focus>>,
+    /// Cancels the autofill (conditional) passkey request while it waits.
+    autofill: StoredValue<Option<Abort>, LocalStorage>,
 }
 
 impl SignInForm {
@@ -170,6 +180,7 @@ impl SignInForm {
             errors: RwSignal::new(FormErrors::default()),
             notice: RwSignal::new(None),
             focus: RwSignal::new(None),
+            autofill: StoredValue::new_local(None),
         }
     }
 
@@ -191,6 +202,66 @@ impl SignInForm {
 
     fn offers_magic_link(self) -> bool {
         self.has_method(SignInMethod::MagicLink)
+    }
+
+    fn offers_passkey(self) -> bool {
+        self.has_method(SignInMethod::Passkey) && webauthn::supported()
+    }
+
+    /// Cancels the autofill request, if one waits.
+    fn stop_autofill(self) {
+        if let Some(abort) = self.autofill.try_update_value(Option::take).flatten() {
+            abort.abort();
+        }
+    }
+
+    /// "Sign in with a passkey": the browser's dialog, then the server.
+    fn sign_in_with_passkey(self) {
+        let Some(api) = self.auth.api() else { return };
+        if !self.start(Busy::Passkey) {
+            return;
+        }
+        self.stop_autofill();
+        let auth = self.auth;
+        spawn_local(async move {
+            let result = sign_in_with_passkey(&api, false, None).await;
+            self.busy.set(None);
+            match result {
+                Ok(me) => auth.accept(me),
+                Err(err) => self.errors.set(err.errors()),
+            }
+        });
+    }
+
+    /// Offers passkeys in the Email field's autofill, when the browser can.
+    fn start_autofill(self, input: &web_sys::HtmlInputElement) {
+        let Some(api) = self.auth.api() else { return };
+        if self.autofill.with_value(Option::is_some) {
+            return;
+        }
+        let Some(abort) = Abort::new() else { return };
+        self.autofill.set_value(Some(abort.clone()));
+        // The browser lists passkeys only in a field marked for it.
+        let _ = input.set_attribute("autocomplete", "username webauthn");
+        let auth = self.auth;
+        spawn_local(async move {
+            if !webauthn::conditional_mediation_available().await {
+                return;
+            }
+            let result = sign_in_with_passkey(&api, true, Some(&abort)).await;
+            match result {
+                Ok(me) => auth.accept(me),
+                // Only the server's verdict on a passkey the user picked is worth showing; an
+                // autofill that could not start, was dismissed or was cancelled by the page
+                // leaves the card as it was.
+                Err(PasskeyError::Api(err)) if err.code().is_some() => {
+                    if self.busy.get_untracked().is_none() {
+                        self.errors.set(FormErrors::from_api(&err));
+                    }
+                }
+                Err(_) => {}
+            }
+        });
     }
 
     /// Marks `busy` and clears the previous outcome; false when another request runs.
@@ -366,6 +437,15 @@ fn credentials_step(
             form.focus_field(&input);
         }
     });
+    // The environment may load after the card: start the autofill once it says passkeys.
+    Effect::new(move |_| {
+        if let Some(input) = email_ref.get()
+            && form.offers_passkey()
+        {
+            form.start_autofill(&input);
+        }
+    });
+    on_cleanup(move || form.stop_autofill());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if form.offers_password() {
@@ -456,6 +536,30 @@ fn credentials_step(
         Some(url) => view! { <OAuthButtons auth=form.auth sign_up_url=url /> }.into_any(),
         None => view! { <OAuthButtons auth=form.auth /> }.into_any(),
     };
+    let passkey_button = move || {
+        form.offers_passkey().then(|| {
+            view! {
+                <p class="torii-divider" aria-hidden="true">
+                    <span>"or"</span>
+                </p>
+                <button
+                    class="torii-button torii-button-secondary torii-button-block"
+                    type="button"
+                    disabled=move || form.busy.get().is_some()
+                    aria-busy=move || form.is_busy(Busy::Passkey).then_some("true")
+                    on:click=move |_| form.sign_in_with_passkey()
+                >
+                    {move || {
+                        if form.is_busy(Busy::Passkey) {
+                            "Waiting for your passkey…"
+                        } else {
+                            "Sign in with a passkey"
+                        }
+                    }}
+                </button>
+            }
+        })
+    };
     view! {
         <form class="torii-form" novalidate=true on:submit=submit>
             <FormAlert errors=form.errors />
@@ -473,6 +577,7 @@ fn credentials_step(
             />
             {password_field}
             {link_button}
+            {passkey_button}
         </form>
         {on_sign_up
             .map(|on_sign_up| {

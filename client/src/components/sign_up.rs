@@ -11,16 +11,25 @@
 //! - *Consent*: mounted at once when the page's URL carries `oauthSignUp` (a new user who
 //!   came back from an OAuth provider in an environment with Terms/Privacy): the checkbox and
 //!   "Continue" → `POST /v1/sign-ups/{id}/continue`; 200 signs in, an error stays here.
+//! - *Passkey* (when the user chose "Use a passkey instead of a password", offered when the
+//!   environment enables passkeys and the browser supports them): the sign-up asked for no
+//!   password; once the code is verified the user is signed in (so the passkey is bound to a
+//!   verified address) and the browser's passkey dialog opens at once. Success makes the new
+//!   state the auth state; a failure stays here with "Try again" and "Skip for now".
 //!
 //! *Details* also offers a "Continue with …" button per OAuth provider of the environment.
 
 use super::oauth::{OAuthButtons, take_oauth_sign_up};
+use super::passkeys::add_passkey;
 use super::{Field, FormAlert, FormErrors, field_error, unique_prefix};
 use crate::api::ApiError;
 use crate::provider::{Auth, use_auth};
+use crate::webauthn;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use torii_shared::{ContinueSignUpRequest, ErrorCode, Secret, SignUpRequest, VerifyCodeRequest};
+use torii_shared::{
+    ContinueSignUpRequest, ErrorCode, Me, Secret, SignInMethod, SignUpRequest, VerifyCodeRequest,
+};
 
 /// Where the card stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +37,7 @@ enum Step {
     Details,
     Code { sign_up_id: String, email: String },
     Consent { sign_up_id: String },
+    Passkey { me: Me },
 }
 
 /// The sign-up card: details, then the emailed 6-digit code on the same card.
@@ -51,6 +61,7 @@ pub fn SignUp(
         Step::Details => details_step(form, &prefix, on_sign_in).into_any(),
         Step::Code { sign_up_id, email } => code_step(form, &prefix, sign_up_id, email).into_any(),
         Step::Consent { sign_up_id } => consent_step(form, &prefix, sign_up_id).into_any(),
+        Step::Passkey { me } => passkey_step(form, me).into_any(),
     };
 
     view! {
@@ -72,6 +83,8 @@ struct SignUpForm {
     password: RwSignal<String>,
     name: RwSignal<String>,
     accepted: RwSignal<bool>,
+    /// A passkey instead of a password.
+    use_passkey: RwSignal<bool>,
     /// Set when the server asked for consent although the environment did not say so
     /// (e.g. it could not be loaded): the checkbox then shows anyway.
     consent_demanded: RwSignal<bool>,
@@ -90,6 +103,7 @@ enum Busy {
     Verifying,
     Resending,
     Continuing,
+    Passkey,
 }
 
 impl SignUpForm {
@@ -101,6 +115,7 @@ impl SignUpForm {
             password: RwSignal::new(String::new()),
             name: RwSignal::new(String::new()),
             accepted: RwSignal::new(false),
+            use_passkey: RwSignal::new(false),
             consent_demanded: RwSignal::new(false),
             focus_email: RwSignal::new(false),
             code: RwSignal::new(String::new()),
@@ -108,6 +123,14 @@ impl SignUpForm {
             errors: RwSignal::new(FormErrors::default()),
             notice: RwSignal::new(None),
         }
+    }
+
+    fn offers_passkey(self) -> bool {
+        webauthn::supported()
+            && self.auth.environment.with(|env| {
+                env.as_ref()
+                    .is_some_and(|env| env.methods.contains(&SignInMethod::Passkey))
+            })
     }
 
     fn consent_required(self) -> bool {
@@ -144,12 +167,13 @@ impl SignUpForm {
         let email = self.email.get_untracked().trim().to_owned();
         let name = self.name.get_untracked().trim().to_owned();
         let consent_shown = self.consent_required();
+        let passkey = self.use_passkey.get_untracked() && self.offers_passkey();
         let request = SignUpRequest {
             email: email.clone(),
-            password: Some(Secret::new(self.password.get_untracked())),
+            password: (!passkey).then(|| Secret::new(self.password.get_untracked())),
             name: (!name.is_empty()).then_some(name),
             legal_accepted: consent_shown.then(|| self.accepted.get_untracked()),
-            passkey: false,
+            passkey,
         };
         spawn_local(async move {
             let result = api.start_sign_up(&request).await;
@@ -186,11 +210,33 @@ impl SignUpForm {
             let result = api.verify_sign_up(&sign_up_id, &request).await;
             self.busy.set(None);
             match result {
+                Ok(me) if self.use_passkey.get_untracked() => {
+                    self.step.set(Step::Passkey { me: me.clone() });
+                    self.create_passkey(me);
+                }
                 Ok(me) => {
                     self.password.set(String::new());
                     auth.accept(me);
                 }
                 Err(err) => self.fail(&err),
+            }
+        });
+    }
+
+    /// The signed-in (but not yet shown as such) user creates their passkey; success shows
+    /// them signed in.
+    fn create_passkey(self, me: Me) {
+        let Some(api) = self.auth.api() else { return };
+        if !self.start(Busy::Passkey) {
+            return;
+        }
+        let auth = self.auth;
+        spawn_local(async move {
+            let result = add_passkey(&api).await;
+            self.busy.set(None);
+            match result {
+                Ok(_) => auth.accept(me),
+                Err(err) => self.errors.set(err.errors()),
             }
         });
     }
@@ -256,6 +302,57 @@ fn details_step(form: SignUpForm, prefix: &str, on_sign_in: Option<Callback<()>>
             let _ = input.focus();
         }
     });
+    let password_id = format!("{prefix}-password");
+    let password_field = move || {
+        (!form.use_passkey.get()).then(|| {
+            view! {
+                <Field
+                    id=password_id.clone()
+                    name="password"
+                    label="Password"
+                    input_type="password"
+                    autocomplete="new-password"
+                    required=true
+                    hint="At least 8 characters."
+                    value=form.password
+                    error=field_error(form.errors, "password")
+                />
+            }
+        })
+    };
+    let passkey_toggle = move || {
+        form.offers_passkey().then(|| {
+            view! {
+                <div class="torii-row">
+                    <button
+                        class="torii-link"
+                        type="button"
+                        aria-pressed=move || form.use_passkey.get().to_string()
+                        on:click=move |_| form.use_passkey.update(|on| *on = !*on)
+                    >
+                        {move || {
+                            if form.use_passkey.get() {
+                                "Use a password instead"
+                            } else {
+                                "Use a passkey instead of a password"
+                            }
+                        }}
+                    </button>
+                </div>
+                {move || {
+                    form.use_passkey
+                        .get()
+                        .then(|| {
+                            view! {
+                                <p class="torii-hint">
+                                    "After you confirm your email, your device will create a passkey: you will sign in with your fingerprint, face or screen lock."
+                                </p>
+                            }
+                        })
+                }}
+            }
+        })
+    };
     let can_submit =
         move || form.busy.get().is_none() && (!form.consent_required() || form.accepted.get());
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -279,17 +376,8 @@ fn details_step(form: SignUpForm, prefix: &str, on_sign_in: Option<Callback<()>>
                 error=field_error(form.errors, "email")
                 node_ref=email_ref
             />
-            <Field
-                id=format!("{prefix}-password")
-                name="password"
-                label="Password"
-                input_type="password"
-                autocomplete="new-password"
-                required=true
-                hint="At least 8 characters."
-                value=form.password
-                error=field_error(form.errors, "password")
-            />
+            {password_field}
+            {passkey_toggle}
             <Field
                 id=format!("{prefix}-name")
                 name="name"
@@ -478,5 +566,41 @@ fn consent_step(form: SignUpForm, prefix: &str, sign_up_id: String) -> impl Into
                 {move || if form.is_busy(Busy::Continuing) { "Continuing…" } else { "Continue" }}
             </button>
         </form>
+    }
+}
+
+fn passkey_step(form: SignUpForm, me: Me) -> impl IntoView {
+    let retry_me = me.clone();
+    let skip = move |_| form.auth.accept(me.clone());
+    view! {
+        <div class="torii-form">
+            <p class="torii-text">"Your email is confirmed."</p>
+            <p class="torii-text torii-muted">
+                "Now create the passkey you will sign in with: follow your browser's prompt."
+            </p>
+            <FormAlert errors=form.errors />
+            <button
+                class="torii-button torii-button-primary"
+                type="button"
+                disabled=move || form.busy.get().is_some()
+                aria-busy=move || form.is_busy(Busy::Passkey).then_some("true")
+                on:click=move |_| form.create_passkey(retry_me.clone())
+            >
+                {move || {
+                    if form.is_busy(Busy::Passkey) { "Creating passkey…" } else { "Try again" }
+                }}
+            </button>
+            <p class="torii-text torii-muted">
+                "Without a passkey you can still sign in later with \"Forgot password?\" to set a password."
+            </p>
+            <button
+                class="torii-link"
+                type="button"
+                disabled=move || form.busy.get().is_some()
+                on:click=skip
+            >
+                "Skip for now"
+            </button>
+        </div>
     }
 }

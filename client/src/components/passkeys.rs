@@ -1,0 +1,318 @@
+//! `<Passkeys>`: the signed-in user's passkeys (name, added, last used), "Add a passkey",
+//! and "Rename" (inline) and "Remove" for each; and the two passkey ceremonies the cards share (sign in, add).
+//!
+//! Adding runs `POST /v1/passkeys/registration/options` → the browser's passkey dialog →
+//! `POST /v1/passkeys`, then lists again. Removing the last way to sign in is refused by the
+//! server, and its message is shown.
+
+use super::FormErrors;
+use crate::api::{ApiClient, ApiError};
+use crate::provider::use_auth;
+use crate::webauthn::{self, Abort, PasskeyFailure};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use torii_shared::{
+    Me, PasskeyInfo, PasskeyRegistrationRequest, PasskeySignInRequest, RenamePasskeyRequest,
+};
+
+/// A passkey ceremony that did not finish: the server said no, or the browser gave nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PasskeyError {
+    /// The server's answer.
+    Api(ApiError),
+    /// The browser's.
+    Browser(PasskeyFailure),
+}
+
+impl PasskeyError {
+    /// What the card shows.
+    pub(crate) fn errors(&self) -> FormErrors {
+        match self {
+            Self::Api(err) => FormErrors::from_api(err),
+            Self::Browser(failure) => FormErrors {
+                message: Some(failure.message()),
+                fields: std::collections::BTreeMap::new(),
+            },
+        }
+    }
+}
+
+impl From<ApiError> for PasskeyError {
+    fn from(err: ApiError) -> Self {
+        Self::Api(err)
+    }
+}
+
+impl From<PasskeyFailure> for PasskeyError {
+    fn from(failure: PasskeyFailure) -> Self {
+        Self::Browser(failure)
+    }
+}
+
+/// Signs in with a discoverable passkey: options, the browser (a dialog, or the email
+/// field's autofill when `conditional`), then the server. The answer is the new state.
+pub(crate) async fn sign_in_with_passkey(
+    api: &ApiClient,
+    conditional: bool,
+    abort: Option<&Abort>,
+) -> Result<Me, PasskeyError> {
+    let options = api.passkey_sign_in_options().await?;
+    let credential = webauthn::get_assertion(&options.public_key, conditional, abort).await?;
+    let request = PasskeySignInRequest {
+        ceremony_id: options.ceremony_id,
+        credential,
+    };
+    Ok(api.passkey_sign_in(&request).await?)
+}
+
+/// Creates a passkey for the signed-in user and stores it.
+pub(crate) async fn add_passkey(api: &ApiClient) -> Result<PasskeyInfo, PasskeyError> {
+    let options = api.passkey_registration_options().await?;
+    let credential = webauthn::create(&options.public_key).await?;
+    let request = PasskeyRegistrationRequest {
+        ceremony_id: options.ceremony_id,
+        credential,
+        name: None,
+    };
+    Ok(api.register_passkey(&request).await?)
+}
+
+/// `YYYY-MM-DD` in UTC.
+fn day(at: time::OffsetDateTime) -> String {
+    let date = at.date();
+    format!(
+        "{}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
+}
+
+/// Which request is in flight; one at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Busy {
+    Loading,
+    Adding,
+    Removing(String),
+    Renaming(String),
+}
+
+/// The signed-in user's passkeys, with "Add a passkey" and a "Remove" button for each.
+/// Render it inside `<SignedIn>`.
+#[component]
+pub fn Passkeys() -> impl IntoView {
+    let auth = use_auth();
+    let passkeys = RwSignal::new(Vec::<PasskeyInfo>::new());
+    let busy = RwSignal::new(Some(Busy::Loading));
+    let errors = RwSignal::new(FormErrors::default());
+    let notice = RwSignal::new(None::<String>);
+
+    let reload = move || {
+        let Some(api) = auth.api() else { return };
+        spawn_local(async move {
+            let result = api.list_passkeys().await;
+            busy.set(None);
+            match result {
+                Ok(list) => passkeys.set(list),
+                Err(err) => errors.set(FormErrors::from_api(&err)),
+            }
+        });
+    };
+    reload();
+
+    let add = move |_| {
+        let Some(api) = auth.api() else { return };
+        if busy.get_untracked().is_some() {
+            return;
+        }
+        busy.set(Some(Busy::Adding));
+        errors.set(FormErrors::default());
+        notice.set(None);
+        spawn_local(async move {
+            match add_passkey(&api).await {
+                Ok(added) => {
+                    notice.set(Some(format!("Added “{}”.", added.name)));
+                    reload();
+                }
+                Err(err) => {
+                    busy.set(None);
+                    errors.set(err.errors());
+                }
+            }
+        });
+    };
+
+    let remove = move |passkey: PasskeyInfo| {
+        let Some(api) = auth.api() else { return };
+        if busy.get_untracked().is_some() {
+            return;
+        }
+        busy.set(Some(Busy::Removing(passkey.id.clone())));
+        errors.set(FormErrors::default());
+        notice.set(None);
+        spawn_local(async move {
+            match api.delete_passkey(&passkey.id).await {
+                Ok(()) => {
+                    notice.set(Some(format!("Removed “{}”.", passkey.name)));
+                    reload();
+                }
+                Err(err) => {
+                    busy.set(None);
+                    errors.set(FormErrors::from_api(&err));
+                }
+            }
+        });
+    };
+
+    // The passkey being renamed, and the name typed so far.
+    let editing = RwSignal::new(None::<String>);
+    let new_name = RwSignal::new(String::new());
+    let save_name = move |id: String| {
+        let Some(api) = auth.api() else { return };
+        if busy.get_untracked().is_some() {
+            return;
+        }
+        busy.set(Some(Busy::Renaming(id.clone())));
+        errors.set(FormErrors::default());
+        notice.set(None);
+        let request = RenamePasskeyRequest {
+            name: new_name.get_untracked(),
+        };
+        spawn_local(async move {
+            match api.rename_passkey(&id, &request).await {
+                Ok(renamed) => {
+                    editing.set(None);
+                    notice.set(Some(format!("Renamed to “{}”.", renamed.name)));
+                    reload();
+                }
+                Err(err) => {
+                    busy.set(None);
+                    errors.set(FormErrors::from_api(&err));
+                }
+            }
+        });
+    };
+
+    let item = move |passkey: PasskeyInfo| {
+        let rename_id = passkey.id.clone();
+        let is_editing = {
+            let id = passkey.id.clone();
+            Signal::derive(move || editing.with(|e| e.as_deref() == Some(id.as_str())))
+        };
+        let start_rename = {
+            let id = passkey.id.clone();
+            let name = passkey.name.clone();
+            move |_| {
+                new_name.set(name.clone());
+                editing.set(Some(id.clone()));
+            }
+        };
+        let rename_label = format!("Rename {}", passkey.name);
+        let rename_form = move || {
+            let id = rename_id.clone();
+            is_editing.get().then(|| {
+                view! {
+                    <form
+                        class="torii-row"
+                        on:submit=move |ev: leptos::ev::SubmitEvent| {
+                            ev.prevent_default();
+                            save_name(id.clone());
+                        }
+                    >
+                        <input
+                            class="torii-input"
+                            aria-label="Passkey name"
+                            maxlength="64"
+                            bind:value=new_name
+                        />
+                        <button
+                            class="torii-button torii-button-secondary"
+                            type="submit"
+                            disabled=move || busy.get().is_some()
+                        >
+                            "Save"
+                        </button>
+                        <button class="torii-link" type="button" on:click=move |_| editing.set(None)>
+                            "Cancel"
+                        </button>
+                    </form>
+                }
+            })
+        };
+        let last_used = passkey.last_used_at.map_or_else(|| "never".to_owned(), day);
+        let label = format!("Remove {}", passkey.name);
+        let removing_id = passkey.id.clone();
+        let removing =
+            Signal::derive(move || busy.get() == Some(Busy::Removing(removing_id.clone())));
+        view! {
+            <li class="torii-passkey" data-testid="passkey">
+                <span class="torii-passkey-name">{passkey.name.clone()}</span>
+                <span class="torii-muted">
+                    "Added " {day(passkey.created_at)} " · Last used " {last_used}
+                </span>
+                {rename_form}
+                <button
+                    class="torii-link"
+                    type="button"
+                    aria-label=rename_label
+                    disabled=move || busy.get().is_some()
+                    on:click=start_rename
+                >
+                    "Rename"
+                </button>
+                <button
+                    class="torii-button torii-button-secondary"
+                    type="button"
+                    aria-label=label
+                    disabled=move || busy.get().is_some()
+                    aria-busy=move || removing.get().then_some("true")
+                    on:click=move |_| remove(passkey.clone())
+                >
+                    {move || if removing.get() { "Removing…" } else { "Remove" }}
+                </button>
+            </li>
+        }
+    };
+
+    view! {
+        <section class="torii-card torii-passkeys" aria-labelledby="torii-passkeys-title">
+            <h2 class="torii-card-title" id="torii-passkeys-title">
+                "Passkeys"
+            </h2>
+            <p class="torii-text torii-muted">
+                "Sign in with your fingerprint, face or screen lock instead of a password."
+            </p>
+            <super::FormAlert errors=errors />
+            {move || {
+                notice
+                    .get()
+                    .map(|notice| {
+                        view! {
+                            <p class="torii-notice" role="status">
+                                {notice}
+                            </p>
+                        }
+                    })
+            }}
+            {move || {
+                if busy.get() == Some(Busy::Loading) {
+                    view! { <p class="torii-text" role="status">"Loading…"</p> }.into_any()
+                } else if passkeys.with(Vec::is_empty) {
+                    view! { <p class="torii-text">"No passkeys yet."</p> }.into_any()
+                } else {
+                    view! { <ul class="torii-passkey-list">{passkeys.get().into_iter().map(item).collect_view()}</ul> }
+                        .into_any()
+                }
+            }}
+            <button
+                class="torii-button torii-button-primary"
+                type="button"
+                disabled=move || busy.get().is_some()
+                aria-busy=move || (busy.get() == Some(Busy::Adding)).then_some("true")
+                on:click=add
+            >
+                {move || if busy.get() == Some(Busy::Adding) { "Adding…" } else { "Add a passkey" }}
+            </button>
+        </section>
+    }
+}
