@@ -27,15 +27,16 @@
 //! application's backend requires and clears with the secret-key API). A gate with no page
 //! leaves the "One more step" panel. Once the session is active, a gate page gives way to the
 //! dashboard at `/`, which shows the session's kind and, for a JWT session, the end of the
-//! token `use_auth().token` hands to the application for its own backend.
+//! token `use_auth().token` hands to the application for its own backend, and, when the
+//! environment offers passkeys, the `<Passkeys>` list to add and remove them.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use torii_client::{
-    AcceptTerms, AuthLoading, GateKey, RedirectToGates, SignIn, SignUp, SignedIn, SignedOut,
-    ToriiProvider, VerifyEmail, use_auth,
+    AcceptTerms, AuthLoading, GateKey, Passkeys, RedirectToGates, SignIn, SignUp, SignedIn,
+    SignedOut, ToriiProvider, VerifyEmail, use_auth,
 };
-use torii_shared::SessionKind;
+use torii_shared::{SessionKind, SignInMethod};
 use wasm_bindgen::{JsCast, JsValue};
 
 /// The page that clears `legal_acceptance`.
@@ -409,6 +410,15 @@ fn Dashboard() -> impl IntoView {
             }
         })
     };
+    // The user's passkeys, when the environment offers them.
+    let passkeys = move || {
+        auth.environment
+            .with(|env| {
+                env.as_ref()
+                    .is_some_and(|env| env.methods.contains(&SignInMethod::Passkey))
+            })
+            .then(|| view! { <Passkeys /> })
+    };
     let sign_out = move |_| {
         signing_out.set(true);
         error.set(None);
@@ -447,6 +457,7 @@ fn Dashboard() -> impl IntoView {
             >
                 "Sign out"
             </button>
+            {passkeys}
         </main>
     }
 }

@@ -11,6 +11,8 @@ export class SignInPage {
   readonly forgotPassword: Locator;
   /** Emails a sign-in link to the address in the Email field (magic links enabled). */
   readonly emailLink: Locator;
+  /** Signs in with a discoverable passkey, no email typed (passkeys enabled). */
+  readonly passkey: Locator;
   /** An inline error (role="alert") with text in it. */
   readonly error: Locator;
 
@@ -22,6 +24,7 @@ export class SignInPage {
     this.createAccount = page.getByRole('button', { name: 'Create an account' });
     this.forgotPassword = page.getByRole('button', { name: 'Forgot password?' });
     this.emailLink = page.getByRole('button', { name: 'Email me a sign-in link' });
+    this.passkey = page.getByRole('button', { name: 'Sign in with a passkey' });
     this.error = page.getByRole('alert').filter({ hasText: /\S/ });
   }
 

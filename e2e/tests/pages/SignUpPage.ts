@@ -8,6 +8,8 @@ export class SignUpPage {
   readonly name: Locator;
   readonly consent: Locator;
   readonly submit: Locator;
+  /** Switches the details step to "a passkey instead of a password". */
+  readonly usePasskey: Locator;
   readonly code: Locator;
   readonly verify: Locator;
   readonly resend: Locator;
@@ -23,6 +25,7 @@ export class SignUpPage {
       name: 'I agree to the Terms of Service and Privacy Policy',
     });
     this.submit = page.getByRole('button', { name: 'Create account', exact: true });
+    this.usePasskey = page.getByRole('button', { name: 'Use a passkey instead of a password' });
     this.code = page.getByLabel('Verification code');
     this.verify = page.getByRole('button', { name: 'Verify', exact: true });
     this.resend = page.getByRole('button', { name: 'Resend code' });
