@@ -753,6 +753,38 @@ terms_url = "https://example.com/terms"
     }
 
     #[test]
+    fn passkeys_relying_party_is_read_and_checked() {
+        let parse = |extra: &str| {
+            toml::from_str::<Config>(&format!(
+                "[[environments]]\nname = \"Demo\"\nmode = \"live\"\n\
+                 publishable_key = \"pk_live_demo\"\nsecret_key = \"sk_live_demo\"\n\
+                 methods = [\"passkey\"]\n[environments.passkeys]\n{extra}"
+            ))
+            .unwrap()
+            .environments()
+        };
+        let envs = parse(
+            "rp_id = \"example.com\"\nrp_name = \"Acme\"\norigins = [\"https://app.example.com/\"]",
+        )
+        .unwrap();
+        assert_eq!(envs[0].passkeys.rp_id.as_deref(), Some("example.com"));
+        assert_eq!(envs[0].passkeys.rp_name.as_deref(), Some("Acme"));
+        assert_eq!(envs[0].passkeys.origins, ["https://app.example.com"]);
+        let error = parse("origins = [\"http://app.example.com\"]").unwrap_err();
+        assert!(error.to_string().contains("passkeys.origins"), "{error}");
+        let error = parse("rp_id = \"https://example.com\"").unwrap_err();
+        assert!(error.to_string().contains("passkeys.rp_id"), "{error}");
+        assert!(
+            toml::from_str::<Config>(
+                "[[environments]]\nname = \"D\"\npublishable_key = \"pk_test_d\"\n\
+                 secret_key = \"sk_test_d\"\n[environments.passkeys]\nrpid = \"x\""
+            )
+            .is_err(),
+            "unknown keys are refused"
+        );
+    }
+
+    #[test]
     fn debug_redacts_secrets() {
         let config = Config {
             database_url: Secret::new("postgres://u:hunter2@db/x"),

@@ -287,9 +287,11 @@ impl From<crate::methods::passkey::PasskeyError> for ApiError {
         use crate::methods::passkey::PasskeyError;
         let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
         match error {
-            PasskeyError::NotEnabled => {
-                Self::not_found("Passkeys are not enabled for this application.")
-            }
+            PasskeyError::NotEnabled => Self::new(
+                StatusCode::FORBIDDEN,
+                ErrorCode::MethodDisabled,
+                "Passkeys are not enabled for this application.",
+            ),
             PasskeyError::CeremonyGone => Self::new(
                 unprocessable,
                 ErrorCode::CeremonyExpired,

@@ -361,7 +361,8 @@ async fn a_sign_up_without_password_needs_passkeys_enabled() {
     let options = Req::post("/v1/passkeys/sign-in/options", &json!({}))
         .send(&app)
         .await;
-    assert_eq!(options.status, StatusCode::NOT_FOUND);
+    assert_eq!(options.status, StatusCode::FORBIDDEN);
+    assert_eq!(options.code(), "method_disabled");
 }
 
 #[tokio::test]
