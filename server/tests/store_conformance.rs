@@ -1037,7 +1037,9 @@ async fn passkeys_are_unique_owned_and_move_their_counter_forward_only(db: TestD
     };
     let first = passkey(&new_id("pky"), &ada, &"A".repeat(1364), 3);
     db.store.insert_passkey(&first).await.unwrap();
-    let zero = passkey(&new_id("pky"), &ada, "zero-counter", 0);
+    let mut zero = passkey(&new_id("pky"), &ada, "zero-counter", 0);
+    // Listed oldest first.
+    zero.created_at = at + Duration::seconds(1);
     db.store.insert_passkey(&zero).await.unwrap();
     // A credential id belongs to one user, whoever asks.
     assert!(matches!(
