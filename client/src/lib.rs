@@ -48,7 +48,7 @@ mod provider;
 pub use api::{ApiError, NETWORK_ERROR_MESSAGE};
 pub use components::{
     AcceptTerms, AuthLoading, RedirectToGates, RedirectToSignIn, SignIn, SignUp, SignedIn,
-    SignedOut, VerifyEmail,
+    SignedOut, UserButton, UserProfile, VerifyEmail,
 };
 pub use provider::{Auth, AuthTask, GateUrls, ToriiProvider, use_auth};
 pub use torii_shared::GateKey;

@@ -10,6 +10,8 @@ mod sign_in;
 mod sign_up;
 mod signed_in;
 mod signed_out;
+mod user_button;
+mod user_profile;
 mod verify_email;
 
 pub use accept_terms::AcceptTerms;
@@ -20,6 +22,8 @@ pub use sign_in::SignIn;
 pub use sign_up::SignUp;
 pub use signed_in::SignedIn;
 pub use signed_out::SignedOut;
+pub use user_button::UserButton;
+pub use user_profile::UserProfile;
 pub use verify_email::VerifyEmail;
 
 use crate::api::ApiError;
