@@ -38,6 +38,14 @@ fn unique_prefix(component: &str) -> String {
     format!("torii-{component}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
+/// A component's root classes: its own, then the application's (`class` prop), if any.
+fn with_class(base: &str, extra: Option<&str>) -> String {
+    match extra.map(str::trim).filter(|extra| !extra.is_empty()) {
+        Some(extra) => format!("{base} {extra}"),
+        None => base.to_owned(),
+    }
+}
+
 /// Whether `target` is the page already shown, so a redirect to it would only reload it.
 fn is_current_location(target: &str) -> bool {
     web_sys::window()
@@ -201,6 +209,16 @@ mod tests {
         assert!(!same_location("/legal?step=2", href, origin));
         assert!(!same_location("/verify-email", href, origin));
         assert!(!same_location("legal", href, origin));
+    }
+
+    #[test]
+    fn class_overrides_are_added_after_the_components_own() {
+        assert_eq!(with_class("torii-card", None), "torii-card");
+        assert_eq!(with_class("torii-card", Some("  ")), "torii-card");
+        assert_eq!(
+            with_class("torii-card", Some("mine big")),
+            "torii-card mine big"
+        );
     }
 
     #[test]

@@ -64,10 +64,7 @@ pub fn UserButton(
     let menu_ref = NodeRef::<html::Div>::new();
     let root_ref = NodeRef::<html::Div>::new();
     let menu_id = format!("{prefix}-menu");
-    let root_class = match &class {
-        Some(extra) => format!("torii-user-button {extra}"),
-        None => "torii-user-button".to_owned(),
-    };
+    let root_class = super::with_class("torii-user-button", class.as_deref());
     let profile_url = StoredValue::new(profile_url);
 
     let items = move || -> Vec<web_sys::HtmlElement> {

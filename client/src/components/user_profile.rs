@@ -42,10 +42,7 @@ pub fn UserProfile(
     children: Option<ChildrenFn>,
 ) -> impl IntoView {
     let auth = use_auth();
-    let root_class = match &class {
-        Some(extra) => format!("torii-profile {extra}"),
-        None => "torii-profile".to_owned(),
-    };
+    let root_class = super::with_class("torii-profile", class.as_deref());
     // Bumped when something ends sessions, so the list reads them again.
     let sessions_version = RwSignal::new(0_u32);
     let children = StoredValue::new(children);
