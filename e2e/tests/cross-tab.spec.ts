@@ -74,3 +74,23 @@ test('signing in in one tab shows the dashboard in the other tab within a second
   expect(await marker(second)).toBe('same document');
   expect(await refocusEvents(second)).toBe(0);
 });
+
+test('without BroadcastChannel, the storage event carries a sign-out to the other tab', async ({
+  context,
+}) => {
+  await context.addInitScript(() => {
+    Reflect.deleteProperty(window, 'BroadcastChannel');
+  });
+  const first = await context.newPage();
+  const second = await context.newPage();
+  const user = await signUpViaApi(first.request);
+  await first.goto('/');
+  await second.goto('/');
+  expect(await second.evaluate(() => 'BroadcastChannel' in window)).toBe(false);
+  await expect(new Dashboard(second).userEmail).toHaveText(user.email);
+  await countRefocusEvents(second);
+
+  await new UserMenu(first).signOutHere();
+  await expect(new SignInPage(second).heading).toBeVisible(WITHIN_A_SECOND);
+  expect(await refocusEvents(second)).toBe(0);
+});
