@@ -117,6 +117,24 @@ impl Torii {
         }
     }
 
+    /// Refuses a session that was revoked: a JWT session still verifies after its row is
+    /// gone, but it may not manage the account (list or end sessions, change anything).
+    /// A database session is only ever found while its row exists.
+    ///
+    /// # Errors
+    /// [`AccountError::SessionGone`]; a store failure.
+    pub async fn require_live_session(
+        &self,
+        found: &AuthenticatedSession,
+    ) -> Result<(), AccountError> {
+        if found.kind == SessionKind::Jwt
+            && self.store().get_session(&found.session.id).await?.is_none()
+        {
+            return Err(AccountError::SessionGone);
+        }
+        Ok(())
+    }
+
     /// Checks the user's password again and records the session as freshly signed in.
     ///
     /// # Errors

@@ -670,6 +670,17 @@ async fn a_revoked_jwt_session_can_no_longer_refresh_and_the_recent_rule_reads_t
         .send(&app)
         .await;
     assert_eq!(gone.status, StatusCode::UNAUTHORIZED, "{}", gone.text);
+    // Nor may it manage the account: a leaked token cannot end the user's real sessions.
+    for request in [
+        Req::get("/v1/sessions"),
+        delete("/v1/sessions"),
+        patch("/v1/me", &json!({"name": "Mallory"})),
+    ] {
+        let refused = request.bearer(&there).send(&app).await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.text);
+    }
+    let still = Req::get("/v1/sessions").bearer(&here).send(&app).await;
+    assert_eq!(still.body["sessions"].as_array().unwrap().len(), 1);
 
     app.clock.advance(Duration::minutes(11));
     let stale = Req::post("/v1/me/email", &json!({"email": "x@example.com"}))

@@ -28,6 +28,23 @@ pub(super) fn routes() -> Router<Torii> {
         .route("/v1/me/email/verify", post(verify_email_change))
 }
 
+/// An active session that may manage its account: [`ActiveSession`], and for a JWT session
+/// one that was not revoked (its token alone would still verify).
+struct AccountSession(crate::AuthenticatedSession);
+
+impl axum::extract::FromRequestParts<Torii> for AccountSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        torii: &Torii,
+    ) -> Result<Self, Self::Rejection> {
+        let ActiveSession(found) = ActiveSession::from_request_parts(parts, torii).await?;
+        torii.require_live_session(&found).await?;
+        Ok(Self(found))
+    }
+}
+
 fn no_store(mut response: Response) -> Response {
     response
         .headers_mut()
@@ -38,7 +55,7 @@ fn no_store(mut response: Response) -> Response {
 async fn list(
     State(torii): State<Torii>,
     Env(env): Env,
-    ActiveSession(found): ActiveSession,
+    AccountSession(found): AccountSession,
 ) -> Result<Response, ApiError> {
     let sessions = torii.list_sessions(&env, &found).await?;
     Ok(no_store(Json(SessionList { sessions }).into_response()))
@@ -49,7 +66,7 @@ async fn list(
 async fn revoke_one(
     State(torii): State<Torii>,
     Env(env): Env,
-    ActiveSession(found): ActiveSession,
+    AccountSession(found): AccountSession,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     torii.revoke_session(&found, &id).await?;
@@ -64,7 +81,7 @@ async fn revoke_one(
 
 async fn revoke_others(
     State(torii): State<Torii>,
-    ActiveSession(found): ActiveSession,
+    AccountSession(found): AccountSession,
 ) -> Result<Json<SessionsRevoked>, ApiError> {
     let revoked = torii.revoke_other_sessions(&found).await?;
     Ok(Json(SessionsRevoked { revoked }))
@@ -96,7 +113,7 @@ async fn reauthenticate(
     Env(env): Env,
     Client(client): Client,
     auth: BearerOrCookie,
-    ActiveSession(found): ActiveSession,
+    AccountSession(found): AccountSession,
     ApiJson(body): ApiJson<ReauthenticateRequest>,
 ) -> Result<Response, ApiError> {
     limit_password_checks(&torii, &env, &client, &found).await?;
@@ -108,7 +125,7 @@ async fn update_profile(
     State(torii): State<Torii>,
     Env(env): Env,
     auth: BearerOrCookie,
-    ActiveSession(found): ActiveSession,
+    AccountSession(found): AccountSession,
     ApiJson(body): ApiJson<UpdateProfileRequest>,
 ) -> Result<Response, ApiError> {
     if let Some(name) = &body.name {
@@ -121,7 +138,7 @@ async fn change_password(
     State(torii): State<Torii>,
     Env(env): Env,
     Client(client): Client,
-    ActiveSession(found): ActiveSession,
+    AccountSession(found): AccountSession,
     ApiJson(body): ApiJson<ChangePasswordRequest>,
 ) -> Result<Response, ApiError> {
     if body.current_password.is_some() {
@@ -137,7 +154,7 @@ async fn start_email_change(
     State(torii): State<Torii>,
     Env(env): Env,
     Client(client): Client,
-    ActiveSession(found): ActiveSession,
+    AccountSession(found): AccountSession,
     ApiJson(body): ApiJson<ChangeEmailRequest>,
 ) -> Result<(StatusCode, Json<ResendAccepted>), ApiError> {
     let rules = env.rate_limits;
@@ -160,7 +177,7 @@ async fn verify_email_change(
     Env(env): Env,
     Client(client): Client,
     auth: BearerOrCookie,
-    ActiveSession(found): ActiveSession,
+    AccountSession(found): AccountSession,
     ApiJson(body): ApiJson<VerifyCodeRequest>,
 ) -> Result<Response, ApiError> {
     let rules = env.rate_limits;
