@@ -6,10 +6,12 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use std::fmt;
 use torii_shared::{
-    ContinueSignUpRequest, EmailAccepted, EnvironmentInfo, ErrorBody, ErrorCode, ErrorDetail,
-    MagicLinkRequest, Me, PUBLISHABLE_KEY_HEADER, PasskeyInfo, PasskeyOptions,
-    PasskeyRegistrationRequest, PasskeySignInRequest, PasswordResetComplete, PasswordResetRequest,
-    PasswordSignInRequest, RenamePasskeyRequest, ResendAccepted, SignUpCreated, SignUpRequest,
+    ChangeEmailRequest, ChangePasswordRequest, ContinueSignUpRequest, EmailAccepted,
+    EnvironmentInfo, ErrorBody, ErrorCode, ErrorDetail, MagicLinkRequest, Me,
+    PUBLISHABLE_KEY_HEADER, PasskeyInfo, PasskeyOptions, PasskeyRegistrationRequest,
+    PasskeySignInRequest, PasswordChanged, PasswordResetComplete, PasswordResetRequest,
+    PasswordSignInRequest, ReauthenticateRequest, RenamePasskeyRequest, ResendAccepted,
+    SessionList, SessionsRevoked, SignUpCreated, SignUpRequest, UpdateProfileRequest,
     VerifyCodeRequest,
 };
 use web_sys::RequestCredentials;
@@ -163,6 +165,18 @@ impl ApiClient {
             .map_err(|_| ApiError::Network)
     }
 
+    fn delete(&self, path: &str) -> Result<Request, ApiError> {
+        self.prepare(Request::delete(&self.url(path)))
+            .build()
+            .map_err(|_| ApiError::Network)
+    }
+
+    fn patch_json<B: serde::Serialize>(&self, path: &str, body: &B) -> Result<Request, ApiError> {
+        self.prepare(Request::patch(&self.url(path)))
+            .json(body)
+            .map_err(|_| ApiError::Network)
+    }
+
     /// `GET /v1/environment`.
     pub(crate) async fn environment(&self) -> Result<EnvironmentInfo, ApiError> {
         expect_json(send(self.get("/v1/environment")?).await?).await
@@ -274,6 +288,66 @@ impl ApiClient {
     /// clears the `email_verification` gate. Answers the new state.
     pub(crate) async fn verify_email(&self, request: &VerifyCodeRequest) -> Result<Me, ApiError> {
         expect_json(send(self.post_json("/v1/email-verification/verify", request)?).await?).await
+    }
+}
+
+impl ApiClient {
+    /// `GET /v1/sessions`: the signed-in user's sessions, most recently active first.
+    pub(crate) async fn sessions(&self) -> Result<SessionList, ApiError> {
+        expect_json(send(self.get("/v1/sessions")?).await?).await
+    }
+
+    /// `DELETE /v1/sessions/{id}`: ends one of the user's sessions (404 for any other id).
+    pub(crate) async fn revoke_session(&self, id: &str) -> Result<(), ApiError> {
+        let path = format!("/v1/sessions/{}", encode_path_segment(id));
+        expect_success(send(self.delete(&path)?).await?).await
+    }
+
+    /// `DELETE /v1/sessions`: ends every session of the user but this one.
+    pub(crate) async fn revoke_other_sessions(&self) -> Result<SessionsRevoked, ApiError> {
+        expect_json(send(self.delete("/v1/sessions")?).await?).await
+    }
+
+    /// `POST /v1/session/reauthenticate`: the password again, for the changes that need a
+    /// recent sign-in. Answers the session's state.
+    pub(crate) async fn reauthenticate(
+        &self,
+        request: &ReauthenticateRequest,
+    ) -> Result<Me, ApiError> {
+        expect_json(send(self.post_json("/v1/session/reauthenticate", request)?).await?).await
+    }
+
+    /// `PATCH /v1/me`: changes the display name. Answers the new state.
+    pub(crate) async fn update_profile(
+        &self,
+        request: &UpdateProfileRequest,
+    ) -> Result<Me, ApiError> {
+        expect_json(send(self.patch_json("/v1/me", request)?).await?).await
+    }
+
+    /// `POST /v1/me/password`.
+    pub(crate) async fn change_password(
+        &self,
+        request: &ChangePasswordRequest,
+    ) -> Result<PasswordChanged, ApiError> {
+        expect_json(send(self.post_json("/v1/me/password", request)?).await?).await
+    }
+
+    /// `POST /v1/me/email`: emails a code to the new address (403
+    /// `reauthentication_required` without a recent sign-in; 429 during the cooldown).
+    pub(crate) async fn start_email_change(
+        &self,
+        request: &ChangeEmailRequest,
+    ) -> Result<ResendAccepted, ApiError> {
+        expect_json(send(self.post_json("/v1/me/email", request)?).await?).await
+    }
+
+    /// `POST /v1/me/email/verify`: the code from the new address makes it the account's.
+    pub(crate) async fn verify_email_change(
+        &self,
+        request: &VerifyCodeRequest,
+    ) -> Result<Me, ApiError> {
+        expect_json(send(self.post_json("/v1/me/email/verify", request)?).await?).await
     }
 }
 

@@ -49,7 +49,7 @@ mod webauthn;
 pub use api::{ApiError, NETWORK_ERROR_MESSAGE};
 pub use components::{
     AcceptTerms, AuthLoading, Passkeys, RedirectToGates, RedirectToSignIn, SignIn, SignUp,
-    SignedIn, SignedOut, VerifyEmail,
+    SignedIn, SignedOut, UserButton, UserProfile, VerifyEmail,
 };
 pub use provider::{Auth, AuthTask, GateUrls, ToriiProvider, use_auth};
 pub use torii_shared::GateKey;

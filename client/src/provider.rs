@@ -16,6 +16,12 @@
 //! takes a ticket from one counter, reads when they start and sign-in, sign-up and sign-out
 //! when they finish, and an answer is applied only when its ticket is newer than the one
 //! last applied: a read begun before a sign-in finished never undoes it.
+//!
+//! Tabs of one origin agree: after a sign-in, sign-up, sign-out or account change made in this
+//! tab, the provider posts `changed` on a `BroadcastChannel` named after the publishable key
+//! (or, where there is none, writes a `localStorage` key whose `storage` event the other tabs
+//! see), and a provider receiving it reads `/me` at once. A session revoked from elsewhere (a
+//! sessions list, another device) is seen on the next focus or visibility change.
 
 use crate::api::{ApiClient, ApiError};
 use futures_channel::oneshot;
@@ -28,8 +34,11 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use torii_shared::{EnvironmentInfo, ErrorCode, GateKey, Me, Session, SessionKind, User};
-use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+
+/// The message tabs exchange; its content does not matter, only that something changed.
+const TAB_MESSAGE: &str = "changed";
 
 /// Routes that clear each gate, passed to [`ToriiProvider`] as `gate_urls`.
 ///
@@ -110,6 +119,9 @@ pub struct Auth {
     /// database sessions, whose token never leaves the HttpOnly cookie, and when signed out.
     /// It changes whenever the session is refreshed.
     pub token: Signal<Option<String>>,
+    /// The current session's id (`ses_…`), as the sessions list shows it; `None` when
+    /// signed out.
+    pub session_id: Signal<Option<String>>,
     is_active: Signal<bool>,
     me: RwSignal<Option<Me>>,
     environment_store: RwSignal<Option<EnvironmentInfo>>,
@@ -117,6 +129,8 @@ pub struct Auth {
     tickets: StoredValue<Tickets>,
     gate_urls: StoredValue<GateUrls>,
     navigate: Option<Callback<String>>,
+    load_waiters: StoredValue<Vec<oneshot::Sender<()>>>,
+    tabs: StoredValue<Option<SendWrapper<TabSync>>>,
 }
 
 impl fmt::Debug for Auth {
@@ -143,6 +157,14 @@ impl Auth {
             is_signed_in.get() && session.with(|s| s.as_ref().is_some_and(|s| s.info.is_active()))
         });
         let is_pending = Memo::new(move |_| is_signed_in.get() && !is_active.get());
+        let session_id = Memo::new(move |_| {
+            me.with(|me| {
+                me.as_ref()
+                    .filter(|me| me.user.is_some())
+                    .and_then(|me| me.session.as_ref())
+                    .map(|session| session.id.clone())
+            })
+        });
         let token = Memo::new(move |_| {
             me.with(|me| {
                 me.as_ref()
@@ -158,6 +180,7 @@ impl Auth {
             session: session.into(),
             environment: environment_store.into(),
             token: token.into(),
+            session_id: session_id.into(),
             is_active: is_active.into(),
             me,
             environment_store,
@@ -165,7 +188,27 @@ impl Auth {
             tickets: StoredValue::new(Tickets::default()),
             gate_urls: StoredValue::new(gate_urls),
             navigate,
+            load_waiters: StoredValue::new(Vec::new()),
+            tabs: StoredValue::new(None),
         }
+    }
+
+    /// Resolves once the first `/me` answer is in (at once when it already is), e.g. to
+    /// decide where to send a visitor only when it is known whether they are signed in.
+    pub async fn loaded(&self) {
+        if self.me.try_with_untracked(Option::is_some).unwrap_or(true) {
+            return;
+        }
+        let (sender, receiver) = oneshot::channel();
+        if self
+            .load_waiters
+            .try_update_value(|waiters| waiters.push(sender))
+            .is_none()
+        {
+            return;
+        }
+        // A dropped sender (the provider went away) ends the wait too.
+        let _ = receiver.await;
     }
 
     /// Asks the server for the session's current state (`POST /v1/session/refresh`), e.g.
@@ -218,11 +261,31 @@ impl Auth {
         self.api.try_get_value()
     }
 
-    /// Makes the answer of a sign-in, sign-up or sign-out the current state.
+    /// Makes the answer of a sign-in, sign-up or sign-out the current state, and tells the
+    /// other tabs.
     pub(crate) fn accept(&self, me: Me) {
         if let Some(ticket) = self.issue_ticket() {
             self.apply(ticket, me);
         }
+        self.tell_other_tabs();
+    }
+
+    /// Tells the other tabs of this origin that the state changed: they read it again.
+    pub(crate) fn tell_other_tabs(&self) {
+        self.tabs.with_value(|tabs| {
+            if let Some(tabs) = tabs {
+                tabs.post();
+            }
+        });
+    }
+
+    /// Another tab changed the state: read it now. The ticket order keeps a slower, older
+    /// read from undoing this one.
+    fn refetch_for_other_tab(&self) {
+        let this = *self;
+        spawn_local(async move {
+            let _ = this.fetch_me().await;
+        });
     }
 
     /// The route for a gate, if the provider was given one.
@@ -266,6 +329,13 @@ impl Auth {
             .unwrap_or(false);
         if newer {
             self.me.set(Some(me));
+            let waiters = self
+                .load_waiters
+                .try_update_value(std::mem::take)
+                .unwrap_or_default();
+            for waiter in waiters {
+                let _ = waiter.send(());
+            }
         }
         newer
     }
@@ -448,6 +518,23 @@ pub fn ToriiProvider(
     let auth = Auth::new(api, gate_urls, navigate);
     provide_context(auth);
 
+    // The name keeps two applications on one origin (different keys) apart.
+    let tab_topic = format!(
+        "torii:{}:{}",
+        api_url.as_deref().unwrap_or(""),
+        publishable_key
+    );
+    let tabs = TabSync::connect(&tab_topic, move || auth.refetch_for_other_tab());
+    let storage_key = tab_topic.clone();
+    let on_storage = window_event_listener(leptos::ev::storage, move |ev| {
+        // Only used when there is no BroadcastChannel, but harmless otherwise: both would
+        // only trigger a read.
+        if ev.key().as_deref() == Some(storage_key.as_str()) {
+            auth.refetch_for_other_tab();
+        }
+    });
+    auth.tabs.set_value(Some(SendWrapper::new(tabs)));
+
     spawn_local(async move { auth.load_environment().await });
     spawn_local(async move {
         // The first answer (or its failure) ends the loading state inside `fetch_me`.
@@ -465,6 +552,12 @@ pub fn ToriiProvider(
         }
     });
     on_cleanup(move || {
+        on_storage.remove();
+        auth.tabs.update_value(|tabs| {
+            if let Some(tabs) = tabs.take() {
+                tabs.take().close();
+            }
+        });
         on_focus.remove();
         if let Some(remove) = on_visibility {
             remove.take()();
@@ -472,6 +565,59 @@ pub fn ToriiProvider(
     });
 
     children()
+}
+
+/// How this tab tells the others of its origin that the auth state changed: a
+/// `BroadcastChannel`, or where there is none, a `localStorage` write (whose `storage` event
+/// fires in every other tab).
+struct TabSync {
+    topic: String,
+    channel: Option<web_sys::BroadcastChannel>,
+    // Kept alive as long as the channel listens.
+    _on_message: Option<Closure<dyn Fn(web_sys::MessageEvent)>>,
+}
+
+impl TabSync {
+    fn connect(topic: &str, on_change: impl Fn() + 'static) -> Self {
+        let channel = web_sys::BroadcastChannel::new(topic).ok();
+        let on_message = channel.as_ref().map(|channel| {
+            let callback =
+                Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+                    if ev.data().as_string().as_deref() == Some(TAB_MESSAGE) {
+                        on_change();
+                    }
+                });
+            channel.set_onmessage(Some(callback.as_ref().unchecked_ref()));
+            callback
+        });
+        Self {
+            topic: topic.to_owned(),
+            channel,
+            _on_message: on_message,
+        }
+    }
+
+    fn post(&self) {
+        if let Some(channel) = &self.channel
+            && channel
+                .post_message(&JsValue::from_str(TAB_MESSAGE))
+                .is_ok()
+        {
+            return;
+        }
+        // A new value each time, or the other tabs would see no change.
+        let stamp = js_sys::Date::now().to_string();
+        if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+            let _ = storage.set_item(&self.topic, &stamp);
+        }
+    }
+
+    fn close(self) {
+        if let Some(channel) = &self.channel {
+            channel.set_onmessage(None);
+            channel.close();
+        }
+    }
 }
 
 /// Listens for `event` on the document (where `visibilitychange` is fired); the returned

@@ -342,3 +342,33 @@ impl From<crate::methods::passkey::PasskeyError> for ApiError {
         }
     }
 }
+
+impl From<crate::account::AccountError> for ApiError {
+    fn from(error: crate::account::AccountError) -> Self {
+        use crate::account::AccountError;
+        match error {
+            AccountError::Validation(fields) => Self::validation(fields),
+            AccountError::ReauthenticationRequired => Self::new(
+                StatusCode::FORBIDDEN,
+                ErrorCode::ReauthenticationRequired,
+                "For your security, confirm it is you: enter your password again.",
+            ),
+            AccountError::NoPassword => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::ValidationFailed,
+                "This account has no password. Sign out and sign in again to continue.",
+            ),
+            AccountError::SessionGone => Self::unauthenticated(),
+            AccountError::SessionNotFound => Self::not_found("You have no session with this id."),
+            AccountError::EmailTaken => Self::new(
+                StatusCode::CONFLICT,
+                ErrorCode::EmailTaken,
+                "Another account uses this email address.",
+            ),
+            AccountError::Code(e) => e.into(),
+            AccountError::Mail(cause) => Self::mail_unavailable(&cause),
+            AccountError::Store(e) => e.into(),
+            AccountError::Hash(e) => e.into(),
+        }
+    }
+}

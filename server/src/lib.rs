@@ -25,6 +25,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::todo)
 )]
 
+pub mod account;
 pub mod ceremony;
 pub mod clock;
 pub mod config;
@@ -421,6 +422,7 @@ impl Torii {
             created_at: now,
             expires_at: now + env.session.absolute_timeout,
             last_active_at: now,
+            authenticated_at: now,
             user_agent: client.user_agent.clone(),
             ip: client.ip.clone(),
         };
@@ -551,6 +553,8 @@ impl Torii {
             created_at: at(claims.session_created_at),
             expires_at: at(claims.exp),
             last_active_at: at(claims.iat),
+            // The store's row has the re-authentication time; see `require_recent_sign_in`.
+            authenticated_at: at(claims.session_created_at),
             user_agent: None,
             ip: None,
         };

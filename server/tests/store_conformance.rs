@@ -9,7 +9,7 @@ use time::{Duration, OffsetDateTime};
 use torii_server::session::{SessionToken, new_id};
 use torii_server::store::{
     AttemptReservation, CompleteSignUp, PasskeyRecord, SessionRecord, SignUpRecord, Store,
-    StoreError, StoredEnvironment, UserRecord,
+    StoreError, StoredEnvironment, UserCodeRecord, UserRecord,
 };
 
 fn now() -> OffsetDateTime {
@@ -60,6 +60,7 @@ fn session_for(user: &UserRecord, at: OffsetDateTime) -> (SessionRecord, Session
             created_at: at,
             expires_at: at + Duration::days(30),
             last_active_at: at,
+            authenticated_at: at,
             user_agent: Some("test-agent".to_owned()),
             ip: Some("127.0.0.1".to_owned()),
         },
@@ -626,13 +627,13 @@ async fn users_can_be_created_directly_and_updated(db: TestDb) {
 }
 
 async fn user_codes_have_a_cooldown_counted_tries_and_one_consumer(db: TestDb) {
-    use torii_server::store::UserCodeRecord;
     let (user, _) = create_user(db.store.as_ref(), "env_a", "codes@example.com").await;
     let at = now();
     let code = |id: &str, at: OffsetDateTime| UserCodeRecord {
         id: id.to_owned(),
         user_id: user.id.clone(),
         purpose: "email_verification".into(),
+        target: None,
         code_hash: "h".repeat(64),
         expires_at: at + Duration::minutes(10),
         attempts: 0,
@@ -1158,6 +1159,171 @@ async fn passkeys_are_unique_owned_and_move_their_counter_forward_only(db: TestD
     );
 }
 
+async fn a_users_sessions_are_listed_and_revoked_only_by_their_owner(db: TestDb) {
+    let store = db.store.as_ref();
+    let (user, current) = create_user(store, "env_a", "owner@example.com").await;
+    let (stranger, strangers) = create_user(store, "env_a", "stranger@example.com").await;
+    let at = now();
+    let (mut older, _) = session_for(&user, at - Duration::hours(2));
+    older.authenticated_at = at - Duration::hours(1);
+    store.insert_session(&older).await.unwrap();
+    let (newest, _) = session_for(&user, at + Duration::minutes(1));
+    store.insert_session(&newest).await.unwrap();
+
+    let listed = store.list_user_sessions(&user.id).await.unwrap();
+    let ids: Vec<&str> = listed.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [newest.id.as_str(), current.id.as_str(), older.id.as_str()]
+    );
+    assert_eq!(
+        listed[2], older,
+        "every column round-trips, authenticated_at included"
+    );
+
+    assert!(
+        !store
+            .delete_user_session(&user.id, &strangers.id)
+            .await
+            .unwrap(),
+        "another user's session is not the caller's to revoke"
+    );
+    assert!(store.get_session(&strangers.id).await.unwrap().is_some());
+    assert!(
+        store
+            .delete_user_session(&user.id, &older.id)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .delete_user_session(&user.id, &older.id)
+            .await
+            .unwrap()
+    );
+
+    assert_eq!(
+        store
+            .delete_other_sessions(&user.id, &current.id)
+            .await
+            .unwrap(),
+        1
+    );
+    let left = store.list_user_sessions(&user.id).await.unwrap();
+    assert_eq!(left, vec![current.clone()]);
+    assert_eq!(
+        store.list_user_sessions(&stranger.id).await.unwrap().len(),
+        1
+    );
+
+    let later = at + Duration::minutes(30);
+    assert!(
+        store
+            .set_session_authenticated(&current.id, later)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .get_session(&current.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .authenticated_at,
+        later
+    );
+    assert!(
+        !store
+            .set_session_authenticated("ses_missing", later)
+            .await
+            .unwrap()
+    );
+    let (by_token, _, _) = store
+        .session_for_request(&current.token_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        by_token.authenticated_at, later,
+        "the per-request lookup reads it too"
+    );
+    let (by_hash, _) = store
+        .session_by_token_hash(&current.token_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_hash.authenticated_at, later);
+}
+
+async fn names_and_emails_are_changed_and_emails_stay_unique(db: TestDb) {
+    let store = db.store.as_ref();
+    let (user, _) = create_user(store, "env_a", "first@example.com").await;
+    let (other, _) = create_user(store, "env_a", "taken@example.com").await;
+    let at = now() + Duration::minutes(5);
+    store
+        .set_user_name(&user.id, Some("Grace"), at)
+        .await
+        .unwrap();
+    let renamed = store.get_user(&user.id).await.unwrap().unwrap();
+    assert_eq!(renamed.name.as_deref(), Some("Grace"));
+    assert_eq!(renamed.updated_at, at);
+    store.set_user_name(&user.id, None, at).await.unwrap();
+    assert_eq!(store.get_user(&user.id).await.unwrap().unwrap().name, None);
+
+    assert!(matches!(
+        store
+            .set_user_email(&user.id, "Taken@example.com", "taken@example.com", at)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    store
+        .set_user_email(&user.id, "Second@example.com", "second@example.com", at)
+        .await
+        .unwrap();
+    let moved = store
+        .find_user_by_email("env_a", "second@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(moved.id, user.id);
+    assert_eq!(moved.email, "Second@example.com");
+    assert!(moved.email_verified);
+    assert!(
+        store
+            .find_user_by_email("env_a", "first@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store.get_user(&other.id).await.unwrap().unwrap().email,
+        "taken@example.com"
+    );
+
+    let code = UserCodeRecord {
+        id: new_id("cod"),
+        user_id: user.id.clone(),
+        purpose: "email_change".into(),
+        target: Some("Third@example.com".into()),
+        code_hash: "h".repeat(64),
+        expires_at: at + Duration::minutes(10),
+        attempts: 0,
+        resend_available_at: at + Duration::seconds(30),
+        created_at: at,
+    };
+    assert!(store.put_user_code(&code, at).await.unwrap());
+    assert_eq!(
+        store
+            .get_user_code(&user.id, "email_change")
+            .await
+            .unwrap()
+            .unwrap()
+            .target
+            .as_deref(),
+        Some("Third@example.com")
+    );
+}
+
 macro_rules! conformance {
     ($backend:ident, $kind:expr) => {
         mod $backend {
@@ -1188,6 +1354,8 @@ macro_rules! conformance {
                 passwords_are_replaced_and_sessions_revoked_together,
                 rate_limit_hits_are_counted_once_each_under_concurrency,
                 passkeys_are_unique_owned_and_move_their_counter_forward_only,
+                a_users_sessions_are_listed_and_revoked_only_by_their_owner,
+                names_and_emails_are_changed_and_emails_stay_unique,
             );
         }
     };

@@ -42,6 +42,9 @@ pub enum ErrorCode {
     MethodDisabled,
     /// 403: the session is pending on a gate; `currentGate` names it.
     SessionPending,
+    /// 403: the change needs a recent sign-in (within 10 minutes): re-authenticate with
+    /// `POST /v1/session/reauthenticate`, then try again.
+    ReauthenticationRequired,
     /// 405: the route exists but not with this method.
     MethodNotAllowed,
     /// 413: the body is larger than the server accepts.
@@ -107,6 +110,7 @@ impl ErrorCode {
             Self::SecretKeyRequired => "secret_key_required",
             Self::MethodDisabled => "method_disabled",
             Self::SessionPending => "session_pending",
+            Self::ReauthenticationRequired => "reauthentication_required",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
@@ -231,6 +235,7 @@ mod tests {
             ErrorCode::UnknownPasskey,
             ErrorCode::PasskeyTaken,
             ErrorCode::LastSignInMethod,
+            ErrorCode::ReauthenticationRequired,
         ] {
             assert_eq!(serde_json::to_value(code).unwrap(), json!(code.as_str()));
         }

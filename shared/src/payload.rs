@@ -431,6 +431,105 @@ pub struct PasskeyInfo {
     pub last_used_at: Option<OffsetDateTime>,
 }
 
+/// One of the signed-in user's sessions, as `GET /v1/sessions` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionSummary {
+    /// Stable id, `ses_…`: what `DELETE /v1/sessions/{id}` takes.
+    pub id: String,
+    /// A short description of the device, e.g. `Chrome on Linux`, from its user agent.
+    pub device: String,
+    /// The browser, when the user agent names one we know.
+    pub browser: Option<String>,
+    /// The operating system, when the user agent names one we know.
+    pub os: Option<String>,
+    /// The IP address the session was created from.
+    pub ip: Option<String>,
+    /// When it was created (signed in).
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// When a request last used it (to the minute).
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_active_at: OffsetDateTime,
+    /// Whether this is the session making the request.
+    pub current: bool,
+}
+
+/// `GET /v1/sessions`: the signed-in user's sessions, most recently active first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionList {
+    /// The sessions, the current one included.
+    pub sessions: Vec<SessionSummary>,
+}
+
+/// `DELETE /v1/sessions`: how many other sessions were ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionsRevoked {
+    /// Sessions ended (never the current one).
+    pub revoked: u64,
+}
+
+/// `PATCH /v1/me`: the fields to change; an absent field is left as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateProfileRequest {
+    /// The new display name; empty (or only spaces) removes it.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// `POST /v1/me/password`.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangePasswordRequest {
+    /// The current password; required when the account has one (a right one also counts as
+    /// a fresh sign-in).
+    #[serde(default)]
+    pub current_password: Option<Secret>,
+    /// The new password (8–256 code points).
+    pub new_password: Secret,
+    /// Whether to end every other session of the user.
+    #[serde(default)]
+    pub sign_out_other_sessions: bool,
+}
+
+impl fmt::Debug for ChangePasswordRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChangePasswordRequest")
+            .field("sign_out_other_sessions", &self.sign_out_other_sessions)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `200` answer to `POST /v1/me/password`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordChanged {
+    /// Other sessions ended with the change (0 unless asked).
+    pub revoked_sessions: u64,
+}
+
+/// `POST /v1/me/email`: the address to move to; a 6-digit code goes to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeEmailRequest {
+    /// The new address.
+    pub email: String,
+}
+
+/// `POST /v1/session/reauthenticate`: proves who the user is again, for the changes that
+/// need a recent sign-in.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReauthenticateRequest {
+    /// The account's password.
+    pub password: Secret,
+}
+
+impl fmt::Debug for ReauthenticateRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ReauthenticateRequest { password: [redacted] }")
+    }
+}
+
 /// `GET /healthz` and `GET /readyz`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {
@@ -548,5 +647,30 @@ mod tests {
         };
         assert!(!format!("{sign_up:?}").contains("hunter22"));
         assert!(!format!("{:?}", Secret::new("abc123")).contains("abc123"));
+        let change = ChangePasswordRequest {
+            current_password: Some(Secret::new("hunter22hunter22")),
+            new_password: Secret::new("swordfish-swordfish"),
+            sign_out_other_sessions: true,
+        };
+        let shown = format!("{change:?}");
+        assert!(
+            !shown.contains("hunter22") && !shown.contains("swordfish"),
+            "{shown}"
+        );
+        let reauth = ReauthenticateRequest {
+            password: Secret::new("hunter22hunter22"),
+        };
+        assert!(!format!("{reauth:?}").contains("hunter22"));
+    }
+
+    #[test]
+    fn change_password_request_is_camel_case() {
+        let req: ChangePasswordRequest = serde_json::from_value(json!({
+            "currentPassword": "old password 1", "newPassword": "new password 2",
+            "signOutOtherSessions": true
+        }))
+        .unwrap();
+        assert!(req.sign_out_other_sessions);
+        assert_eq!(req.new_password.expose(), "new password 2");
     }
 }

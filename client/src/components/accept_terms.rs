@@ -5,7 +5,7 @@
 //! `<RedirectToGates>` moves on to the next gate) or idle again with the server's message in
 //! the alert line.
 
-use super::{FormAlert, FormErrors, unique_prefix};
+use super::{FormAlert, FormErrors, unique_prefix, with_class};
 use crate::provider::use_auth;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -18,11 +18,16 @@ use leptos::task::spawn_local;
 /// Mount it on the route given for [`GateKey::LegalAcceptance`](crate::GateKey) in the
 /// provider's `gate_urls`, inside `<SignedOut>` (a pending session counts as signed out).
 #[component]
-pub fn AcceptTerms() -> impl IntoView {
+pub fn AcceptTerms(
+    /// Extra classes on the card, added to `torii-card`, for the application's own styles.
+    #[prop(optional, into)]
+    class: Option<String>,
+) -> impl IntoView {
     let auth = use_auth();
     let prefix = unique_prefix("accept-terms");
     let title_id = format!("{prefix}-title");
     let labelled_by = title_id.clone();
+    let card_class = with_class("torii-card", class.as_deref());
     let accepting = RwSignal::new(false);
     let errors = RwSignal::new(FormErrors::default());
 
@@ -77,7 +82,7 @@ pub fn AcceptTerms() -> impl IntoView {
     };
 
     view! {
-        <section class="torii-card" aria-labelledby=labelled_by>
+        <section class=card_class aria-labelledby=labelled_by>
             <h2 class="torii-card-title" id=title_id>
                 "Review our Terms"
             </h2>

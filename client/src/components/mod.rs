@@ -11,6 +11,8 @@ mod sign_in;
 mod sign_up;
 mod signed_in;
 mod signed_out;
+mod user_button;
+mod user_profile;
 mod verify_email;
 
 pub use accept_terms::AcceptTerms;
@@ -22,6 +24,8 @@ pub use sign_in::SignIn;
 pub use sign_up::SignUp;
 pub use signed_in::SignedIn;
 pub use signed_out::SignedOut;
+pub use user_button::UserButton;
+pub use user_profile::UserProfile;
 pub use verify_email::VerifyEmail;
 
 use crate::api::ApiError;
@@ -34,6 +38,14 @@ use std::sync::atomic::{AtomicU32, Ordering};
 fn unique_prefix(component: &str) -> String {
     static NEXT: AtomicU32 = AtomicU32::new(1);
     format!("torii-{component}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A component's root classes: its own, then the application's (`class` prop), if any.
+fn with_class(base: &str, extra: Option<&str>) -> String {
+    match extra.map(str::trim).filter(|extra| !extra.is_empty()) {
+        Some(extra) => format!("{base} {extra}"),
+        None => base.to_owned(),
+    }
 }
 
 /// Whether `target` is the page already shown, so a redirect to it would only reload it.
@@ -199,6 +211,16 @@ mod tests {
         assert!(!same_location("/legal?step=2", href, origin));
         assert!(!same_location("/verify-email", href, origin));
         assert!(!same_location("legal", href, origin));
+    }
+
+    #[test]
+    fn class_overrides_are_added_after_the_components_own() {
+        assert_eq!(with_class("torii-card", None), "torii-card");
+        assert_eq!(with_class("torii-card", Some("  ")), "torii-card");
+        assert_eq!(
+            with_class("torii-card", Some("mine big")),
+            "torii-card mine big"
+        );
     }
 
     #[test]

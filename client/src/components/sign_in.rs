@@ -31,7 +31,7 @@
 
 use super::oauth::{OAuthButtons, has_oauth_sign_up, take_oauth_error};
 use super::passkeys::{PasskeyError, sign_in_with_passkey};
-use super::{Field, FormAlert, FormErrors, field_error, unique_prefix};
+use super::{Field, FormAlert, FormErrors, field_error, unique_prefix, with_class};
 use crate::api::ApiError;
 use crate::provider::{Auth, use_auth};
 use crate::webauthn::{self, Abort};
@@ -76,11 +76,15 @@ pub fn SignIn(
     /// with a provider accepts the Terms; default: this page.
     #[prop(optional, into)]
     sign_up_url: Option<String>,
+    /// Extra classes on the card, added to `torii-card`, for the application's own styles.
+    #[prop(optional, into)]
+    class: Option<String>,
 ) -> impl IntoView {
     let auth = use_auth();
     let prefix = unique_prefix("sign-in");
     let title_id = format!("{prefix}-title");
     let labelled_by = title_id.clone();
+    let card_class = with_class("torii-card", class.as_deref());
     let form = SignInForm::new(auth);
     let step = form.step;
     if let Some(message) = take_oauth_error() {
@@ -130,7 +134,7 @@ pub fn SignIn(
     };
 
     view! {
-        <section class="torii-card" aria-labelledby=labelled_by>
+        <section class=card_class aria-labelledby=labelled_by>
             <h2 class="torii-card-title" id=title_id tabindex="-1" node_ref=title_ref>
                 {title}
             </h2>

@@ -21,7 +21,7 @@
 
 use super::oauth::{OAuthButtons, take_oauth_sign_up};
 use super::passkeys::add_passkey;
-use super::{Field, FormAlert, FormErrors, field_error, unique_prefix};
+use super::{Field, FormAlert, FormErrors, field_error, unique_prefix, with_class};
 use crate::api::ApiError;
 use crate::provider::{Auth, use_auth};
 use crate::webauthn;
@@ -46,11 +46,15 @@ pub fn SignUp(
     /// When set, the card offers "Already have an account? Sign in", which calls it.
     #[prop(optional, into)]
     on_sign_in: Option<Callback<()>>,
+    /// Extra classes on the card, added to `torii-card`, for the application's own styles.
+    #[prop(optional, into)]
+    class: Option<String>,
 ) -> impl IntoView {
     let auth = use_auth();
     let prefix = unique_prefix("sign-up");
     let title_id = format!("{prefix}-title");
     let labelled_by = title_id.clone();
+    let card_class = with_class("torii-card", class.as_deref());
     let form = SignUpForm::new(auth);
     let step = form.step;
     if let Some(sign_up_id) = take_oauth_sign_up() {
@@ -65,7 +69,7 @@ pub fn SignUp(
     };
 
     view! {
-        <section class="torii-card" aria-labelledby=labelled_by>
+        <section class=card_class aria-labelledby=labelled_by>
             <h2 class="torii-card-title" id=title_id>
                 "Create your account"
             </h2>

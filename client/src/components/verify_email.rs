@@ -10,7 +10,7 @@
 //! would only fail. A send refused by that cooldown still moves to the code step, since the
 //! code sent moments ago is the one to enter; "I already have a code" goes there directly.
 
-use super::{Field, FormAlert, FormErrors, field_error, unique_prefix};
+use super::{Field, FormAlert, FormErrors, field_error, unique_prefix, with_class};
 use crate::api::ApiError;
 use crate::provider::{Auth, use_auth};
 use leptos::prelude::*;
@@ -26,11 +26,16 @@ use torii_shared::{ErrorCode, Secret, VerifyCodeRequest};
 /// Mount it on the route given for [`GateKey::EmailVerification`](crate::GateKey) in the
 /// provider's `gate_urls`, inside `<SignedOut>` (a pending session counts as signed out).
 #[component]
-pub fn VerifyEmail() -> impl IntoView {
+pub fn VerifyEmail(
+    /// Extra classes on the card, added to `torii-card`, for the application's own styles.
+    #[prop(optional, into)]
+    class: Option<String>,
+) -> impl IntoView {
     let auth = use_auth();
     let prefix = unique_prefix("verify-email");
     let title_id = format!("{prefix}-title");
     let labelled_by = title_id.clone();
+    let card_class = with_class("torii-card", class.as_deref());
     let form = VerifyForm::new(auth);
     let body = move || {
         if form.code_step.get() {
@@ -40,7 +45,7 @@ pub fn VerifyEmail() -> impl IntoView {
         }
     };
     view! {
-        <section class="torii-card" aria-labelledby=labelled_by>
+        <section class=card_class aria-labelledby=labelled_by>
             <h2 class="torii-card-title" id=title_id>
                 "Verify your email"
             </h2>

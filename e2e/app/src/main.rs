@@ -29,12 +29,16 @@
 //! dashboard at `/`, which shows the session's kind and, for a JWT session, the end of the
 //! token `use_auth().token` hands to the application for its own backend, and, when the
 //! environment offers passkeys, the `<Passkeys>` list to add and remove them.
+//!
+//! Signed in, the header shows `<UserButton>`, whose "Manage account" opens `<UserProfile>` at
+//! `/profile`. The header's "Theme" button (or `?theme=forest` in the address) switches the
+//! components to a second theme made only of `--torii-*` custom properties (see `demo.css`).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use torii_client::{
     AcceptTerms, AuthLoading, GateKey, Passkeys, RedirectToGates, SignIn, SignUp, SignedIn,
-    SignedOut, ToriiProvider, VerifyEmail, use_auth,
+    SignedOut, ToriiProvider, UserButton, UserProfile, VerifyEmail, use_auth,
 };
 use torii_shared::{SessionKind, SignInMethod};
 use wasm_bindgen::{JsCast, JsValue};
@@ -45,6 +49,10 @@ const LEGAL_URL: &str = "/legal";
 const VERIFY_EMAIL_URL: &str = "/verify-email";
 /// The page of the application-defined gate `mfa_enrollment`.
 const MFA_URL: &str = "/gates/mfa";
+/// The signed-in user's profile page.
+const PROFILE_URL: &str = "/profile";
+/// The second theme, set as `data-theme` on the root element.
+const ALT_THEME: &str = "forest";
 /// The application-defined gate the demo has a page for.
 const MFA_GATE: &str = "mfa_enrollment";
 /// How much of a JWT session's token the dashboard shows.
@@ -139,7 +147,11 @@ fn App() -> impl IntoView {
                 <span class="demo-logo" aria-hidden="true">
                     "T"
                 </span>
-                "Torii demo"
+                <span class="demo-title">"Torii demo"</span>
+                <ThemeToggle />
+                <SignedIn>
+                    <UserButton profile_url=PROFILE_URL />
+                </SignedIn>
             </header>
             <div class="demo-content">
                 <AuthLoading>
@@ -155,10 +167,70 @@ fn App() -> impl IntoView {
                     <SignedOutPage router=router />
                 </SignedOut>
                 <SignedIn>
-                    <Dashboard />
+                    <SignedInPage router=router />
                 </SignedIn>
             </div>
         </ToriiProvider>
+    }
+}
+
+/// Switches the components between the default theme and [`ALT_THEME`], which only sets
+/// `--torii-*` custom properties on the root element. `?theme=forest` starts on it.
+#[component]
+fn ThemeToggle() -> impl IntoView {
+    let from_query = window()
+        .location()
+        .search()
+        .is_ok_and(|query| query.contains(&format!("theme={ALT_THEME}")));
+    let alt = RwSignal::new(from_query);
+    Effect::new(move |_| {
+        if let Some(root) = document().document_element() {
+            let _ = if alt.get() {
+                root.set_attribute("data-theme", ALT_THEME)
+            } else {
+                root.remove_attribute("data-theme")
+            };
+        }
+    });
+    view! {
+        <button
+            class="demo-theme-toggle"
+            type="button"
+            aria-pressed=move || if alt.get() { "true" } else { "false" }
+            on:click=move |_| alt.update(|alt| *alt = !*alt)
+        >
+            "Forest theme"
+        </button>
+    }
+}
+
+/// The dashboard, or at `/profile` the user's profile.
+#[component]
+fn SignedInPage(router: Router) -> impl IntoView {
+    let on_profile = Memo::new(move |_| router.path.with(|path| path == PROFILE_URL));
+    move || {
+        if on_profile.get() {
+            view! {
+                <div class="demo-profile" data-testid="profile">
+                    <h1 class="demo-page-title">"Your account"</h1>
+                    <p class="demo-back">
+                        <a
+                            href="/"
+                            on:click=move |ev| {
+                                ev.prevent_default();
+                                router.navigate("/");
+                            }
+                        >
+                            "Back to the dashboard"
+                        </a>
+                    </p>
+                    <UserProfile />
+                </div>
+            }
+            .into_any()
+        } else {
+            view! { <Dashboard router=router /> }.into_any()
+        }
     }
 }
 
@@ -373,7 +445,7 @@ fn GatePending() -> impl IntoView {
 
 /// The protected page.
 #[component]
-fn Dashboard() -> impl IntoView {
+fn Dashboard(router: Router) -> impl IntoView {
     let auth = use_auth();
     let signing_out = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
@@ -449,6 +521,17 @@ fn Dashboard() -> impl IntoView {
                         }
                     })
             }}
+            <p>
+                <a
+                    href=PROFILE_URL
+                    on:click=move |ev| {
+                        ev.prevent_default();
+                        router.navigate(PROFILE_URL);
+                    }
+                >
+                    "Manage your account"
+                </a>
+            </p>
             <button
                 class="torii-button torii-button-secondary"
                 type="button"

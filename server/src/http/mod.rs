@@ -1,6 +1,7 @@
 //! The HTTP API: one file per area, each exporting its routes, merged here with the layers
 //! every request goes through (environment resolution, Origin check, body limit, tracing).
 
+mod account;
 mod admin;
 mod cors;
 mod extract;
@@ -47,6 +48,7 @@ pub fn router(torii: Torii) -> Router {
         .merge(password_reset::routes())
         .merge(oauth::routes())
         .merge(passkeys::routes())
+        .merge(account::routes())
         .route("/v1/{*rest}", any(not_found))
         .layer(middleware::from_fn_with_state(
             torii.clone(),

@@ -302,6 +302,22 @@ fn templates() -> &'static minijinja::Environment<'static> {
                 "password_reset.txt",
                 include_str!("templates/password_reset.txt"),
             ),
+            (
+                "verify_new_email.html",
+                include_str!("templates/verify_new_email.html"),
+            ),
+            (
+                "verify_new_email.txt",
+                include_str!("templates/verify_new_email.txt"),
+            ),
+            (
+                "email_changing.html",
+                include_str!("templates/email_changing.html"),
+            ),
+            (
+                "email_changing.txt",
+                include_str!("templates/email_changing.txt"),
+            ),
         ] {
             if let Err(error) = env.add_template(name, source) {
                 tracing::error!(%error, template = name, "invalid email template");
@@ -412,6 +428,37 @@ pub fn password_reset_code(
     )
 }
 
+/// The code that confirms a new address before it replaces the old one.
+///
+/// # Errors
+/// A template failure.
+pub fn verify_new_email_code(
+    app: &str,
+    to: &str,
+    code: &str,
+    minutes: i64,
+) -> Result<Email, MailError> {
+    render(
+        "verify_new_email",
+        to,
+        format!("{code} is your {app} code to confirm your new email"),
+        &minijinja::context! { app, code, minutes },
+    )
+}
+
+/// Tells the old address that the account's email moved to `new_email`.
+///
+/// # Errors
+/// A template failure.
+pub fn email_changing(app: &str, to: &str, new_email: &str) -> Result<Email, MailError> {
+    render(
+        "email_changing",
+        to,
+        format!("Your {app} email is changing"),
+        &minijinja::context! { app, new_email },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -424,6 +471,8 @@ mod tests {
             email_verification_code("A", "a@b.co", "123456", 10).unwrap(),
             magic_link("A", "a@b.co", "http://x/v?token=t", 10).unwrap(),
             password_reset_code("A", "a@b.co", "123456", 10).unwrap(),
+            verify_new_email_code("A", "a@b.co", "123456", 10).unwrap(),
+            email_changing("A", "a@b.co", "new@b.co").unwrap(),
         ] {
             assert!(email.html.contains("<html"), "{}", email.subject);
             assert!(!email.text.contains("{{"), "{}", email.text);

@@ -36,6 +36,7 @@ impl Torii {
             id,
             user_id: user.id.clone(),
             purpose: PURPOSE.to_owned(),
+            target: None,
             expires_at: now + CODE_TTL,
             attempts: 0,
             resend_available_at: now + RESEND_COOLDOWN,

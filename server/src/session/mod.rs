@@ -1,6 +1,7 @@
 //! Session tokens and cookies. A token is 256 bits from the OS CSPRNG, shown to the client once;
 //! the store keeps only its SHA-256, so a leaked database does not leak live sessions.
 
+pub mod device;
 pub mod jwt;
 
 use base64::Engine as _;

@@ -70,6 +70,9 @@ pub struct SessionRecord {
     pub expires_at: OffsetDateTime,
     /// Last time a request used it (written at most once a minute).
     pub last_active_at: OffsetDateTime,
+    /// When the user last proved who they are on this session: its sign-in, or a later
+    /// re-authentication. Sensitive account changes ask for a recent one.
+    pub authenticated_at: OffsetDateTime,
     /// Client user agent at creation.
     pub user_agent: Option<String>,
     /// Client IP at creation.
@@ -196,6 +199,9 @@ pub struct UserCodeRecord {
     pub user_id: String,
     /// What the code is for, e.g. `email_verification`.
     pub purpose: String,
+    /// The address the code was sent to when it is not the user's own (an email change's
+    /// new address).
+    pub target: Option<String>,
     /// Hash of the code.
     pub code_hash: String,
     /// When it stops working.
@@ -607,4 +613,39 @@ pub trait Store: Send + Sync + Debug {
 
     /// Revokes a session; false when it did not exist.
     async fn delete_session(&self, session_id: &str) -> Result<bool, StoreError>;
+
+    /// Every session of a user, most recently active first (expired ones included: the
+    /// caller decides what is still valid).
+    async fn list_user_sessions(&self, user_id: &str) -> Result<Vec<SessionRecord>, StoreError>;
+    /// Revokes one session of a user; false when the user has no session with this id (so
+    /// another user's session is never touched).
+    async fn delete_user_session(
+        &self,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<bool, StoreError>;
+    /// Revokes every session of a user except `keep`; returns how many.
+    async fn delete_other_sessions(&self, user_id: &str, keep: &str) -> Result<u64, StoreError>;
+    /// Records a re-authentication on a session; false when it does not exist.
+    async fn set_session_authenticated(
+        &self,
+        session_id: &str,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Sets (or clears) a user's display name.
+    async fn set_user_name(
+        &self,
+        user_id: &str,
+        name: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Replaces a user's email with a verified one; [`StoreError::Conflict`] when another
+    /// user of the environment has it.
+    async fn set_user_email(
+        &self,
+        user_id: &str,
+        email: &str,
+        email_canonical: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
 }

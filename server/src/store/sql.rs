@@ -28,6 +28,9 @@ static MYSQL_MIGRATOR: Migrator = sqlx::migrate!("migrations/mysql");
 /// How long a request waits for a pooled connection before answering "store unavailable".
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
+const SESSION_COLUMNS: &str = "id, environment_id, user_id, token_hash, created_at, expires_at, last_active_at, \
+     authenticated_at, user_agent, ip";
+
 const USER_COLUMNS: &str = "id, environment_id, email, email_canonical, name, email_verified, legal_version, created_at, \
      updated_at";
 
@@ -161,6 +164,7 @@ macro_rules! sql_store {
                 created_at: time_at(row, &col("created_at"))?,
                 expires_at: time_at(row, &col("expires_at"))?,
                 last_active_at: time_at(row, &col("last_active_at"))?,
+                authenticated_at: time_at(row, &col("authenticated_at"))?,
                 user_agent: opt_text(row, &col("user_agent"))?,
                 ip: opt_text(row, &col("ip"))?,
             })
@@ -356,8 +360,8 @@ macro_rules! sql_store {
                 .await
                 .map_err(map_err)?;
                 let inserted = sqlx::query(&q("INSERT INTO user_codes (id, user_id, purpose, code_hash, expires_at,
-                        attempts, resend_available_at, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
+                        attempts, resend_available_at, created_at, target)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"))
                 .bind(&code.id)
                 .bind(&code.user_id)
                 .bind(&code.purpose)
@@ -366,6 +370,7 @@ macro_rules! sql_store {
                 .bind(i64::from(code.attempts))
                 .bind(to_millis(code.resend_available_at))
                 .bind(to_millis(code.created_at))
+                .bind(&code.target)
                 .execute(&mut *tx)
                 .await
                 .map_err(map_err);
@@ -385,7 +390,7 @@ macro_rules! sql_store {
                 purpose: &str,
             ) -> Result<Option<UserCodeRecord>, StoreError> {
                 let row = sqlx::query(&q("SELECT id, user_id, purpose, code_hash, expires_at, attempts,
-                        resend_available_at, created_at
+                        resend_available_at, created_at, target
                      FROM user_codes WHERE user_id = $1 AND purpose = $2"))
                 .bind(user_id)
                 .bind(purpose)
@@ -397,6 +402,7 @@ macro_rules! sql_store {
                         id: text(&row, "id")?,
                         user_id: text(&row, "user_id")?,
                         purpose: text(&row, "purpose")?,
+                        target: opt_text(&row, "target")?,
                         code_hash: text(&row, "code_hash")?,
                         expires_at: time_at(&row, "expires_at")?,
                         attempts: u32::try_from(get::<i64>(&row, "attempts")?).unwrap_or(u32::MAX),
@@ -939,6 +945,7 @@ macro_rules! sql_store {
                         s.token_hash AS s_token_hash, s.created_at AS s_created_at,
                         s.expires_at AS s_expires_at, s.last_active_at AS s_last_active_at,
                         s.user_agent AS s_user_agent, s.ip AS s_ip,
+                        s.authenticated_at AS s_authenticated_at,
                         u.id AS u_id, u.environment_id AS u_environment_id, u.email AS u_email,
                         u.email_canonical AS u_email_canonical, u.name AS u_name,
                         u.email_verified AS u_email_verified, u.legal_version AS u_legal_version,
@@ -963,6 +970,7 @@ macro_rules! sql_store {
                         s.token_hash AS s_token_hash, s.created_at AS s_created_at,
                         s.expires_at AS s_expires_at, s.last_active_at AS s_last_active_at,
                         s.user_agent AS s_user_agent, s.ip AS s_ip,
+                        s.authenticated_at AS s_authenticated_at,
                         u.id AS u_id, u.environment_id AS u_environment_id, u.email AS u_email,
                         u.email_canonical AS u_email_canonical, u.name AS u_name,
                         u.email_verified AS u_email_verified, u.legal_version AS u_legal_version,
@@ -1008,9 +1016,7 @@ macro_rules! sql_store {
                 &self,
                 session_id: &str,
             ) -> Result<Option<SessionRecord>, StoreError> {
-                let row = sqlx::query(&q("SELECT id, environment_id, user_id, token_hash, created_at,
-                        expires_at, last_active_at, user_agent, ip
-                     FROM sessions WHERE id = $1"))
+                let row = sqlx::query(&q(&format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1")))
                 .bind(session_id)
                 .fetch_optional(&self.pool)
                 .await
@@ -1208,6 +1214,100 @@ macro_rules! sql_store {
                     .map(|done| done.rows_affected() == 1)
                     .map_err(map_err)
             }
+
+            async fn list_user_sessions(
+                &self,
+                user_id: &str,
+            ) -> Result<Vec<SessionRecord>, StoreError> {
+                let rows = sqlx::query(&q(&format!(
+                    "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1
+                     ORDER BY last_active_at DESC, id"
+                )))
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+                rows.iter().map(|row| session_from(row, "")).collect()
+            }
+
+            async fn delete_user_session(
+                &self,
+                user_id: &str,
+                session_id: &str,
+            ) -> Result<bool, StoreError> {
+                sqlx::query(&q("DELETE FROM sessions WHERE id = $1 AND user_id = $2"))
+                    .bind(session_id)
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await
+                    .map(|done| done.rows_affected() == 1)
+                    .map_err(map_err)
+            }
+
+            async fn delete_other_sessions(
+                &self,
+                user_id: &str,
+                keep: &str,
+            ) -> Result<u64, StoreError> {
+                sqlx::query(&q("DELETE FROM sessions WHERE user_id = $1 AND id <> $2"))
+                    .bind(user_id)
+                    .bind(keep)
+                    .execute(&self.pool)
+                    .await
+                    .map(|done| done.rows_affected())
+                    .map_err(map_err)
+            }
+
+            async fn set_session_authenticated(
+                &self,
+                session_id: &str,
+                at: OffsetDateTime,
+            ) -> Result<bool, StoreError> {
+                sqlx::query(&q("UPDATE sessions SET authenticated_at = $1 WHERE id = $2"))
+                    .bind(to_millis(at))
+                    .bind(session_id)
+                    .execute(&self.pool)
+                    .await
+                    .map(|done| done.rows_affected() == 1)
+                    .map_err(map_err)
+            }
+
+            async fn set_user_name(
+                &self,
+                user_id: &str,
+                name: Option<&str>,
+                now: OffsetDateTime,
+            ) -> Result<(), StoreError> {
+                sqlx::query(&q("UPDATE users SET name = $1, updated_at = $2 WHERE id = $3"))
+                    .bind(name)
+                    .bind(to_millis(now))
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await
+                    .map(|_| ())
+                    .map_err(map_err)
+            }
+
+            async fn set_user_email(
+                &self,
+                user_id: &str,
+                email: &str,
+                email_canonical: &str,
+                now: OffsetDateTime,
+            ) -> Result<(), StoreError> {
+                sqlx::query(&q("UPDATE users SET email = $1, email_canonical = $2, email_verified = $3,
+                        updated_at = $4
+                     WHERE id = $5"))
+                .bind(email)
+                .bind(email_canonical)
+                .bind(true)
+                .bind(to_millis(now))
+                .bind(user_id)
+                .execute(&self.pool)
+                .await
+                .map(|_| ())
+                .map_err(map_err)
+            }
         }
 
         async fn insert_user(conn: &mut $conn, user: &UserRecord) -> Result<(), StoreError> {
@@ -1254,8 +1354,8 @@ macro_rules! sql_store {
             s: &SessionRecord,
         ) -> Result<(), StoreError> {
             sqlx::query(&q("INSERT INTO sessions (id, environment_id, user_id, token_hash, created_at, expires_at,
-                    last_active_at, user_agent, ip)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"),
+                    last_active_at, user_agent, ip, authenticated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"),
             )
             .bind(&s.id)
             .bind(&s.environment_id)
@@ -1266,6 +1366,7 @@ macro_rules! sql_store {
             .bind(to_millis(s.last_active_at))
             .bind(&s.user_agent)
             .bind(&s.ip)
+            .bind(to_millis(s.authenticated_at))
             .execute(conn)
             .await
             .map(|_| ())

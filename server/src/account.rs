@@ -1,0 +1,471 @@
+//! The signed-in user's own account: their sessions (list, revoke one, revoke the others),
+//! display name, password and email address, and the re-authentication the sensitive changes
+//! ask for.
+//!
+//! **Recent sign-in.** Every session records when the user last proved who they are on it
+//! (`authenticated_at`: the sign-in, or a later [`Torii::reauthenticate`]). Changing the email
+//! or setting a password without knowing a current one needs that to be within
+//! [`REAUTH_WINDOW`], judged by [`is_recent_sign_in`] on the injected clock; otherwise the
+//! answer is [`AccountError::ReauthenticationRequired`]. Changing a password with the current
+//! one needs nothing more: the right current password is itself a re-authentication, and is
+//! recorded as one.
+//!
+//! **Email change.** `start` (recent sign-in required) → a hashed 6-digit code for the new
+//! address is kept with the address (10 minutes, 5 tries, replaced only after a 30-second
+//! cooldown) and emailed to it after the answer; the account keeps its old address meanwhile. `verify` counts
+//! each try atomically; the right code replaces the address (verified, since the code proved
+//! the mailbox) and tells the old address. When the new address already belongs to another
+//! account, `start` answers exactly the same but emails nothing and keeps a code nobody
+//! knows, so the change is silently never verified and nobody learns which addresses have
+//! accounts; an address taken between `start` and `verify` is reported at `verify` (its
+//! owner is then the one who holds the code).
+
+use crate::mail::{self, MailError};
+use crate::methods::email_code::{
+    CODE_TTL, MAX_ATTEMPTS, RESEND_COOLDOWN, SignUpError, new_code, normalize_code, user_code_hash,
+};
+use crate::methods::password::HashError;
+use crate::session::device::Device;
+use crate::session::new_id;
+use crate::store::{AttemptReservation, GateTarget, StoreError, UserCodeRecord};
+use crate::validate::{self, FieldErrors};
+use crate::{AuthenticatedSession, Environment, Torii};
+use subtle::ConstantTimeEq as _;
+use time::{Duration, OffsetDateTime};
+use torii_shared::{
+    ChangePasswordRequest, GateKey, PASSWORD_MAX_CHARS, ResendAccepted, Secret, SessionKind,
+    SessionSummary,
+};
+
+/// How long after a sign-in (or re-authentication) the sensitive changes are allowed.
+pub const REAUTH_WINDOW: Duration = Duration::minutes(10);
+
+const EMAIL_CHANGE: &str = "email_change";
+
+/// Whether a session authenticated at `authenticated_at` counts as recently signed in at
+/// `now`: within [`REAUTH_WINDOW`], its end included.
+#[must_use]
+pub fn is_recent_sign_in(authenticated_at: OffsetDateTime, now: OffsetDateTime) -> bool {
+    now - authenticated_at <= REAUTH_WINDOW
+}
+
+/// Why an account change failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AccountError {
+    /// Some fields are invalid (or a password given to prove who the user is was wrong).
+    #[error("invalid fields")]
+    Validation(FieldErrors),
+    /// The change needs a sign-in within [`REAUTH_WINDOW`].
+    #[error("reauthentication required")]
+    ReauthenticationRequired,
+    /// The account has no password to re-authenticate with.
+    #[error("no password")]
+    NoPassword,
+    /// The session making the request no longer exists (a JWT session signed out elsewhere).
+    #[error("session gone")]
+    SessionGone,
+    /// The user has no session with this id.
+    #[error("session not found")]
+    SessionNotFound,
+    /// The new address belongs to another account.
+    #[error("email taken")]
+    EmailTaken,
+    /// A code step failed (none sent, wrong, expired, used up, cooldown).
+    #[error(transparent)]
+    Code(SignUpError),
+    /// The email could not be sent.
+    #[error(transparent)]
+    Mail(#[from] MailError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Hashing failed.
+    #[error(transparent)]
+    Hash(#[from] HashError),
+}
+
+fn field(name: &str, message: impl Into<String>) -> AccountError {
+    AccountError::Validation(FieldErrors::from([(name.to_owned(), message.into())]))
+}
+
+impl Torii {
+    /// Refuses with [`AccountError::ReauthenticationRequired`] unless the session was signed
+    /// in (or re-authenticated) within [`REAUTH_WINDOW`]. A JWT session's time is read from
+    /// its row in the store, where re-authentication records it.
+    ///
+    /// # Errors
+    /// Not recent; the session's row is gone; a store failure.
+    pub async fn require_recent_sign_in(
+        &self,
+        found: &AuthenticatedSession,
+    ) -> Result<(), AccountError> {
+        let authenticated_at = match found.kind {
+            SessionKind::Database => found.session.authenticated_at,
+            SessionKind::Jwt => {
+                self.store()
+                    .get_session(&found.session.id)
+                    .await?
+                    .ok_or(AccountError::SessionGone)?
+                    .authenticated_at
+            }
+        };
+        if is_recent_sign_in(authenticated_at, self.now()) {
+            Ok(())
+        } else {
+            Err(AccountError::ReauthenticationRequired)
+        }
+    }
+
+    /// Refuses a session that was revoked: a JWT session still verifies after its row is
+    /// gone, but it may not manage the account (list or end sessions, change anything).
+    /// A database session is only ever found while its row exists.
+    ///
+    /// # Errors
+    /// [`AccountError::SessionGone`]; a store failure.
+    pub async fn require_live_session(
+        &self,
+        found: &AuthenticatedSession,
+    ) -> Result<(), AccountError> {
+        if found.kind == SessionKind::Jwt
+            && self.store().get_session(&found.session.id).await?.is_none()
+        {
+            return Err(AccountError::SessionGone);
+        }
+        Ok(())
+    }
+
+    /// Checks the user's password again and records the session as freshly signed in.
+    ///
+    /// # Errors
+    /// A wrong password (as a `password` field error); no password on the account; the
+    /// session is gone; a store or hashing failure.
+    pub async fn reauthenticate(
+        &self,
+        found: &AuthenticatedSession,
+        password: &Secret,
+    ) -> Result<(), AccountError> {
+        self.check_current_password(found, password, "password")
+            .await
+    }
+
+    /// Verifies `password` against the user's and, when right, records a re-authentication
+    /// on the session. A wrong one is reported on `field_name`.
+    async fn check_current_password(
+        &self,
+        found: &AuthenticatedSession,
+        password: &Secret,
+        field_name: &str,
+    ) -> Result<(), AccountError> {
+        let Some(stored) = self.store().password_hash(&found.user.id).await? else {
+            return Err(AccountError::NoPassword);
+        };
+        let too_long = password.expose().chars().count() > PASSWORD_MAX_CHARS;
+        let matched = self
+            .hasher()
+            .verify(password, (!too_long).then_some(stored.as_str()))
+            .await?;
+        if !matched {
+            return Err(field(field_name, "That password is not right."));
+        }
+        if !self
+            .store()
+            .set_session_authenticated(&found.session.id, self.now())
+            .await?
+        {
+            return Err(AccountError::SessionGone);
+        }
+        Ok(())
+    }
+
+    /// The user's sessions that are still valid in this environment, most recently active
+    /// first, the requesting one marked `current`.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub async fn list_sessions(
+        &self,
+        env: &Environment,
+        found: &AuthenticatedSession,
+    ) -> Result<Vec<SessionSummary>, StoreError> {
+        let now = self.now();
+        let sessions = self.store().list_user_sessions(&found.user.id).await?;
+        Ok(sessions
+            .into_iter()
+            .filter(|s| {
+                s.environment_id == env.id
+                    && s.expires_at > now
+                    && (env.session.kind == SessionKind::Jwt
+                        || s.last_active_at + env.session.idle_timeout > now)
+            })
+            .map(|s| {
+                let device = Device::from_user_agent(s.user_agent.as_deref());
+                SessionSummary {
+                    current: s.id == found.session.id,
+                    device: device.label(),
+                    browser: device.browser,
+                    os: device.os,
+                    id: s.id,
+                    ip: s.ip,
+                    created_at: s.created_at,
+                    last_active_at: s.last_active_at,
+                }
+            })
+            .collect())
+    }
+
+    /// Revokes one of the user's sessions (the current one too: that is signing out).
+    ///
+    /// # Errors
+    /// [`AccountError::SessionNotFound`] when the user has no session with this id, whoever
+    /// else might; a store failure.
+    pub async fn revoke_session(
+        &self,
+        found: &AuthenticatedSession,
+        session_id: &str,
+    ) -> Result<(), AccountError> {
+        if self
+            .store()
+            .delete_user_session(&found.user.id, session_id)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(AccountError::SessionNotFound)
+        }
+    }
+
+    /// Revokes every session of the user but the requesting one; returns how many.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub async fn revoke_other_sessions(
+        &self,
+        found: &AuthenticatedSession,
+    ) -> Result<u64, StoreError> {
+        self.store()
+            .delete_other_sessions(&found.user.id, &found.session.id)
+            .await
+    }
+
+    /// Sets or (blank) removes the user's display name.
+    ///
+    /// # Errors
+    /// A name too long or with control characters; a store failure.
+    pub async fn update_name(
+        &self,
+        found: &AuthenticatedSession,
+        name: Option<&str>,
+    ) -> Result<(), AccountError> {
+        let name = validate::name(name).map_err(|m| field("name", m))?;
+        self.store()
+            .set_user_name(&found.user.id, name.as_deref(), self.now())
+            .await?;
+        Ok(())
+    }
+
+    /// Changes the user's password. With a password already set, the current one is
+    /// required (and counts as a re-authentication); without one, a recent sign-in is.
+    /// Optionally ends every other session; returns how many were ended.
+    ///
+    /// # Errors
+    /// Field errors (`newPassword`, `currentPassword`); re-authentication required; store or
+    /// hashing failures.
+    pub async fn change_password(
+        &self,
+        found: &AuthenticatedSession,
+        request: &ChangePasswordRequest,
+    ) -> Result<u64, AccountError> {
+        validate::new_password(request.new_password.expose())
+            .map_err(|m| field("newPassword", m))?;
+        let has_password = self.store().password_hash(&found.user.id).await?.is_some();
+        if has_password {
+            let current = request
+                .current_password
+                .as_ref()
+                .filter(|p| !p.expose().is_empty())
+                .ok_or_else(|| field("currentPassword", "Enter your current password."))?;
+            self.check_current_password(found, current, "currentPassword")
+                .await?;
+        } else {
+            self.require_recent_sign_in(found).await?;
+        }
+        let hash = self.hasher().hash(&request.new_password).await?;
+        self.store()
+            .set_password(&found.user.id, &hash, self.now())
+            .await?;
+        let revoked = if request.sign_out_other_sessions {
+            self.revoke_other_sessions(found).await?
+        } else {
+            0
+        };
+        tracing::info!(user = %found.user.id, revoked, "password changed");
+        Ok(revoked)
+    }
+
+    /// Starts moving the account to `email`: emails a code to it (see the module docs).
+    ///
+    /// # Errors
+    /// Re-authentication required; an invalid or unchanged address; the resend cooldown; a
+    /// mail or store failure.
+    pub async fn start_email_change(
+        &self,
+        env: &Environment,
+        found: &AuthenticatedSession,
+        email: &str,
+    ) -> Result<ResendAccepted, AccountError> {
+        self.require_recent_sign_in(found).await?;
+        let address = validate::email(email).map_err(|m| field("email", m))?;
+        let user = self
+            .store()
+            .get_user(&found.user.id)
+            .await?
+            .ok_or(AccountError::SessionGone)?;
+        if address.canonical == user.email_canonical {
+            return Err(field("email", "This is already your email address."));
+        }
+        let taken = self
+            .store()
+            .find_user_by_email(&env.id, &address.canonical)
+            .await?
+            .is_some();
+        let now = self.now();
+        let code = new_code();
+        let id = new_id("cod");
+        // For a taken address, the stored hash is of a code that is never sent.
+        let stored_code = if taken { new_code() } else { code.clone() };
+        let record = UserCodeRecord {
+            code_hash: user_code_hash(&id, &stored_code),
+            id,
+            user_id: user.id.clone(),
+            purpose: EMAIL_CHANGE.to_owned(),
+            target: Some(address.display.clone()),
+            expires_at: now + CODE_TTL,
+            attempts: 0,
+            resend_available_at: now + RESEND_COOLDOWN,
+            created_at: now,
+        };
+        if !self.store().put_user_code(&record, now).await? {
+            let live = self.store().get_user_code(&user.id, EMAIL_CHANGE).await?;
+            let wait = live.map_or(1, |c| (c.resend_available_at - now).whole_seconds().max(1));
+            return Err(AccountError::Code(SignUpError::ResendCooldown {
+                retry_after_secs: u64::try_from(wait).unwrap_or(1),
+            }));
+        }
+        if !taken {
+            let message = mail::verify_new_email_code(
+                &env.name,
+                &address.display,
+                &code,
+                CODE_TTL.whole_minutes(),
+            )?;
+            // After the answer, so that its time cannot tell a taken address from a free one.
+            self.deliver_in_background(message, "new email code");
+        }
+        Ok(ResendAccepted {
+            code_expires_at: record.expires_at,
+            resend_available_at: record.resend_available_at,
+        })
+    }
+
+    /// Finishes an email change with the code sent to the new address: the account moves to
+    /// it, and the old address is told.
+    ///
+    /// # Errors
+    /// No change started; a wrong, expired or used-up code; the address was taken meanwhile;
+    /// a mail or store failure.
+    pub async fn verify_email_change(
+        &self,
+        env: &Environment,
+        found: &AuthenticatedSession,
+        code: &Secret,
+    ) -> Result<(), AccountError> {
+        let Some(digits) = normalize_code(code.expose()) else {
+            return Err(field("code", "Enter the 6-digit code from the email."));
+        };
+        let user_id = &found.user.id;
+        let record = self
+            .store()
+            .get_user_code(user_id, EMAIL_CHANGE)
+            .await?
+            .ok_or(AccountError::Code(SignUpError::NoCodeSent))?;
+        let now = self.now();
+        let used = match self
+            .store()
+            .reserve_user_code_attempt(&record.id, MAX_ATTEMPTS, now)
+            .await?
+        {
+            AttemptReservation::Reserved(used) => used,
+            AttemptReservation::NotFound => {
+                return Err(AccountError::Code(SignUpError::NoCodeSent));
+            }
+            AttemptReservation::Dead if record.expires_at <= now => {
+                return Err(AccountError::Code(SignUpError::CodeExpired));
+            }
+            AttemptReservation::Dead => {
+                return Err(AccountError::Code(SignUpError::TooManyAttempts));
+            }
+        };
+        let right = bool::from(
+            user_code_hash(&record.id, &digits)
+                .as_bytes()
+                .ct_eq(record.code_hash.as_bytes()),
+        );
+        if !right {
+            return Err(AccountError::Code(SignUpError::InvalidCode {
+                tries_left: MAX_ATTEMPTS.saturating_sub(used),
+            }));
+        }
+        if !self.store().consume_user_code(&record.id).await? {
+            return Err(AccountError::Code(SignUpError::AlreadyUsed));
+        }
+        let target = record
+            .target
+            .as_deref()
+            .ok_or(AccountError::Code(SignUpError::NoCodeSent))?;
+        let address = validate::email(target).map_err(|m| field("email", m))?;
+        let old = self
+            .store()
+            .get_user(user_id)
+            .await?
+            .ok_or(AccountError::SessionGone)?;
+        match self
+            .store()
+            .set_user_email(user_id, &address.display, &address.canonical, now)
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) => return Err(AccountError::EmailTaken),
+            Err(other) => return Err(other.into()),
+        }
+        // The code proved the new mailbox: nothing is left to verify.
+        self.store()
+            .clear_gate(
+                GateTarget::User(user_id),
+                GateKey::EmailVerification.as_str(),
+            )
+            .await?;
+        tracing::info!(user = %user_id, "email changed");
+        // The change is made; a failure to tell the old address is logged, not answered.
+        let notice = mail::email_changing(&env.name, &old.email, &address.display)?;
+        self.deliver_in_background(notice, "email change notice");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sign_in_is_recent_for_ten_minutes() {
+        let at = OffsetDateTime::from_unix_timestamp(1_795_000_000).unwrap();
+        assert!(is_recent_sign_in(at, at));
+        assert!(is_recent_sign_in(at, at + Duration::minutes(10)));
+        assert!(!is_recent_sign_in(
+            at,
+            at + Duration::minutes(10) + Duration::milliseconds(1)
+        ));
+        assert!(!is_recent_sign_in(at, at + Duration::hours(3)));
+    }
+}

@@ -1,0 +1,192 @@
+//! The signed-in user's account: `GET /v1/sessions`, `DELETE /v1/sessions/{id}`,
+//! `DELETE /v1/sessions` (all others), `POST /v1/session/reauthenticate`, `PATCH /v1/me`
+//! (name), `POST /v1/me/password`, `POST /v1/me/email` and `POST /v1/me/email/verify`. Every
+//! route needs an active session; the rules live in [`crate::account`].
+
+use super::{ActiveSession, ApiJson, BearerOrCookie, Client, Env, account_key, ip_key, limit};
+use crate::Torii;
+use crate::error::ApiError;
+use crate::session;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, patch, post};
+use axum::{Json, Router};
+use torii_shared::{
+    ChangeEmailRequest, ChangePasswordRequest, PasswordChanged, ReauthenticateRequest,
+    ResendAccepted, SessionList, SessionsRevoked, UpdateProfileRequest, VerifyCodeRequest,
+};
+
+pub(super) fn routes() -> Router<Torii> {
+    Router::new()
+        .route("/v1/sessions", get(list).delete(revoke_others))
+        .route("/v1/sessions/{id}", delete(revoke_one))
+        .route("/v1/session/reauthenticate", post(reauthenticate))
+        .route("/v1/me", patch(update_profile))
+        .route("/v1/me/password", post(change_password))
+        .route("/v1/me/email", post(start_email_change))
+        .route("/v1/me/email/verify", post(verify_email_change))
+}
+
+/// An active session that may manage its account: [`ActiveSession`], and for a JWT session
+/// one that was not revoked (its token alone would still verify).
+struct AccountSession(crate::AuthenticatedSession);
+
+impl axum::extract::FromRequestParts<Torii> for AccountSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        torii: &Torii,
+    ) -> Result<Self, Self::Rejection> {
+        let ActiveSession(found) = ActiveSession::from_request_parts(parts, torii).await?;
+        torii.require_live_session(&found).await?;
+        Ok(Self(found))
+    }
+}
+
+fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn list(
+    State(torii): State<Torii>,
+    Env(env): Env,
+    AccountSession(found): AccountSession,
+) -> Result<Response, ApiError> {
+    let sessions = torii.list_sessions(&env, &found).await?;
+    Ok(no_store(Json(SessionList { sessions }).into_response()))
+}
+
+/// Revokes one of the caller's sessions; another user's id is 404, exactly like an unknown
+/// one. Revoking the current session signs out, so its cookie is cleared too.
+async fn revoke_one(
+    State(torii): State<Torii>,
+    Env(env): Env,
+    AccountSession(found): AccountSession,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    torii.revoke_session(&found, &id).await?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if id == found.session.id
+        && let Ok(value) = HeaderValue::from_str(&session::clear_cookie(env.mode))
+    {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+async fn revoke_others(
+    State(torii): State<Torii>,
+    AccountSession(found): AccountSession,
+) -> Result<Json<SessionsRevoked>, ApiError> {
+    let revoked = torii.revoke_other_sessions(&found).await?;
+    Ok(Json(SessionsRevoked { revoked }))
+}
+
+/// Password checks count against the account's sign-in limit: a stolen session must not
+/// become a way to guess the password faster than signing in would.
+async fn limit_password_checks(
+    torii: &Torii,
+    env: &crate::Environment,
+    client: &crate::ClientInfo,
+    found: &crate::AuthenticatedSession,
+) -> Result<(), ApiError> {
+    let rules = env.rate_limits;
+    let account = account_key(&found.user.email);
+    limit(
+        torii,
+        env,
+        &[
+            ("sign_in_ip", ip_key(client), rules.sign_in_per_ip),
+            ("sign_in_account", &account, rules.sign_in_per_account),
+        ],
+    )
+    .await
+}
+
+async fn reauthenticate(
+    State(torii): State<Torii>,
+    Env(env): Env,
+    Client(client): Client,
+    auth: BearerOrCookie,
+    AccountSession(found): AccountSession,
+    ApiJson(body): ApiJson<ReauthenticateRequest>,
+) -> Result<Response, ApiError> {
+    limit_password_checks(&torii, &env, &client, &found).await?;
+    torii.reauthenticate(&found, &body.password).await?;
+    super::me::refreshed(&torii, &env, &auth).await
+}
+
+async fn update_profile(
+    State(torii): State<Torii>,
+    Env(env): Env,
+    auth: BearerOrCookie,
+    AccountSession(found): AccountSession,
+    ApiJson(body): ApiJson<UpdateProfileRequest>,
+) -> Result<Response, ApiError> {
+    if let Some(name) = &body.name {
+        torii.update_name(&found, Some(name)).await?;
+    }
+    super::me::refreshed(&torii, &env, &auth).await
+}
+
+async fn change_password(
+    State(torii): State<Torii>,
+    Env(env): Env,
+    Client(client): Client,
+    AccountSession(found): AccountSession,
+    ApiJson(body): ApiJson<ChangePasswordRequest>,
+) -> Result<Response, ApiError> {
+    if body.current_password.is_some() {
+        limit_password_checks(&torii, &env, &client, &found).await?;
+    }
+    let revoked_sessions = torii.change_password(&found, &body).await?;
+    Ok(no_store(
+        Json(PasswordChanged { revoked_sessions }).into_response(),
+    ))
+}
+
+async fn start_email_change(
+    State(torii): State<Torii>,
+    Env(env): Env,
+    Client(client): Client,
+    AccountSession(found): AccountSession,
+    ApiJson(body): ApiJson<ChangeEmailRequest>,
+) -> Result<(StatusCode, Json<ResendAccepted>), ApiError> {
+    let rules = env.rate_limits;
+    let address = account_key(&body.email);
+    limit(
+        &torii,
+        &env,
+        &[
+            ("email_ip", ip_key(&client), rules.emails_per_ip),
+            ("email_address", &address, rules.emails_per_address),
+        ],
+    )
+    .await?;
+    let accepted = torii.start_email_change(&env, &found, &body.email).await?;
+    Ok((StatusCode::ACCEPTED, Json(accepted)))
+}
+
+async fn verify_email_change(
+    State(torii): State<Torii>,
+    Env(env): Env,
+    Client(client): Client,
+    auth: BearerOrCookie,
+    AccountSession(found): AccountSession,
+    ApiJson(body): ApiJson<VerifyCodeRequest>,
+) -> Result<Response, ApiError> {
+    let rules = env.rate_limits;
+    limit(
+        &torii,
+        &env,
+        &[("verify_ip", ip_key(&client), rules.verifications_per_ip)],
+    )
+    .await?;
+    torii.verify_email_change(&env, &found, &body.code).await?;
+    super::me::refreshed(&torii, &env, &auth).await
+}
