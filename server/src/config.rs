@@ -155,6 +155,8 @@ pub struct RateLimitConfig {
     pub emails_per_ip: RuleConfig,
     /// Sign-ups started per client IP.
     pub sign_ups_per_ip: RuleConfig,
+    /// OAuth and passkey ceremonies started per client IP.
+    pub ceremonies_per_ip: RuleConfig,
 }
 
 /// One rule: at most `max` hits per `window_secs`.
@@ -197,6 +199,7 @@ impl Default for RateLimitConfig {
             emails_per_address: d.emails_per_address.into(),
             emails_per_ip: d.emails_per_ip.into(),
             sign_ups_per_ip: d.sign_ups_per_ip.into(),
+            ceremonies_per_ip: d.ceremonies_per_ip.into(),
         }
     }
 }
@@ -212,6 +215,7 @@ impl RateLimitConfig {
             emails_per_address: self.emails_per_address.into(),
             emails_per_ip: self.emails_per_ip.into(),
             sign_ups_per_ip: self.sign_ups_per_ip.into(),
+            ceremonies_per_ip: self.ceremonies_per_ip.into(),
         }
     }
 }

@@ -46,6 +46,8 @@ pub struct RateLimits {
     pub emails_per_ip: Rule,
     /// Sign-ups started per client IP.
     pub sign_ups_per_ip: Rule,
+    /// OAuth and passkey ceremonies started per client IP (each one is a stored row).
+    pub ceremonies_per_ip: Rule,
 }
 
 impl Default for RateLimits {
@@ -59,6 +61,7 @@ impl Default for RateLimits {
             emails_per_address: Rule::per_minutes(5, 15),
             emails_per_ip: Rule::per_minutes(50, 15),
             sign_ups_per_ip: Rule::per_minutes(30, 15),
+            ceremonies_per_ip: Rule::per_minutes(60, 5),
         }
     }
 }

@@ -872,3 +872,54 @@ async fn the_github_preset_maps_user_and_verified_primary_email() {
         assert_eq!(who["user"]["name"], "The Octocat");
     }
 }
+
+#[tokio::test]
+async fn sign_in_starts_are_limited_per_ip_with_a_page() {
+    let idp = Idp::start().await;
+    let mut env = open_env(&idp.issuer);
+    env.rate_limits.ceremonies_per_ip = torii_server::rate_limit::Rule {
+        max: 2,
+        window: time::Duration::minutes(5),
+    };
+    let app = app_with(vec![env]).await;
+    start(&app, "idp").await;
+    start(&app, "idp").await;
+    let path = format!("/v1/oauth/idp/start?redirectUrl={}", urlencode(APP_URL));
+    let limited = Req::get(&path).send(&app).await;
+    assert_eq!(
+        limited.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        limited.text
+    );
+    assert!(limited.headers.contains_key("retry-after"));
+    assert!(
+        limited.text.contains("Too many sign-in attempts"),
+        "{}",
+        limited.text
+    );
+    let csp = header_value(&limited, "content-security-policy");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+}
+
+#[tokio::test]
+async fn linking_and_unlinking_need_a_recent_sign_in() {
+    let idp = Idp::start().await;
+    let app = open_app(&idp).await;
+    let token = signed_up(&app, "late@example.com").await;
+    app.clock.advance(time::Duration::minutes(11));
+    let link = Req::post("/v1/oauth/idp/link", &json!({"redirectUrl": APP_URL}))
+        .cookie(&token)
+        .send(&app)
+        .await;
+    assert_eq!(link.status, StatusCode::FORBIDDEN, "{}", link.text);
+    assert_eq!(link.code(), "reauthentication_required");
+    let unlink = Req::get("/")
+        .method("DELETE", "/v1/oauth/identities/oid_any")
+        .header("origin", ORIGIN)
+        .cookie(&token)
+        .send(&app)
+        .await;
+    assert_eq!(unlink.status, StatusCode::FORBIDDEN, "{}", unlink.text);
+    assert_eq!(unlink.code(), "reauthentication_required");
+}

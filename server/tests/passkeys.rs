@@ -478,3 +478,61 @@ async fn a_malformed_credential_is_refused_and_consumes_the_ceremony() {
     let again = finish_sign_in(&app, &ceremony, &json!({"id": "x"})).await;
     assert_eq!(again.code(), "ceremony_expired");
 }
+
+#[tokio::test]
+async fn ceremony_starts_are_limited_per_ip() {
+    let mut env = passkey_env();
+    env.rate_limits.ceremonies_per_ip = torii_server::rate_limit::Rule {
+        max: 3,
+        window: Duration::minutes(5),
+    };
+    let app = app_with(vec![env]).await;
+    for _ in 0..3 {
+        let options = Req::post("/v1/passkeys/sign-in/options", &json!({}))
+            .send(&app)
+            .await;
+        assert_eq!(options.status, StatusCode::OK, "{}", options.text);
+    }
+    let limited = Req::post("/v1/passkeys/sign-in/options", &json!({}))
+        .send(&app)
+        .await;
+    assert_eq!(
+        limited.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        limited.text
+    );
+    assert_eq!(limited.code(), "rate_limited");
+    assert!(limited.headers.contains_key("retry-after"));
+}
+
+#[tokio::test]
+async fn adding_or_removing_a_passkey_needs_a_recent_sign_in() {
+    let app = passkey_app().await;
+    let token = signed_up(&app, "recent@example.com").await;
+    app.clock.advance(Duration::minutes(11));
+    let options = Req::post("/v1/passkeys/registration/options", &json!({}))
+        .cookie(&token)
+        .send(&app)
+        .await;
+    assert_eq!(options.status, StatusCode::FORBIDDEN, "{}", options.text);
+    assert_eq!(options.code(), "reauthentication_required");
+    let removed = Req::get("/v1/passkeys/pky_any")
+        .method("DELETE", "/v1/passkeys/pky_any")
+        .header("origin", common::ORIGIN)
+        .cookie(&token)
+        .send(&app)
+        .await;
+    assert_eq!(removed.status, StatusCode::FORBIDDEN, "{}", removed.text);
+    assert_eq!(removed.code(), "reauthentication_required");
+
+    let again = Req::post(
+        "/v1/session/reauthenticate",
+        &json!({"password": common::PASSWORD}),
+    )
+    .cookie(&token)
+    .send(&app)
+    .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+    registration_options(&app, &token).await;
+}

@@ -3,7 +3,7 @@
 //! redirect back, answered with a redirect to the app), linking and unlinking for a signed-in
 //! user. The callback is outside the environment layer: the ceremony names its environment.
 
-use super::{ActiveSession, ApiJson, Client, Env, require_method};
+use super::{ActiveSession, ApiJson, Client, Env, ip_key, limit, require_method};
 use crate::error::ApiError;
 use crate::mail::escape_html;
 use crate::methods::oauth::{
@@ -97,7 +97,10 @@ fn error_page(status: StatusCode, title: &str, text: &str) -> Response {
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; \
+             form-action 'none'; frame-ancestors 'none'",
+        ),
     );
     response
 }
@@ -129,6 +132,7 @@ fn start_error_page(error: &OAuthError) -> Response {
 async fn start(
     State(torii): State<Torii>,
     Env(env): Env,
+    Client(client): Client,
     Path(provider): Path<String>,
     Query(query): Query<StartQuery>,
 ) -> Response {
@@ -138,6 +142,29 @@ async fn start(
             "Sign-in method not enabled",
             "This application does not offer sign-in with providers.",
         );
+    }
+    let rule = env.rate_limits.ceremonies_per_ip;
+    if let Err(error) = limit(&torii, &env, &[("ceremony_ip", ip_key(&client), rule)]).await {
+        let answer = error.into_response();
+        let status = answer.status();
+        let mut page = if status == StatusCode::TOO_MANY_REQUESTS {
+            error_page(
+                status,
+                "Too many sign-in attempts",
+                "Too many sign-ins were started from here. Wait a few minutes, then try again.",
+            )
+        } else {
+            error_page(
+                status,
+                "Temporarily unavailable",
+                "Sign-in is temporarily unavailable. Try again shortly.",
+            )
+        };
+        if let Some(retry) = answer.headers().get(header::RETRY_AFTER) {
+            page.headers_mut()
+                .insert(header::RETRY_AFTER, retry.clone());
+        }
+        return page;
     }
     let redirect_url = query
         .redirect_url
@@ -162,11 +189,15 @@ async fn start(
 async fn link(
     State(torii): State<Torii>,
     Env(env): Env,
+    Client(client): Client,
     ActiveSession(found): ActiveSession,
     Path(provider): Path<String>,
     ApiJson(body): ApiJson<OAuthLinkRequest>,
 ) -> Result<Response, ApiError> {
     require_method(&env, SignInMethod::Oauth)?;
+    torii.require_recent_sign_in(&found).await?;
+    let rule = env.rate_limits.ceremonies_per_ip;
+    limit(&torii, &env, &[("ceremony_ip", ip_key(&client), rule)]).await?;
     let urls = AppUrls {
         redirect_url: body.redirect_url,
         sign_up_url: None,
@@ -206,6 +237,7 @@ async fn unlink(
     ActiveSession(found): ActiveSession,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    torii.require_recent_sign_in(&found).await?;
     torii.unlink_oauth_identity(&found.user.id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

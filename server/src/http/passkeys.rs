@@ -36,7 +36,13 @@ fn no_store(value: impl IntoResponse) -> Response {
     response
 }
 
-async fn sign_in_options(State(torii): State<Torii>, Env(env): Env) -> Result<Response, ApiError> {
+async fn sign_in_options(
+    State(torii): State<Torii>,
+    Env(env): Env,
+    Client(client): Client,
+) -> Result<Response, ApiError> {
+    let rule = env.rate_limits.ceremonies_per_ip;
+    limit(&torii, &env, &[("ceremony_ip", ip_key(&client), rule)]).await?;
     let options: PasskeyOptions = torii.start_passkey_sign_in(&env).await?;
     Ok(no_store(Json(options)))
 }
@@ -58,8 +64,13 @@ async fn sign_in(
 async fn registration_options(
     State(torii): State<Torii>,
     Env(env): Env,
+    Client(client): Client,
     ActiveSession(auth): ActiveSession,
 ) -> Result<Response, ApiError> {
+    // Adding a way to sign in needs a recent sign-in, as every sensitive change does.
+    torii.require_recent_sign_in(&auth).await?;
+    let rule = env.rate_limits.ceremonies_per_ip;
+    limit(&torii, &env, &[("ceremony_ip", ip_key(&client), rule)]).await?;
     let options = torii.start_passkey_registration(&env, &auth.user).await?;
     Ok(no_store(Json(options)))
 }
@@ -106,6 +117,7 @@ async fn remove(
     ActiveSession(auth): ActiveSession,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    torii.require_recent_sign_in(&auth).await?;
     torii.delete_passkey(&auth.user.id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
