@@ -243,16 +243,6 @@ impl JwtKeys {
         self.signing_kid()
     }
 
-    /// Whether the key set knows a `kid`.
-    #[must_use]
-    pub fn knows(&self, kid: &str) -> bool {
-        self.keys
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-            .any(|k| k.record.kid == kid)
-    }
-
     /// Verifies a token for an issuer and audience, at `now`.
     ///
     /// # Errors

@@ -941,25 +941,11 @@ macro_rules! sql_store {
                 &self,
                 token_hash: &str,
             ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
-                let row = sqlx::query(&q("SELECT s.id AS s_id, s.environment_id AS s_environment_id, s.user_id AS s_user_id,
-                        s.token_hash AS s_token_hash, s.created_at AS s_created_at,
-                        s.expires_at AS s_expires_at, s.last_active_at AS s_last_active_at,
-                        s.user_agent AS s_user_agent, s.ip AS s_ip,
-                        s.authenticated_at AS s_authenticated_at,
-                        u.id AS u_id, u.environment_id AS u_environment_id, u.email AS u_email,
-                        u.email_canonical AS u_email_canonical, u.name AS u_name,
-                        u.email_verified AS u_email_verified, u.legal_version AS u_legal_version,
-                        u.created_at AS u_created_at,
-                        u.updated_at AS u_updated_at
-                     FROM sessions s JOIN users u ON u.id = s.user_id
-                     WHERE s.token_hash = $1"),
-                )
-                .bind(token_hash)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(map_err)?;
-                row.map(|row| Ok((session_from(&row, "s_")?, user_from(&row, "u_")?)))
-                    .transpose()
+                // One lookup for every caller; the gate flag is a cheap indexed probe.
+                Ok(self
+                    .session_for_request(token_hash)
+                    .await?
+                    .map(|(session, user, _)| (session, user)))
             }
 
             async fn session_for_request(
