@@ -135,14 +135,15 @@ pub struct PasskeyConfig {
     pub origins: Vec<String>,
 }
 
-/// Rate limits in the TOML file: `enabled`, and `max`/`window_secs` pairs per rule.
+/// Rate limits in the TOML file: `enabled`, `max`/`window_secs` pairs per rule, and the
+/// growing delay of password checks per account.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RateLimitConfig {
     /// Off only for test suites that sign in a lot.
     pub enabled: bool,
-    /// Password sign-ins per account.
-    pub sign_in_per_account: RuleConfig,
+    /// Password checks per account: a growing delay after failures.
+    pub sign_in_per_account: BackoffConfig,
     /// Password sign-ins per client IP.
     pub sign_in_per_ip: RuleConfig,
     /// Code and link verifications per client IP.
@@ -167,6 +168,46 @@ pub struct RuleConfig {
     pub max: u32,
     /// Window length in seconds.
     pub window_secs: u32,
+}
+
+/// A growing delay: `free_attempts` failures judged at once, then a wait doubling from
+/// `first_delay_secs` up to `max_delay_secs`; forgotten after `forget_after_secs` without
+/// an attempt.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackoffConfig {
+    /// Failures judged without delay.
+    pub free_attempts: u32,
+    /// The first wait, in seconds.
+    pub first_delay_secs: u32,
+    /// The longest wait, in seconds.
+    pub max_delay_secs: u32,
+    /// Seconds without an attempt after which failures are forgotten.
+    pub forget_after_secs: u32,
+}
+
+impl From<crate::rate_limit::Backoff> for BackoffConfig {
+    fn from(b: crate::rate_limit::Backoff) -> Self {
+        let secs = |d: Duration| u32::try_from(d.whole_seconds()).unwrap_or(0);
+        Self {
+            free_attempts: b.free_attempts,
+            first_delay_secs: secs(b.first_delay),
+            max_delay_secs: secs(b.max_delay),
+            forget_after_secs: secs(b.forget_after),
+        }
+    }
+}
+
+impl From<BackoffConfig> for crate::rate_limit::Backoff {
+    fn from(b: BackoffConfig) -> Self {
+        let first = b.first_delay_secs.max(1);
+        Self {
+            free_attempts: b.free_attempts.max(1),
+            first_delay: Duration::seconds(i64::from(first)),
+            max_delay: Duration::seconds(i64::from(b.max_delay_secs.max(first))),
+            forget_after: Duration::seconds(i64::from(b.forget_after_secs.max(1))),
+        }
+    }
 }
 
 impl From<crate::rate_limit::Rule> for RuleConfig {
@@ -686,6 +727,40 @@ terms_url = "https://example.com/terms"
         assert_eq!(envs[0].name, "Demo");
         assert!(envs[0].legal_required());
         assert!(envs[0].secret_key_matches("sk_test_demo"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn rate_limits_and_the_password_delay_are_read_from_the_file() {
+        let dir = std::env::temp_dir().join(format!("torii-config-{}", new_id("t")));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("torii.toml");
+        std::fs::write(
+            &path,
+            r#"
+[[environments]]
+name = "Demo"
+publishable_key = "pk_test_demo"
+secret_key = "sk_test_demo"
+[environments.rate_limits]
+sign_in_per_account = { free_attempts = 3, first_delay_secs = 1, max_delay_secs = 60, forget_after_secs = 600 }
+sign_in_per_ip = { max = 7, window_secs = 60 }
+"#,
+        )
+        .unwrap();
+        let config = Config::load(Some(&path), vars(&[])).unwrap();
+        let limits = config.environments().unwrap()[0].rate_limits;
+        let delay = limits.sign_in_per_account;
+        assert_eq!(delay.free_attempts, 3);
+        assert_eq!(delay.delay_after(3), Duration::seconds(1));
+        assert_eq!(delay.delay_after(20), Duration::seconds(60));
+        assert_eq!(delay.forget_after, Duration::minutes(10));
+        assert_eq!(limits.sign_in_per_ip.max, 7);
+        assert_eq!(
+            limits.resets_per_account,
+            crate::rate_limit::RateLimits::default().resets_per_account,
+            "the rest keep their defaults"
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -1,11 +1,12 @@
 //! Rate limits, counted in the store so they hold across every node: fixed windows per
-//! account, address and client IP. A hit is counted before it is judged, so parallel requests
-//! cannot slip past a limit. Windows are short (minutes), so a limit someone else triggers on
-//! your address throttles for a few minutes instead of locking the account. Bucket keys are
-//! hashed: the table holds no email addresses or IPs.
+//! account, address and client IP, and a growing delay on password checks per account. A hit
+//! is counted before it is judged, so parallel requests cannot slip past a limit. Windows are
+//! short (minutes) and delays are capped, so what someone else triggers on your address
+//! throttles for a while instead of locking the account. Bucket keys are hashed: the tables
+//! hold no email addresses or IPs.
 
 use crate::session::sha256_hex;
-use crate::store::StoreError;
+use crate::store::{AttemptVerdict, StoreError};
 use crate::{Environment, Torii};
 use time::Duration;
 
@@ -27,13 +28,56 @@ impl Rule {
     }
 }
 
+/// A growing delay between failed attempts: the first `free_attempts` are judged at once,
+/// then each further failure doubles the wait before the next one is judged, from
+/// `first_delay` up to `max_delay`. A success clears the count; so does `forget_after`
+/// without an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    /// Failures judged without any delay.
+    pub free_attempts: u32,
+    /// The wait after the first failure beyond the free ones.
+    pub first_delay: Duration,
+    /// The longest wait.
+    pub max_delay: Duration,
+    /// Failures older than this are forgotten.
+    pub forget_after: Duration,
+}
+
+impl Backoff {
+    /// The wait before the next attempt, once `failures` stand against the bucket.
+    #[must_use]
+    pub fn delay_after(&self, failures: u32) -> Duration {
+        if failures < self.free_attempts.max(1) {
+            return Duration::ZERO;
+        }
+        let doublings = (failures - self.free_attempts.max(1)).min(30);
+        let delay = self
+            .first_delay
+            .checked_mul(1 << doublings)
+            .unwrap_or(self.max_delay);
+        delay.min(self.max_delay)
+    }
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self {
+            free_attempts: 5,
+            first_delay: Duration::seconds(2),
+            max_delay: Duration::minutes(15),
+            forget_after: Duration::hours(1),
+        }
+    }
+}
+
 /// An environment's limits. `enabled = false` is for test suites that sign in a lot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimits {
     /// Whether limits apply at all.
     pub enabled: bool,
-    /// Password sign-ins per account (the email typed, known or not).
-    pub sign_in_per_account: Rule,
+    /// Password checks per account (the email typed, known or not): a growing delay.
+    pub sign_in_per_account: Backoff,
     /// Password sign-ins per client IP.
     pub sign_in_per_ip: Rule,
     /// Code and link verifications per client IP, across every code.
@@ -54,7 +98,7 @@ impl Default for RateLimits {
     fn default() -> Self {
         Self {
             enabled: true,
-            sign_in_per_account: Rule::per_minutes(10, 5),
+            sign_in_per_account: Backoff::default(),
             sign_in_per_ip: Rule::per_minutes(100, 5),
             verifications_per_ip: Rule::per_minutes(100, 5),
             resets_per_account: Rule::per_minutes(10, 15),
@@ -63,6 +107,26 @@ impl Default for RateLimits {
             sign_ups_per_ip: Rule::per_minutes(30, 15),
             ceremonies_per_ip: Rule::per_minutes(60, 5),
         }
+    }
+}
+
+impl RateLimits {
+    /// The longest fixed window: counters older than it are of no use.
+    #[must_use]
+    pub fn longest_window(&self) -> Duration {
+        [
+            self.sign_in_per_ip,
+            self.verifications_per_ip,
+            self.resets_per_account,
+            self.emails_per_address,
+            self.emails_per_ip,
+            self.sign_ups_per_ip,
+            self.ceremonies_per_ip,
+        ]
+        .iter()
+        .map(|rule| rule.window)
+        .max()
+        .unwrap_or(Duration::ZERO)
     }
 }
 
@@ -96,22 +160,100 @@ impl Torii {
         if !env.rate_limits.enabled {
             return Ok(());
         }
-        let bucket = format!(
-            "{}:{kind}:{}",
-            env.id,
-            &sha256_hex(key.to_lowercase().as_bytes())[..32]
-        );
         let now = self.now();
         let (hits, window_start) = self
             .store()
-            .hit_rate_limit(&bucket, rule.window, now)
+            .hit_rate_limit(&bucket(env, kind, key), rule.window, now)
             .await?;
         if hits > rule.max {
-            let wait = (window_start + rule.window - now).whole_seconds().max(1);
-            return Err(LimitError::Limited {
-                retry_after_secs: u64::try_from(wait).unwrap_or(1),
-            });
+            return Err(limited(window_start + rule.window - now));
         }
         Ok(())
+    }
+
+    /// Counts an attempt for `key` under `kind` as a failure until
+    /// [`Torii::attempt_succeeded`] clears it, and refuses it while the bucket waits out the
+    /// delay earlier failures set.
+    ///
+    /// # Errors
+    /// [`LimitError::Limited`] while waiting; a store failure.
+    pub async fn reserve_attempt(
+        &self,
+        env: &Environment,
+        kind: &str,
+        key: &str,
+        backoff: Backoff,
+    ) -> Result<(), LimitError> {
+        if !env.rate_limits.enabled {
+            return Ok(());
+        }
+        let now = self.now();
+        let store = self.store();
+        // Stale counters are swept now and then by whoever counts a new attempt.
+        if rand::RngCore::next_u32(&mut rand::rngs::OsRng).is_multiple_of(64) {
+            store
+                .purge_counters(
+                    now - env.rate_limits.longest_window().max(Duration::days(1)),
+                    now - backoff.forget_after,
+                )
+                .await?;
+        }
+        let verdict = store
+            .reserve_attempt(
+                &bucket(env, kind, key),
+                now,
+                now - backoff.forget_after,
+                &|failures| backoff.delay_after(failures),
+            )
+            .await?;
+        match verdict {
+            AttemptVerdict::Counted(_) => Ok(()),
+            AttemptVerdict::Wait(until) => Err(limited(until - now)),
+        }
+    }
+
+    /// Clears the failures counted by [`Torii::reserve_attempt`]: the attempt succeeded.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub async fn attempt_succeeded(
+        &self,
+        env: &Environment,
+        kind: &str,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        if !env.rate_limits.enabled {
+            return Ok(());
+        }
+        self.store().clear_attempts(&bucket(env, kind, key)).await
+    }
+}
+
+fn bucket(env: &Environment, kind: &str, key: &str) -> String {
+    format!(
+        "{}:{kind}:{}",
+        env.id,
+        &sha256_hex(key.to_lowercase().as_bytes())[..32]
+    )
+}
+
+/// A refusal for `wait` (rounded up to whole seconds, at least one).
+fn limited(wait: Duration) -> LimitError {
+    let secs = wait.whole_seconds() + i64::from(wait.subsec_nanoseconds() > 0);
+    LimitError::Limited {
+        retry_after_secs: u64::try_from(secs.max(1)).unwrap_or(1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_double_from_the_first_beyond_the_free_attempts_and_are_capped() {
+        let b = Backoff::default();
+        let secs: Vec<i64> = (1..=14).map(|n| b.delay_after(n).whole_seconds()).collect();
+        assert_eq!(secs, [0, 0, 0, 0, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900]);
+        assert_eq!(b.delay_after(u32::MAX), Duration::minutes(15));
     }
 }

@@ -704,7 +704,7 @@ async fn a_revoked_jwt_session_can_no_longer_refresh_and_the_recent_rule_reads_t
 async fn password_checks_on_the_account_count_against_the_sign_in_limit() {
     let mut env = legal_env();
     env.rate_limits.enabled = true;
-    env.rate_limits.sign_in_per_account.max = 2;
+    env.rate_limits.sign_in_per_account.free_attempts = 2;
     let app = app_with(vec![env]).await;
     let token = signed_up(&app, "limit@example.com").await;
     for _ in 0..2 {

@@ -1,5 +1,6 @@
 //! Rate limits counted in the store: parallel requests cannot slip past them, they answer
-//! 429 with `Retry-After`, they end with their window, and a test-mode switch turns them off.
+//! 429 with `Retry-After`, they end with their window (or, for password checks, after a
+//! delay that grows with each failure), and a test-mode switch turns them off.
 
 mod common;
 
@@ -30,8 +31,21 @@ async fn parallel_sign_ins(app: &TestApp, email: &str, n: usize) -> Vec<TestResp
     out
 }
 
+fn retry_after(r: &TestResponse) -> u64 {
+    r.headers["retry-after"].to_str().unwrap().parse().unwrap()
+}
+
+async fn sign_in(app: &TestApp, email: &str, password: &str) -> TestResponse {
+    Req::post(
+        "/v1/sign-in/password",
+        &json!({"email": email, "password": password}),
+    )
+    .send(app)
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn parallel_sign_ins_cannot_slip_past_the_account_limit() {
+async fn parallel_sign_ins_cannot_slip_past_the_account_delay() {
     let app = app().await;
     signed_up(&app, "target@example.com").await;
     let answers = parallel_sign_ins(&app, "target@example.com", 25).await;
@@ -43,37 +57,91 @@ async fn parallel_sign_ins_cannot_slip_past_the_account_limit() {
         .iter()
         .filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS)
         .collect();
-    assert_eq!(judged, 10, "exactly the limit was let through");
-    assert_eq!(limited.len(), 15);
+    assert_eq!(judged, 5, "exactly the free attempts were judged");
+    assert_eq!(limited.len(), 20);
     assert_eq!(limited[0].code(), "rate_limited");
-    let retry: u64 = limited[0].headers["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!((1..=300).contains(&retry), "{retry}");
+    assert_eq!(retry_after(limited[0]), 2, "the first delay");
 
-    // Even the right password waits out the window...
-    let right = Req::post(
-        "/v1/sign-in/password",
-        &json!({"email": "target@example.com", "password": PASSWORD}),
-    )
-    .send(&app)
-    .await;
+    // Even the right password waits out the delay...
+    let right = sign_in(&app, "target@example.com", PASSWORD).await;
     assert_eq!(right.status, StatusCode::TOO_MANY_REQUESTS);
-    // ...and only the window: a few minutes, not a lock.
-    app.clock.advance(Duration::minutes(5));
-    let later = Req::post(
-        "/v1/sign-in/password",
-        &json!({"email": "target@example.com", "password": PASSWORD}),
-    )
-    .send(&app)
-    .await;
-    assert_eq!(later.status, StatusCode::OK);
+    // ...and only the delay: seconds, not a lock.
+    app.clock.advance(Duration::seconds(2));
+    let later = sign_in(&app, "target@example.com", PASSWORD).await;
+    assert_eq!(later.status, StatusCode::OK, "{}", later.text);
 }
 
 #[tokio::test]
-async fn unknown_accounts_are_limited_the_same_way() {
+async fn each_failure_doubles_the_delay_up_to_the_cap_and_a_success_clears_it() {
+    let app = app().await;
+    signed_up(&app, "slow@example.com").await;
+    for _ in 0..5 {
+        let wrong = sign_in(&app, "slow@example.com", "wrong password!").await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    }
+    let mut delays = Vec::new();
+    for _ in 0..11 {
+        let waiting = sign_in(&app, "slow@example.com", "wrong password!").await;
+        assert_eq!(waiting.status, StatusCode::TOO_MANY_REQUESTS);
+        let wait = retry_after(&waiting);
+        delays.push(wait);
+        app.clock
+            .advance(Duration::seconds(i64::try_from(wait).unwrap()));
+        let judged = sign_in(&app, "slow@example.com", "wrong password!").await;
+        assert_eq!(
+            judged.status,
+            StatusCode::UNAUTHORIZED,
+            "judged once the wait is over"
+        );
+    }
+    assert_eq!(delays, [2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900]);
+    // The owner waits out the last delay, signs in, and starts afresh.
+    app.clock.advance(Duration::minutes(15));
+    let right = sign_in(&app, "slow@example.com", PASSWORD).await;
+    assert_eq!(right.status, StatusCode::OK, "{}", right.text);
+    let slip = sign_in(&app, "slow@example.com", "wrong password!").await;
+    assert_eq!(
+        slip.status,
+        StatusCode::UNAUTHORIZED,
+        "no delay after a success"
+    );
+}
+
+#[tokio::test]
+async fn failures_are_forgotten_after_an_hour_without_attempts() {
+    let app = app().await;
+    signed_up(&app, "forgetful@example.com").await;
+    for _ in 0..5 {
+        sign_in(&app, "forgetful@example.com", "wrong password!").await;
+    }
+    let waiting = sign_in(&app, "forgetful@example.com", "wrong password!").await;
+    assert_eq!(waiting.status, StatusCode::TOO_MANY_REQUESTS);
+    app.clock.advance(Duration::hours(1));
+    for _ in 0..5 {
+        let judged = sign_in(&app, "forgetful@example.com", "wrong password!").await;
+        assert_eq!(judged.status, StatusCode::UNAUTHORIZED, "five free again");
+    }
+}
+
+#[tokio::test]
+async fn the_delay_is_per_account_and_respelling_the_address_does_not_escape_it() {
+    let app = app().await;
+    signed_up(&app, "victim@example.com").await;
+    signed_up(&app, "bystander@example.com").await;
+    parallel_sign_ins(&app, "victim@example.com", 8).await;
+    let other = sign_in(&app, "bystander@example.com", PASSWORD).await;
+    assert_eq!(
+        other.status,
+        StatusCode::OK,
+        "another account is not delayed"
+    );
+    // Spelling the address differently does not reach a fresh bucket.
+    let variant = sign_in(&app, " Victim@EXAMPLE.com ", PASSWORD).await;
+    assert_eq!(variant.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn unknown_accounts_are_delayed_the_same_way() {
     let app = app().await;
     let answers = parallel_sign_ins(&app, "nobody@example.com", 12).await;
     assert_eq!(
@@ -81,14 +149,14 @@ async fn unknown_accounts_are_limited_the_same_way() {
             .iter()
             .filter(|r| r.status == StatusCode::UNAUTHORIZED)
             .count(),
-        10
+        5
     );
     assert_eq!(
         answers
             .iter()
             .filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS)
             .count(),
-        2
+        7
     );
 }
 

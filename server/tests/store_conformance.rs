@@ -8,8 +8,9 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 use torii_server::session::{SessionToken, new_id};
 use torii_server::store::{
-    AttemptReservation, CompleteSignUp, PasskeyRecord, SessionRecord, SignUpRecord, Store,
-    StoreError, StoredEnvironment, UserCodeRecord, UserRecord,
+    AttemptReservation, AttemptVerdict, CompleteSignUp, MethodRemoval, PasskeyRecord,
+    SessionRecord, SignInMethodRef, SignUpRecord, Store, StoreError, StoredEnvironment,
+    UserCodeRecord, UserRecord,
 };
 
 fn now() -> OffsetDateTime {
@@ -937,23 +938,32 @@ async fn oauth_identities_are_keyed_by_subject_and_created_with_their_user(db: T
     assert!(listed.contains(&first) && listed.contains(&second));
 
     // Unlinking is by owner; deleting the user takes the rest.
-    assert!(
-        !db.store
-            .delete_oauth_identity("usr_someone_else", &first.id)
-            .await
-            .unwrap()
+    let unlink = |user_id: String, id: String| {
+        let store = Arc::clone(&db.store);
+        async move {
+            store
+                .remove_sign_in_method(&user_id, SignInMethodRef::OAuthIdentity(&id))
+                .await
+                .unwrap()
+        }
+    };
+    let someone_else = "usr_someone_else".to_owned();
+    assert_eq!(
+        unlink(someone_else, first.id.clone()).await,
+        MethodRemoval::NotFound
     );
-    assert!(
-        db.store
-            .delete_oauth_identity(&user.id, &first.id)
-            .await
-            .unwrap()
+    assert_eq!(
+        unlink(user.id.clone(), first.id.clone()).await,
+        MethodRemoval::Removed
     );
-    assert!(
-        !db.store
-            .delete_oauth_identity(&user.id, &first.id)
-            .await
-            .unwrap()
+    assert_eq!(
+        unlink(user.id.clone(), first.id.clone()).await,
+        MethodRemoval::NotFound
+    );
+    assert_eq!(
+        unlink(user.id.clone(), second.id.clone()).await,
+        MethodRemoval::LastMethod,
+        "the last way to sign in stays"
     );
     assert!(db.store.delete_user(&user.id).await.unwrap());
     assert!(
@@ -1019,6 +1029,138 @@ async fn rate_limit_hits_are_counted_once_each_under_concurrency(db: TestDb) {
         .unwrap();
     assert_eq!(after_window, 1, "a new window starts from one");
     assert_eq!(started, at + Duration::minutes(5));
+}
+
+async fn attempt_delays_hold_under_concurrency_and_clear_on_success(db: TestDb) {
+    let at = now();
+    let bucket = "env_a:password_account:bucket";
+    let forget = at - Duration::hours(1);
+    // Three attempts free, then ten seconds between attempts.
+    fn delay(failures: u32) -> Duration {
+        if failures >= 3 {
+            Duration::seconds(10)
+        } else {
+            Duration::ZERO
+        }
+    }
+    let mut tasks = Vec::new();
+    for _ in 0..12 {
+        let store = Arc::clone(&db.store);
+        tasks.push(tokio::spawn(async move {
+            store.reserve_attempt(bucket, at, forget, &delay).await
+        }));
+    }
+    let mut counted = Vec::new();
+    let mut waits = 0;
+    for task in tasks {
+        match task.await.unwrap().unwrap() {
+            AttemptVerdict::Counted(n) => counted.push(n),
+            AttemptVerdict::Wait(until) => {
+                assert_eq!(until, at + Duration::seconds(10));
+                waits += 1;
+            }
+        }
+    }
+    counted.sort_unstable();
+    assert_eq!(counted, [1, 2, 3], "none slipped past the delay");
+    assert_eq!(waits, 9);
+    // The delay runs out; the next attempt counts on.
+    let later = at + Duration::seconds(10);
+    let verdict = db
+        .store
+        .reserve_attempt(bucket, later, forget, &delay)
+        .await;
+    assert_eq!(verdict.unwrap(), AttemptVerdict::Counted(4));
+    // A success clears the bucket.
+    db.store.clear_attempts(bucket).await.unwrap();
+    let verdict = db
+        .store
+        .reserve_attempt(bucket, later, forget, &delay)
+        .await;
+    assert_eq!(verdict.unwrap(), AttemptVerdict::Counted(1));
+    // Old failures are forgotten.
+    for _ in 0..2 {
+        db.store
+            .reserve_attempt(bucket, later, forget, &delay)
+            .await
+            .unwrap();
+    }
+    let much_later = later + Duration::hours(2);
+    let verdict = db
+        .store
+        .reserve_attempt(bucket, much_later, much_later - Duration::hours(1), &delay)
+        .await;
+    assert_eq!(verdict.unwrap(), AttemptVerdict::Counted(1));
+    // Stale counters are swept.
+    db.store
+        .hit_rate_limit("env_a:test:window", Duration::minutes(5), at)
+        .await
+        .unwrap();
+    let purged = db
+        .store
+        .purge_counters(much_later, much_later + Duration::hours(2))
+        .await
+        .unwrap();
+    assert_eq!(purged, 2);
+    let verdict = db
+        .store
+        .reserve_attempt(bucket, much_later, forget, &delay)
+        .await;
+    assert_eq!(
+        verdict.unwrap(),
+        AttemptVerdict::Counted(1),
+        "a fresh bucket"
+    );
+}
+
+async fn concurrent_removals_never_take_the_last_way_to_sign_in(db: TestDb) {
+    let at = now();
+    let mut s = sign_up("env_a", "two-keys@example.com", at);
+    s.password_hash = None;
+    db.store.insert_sign_up(&s).await.unwrap();
+    let user = user_for(&s, at);
+    let (session, _) = session_for(&user, at);
+    db.store
+        .complete_sign_up(&s.id, &user, None, &session)
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for credential in ["cred-one", "cred-two"] {
+        let id = new_id("pky");
+        db.store
+            .insert_passkey(&PasskeyRecord {
+                id: id.clone(),
+                user_id: user.id.clone(),
+                environment_id: "env_a".to_owned(),
+                credential_id: credential.to_owned(),
+                credential: "{}".to_owned(),
+                sign_count: 0,
+                name: "Key".to_owned(),
+                created_at: at,
+                last_used_at: None,
+            })
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    let mut tasks = Vec::new();
+    for round in 0..8 {
+        let store = Arc::clone(&db.store);
+        let (user_id, id) = (user.id.clone(), ids[round % 2].clone());
+        tasks.push(tokio::spawn(async move {
+            store
+                .remove_sign_in_method(&user_id, SignInMethodRef::Passkey(&id))
+                .await
+                .unwrap()
+        }));
+    }
+    let mut removed = 0;
+    for task in tasks {
+        let outcome = task.await.unwrap();
+        removed += usize::from(outcome == MethodRemoval::Removed);
+    }
+    assert_eq!(removed, 1, "one of the two went, the other stays");
+    assert_eq!(db.store.count_passkeys(&user.id).await.unwrap(), 1);
 }
 
 async fn passkeys_are_unique_owned_and_move_their_counter_forward_only(db: TestDb) {
@@ -1141,9 +1283,18 @@ async fn passkeys_are_unique_owned_and_move_their_counter_forward_only(db: TestD
             .unwrap(),
         "same name"
     );
-    assert!(!db.store.delete_passkey(&bob.id, &first.id).await.unwrap());
-    assert!(db.store.delete_passkey(&ada.id, &first.id).await.unwrap());
-    assert!(!db.store.delete_passkey(&ada.id, &first.id).await.unwrap());
+    let remove = |user_id: &str, id: &str| {
+        let (store, user_id, id) = (Arc::clone(&db.store), user_id.to_owned(), id.to_owned());
+        async move {
+            store
+                .remove_sign_in_method(&user_id, SignInMethodRef::Passkey(&id))
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(remove(&bob.id, &first.id).await, MethodRemoval::NotFound);
+    assert_eq!(remove(&ada.id, &first.id).await, MethodRemoval::Removed);
+    assert_eq!(remove(&ada.id, &first.id).await, MethodRemoval::NotFound);
     assert_eq!(
         db.store.list_passkeys(&ada.id).await.unwrap()[0].name,
         "Laptop"
@@ -1353,6 +1504,8 @@ macro_rules! conformance {
                 oauth_identities_are_keyed_by_subject_and_created_with_their_user,
                 passwords_are_replaced_and_sessions_revoked_together,
                 rate_limit_hits_are_counted_once_each_under_concurrency,
+                attempt_delays_hold_under_concurrency_and_clear_on_success,
+                concurrent_removals_never_take_the_last_way_to_sign_in,
                 passkeys_are_unique_owned_and_move_their_counter_forward_only,
                 a_users_sessions_are_listed_and_revoked_only_by_their_owner,
                 names_and_emails_are_changed_and_emails_stay_unique,

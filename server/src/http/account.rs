@@ -3,7 +3,9 @@
 //! (name), `POST /v1/me/password`, `POST /v1/me/email` and `POST /v1/me/email/verify`. Every
 //! route needs an active session; the rules live in [`crate::account`].
 
-use super::{ActiveSession, ApiJson, BearerOrCookie, Client, Env, account_key, ip_key, limit};
+use super::{
+    ActiveSession, ApiJson, BearerOrCookie, Client, Env, account_key, ip_key, limit, password_check,
+};
 use crate::Torii;
 use crate::error::ApiError;
 use crate::session;
@@ -87,25 +89,16 @@ async fn revoke_others(
     Ok(Json(SessionsRevoked { revoked }))
 }
 
-/// Password checks count against the account's sign-in limit: a stolen session must not
-/// become a way to guess the password faster than signing in would.
+/// Password checks count against the per-IP sign-in limit and wait out the account's growing
+/// delay (see [`password_check`]): a stolen session must not become a way to guess the
+/// password faster than signing in would.
 async fn limit_password_checks(
     torii: &Torii,
     env: &crate::Environment,
     client: &crate::ClientInfo,
-    found: &crate::AuthenticatedSession,
 ) -> Result<(), ApiError> {
-    let rules = env.rate_limits;
-    let account = account_key(&found.user.email);
-    limit(
-        torii,
-        env,
-        &[
-            ("sign_in_ip", ip_key(client), rules.sign_in_per_ip),
-            ("sign_in_account", &account, rules.sign_in_per_account),
-        ],
-    )
-    .await
+    let rule = env.rate_limits.sign_in_per_ip;
+    limit(torii, env, &[("sign_in_ip", ip_key(client), rule)]).await
 }
 
 async fn reauthenticate(
@@ -116,8 +109,15 @@ async fn reauthenticate(
     AccountSession(found): AccountSession,
     ApiJson(body): ApiJson<ReauthenticateRequest>,
 ) -> Result<Response, ApiError> {
-    limit_password_checks(&torii, &env, &client, &found).await?;
-    torii.reauthenticate(&found, &body.password).await?;
+    limit_password_checks(&torii, &env, &client).await?;
+    let email = &found.user.email;
+    password_check(
+        &torii,
+        &env,
+        email,
+        torii.reauthenticate(&found, &body.password),
+    )
+    .await?;
     super::me::refreshed(&torii, &env, &auth).await
 }
 
@@ -141,10 +141,13 @@ async fn change_password(
     AccountSession(found): AccountSession,
     ApiJson(body): ApiJson<ChangePasswordRequest>,
 ) -> Result<Response, ApiError> {
-    if body.current_password.is_some() {
-        limit_password_checks(&torii, &env, &client, &found).await?;
-    }
-    let revoked_sessions = torii.change_password(&found, &body).await?;
+    let revoked_sessions = if body.current_password.is_some() {
+        limit_password_checks(&torii, &env, &client).await?;
+        let email = &found.user.email;
+        password_check(&torii, &env, email, torii.change_password(&found, &body)).await?
+    } else {
+        torii.change_password(&found, &body).await?
+    };
     Ok(no_store(
         Json(PasswordChanged { revoked_sessions }).into_response(),
     ))

@@ -194,6 +194,29 @@ fn account_key(email: &str) -> String {
         .map_or_else(|_| email.trim().to_lowercase(), |address| address.canonical)
 }
 
+/// Runs a password check for the account `email` names under its growing delay: refused
+/// (429) while the delay earlier failures set runs, counted as a failure unless it succeeds.
+async fn password_check<T, E>(
+    torii: &Torii,
+    env: &Environment,
+    email: &str,
+    check: impl Future<Output = Result<T, E>>,
+) -> Result<T, ApiError>
+where
+    ApiError: From<E>,
+{
+    let account = account_key(email);
+    let backoff = env.rate_limits.sign_in_per_account;
+    torii
+        .reserve_attempt(env, "password_account", &account, backoff)
+        .await?;
+    let checked = check.await?;
+    torii
+        .attempt_succeeded(env, "password_account", &account)
+        .await?;
+    Ok(checked)
+}
+
 /// Refuses a request for a sign-in method the environment does not enable.
 fn require_method(env: &Environment, method: torii_shared::SignInMethod) -> Result<(), ApiError> {
     if env.methods.contains(&method) {

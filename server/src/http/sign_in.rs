@@ -1,6 +1,6 @@
 //! `POST /v1/sign-in/password`.
 
-use super::{ApiJson, Client, Env, account_key, ip_key, limit, require_method, signed_in};
+use super::{ApiJson, Client, Env, ip_key, limit, password_check, require_method, signed_in};
 use crate::Torii;
 use crate::error::ApiError;
 use axum::Router;
@@ -21,19 +21,14 @@ async fn password(
     ApiJson(body): ApiJson<PasswordSignInRequest>,
 ) -> Result<Response, ApiError> {
     require_method(&env, SignInMethod::Password)?;
-    let rules = env.rate_limits;
-    let account = account_key(&body.email);
-    limit(
+    let rule = env.rate_limits.sign_in_per_ip;
+    limit(&torii, &env, &[("sign_in_ip", ip_key(&client), rule)]).await?;
+    let done = password_check(
         &torii,
         &env,
-        &[
-            ("sign_in_ip", ip_key(&client), rules.sign_in_per_ip),
-            ("sign_in_account", &account, rules.sign_in_per_account),
-        ],
+        &body.email,
+        torii.sign_in_with_password(&env, &body.email, &body.password, &client),
     )
     .await?;
-    let done = torii
-        .sign_in_with_password(&env, &body.email, &body.password, &client)
-        .await?;
     Ok(signed_in(&torii, &env, StatusCode::OK, &done))
 }

@@ -1,5 +1,5 @@
-//! Sign-in methods, one module each, and what they have in common: how many ways a user has
-//! to sign in.
+//! Sign-in methods, one module each. Removing a user's last way to sign in is refused by the
+//! store itself (`Store::remove_sign_in_method`).
 
 pub mod email_code;
 pub mod email_verification;
@@ -8,21 +8,3 @@ pub mod oauth;
 pub mod passkey;
 pub mod password;
 pub mod password_reset;
-
-use crate::Torii;
-use crate::store::StoreError;
-
-impl Torii {
-    /// How many ways a user has to sign in: a password, each linked provider account, and
-    /// each passkey. Removing one of them is refused when this is 1.
-    ///
-    /// # Errors
-    /// A store failure.
-    pub async fn sign_in_method_count(&self, user_id: &str) -> Result<usize, StoreError> {
-        let password = usize::from(self.store().password_hash(user_id).await?.is_some());
-        let identities = self.store().list_oauth_identities(user_id).await?.len();
-        let passkeys =
-            usize::try_from(self.store().count_passkeys(user_id).await?).unwrap_or(usize::MAX);
-        Ok(password + identities + passkeys)
-    }
-}

@@ -28,7 +28,9 @@
 use crate::ceremony::CeremonyError;
 use crate::environment::Environment;
 use crate::session::new_id;
-use crate::store::{CreateOAuthUser, OAuthIdentityRecord, StoreError, UserRecord};
+use crate::store::{
+    CreateOAuthUser, MethodRemoval, OAuthIdentityRecord, SignInMethodRef, StoreError, UserRecord,
+};
 use crate::{AuthenticatedSessionWithToken, ClientInfo, Torii, validate};
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata,
@@ -1002,21 +1004,14 @@ impl Torii {
         user_id: &str,
         identity_id: &str,
     ) -> Result<(), OAuthError> {
-        let identities = self.store().list_oauth_identities(user_id).await?;
-        if !identities.iter().any(|i| i.id == identity_id) {
-            return Err(OAuthError::NotFound);
-        }
-        if self.sign_in_method_count(user_id).await? <= 1 {
-            return Err(OAuthError::LastSignInMethod);
-        }
-        if self
+        match self
             .store()
-            .delete_oauth_identity(user_id, identity_id)
+            .remove_sign_in_method(user_id, SignInMethodRef::OAuthIdentity(identity_id))
             .await?
         {
-            Ok(())
-        } else {
-            Err(OAuthError::NotFound)
+            MethodRemoval::Removed => Ok(()),
+            MethodRemoval::NotFound => Err(OAuthError::NotFound),
+            MethodRemoval::LastMethod => Err(OAuthError::LastSignInMethod),
         }
     }
 }

@@ -14,7 +14,7 @@
 
 use crate::ceremony::CeremonyError;
 use crate::session::{new_id, sha256_hex};
-use crate::store::{PasskeyRecord, StoreError, UserRecord};
+use crate::store::{MethodRemoval, PasskeyRecord, SignInMethodRef, StoreError, UserRecord};
 use crate::validate::FieldErrors;
 use crate::{AuthenticatedSessionWithToken, ClientInfo, Environment, Torii};
 use base64::Engine as _;
@@ -476,17 +476,14 @@ impl Torii {
     /// # Errors
     /// No such passkey; the last way to sign in; a store failure.
     pub async fn delete_passkey(&self, user_id: &str, id: &str) -> Result<(), PasskeyError> {
-        let owned = self.store().list_passkeys(user_id).await?;
-        if !owned.iter().any(|p| p.id == id) {
-            return Err(PasskeyError::NotFound);
-        }
-        if self.sign_in_method_count(user_id).await? <= 1 {
-            return Err(PasskeyError::LastMethod);
-        }
-        if self.store().delete_passkey(user_id, id).await? {
-            Ok(())
-        } else {
-            Err(PasskeyError::NotFound)
+        match self
+            .store()
+            .remove_sign_in_method(user_id, SignInMethodRef::Passkey(id))
+            .await?
+        {
+            MethodRemoval::Removed => Ok(()),
+            MethodRemoval::NotFound => Err(PasskeyError::NotFound),
+            MethodRemoval::LastMethod => Err(PasskeyError::LastMethod),
         }
     }
 }

@@ -329,6 +329,35 @@ pub enum CreateOAuthUser {
     IdentityTaken,
 }
 
+/// One of a user's sign-in methods, by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInMethodRef<'a> {
+    /// A passkey (`pky_…`).
+    Passkey(&'a str),
+    /// A linked provider account (`oid_…`).
+    OAuthIdentity(&'a str),
+}
+
+/// The result of removing a sign-in method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MethodRemoval {
+    /// Removed.
+    Removed,
+    /// The user has no such method.
+    NotFound,
+    /// It is the user's last way to sign in; kept.
+    LastMethod,
+}
+
+/// The verdict on an attempt under a growing delay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptVerdict {
+    /// Counted: this many failures now stand against the bucket, this one included.
+    Counted(u32),
+    /// Not counted: the bucket waits until then.
+    Wait(OffsetDateTime),
+}
+
 /// A passkey (WebAuthn credential) as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PasskeyRecord {
@@ -472,6 +501,28 @@ pub trait Store: Send + Sync + Debug {
         now: OffsetDateTime,
     ) -> Result<(u32, OffsetDateTime), StoreError>;
 
+    /// Counts one attempt on a failed-attempt bucket, unless the bucket is waiting out a
+    /// delay. A counted attempt is judged a failure until [`Store::clear_attempts`] says
+    /// otherwise, and sets the next allowed time to `now + delay_after(failures)`. Failures
+    /// are forgotten when the last attempt was at or before `forget_before`. Concurrent
+    /// attempts are serialised on the bucket, so none slips past a delay another one set.
+    async fn reserve_attempt(
+        &self,
+        bucket: &str,
+        now: OffsetDateTime,
+        forget_before: OffsetDateTime,
+        delay_after: &(dyn Fn(u32) -> time::Duration + Sync),
+    ) -> Result<AttemptVerdict, StoreError>;
+    /// Forgets a bucket's failures (the attempt succeeded).
+    async fn clear_attempts(&self, bucket: &str) -> Result<(), StoreError>;
+    /// Removes rate-limit windows that started before `windows_before` and failed-attempt
+    /// buckets last used before `attempts_before`.
+    async fn purge_counters(
+        &self,
+        windows_before: OffsetDateTime,
+        attempts_before: OffsetDateTime,
+    ) -> Result<u64, StoreError>;
+
     /// Deletes a user; their password, sessions and other rows go with them. False when
     /// there was no such user.
     async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError>;
@@ -530,8 +581,6 @@ pub trait Store: Send + Sync + Debug {
     /// account is linked already.
     async fn insert_oauth_identity(&self, identity: &OAuthIdentityRecord)
     -> Result<(), StoreError>;
-    /// Unlinks one of a user's identities; false when the user has no such identity.
-    async fn delete_oauth_identity(&self, user_id: &str, id: &str) -> Result<bool, StoreError>;
     /// In one transaction: creates the user, links the identity and stores the session.
     async fn create_oauth_user(
         &self,
@@ -608,8 +657,14 @@ pub trait Store: Send + Sync + Debug {
     /// Renames a user's passkey; false when the user has no such passkey.
     async fn rename_passkey(&self, user_id: &str, id: &str, name: &str)
     -> Result<bool, StoreError>;
-    /// Deletes a user's passkey; false when the user has no such passkey.
-    async fn delete_passkey(&self, user_id: &str, id: &str) -> Result<bool, StoreError>;
+    /// Removes one of a user's sign-in methods, unless it is their last one (a password,
+    /// a linked identity and a passkey each count as one). The check and the removal are one
+    /// transaction serialised per user, so concurrent removals cannot take away the last two.
+    async fn remove_sign_in_method(
+        &self,
+        user_id: &str,
+        method: SignInMethodRef<'_>,
+    ) -> Result<MethodRemoval, StoreError>;
 
     /// Revokes a session; false when it did not exist.
     async fn delete_session(&self, session_id: &str) -> Result<bool, StoreError>;

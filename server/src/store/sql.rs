@@ -4,9 +4,10 @@
 //! single-use or counted operation is one conditional statement checked by rows affected.
 
 use super::{
-    AttemptReservation, CeremonyRecord, CompleteSignUp, CreateOAuthUser, GateRecord, GateTarget,
-    JwtKeyRecord, MagicLinkRecord, OAuthIdentityRecord, PasskeyRecord, SessionRecord, SignUpRecord,
-    Store, StoreError, StoredEnvironment, UserCodeRecord, UserRecord,
+    AttemptReservation, AttemptVerdict, CeremonyRecord, CompleteSignUp, CreateOAuthUser,
+    GateRecord, GateTarget, JwtKeyRecord, MagicLinkRecord, MethodRemoval, OAuthIdentityRecord,
+    PasskeyRecord, SessionRecord, SignInMethodRef, SignUpRecord, Store, StoreError,
+    StoredEnvironment, UserCodeRecord, UserRecord,
 };
 use crate::clock::{from_millis, to_millis};
 use async_trait::async_trait;
@@ -707,6 +708,170 @@ macro_rules! sql_store {
                 Err(StoreError::Other("rate limit contention".to_owned()))
             }
 
+            async fn reserve_attempt(
+                &self,
+                bucket: &str,
+                now: OffsetDateTime,
+                forget_before: OffsetDateTime,
+                delay_after: &(dyn Fn(u32) -> time::Duration + Sync),
+            ) -> Result<AttemptVerdict, StoreError> {
+                // The counting statement takes the bucket's row lock (SQLite: the write lock)
+                // and holds it until the new delay is written, so a concurrent attempt either
+                // waits and then sees the delay, or finds no row and races to insert one (the
+                // loser, or one that finds the row only after its update looked, tries again).
+                for _ in 0..8 {
+                    let attempt = async {
+                        let mut tx = self.pool.begin().await?;
+                        let counted = sqlx::query(&q("UPDATE attempt_backoffs
+                             SET failures = CASE WHEN last_attempt_at <= $1 THEN 1 ELSE failures + 1 END,
+                                 last_attempt_at = $2
+                             WHERE bucket = $3 AND next_allowed_at <= $4"))
+                        .bind(to_millis(forget_before))
+                        .bind(to_millis(now))
+                        .bind(bucket)
+                        .bind(to_millis(now))
+                        .execute(&mut *tx)
+                        .await?;
+                        if counted.rows_affected() == 0 {
+                            let waiting = sqlx::query(&q("SELECT next_allowed_at FROM attempt_backoffs WHERE bucket = $1"))
+                                .bind(bucket)
+                                .fetch_optional(&mut *tx)
+                                .await?;
+                            if let Some(row) = waiting {
+                                tx.rollback().await?;
+                                let until: i64 = row.try_get("next_allowed_at")?;
+                                // Created by a concurrent first attempt after the update
+                                // looked: count again rather than wait for nothing.
+                                return Ok(if until > to_millis(now) { Err(Some(until)) } else { Err(None) });
+                            }
+                            sqlx::query(&q("INSERT INTO attempt_backoffs (bucket, failures, last_attempt_at, next_allowed_at)
+                                 VALUES ($1, $2, $3, $4)"))
+                            .bind(bucket)
+                            .bind(1_i64)
+                            .bind(to_millis(now))
+                            .bind(to_millis(now))
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                        let row = sqlx::query(&q("SELECT failures FROM attempt_backoffs WHERE bucket = $1"))
+                            .bind(bucket)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        let failures: i64 = row.try_get("failures")?;
+                        let failures = u32::try_from(failures).unwrap_or(u32::MAX);
+                        sqlx::query(&q("UPDATE attempt_backoffs SET next_allowed_at = $1 WHERE bucket = $2"))
+                            .bind(to_millis(now + delay_after(failures)))
+                            .bind(bucket)
+                            .execute(&mut *tx)
+                            .await?;
+                        tx.commit().await?;
+                        Ok::<_, sqlx::Error>(Ok(failures))
+                    }
+                    .await;
+                    match attempt {
+                        Ok(Ok(failures)) => return Ok(AttemptVerdict::Counted(failures)),
+                        Ok(Err(Some(until))) => return Ok(AttemptVerdict::Wait(from_millis(until))),
+                        Ok(Err(None)) => {}
+                        Err(sqlx::Error::Database(db))
+                            if db.is_unique_violation()
+                                || matches!(db.code().as_deref(), Some("40001" | "40P01")) => {}
+                        Err(other) => return Err(map_err(other)),
+                    }
+                }
+                Err(StoreError::Other("attempt counter contention".to_owned()))
+            }
+
+            async fn clear_attempts(&self, bucket: &str) -> Result<(), StoreError> {
+                sqlx::query(&q("DELETE FROM attempt_backoffs WHERE bucket = $1"))
+                    .bind(bucket)
+                    .execute(&self.pool)
+                    .await
+                    .map(|_| ())
+                    .map_err(map_err)
+            }
+
+            async fn purge_counters(
+                &self,
+                windows_before: OffsetDateTime,
+                attempts_before: OffsetDateTime,
+            ) -> Result<u64, StoreError> {
+                let windows = sqlx::query(&q("DELETE FROM rate_limits WHERE window_start < $1"))
+                    .bind(to_millis(windows_before))
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                let attempts = sqlx::query(&q("DELETE FROM attempt_backoffs
+                     WHERE last_attempt_at < $1 AND next_allowed_at < $2"))
+                    .bind(to_millis(attempts_before))
+                    .bind(to_millis(attempts_before))
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                Ok(windows.rows_affected() + attempts.rows_affected())
+            }
+
+            async fn remove_sign_in_method(
+                &self,
+                user_id: &str,
+                method: SignInMethodRef<'_>,
+            ) -> Result<MethodRemoval, StoreError> {
+                let (table, id) = match method {
+                    SignInMethodRef::Passkey(id) => ("passkeys", id),
+                    SignInMethodRef::OAuthIdentity(id) => ("oauth_identities", id),
+                };
+                for _ in 0..8 {
+                    let attempt = async {
+                        let mut tx = self.pool.begin().await?;
+                        // Serialise on the user's row first: a second removal waits here and
+                        // then counts what the first one left.
+                        sqlx::query(&q("UPDATE users SET updated_at = updated_at WHERE id = $1"))
+                            .bind(user_id)
+                            .execute(&mut *tx)
+                            .await?;
+                        let owned = sqlx::query(&q(&format!(
+                            "SELECT 1 AS one FROM {table} WHERE id = $1 AND user_id = $2"
+                        )))
+                        .bind(id)
+                        .bind(user_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        if owned.is_none() {
+                            tx.rollback().await?;
+                            return Ok(MethodRemoval::NotFound);
+                        }
+                        let row = sqlx::query(&q("SELECT
+                               (SELECT COUNT(*) FROM passwords WHERE user_id = $1)
+                             + (SELECT COUNT(*) FROM oauth_identities WHERE user_id = $2)
+                             + (SELECT COUNT(*) FROM passkeys WHERE user_id = $3) AS n"))
+                        .bind(user_id)
+                        .bind(user_id)
+                        .bind(user_id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        let methods: i64 = row.try_get("n")?;
+                        if methods <= 1 {
+                            tx.rollback().await?;
+                            return Ok(MethodRemoval::LastMethod);
+                        }
+                        sqlx::query(&q(&format!("DELETE FROM {table} WHERE id = $1 AND user_id = $2")))
+                            .bind(id)
+                            .bind(user_id)
+                            .execute(&mut *tx)
+                            .await?;
+                        tx.commit().await?;
+                        Ok::<_, sqlx::Error>(MethodRemoval::Removed)
+                    }
+                    .await;
+                    match attempt {
+                        Ok(done) => return Ok(done),
+                        Err(sqlx::Error::Database(db))
+                            if matches!(db.code().as_deref(), Some("40001" | "40P01")) => {}
+                        Err(other) => return Err(map_err(other)),
+                    }
+                }
+                Err(StoreError::Other("sign-in method removal contention".to_owned()))
+            }
+
             async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError> {
                 sqlx::query(&q("DELETE FROM users WHERE id = $1"))
                     .bind(user_id)
@@ -898,16 +1063,6 @@ macro_rules! sql_store {
             ) -> Result<(), StoreError> {
                 let mut conn = self.pool.acquire().await.map_err(map_err)?;
                 insert_identity(&mut conn, identity).await
-            }
-
-            async fn delete_oauth_identity(&self, user_id: &str, id: &str) -> Result<bool, StoreError> {
-                sqlx::query(&q("DELETE FROM oauth_identities WHERE id = $1 AND user_id = $2"))
-                    .bind(id)
-                    .bind(user_id)
-                    .execute(&self.pool)
-                    .await
-                    .map(|done| done.rows_affected() == 1)
-                    .map_err(map_err)
             }
 
             async fn create_oauth_user(
@@ -1179,16 +1334,6 @@ macro_rules! sql_store {
                     .execute(&self.pool)
                     .await
                     .map(|_| true)
-                    .map_err(map_err)
-            }
-
-            async fn delete_passkey(&self, user_id: &str, id: &str) -> Result<bool, StoreError> {
-                sqlx::query(&q("DELETE FROM passkeys WHERE id = $1 AND user_id = $2"))
-                    .bind(id)
-                    .bind(user_id)
-                    .execute(&self.pool)
-                    .await
-                    .map(|done| done.rows_affected() == 1)
                     .map_err(map_err)
             }
 

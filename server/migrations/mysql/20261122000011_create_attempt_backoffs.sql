@@ -1,0 +1,8 @@
+-- Failed-attempt counters with a growing delay (password checks per account), shared by
+-- every node. `next_allowed_at` is when the next attempt may be judged.
+CREATE TABLE attempt_backoffs (
+    bucket VARCHAR(255) NOT NULL PRIMARY KEY,
+    failures BIGINT NOT NULL,
+    last_attempt_at BIGINT NOT NULL,
+    next_allowed_at BIGINT NOT NULL
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
