@@ -142,6 +142,19 @@ fn database_urls(mut cmd: Cmd) -> Cmd {
     cmd
 }
 
+/// HTTP suites that `cargo test` runs on SQLite and this step runs again on PostgreSQL: the
+/// defences whose correctness depends on the store (rate limits and delays, enumeration,
+/// sessions and their revocation, single-use codes and links). `--workspace` keeps the
+/// feature resolution, and so the build, of the step before.
+const POSTGRES_HTTP_SUITES: [&str; 6] = [
+    "rate_limits",
+    "enumeration",
+    "sessions",
+    "sign_up",
+    "email_flows",
+    "account",
+];
+
 /// The fuzz targets in `fuzz/`, each for a short bounded run (longer runs: docs/security.md).
 const FUZZ_TARGETS: [&str; 3] = ["email", "json_bodies", "tokens"];
 const FUZZ_SECONDS: u32 = 20;
@@ -216,6 +229,15 @@ fn test_steps(paths: &Paths, full: bool, steps: &mut Steps) -> Result<()> {
         })?;
         steps.run("cargo test", || {
             database_urls(paths.cargo(&["test", "--workspace"])).run()
+        })?;
+        steps.run("cargo test (HTTP security suites on PostgreSQL)", || {
+            let mut cmd = paths.cargo(&["test", "--workspace"]);
+            for suite in POSTGRES_HTTP_SUITES {
+                cmd = cmd.arg("--test").arg(suite);
+            }
+            database_urls(cmd)
+                .env("TORII_TEST_BACKEND", "postgres")
+                .run()
         })?;
         steps.run("install: cargo-fuzz", setup::cargo_fuzz)?;
         steps.run("fuzz (each target, bounded)", || fuzz(paths))?;

@@ -1,5 +1,6 @@
-//! Helpers for HTTP tests: a Torii instance on a fresh SQLite file, an outbox mailer, a manual
-//! clock, and a small client that drives the real router with `oneshot`.
+//! Helpers for HTTP tests: a Torii instance on a fresh database (a SQLite file, or with
+//! `TORII_TEST_BACKEND=postgres` / `mysql` a database of its own on that server), an outbox
+//! mailer, a manual clock, and a small client that drives the real router with `oneshot`.
 
 #![allow(dead_code, unreachable_pub)]
 
@@ -15,7 +16,6 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::sync::Arc;
 use torii_server::mail::OutboxMailer;
-use torii_server::store::SqliteStore;
 use torii_server::store::Store;
 use torii_server::{Environment, ManualClock, Torii};
 use torii_shared::SignInMethod;
@@ -30,6 +30,8 @@ pub struct TestApp {
     pub outbox: OutboxMailer,
     pub clock: ManualClock,
     db_dir: PathBuf,
+    /// The test's own database, dropped with the app.
+    db: Option<db::TestDb>,
 }
 
 impl TestApp {
@@ -41,6 +43,7 @@ impl TestApp {
             outbox,
             clock: ManualClock::default(),
             db_dir: std::env::temp_dir().join(unique("torii-unused")),
+            db: None,
         }
     }
 }
@@ -74,20 +77,27 @@ pub async fn app() -> TestApp {
 }
 
 pub async fn app_with(envs: Vec<Environment>) -> TestApp {
-    let db_dir = std::env::temp_dir().join(unique("torii-test"));
-    std::fs::create_dir_all(&db_dir).unwrap();
-    let url = format!("sqlite://{}", db_dir.join("test.db").display());
-    let store = SqliteStore::connect(&url, 8).await.unwrap();
-    torii_server::store::Store::migrate(&store).await.unwrap();
+    let db = db::TestDb::new(backend_under_test()).await;
     let mut app = app_on(
-        Arc::new(store),
+        Arc::clone(&db.store),
         envs,
         OutboxMailer::new(),
         ManualClock::default(),
     )
     .await;
-    app.db_dir = db_dir;
+    app.db = Some(db);
     app
+}
+
+/// The backend HTTP tests run on: `TORII_TEST_BACKEND` (`sqlite`, the default, `postgres`
+/// or `mysql`). The test command runs the HTTP suites on SQLite and again on PostgreSQL.
+pub fn backend_under_test() -> db::Backend {
+    match std::env::var("TORII_TEST_BACKEND").as_deref() {
+        Err(_) | Ok("" | "sqlite") => db::Backend::Sqlite,
+        Ok("postgres") => db::Backend::Postgres,
+        Ok("mysql") => db::Backend::MySql,
+        Ok(other) => panic!("TORII_TEST_BACKEND: unknown backend {other:?}"),
+    }
 }
 
 /// An app (one server node) on a given store, mailer and clock.
@@ -114,6 +124,7 @@ pub async fn app_on(
         outbox,
         clock,
         db_dir,
+        db: None,
     }
 }
 
