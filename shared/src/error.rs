@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// Stable, machine-readable error codes. Clients match on these, never on messages.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -141,6 +142,7 @@ impl fmt::Display for ErrorCode {
 }
 
 /// The top-level error body.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     /// The error.
@@ -148,6 +150,7 @@ pub struct ErrorBody {
 }
 
 /// What went wrong, for machines (`code`, `fields`) and people (`message`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorDetail {

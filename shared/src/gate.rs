@@ -5,6 +5,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
 /// Whether protected UI may render for a session.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionStatus {
@@ -68,13 +69,17 @@ impl<'de> Deserialize<'de> for GateKey {
 }
 
 /// One outstanding gate on a session.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Gate {
-    /// Which gate.
+    /// Which gate: `legal_acceptance`, `email_verification`, or a key the application
+    /// defines (1 to 64 of a-z, 0-9 and `_`).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "legal_acceptance"))]
     pub key: GateKey,
 }
 
 /// The session state the provider reads from `/me`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionInfo {
@@ -83,6 +88,7 @@ pub struct SessionInfo {
     /// Outstanding gates in server-defined order.
     pub gates: Vec<Gate>,
     /// `gates[0]`, or `null` when active.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub current_gate: Option<Gate>,
 }
 

@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 
 /// A secret string (password, code, token). `Debug` never shows it.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(format = Password))]
 #[serde(transparent)]
 pub struct Secret(String);
 
@@ -37,6 +38,7 @@ impl From<&str> for Secret {
 }
 
 /// Test-mode environments permit `http://localhost`; live mode requires HTTPS.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EnvironmentMode {
@@ -47,6 +49,7 @@ pub enum EnvironmentMode {
 }
 
 /// A way to sign in.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SignInMethod {
@@ -61,6 +64,7 @@ pub enum SignInMethod {
 }
 
 /// An OAuth provider the environment offers.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OAuthProviderInfo {
     /// Route segment, e.g. `google`.
@@ -70,6 +74,7 @@ pub struct OAuthProviderInfo {
 }
 
 /// Terms and Privacy settings; when either URL is set, sign-up requires consent.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LegalInfo {
@@ -85,6 +90,7 @@ pub struct LegalInfo {
 }
 
 /// `GET /v1/environment`: what the frontend needs to render the sign-in and sign-up cards.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EnvironmentInfo {
@@ -101,6 +107,7 @@ pub struct EnvironmentInfo {
 }
 
 /// A user as the API shows it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct User {
@@ -121,6 +128,7 @@ pub struct User {
 }
 
 /// How a session is represented.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionKind {
@@ -131,6 +139,7 @@ pub enum SessionKind {
 }
 
 /// A session as the API shows it: the product page's `SessionInfo` plus identity and expiry.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Session {
@@ -147,11 +156,14 @@ pub struct Session {
 }
 
 /// `GET /me` and every sign-in answer: both `null` when signed out.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Me {
     /// The signed-in user.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub user: Option<User>,
     /// The current session.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub session: Option<Session>,
     /// For a JWT session, the token itself, so a page can call its own backend with
     /// `Authorization: Bearer …`. Absent for database sessions, whose token never leaves the
@@ -169,6 +181,7 @@ impl Me {
 }
 
 /// `POST /v1/sign-ups`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SignUpRequest {
@@ -176,6 +189,10 @@ pub struct SignUpRequest {
     pub email: String,
     /// The password to set (8–256 code points).
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<String>, format = Password, min_length = 8, max_length = 256)
+    )]
     pub password: Option<Secret>,
     /// Optional display name.
     #[serde(default)]
@@ -202,6 +219,7 @@ impl fmt::Debug for SignUpRequest {
 }
 
 /// Where a sign-up stands.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SignUpStatus {
@@ -214,6 +232,7 @@ pub enum SignUpStatus {
 }
 
 /// `201` answer to `POST /v1/sign-ups`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SignUpCreated {
@@ -230,6 +249,7 @@ pub struct SignUpCreated {
 }
 
 /// `202` answer to `POST /v1/sign-ups/{id}/resend`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ResendAccepted {
@@ -242,6 +262,7 @@ pub struct ResendAccepted {
 }
 
 /// `POST /v1/sign-ups/{id}/verify`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerifyCodeRequest {
     /// The 6-digit code from the email.
@@ -257,6 +278,7 @@ impl fmt::Debug for VerifyCodeRequest {
 }
 
 /// `POST /v1/sign-ups/{id}/continue`: the OAuth consent step.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContinueSignUpRequest {
@@ -265,6 +287,7 @@ pub struct ContinueSignUpRequest {
 }
 
 /// An OAuth provider account linked to the signed-in user (`GET /v1/oauth/identities`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OAuthIdentity {
@@ -280,6 +303,7 @@ pub struct OAuthIdentity {
 }
 
 /// `POST /v1/oauth/{provider}/link`: a signed-in user links another provider.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OAuthLinkRequest {
@@ -289,6 +313,7 @@ pub struct OAuthLinkRequest {
 }
 
 /// The answer to [`OAuthLinkRequest`]: the provider's page to send the browser to.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OAuthLinkStarted {
@@ -297,6 +322,7 @@ pub struct OAuthLinkStarted {
 }
 
 /// `POST /v1/sign-in/password`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PasswordSignInRequest {
     /// Account email.
@@ -315,6 +341,7 @@ impl fmt::Debug for PasswordSignInRequest {
 }
 
 /// `POST /v1/magic-links`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MagicLinkRequest {
@@ -326,6 +353,7 @@ pub struct MagicLinkRequest {
 }
 
 /// `POST /v1/magic-links/verify` (JSON form).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MagicLinkVerifyRequest {
     /// The token from the link.
@@ -339,6 +367,7 @@ impl fmt::Debug for MagicLinkVerifyRequest {
 }
 
 /// `POST /v1/password-resets`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PasswordResetRequest {
     /// The account's email.
@@ -346,6 +375,7 @@ pub struct PasswordResetRequest {
 }
 
 /// `POST /v1/password-resets/complete`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PasswordResetComplete {
     /// The account's email.
@@ -353,6 +383,10 @@ pub struct PasswordResetComplete {
     /// The 6-digit code from the email.
     pub code: Secret,
     /// The new password.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = String, format = Password, min_length = 8, max_length = 256)
+    )]
     pub password: Secret,
 }
 
@@ -366,6 +400,7 @@ impl fmt::Debug for PasswordResetComplete {
 
 /// The `202` answer of requests that send an email, identical whether or not the address
 /// has an account.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EmailAccepted {
     /// Always `accepted`.
@@ -374,6 +409,7 @@ pub struct EmailAccepted {
 
 /// `POST /v1/passkeys/registration/options` and `POST /v1/passkeys/sign-in/options`: a
 /// WebAuthn ceremony the browser carries out.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PasskeyOptions {
@@ -386,6 +422,7 @@ pub struct PasskeyOptions {
 }
 
 /// `POST /v1/passkeys`: finishes a registration.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PasskeyRegistrationRequest {
@@ -399,6 +436,7 @@ pub struct PasskeyRegistrationRequest {
 }
 
 /// `POST /v1/passkeys/sign-in`: finishes a sign-in.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PasskeySignInRequest {
@@ -409,6 +447,7 @@ pub struct PasskeySignInRequest {
 }
 
 /// `PATCH /v1/passkeys/{id}`: renames a passkey.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RenamePasskeyRequest {
     /// The new name.
@@ -416,6 +455,7 @@ pub struct RenamePasskeyRequest {
 }
 
 /// A passkey of the signed-in user, as `GET /v1/passkeys` lists it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PasskeyInfo {
@@ -432,6 +472,7 @@ pub struct PasskeyInfo {
 }
 
 /// One of the signed-in user's sessions, as `GET /v1/sessions` lists it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionSummary {
@@ -456,6 +497,7 @@ pub struct SessionSummary {
 }
 
 /// `GET /v1/sessions`: the signed-in user's sessions, most recently active first.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionList {
     /// The sessions, the current one included.
@@ -463,6 +505,7 @@ pub struct SessionList {
 }
 
 /// `DELETE /v1/sessions`: how many other sessions were ended.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionsRevoked {
     /// Sessions ended (never the current one).
@@ -470,6 +513,7 @@ pub struct SessionsRevoked {
 }
 
 /// `PATCH /v1/me`: the fields to change; an absent field is left as it is.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateProfileRequest {
@@ -479,6 +523,7 @@ pub struct UpdateProfileRequest {
 }
 
 /// `POST /v1/me/password`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChangePasswordRequest {
@@ -487,6 +532,10 @@ pub struct ChangePasswordRequest {
     #[serde(default)]
     pub current_password: Option<Secret>,
     /// The new password (8–256 code points).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = String, format = Password, min_length = 8, max_length = 256)
+    )]
     pub new_password: Secret,
     /// Whether to end every other session of the user.
     #[serde(default)]
@@ -502,6 +551,7 @@ impl fmt::Debug for ChangePasswordRequest {
 }
 
 /// `200` answer to `POST /v1/me/password`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PasswordChanged {
@@ -510,6 +560,7 @@ pub struct PasswordChanged {
 }
 
 /// `POST /v1/me/email`: the address to move to; a 6-digit code goes to it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangeEmailRequest {
     /// The new address.
@@ -518,6 +569,7 @@ pub struct ChangeEmailRequest {
 
 /// `POST /v1/session/reauthenticate`: proves who the user is again, for the changes that
 /// need a recent sign-in.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReauthenticateRequest {
     /// The account's password.
@@ -531,6 +583,7 @@ impl fmt::Debug for ReauthenticateRequest {
 }
 
 /// `GET /healthz` and `GET /readyz`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {
     /// `ok`, or what is wrong.
