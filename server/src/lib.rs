@@ -43,7 +43,7 @@ pub mod validate;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use environment::{Environment, SessionSettings};
 pub use error::ApiError;
-pub use http::router;
+pub use http::{openapi_document, router};
 pub use methods::email_code::SignUpError;
 pub use methods::password::SignInError;
 

@@ -54,6 +54,18 @@ fn no_store(mut response: Response) -> Response {
     response
 }
 
+/// The signed-in user's sessions.
+#[utoipa::path(
+    get,
+    path = "/v1/sessions",
+    tag = "account",
+    security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
+    responses(
+        (status = 200, description = "The user's sessions, most recently active first", body = torii_shared::SessionList),
+        (status = 401, description = "`unauthenticated`: no valid session"),
+        (status = 403, description = "`session_pending` (a gate is outstanding; `currentGate` names it)")
+    )
+)]
 async fn list(
     State(torii): State<Torii>,
     Env(env): Env,
@@ -65,6 +77,21 @@ async fn list(
 
 /// Revokes one of the caller's sessions; another user's id is 404, exactly like an unknown
 /// one. Revoking the current session signs out, so its cookie is cleared too.
+#[utoipa::path(
+    delete,
+    path = "/v1/sessions/{id}",
+    tag = "account",
+    params(
+        ("id" = String, Path, description = "The session, `ses_…`")
+    ),
+    security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
+    responses(
+        (status = 204, description = "Ended (the cookie is cleared when it was the current session)"),
+        (status = 401, description = "`unauthenticated`: no valid session"),
+        (status = 403, description = "`session_pending` (a gate is outstanding; `currentGate` names it)"),
+        (status = 404, description = "`not_found`")
+    )
+)]
 async fn revoke_one(
     State(torii): State<Torii>,
     Env(env): Env,
@@ -81,6 +108,18 @@ async fn revoke_one(
     Ok(response)
 }
 
+/// Ends every session of the user but the current one.
+#[utoipa::path(
+    delete,
+    path = "/v1/sessions",
+    tag = "account",
+    security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
+    responses(
+        (status = 200, description = "How many other sessions were ended", body = torii_shared::SessionsRevoked),
+        (status = 401, description = "`unauthenticated`: no valid session"),
+        (status = 403, description = "`session_pending` (a gate is outstanding; `currentGate` names it)")
+    )
+)]
 async fn revoke_others(
     State(torii): State<Torii>,
     AccountSession(found): AccountSession,
@@ -101,6 +140,21 @@ async fn limit_password_checks(
     limit(torii, env, &[("sign_in_ip", ip_key(client), rule)]).await
 }
 
+/// Proves who the user is again, for the changes that need a recent sign-in.
+#[utoipa::path(
+    post,
+    path = "/v1/session/reauthenticate",
+    tag = "account",
+    request_body = torii_shared::ReauthenticateRequest,
+    security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
+    responses(
+        (status = 200, description = "Confirmed: sensitive changes are allowed for 10 minutes", body = torii_shared::Me, headers(("Set-Cookie" = String, description = "The session cookie"))),
+        (status = 401, description = "`unauthenticated`: no valid session"),
+        (status = 403, description = "`session_pending`"),
+        (status = 422, description = "`validation_failed`: a wrong password (on `password`), or the account has none"),
+        (status = 429, description = "`rate_limited`")
+    )
+)]
 async fn reauthenticate(
     State(torii): State<Torii>,
     Env(env): Env,
@@ -121,6 +175,20 @@ async fn reauthenticate(
     super::me::refreshed(&torii, &env, &auth).await
 }
 
+/// Changes the user's profile (the display name).
+#[utoipa::path(
+    patch,
+    path = "/v1/me",
+    tag = "account",
+    request_body = torii_shared::UpdateProfileRequest,
+    security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
+    responses(
+        (status = 200, description = "The updated user and session", body = torii_shared::Me, headers(("Set-Cookie" = String, description = "The session cookie"))),
+        (status = 401, description = "`unauthenticated`: no valid session"),
+        (status = 403, description = "`session_pending` (a gate is outstanding; `currentGate` names it)"),
+        (status = 422, description = "`validation_failed` (see `fields`)")
+    )
+)]
 async fn update_profile(
     State(torii): State<Torii>,
     Env(env): Env,
@@ -134,6 +202,21 @@ async fn update_profile(
     super::me::refreshed(&torii, &env, &auth).await
 }
 
+/// Changes (or sets) the password, optionally ending every other session.
+#[utoipa::path(
+    post,
+    path = "/v1/me/password",
+    tag = "account",
+    request_body = torii_shared::ChangePasswordRequest,
+    security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
+    responses(
+        (status = 200, description = "Changed", body = torii_shared::PasswordChanged),
+        (status = 401, description = "`unauthenticated`: no valid session"),
+        (status = 403, description = "`session_pending` or `reauthentication_required`"),
+        (status = 422, description = "`validation_failed` (see `fields`; a wrong current password is on `currentPassword`)"),
+        (status = 429, description = "`rate_limited`")
+    )
+)]
 async fn change_password(
     State(torii): State<Torii>,
     Env(env): Env,
@@ -153,6 +236,23 @@ async fn change_password(
     ))
 }
 
+/// Starts moving the account to another address: a code goes to it.
+#[utoipa::path(
+    post,
+    path = "/v1/me/email",
+    tag = "account",
+    request_body = torii_shared::ChangeEmailRequest,
+    security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
+    responses(
+        (status = 202, description = "A code was emailed to the new address", body = torii_shared::ResendAccepted),
+        (status = 401, description = "`unauthenticated`: no valid session"),
+        (status = 403, description = "`session_pending` or `reauthentication_required`"),
+        (status = 409, description = "`email_taken`"),
+        (status = 422, description = "`validation_failed` (see `fields`)"),
+        (status = 429, description = "`rate_limited`, also during the resend cooldown"),
+        (status = 503, description = "`mail_unavailable` or `store_unavailable`")
+    )
+)]
 async fn start_email_change(
     State(torii): State<Torii>,
     Env(env): Env,
@@ -175,6 +275,23 @@ async fn start_email_change(
     Ok((StatusCode::ACCEPTED, Json(accepted)))
 }
 
+/// Finishes an email change with the code sent to the new address.
+#[utoipa::path(
+    post,
+    path = "/v1/me/email/verify",
+    tag = "account",
+    request_body = torii_shared::VerifyCodeRequest,
+    security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
+    responses(
+        (status = 200, description = "The address is changed", body = torii_shared::Me, headers(("Set-Cookie" = String, description = "The session cookie"))),
+        (status = 401, description = "`unauthenticated`: no valid session"),
+        (status = 403, description = "`session_pending` or `reauthentication_required`"),
+        (status = 404, description = "`not_found`: no change is waiting"),
+        (status = 409, description = "`email_taken`"),
+        (status = 422, description = "`invalid_code` (with `triesLeft`), `code_expired` or `validation_failed`"),
+        (status = 429, description = "`rate_limited`")
+    )
+)]
 async fn verify_email_change(
     State(torii): State<Torii>,
     Env(env): Env,

@@ -89,11 +89,27 @@ struct EmailQuery {
 }
 
 /// `GET /v1/admin/users?email=` answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct UserList {
     users: Vec<User>,
 }
 
+/// Looks a user up by email.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/users",
+    tag = "admin",
+    params(
+        ("email" = String, Query, description = "The email to look up (compared canonically)")
+    ),
+    security(("secretKey" = [])),
+    responses(
+        (status = 200, description = "The user with that email, if any", body = UserList),
+        (status = 401, description = "`invalid_secret_key`"),
+        (status = 403, description = "`secret_key_required`: a publishable key was sent"),
+        (status = 422, description = "`validation_failed`: no `email`")
+    )
+)]
 async fn find_users(
     State(torii): State<Torii>,
     SecretKeyEnv(env): SecretKeyEnv,
@@ -116,7 +132,8 @@ async fn find_users(
     Ok(Json(UserList { users }))
 }
 
-#[derive(Deserialize)]
+/// `POST /v1/admin/users`: a user made by the application's backend.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct CreateUser {
     email: String,
@@ -139,6 +156,20 @@ impl std::fmt::Debug for CreateUser {
 
 /// Creates a user from a backend (an import, an invitation); their email is unverified unless
 /// the caller says otherwise.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/users",
+    tag = "admin",
+    request_body = CreateUser,
+    security(("secretKey" = [])),
+    responses(
+        (status = 201, description = "The new user", body = torii_shared::User),
+        (status = 401, description = "`invalid_secret_key`"),
+        (status = 403, description = "`secret_key_required`: a publishable key was sent"),
+        (status = 409, description = "`email_taken`"),
+        (status = 422, description = "`validation_failed` (see `fields`)")
+    )
+)]
 async fn create_user(
     State(torii): State<Torii>,
     SecretKeyEnv(env): SecretKeyEnv,
@@ -197,6 +228,22 @@ async fn user_in_env(torii: &Torii, env: &Environment, id: &str) -> Result<User,
         .ok_or_else(|| ApiError::not_found("No such user."))
 }
 
+/// One user.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/users/{id}",
+    tag = "admin",
+    params(
+        ("id" = String, Path, description = "The user, `usr_…`")
+    ),
+    security(("secretKey" = [])),
+    responses(
+        (status = 200, description = "The user", body = torii_shared::User),
+        (status = 401, description = "`invalid_secret_key`"),
+        (status = 403, description = "`secret_key_required`: a publishable key was sent"),
+        (status = 404, description = "`not_found`")
+    )
+)]
 async fn get_user(
     State(torii): State<Torii>,
     SecretKeyEnv(env): SecretKeyEnv,
@@ -205,6 +252,22 @@ async fn get_user(
     Ok(Json(user_in_env(&torii, &env, &id).await?))
 }
 
+/// Deletes a user.
+#[utoipa::path(
+    delete,
+    path = "/v1/admin/users/{id}",
+    tag = "admin",
+    params(
+        ("id" = String, Path, description = "The user, `usr_…`")
+    ),
+    security(("secretKey" = [])),
+    responses(
+        (status = 204, description = "Deleted, with every session, passkey and linked account"),
+        (status = 401, description = "`invalid_secret_key`"),
+        (status = 403, description = "`secret_key_required`: a publishable key was sent"),
+        (status = 404, description = "`not_found`")
+    )
+)]
 async fn delete_user(
     State(torii): State<Torii>,
     SecretKeyEnv(env): SecretKeyEnv,
@@ -215,12 +278,31 @@ async fn delete_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+/// The gate to require.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct GateBody {
     key: String,
 }
 
+/// Requires a gate on every session of a user (and on the sessions it signs in to later).
+#[utoipa::path(
+    post,
+    path = "/v1/admin/users/{id}/gates",
+    tag = "admin",
+    params(
+        ("id" = String, Path, description = "The user, `usr_…`")
+    ),
+    request_body = GateBody,
+    security(("secretKey" = [])),
+    responses(
+        (status = 204, description = "Done"),
+        (status = 401, description = "`invalid_secret_key`"),
+        (status = 403, description = "`secret_key_required`: a publishable key was sent"),
+        (status = 404, description = "`not_found`: no such user or session"),
+        (status = 422, description = "`validation_failed`: not a gate key")
+    )
+)]
 async fn require_user_gate(
     State(torii): State<Torii>,
     SecretKeyEnv(env): SecretKeyEnv,
@@ -234,6 +316,24 @@ async fn require_user_gate(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Clears a gate on a user.
+#[utoipa::path(
+    delete,
+    path = "/v1/admin/users/{id}/gates/{key}",
+    tag = "admin",
+    params(
+        ("id" = String, Path, description = "The user, `usr_…`"),
+        ("key" = String, Path, description = "The gate key")
+    ),
+    security(("secretKey" = [])),
+    responses(
+        (status = 204, description = "Done"),
+        (status = 401, description = "`invalid_secret_key`"),
+        (status = 403, description = "`secret_key_required`: a publishable key was sent"),
+        (status = 404, description = "`not_found`: no such user or session"),
+        (status = 422, description = "`validation_failed`: not a gate key")
+    )
+)]
 async fn clear_user_gate(
     State(torii): State<Torii>,
     SecretKeyEnv(env): SecretKeyEnv,
@@ -244,6 +344,24 @@ async fn clear_user_gate(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Requires a gate on one session.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/sessions/{id}/gates",
+    tag = "admin",
+    params(
+        ("id" = String, Path, description = "The session, `ses_…`")
+    ),
+    request_body = GateBody,
+    security(("secretKey" = [])),
+    responses(
+        (status = 204, description = "Done"),
+        (status = 401, description = "`invalid_secret_key`"),
+        (status = 403, description = "`secret_key_required`: a publishable key was sent"),
+        (status = 404, description = "`not_found`: no such user or session"),
+        (status = 422, description = "`validation_failed`: not a gate key")
+    )
+)]
 async fn require_session_gate(
     State(torii): State<Torii>,
     SecretKeyEnv(env): SecretKeyEnv,
@@ -257,6 +375,24 @@ async fn require_session_gate(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Clears a gate on one session.
+#[utoipa::path(
+    delete,
+    path = "/v1/admin/sessions/{id}/gates/{key}",
+    tag = "admin",
+    params(
+        ("id" = String, Path, description = "The session, `ses_…`"),
+        ("key" = String, Path, description = "The gate key")
+    ),
+    security(("secretKey" = [])),
+    responses(
+        (status = 204, description = "Done"),
+        (status = 401, description = "`invalid_secret_key`"),
+        (status = 403, description = "`secret_key_required`: a publishable key was sent"),
+        (status = 404, description = "`not_found`: no such user or session"),
+        (status = 422, description = "`validation_failed`: not a gate key")
+    )
+)]
 async fn clear_session_gate(
     State(torii): State<Torii>,
     SecretKeyEnv(env): SecretKeyEnv,
@@ -269,7 +405,8 @@ async fn clear_session_gate(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+/// A session token a browser gave the application's backend.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct VerifyBody {
     token: Secret,
@@ -282,6 +419,18 @@ impl std::fmt::Debug for VerifyBody {
 }
 
 /// A session token from a browser, checked by a backend: the `Me` payload or 401.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/sessions/verify",
+    tag = "admin",
+    request_body = VerifyBody,
+    security(("secretKey" = [])),
+    responses(
+        (status = 200, description = "The session's user and state", body = torii_shared::Me),
+        (status = 401, description = "`invalid_secret_key`, or `unauthenticated`: the token is not a live session"),
+        (status = 403, description = "`secret_key_required`: a publishable key was sent")
+    )
+)]
 async fn verify_session(
     State(torii): State<Torii>,
     SecretKeyEnv(env): SecretKeyEnv,
@@ -295,12 +444,25 @@ async fn verify_session(
         .ok_or_else(ApiError::unauthenticated)
 }
 
-#[derive(Debug, Serialize)]
+/// The id (`kid`) of the new JWT signing key.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct Rotated {
     kid: String,
 }
 
 /// Adds a new JWT signing key; older keys keep verifying until their tokens expire.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/jwt-keys/rotate",
+    tag = "admin",
+    security(("secretKey" = [])),
+    responses(
+        (status = 200, description = "The new key's id", body = Rotated),
+        (status = 401, description = "`invalid_secret_key`"),
+        (status = 403, description = "`secret_key_required`: a publishable key was sent"),
+        (status = 404, description = "`not_found`: no environment uses JWT sessions")
+    )
+)]
 async fn rotate_jwt_key(
     State(torii): State<Torii>,
     SecretKeyEnv(_env): SecretKeyEnv,
@@ -315,6 +477,22 @@ async fn rotate_jwt_key(
     Ok(Json(Rotated { kid }))
 }
 
+/// Ends a session at once.
+#[utoipa::path(
+    delete,
+    path = "/v1/admin/sessions/{id}",
+    tag = "admin",
+    params(
+        ("id" = String, Path, description = "The session, `ses_…`")
+    ),
+    security(("secretKey" = [])),
+    responses(
+        (status = 204, description = "Ended"),
+        (status = 401, description = "`invalid_secret_key`"),
+        (status = 403, description = "`secret_key_required`: a publishable key was sent"),
+        (status = 404, description = "`not_found`")
+    )
+)]
 async fn revoke_session(
     State(torii): State<Torii>,
     SecretKeyEnv(env): SecretKeyEnv,

@@ -19,6 +19,17 @@ pub(super) fn routes() -> Router<Torii> {
         .route("/v1/email-verification/verify", post(verify_code))
 }
 
+/// Accepts the current Terms, clearing the `legal_acceptance` gate.
+#[utoipa::path(
+    post,
+    path = "/v1/legal/accept",
+    tag = "gates",
+    security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
+    responses(
+        (status = 200, description = "The session's new state", body = torii_shared::Me, headers(("Set-Cookie" = String, description = "The session cookie"))),
+        (status = 401, description = "`unauthenticated`: no valid session")
+    )
+)]
 async fn accept_terms(
     State(torii): State<Torii>,
     Env(env): Env,
@@ -31,6 +42,20 @@ async fn accept_terms(
     super::me::refreshed(&torii, &env, &auth).await
 }
 
+/// Emails a code that verifies the user's address (the `email_verification` gate).
+#[utoipa::path(
+    post,
+    path = "/v1/email-verification/send",
+    tag = "gates",
+    security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
+    responses(
+        (status = 202, description = "A code was emailed to the user's address", body = torii_shared::ResendAccepted),
+        (status = 401, description = "`unauthenticated`: no valid session"),
+        (status = 404, description = "`not_found`"),
+        (status = 429, description = "`rate_limited`, also during the resend cooldown"),
+        (status = 503, description = "`mail_unavailable` or `store_unavailable`")
+    )
+)]
 async fn send_code(
     State(torii): State<Torii>,
     Env(env): Env,
@@ -45,6 +70,21 @@ async fn send_code(
     Ok((StatusCode::ACCEPTED, Json(accepted)))
 }
 
+/// Verifies the user's address with the emailed code, clearing `email_verification`.
+#[utoipa::path(
+    post,
+    path = "/v1/email-verification/verify",
+    tag = "gates",
+    request_body = torii_shared::VerifyCodeRequest,
+    security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
+    responses(
+        (status = 200, description = "The session's new state", body = torii_shared::Me, headers(("Set-Cookie" = String, description = "The session cookie"))),
+        (status = 401, description = "`unauthenticated`: no valid session"),
+        (status = 404, description = "`not_found`: no code is waiting"),
+        (status = 409, description = "`email_taken`"),
+        (status = 422, description = "`invalid_code` (with `triesLeft`), `code_expired` or `validation_failed`")
+    )
+)]
 async fn verify_code(
     State(torii): State<Torii>,
     Env(env): Env,

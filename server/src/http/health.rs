@@ -18,6 +18,14 @@ pub(super) fn routes() -> Router<Torii> {
 }
 
 /// The public keys of JWT sessions (an empty set when no environment uses them).
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    tag = "health",
+    responses(
+        (status = 200, description = "The public keys of JWT sessions (Ed25519)", body = crate::http::openapi::JwkSet)
+    )
+)]
 async fn jwks(State(torii): State<Torii>) -> impl axum::response::IntoResponse {
     let max_life = torii
         .environments()
@@ -38,12 +46,31 @@ async fn jwks(State(torii): State<Torii>) -> impl axum::response::IntoResponse {
     )
 }
 
+/// Liveness: answers while the process runs.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "health",
+    responses(
+        (status = 200, description = "The process is alive", body = torii_shared::Health)
+    )
+)]
 async fn healthz() -> Json<Health> {
     Json(Health {
         status: "ok".to_owned(),
     })
 }
 
+/// Readiness: answers 200 only while the store answers, within 3 seconds.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "health",
+    responses(
+        (status = 200, description = "The store answers", body = torii_shared::Health),
+        (status = 503, description = "`store_unavailable`")
+    )
+)]
 async fn readyz(State(torii): State<Torii>) -> Result<Json<Health>, ApiError> {
     let unavailable = || {
         ApiError::new(

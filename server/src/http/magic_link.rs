@@ -20,6 +20,21 @@ pub(super) fn routes() -> Router<Torii> {
         .route("/v1/magic-links/verify", post(verify).get(landing))
 }
 
+/// Emails a sign-in link.
+#[utoipa::path(
+    post,
+    path = "/v1/magic-links",
+    tag = "magic-links",
+    request_body = torii_shared::MagicLinkRequest,
+    security(("publishableKey" = [])),
+    responses(
+        (status = 202, description = "A link was emailed (the same answer for an unknown address)", body = torii_shared::EmailAccepted),
+        (status = 403, description = "`method_disabled`: sign-in links are not enabled"),
+        (status = 422, description = "`validation_failed` (see `fields`)"),
+        (status = 429, description = "`rate_limited`"),
+        (status = 503, description = "`mail_unavailable` or `store_unavailable`")
+    )
+)]
 async fn request(
     State(torii): State<Torii>,
     Env(env): Env,
@@ -92,6 +107,19 @@ fn layout(title: &str, app: &str, inner: &str) -> String {
 
 /// Shows a Continue button for a live link, the "used or expired" page otherwise; consumes
 /// nothing.
+#[utoipa::path(
+    get,
+    path = "/v1/magic-links/verify",
+    tag = "magic-links",
+    params(
+        ("token" = Option<String>, Query, description = "The token from the emailed link")
+    ),
+    security(("publishableKey" = [])),
+    responses(
+        (status = 200, description = "A page whose button confirms the sign-in by POST; nothing is consumed", content_type = "text/html", body = String),
+        (status = 410, description = "A page saying the link was used, replaced or expired", content_type = "text/html", body = String)
+    )
+)]
 async fn landing(
     State(torii): State<Torii>,
     Env(env): Env,
@@ -133,6 +161,24 @@ fn used_or_expired(env: &Environment) -> Response {
 }
 
 /// JSON `{token}` → 200 Me + cookie; the landing page's form → 303 to the redirect URL.
+#[utoipa::path(
+    post,
+    path = "/v1/magic-links/verify",
+    tag = "magic-links",
+    request_body(content(
+        (torii_shared::MagicLinkVerifyRequest = "application/json"),
+        (crate::http::openapi::MagicLinkForm = "application/x-www-form-urlencoded")
+    )),
+    security(("publishableKey" = [])),
+    responses(
+        (status = 200, description = "Signed in (JSON request)", body = torii_shared::Me, headers(("Set-Cookie" = String, description = "The session cookie"))),
+        (status = 303, description = "Signed in (form request): to the link's redirect URL", headers(("Location" = String), ("Set-Cookie" = String))),
+        (status = 403, description = "`method_disabled`: sign-in links are not enabled"),
+        (status = 410, description = "The link was used, replaced or expired (form request)", content_type = "text/html", body = String),
+        (status = 422, description = "`link_expired` or `validation_failed` (JSON request)"),
+        (status = 429, description = "`rate_limited`")
+    )
+)]
 async fn verify(
     State(torii): State<Torii>,
     Env(env): Env,

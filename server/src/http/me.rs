@@ -20,6 +20,15 @@ pub(super) fn routes() -> Router<Torii> {
 }
 
 /// The state the provider polls: never an error for a missing or dead session.
+#[utoipa::path(
+    get,
+    path = "/me",
+    tag = "session",
+    security(("publishableKey" = []), ("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
+    responses(
+        (status = 200, description = "The user and session, both `null` when signed out", body = torii_shared::Me)
+    )
+)]
 async fn me(
     State(torii): State<Torii>,
     Env(env): Env,
@@ -51,6 +60,16 @@ async fn me(
 
 /// Re-issues the session with its current gates and user fields (a JWT session gets a new
 /// token); 401 when there is no valid session.
+#[utoipa::path(
+    post,
+    path = "/v1/session/refresh",
+    tag = "session",
+    security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
+    responses(
+        (status = 200, description = "The session's current state", body = torii_shared::Me, headers(("Set-Cookie" = String, description = "The session cookie"))),
+        (status = 401, description = "`unauthenticated`: no valid session")
+    )
+)]
 async fn refresh(
     State(torii): State<Torii>,
     Env(env): Env,
@@ -82,11 +101,30 @@ pub(super) async fn refreshed(
     })
 }
 
+/// What a frontend needs to render the sign-in and sign-up cards.
+#[utoipa::path(
+    get,
+    path = "/v1/environment",
+    tag = "session",
+    security(("publishableKey" = [])),
+    responses(
+        (status = 200, description = "The environment's name, methods, providers and legal settings", body = torii_shared::EnvironmentInfo)
+    )
+)]
 async fn environment(Env(env): Env) -> Json<EnvironmentInfo> {
     Json(env.info())
 }
 
 /// Revokes the current session (if any) and clears the cookie; idempotent.
+#[utoipa::path(
+    post,
+    path = "/v1/sign-out",
+    tag = "session",
+    security(("publishableKey" = []), ("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
+    responses(
+        (status = 204, description = "Signed out; the cookie is cleared", headers(("Set-Cookie" = String, description = "Clears the session cookie")))
+    )
+)]
 async fn sign_out(
     State(torii): State<Torii>,
     Env(env): Env,

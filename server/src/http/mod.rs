@@ -10,6 +10,7 @@ mod health;
 mod magic_link;
 mod me;
 mod oauth;
+mod openapi;
 mod passkeys;
 mod password_reset;
 mod sign_in;
@@ -17,6 +18,7 @@ mod sign_up;
 
 pub use admin::SecretKeyEnv;
 pub use extract::{ActiveSession, AnySession, ApiJson, BearerOrCookie, Client, Env};
+pub use openapi::document as openapi_document;
 
 use crate::error::ApiError;
 use crate::{AuthenticatedSessionWithToken, Environment, Torii, session};
@@ -59,6 +61,7 @@ pub fn router(torii: Torii) -> Router {
         .merge(oauth::callback_routes())
         .merge(admin::routes())
         .merge(health::routes())
+        .merge(openapi::routes())
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(torii.clone(), cors::cors))
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))

@@ -129,6 +129,25 @@ fn start_error_page(error: &OAuthError) -> Response {
 }
 
 /// → 302 to the provider, with the state cookie.
+#[utoipa::path(
+    get,
+    path = "/v1/oauth/{provider}/start",
+    tag = "oauth",
+    params(
+        ("provider" = String, Path, description = "The provider's id, e.g. `google`"),
+        ("redirectUrl" = Option<String>, Query, description = "Where to come back to (allow-listed); default: the public URL"),
+        ("signUpUrl" = Option<String>, Query, description = "The app's sign-up route, for the consent step")
+    ),
+    security(("publishableKey" = [])),
+    responses(
+        (status = 302, description = "To the provider, with the state cookie", headers(("Location" = String), ("Set-Cookie" = String))),
+        (status = 400, description = "A page: the redirect URL is not allowed", content_type = "text/html", body = String),
+        (status = 403, description = "A page: OAuth is not enabled; or `invalid_publishable_key` (JSON)", content((torii_shared::ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 404, description = "A page: the provider is not offered", content_type = "text/html", body = String),
+        (status = 429, description = "A page: too many sign-ins started from here", content_type = "text/html", body = String, headers(("Retry-After" = u64))),
+        (status = 503, description = "A page: the provider or the store cannot be reached", content_type = "text/html", body = String)
+    )
+)]
 async fn start(
     State(torii): State<Torii>,
     Env(env): Env,
@@ -186,6 +205,24 @@ async fn start(
 }
 
 /// A signed-in user links another provider: → `{url}` to navigate to, with the state cookie.
+#[utoipa::path(
+    post,
+    path = "/v1/oauth/{provider}/link",
+    tag = "oauth",
+    params(
+        ("provider" = String, Path, description = "The provider's id, e.g. `google`")
+    ),
+    request_body = torii_shared::OAuthLinkRequest,
+    security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
+    responses(
+        (status = 200, description = "The provider's page to send the browser to, with the state cookie", body = torii_shared::OAuthLinkStarted),
+        (status = 401, description = "`unauthenticated`: no valid session"),
+        (status = 403, description = "`session_pending`, `reauthentication_required` or `method_disabled`"),
+        (status = 404, description = "`not_found`: the provider is not offered"),
+        (status = 422, description = "`validation_failed`: the redirect URL is not allowed"),
+        (status = 429, description = "`rate_limited`")
+    )
+)]
 async fn link(
     State(torii): State<Torii>,
     Env(env): Env,
@@ -215,6 +252,18 @@ async fn link(
     Ok(response)
 }
 
+/// The signed-in user's linked provider accounts.
+#[utoipa::path(
+    get,
+    path = "/v1/oauth/identities",
+    tag = "oauth",
+    security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
+    responses(
+        (status = 200, description = "The provider accounts linked to the user", body = Vec<torii_shared::OAuthIdentity>),
+        (status = 401, description = "`unauthenticated`: no valid session"),
+        (status = 403, description = "`session_pending` (a gate is outstanding; `currentGate` names it)")
+    )
+)]
 async fn identities(
     State(torii): State<Torii>,
     ActiveSession(found): ActiveSession,
@@ -232,6 +281,23 @@ async fn identities(
     ))
 }
 
+/// Unlinks a provider account (needs a recent sign-in; never the last way to sign in).
+#[utoipa::path(
+    delete,
+    path = "/v1/oauth/identities/{id}",
+    tag = "oauth",
+    params(
+        ("id" = String, Path, description = "The linked identity, `oid_…`")
+    ),
+    security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
+    responses(
+        (status = 204, description = "Unlinked"),
+        (status = 401, description = "`unauthenticated`: no valid session"),
+        (status = 403, description = "`session_pending` or `reauthentication_required`"),
+        (status = 404, description = "`not_found`"),
+        (status = 409, description = "`last_sign_in_method`")
+    )
+)]
 async fn unlink(
     State(torii): State<Torii>,
     ActiveSession(found): ActiveSession,
@@ -244,6 +310,23 @@ async fn unlink(
 
 /// The provider's redirect back: → 302 to the app (signed in, or with `oauthError`), or to
 /// its sign-up route's continue step; a small page when the app is unknown.
+#[utoipa::path(
+    get,
+    path = "/v1/oauth/{provider}/callback",
+    tag = "oauth",
+    params(
+        ("provider" = String, Path, description = "The provider's id, e.g. `google`"),
+        ("code" = Option<String>, Query, description = "The authorization code"),
+        ("state" = Option<String>, Query, description = "The state the ceremony started with"),
+        ("iss" = Option<String>, Query, description = "The issuer (RFC 9207)"),
+        ("error" = Option<String>, Query, description = "The provider's error, e.g. `access_denied`")
+    ),
+    responses(
+        (status = 302, description = "To the app (signed in, or with `oauthError`), or to its sign-up continue step", headers(("Location" = String), ("Set-Cookie" = String))),
+        (status = 400, description = "A page: this sign-in was not started in this browser, was used, or expired", content_type = "text/html", body = String),
+        (status = 503, description = "A page: something failed on the server's side", content_type = "text/html", body = String)
+    )
+)]
 async fn callback(
     State(torii): State<Torii>,
     Client(client): Client,

@@ -36,6 +36,18 @@ fn no_store(value: impl IntoResponse) -> Response {
     response
 }
 
+/// Starts a passkey sign-in (discoverable credentials: no email needed).
+#[utoipa::path(
+    post,
+    path = "/v1/passkeys/sign-in/options",
+    tag = "passkeys",
+    security(("publishableKey" = [])),
+    responses(
+        (status = 200, description = "A ceremony for `navigator.credentials.get()`", body = torii_shared::PasskeyOptions),
+        (status = 403, description = "`method_disabled`: passkeys are not enabled"),
+        (status = 429, description = "`rate_limited`")
+    )
+)]
 async fn sign_in_options(
     State(torii): State<Torii>,
     Env(env): Env,
@@ -47,6 +59,21 @@ async fn sign_in_options(
     Ok(no_store(Json(options)))
 }
 
+/// Finishes a passkey sign-in.
+#[utoipa::path(
+    post,
+    path = "/v1/passkeys/sign-in",
+    tag = "passkeys",
+    request_body = torii_shared::PasskeySignInRequest,
+    security(("publishableKey" = [])),
+    responses(
+        (status = 200, description = "Signed in", body = torii_shared::Me, headers(("Set-Cookie" = String, description = "The session cookie"))),
+        (status = 401, description = "`unknown_passkey`"),
+        (status = 403, description = "`method_disabled`: passkeys are not enabled"),
+        (status = 422, description = "`ceremony_expired`, `passkey_invalid` or `validation_failed`"),
+        (status = 429, description = "`rate_limited`")
+    )
+)]
 async fn sign_in(
     State(torii): State<Torii>,
     Env(env): Env,
@@ -61,6 +88,19 @@ async fn sign_in(
     Ok(signed_in(&torii, &env, StatusCode::OK, &done))
 }
 
+/// Starts adding a passkey to the signed-in user (needs a recent sign-in).
+#[utoipa::path(
+    post,
+    path = "/v1/passkeys/registration/options",
+    tag = "passkeys",
+    security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
+    responses(
+        (status = 200, description = "A ceremony for `navigator.credentials.create()`", body = torii_shared::PasskeyOptions),
+        (status = 401, description = "`unauthenticated`: no valid session"),
+        (status = 403, description = "`session_pending`, `reauthentication_required` or `method_disabled`"),
+        (status = 429, description = "`rate_limited`")
+    )
+)]
 async fn registration_options(
     State(torii): State<Torii>,
     Env(env): Env,
@@ -75,6 +115,21 @@ async fn registration_options(
     Ok(no_store(Json(options)))
 }
 
+/// Finishes adding a passkey.
+#[utoipa::path(
+    post,
+    path = "/v1/passkeys",
+    tag = "passkeys",
+    request_body = torii_shared::PasskeyRegistrationRequest,
+    security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
+    responses(
+        (status = 201, description = "The new passkey", body = torii_shared::PasskeyInfo),
+        (status = 401, description = "`unauthenticated`: no valid session"),
+        (status = 403, description = "`session_pending` or `method_disabled`"),
+        (status = 409, description = "`passkey_taken`"),
+        (status = 422, description = "`ceremony_expired`, `passkey_invalid` or `validation_failed`")
+    )
+)]
 async fn register(
     State(torii): State<Torii>,
     Env(env): Env,
@@ -93,6 +148,18 @@ async fn register(
     Ok((StatusCode::CREATED, Json(passkey)))
 }
 
+/// The signed-in user's passkeys.
+#[utoipa::path(
+    get,
+    path = "/v1/passkeys",
+    tag = "passkeys",
+    security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
+    responses(
+        (status = 200, description = "The user's passkeys, oldest first", body = Vec<torii_shared::PasskeyInfo>),
+        (status = 401, description = "`unauthenticated`: no valid session"),
+        (status = 403, description = "`session_pending` (a gate is outstanding; `currentGate` names it)")
+    )
+)]
 async fn list(
     State(torii): State<Torii>,
     ActiveSession(auth): ActiveSession,
@@ -101,6 +168,24 @@ async fn list(
     Ok(no_store(Json(passkeys)))
 }
 
+/// Renames a passkey.
+#[utoipa::path(
+    patch,
+    path = "/v1/passkeys/{id}",
+    tag = "passkeys",
+    params(
+        ("id" = String, Path, description = "The passkey, `pky_…`")
+    ),
+    request_body = torii_shared::RenamePasskeyRequest,
+    security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
+    responses(
+        (status = 200, description = "The renamed passkey", body = torii_shared::PasskeyInfo),
+        (status = 401, description = "`unauthenticated`: no valid session"),
+        (status = 403, description = "`session_pending` (a gate is outstanding; `currentGate` names it)"),
+        (status = 404, description = "`not_found`"),
+        (status = 422, description = "`validation_failed`")
+    )
+)]
 async fn rename(
     State(torii): State<Torii>,
     ActiveSession(auth): ActiveSession,
@@ -112,6 +197,23 @@ async fn rename(
     ))
 }
 
+/// Deletes a passkey (needs a recent sign-in; never the last way to sign in).
+#[utoipa::path(
+    delete,
+    path = "/v1/passkeys/{id}",
+    tag = "passkeys",
+    params(
+        ("id" = String, Path, description = "The passkey, `pky_…`")
+    ),
+    security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "`unauthenticated`: no valid session"),
+        (status = 403, description = "`session_pending` or `reauthentication_required`"),
+        (status = 404, description = "`not_found`"),
+        (status = 409, description = "`last_sign_in_method`")
+    )
+)]
 async fn remove(
     State(torii): State<Torii>,
     ActiveSession(auth): ActiveSession,

@@ -16,6 +16,21 @@ pub(super) fn routes() -> Router<Torii> {
         .route("/v1/password-resets/complete", post(complete))
 }
 
+/// Emails a code to reset the password.
+#[utoipa::path(
+    post,
+    path = "/v1/password-resets",
+    tag = "password-resets",
+    request_body = torii_shared::PasswordResetRequest,
+    security(("publishableKey" = [])),
+    responses(
+        (status = 202, description = "A code was emailed (the same answer for an unknown address)", body = torii_shared::EmailAccepted),
+        (status = 403, description = "`method_disabled`: passwords are not enabled"),
+        (status = 422, description = "`validation_failed` (see `fields`)"),
+        (status = 429, description = "`rate_limited`"),
+        (status = 503, description = "`mail_unavailable` or `store_unavailable`")
+    )
+)]
 async fn request(
     State(torii): State<Torii>,
     Env(env): Env,
@@ -44,6 +59,19 @@ async fn request(
 }
 
 /// Sets the new password, revokes every session of the user, and signs them in afresh.
+#[utoipa::path(
+    post,
+    path = "/v1/password-resets/complete",
+    tag = "password-resets",
+    request_body = torii_shared::PasswordResetComplete,
+    security(("publishableKey" = [])),
+    responses(
+        (status = 200, description = "Password set, every other session ended, signed in", body = torii_shared::Me, headers(("Set-Cookie" = String, description = "The session cookie"))),
+        (status = 403, description = "`method_disabled`: passwords are not enabled"),
+        (status = 422, description = "`invalid_code` or `validation_failed`"),
+        (status = 429, description = "`rate_limited`")
+    )
+)]
 async fn complete(
     State(torii): State<Torii>,
     Env(env): Env,

@@ -14,6 +14,20 @@ pub(super) fn routes() -> Router<Torii> {
     Router::new().route("/v1/sign-in/password", post(password))
 }
 
+/// Signs in with an email and a password.
+#[utoipa::path(
+    post,
+    path = "/v1/sign-in/password",
+    tag = "sign-in",
+    request_body = torii_shared::PasswordSignInRequest,
+    security(("publishableKey" = [])),
+    responses(
+        (status = 200, description = "Signed in", body = torii_shared::Me, headers(("Set-Cookie" = String, description = "The session cookie"))),
+        (status = 401, description = "`invalid_credentials` (the same for an unknown email)"),
+        (status = 403, description = "`method_disabled`: passwords are not enabled"),
+        (status = 429, description = "`rate_limited`")
+    )
+)]
 async fn password(
     State(torii): State<Torii>,
     Env(env): Env,

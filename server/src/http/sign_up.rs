@@ -21,6 +21,25 @@ pub(super) fn routes() -> Router<Torii> {
         .route("/v1/sign-ups/{id}/continue", post(continue_sign_up))
 }
 
+/// The consent step of a new user who came through OAuth in an environment with Terms.
+#[utoipa::path(
+    post,
+    path = "/v1/sign-ups/{id}/continue",
+    tag = "sign-up",
+    params(
+        ("id" = String, Path, description = "The OAuth sign-up id (`oauthSignUp` in the app's URL)")
+    ),
+    request_body = torii_shared::ContinueSignUpRequest,
+    security(("publishableKey" = [])),
+    responses(
+        (status = 200, description = "Signed up and signed in", body = torii_shared::Me, headers(("Set-Cookie" = String, description = "The session cookie"))),
+        (status = 403, description = "`method_disabled`: OAuth is not enabled"),
+        (status = 404, description = "`not_found`: no such OAuth sign-up, or it expired"),
+        (status = 409, description = "`email_taken`"),
+        (status = 422, description = "`consent_required` or `validation_failed`"),
+        (status = 429, description = "`rate_limited`")
+    )
+)]
 async fn continue_sign_up(
     State(torii): State<Torii>,
     Env(env): Env,
@@ -37,6 +56,20 @@ async fn continue_sign_up(
     Ok(signed_in(&torii, &env, StatusCode::OK, &done))
 }
 
+/// Starts a sign-up: emails a 6-digit code to verify the address.
+#[utoipa::path(
+    post,
+    path = "/v1/sign-ups",
+    tag = "sign-up",
+    request_body = torii_shared::SignUpRequest,
+    security(("publishableKey" = [])),
+    responses(
+        (status = 201, description = "A 6-digit code was emailed (the same answer for an address that has an account)", body = torii_shared::SignUpCreated),
+        (status = 422, description = "`validation_failed` (see `fields`) or `consent_required`"),
+        (status = 429, description = "`rate_limited`"),
+        (status = 503, description = "`mail_unavailable` or `store_unavailable`")
+    )
+)]
 async fn start(
     State(torii): State<Torii>,
     Env(env): Env,
@@ -59,6 +92,24 @@ async fn start(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
+/// Finishes a sign-up with the emailed code: creates the user and the session.
+#[utoipa::path(
+    post,
+    path = "/v1/sign-ups/{id}/verify",
+    tag = "sign-up",
+    params(
+        ("id" = String, Path, description = "The sign-up id")
+    ),
+    request_body = torii_shared::VerifyCodeRequest,
+    security(("publishableKey" = [])),
+    responses(
+        (status = 200, description = "Signed up and signed in", body = torii_shared::Me, headers(("Set-Cookie" = String, description = "The session cookie"))),
+        (status = 404, description = "`not_found`: no such sign-up, or it expired"),
+        (status = 409, description = "`email_taken`"),
+        (status = 422, description = "`invalid_code` (with `triesLeft`), `code_expired` or `validation_failed`"),
+        (status = 429, description = "`rate_limited`")
+    )
+)]
 async fn verify(
     State(torii): State<Torii>,
     Env(env): Env,
@@ -72,6 +123,22 @@ async fn verify(
     Ok(signed_in(&torii, &env, StatusCode::OK, &done))
 }
 
+/// Sends a new code for a sign-up.
+#[utoipa::path(
+    post,
+    path = "/v1/sign-ups/{id}/resend",
+    tag = "sign-up",
+    params(
+        ("id" = String, Path, description = "The sign-up id")
+    ),
+    security(("publishableKey" = [])),
+    responses(
+        (status = 202, description = "A new code was emailed", body = torii_shared::ResendAccepted),
+        (status = 404, description = "`not_found`: no such sign-up, or it expired"),
+        (status = 429, description = "`rate_limited`, also during the resend cooldown"),
+        (status = 503, description = "`mail_unavailable` or `store_unavailable`")
+    )
+)]
 async fn resend(
     State(torii): State<Torii>,
     Env(env): Env,
