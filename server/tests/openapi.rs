@@ -371,3 +371,61 @@ async fn real_error_answers_are_documented() {
         BTreeSet::from([400, 401, 403, 404, 413, 415, 422])
     );
 }
+
+/// Path parameters and query strings that cannot be read answer 400 `malformed_request` in the
+/// error shape, as the document says, not axum's plain text.
+#[tokio::test]
+async fn unreadable_paths_and_queries_answer_in_the_error_shape() {
+    let app = app().await;
+    let doc = document(&app).await;
+    let session = signed_up(&app, "ada@example.com").await;
+    let cases = [
+        (
+            Req::get("/v1/admin/users?email=a@example.com&email=b@example.com")
+                .bearer("sk_test_acme"),
+            "get",
+            "/v1/admin/users",
+        ),
+        (
+            Req::get("/v1/admin/users/%FF").bearer("sk_test_acme"),
+            "get",
+            "/v1/admin/users/{id}",
+        ),
+        (
+            Req::get("/v1/magic-links/verify?token=a&token=b"),
+            "get",
+            "/v1/magic-links/verify",
+        ),
+        (
+            Req::get("/v1/oauth/x/callback?state=a&state=b"),
+            "get",
+            "/v1/oauth/{provider}/callback",
+        ),
+        (
+            Req::get("/v1/sessions/%FF")
+                .method("DELETE", "/v1/sessions/%FF")
+                .bearer(&session),
+            "delete",
+            "/v1/sessions/{id}",
+        ),
+    ];
+    for (request, method, path) in cases {
+        let answer = request.send(&app).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::BAD_REQUEST,
+            "{method} {path}: {}",
+            answer.text
+        );
+        assert_eq!(answer.code(), "malformed_request", "{method} {path}");
+        assert_eq!(
+            answer.headers["content-type"], "application/json",
+            "{method} {path}"
+        );
+        let documented = &doc["paths"][path][method]["responses"]["400"]["content"];
+        assert!(
+            documented.get("application/json").is_some(),
+            "{method} {path}: 400 not documented as JSON: {documented}"
+        );
+    }
+}

@@ -11,7 +11,8 @@ use std::fmt;
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ErrorCode {
-    /// 400: the body is not valid JSON or not of the expected shape.
+    /// 400: the body is not valid JSON (or is nested too deeply), or a path parameter or the
+    /// query string cannot be read.
     MalformedRequest,
     /// 422: one or more fields are invalid; see `fields`.
     ValidationFailed,

@@ -3,13 +3,14 @@
 //! (name), `POST /v1/me/password`, `POST /v1/me/email` and `POST /v1/me/email/verify`. Every
 //! route needs an active session; the rules live in [`crate::account`].
 
+use super::Path;
 use super::{
     ActiveSession, ApiJson, BearerOrCookie, Client, Env, account_key, ip_key, limit, password_check,
 };
 use crate::Torii;
 use crate::error::ApiError;
 use crate::session;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post};

@@ -2,11 +2,12 @@
 //! users, sessions, and gates on either.
 
 use super::ApiJson;
+use super::{Path, Query};
 use crate::error::ApiError;
 use crate::gates::GateError;
 use crate::store::GateTarget;
 use crate::{Environment, Torii, session::SessionToken, user_payload};
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};

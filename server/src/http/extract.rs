@@ -1,5 +1,6 @@
-//! Extractors: the environment resolved by the middleware, JSON bodies whose rejections
-//! answer in the API's error shape, the session token, and the client's details.
+//! Extractors: the environment resolved by the middleware, JSON bodies, path parameters and
+//! query strings whose rejections answer in the API's error shape, the session token, and the
+//! client's details.
 
 use crate::error::ApiError;
 use crate::session::{self, SessionToken};
@@ -64,6 +65,57 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(Self(value)),
             Err(rejection) => Err(json_rejection(&rejection)),
+        }
+    }
+}
+
+/// Path parameters (`Path(id): Path<String>`), like axum's, whose rejection (a parameter that
+/// is not UTF-8 once percent-decoded, or not of the expected type) answers 400
+/// `malformed_request` in the API's error shape instead of axum's plain text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Self(value)),
+            // A 500 here is a route declared with other parameters than its handler reads.
+            Err(rejection) if rejection.status().is_server_error() => {
+                Err(ApiError::internal(&rejection.body_text()))
+            }
+            Err(rejection) => Err(ApiError::malformed(format!(
+                "The URL path cannot be read: {}",
+                rejection.body_text()
+            ))),
+        }
+    }
+}
+
+/// A query string (`Query(q): Query<T>`), like axum's, whose rejection (a repeated parameter, a
+/// value of the wrong type) answers 400 `malformed_request` in the API's error shape.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Query<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Self(value)),
+            Err(rejection) => Err(ApiError::malformed(format!(
+                "The query string cannot be read: {}",
+                rejection.body_text()
+            ))),
         }
     }
 }

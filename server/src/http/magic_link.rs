@@ -1,12 +1,13 @@
 //! `POST /v1/magic-links`, and the link's landing: `GET /v1/magic-links/verify` shows a page
 //! that consumes nothing (mail scanners fetch links); its button POSTs the token.
 
+use super::Query;
 use super::{ApiJson, Client, Env, account_key, ip_key, limit, require_method, signed_in};
 use crate::error::ApiError;
 use crate::mail::escape_html;
 use crate::{Environment, Torii, session};
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::post;

@@ -17,7 +17,7 @@ mod sign_in;
 mod sign_up;
 
 pub use admin::SecretKeyEnv;
-pub use extract::{ActiveSession, AnySession, ApiJson, BearerOrCookie, Client, Env};
+pub use extract::{ActiveSession, AnySession, ApiJson, BearerOrCookie, Client, Env, Path, Query};
 pub use openapi::document as openapi_document;
 
 use crate::error::ApiError;
@@ -28,7 +28,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
-use std::path::Path;
+
 use std::sync::Arc;
 use torii_shared::{ErrorCode, PUBLISHABLE_KEY_HEADER, PUBLISHABLE_KEY_QUERY};
 use tower_http::services::{ServeDir, ServeFile};
@@ -86,7 +86,7 @@ pub fn router(torii: Torii) -> Router {
 
 /// [`router`] plus a built single-page app served from `dir`, unknown paths falling back to
 /// its `index.html` so client-side routes survive a reload.
-pub fn router_with_static(torii: Torii, dir: &Path) -> Router {
+pub fn router_with_static(torii: Torii, dir: &std::path::Path) -> Router {
     let spa = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
     router(torii).fallback_service(spa)
 }

@@ -4,13 +4,14 @@
 //! user. The callback is outside the environment layer: the ceremony names its environment.
 
 use super::{ActiveSession, ApiJson, Client, Env, ip_key, limit, require_method};
+use super::{Path, Query};
 use crate::error::ApiError;
 use crate::mail::escape_html;
 use crate::methods::oauth::{
     AppUrls, CEREMONY_TTL, CallbackOutcome, CallbackParams, OAuthError, with_query,
 };
 use crate::{Torii, session};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -141,7 +142,7 @@ fn start_error_page(error: &OAuthError) -> Response {
     security(("publishableKey" = [])),
     responses(
         (status = 302, description = "To the provider, with the state cookie", headers(("Location" = String), ("Set-Cookie" = String))),
-        (status = 400, description = "A page: the redirect URL is not allowed", content_type = "text/html", body = String),
+        (status = 400, description = "A page: the redirect URL is not allowed; or `malformed_request` (JSON): the query cannot be read", content((torii_shared::ErrorBody = "application/json"), (String = "text/html"))),
         (status = 403, description = "A page: OAuth is not enabled; or `invalid_publishable_key` (JSON)", content((torii_shared::ErrorBody = "application/json"), (String = "text/html"))),
         (status = 404, description = "A page: the provider is not offered", content_type = "text/html", body = String),
         (status = 429, description = "A page: too many sign-ins started from here", content_type = "text/html", body = String, headers(("Retry-After" = u64))),
@@ -323,7 +324,7 @@ async fn unlink(
     ),
     responses(
         (status = 302, description = "To the app (signed in, or with `oauthError`), or to its sign-up continue step", headers(("Location" = String), ("Set-Cookie" = String))),
-        (status = 400, description = "A page: this sign-in was not started in this browser, was used, or expired", content_type = "text/html", body = String),
+        (status = 400, description = "A page: this sign-in was not started in this browser, was used, or expired; or `malformed_request` (JSON): the query cannot be read", content((torii_shared::ErrorBody = "application/json"), (String = "text/html"))),
         (status = 503, description = "A page: something failed on the server's side", content_type = "text/html", body = String)
     )
 )]

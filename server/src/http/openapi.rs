@@ -3,8 +3,9 @@
 //!
 //! The annotations name what is particular to a route; [`CommonAnswers`] adds what every route
 //! behind the same layer can answer, so that no route forgets one: the error body on every
-//! 4xx/5xx, 403 for the environment layer (unknown publishable key, foreign Origin), 400, 413,
-//! 415 and 422 for a JSON body, 503 when the store is down, `Retry-After` on every 429.
+//! 4xx/5xx, 403 for the environment layer (unknown publishable key, foreign Origin), 400 for
+//! path and query parameters, 400, 413, 415 and 422 for a JSON body, 503 when the store is
+//! down, `Retry-After` on every 429.
 
 use super::{account, admin, gates, health, magic_link, me, oauth, passkeys};
 use super::{password_reset, sign_in, sign_up};
@@ -261,8 +262,27 @@ fn add_common_answers(path: &str, operation: &mut Operation) {
             "`invalid_publishable_key` (no environment of that key) or `forbidden_origin`",
         );
     }
+    let has_parameters = operation
+        .parameters
+        .as_ref()
+        .is_some_and(|parameters| !parameters.is_empty());
+    match (operation.request_body.is_some(), has_parameters) {
+        (true, true) => add(
+            "400",
+            "`malformed_request`: the body is not JSON (or is nested too deeply), or a path or \
+             query parameter cannot be read",
+        ),
+        (true, false) => add(
+            "400",
+            "`malformed_request`: the body is not JSON, or is nested too deeply",
+        ),
+        (false, true) => add(
+            "400",
+            "`malformed_request`: a path or query parameter cannot be read",
+        ),
+        (false, false) => {}
+    }
     if operation.request_body.is_some() {
-        add("400", "`malformed_request`: not JSON, or nested too deeply");
         add("413", "`payload_too_large`");
         add("415", "`unsupported_media_type`: send `application/json`");
         add(

@@ -2,10 +2,11 @@
 //! signed-in user `POST /v1/passkeys/registration/options`, `POST /v1/passkeys`,
 //! `GET /v1/passkeys`, `PATCH /v1/passkeys/{id}`, `DELETE /v1/passkeys/{id}`.
 
+use super::Path;
 use super::{ActiveSession, ApiJson, Client, Env, ip_key, limit, signed_in};
 use crate::Torii;
 use crate::error::ApiError;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{patch, post};

@@ -1,10 +1,11 @@
 //! `POST /v1/sign-ups`, `/v1/sign-ups/{id}/verify` and `/v1/sign-ups/{id}/resend`, and
 //! `/v1/sign-ups/{id}/continue`, the consent step of a new user who came through OAuth.
 
+use super::Path;
 use super::{ApiJson, Client, Env, account_key, ip_key, limit, signed_in};
 use crate::Torii;
 use crate::error::ApiError;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
