@@ -251,12 +251,18 @@ fn assert_refs_resolve(value: &Value, schemas: &serde_json::Map<String, Value>, 
 }
 
 #[tokio::test]
-async fn every_answer_has_a_body_schema_and_every_error_the_error_shape() {
+async fn every_operation_is_named_and_every_error_has_the_error_shape() {
     let app = app().await;
     let doc = document(&app).await;
     let schemas = doc["components"]["schemas"].as_object().expect("schemas");
     assert_refs_resolve(&doc, schemas, "#");
+    let mut operation_ids = BTreeSet::new();
     for (name, operation) in operations(&doc) {
+        let id = operation["operationId"].as_str().unwrap_or_default();
+        assert!(
+            !id.is_empty() && operation_ids.insert(id.to_owned()),
+            "{name}: missing or repeated operationId {id:?}"
+        );
         let responses = operation["responses"].as_object().expect("responses");
         assert!(
             responses

@@ -186,16 +186,27 @@ impl Me {
 #[serde(rename_all = "camelCase")]
 pub struct SignUpRequest {
     /// The email to verify.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(format = "email", max_length = 254, example = "ada@example.com")
+    )]
     pub email: String,
     /// The password to set (8–256 code points).
     #[serde(default)]
     #[cfg_attr(
         feature = "openapi",
-        schema(value_type = Option<String>, format = Password, min_length = 8, max_length = 256)
+        schema(
+            value_type = Option<String>,
+            format = Password,
+            min_length = 8,
+            max_length = 256,
+            example = "correct horse battery staple"
+        )
     )]
     pub password: Option<Secret>,
     /// Optional display name.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100, example = "Ada"))]
     pub name: Option<String>,
     /// Whether the Terms/Privacy consent checkbox was ticked.
     #[serde(default)]
@@ -266,6 +277,7 @@ pub struct ResendAccepted {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerifyCodeRequest {
     /// The 6-digit code from the email.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "123456"))]
     pub code: Secret,
 }
 
@@ -326,8 +338,16 @@ pub struct OAuthLinkStarted {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PasswordSignInRequest {
     /// Account email.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(format = "email", max_length = 254, example = "ada@example.com")
+    )]
     pub email: String,
     /// Account password.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = String, format = Password, example = "correct horse battery staple")
+    )]
     pub password: Secret,
 }
 
@@ -346,6 +366,10 @@ impl fmt::Debug for PasswordSignInRequest {
 #[serde(rename_all = "camelCase")]
 pub struct MagicLinkRequest {
     /// Where to send the link.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(format = "email", max_length = 254, example = "ada@example.com")
+    )]
     pub email: String,
     /// Where the browser goes after signing in; must be on the environment's allow-list.
     #[serde(default)]
@@ -371,6 +395,10 @@ impl fmt::Debug for MagicLinkVerifyRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PasswordResetRequest {
     /// The account's email.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(format = "email", max_length = 254, example = "ada@example.com")
+    )]
     pub email: String,
 }
 
@@ -379,13 +407,24 @@ pub struct PasswordResetRequest {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PasswordResetComplete {
     /// The account's email.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(format = "email", max_length = 254, example = "ada@example.com")
+    )]
     pub email: String,
     /// The 6-digit code from the email.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "123456"))]
     pub code: Secret,
     /// The new password.
     #[cfg_attr(
         feature = "openapi",
-        schema(value_type = String, format = Password, min_length = 8, max_length = 256)
+        schema(
+            value_type = String,
+            format = Password,
+            min_length = 8,
+            max_length = 256,
+            example = "correct horse battery staple"
+        )
     )]
     pub password: Secret,
 }
@@ -519,6 +558,7 @@ pub struct SessionsRevoked {
 pub struct UpdateProfileRequest {
     /// The new display name; empty (or only spaces) removes it.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100, example = "Ada"))]
     pub name: Option<String>,
 }
 
@@ -534,7 +574,13 @@ pub struct ChangePasswordRequest {
     /// The new password (8–256 code points).
     #[cfg_attr(
         feature = "openapi",
-        schema(value_type = String, format = Password, min_length = 8, max_length = 256)
+        schema(
+            value_type = String,
+            format = Password,
+            min_length = 8,
+            max_length = 256,
+            example = "correct horse battery staple"
+        )
     )]
     pub new_password: Secret,
     /// Whether to end every other session of the user.
@@ -564,6 +610,10 @@ pub struct PasswordChanged {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangeEmailRequest {
     /// The new address.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(format = "email", max_length = 254, example = "ada@example.com")
+    )]
     pub email: String,
 }
 
@@ -573,6 +623,10 @@ pub struct ChangeEmailRequest {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReauthenticateRequest {
     /// The account's password.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = String, format = Password, example = "correct horse battery staple")
+    )]
     pub password: Secret,
 }
 

@@ -59,6 +59,7 @@ fn no_store(mut response: Response) -> Response {
 #[utoipa::path(
     get,
     path = "/v1/sessions",
+    operation_id = "listSessions",
     tag = "account",
     security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
     responses(
@@ -81,6 +82,7 @@ async fn list(
 #[utoipa::path(
     delete,
     path = "/v1/sessions/{id}",
+    operation_id = "revokeSession",
     tag = "account",
     params(
         ("id" = String, Path, description = "The session, `ses_…`")
@@ -113,6 +115,7 @@ async fn revoke_one(
 #[utoipa::path(
     delete,
     path = "/v1/sessions",
+    operation_id = "revokeOtherSessions",
     tag = "account",
     security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
     responses(
@@ -145,6 +148,7 @@ async fn limit_password_checks(
 #[utoipa::path(
     post,
     path = "/v1/session/reauthenticate",
+    operation_id = "reauthenticate",
     tag = "account",
     request_body = torii_shared::ReauthenticateRequest,
     security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
@@ -180,6 +184,7 @@ async fn reauthenticate(
 #[utoipa::path(
     patch,
     path = "/v1/me",
+    operation_id = "updateProfile",
     tag = "account",
     request_body = torii_shared::UpdateProfileRequest,
     security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
@@ -207,6 +212,7 @@ async fn update_profile(
 #[utoipa::path(
     post,
     path = "/v1/me/password",
+    operation_id = "changePassword",
     tag = "account",
     request_body = torii_shared::ChangePasswordRequest,
     security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
@@ -241,6 +247,7 @@ async fn change_password(
 #[utoipa::path(
     post,
     path = "/v1/me/email",
+    operation_id = "startEmailChange",
     tag = "account",
     request_body = torii_shared::ChangeEmailRequest,
     security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
@@ -280,6 +287,7 @@ async fn start_email_change(
 #[utoipa::path(
     post,
     path = "/v1/me/email/verify",
+    operation_id = "verifyEmailChange",
     tag = "account",
     request_body = torii_shared::VerifyCodeRequest,
     security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),

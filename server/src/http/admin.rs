@@ -99,6 +99,7 @@ struct UserList {
 #[utoipa::path(
     get,
     path = "/v1/admin/users",
+    operation_id = "adminFindUsers",
     tag = "admin",
     params(
         ("email" = String, Query, description = "The email to look up (compared canonically)")
@@ -160,6 +161,7 @@ impl std::fmt::Debug for CreateUser {
 #[utoipa::path(
     post,
     path = "/v1/admin/users",
+    operation_id = "adminCreateUser",
     tag = "admin",
     request_body = CreateUser,
     security(("secretKey" = [])),
@@ -233,6 +235,7 @@ async fn user_in_env(torii: &Torii, env: &Environment, id: &str) -> Result<User,
 #[utoipa::path(
     get,
     path = "/v1/admin/users/{id}",
+    operation_id = "adminGetUser",
     tag = "admin",
     params(
         ("id" = String, Path, description = "The user, `usr_…`")
@@ -257,6 +260,7 @@ async fn get_user(
 #[utoipa::path(
     delete,
     path = "/v1/admin/users/{id}",
+    operation_id = "adminDeleteUser",
     tag = "admin",
     params(
         ("id" = String, Path, description = "The user, `usr_…`")
@@ -290,6 +294,7 @@ struct GateBody {
 #[utoipa::path(
     post,
     path = "/v1/admin/users/{id}/gates",
+    operation_id = "adminRequireUserGate",
     tag = "admin",
     params(
         ("id" = String, Path, description = "The user, `usr_…`")
@@ -321,6 +326,7 @@ async fn require_user_gate(
 #[utoipa::path(
     delete,
     path = "/v1/admin/users/{id}/gates/{key}",
+    operation_id = "adminClearUserGate",
     tag = "admin",
     params(
         ("id" = String, Path, description = "The user, `usr_…`"),
@@ -349,6 +355,7 @@ async fn clear_user_gate(
 #[utoipa::path(
     post,
     path = "/v1/admin/sessions/{id}/gates",
+    operation_id = "adminRequireSessionGate",
     tag = "admin",
     params(
         ("id" = String, Path, description = "The session, `ses_…`")
@@ -380,6 +387,7 @@ async fn require_session_gate(
 #[utoipa::path(
     delete,
     path = "/v1/admin/sessions/{id}/gates/{key}",
+    operation_id = "adminClearSessionGate",
     tag = "admin",
     params(
         ("id" = String, Path, description = "The session, `ses_…`"),
@@ -423,6 +431,7 @@ impl std::fmt::Debug for VerifyBody {
 #[utoipa::path(
     post,
     path = "/v1/admin/sessions/verify",
+    operation_id = "adminVerifySession",
     tag = "admin",
     request_body = VerifyBody,
     security(("secretKey" = [])),
@@ -455,6 +464,7 @@ struct Rotated {
 #[utoipa::path(
     post,
     path = "/v1/admin/jwt-keys/rotate",
+    operation_id = "adminRotateJwtKey",
     tag = "admin",
     security(("secretKey" = [])),
     responses(
@@ -482,6 +492,7 @@ async fn rotate_jwt_key(
 #[utoipa::path(
     delete,
     path = "/v1/admin/sessions/{id}",
+    operation_id = "adminRevokeSession",
     tag = "admin",
     params(
         ("id" = String, Path, description = "The session, `ses_…`")

@@ -23,6 +23,7 @@ pub(super) fn routes() -> Router<Torii> {
 #[utoipa::path(
     post,
     path = "/v1/legal/accept",
+    operation_id = "acceptTerms",
     tag = "gates",
     security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
     responses(
@@ -46,6 +47,7 @@ async fn accept_terms(
 #[utoipa::path(
     post,
     path = "/v1/email-verification/send",
+    operation_id = "sendEmailVerification",
     tag = "gates",
     security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
     responses(
@@ -74,6 +76,7 @@ async fn send_code(
 #[utoipa::path(
     post,
     path = "/v1/email-verification/verify",
+    operation_id = "verifyEmail",
     tag = "gates",
     request_body = torii_shared::VerifyCodeRequest,
     security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),

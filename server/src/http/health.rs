@@ -21,6 +21,7 @@ pub(super) fn routes() -> Router<Torii> {
 #[utoipa::path(
     get,
     path = "/.well-known/jwks.json",
+    operation_id = "jwks",
     tag = "health",
     responses(
         (status = 200, description = "The public keys of JWT sessions (Ed25519)", body = crate::http::openapi::JwkSet)
@@ -50,6 +51,7 @@ async fn jwks(State(torii): State<Torii>) -> impl axum::response::IntoResponse {
 #[utoipa::path(
     get,
     path = "/healthz",
+    operation_id = "healthz",
     tag = "health",
     responses(
         (status = 200, description = "The process is alive", body = torii_shared::Health)
@@ -65,6 +67,7 @@ async fn healthz() -> Json<Health> {
 #[utoipa::path(
     get,
     path = "/readyz",
+    operation_id = "readyz",
     tag = "health",
     responses(
         (status = 200, description = "The store answers", body = torii_shared::Health),

@@ -25,6 +25,7 @@ pub(super) fn routes() -> Router<Torii> {
 #[utoipa::path(
     post,
     path = "/v1/magic-links",
+    operation_id = "requestMagicLink",
     tag = "magic-links",
     request_body = torii_shared::MagicLinkRequest,
     security(("publishableKey" = [])),
@@ -111,6 +112,7 @@ fn layout(title: &str, app: &str, inner: &str) -> String {
 #[utoipa::path(
     get,
     path = "/v1/magic-links/verify",
+    operation_id = "magicLinkLanding",
     tag = "magic-links",
     params(
         ("token" = Option<String>, Query, description = "The token from the emailed link")
@@ -165,6 +167,7 @@ fn used_or_expired(env: &Environment) -> Response {
 #[utoipa::path(
     post,
     path = "/v1/magic-links/verify",
+    operation_id = "verifyMagicLink",
     tag = "magic-links",
     request_body(content(
         (torii_shared::MagicLinkVerifyRequest = "application/json"),

@@ -23,6 +23,7 @@ pub(super) fn routes() -> Router<Torii> {
 #[utoipa::path(
     get,
     path = "/me",
+    operation_id = "getMe",
     tag = "session",
     security(("publishableKey" = []), ("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
     responses(
@@ -63,6 +64,7 @@ async fn me(
 #[utoipa::path(
     post,
     path = "/v1/session/refresh",
+    operation_id = "refreshSession",
     tag = "session",
     security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
     responses(
@@ -105,6 +107,7 @@ pub(super) async fn refreshed(
 #[utoipa::path(
     get,
     path = "/v1/environment",
+    operation_id = "getEnvironment",
     tag = "session",
     security(("publishableKey" = [])),
     responses(
@@ -119,6 +122,7 @@ async fn environment(Env(env): Env) -> Json<EnvironmentInfo> {
 #[utoipa::path(
     post,
     path = "/v1/sign-out",
+    operation_id = "signOut",
     tag = "session",
     security(("publishableKey" = []), ("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
     responses(

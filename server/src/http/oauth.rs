@@ -133,6 +133,7 @@ fn start_error_page(error: &OAuthError) -> Response {
 #[utoipa::path(
     get,
     path = "/v1/oauth/{provider}/start",
+    operation_id = "startOAuth",
     tag = "oauth",
     params(
         ("provider" = String, Path, description = "The provider's id, e.g. `google`"),
@@ -209,6 +210,7 @@ async fn start(
 #[utoipa::path(
     post,
     path = "/v1/oauth/{provider}/link",
+    operation_id = "linkOAuthProvider",
     tag = "oauth",
     params(
         ("provider" = String, Path, description = "The provider's id, e.g. `google`")
@@ -257,6 +259,7 @@ async fn link(
 #[utoipa::path(
     get,
     path = "/v1/oauth/identities",
+    operation_id = "listOAuthIdentities",
     tag = "oauth",
     security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
     responses(
@@ -286,6 +289,7 @@ async fn identities(
 #[utoipa::path(
     delete,
     path = "/v1/oauth/identities/{id}",
+    operation_id = "unlinkOAuthIdentity",
     tag = "oauth",
     params(
         ("id" = String, Path, description = "The linked identity, `oid_…`")
@@ -314,6 +318,7 @@ async fn unlink(
 #[utoipa::path(
     get,
     path = "/v1/oauth/{provider}/callback",
+    operation_id = "oauthCallback",
     tag = "oauth",
     params(
         ("provider" = String, Path, description = "The provider's id, e.g. `google`"),

@@ -120,6 +120,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
 #[utoipa::path(
     get,
     path = "/openapi.json",
+    operation_id = "openapi",
     tag = "health",
     responses((status = 200, description = "The OpenAPI 3.1 document of every route", content_type = "application/json", body = Object))
 )]

@@ -41,6 +41,7 @@ fn no_store(value: impl IntoResponse) -> Response {
 #[utoipa::path(
     post,
     path = "/v1/passkeys/sign-in/options",
+    operation_id = "passkeySignInOptions",
     tag = "passkeys",
     security(("publishableKey" = [])),
     responses(
@@ -64,6 +65,7 @@ async fn sign_in_options(
 #[utoipa::path(
     post,
     path = "/v1/passkeys/sign-in",
+    operation_id = "signInWithPasskey",
     tag = "passkeys",
     request_body = torii_shared::PasskeySignInRequest,
     security(("publishableKey" = [])),
@@ -93,6 +95,7 @@ async fn sign_in(
 #[utoipa::path(
     post,
     path = "/v1/passkeys/registration/options",
+    operation_id = "passkeyRegistrationOptions",
     tag = "passkeys",
     security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
     responses(
@@ -120,6 +123,7 @@ async fn registration_options(
 #[utoipa::path(
     post,
     path = "/v1/passkeys",
+    operation_id = "registerPasskey",
     tag = "passkeys",
     request_body = torii_shared::PasskeyRegistrationRequest,
     security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
@@ -153,6 +157,7 @@ async fn register(
 #[utoipa::path(
     get,
     path = "/v1/passkeys",
+    operation_id = "listPasskeys",
     tag = "passkeys",
     security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
     responses(
@@ -173,6 +178,7 @@ async fn list(
 #[utoipa::path(
     patch,
     path = "/v1/passkeys/{id}",
+    operation_id = "renamePasskey",
     tag = "passkeys",
     params(
         ("id" = String, Path, description = "The passkey, `pky_…`")
@@ -202,6 +208,7 @@ async fn rename(
 #[utoipa::path(
     delete,
     path = "/v1/passkeys/{id}",
+    operation_id = "deletePasskey",
     tag = "passkeys",
     params(
         ("id" = String, Path, description = "The passkey, `pky_…`")

@@ -20,6 +20,7 @@ pub(super) fn routes() -> Router<Torii> {
 #[utoipa::path(
     post,
     path = "/v1/password-resets",
+    operation_id = "requestPasswordReset",
     tag = "password-resets",
     request_body = torii_shared::PasswordResetRequest,
     security(("publishableKey" = [])),
@@ -62,6 +63,7 @@ async fn request(
 #[utoipa::path(
     post,
     path = "/v1/password-resets/complete",
+    operation_id = "completePasswordReset",
     tag = "password-resets",
     request_body = torii_shared::PasswordResetComplete,
     security(("publishableKey" = [])),

@@ -18,6 +18,7 @@ pub(super) fn routes() -> Router<Torii> {
 #[utoipa::path(
     post,
     path = "/v1/sign-in/password",
+    operation_id = "signInWithPassword",
     tag = "sign-in",
     request_body = torii_shared::PasswordSignInRequest,
     security(("publishableKey" = [])),

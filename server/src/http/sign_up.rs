@@ -26,6 +26,7 @@ pub(super) fn routes() -> Router<Torii> {
 #[utoipa::path(
     post,
     path = "/v1/sign-ups/{id}/continue",
+    operation_id = "continueSignUp",
     tag = "sign-up",
     params(
         ("id" = String, Path, description = "The OAuth sign-up id (`oauthSignUp` in the app's URL)")
@@ -61,6 +62,7 @@ async fn continue_sign_up(
 #[utoipa::path(
     post,
     path = "/v1/sign-ups",
+    operation_id = "startSignUp",
     tag = "sign-up",
     request_body = torii_shared::SignUpRequest,
     security(("publishableKey" = [])),
@@ -97,6 +99,7 @@ async fn start(
 #[utoipa::path(
     post,
     path = "/v1/sign-ups/{id}/verify",
+    operation_id = "verifySignUp",
     tag = "sign-up",
     params(
         ("id" = String, Path, description = "The sign-up id")
@@ -128,6 +131,7 @@ async fn verify(
 #[utoipa::path(
     post,
     path = "/v1/sign-ups/{id}/resend",
+    operation_id = "resendSignUpCode",
     tag = "sign-up",
     params(
         ("id" = String, Path, description = "The sign-up id")
