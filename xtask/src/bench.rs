@@ -899,9 +899,9 @@ fn base64url(bytes: &[u8]) -> String {
 /// A `torii-server` process on a free loopback port, logging to a file in the work directory;
 /// stopped by its id when dropped.
 #[derive(Debug)]
-struct Server {
+pub(crate) struct Server {
     child: Option<Child>,
-    port: u16,
+    pub(crate) port: u16,
     log: PathBuf,
 }
 
@@ -911,7 +911,7 @@ fn free_port() -> Result<u16> {
 }
 
 impl Server {
-    fn start(
+    pub(crate) fn start(
         bin: &Path,
         work: &Path,
         name: &str,
@@ -981,14 +981,14 @@ impl Server {
             .context("no VmHWM in /proc/<pid>/status")
     }
 
-    fn log_tail(&self) -> String {
+    pub(crate) fn log_tail(&self) -> String {
         let text = fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(20)..].join("\n")
     }
 
     /// SIGTERM (a graceful shutdown), then SIGKILL if it has not exited within 10 s.
-    fn stop(mut self) -> Result<()> {
+    pub(crate) fn stop(mut self) -> Result<()> {
         let Some(mut child) = self.child.take() else {
             return Ok(());
         };
@@ -1166,10 +1166,10 @@ impl Drop for RunningWrk {
 // A minimal HTTP/1.1 client: one request per connection, enough for setup and checks.
 
 #[derive(Debug)]
-struct Response {
-    status: u16,
+pub(crate) struct Response {
+    pub(crate) status: u16,
     head: String,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl Response {
@@ -1183,7 +1183,7 @@ impl Response {
     }
 }
 
-fn http(
+pub(crate) fn http(
     port: u16,
     method: &str,
     path: &str,

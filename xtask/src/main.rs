@@ -1,21 +1,25 @@
 //! The project's own automation. Run from anywhere in the repository:
 //!
 //! ```text
-//! cargo xtask test         # install what the tests need, then fmt, clippy, cargo test, fuzz, Playwright
+//! cargo xtask test         # install what the tests need, then fmt, clippy, cargo test, fuzz,
+//!                          # schemathesis, Playwright
 //! cargo xtask demo         # build the demo app and serve it with torii-server on SQLite
 //! cargo xtask build-demo   # build the demo app into e2e/dist (used by both of the above)
 //! cargo xtask e2e          # only the end-to-end part of `test`: demo, server, Playwright
+//! cargo xtask schemathesis # only the API fuzzing part of `test`: server, schemathesis
 //! cargo xtask install      # only install what `test` needs (tools, npm packages, databases)
 //! cargo xtask bench        # load-test a release-like server, weigh the wasm bundles
 //! ```
 //!
 //! Every command installs what it needs when it is missing (the wasm target, the
 //! `wasm-bindgen` CLI at the version in `Cargo.lock`, Debian's Chromium, Node.js and the npm
-//! packages of `e2e/`, PostgreSQL and MariaDB) and does nothing when it is already there, so
-//! a second run goes straight to the work. `CARGO_TARGET_DIR` is respected.
+//! packages of `e2e/`, schemathesis in a Python virtual environment, PostgreSQL and MariaDB)
+//! and does nothing when it is already there, so a second run goes straight to the work.
+//! `CARGO_TARGET_DIR` is respected.
 
 mod bench;
 mod demo;
+mod schemathesis;
 mod services;
 mod setup;
 mod util;
@@ -32,9 +36,11 @@ usage: cargo xtask <command>
 
 commands:
   test                  install what the tests need, then run rustfmt, clippy (native and
-                        wasm32), cargo test, a bounded run of each fuzz target, the demo
-                        build and the Playwright suite
+                        wasm32), cargo test, a bounded run of each fuzz target, schemathesis
+                        against a running server, the demo build and the Playwright suite
   e2e                   only the end-to-end part: build the demo and the server, run Playwright
+  schemathesis          only the API fuzzing part: build the server, run schemathesis against
+                        its /openapi.json
   demo [--listen ADDR]  build the demo app and serve it with torii-server on SQLite
                         (default http://localhost:3000)
   build-demo            build the demo app into e2e/dist
@@ -65,6 +71,13 @@ fn run() -> Result<()> {
         Some("e2e") => {
             no_extra_args(&rest)?;
             test(&paths, false)
+        }
+        Some("schemathesis") => {
+            no_extra_args(&rest)?;
+            let mut steps = Steps::new();
+            let result = schemathesis_steps(&paths, &mut steps);
+            steps.summary(result.is_ok());
+            result
         }
         Some("demo") => demo::demo(&paths, parse_listen(&rest)?),
         Some("install") => {
@@ -187,8 +200,18 @@ fn install_steps(paths: &Paths, full: bool, steps: &mut Steps) -> Result<()> {
     steps.run("install: postgresql", services::postgres)?;
     if full {
         steps.run("install: mariadb", services::mariadb)?;
+        steps.run("install: schemathesis", || schemathesis::install(paths))?;
     }
     Ok(())
+}
+
+/// `cargo xtask schemathesis`: the server, and schemathesis against it.
+fn schemathesis_steps(paths: &Paths, steps: &mut Steps) -> Result<()> {
+    steps.run("install: schemathesis", || schemathesis::install(paths))?;
+    let server = steps.run("cargo build -p torii-server", || demo::build_server(paths))?;
+    steps.run("schemathesis (against /openapi.json)", || {
+        schemathesis::run(paths, &server)
+    })
 }
 
 fn test_steps(paths: &Paths, full: bool, steps: &mut Steps) -> Result<()> {
@@ -253,6 +276,11 @@ fn test_steps(paths: &Paths, full: bool, steps: &mut Steps) -> Result<()> {
     } else {
         steps.run("cargo build -p torii-server", || demo::build_server(paths))?
     };
+    if full {
+        steps.run("schemathesis (against /openapi.json)", || {
+            schemathesis::run(paths, &server)
+        })?;
+    }
     steps.run("e2e typecheck (tsc)", || {
         paths
             .npm_bin("tsc")
