@@ -1390,6 +1390,7 @@ fn sign_in_app(paths: &Paths, wasm_opt: &Path) -> Result<Bundle> {
         ])
         .arg(dir.join("Cargo.toml"))
         .env("CARGO_TARGET_DIR", &paths.target)
+        .env(crate::demo::WASM_RUSTFLAGS.0, crate::demo::WASM_RUSTFLAGS.1)
         .cwd(&dir)
         .run()?;
     let wasm = paths

@@ -24,6 +24,15 @@ const WASM_OPT_FEATURES: &[&str] = &[
     "--enable-multivalue",
 ];
 
+/// Rust flags of the release wasm builds. `erase_components` is Leptos's switch for
+/// type-erased views: every component and reactive child becomes one `AnyView` type instead
+/// of a distinct nested type per call site, so far less code is generated (the demo's gzipped
+/// wasm shrinks by about an eighth) for a boxed call per render. Set for the wasm target only.
+pub const WASM_RUSTFLAGS: (&str, &str) = (
+    "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+    "--cfg erase_components",
+);
+
 /// `cargo xtask build-demo`: the release wasm, wasm-bindgen's JS glue, wasm-opt when npm's
 /// binaryen is installed, and the static files, all in `e2e/dist`.
 pub fn build_demo(paths: &Paths) -> Result<()> {
@@ -36,6 +45,7 @@ pub fn build_demo(paths: &Paths) -> Result<()> {
             "wasm32-unknown-unknown",
             "--release",
         ])
+        .env(WASM_RUSTFLAGS.0, WASM_RUSTFLAGS.1)
         .run()?;
     let wasm = paths
         .target
