@@ -3,12 +3,15 @@
 //! ask for.
 //!
 //! **Recent sign-in.** Every session records when the user last proved who they are on it
-//! (`authenticated_at`: the sign-in, or a later [`Torii::reauthenticate`]). Changing the email
-//! or setting a password without knowing a current one needs that to be within
-//! [`REAUTH_WINDOW`], judged by [`is_recent_sign_in`] on the injected clock; otherwise the
-//! answer is [`AccountError::ReauthenticationRequired`]. Changing a password with the current
-//! one needs nothing more: the right current password is itself a re-authentication, and is
-//! recorded as one.
+//! (`authenticated_at`: the sign-in, or a later re-authentication with the password
+//! ([`Torii::reauthenticate`]), a passkey ([`Torii::reauthenticate_with_passkey`]) or a
+//! linked provider (an OAuth round trip, see [`crate::methods::oauth`])). Changing the email
+//! or setting a password without knowing a current one needs that to be within the
+//! environment's window (`session.recent_sign_in`, default [`REAUTH_WINDOW`]), judged by
+//! [`is_recent_sign_in`] on the injected clock; otherwise the answer is
+//! [`AccountError::ReauthenticationRequired`]. Changing a password with the current one needs
+//! nothing more: the right current password is itself a re-authentication, and is recorded as
+//! one.
 //!
 //! **Email change.** `start` (recent sign-in required) → a hashed 6-digit code for the new
 //! address is kept with the address (10 minutes, 5 tries, replaced only after a 30-second
@@ -24,6 +27,7 @@ use crate::mail::{self, MailError};
 use crate::methods::email_code::{
     CODE_TTL, MAX_ATTEMPTS, RESEND_COOLDOWN, SignUpError, new_code, normalize_code, user_code_hash,
 };
+use crate::methods::passkey::PasskeyError;
 use crate::methods::password::HashError;
 use crate::session::device::Device;
 use crate::session::new_id;
@@ -33,20 +37,25 @@ use crate::{AuthenticatedSession, Environment, Torii};
 use subtle::ConstantTimeEq as _;
 use time::{Duration, OffsetDateTime};
 use torii_shared::{
-    ChangePasswordRequest, GateKey, PASSWORD_MAX_CHARS, ResendAccepted, Secret, SessionKind,
-    SessionSummary,
+    AccountMethods, ChangePasswordRequest, GateKey, PASSWORD_MAX_CHARS, ResendAccepted, Secret,
+    SessionKind, SessionSummary,
 };
 
-/// How long after a sign-in (or re-authentication) the sensitive changes are allowed.
+/// How long after a sign-in (or re-authentication) the sensitive changes are allowed, unless
+/// the environment sets its own window (`[environments.session] recent_sign_in_secs`).
 pub const REAUTH_WINDOW: Duration = Duration::minutes(10);
 
 const EMAIL_CHANGE: &str = "email_change";
 
 /// Whether a session authenticated at `authenticated_at` counts as recently signed in at
-/// `now`: within [`REAUTH_WINDOW`], its end included.
+/// `now`: within `window` (normally [`REAUTH_WINDOW`]), its end included.
 #[must_use]
-pub fn is_recent_sign_in(authenticated_at: OffsetDateTime, now: OffsetDateTime) -> bool {
-    now - authenticated_at <= REAUTH_WINDOW
+pub fn is_recent_sign_in(
+    authenticated_at: OffsetDateTime,
+    now: OffsetDateTime,
+    window: Duration,
+) -> bool {
+    now - authenticated_at <= window
 }
 
 /// Why an account change failed.
@@ -83,6 +92,9 @@ pub enum AccountError {
     /// Hashing failed.
     #[error(transparent)]
     Hash(#[from] HashError),
+    /// A re-authentication with a passkey failed.
+    #[error(transparent)]
+    Passkey(#[from] PasskeyError),
 }
 
 fn field(name: &str, message: impl Into<String>) -> AccountError {
@@ -90,17 +102,21 @@ fn field(name: &str, message: impl Into<String>) -> AccountError {
 }
 
 impl Torii {
-    /// Refuses with [`AccountError::ReauthenticationRequired`] unless the session was signed
-    /// in (or re-authenticated) within [`REAUTH_WINDOW`]. A JWT session's time is read from
-    /// its row in the store, where re-authentication records it.
-    ///
-    /// # Errors
-    /// Not recent; the session's row is gone; a store failure.
-    pub async fn require_recent_sign_in(
+    /// How long a sign-in counts as recent in the session's environment.
+    fn recent_sign_in_window(&self, found: &AuthenticatedSession) -> Duration {
+        self.environments()
+            .iter()
+            .find(|env| env.id == found.session.environment_id)
+            .map_or(REAUTH_WINDOW, |env| env.session.recent_sign_in)
+    }
+
+    /// When the session last proved who its user is. A JWT session's time is read from its
+    /// row in the store, where re-authentication records it.
+    async fn authenticated_at(
         &self,
         found: &AuthenticatedSession,
-    ) -> Result<(), AccountError> {
-        let authenticated_at = match found.kind {
+    ) -> Result<OffsetDateTime, AccountError> {
+        Ok(match found.kind {
             SessionKind::Database => found.session.authenticated_at,
             SessionKind::Jwt => {
                 self.store()
@@ -109,12 +125,61 @@ impl Torii {
                     .ok_or(AccountError::SessionGone)?
                     .authenticated_at
             }
-        };
-        if is_recent_sign_in(authenticated_at, self.now()) {
+        })
+    }
+
+    /// Refuses with [`AccountError::ReauthenticationRequired`] unless the session was signed
+    /// in (or re-authenticated) within its environment's window (default
+    /// [`REAUTH_WINDOW`]).
+    ///
+    /// # Errors
+    /// Not recent; the session's row is gone; a store failure.
+    pub async fn require_recent_sign_in(
+        &self,
+        found: &AuthenticatedSession,
+    ) -> Result<(), AccountError> {
+        let authenticated_at = self.authenticated_at(found).await?;
+        if is_recent_sign_in(
+            authenticated_at,
+            self.now(),
+            self.recent_sign_in_window(found),
+        ) {
             Ok(())
         } else {
             Err(AccountError::ReauthenticationRequired)
         }
+    }
+
+    /// How the user can sign in (and so re-authenticate), and until when the session's last
+    /// proof counts as recent.
+    ///
+    /// # Errors
+    /// The session's row is gone; a store failure.
+    pub async fn account_methods(
+        &self,
+        found: &AuthenticatedSession,
+    ) -> Result<AccountMethods, AccountError> {
+        let user_id = &found.user.id;
+        let password = self.store().password_hash(user_id).await?.is_some();
+        let passkeys =
+            u32::try_from(self.store().count_passkeys(user_id).await?).unwrap_or(u32::MAX);
+        let mut oauth_providers: Vec<String> = self
+            .store()
+            .list_oauth_identities(user_id)
+            .await?
+            .into_iter()
+            .map(|identity| identity.provider)
+            .collect();
+        oauth_providers.sort();
+        oauth_providers.dedup();
+        let recent_sign_in_until =
+            self.authenticated_at(found).await? + self.recent_sign_in_window(found);
+        Ok(AccountMethods {
+            password,
+            passkeys,
+            oauth_providers,
+            recent_sign_in_until,
+        })
     }
 
     /// Refuses a session that was revoked: a JWT session still verifies after its row is
@@ -149,6 +214,47 @@ impl Torii {
             .await
     }
 
+    /// Checks an assertion of one of the user's own passkeys (see
+    /// [`Torii::start_passkey_reauthentication`]) and records the session as freshly signed
+    /// in.
+    ///
+    /// # Errors
+    /// A ceremony that is unknown, used, expired or another session's; a passkey that is
+    /// another user's or does not verify; the session is gone; a store failure.
+    pub async fn reauthenticate_with_passkey(
+        &self,
+        env: &Environment,
+        found: &AuthenticatedSession,
+        ceremony_id: &str,
+        credential: &serde_json::Value,
+    ) -> Result<(), AccountError> {
+        self.verify_passkey_reauthentication(
+            env,
+            &found.user.id,
+            &found.session.id,
+            ceremony_id,
+            credential,
+        )
+        .await?;
+        self.mark_reauthenticated(&found.session.id).await
+    }
+
+    /// Records that the session's user just proved who they are.
+    ///
+    /// # Errors
+    /// The session is gone; a store failure.
+    pub(crate) async fn mark_reauthenticated(&self, session_id: &str) -> Result<(), AccountError> {
+        if self
+            .store()
+            .set_session_authenticated(session_id, self.now())
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(AccountError::SessionGone)
+        }
+    }
+
     /// Verifies `password` against the user's and, when right, records a re-authentication
     /// on the session. A wrong one is reported on `field_name`.
     async fn check_current_password(
@@ -168,14 +274,7 @@ impl Torii {
         if !matched {
             return Err(field(field_name, "That password is not right."));
         }
-        if !self
-            .store()
-            .set_session_authenticated(&found.session.id, self.now())
-            .await?
-        {
-            return Err(AccountError::SessionGone);
-        }
-        Ok(())
+        self.mark_reauthenticated(&found.session.id).await
     }
 
     /// The user's sessions that are still valid in this environment, most recently active
@@ -458,14 +557,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_sign_in_is_recent_for_ten_minutes() {
+    fn a_sign_in_is_recent_for_the_window() {
         let at = OffsetDateTime::from_unix_timestamp(1_795_000_000).unwrap();
-        assert!(is_recent_sign_in(at, at));
-        assert!(is_recent_sign_in(at, at + Duration::minutes(10)));
+        let window = REAUTH_WINDOW;
+        assert_eq!(window, Duration::minutes(10));
+        assert!(is_recent_sign_in(at, at, window));
+        assert!(is_recent_sign_in(at, at + Duration::minutes(10), window));
         assert!(!is_recent_sign_in(
             at,
-            at + Duration::minutes(10) + Duration::milliseconds(1)
+            at + Duration::minutes(10) + Duration::milliseconds(1),
+            window
         ));
-        assert!(!is_recent_sign_in(at, at + Duration::hours(3)));
+        assert!(!is_recent_sign_in(at, at + Duration::hours(3), window));
+        let short = Duration::seconds(5);
+        assert!(is_recent_sign_in(at, at + Duration::seconds(5), short));
+        assert!(!is_recent_sign_in(at, at + Duration::seconds(6), short));
     }
 }

@@ -285,6 +285,9 @@ pub struct SessionConfig {
     pub idle_timeout_secs: u32,
     /// Seconds after sign-in after which a session ends (default 30 days).
     pub absolute_timeout_secs: u32,
+    /// Seconds after a sign-in (or re-authentication) during which the changes that need a
+    /// recent one are allowed (default 600, 10 minutes).
+    pub recent_sign_in_secs: u32,
 }
 
 impl Default for SessionConfig {
@@ -294,6 +297,8 @@ impl Default for SessionConfig {
             kind: defaults.kind,
             idle_timeout_secs: u32::try_from(defaults.idle_timeout.whole_seconds()).unwrap_or(0),
             absolute_timeout_secs: u32::try_from(defaults.absolute_timeout.whole_seconds())
+                .unwrap_or(0),
+            recent_sign_in_secs: u32::try_from(defaults.recent_sign_in.whole_seconds())
                 .unwrap_or(0),
         }
     }
@@ -595,6 +600,12 @@ impl EnvironmentConfig {
         if self.session.idle_timeout_secs == 0 || self.session.absolute_timeout_secs == 0 {
             return Err(invalid(&at("session"), "timeouts must be positive"));
         }
+        if self.session.recent_sign_in_secs == 0 {
+            return Err(invalid(
+                &at("session.recent_sign_in_secs"),
+                "must be positive",
+            ));
+        }
         Ok(Environment {
             id: self.id.clone().unwrap_or_else(|| {
                 format!("env_{}", &sha256_hex(self.publishable_key.as_bytes())[..20])
@@ -622,6 +633,7 @@ impl EnvironmentConfig {
                 kind: self.session.kind,
                 idle_timeout: Duration::seconds(i64::from(self.session.idle_timeout_secs)),
                 absolute_timeout: Duration::seconds(i64::from(self.session.absolute_timeout_secs)),
+                recent_sign_in: Duration::seconds(i64::from(self.session.recent_sign_in_secs)),
             },
             passkeys: PasskeySettings {
                 rp_id: self.passkeys.rp_id.clone(),
@@ -860,6 +872,27 @@ sign_in_per_ip = { max = 7, window_secs = 60 }
             )
             .is_err(),
             "unknown keys are refused"
+        );
+    }
+
+    #[test]
+    fn the_recent_sign_in_window_defaults_to_ten_minutes_and_is_configurable() {
+        let parse = |session: &str| {
+            toml::from_str::<Config>(&format!(
+                "[[environments]]\nname = \"Demo\"\npublishable_key = \"pk_test_demo\"\n\
+                 secret_key = \"sk_test_demo\"\n[environments.session]\n{session}"
+            ))
+            .unwrap()
+            .environments()
+        };
+        let envs = parse("").unwrap();
+        assert_eq!(envs[0].session.recent_sign_in, Duration::minutes(10));
+        let envs = parse("recent_sign_in_secs = 5").unwrap();
+        assert_eq!(envs[0].session.recent_sign_in, Duration::seconds(5));
+        let error = parse("recent_sign_in_secs = 0").unwrap_err();
+        assert!(
+            error.to_string().contains("session.recent_sign_in_secs"),
+            "{error}"
         );
     }
 

@@ -19,6 +19,9 @@ pub struct SessionSettings {
     pub idle_timeout: Duration,
     /// A session ends this long after sign-in whatever its use.
     pub absolute_timeout: Duration,
+    /// How long after a sign-in (or re-authentication) the changes that need a recent one
+    /// are allowed (default [`crate::account::REAUTH_WINDOW`], 10 minutes).
+    pub recent_sign_in: Duration,
 }
 
 impl Default for SessionSettings {
@@ -27,6 +30,7 @@ impl Default for SessionSettings {
             kind: SessionKind::Database,
             idle_timeout: Duration::days(7),
             absolute_timeout: Duration::days(30),
+            recent_sign_in: crate::account::REAUTH_WINDOW,
         }
     }
 }

@@ -332,6 +332,14 @@ impl From<crate::methods::passkey::PasskeyError> for ApiError {
                 "This passkey is already registered.",
             ),
             PasskeyError::NotFound => Self::not_found("No such passkey."),
+            PasskeyError::NoPasskeys => {
+                Self::not_found("This account has no passkey. Confirm it is you another way.")
+            }
+            PasskeyError::NotYours => Self::new(
+                unprocessable,
+                ErrorCode::PasskeyInvalid,
+                "This passkey belongs to another account. Use one of yours.",
+            ),
             PasskeyError::LastMethod => Self::new(
                 StatusCode::CONFLICT,
                 ErrorCode::LastSignInMethod,
@@ -351,13 +359,16 @@ impl From<crate::account::AccountError> for ApiError {
             AccountError::ReauthenticationRequired => Self::new(
                 StatusCode::FORBIDDEN,
                 ErrorCode::ReauthenticationRequired,
-                "For your security, confirm it is you: enter your password again.",
+                "For your security, confirm it is you first: with your password, a passkey \
+                 or a linked account.",
             ),
             AccountError::NoPassword => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 ErrorCode::ValidationFailed,
-                "This account has no password. Sign out and sign in again to continue.",
+                "This account has no password. Confirm it is you with a passkey or a linked \
+                 account instead.",
             ),
+            AccountError::Passkey(e) => e.into(),
             AccountError::SessionGone => Self::unauthenticated(),
             AccountError::SessionNotFound => Self::not_found("You have no session with this id."),
             AccountError::EmailTaken => Self::new(

@@ -728,3 +728,43 @@ async fn password_checks_on_the_account_count_against_the_sign_in_limit() {
         limited.text
     );
 }
+
+#[tokio::test]
+async fn the_recent_sign_in_window_is_the_environments_and_the_methods_route_tells_it() {
+    let mut env = legal_env();
+    env.session.recent_sign_in = Duration::seconds(30);
+    let app = app_with(vec![env]).await;
+    let token = signed_up(&app, "short@example.com").await;
+    let signed_in_at = app.torii.now();
+    let methods = Req::get("/v1/me/sign-in-methods")
+        .cookie(&token)
+        .send(&app)
+        .await;
+    assert_eq!(methods.status, StatusCode::OK, "{}", methods.text);
+    assert_eq!(methods.headers.get("cache-control").unwrap(), "no-store");
+    assert_eq!(methods.body["password"], true);
+    assert_eq!(methods.body["passkeys"], 0);
+    assert_eq!(methods.body["oauthProviders"], json!([]));
+    let until = time::OffsetDateTime::parse(
+        methods.body["recentSignInUntil"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    assert!((until - (signed_in_at + Duration::seconds(30))).abs() < Duration::milliseconds(1));
+
+    app.clock.advance(Duration::seconds(29));
+    let within = Req::post("/v1/me/email", &json!({"email": "first.short@example.com"}))
+        .cookie(&token)
+        .send(&app)
+        .await;
+    assert_eq!(within.status, StatusCode::ACCEPTED, "{}", within.text);
+    app.clock.advance(Duration::seconds(2));
+    let stale = Req::post("/v1/me/email", &json!({"email": "new.short@example.com"}))
+        .cookie(&token)
+        .send(&app)
+        .await;
+    assert_eq!(stale.code(), "reauthentication_required", "{}", stale.text);
+
+    let anonymous = Req::get("/v1/me/sign-in-methods").send(&app).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}

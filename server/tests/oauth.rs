@@ -923,3 +923,190 @@ async fn linking_and_unlinking_need_a_recent_sign_in() {
     assert_eq!(unlink.status, StatusCode::FORBIDDEN, "{}", unlink.text);
     assert_eq!(unlink.code(), "reauthentication_required");
 }
+
+/// The provider round trip of a started link or re-authentication (`{url}` answer): the
+/// user signs in at the provider as `account`, and the browser comes back with its cookie.
+async fn round_trip(
+    app: &TestApp,
+    idp: &Idp,
+    provider: &str,
+    started: &common::TestResponse,
+    account: &Account,
+) -> common::TestResponse {
+    assert_eq!(started.status, StatusCode::OK, "{}", started.text);
+    let location = started.body["url"].as_str().unwrap().to_owned();
+    let state = Url::parse(&location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let cookie = header_value(started, "set-cookie");
+    assert!(
+        cookie.starts_with(&format!("torii_oauth={state};")),
+        "{cookie}"
+    );
+    let code = idp.authorize(&location, account);
+    callback(
+        app,
+        provider,
+        &format!("code={code}&state={state}"),
+        Some(&format!("torii_oauth={state}")),
+    )
+    .await
+}
+
+async fn reauthenticate(app: &TestApp, provider: &str, token: &str) -> common::TestResponse {
+    Req::post(
+        &format!("/v1/oauth/{provider}/reauthenticate"),
+        &json!({"redirectUrl": APP_URL}),
+    )
+    .cookie(token)
+    .send(app)
+    .await
+}
+
+async fn link(app: &TestApp, provider: &str, token: &str) -> common::TestResponse {
+    Req::post(
+        &format!("/v1/oauth/{provider}/link"),
+        &json!({"redirectUrl": APP_URL}),
+    )
+    .cookie(token)
+    .send(app)
+    .await
+}
+
+#[tokio::test]
+async fn a_linked_provider_reauthenticates_the_session_and_only_with_the_linked_account() {
+    let idp = Idp::start().await;
+    let mut env = open_env(&idp.issuer);
+    env.oauth_providers.push(provider("second", &idp.issuer));
+    let app = app_with(vec![env]).await;
+    let pat = account("sub-pat-re", "pat.re@example.com", true);
+
+    // An OAuth-only user: no password, one linked provider.
+    let token = sign_in_through(&app, &idp, &pat)
+        .await
+        .session_cookie()
+        .unwrap();
+    let methods = Req::get("/v1/me/sign-in-methods")
+        .cookie(&token)
+        .send(&app)
+        .await;
+    assert_eq!(methods.body["password"], false, "{}", methods.text);
+    assert_eq!(methods.body["oauthProviders"], json!(["idp"]));
+    app.clock.advance(Duration::minutes(11));
+    assert_eq!(
+        link(&app, "second", &token).await.code(),
+        "reauthentication_required"
+    );
+
+    // Another account at the provider does not prove anything about this user.
+    let someone_else = account("sub-mallory", "mallory@example.com", true);
+    let started = reauthenticate(&app, "idp", &token).await;
+    let back = round_trip(&app, &idp, "idp", &started, &someone_else).await;
+    assert_eq!(oauth_error(&back), "oauth_wrong_account");
+    assert_eq!(
+        link(&app, "second", &token).await.code(),
+        "reauthentication_required"
+    );
+    // Nor was anybody signed up or linked on the way.
+    let users = Req::get("/v1/admin/users?email=mallory@example.com")
+        .bearer("sk_test_open")
+        .send(&app)
+        .await;
+    assert_eq!(users.status, StatusCode::OK, "{}", users.text);
+    assert_eq!(users.body["users"], json!([]));
+    assert_eq!(
+        Req::get("/v1/oauth/identities")
+            .cookie(&token)
+            .send(&app)
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // The linked account renews this session, without a new one.
+    let started = reauthenticate(&app, "idp", &token).await;
+    let back = round_trip(&app, &idp, "idp", &started, &pat).await;
+    assert_eq!(back.status, StatusCode::FOUND, "{}", back.text);
+    assert_eq!(header_value(&back, "location"), APP_URL);
+    assert!(back.session_cookie().is_none(), "no new session");
+    let linked = link(&app, "second", &token).await;
+    assert_eq!(linked.status, StatusCode::OK, "{}", linked.text);
+
+    // A state is used once.
+    let started = reauthenticate(&app, "idp", &token).await;
+    round_trip(&app, &idp, "idp", &started, &pat).await;
+    let location = started.body["url"].as_str().unwrap();
+    let state = Url::parse(location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let code = idp.authorize(location, &pat);
+    let replayed = callback(
+        &app,
+        "idp",
+        &format!("code={code}&state={state}"),
+        Some(&format!("torii_oauth={state}")),
+    )
+    .await;
+    assert_eq!(
+        replayed.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        replayed.text
+    );
+}
+
+#[tokio::test]
+async fn reauthentication_needs_a_provider_linked_to_the_user_and_a_live_session() {
+    let idp = Idp::start().await;
+    let app = open_app(&idp).await;
+    let token = signed_up(&app, "plain.re@example.com").await;
+    let unlinked = reauthenticate(&app, "idp", &token).await;
+    assert_eq!(unlinked.status, StatusCode::NOT_FOUND, "{}", unlinked.text);
+    let unknown = reauthenticate(&app, "nope", &token).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.text);
+    let anonymous = Req::post(
+        "/v1/oauth/idp/reauthenticate",
+        &json!({"redirectUrl": APP_URL}),
+    )
+    .send(&app)
+    .await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+
+    let pat = account("sub-gone", "gone@example.com", true);
+    let started = link(&app, "idp", &token).await;
+    round_trip(&app, &idp, "idp", &started, &pat).await;
+    let off_list = Req::post(
+        "/v1/oauth/idp/reauthenticate",
+        &json!({"redirectUrl": "https://evil.example/"}),
+    )
+    .cookie(&token)
+    .send(&app)
+    .await;
+    assert_eq!(
+        off_list.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        off_list.text
+    );
+
+    // Signed out before the provider answers: nothing is renewed.
+    let started = reauthenticate(&app, "idp", &token).await;
+    let signed_out = Req::post("/v1/sign-out", &json!({}))
+        .cookie(&token)
+        .send(&app)
+        .await;
+    assert_eq!(signed_out.status, StatusCode::NO_CONTENT);
+    let back = round_trip(&app, &idp, "idp", &started, &pat).await;
+    assert_eq!(oauth_error(&back), "oauth_failed");
+}

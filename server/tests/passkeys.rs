@@ -536,3 +536,284 @@ async fn adding_or_removing_a_passkey_needs_a_recent_sign_in() {
     assert_eq!(again.status, StatusCode::OK, "{}", again.text);
     registration_options(&app, &token).await;
 }
+
+/// `POST /v1/session/reauthenticate/passkey/options` for the session of `token`.
+async fn reauth_options(app: &TestApp, token: &str) -> (String, Value) {
+    let options = Req::post("/v1/session/reauthenticate/passkey/options", &json!({}))
+        .cookie(token)
+        .send(app)
+        .await;
+    assert_eq!(options.status, StatusCode::OK, "{}", options.text);
+    assert_eq!(
+        options.headers.get("cache-control").unwrap(),
+        "no-store",
+        "a fresh challenge is never cached"
+    );
+    (
+        options.body["ceremonyId"].as_str().unwrap().to_owned(),
+        options.body["publicKey"].clone(),
+    )
+}
+
+async fn reauthenticate_with(
+    app: &TestApp,
+    token: &str,
+    ceremony: &str,
+    credential: &Value,
+) -> common::TestResponse {
+    Req::post(
+        "/v1/session/reauthenticate",
+        &json!({"ceremonyId": ceremony, "credential": credential}),
+    )
+    .cookie(token)
+    .send(app)
+    .await
+}
+
+/// Whether the session of `token` may make a change that needs a recent sign-in (asking
+/// for registration options changes nothing).
+async fn is_recent(app: &TestApp, token: &str) -> bool {
+    let options = Req::post("/v1/passkeys/registration/options", &json!({}))
+        .cookie(token)
+        .send(app)
+        .await;
+    match options.status {
+        StatusCode::OK => true,
+        StatusCode::FORBIDDEN if options.code() == "reauthentication_required" => false,
+        other => panic!("unexpected {other}: {}", options.text),
+    }
+}
+
+async fn sign_in_methods(app: &TestApp, token: &str) -> Value {
+    let methods = Req::get("/v1/me/sign-in-methods")
+        .cookie(token)
+        .send(app)
+        .await;
+    assert_eq!(methods.status, StatusCode::OK, "{}", methods.text);
+    methods.body
+}
+
+/// Asserts that an RFC 3339 `value` is `expected`, to the store's millisecond.
+fn assert_time(value: &Value, expected: time::OffsetDateTime) {
+    let parsed = time::OffsetDateTime::parse(
+        value
+            .as_str()
+            .unwrap_or_else(|| panic!("not a time: {value}")),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    assert!(
+        (parsed - expected).abs() < Duration::milliseconds(1),
+        "{parsed} is not {expected}"
+    );
+}
+
+#[tokio::test]
+async fn a_passkey_reauthenticates_the_session_and_renews_the_window() {
+    let app = passkey_app().await;
+    let token = signed_up(&app, "again@example.com").await;
+    let mut device = Authenticator::new(ORIGIN);
+    assert_eq!(
+        register(&app, &token, &mut device).await.status,
+        StatusCode::CREATED
+    );
+    let signed_up_at = app.torii.now();
+    let methods = sign_in_methods(&app, &token).await;
+    assert_eq!(methods["password"], true);
+    assert_eq!(methods["passkeys"], 1);
+    assert_eq!(methods["oauthProviders"], json!([]));
+    assert_time(
+        &methods["recentSignInUntil"],
+        signed_up_at + Duration::minutes(10),
+    );
+
+    app.clock.advance(Duration::minutes(11));
+    assert!(!is_recent(&app, &token).await);
+    let (ceremony, public_key) = reauth_options(&app, &token).await;
+    // Only this user's passkey can answer, with the user verified.
+    assert_eq!(public_key["userVerification"], "required");
+    let allowed: Vec<&str> = public_key["allowCredentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(allowed, [URL_SAFE_NO_PAD.encode(&device.credential_id)]);
+
+    let credential = device.sign_in(&public_key);
+    let renewed = reauthenticate_with(&app, &token, &ceremony, &credential).await;
+    assert_eq!(renewed.status, StatusCode::OK, "{}", renewed.text);
+    assert_eq!(renewed.body["user"]["email"], "again@example.com");
+    assert!(
+        renewed.session_cookie().is_none(),
+        "the same session goes on"
+    );
+    assert!(is_recent(&app, &token).await);
+    let renewed_at = app.torii.now();
+    assert_time(
+        &sign_in_methods(&app, &token).await["recentSignInUntil"],
+        renewed_at + Duration::minutes(10),
+    );
+    // The use is recorded as a sign-in's: the time is shown, and the counter moved on, so
+    // an assertion that does not move it again is refused.
+    let listed = Req::get("/v1/passkeys").cookie(&token).send(&app).await;
+    assert_time(&listed.body[0]["lastUsedAt"], renewed_at);
+    app.clock.advance(Duration::minutes(11));
+    let (ceremony, public_key) = reauth_options(&app, &token).await;
+    let replay = device.assert_with_counter(&public_key);
+    let stale_counter = reauthenticate_with(&app, &token, &ceremony, &replay).await;
+    assert_eq!(
+        stale_counter.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        stale_counter.text
+    );
+    assert_eq!(stale_counter.code(), "passkey_invalid");
+    assert!(!is_recent(&app, &token).await);
+
+    // The password still works, as before.
+    let password = Req::post(
+        "/v1/session/reauthenticate",
+        &json!({"password": common::PASSWORD}),
+    )
+    .cookie(&token)
+    .send(&app)
+    .await;
+    assert_eq!(password.status, StatusCode::OK, "{}", password.text);
+    assert!(is_recent(&app, &token).await);
+}
+
+#[tokio::test]
+async fn passkey_reauthentication_refuses_foreign_reused_expired_and_other_session_ceremonies() {
+    let app = passkey_app().await;
+    let ada = signed_up(&app, "ada.re@example.com").await;
+    let mut ada_device = Authenticator::new(ORIGIN);
+    register(&app, &ada, &mut ada_device).await;
+    let bob = signed_up(&app, "bob.re@example.com").await;
+    let mut bob_device = Authenticator::new(ORIGIN);
+    register(&app, &bob, &mut bob_device).await;
+    app.clock.advance(Duration::minutes(11));
+
+    // Bob's passkey answering Ada's challenge: refused, Ada's session stays stale.
+    let (ceremony, public_key) = reauth_options(&app, &ada).await;
+    let foreign =
+        reauthenticate_with(&app, &ada, &ceremony, &bob_device.sign_in(&public_key)).await;
+    assert_eq!(
+        foreign.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        foreign.text
+    );
+    assert_eq!(foreign.code(), "passkey_invalid");
+    assert!(!is_recent(&app, &ada).await);
+    // That ceremony was spent by the refused try.
+    let spent = reauthenticate_with(&app, &ada, &ceremony, &ada_device.sign_in(&public_key)).await;
+    assert_eq!(spent.code(), "ceremony_expired", "{}", spent.text);
+
+    // Used once, never twice.
+    let (ceremony, public_key) = reauth_options(&app, &ada).await;
+    let first = reauthenticate_with(&app, &ada, &ceremony, &ada_device.sign_in(&public_key)).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    let reused = reauthenticate_with(&app, &ada, &ceremony, &ada_device.sign_in(&public_key)).await;
+    assert_eq!(reused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reused.code(), "ceremony_expired");
+
+    // Five minutes at most.
+    app.clock.advance(Duration::minutes(11));
+    let (ceremony, public_key) = reauth_options(&app, &ada).await;
+    let credential = ada_device.sign_in(&public_key);
+    app.clock
+        .advance(Duration::minutes(5) + Duration::seconds(1));
+    let expired = reauthenticate_with(&app, &ada, &ceremony, &credential).await;
+    assert_eq!(expired.code(), "ceremony_expired", "{}", expired.text);
+    assert!(!is_recent(&app, &ada).await);
+
+    // A ceremony is bound to the session that started it, even for the same user.
+    let elsewhere = Req::post(
+        "/v1/sign-in/password",
+        &json!({"email": "ada.re@example.com", "password": common::PASSWORD}),
+    )
+    .send(&app)
+    .await
+    .session_cookie()
+    .unwrap();
+    let (ceremony, public_key) = reauth_options(&app, &elsewhere).await;
+    let other_session =
+        reauthenticate_with(&app, &ada, &ceremony, &ada_device.sign_in(&public_key)).await;
+    assert_eq!(
+        other_session.code(),
+        "ceremony_expired",
+        "{}",
+        other_session.text
+    );
+    assert!(!is_recent(&app, &ada).await);
+
+    // Signed out, nothing starts.
+    let anonymous = Req::post("/v1/session/reauthenticate/passkey/options", &json!({}))
+        .send(&app)
+        .await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_user_without_passkeys_gets_no_challenge_and_a_passkey_only_user_reauthenticates() {
+    let app = passkey_app().await;
+    let plain = signed_up(&app, "plain@example.com").await;
+    let none = Req::post("/v1/session/reauthenticate/passkey/options", &json!({}))
+        .cookie(&plain)
+        .send(&app)
+        .await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND, "{}", none.text);
+
+    let mut device = Authenticator::new(ORIGIN);
+    let token = passkey_first_sign_up(&app, "keyonly@example.com", &mut device).await;
+    let methods = sign_in_methods(&app, &token).await;
+    assert_eq!(methods["password"], false);
+    assert_eq!(methods["passkeys"], 1);
+    app.clock.advance(Duration::minutes(11));
+    let password = Req::post(
+        "/v1/session/reauthenticate",
+        &json!({"password": common::PASSWORD}),
+    )
+    .cookie(&token)
+    .send(&app)
+    .await;
+    assert_eq!(password.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (ceremony, public_key) = reauth_options(&app, &token).await;
+    let renewed = reauthenticate_with(&app, &token, &ceremony, &device.sign_in(&public_key)).await;
+    assert_eq!(renewed.status, StatusCode::OK, "{}", renewed.text);
+    assert!(is_recent(&app, &token).await);
+    // Now the passkey-only user may set a password without knowing one.
+    let set = Req::post(
+        "/v1/me/password",
+        &json!({"newPassword": "a brand new passphrase"}),
+    )
+    .cookie(&token)
+    .send(&app)
+    .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text);
+    assert_eq!(sign_in_methods(&app, &token).await["password"], true);
+}
+
+#[tokio::test]
+async fn passkey_reauthentication_is_refused_where_passkeys_are_not_enabled() {
+    let app = app_with(vec![common::legal_env()]).await;
+    let token = signed_up(&app, "nokeys@example.com").await;
+    let options = Req::post("/v1/session/reauthenticate/passkey/options", &json!({}))
+        .cookie(&token)
+        .send(&app)
+        .await;
+    assert_eq!(options.status, StatusCode::FORBIDDEN, "{}", options.text);
+    assert_eq!(options.code(), "method_disabled");
+    let finish = reauthenticate_with(&app, &token, "anything", &json!({"id": "x"})).await;
+    assert_eq!(finish.code(), "method_disabled", "{}", finish.text);
+    let malformed = Req::post("/v1/session/reauthenticate", &json!({"ceremonyId": "x"}))
+        .cookie(&token)
+        .send(&app)
+        .await;
+    assert!(
+        malformed.status.is_client_error() && malformed.status != StatusCode::FORBIDDEN,
+        "{}",
+        malformed.text
+    );
+}

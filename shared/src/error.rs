@@ -44,8 +44,8 @@ pub enum ErrorCode {
     MethodDisabled,
     /// 403: the session is pending on a gate; `currentGate` names it.
     SessionPending,
-    /// 403: the change needs a recent sign-in (within 10 minutes): re-authenticate with
-    /// `POST /v1/session/reauthenticate`, then try again.
+    /// 403: the change needs a recent sign-in (within 10 minutes unless the environment says
+    /// otherwise): re-authenticate with `POST /v1/session/reauthenticate`, then try again.
     ReauthenticationRequired,
     /// 405: the route exists but not with this method.
     MethodNotAllowed,
@@ -84,6 +84,9 @@ pub enum ErrorCode {
     OauthEmailMissing,
     /// OAuth redirect back: that provider account is linked to another user.
     OauthAlreadyLinked,
+    /// OAuth redirect back: a re-authentication came back with a provider account that is
+    /// not one linked to the signed-in user.
+    OauthWrongAccount,
     /// 409: removing this would leave the account with no way to sign in.
     LastSignInMethod,
     /// A code this client version does not know.
@@ -130,6 +133,7 @@ impl ErrorCode {
             Self::OauthAccountExists => "oauth_account_exists",
             Self::OauthEmailMissing => "oauth_email_missing",
             Self::OauthAlreadyLinked => "oauth_already_linked",
+            Self::OauthWrongAccount => "oauth_wrong_account",
             Self::LastSignInMethod => "last_sign_in_method",
             Self::Unknown => "unknown",
         }
@@ -240,6 +244,7 @@ mod tests {
             ErrorCode::PasskeyTaken,
             ErrorCode::LastSignInMethod,
             ErrorCode::ReauthenticationRequired,
+            ErrorCode::OauthWrongAccount,
         ] {
             assert_eq!(serde_json::to_value(code).unwrap(), json!(code.as_str()));
         }

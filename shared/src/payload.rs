@@ -618,22 +618,59 @@ pub struct ChangeEmailRequest {
 }
 
 /// `POST /v1/session/reauthenticate`: proves who the user is again, for the changes that
-/// need a recent sign-in.
+/// need a recent sign-in. On the wire it is one of `{"password": …}` or
+/// `{"ceremonyId": …, "credential": …}`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReauthenticateRequest {
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ReauthenticateRequest {
     /// The account's password.
-    #[cfg_attr(
-        feature = "openapi",
-        schema(value_type = String, format = Password, example = "correct horse battery staple")
-    )]
-    pub password: Secret,
+    Password {
+        /// The password.
+        #[cfg_attr(
+            feature = "openapi",
+            schema(value_type = String, format = Password, example = "correct horse battery staple")
+        )]
+        password: Secret,
+    },
+    /// One of the user's passkeys, answering the challenge of
+    /// `POST /v1/session/reauthenticate/passkey/options`.
+    Passkey {
+        /// From [`PasskeyOptions`].
+        #[serde(rename = "ceremonyId")]
+        ceremony_id: String,
+        /// The assertion, as `PublicKeyCredential.toJSON()` gives it.
+        credential: serde_json::Value,
+    },
 }
 
 impl fmt::Debug for ReauthenticateRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ReauthenticateRequest { password: [redacted] }")
+        match self {
+            Self::Password { .. } => {
+                f.write_str("ReauthenticateRequest::Password { password: [redacted] }")
+            }
+            Self::Passkey { .. } => f.write_str("ReauthenticateRequest::Passkey { .. }"),
+        }
     }
+}
+
+/// `GET /v1/me/sign-in-methods`: how the signed-in user can sign in, and so how they can
+/// re-authenticate, and how long their last proof counts as recent.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountMethods {
+    /// Whether the account has a password.
+    pub password: bool,
+    /// How many passkeys the account has.
+    pub passkeys: u32,
+    /// The ids of the providers linked to the account (each once), e.g. `["google"]`.
+    pub oauth_providers: Vec<String>,
+    /// Until when the session's sign-in counts as recent: the changes that need one are
+    /// allowed without re-authenticating until then.
+    #[serde(with = "time::serde::rfc3339")]
+    pub recent_sign_in_until: OffsetDateTime,
 }
 
 /// `GET /healthz` and `GET /readyz`.
@@ -764,10 +801,32 @@ mod tests {
             !shown.contains("hunter22") && !shown.contains("swordfish"),
             "{shown}"
         );
-        let reauth = ReauthenticateRequest {
+        let reauth = ReauthenticateRequest::Password {
             password: Secret::new("hunter22hunter22"),
         };
         assert!(!format!("{reauth:?}").contains("hunter22"));
+    }
+
+    #[test]
+    fn reauthenticate_request_is_a_password_or_a_passkey_assertion() {
+        let password: ReauthenticateRequest =
+            serde_json::from_value(json!({"password": "hunter22hunter22"})).unwrap();
+        assert!(matches!(
+            password,
+            ReauthenticateRequest::Password { ref password } if password.expose() == "hunter22hunter22"
+        ));
+        let passkey: ReauthenticateRequest = serde_json::from_value(
+            json!({"ceremonyId": "c1", "credential": {"id": "abc", "type": "public-key"}}),
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_value(&passkey).unwrap(),
+            json!({"ceremonyId": "c1", "credential": {"id": "abc", "type": "public-key"}})
+        );
+        assert!(serde_json::from_value::<ReauthenticateRequest>(json!({})).is_err());
+        assert!(
+            serde_json::from_value::<ReauthenticateRequest>(json!({"ceremonyId": "c1"})).is_err()
+        );
     }
 
     #[test]

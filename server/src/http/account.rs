@@ -1,7 +1,9 @@
 //! The signed-in user's account: `GET /v1/sessions`, `DELETE /v1/sessions/{id}`,
-//! `DELETE /v1/sessions` (all others), `POST /v1/session/reauthenticate`, `PATCH /v1/me`
-//! (name), `POST /v1/me/password`, `POST /v1/me/email` and `POST /v1/me/email/verify`. Every
-//! route needs an active session; the rules live in [`crate::account`].
+//! `DELETE /v1/sessions` (all others), `POST /v1/session/reauthenticate` (a password or a
+//! passkey assertion), `POST /v1/session/reauthenticate/passkey/options`,
+//! `GET /v1/me/sign-in-methods`, `PATCH /v1/me` (name), `POST /v1/me/password`,
+//! `POST /v1/me/email` and `POST /v1/me/email/verify`. Every route needs an active session;
+//! the rules live in [`crate::account`].
 
 use super::Path;
 use super::{
@@ -16,8 +18,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post};
 use axum::{Json, Router};
 use torii_shared::{
-    ChangeEmailRequest, ChangePasswordRequest, PasswordChanged, ReauthenticateRequest,
-    ResendAccepted, SessionList, SessionsRevoked, UpdateProfileRequest, VerifyCodeRequest,
+    AccountMethods, ChangeEmailRequest, ChangePasswordRequest, PasskeyOptions, PasswordChanged,
+    ReauthenticateRequest, ResendAccepted, SessionList, SessionsRevoked, UpdateProfileRequest,
+    VerifyCodeRequest,
 };
 
 pub(super) fn routes() -> Router<Torii> {
@@ -25,6 +28,11 @@ pub(super) fn routes() -> Router<Torii> {
         .route("/v1/sessions", get(list).delete(revoke_others))
         .route("/v1/sessions/{id}", delete(revoke_one))
         .route("/v1/session/reauthenticate", post(reauthenticate))
+        .route(
+            "/v1/session/reauthenticate/passkey/options",
+            post(reauthenticate_passkey_options),
+        )
+        .route("/v1/me/sign-in-methods", get(sign_in_methods))
         .route("/v1/me", patch(update_profile))
         .route("/v1/me/password", post(change_password))
         .route("/v1/me/email", post(start_email_change))
@@ -144,7 +152,8 @@ async fn limit_password_checks(
     limit(torii, env, &[("sign_in_ip", ip_key(client), rule)]).await
 }
 
-/// Proves who the user is again, for the changes that need a recent sign-in.
+/// The password, or an assertion of one of the user's passkeys; either makes the session's
+/// sign-in recent again.
 #[utoipa::path(
     post,
     path = "/v1/session/reauthenticate",
@@ -153,10 +162,10 @@ async fn limit_password_checks(
     request_body = torii_shared::ReauthenticateRequest,
     security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
     responses(
-        (status = 200, description = "Confirmed: sensitive changes are allowed for 10 minutes", body = torii_shared::Me, headers(("Set-Cookie" = String, description = "The session cookie"))),
-        (status = 401, description = "`unauthenticated`: no valid session"),
-        (status = 403, description = "`session_pending`"),
-        (status = 422, description = "`validation_failed`: a wrong password (on `password`), or the account has none"),
+        (status = 200, description = "Confirmed: sensitive changes are allowed for the environment's recent-sign-in window (10 minutes by default)", body = torii_shared::Me, headers(("Set-Cookie" = String, description = "The session cookie"))),
+        (status = 401, description = "`unauthenticated`: no valid session; `unknown_passkey`: no such passkey is registered"),
+        (status = 403, description = "`session_pending`; `method_disabled` (a passkey where the environment has none)"),
+        (status = 422, description = "`validation_failed`: a wrong password (on `password`), or the account has none; `ceremony_expired`: the passkey ceremony is unknown, used, expired or another session's; `passkey_invalid`: the assertion did not verify, or the passkey is another user's"),
         (status = 429, description = "`rate_limited`")
     )
 )]
@@ -168,16 +177,74 @@ async fn reauthenticate(
     AccountSession(found): AccountSession,
     ApiJson(body): ApiJson<ReauthenticateRequest>,
 ) -> Result<Response, ApiError> {
-    limit_password_checks(&torii, &env, &client).await?;
-    let email = &found.user.email;
-    password_check(
-        &torii,
-        &env,
-        email,
-        torii.reauthenticate(&found, &body.password),
-    )
-    .await?;
+    match &body {
+        ReauthenticateRequest::Password { password } => {
+            limit_password_checks(&torii, &env, &client).await?;
+            let email = &found.user.email;
+            password_check(&torii, &env, email, torii.reauthenticate(&found, password)).await?;
+        }
+        ReauthenticateRequest::Passkey {
+            ceremony_id,
+            credential,
+        } => {
+            let rule = env.rate_limits.sign_in_per_ip;
+            limit(&torii, &env, &[("sign_in_ip", ip_key(&client), rule)]).await?;
+            torii
+                .reauthenticate_with_passkey(&env, &found, ceremony_id, credential)
+                .await?;
+        }
+    }
     super::me::refreshed(&torii, &env, &auth).await
+}
+
+/// A challenge only the user's own passkeys can answer, for `POST /v1/session/reauthenticate`.
+#[utoipa::path(
+    post,
+    path = "/v1/session/reauthenticate/passkey/options",
+    operation_id = "reauthenticatePasskeyOptions",
+    tag = "account",
+    security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
+    responses(
+        (status = 200, description = "The ceremony and the `publicKey` options for `navigator.credentials.get()`, naming only the user's own passkeys", body = torii_shared::PasskeyOptions),
+        (status = 401, description = "`unauthenticated`: no valid session"),
+        (status = 403, description = "`session_pending`; `method_disabled`: the environment offers no passkeys"),
+        (status = 404, description = "`not_found`: the user has no passkey"),
+        (status = 429, description = "`rate_limited`")
+    )
+)]
+async fn reauthenticate_passkey_options(
+    State(torii): State<Torii>,
+    Env(env): Env,
+    Client(client): Client,
+    AccountSession(found): AccountSession,
+) -> Result<Response, ApiError> {
+    let rule = env.rate_limits.ceremonies_per_ip;
+    limit(&torii, &env, &[("ceremony_ip", ip_key(&client), rule)]).await?;
+    let options: PasskeyOptions = torii
+        .start_passkey_reauthentication(&env, &found.user.id, &found.session.id)
+        .await?;
+    Ok(no_store(Json(options).into_response()))
+}
+
+/// How the user can sign in (and so re-authenticate), and until when the sign-in is recent.
+#[utoipa::path(
+    get,
+    path = "/v1/me/sign-in-methods",
+    operation_id = "signInMethods",
+    tag = "account",
+    security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
+    responses(
+        (status = 200, description = "Whether the account has a password, how many passkeys, which providers are linked, and until when the sign-in counts as recent", body = torii_shared::AccountMethods),
+        (status = 401, description = "`unauthenticated`: no valid session"),
+        (status = 403, description = "`session_pending` (a gate is outstanding; `currentGate` names it)")
+    )
+)]
+async fn sign_in_methods(
+    State(torii): State<Torii>,
+    AccountSession(found): AccountSession,
+) -> Result<Response, ApiError> {
+    let methods: AccountMethods = torii.account_methods(&found).await?;
+    Ok(no_store(Json(methods).into_response()))
 }
 
 /// Changes the user's profile (the display name).

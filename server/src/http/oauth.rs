@@ -1,14 +1,15 @@
 //! OAuth and OpenID Connect: `GET /v1/oauth/{provider}/start` (a browser navigation, answered
 //! with a redirect to the provider), `GET /v1/oauth/{provider}/callback` (the provider's
-//! redirect back, answered with a redirect to the app), linking and unlinking for a signed-in
-//! user. The callback is outside the environment layer: the ceremony names its environment.
+//! redirect back, answered with a redirect to the app), linking, unlinking and re-authenticating
+//! for a signed-in user. The callback is outside the environment layer: the ceremony names its
+//! environment.
 
 use super::{ActiveSession, ApiJson, Client, Env, ip_key, limit, require_method};
 use super::{Path, Query};
 use crate::error::ApiError;
 use crate::mail::escape_html;
 use crate::methods::oauth::{
-    AppUrls, CEREMONY_TTL, CallbackOutcome, CallbackParams, OAuthError, with_query,
+    AppUrls, CEREMONY_TTL, CallbackOutcome, CallbackParams, OAuthError, Started, with_query,
 };
 use crate::{Torii, session};
 use axum::extract::State;
@@ -30,6 +31,7 @@ pub(super) fn routes() -> Router<Torii> {
     Router::new()
         .route("/v1/oauth/{provider}/start", get(start))
         .route("/v1/oauth/{provider}/link", post(link))
+        .route("/v1/oauth/{provider}/reauthenticate", post(reauthenticate))
         .route("/v1/oauth/identities", get(identities))
         .route("/v1/oauth/identities/{id}", delete(unlink))
 }
@@ -245,14 +247,61 @@ async fn link(
     let started = torii
         .start_oauth(&env, &provider, &urls, Some(&found.user.id))
         .await?;
+    Ok(started_answer(env.mode, &started))
+}
+
+/// `{url}` for the browser to navigate to, and the cookie binding the state to it.
+fn started_answer(mode: EnvironmentMode, started: &Started) -> Response {
     let mut response = Json(OAuthLinkStarted {
         url: started.url.to_string(),
     })
     .into_response();
-    if let Ok(cookie) = HeaderValue::from_str(&state_cookie(env.mode, &started.state)) {
+    if let Ok(cookie) = HeaderValue::from_str(&state_cookie(mode, &started.state)) {
         response.headers_mut().insert(header::SET_COOKIE, cookie);
     }
-    Ok(response)
+    response
+}
+
+/// A signed-in user proves who they are again with a provider linked to them: → `{url}` to
+/// navigate to, with the state cookie. Coming back renews the session's recent sign-in.
+#[utoipa::path(
+    post,
+    path = "/v1/oauth/{provider}/reauthenticate",
+    operation_id = "reauthenticateWithOAuthProvider",
+    tag = "oauth",
+    params(
+        ("provider" = String, Path, description = "The provider's id, e.g. `google`; one linked to the user")
+    ),
+    request_body = torii_shared::OAuthLinkRequest,
+    security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
+    responses(
+        (status = 200, description = "The provider's page to send the browser to, with the state cookie; the provider's redirect back renews the session's recent sign-in when it comes with the account linked to this user (else `oauthError=oauth_wrong_account`)", body = torii_shared::OAuthLinkStarted),
+        (status = 401, description = "`unauthenticated`: no valid session"),
+        (status = 403, description = "`session_pending` or `method_disabled`"),
+        (status = 404, description = "`not_found`: the provider is not offered, or not linked to the user"),
+        (status = 422, description = "`validation_failed`: the redirect URL is not allowed"),
+        (status = 429, description = "`rate_limited`")
+    )
+)]
+async fn reauthenticate(
+    State(torii): State<Torii>,
+    Env(env): Env,
+    Client(client): Client,
+    ActiveSession(found): ActiveSession,
+    Path(provider): Path<String>,
+    ApiJson(body): ApiJson<OAuthLinkRequest>,
+) -> Result<Response, ApiError> {
+    require_method(&env, SignInMethod::Oauth)?;
+    let rule = env.rate_limits.ceremonies_per_ip;
+    limit(&torii, &env, &[("ceremony_ip", ip_key(&client), rule)]).await?;
+    let urls = AppUrls {
+        redirect_url: body.redirect_url,
+        sign_up_url: None,
+    };
+    let started = torii
+        .start_oauth_reauthentication(&env, &provider, &urls, &found.user.id, &found.session.id)
+        .await?;
+    Ok(started_answer(env.mode, &started))
 }
 
 /// The signed-in user's linked provider accounts.
@@ -365,7 +414,10 @@ async fn callback(
             }
             response
         }
-        Ok(CallbackOutcome::Linked { redirect_url }) => redirect(&redirect_url),
+        Ok(
+            CallbackOutcome::Linked { redirect_url }
+            | CallbackOutcome::Reauthenticated { redirect_url },
+        ) => redirect(&redirect_url),
         Ok(CallbackOutcome::NeedsConsent {
             sign_up_id,
             sign_up_url,
@@ -417,6 +469,9 @@ impl From<OAuthError> for ApiError {
                 ErrorCode::EmailTaken,
                 "An account with this email already exists. Sign in instead.",
             ),
+            OAuthError::NotLinked => {
+                Self::not_found("No account of this provider is linked to yours.")
+            }
             OAuthError::LastSignInMethod => Self::new(
                 StatusCode::CONFLICT,
                 ErrorCode::LastSignInMethod,

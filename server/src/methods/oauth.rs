@@ -24,6 +24,10 @@
 //!   `oauthError` code; before that, the HTTP layer shows a small error page.
 //! - `link`: the same ceremony, started by a signed-in user, links the provider account to
 //!   them; `unlink` removes one, never the last way to sign in.
+//! - `reauthenticate`: the same ceremony, started by a signed-in user for a provider linked to
+//!   them, also names their session; when the provider answers with an account linked to that
+//!   user, the session's sign-in becomes recent again (see [`crate::account`]); any other
+//!   account ends with `oauth_wrong_account`, and nobody is signed in or linked.
 
 use crate::ceremony::CeremonyError;
 use crate::environment::Environment;
@@ -248,6 +252,9 @@ pub enum OAuthError {
     /// Unlinking would leave no way to sign in.
     #[error("last sign-in method")]
     LastSignInMethod,
+    /// The user has no account of this provider linked, so cannot re-authenticate with it.
+    #[error("provider not linked")]
+    NotLinked,
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -296,6 +303,12 @@ pub enum CallbackOutcome {
         /// Where to go.
         redirect_url: String,
     },
+    /// A signed-in user proved who they are again with a linked provider account: their
+    /// session's sign-in is recent again.
+    Reauthenticated {
+        /// Where to go.
+        redirect_url: String,
+    },
     /// A new user must accept the Terms first: go to the sign-up route's continue step.
     NeedsConsent {
         /// The pending sign-up's id, for `POST /v1/sign-ups/{id}/continue`.
@@ -333,6 +346,17 @@ struct Ceremony {
     redirect_url: String,
     sign_up_url: String,
     link_user_id: Option<String>,
+    /// Set for a re-authentication (with `link_user_id` the user): the session to renew.
+    #[serde(default)]
+    reauth_session_id: Option<String>,
+}
+
+/// Whom a redirect is for: a visitor signing in, a user linking a provider, or a user
+/// re-authenticating one session.
+#[derive(Debug, Clone, Copy)]
+struct Purpose<'a> {
+    link_user_id: Option<&'a str>,
+    reauth_session_id: Option<&'a str>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -484,6 +508,52 @@ impl Torii {
         urls: &AppUrls,
         link_user_id: Option<&str>,
     ) -> Result<Started, OAuthError> {
+        let purpose = Purpose {
+            link_user_id,
+            reauth_session_id: None,
+        };
+        self.start_oauth_for(env, provider_id, urls, purpose).await
+    }
+
+    /// Starts a re-authentication of `session_id` (of `user_id`) with a provider linked to
+    /// the user.
+    ///
+    /// # Errors
+    /// An unknown provider, or one the user has not linked; a redirect URL off the
+    /// allow-list; an unreachable provider; a store failure.
+    pub async fn start_oauth_reauthentication(
+        &self,
+        env: &Environment,
+        provider_id: &str,
+        urls: &AppUrls,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<Started, OAuthError> {
+        self.oauth_provider(env, provider_id)
+            .ok_or(OAuthError::UnknownProvider)?;
+        let linked = self
+            .store()
+            .list_oauth_identities(user_id)
+            .await?
+            .iter()
+            .any(|identity| identity.provider == provider_id);
+        if !linked {
+            return Err(OAuthError::NotLinked);
+        }
+        let purpose = Purpose {
+            link_user_id: Some(user_id),
+            reauth_session_id: Some(session_id),
+        };
+        self.start_oauth_for(env, provider_id, urls, purpose).await
+    }
+
+    async fn start_oauth_for(
+        &self,
+        env: &Environment,
+        provider_id: &str,
+        urls: &AppUrls,
+        purpose: Purpose<'_>,
+    ) -> Result<Started, OAuthError> {
         let provider = self
             .oauth_provider(env, provider_id)
             .ok_or(OAuthError::UnknownProvider)?;
@@ -506,14 +576,7 @@ impl Torii {
                     .map_err(OAuthError::Provider)?;
                 let nonce = Nonce::new_random();
                 let state = self
-                    .store_oauth_ceremony(
-                        env,
-                        provider,
-                        &verifier,
-                        Some(&nonce),
-                        urls,
-                        link_user_id,
-                    )
+                    .store_oauth_ceremony(env, provider, &verifier, Some(&nonce), urls, purpose)
                     .await?;
                 let client = CoreClient::from_provider_metadata(
                     (*metadata).clone(),
@@ -537,7 +600,7 @@ impl Torii {
             }
             None => {
                 let state = self
-                    .store_oauth_ceremony(env, provider, &verifier, None, urls, link_user_id)
+                    .store_oauth_ceremony(env, provider, &verifier, None, urls, purpose)
                     .await?;
                 let client = github_client(provider)
                     .map_err(OAuthError::Provider)?
@@ -561,7 +624,7 @@ impl Torii {
         verifier: &PkceCodeVerifier,
         nonce: Option<&Nonce>,
         urls: &AppUrls,
-        link_user_id: Option<&str>,
+        purpose: Purpose<'_>,
     ) -> Result<String, StoreError> {
         let ceremony = Ceremony {
             provider: provider.id.clone(),
@@ -572,7 +635,8 @@ impl Torii {
                 .sign_up_url
                 .clone()
                 .unwrap_or_else(|| urls.redirect_url.clone()),
-            link_user_id: link_user_id.map(str::to_owned),
+            link_user_id: purpose.link_user_id.map(str::to_owned),
+            reauth_session_id: purpose.reauth_session_id.map(str::to_owned),
         };
         self.start_ceremony(CEREMONY_KIND, &env.id, &ceremony, CEREMONY_TTL)
             .await
@@ -817,6 +881,29 @@ impl Torii {
             email: account.email.clone(),
             created_at: now,
         };
+        if let Some(session_id) = &ceremony.reauth_session_id {
+            let is_the_users = matches!(
+                (&existing, &ceremony.link_user_id),
+                (Some(identity), Some(user_id)) if &identity.user_id == user_id
+            );
+            if !is_the_users {
+                return Ok(failed(ErrorCode::OauthWrongAccount, ceremony));
+            }
+            // The session may have ended meanwhile (signed out, revoked): nothing to renew.
+            return Ok(
+                if self
+                    .store()
+                    .set_session_authenticated(session_id, now)
+                    .await?
+                {
+                    CallbackOutcome::Reauthenticated {
+                        redirect_url: ceremony.redirect_url.clone(),
+                    }
+                } else {
+                    failed(ErrorCode::OauthFailed, ceremony)
+                },
+            );
+        }
         if let Some(user_id) = &ceremony.link_user_id {
             return Ok(match existing {
                 Some(identity) if &identity.user_id == user_id => CallbackOutcome::Linked {

@@ -11,6 +11,12 @@
 //!   answered with, checks that the user handle is that passkey's owner's, verifies, then
 //!   stores the updated credential (counter, backup state) in one statement that refuses a
 //!   counter going backwards, and only then creates the session.
+//! - *Re-authentication* (a signed-in user proving who they are again): `options` allows
+//!   only the user's own credentials and keeps webauthn-rs's `PasskeyAuthentication` with the
+//!   user's and the session's ids; `finish` takes it back (once, within 5 minutes, only for
+//!   that session), checks that the credential is one of the user's, verifies it and records
+//!   its use as a sign-in does. Making the session's sign-in recent is the caller's
+//!   ([`crate::account`]).
 
 use crate::ceremony::CeremonyError;
 use crate::session::{new_id, sha256_hex};
@@ -24,8 +30,8 @@ use time::Duration;
 use torii_shared::{EnvironmentMode, PasskeyInfo, PasskeyOptions};
 use url::Url;
 use webauthn_rs::prelude::{
-    DiscoverableAuthentication, Passkey, PasskeyRegistration, PublicKeyCredential,
-    RegisterPublicKeyCredential, Uuid, WebauthnError,
+    AuthenticationResult, DiscoverableAuthentication, Passkey, PasskeyAuthentication,
+    PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential, Uuid, WebauthnError,
 };
 use webauthn_rs::{Webauthn, WebauthnBuilder};
 
@@ -40,6 +46,7 @@ const CREDENTIAL_ID_MAX_BYTES: usize = 1023;
 
 const REGISTRATION: &str = "passkey_registration";
 const SIGN_IN: &str = "passkey_sign_in";
+const REAUTHENTICATION: &str = "passkey_reauthentication";
 
 /// Why a passkey operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +76,12 @@ pub enum PasskeyError {
     /// The signed-in user has no such passkey.
     #[error("passkey not found")]
     NotFound,
+    /// The signed-in user has no passkey at all (to re-authenticate with).
+    #[error("no passkeys")]
+    NoPasskeys,
+    /// The credential is registered, but to another user than the signed-in one.
+    #[error("another user's passkey")]
+    NotYours,
     /// Deleting it would leave the account without a way to sign in.
     #[error("last way to sign in")]
     LastMethod,
@@ -101,6 +114,14 @@ fn invalid(error: &WebauthnError) -> PasskeyError {
 struct RegistrationCeremony {
     user_id: String,
     state: PasskeyRegistration,
+}
+
+/// What a re-authentication keeps between its two requests.
+#[derive(Serialize, Deserialize)]
+struct ReauthenticationCeremony {
+    user_id: String,
+    session_id: String,
+    state: PasskeyAuthentication,
 }
 
 /// The relying party of one environment, ready to run ceremonies.
@@ -402,16 +423,119 @@ impl Torii {
         if handle != user_handle(&record.user_id) {
             return Err(PasskeyError::Unknown);
         }
-        let mut passkey: Passkey = serde_json::from_str(&record.credential)
+        let passkey: Passkey = serde_json::from_str(&record.credential)
             .map_err(|e| PasskeyError::Store(StoreError::Other(format!("passkey: {e}"))))?;
         let result = rp
             .webauthn
             .finish_discoverable_authentication_v2(&credential, state, &passkey)
             .map_err(|e| invalid(&e))?;
+        self.record_verified_use(&record, &result).await?;
+        let user = self
+            .store()
+            .get_user(&record.user_id)
+            .await?
+            .ok_or(PasskeyError::Unknown)?;
+        Ok(self.sign_in_user(env, user, client).await?)
+    }
+
+    /// Starts a re-authentication of a signed-in user with one of their own passkeys (the
+    /// challenge names every one of them and no other).
+    ///
+    /// # Errors
+    /// Passkeys not enabled; the user has none; a store failure.
+    pub async fn start_passkey_reauthentication(
+        &self,
+        env: &Environment,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<PasskeyOptions, PasskeyError> {
+        let rp = self.relying_party(env)?;
+        let owned = self
+            .store()
+            .list_passkeys(user_id)
+            .await?
+            .iter()
+            .filter(|record| record.environment_id == env.id)
+            .map(|record| {
+                serde_json::from_str::<Passkey>(&record.credential)
+                    .map_err(|e| PasskeyError::Store(StoreError::Other(format!("passkey: {e}"))))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if owned.is_empty() {
+            return Err(PasskeyError::NoPasskeys);
+        }
+        let (challenge, state) = rp
+            .webauthn
+            .start_passkey_authentication(&owned)
+            .map_err(|e| invalid(&e))?;
+        let public_key = public_key_json(&challenge)?;
+        let ceremony = ReauthenticationCeremony {
+            user_id: user_id.to_owned(),
+            session_id: session_id.to_owned(),
+            state,
+        };
+        let ceremony_id = self
+            .start_ceremony(REAUTHENTICATION, &env.id, &ceremony, CEREMONY_TTL)
+            .await?;
+        Ok(PasskeyOptions {
+            ceremony_id,
+            public_key,
+        })
+    }
+
+    /// Verifies a re-authentication's assertion: the ceremony must be this session's, the
+    /// credential one of this user's passkeys, and the signature, challenge, origin, user
+    /// verification and counter right. The passkey's use is recorded as a sign-in's is.
+    ///
+    /// # Errors
+    /// Unknown, used, expired or another session's ceremony; a credential that is unknown or
+    /// another user's; an assertion that does not verify; a store failure.
+    pub async fn verify_passkey_reauthentication(
+        &self,
+        env: &Environment,
+        user_id: &str,
+        session_id: &str,
+        ceremony_id: &str,
+        credential: &serde_json::Value,
+    ) -> Result<(), PasskeyError> {
+        let rp = self.relying_party(env)?;
+        let ceremony: ReauthenticationCeremony = self
+            .take_ceremony(REAUTHENTICATION, &env.id, ceremony_id)
+            .await?;
+        if ceremony.user_id != user_id || ceremony.session_id != session_id {
+            return Err(PasskeyError::CeremonyGone);
+        }
+        let credential: PublicKeyCredential = serde_json::from_value(credential.clone())
+            .map_err(|e| PasskeyError::Malformed(e.to_string()))?;
+        let record = self
+            .store()
+            .find_passkey_by_credential_id(&env.id, &URL_SAFE_NO_PAD.encode(&credential.raw_id))
+            .await?
+            .ok_or(PasskeyError::Unknown)?;
+        if record.user_id != user_id {
+            return Err(PasskeyError::NotYours);
+        }
+        // Only the credentials named in the challenge (this user's) verify.
+        let result = rp
+            .webauthn
+            .finish_passkey_authentication(&credential, &ceremony.state)
+            .map_err(|e| invalid(&e))?;
+        self.record_verified_use(&record, &result).await
+    }
+
+    /// After a verified assertion: the user was verified, and the stored credential moves on
+    /// (counter, backup state) in one statement that refuses a counter going backwards.
+    async fn record_verified_use(
+        &self,
+        record: &PasskeyRecord,
+        result: &AuthenticationResult,
+    ) -> Result<(), PasskeyError> {
         if !result.user_verified() {
             return Err(PasskeyError::Invalid("user not verified".to_owned()));
         }
-        passkey.update_credential(&result);
+        let mut passkey: Passkey = serde_json::from_str(&record.credential)
+            .map_err(|e| PasskeyError::Store(StoreError::Other(format!("passkey: {e}"))))?;
+        passkey.update_credential(result);
         let serialised = serde_json::to_value(&passkey)
             .map_err(|e| PasskeyError::Store(StoreError::Other(format!("passkey: {e}"))))?;
         let recorded = self
@@ -423,15 +547,11 @@ impl Torii {
                 self.now(),
             )
             .await?;
-        if !recorded {
-            return Err(PasskeyError::CounterRegressed);
+        if recorded {
+            Ok(())
+        } else {
+            Err(PasskeyError::CounterRegressed)
         }
-        let user = self
-            .store()
-            .get_user(&record.user_id)
-            .await?
-            .ok_or(PasskeyError::Unknown)?;
-        Ok(self.sign_in_user(env, user, client).await?)
     }
 
     /// The user's passkeys, oldest first.
