@@ -6,13 +6,13 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use std::fmt;
 use torii_shared::{
-    ChangeEmailRequest, ChangePasswordRequest, ContinueSignUpRequest, EmailAccepted,
-    EnvironmentInfo, ErrorBody, ErrorCode, ErrorDetail, MagicLinkRequest, Me,
-    PUBLISHABLE_KEY_HEADER, PasskeyInfo, PasskeyOptions, PasskeyRegistrationRequest,
-    PasskeySignInRequest, PasswordChanged, PasswordResetComplete, PasswordResetRequest,
-    PasswordSignInRequest, ReauthenticateRequest, RenamePasskeyRequest, ResendAccepted,
-    SessionList, SessionsRevoked, SignUpCreated, SignUpRequest, UpdateProfileRequest,
-    VerifyCodeRequest,
+    AccountMethods, ChangeEmailRequest, ChangePasswordRequest, ContinueSignUpRequest,
+    EmailAccepted, EnvironmentInfo, ErrorBody, ErrorCode, ErrorDetail, MagicLinkRequest, Me,
+    OAuthIdentity, OAuthLinkRequest, OAuthLinkStarted, PUBLISHABLE_KEY_HEADER, PasskeyInfo,
+    PasskeyOptions, PasskeyRegistrationRequest, PasskeySignInRequest, PasswordChanged,
+    PasswordResetComplete, PasswordResetRequest, PasswordSignInRequest, ReauthenticateRequest,
+    RenamePasskeyRequest, ResendAccepted, SessionList, SessionsRevoked, SignUpCreated,
+    SignUpRequest, UpdateProfileRequest, VerifyCodeRequest,
 };
 use web_sys::RequestCredentials;
 
@@ -308,13 +308,59 @@ impl ApiClient {
         expect_json(send(self.delete("/v1/sessions")?).await?).await
     }
 
-    /// `POST /v1/session/reauthenticate`: the password again, for the changes that need a
-    /// recent sign-in. Answers the session's state.
+    /// `POST /v1/session/reauthenticate`: the password or a passkey assertion again, for the
+    /// changes that need a recent sign-in. Answers the session's state.
     pub(crate) async fn reauthenticate(
         &self,
         request: &ReauthenticateRequest,
     ) -> Result<Me, ApiError> {
         expect_json(send(self.post_json("/v1/session/reauthenticate", request)?).await?).await
+    }
+
+    /// `POST /v1/session/reauthenticate/passkey/options`: a challenge only the user's own
+    /// passkeys answer (404 when they have none).
+    pub(crate) async fn reauthenticate_passkey_options(&self) -> Result<PasskeyOptions, ApiError> {
+        let path = "/v1/session/reauthenticate/passkey/options";
+        expect_json(send(self.post_empty(path)?).await?).await
+    }
+
+    /// `POST /v1/oauth/{provider}/reauthenticate`: the provider page to prove who the user
+    /// is with a provider linked to them; coming back to `redirect_url` renews the sign-in.
+    pub(crate) async fn reauthenticate_with_provider(
+        &self,
+        provider: &str,
+        request: &OAuthLinkRequest,
+    ) -> Result<OAuthLinkStarted, ApiError> {
+        let path = format!("/v1/oauth/{}/reauthenticate", encode_path_segment(provider));
+        expect_json(send(self.post_json(&path, request)?).await?).await
+    }
+
+    /// `GET /v1/me/sign-in-methods`: password, passkeys and linked providers of the user, and
+    /// until when the sign-in counts as recent.
+    pub(crate) async fn account_methods(&self) -> Result<AccountMethods, ApiError> {
+        expect_json(send(self.get("/v1/me/sign-in-methods")?).await?).await
+    }
+
+    /// `GET /v1/oauth/identities`: the provider accounts linked to the user.
+    pub(crate) async fn oauth_identities(&self) -> Result<Vec<OAuthIdentity>, ApiError> {
+        expect_json(send(self.get("/v1/oauth/identities")?).await?).await
+    }
+
+    /// `POST /v1/oauth/{provider}/link`: the provider page to navigate to, to link it.
+    pub(crate) async fn link_provider(
+        &self,
+        provider: &str,
+        request: &OAuthLinkRequest,
+    ) -> Result<OAuthLinkStarted, ApiError> {
+        let path = format!("/v1/oauth/{}/link", encode_path_segment(provider));
+        expect_json(send(self.post_json(&path, request)?).await?).await
+    }
+
+    /// `DELETE /v1/oauth/identities/{id}`: unlinks a provider account (409 when it is the
+    /// last way to sign in).
+    pub(crate) async fn unlink_provider(&self, id: &str) -> Result<(), ApiError> {
+        let path = format!("/v1/oauth/identities/{}", encode_path_segment(id));
+        expect_success(send(self.delete(&path)?).await?).await
     }
 
     /// `PATCH /v1/me`: changes the display name. Answers the new state.

@@ -1,10 +1,13 @@
 //! Torii's components, one per file, and the small pieces their forms share: unique element
-//! ids, a labelled text field that shows its own error, and the card's alert line.
+//! ids, a labelled text field that shows its own error, the card's alert line, and times in
+//! the reader's own time zone and language.
 
 mod accept_terms;
 mod auth_loading;
+mod linked_accounts;
 mod oauth;
 mod passkeys;
+mod reauthenticate;
 mod redirect_to_gates;
 mod redirect_to_sign_in;
 mod sign_in;
@@ -32,6 +35,59 @@ use crate::api::ApiError;
 use leptos::prelude::*;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
+use time::OffsetDateTime;
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// "22 Nov 2026" in UTC: what [`local_date`] shows where the browser cannot say better.
+fn utc_date(at: OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    let month = MONTHS
+        .get(usize::from(u8::from(at.month())) - 1)
+        .copied()
+        .unwrap_or("");
+    format!("{} {month} {}", at.day(), at.year())
+}
+
+/// "22 Nov 2026, 21:07 UTC": what [`local_date_time`] shows where the browser cannot say
+/// better.
+fn utc_date_time(at: OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!("{}, {:02}:{:02} UTC", utc_date(at), at.hour(), at.minute())
+}
+
+/// The date and time of `at` in the browser's time zone and language (`Intl.DateTimeFormat`
+/// with medium date and short time), e.g. "22 Nov 2026, 22:07" or "Nov 22, 2026, 10:07 PM".
+fn local_date_time(at: OffsetDateTime) -> String {
+    intl_format(at, true).unwrap_or_else(|| utc_date_time(at))
+}
+
+/// The date of `at` in the browser's time zone and language, e.g. "22 Nov 2026".
+fn local_date(at: OffsetDateTime) -> String {
+    intl_format(at, false).unwrap_or_else(|| utc_date(at))
+}
+
+#[cfg(target_arch = "wasm32")]
+fn intl_format(at: OffsetDateTime, with_time: bool) -> Option<String> {
+    use js_sys::Reflect;
+    let options = js_sys::Object::new();
+    Reflect::set(&options, &"dateStyle".into(), &"medium".into()).ok()?;
+    if with_time {
+        Reflect::set(&options, &"timeStyle".into(), &"short".into()).ok()?;
+    }
+    // No locales: the browser's own language and time zone.
+    let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &options);
+    let millis = (at.unix_timestamp_nanos() / 1_000_000) as f64;
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(millis));
+    format.format().call1(&format, &date).ok()?.as_string()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn intl_format(_at: OffsetDateTime, _with_time: bool) -> Option<String> {
+    None
+}
 
 /// A prefix for element ids unique on the page, so `<label for>` and `aria-describedby`
 /// stay right when a component is mounted twice.
@@ -175,6 +231,42 @@ fn Field(
     }
 }
 
+/// A [`Field`] that takes the focus when it appears: it replaces the button that had it.
+#[component]
+fn AutoFocusField(
+    id: String,
+    name: &'static str,
+    label: &'static str,
+    input_type: &'static str,
+    autocomplete: &'static str,
+    value: RwSignal<String>,
+    error: Signal<Option<String>>,
+    #[prop(optional)] inputmode: Option<&'static str>,
+    #[prop(optional)] maxlength: Option<&'static str>,
+) -> impl IntoView {
+    let input = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(input) = input.get() {
+            let _ = input.focus();
+        }
+    });
+    view! {
+        <Field
+            id=id
+            name=name
+            label=label
+            input_type=input_type
+            autocomplete=autocomplete
+            inputmode=inputmode.unwrap_or("text")
+            maxlength=maxlength.unwrap_or("320")
+            required=true
+            value=value
+            error=error
+            node_ref=input
+        />
+    }
+}
+
 /// The card's alert line: announced by screen readers when it appears or changes.
 #[component]
 fn FormAlert(errors: RwSignal<FormErrors>) -> impl IntoView {
@@ -192,6 +284,23 @@ fn FormAlert(errors: RwSignal<FormErrors>) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn without_a_browser_times_read_as_day_month_year_and_utc_time() {
+        assert_eq!(
+            local_date_time(datetime!(2026-11-22 21:07:59 UTC)),
+            "22 Nov 2026, 21:07 UTC"
+        );
+        assert_eq!(
+            local_date_time(datetime!(2027-01-02 00:00 +02:00)),
+            "1 Jan 2027, 22:00 UTC"
+        );
+        assert_eq!(
+            local_date(datetime!(2026-03-09 23:59 -01:00)),
+            "10 Mar 2026"
+        );
+    }
 
     #[test]
     fn described_by_lists_hint_then_error() {

@@ -3,10 +3,20 @@
 //! hands back in the page's URL after the provider: `oauthError` (shown inline by `<SignIn>`)
 //! and `oauthSignUp` (the consent step `<SignUp>` mounts). Both are removed from the address
 //! bar once read, so a reload does not show them again.
+//!
+//! A signed-in user also goes to a provider and back from the profile, to link it or to
+//! prove who they are again: the page they come back to carries `toriiOAuth=linked` or
+//! `toriiOAuth=reauthenticated` (put there by this crate, so the page knows what it asked
+//! for), or the server's `oauthError`; [`take_profile_return`] reads and removes them.
 
 use crate::provider::Auth;
 use leptos::prelude::*;
 use torii_shared::{ErrorCode, OAUTH_ERROR_QUERY, OAUTH_SIGN_UP_QUERY, OAuthProviderInfo};
+
+/// The query parameter saying why the profile went to a provider (see the module docs).
+const RETURN_QUERY: &str = "toriiOAuth";
+const LINKED: &str = "linked";
+const REAUTHENTICATED: &str = "reauthenticated";
 
 /// The value of `name` in a `?a=b&c=d` query (our values need no decoding).
 fn query_param(search: &str, name: &str) -> Option<String> {
@@ -91,7 +101,7 @@ fn clean_href() -> Option<String> {
     let href = location()?.href().ok()?;
     Some(without_params(
         &href,
-        &[OAUTH_ERROR_QUERY, OAUTH_SIGN_UP_QUERY],
+        &[OAUTH_ERROR_QUERY, OAUTH_SIGN_UP_QUERY, RETURN_QUERY],
     ))
 }
 
@@ -125,6 +135,9 @@ fn error_message(code: &str) -> String {
             "The provider did not share an email address, which your account needs."
         }
         ErrorCode::OauthAlreadyLinked => "That account is already linked to another user.",
+        ErrorCode::OauthWrongAccount => {
+            "That is not the provider account linked to yours. Sign in there with the account you linked."
+        }
         _ => "Signing in with the provider did not work. Try again.",
     }
     .to_owned()
@@ -148,8 +161,68 @@ pub(crate) fn take_oauth_sign_up() -> Option<String> {
     take_param(OAUTH_SIGN_UP_QUERY)
 }
 
+/// Why a signed-in user went to a provider from the profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProfileTrip {
+    /// To link it to their account.
+    Link,
+    /// To prove who they are again.
+    Reauthenticate,
+}
+
+/// What the page learnt on coming back from a provider: the outcome to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ProfileReturn {
+    /// It went through.
+    Done(ProfileTrip),
+    /// The server's `oauthError`, as a message.
+    Failed(String),
+}
+
+/// This page's URL (without the parameters of an earlier trip), marked with why it is left:
+/// where the provider sends the browser back to.
+pub(crate) fn return_url(trip: ProfileTrip) -> Option<String> {
+    let value = match trip {
+        ProfileTrip::Link => LINKED,
+        ProfileTrip::Reauthenticate => REAUTHENTICATED,
+    };
+    let clean = clean_href()?;
+    let separator = if clean.contains('?') { '&' } else { '?' };
+    Some(format!("{clean}{separator}{RETURN_QUERY}={value}"))
+}
+
+/// Reads (and removes from the address bar) the outcome of a trip to a provider.
+pub(crate) fn take_profile_return() -> Option<ProfileReturn> {
+    let search = location()?.search().ok()?;
+    let error = query_param(&search, OAUTH_ERROR_QUERY);
+    let trip = query_param(&search, RETURN_QUERY);
+    if error.is_none() && trip.is_none() {
+        return None;
+    }
+    forget_params();
+    profile_return(error.as_deref(), trip.as_deref())
+}
+
+fn profile_return(error: Option<&str>, trip: Option<&str>) -> Option<ProfileReturn> {
+    if let Some(code) = error {
+        return Some(ProfileReturn::Failed(error_message(code)));
+    }
+    match trip? {
+        LINKED => Some(ProfileReturn::Done(ProfileTrip::Link)),
+        REAUTHENTICATED => Some(ProfileReturn::Done(ProfileTrip::Reauthenticate)),
+        _ => None,
+    }
+}
+
+/// Sends the browser to a provider's page (a full-page navigation).
+pub(crate) fn go_to(url: &str) {
+    if let Some(location) = location() {
+        let _ = location.assign(url);
+    }
+}
+
 /// The environment's providers, when it offers OAuth.
-fn providers(auth: Auth) -> Vec<OAuthProviderInfo> {
+pub(crate) fn providers(auth: Auth) -> Vec<OAuthProviderInfo> {
     auth.environment.with(|env| {
         env.as_ref()
             .filter(|env| env.methods.contains(&torii_shared::SignInMethod::Oauth))
@@ -262,9 +335,38 @@ mod tests {
     }
 
     #[test]
+    fn a_profile_trip_comes_back_done_or_with_the_servers_error() {
+        assert_eq!(
+            profile_return(None, Some("linked")),
+            Some(ProfileReturn::Done(ProfileTrip::Link))
+        );
+        assert_eq!(
+            profile_return(None, Some("reauthenticated")),
+            Some(ProfileReturn::Done(ProfileTrip::Reauthenticate))
+        );
+        // The server adds its error to the URL that already says why the trip was made.
+        assert_eq!(
+            profile_return(Some("oauth_already_linked"), Some("linked")),
+            Some(ProfileReturn::Failed(
+                "That account is already linked to another user.".to_owned()
+            ))
+        );
+        assert_eq!(profile_return(None, Some("other")), None);
+        assert_eq!(profile_return(None, None), None);
+        assert_eq!(
+            without_params(
+                "http://app/profile?toriiOAuth=linked&oauthError=oauth_failed",
+                &[OAUTH_ERROR_QUERY, RETURN_QUERY]
+            ),
+            "http://app/profile"
+        );
+    }
+
+    #[test]
     fn every_oauth_error_has_a_message() {
         assert!(error_message("oauth_account_exists").contains("existing method"));
         assert!(error_message("oauth_cancelled").contains("cancelled"));
         assert!(error_message("something_new").contains("Try again"));
+        assert!(error_message("oauth_wrong_account").contains("the account you linked"));
     }
 }

@@ -1,18 +1,25 @@
 //! `<Passkeys>`: the signed-in user's passkeys (name, added, last used), "Add a passkey",
 //! and "Rename" (inline) and "Remove" for each; and the two passkey ceremonies the cards share (sign in, add).
+//! The same list is a part of `<UserProfile>`'s security section ([`PasskeysSection`]).
 //!
 //! Adding runs `POST /v1/passkeys/registration/options` → the browser's passkey dialog →
 //! `POST /v1/passkeys`, then lists again. Removing the last way to sign in is refused by the
-//! server, and its message is shown.
+//! server, and its message is shown. Adding and removing need a recent sign-in: when the
+//! server asks for one, the re-authentication prompt opens in the list; afterwards a removal
+//! goes on by itself, while an addition waits for the user to press "Add a passkey" again
+//! (browsers only open their passkey dialog right after a press).
 
-use super::FormErrors;
+use super::oauth::{ProfileReturn, ProfileTrip, take_profile_return};
+use super::reauthenticate::Reauth;
+use super::{FormErrors, local_date, unique_prefix, with_class};
 use crate::api::{ApiClient, ApiError};
 use crate::provider::use_auth;
 use crate::webauthn::{self, Abort, PasskeyFailure};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use torii_shared::{
-    Me, PasskeyInfo, PasskeyRegistrationRequest, PasskeySignInRequest, RenamePasskeyRequest,
+    ErrorCode, Me, PasskeyInfo, PasskeyRegistrationRequest, PasskeySignInRequest,
+    RenamePasskeyRequest,
 };
 
 /// A passkey ceremony that did not finish: the server said no, or the browser gave nothing.
@@ -25,6 +32,11 @@ pub(crate) enum PasskeyError {
 }
 
 impl PasskeyError {
+    /// Whether the server asked for a recent sign-in first.
+    pub(crate) fn needs_reauthentication(&self) -> bool {
+        matches!(self, Self::Api(err) if err.code() == Some(ErrorCode::ReauthenticationRequired))
+    }
+
     /// What the card shows.
     pub(crate) fn errors(&self) -> FormErrors {
         match self {
@@ -77,17 +89,6 @@ pub(crate) async fn add_passkey(api: &ApiClient) -> Result<PasskeyInfo, PasskeyE
     Ok(api.register_passkey(&request).await?)
 }
 
-/// `YYYY-MM-DD` in UTC.
-fn day(at: time::OffsetDateTime) -> String {
-    let date = at.date();
-    format!(
-        "{}-{:02}-{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    )
-}
-
 /// Which request is in flight; one at a time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Busy {
@@ -97,15 +98,73 @@ enum Busy {
     Renaming(String),
 }
 
-/// The signed-in user's passkeys, with "Add a passkey" and a "Remove" button for each.
-/// Render it inside `<SignedIn>`.
+/// The signed-in user's passkeys, with "Add a passkey" and a "Remove" button for each, as a
+/// card of its own. Render it inside `<SignedIn>`. (`<UserProfile>` shows the same list in
+/// its security section when the environment offers passkeys.)
 #[component]
-pub fn Passkeys() -> impl IntoView {
+pub fn Passkeys(
+    /// Extra classes on the root element, for the application's own styles.
+    #[prop(optional, into)]
+    class: Option<String>,
+) -> impl IntoView {
+    let heading_id = format!("{}-title", unique_prefix("passkeys"));
+    let root_class = with_class("torii-card torii-passkeys", class.as_deref());
+    // Back from confirming who the user is with a provider (see `<UserProfile>`, which reads
+    // this itself when it holds the list).
+    let back = take_profile_return();
+    let labelled_by = heading_id.clone();
+    view! {
+        <section class=root_class aria-labelledby=labelled_by>
+            <h2 class="torii-card-title" id=heading_id>
+                "Passkeys"
+            </h2>
+            <PasskeysBody back=back />
+        </section>
+    }
+}
+
+/// The list inside `<UserProfile>`'s security section: a sub-section with its own heading.
+#[component]
+pub(crate) fn PasskeysSection() -> impl IntoView {
+    let heading_id = format!("{}-title", unique_prefix("passkeys"));
+    let labelled_by = heading_id.clone();
+    view! {
+        <section class="torii-profile-part torii-passkeys" aria-labelledby=labelled_by>
+            <h3 class="torii-subtitle" id=heading_id>
+                "Passkeys"
+            </h3>
+            <PasskeysBody back=None />
+        </section>
+    }
+}
+
+/// What a trip to a provider came back with, as the list's notice or error.
+fn show_return(
+    back: Option<ProfileReturn>,
+    notice: RwSignal<Option<String>>,
+    errors: RwSignal<FormErrors>,
+) {
+    match back {
+        Some(ProfileReturn::Done(ProfileTrip::Reauthenticate)) => notice.set(Some(
+            "You confirmed it is you. Go ahead with your change.".to_owned(),
+        )),
+        Some(ProfileReturn::Failed(message)) => errors.set(FormErrors {
+            message: Some(message),
+            fields: std::collections::BTreeMap::new(),
+        }),
+        Some(ProfileReturn::Done(ProfileTrip::Link)) | None => {}
+    }
+}
+
+#[component]
+fn PasskeysBody(back: Option<ProfileReturn>) -> impl IntoView {
     let auth = use_auth();
     let passkeys = RwSignal::new(Vec::<PasskeyInfo>::new());
     let busy = RwSignal::new(Some(Busy::Loading));
     let errors = RwSignal::new(FormErrors::default());
     let notice = RwSignal::new(None::<String>);
+    let reauth = Reauth::new();
+    show_return(back, notice, errors);
 
     let reload = move || {
         let Some(api) = auth.api() else { return };
@@ -122,9 +181,10 @@ pub fn Passkeys() -> impl IntoView {
 
     let add = move |_| {
         let Some(api) = auth.api() else { return };
-        if busy.get_untracked().is_some() {
+        if busy.get_untracked().is_some() || reauth.is_open_untracked() {
             return;
         }
+        reauth.note_focus();
         busy.set(Some(Busy::Adding));
         errors.set(FormErrors::default());
         notice.set(None);
@@ -134,6 +194,15 @@ pub fn Passkeys() -> impl IntoView {
                     notice.set(Some(format!("Added “{}”.", added.name)));
                     reload();
                 }
+                Err(err) if err.needs_reauthentication() => {
+                    busy.set(None);
+                    // The browser's dialog needs a fresh press of the button.
+                    reauth.ask(move || {
+                        notice.set(Some(
+                            "You confirmed it is you. Press “Add a passkey” again.".to_owned(),
+                        ));
+                    });
+                }
                 Err(err) => {
                     busy.set(None);
                     errors.set(err.errors());
@@ -142,11 +211,13 @@ pub fn Passkeys() -> impl IntoView {
         });
     };
 
-    let remove = move |passkey: PasskeyInfo| {
+    let remove = StoredValue::new(None::<std::sync::Arc<dyn Fn(PasskeyInfo) + Send + Sync>>);
+    remove.set_value(Some(std::sync::Arc::new(move |passkey: PasskeyInfo| {
         let Some(api) = auth.api() else { return };
-        if busy.get_untracked().is_some() {
+        if busy.get_untracked().is_some() || reauth.is_open_untracked() {
             return;
         }
+        reauth.note_focus();
         busy.set(Some(Busy::Removing(passkey.id.clone())));
         errors.set(FormErrors::default());
         notice.set(None);
@@ -156,12 +227,25 @@ pub fn Passkeys() -> impl IntoView {
                     notice.set(Some(format!("Removed “{}”.", passkey.name)));
                     reload();
                 }
+                Err(err) if err.code() == Some(ErrorCode::ReauthenticationRequired) => {
+                    busy.set(None);
+                    reauth.ask(move || {
+                        if let Some(again) = remove.get_value() {
+                            again(passkey.clone());
+                        }
+                    });
+                }
                 Err(err) => {
                     busy.set(None);
                     errors.set(FormErrors::from_api(&err));
                 }
             }
         });
+    })));
+    let remove = move |passkey: PasskeyInfo| {
+        if let Some(remove) = remove.get_value() {
+            remove(passkey);
+        }
     };
 
     // The passkey being renamed, and the name typed so far.
@@ -211,6 +295,13 @@ pub fn Passkeys() -> impl IntoView {
         let rename_form = move || {
             let id = rename_id.clone();
             is_editing.get().then(|| {
+                // The field replaces nothing the focus was on: take it, for keyboard users.
+                let input = NodeRef::<leptos::html::Input>::new();
+                Effect::new(move |_| {
+                    if let Some(input) = input.get() {
+                        let _ = input.focus();
+                    }
+                });
                 view! {
                     <form
                         class="torii-row"
@@ -223,6 +314,12 @@ pub fn Passkeys() -> impl IntoView {
                             class="torii-input"
                             aria-label="Passkey name"
                             maxlength="64"
+                            node_ref=input
+                            on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                                if ev.key() == "Escape" {
+                                    editing.set(None);
+                                }
+                            }
                             bind:value=new_name
                         />
                         <button
@@ -239,7 +336,9 @@ pub fn Passkeys() -> impl IntoView {
                 }
             })
         };
-        let last_used = passkey.last_used_at.map_or_else(|| "never".to_owned(), day);
+        let last_used = passkey
+            .last_used_at
+            .map_or_else(|| "never".to_owned(), local_date);
         let label = format!("Remove {}", passkey.name);
         let removing_id = passkey.id.clone();
         let removing =
@@ -248,14 +347,14 @@ pub fn Passkeys() -> impl IntoView {
             <li class="torii-passkey" data-testid="passkey">
                 <span class="torii-passkey-name">{passkey.name.clone()}</span>
                 <span class="torii-muted">
-                    "Added " {day(passkey.created_at)} " · Last used " {last_used}
+                    "Added " {local_date(passkey.created_at)} " · Last used " {last_used}
                 </span>
                 {rename_form}
                 <button
                     class="torii-link"
                     type="button"
                     aria-label=rename_label
-                    disabled=move || busy.get().is_some()
+                    disabled=move || busy.get().is_some() || reauth.is_open()
                     on:click=start_rename
                 >
                     "Rename"
@@ -264,7 +363,7 @@ pub fn Passkeys() -> impl IntoView {
                     class="torii-button torii-button-secondary"
                     type="button"
                     aria-label=label
-                    disabled=move || busy.get().is_some()
+                    disabled=move || busy.get().is_some() || reauth.is_open()
                     aria-busy=move || removing.get().then_some("true")
                     on:click=move |_| remove(passkey.clone())
                 >
@@ -275,14 +374,12 @@ pub fn Passkeys() -> impl IntoView {
     };
 
     view! {
-        <section class="torii-card torii-passkeys" aria-labelledby="torii-passkeys-title">
-            <h2 class="torii-card-title" id="torii-passkeys-title">
-                "Passkeys"
-            </h2>
+        <div class="torii-passkeys-body">
             <p class="torii-text torii-muted">
                 "Sign in with your fingerprint, face or screen lock instead of a password."
             </p>
             <super::FormAlert errors=errors />
+            {reauth.view()}
             {move || {
                 notice
                     .get()
@@ -307,12 +404,12 @@ pub fn Passkeys() -> impl IntoView {
             <button
                 class="torii-button torii-button-primary"
                 type="button"
-                disabled=move || busy.get().is_some()
+                disabled=move || busy.get().is_some() || reauth.is_open()
                 aria-busy=move || (busy.get() == Some(Busy::Adding)).then_some("true")
                 on:click=add
             >
                 {move || if busy.get() == Some(Busy::Adding) { "Adding…" } else { "Add a passkey" }}
             </button>
-        </section>
+        </div>
     }
 }

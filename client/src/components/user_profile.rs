@@ -4,40 +4,48 @@
 //!   state machine: *Idle* → "Change email" → *Enter* (new address, Continue) → the server
 //!   emails a code to it → *Code* (Verify, or Cancel) → the new address is the account's and
 //!   the page says so. When the server answers `reauthentication_required` (the sign-in is
-//!   older than 10 minutes), *Enter* gives way to *Confirm* ("Confirm it's you": the
-//!   password), and a right password continues where the user was.
+//!   older than the environment's window, 10 minutes by default), *Enter* gives way to the
+//!   re-authentication prompt (password, passkey or linked provider; see
+//!   [`super::reauthenticate`]), and once it is answered the code is sent as asked.
 //! - *Security*: the password (current and new, and whether to sign out every other
-//!   session). Sign-in methods added later (passkeys, connected accounts) are sections of
-//!   their own, passed as `children`, rendered after it.
-//! - *Sessions*: every session of the user with its device, IP address and times, the current
-//!   one marked "This device"; "Sign out" on each other one, and "Sign out of all other
-//!   sessions".
+//!   session; for an account without one, "Set a password", after a recent sign-in); the
+//!   passkeys, when the environment offers them (the list of `<Passkeys>`); and the linked
+//!   provider accounts, when it has providers (see [`super::linked_accounts`]).
+//! - `children`: more sections of the application's own, after *Security*.
+//! - *Sessions*: every session of the user with its device, IP address and times (in the
+//!   browser's time zone and language), the current one marked "This device"; "Sign out" on
+//!   each other one, and "Sign out of all other sessions".
 //!
 //! Every action shows its progress on its button and its outcome inline: errors in an alert
-//! (announced at once), successes in a status line.
+//! (announced at once), successes in a status line. Every change that needs a recent sign-in
+//! opens the re-authentication prompt where it was asked for, and is made once it is answered.
 
-use super::{Field, FormAlert, FormErrors, field_error, unique_prefix};
+use super::linked_accounts::LinkedAccounts;
+use super::oauth::{self, take_profile_return};
+use super::passkeys::PasskeysSection;
+use super::reauthenticate::Reauth;
+use super::{AutoFocusField, Field, FormAlert, FormErrors, field_error, unique_prefix};
 use crate::api::ApiError;
 use crate::provider::use_auth;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use time::OffsetDateTime;
 use torii_shared::{
-    ChangeEmailRequest, ChangePasswordRequest, ErrorCode, ReauthenticateRequest, Secret,
-    SessionSummary, UpdateProfileRequest, VerifyCodeRequest,
+    ChangeEmailRequest, ChangePasswordRequest, ErrorCode, Secret, SessionSummary, SignInMethod,
+    UpdateProfileRequest, VerifyCodeRequest,
 };
 
 /// The signed-in user's profile: account, security and sessions, each a section with its own
 /// heading. Renders nothing when signed out.
 ///
-/// `children` are extra sections placed after *Security* (a passkeys list, connected OAuth
-/// accounts); `class` is added to the root element's classes.
+/// The security section holds the password, and, as the environment offers them, the
+/// passkeys and the linked provider accounts. `children` are extra sections placed after
+/// *Security*; `class` is added to the root element's classes.
 #[component]
 pub fn UserProfile(
     /// Extra classes on the root element, for the application's own styles.
     #[prop(optional, into)]
     class: Option<String>,
-    /// More sections (e.g. passkeys, connected accounts), after the security section.
+    /// More sections of the application's own, after the security section.
     #[prop(optional)]
     children: Option<ChildrenFn>,
 ) -> impl IntoView {
@@ -46,6 +54,15 @@ pub fn UserProfile(
     // Bumped when something ends sessions, so the list reads them again.
     let sessions_version = RwSignal::new(0_u32);
     let children = StoredValue::new(children);
+    // Back from a provider (a link, or a re-authentication): shown by the linked accounts.
+    let back = StoredValue::new(take_profile_return());
+    let offers_passkeys = Memo::new(move |_| {
+        auth.environment.with(|env| {
+            env.as_ref()
+                .is_some_and(|env| env.methods.contains(&SignInMethod::Passkey))
+        })
+    });
+    let offers_providers = Memo::new(move |_| !oauth::providers(auth).is_empty());
     move || {
         // Rebuilt only when the user signs in or out, not on every profile change.
         auth.is_signed_in.get().then(|| {
@@ -57,6 +74,15 @@ pub fn UserProfile(
                     </ProfileSection>
                     <ProfileSection title="Security" slug="security">
                         <PasswordForm sessions_version=sessions_version />
+                        {move || offers_passkeys.get().then(|| view! { <PasskeysSection /> })}
+                        {move || {
+                            offers_providers
+                                .get()
+                                .then(|| {
+                                    let back = back.try_update_value(Option::take).flatten();
+                                    view! { <LinkedAccounts back=back /> }
+                                })
+                        }}
                     </ProfileSection>
                     {children.with_value(|children| children.as_ref().map(|c| c()))}
                     <ProfileSection title="Sessions" slug="sessions">
@@ -200,12 +226,12 @@ fn NameForm() -> impl IntoView {
     }
 }
 
-/// Where the email change stands; see the module documentation.
+/// Where the email change stands; see the module documentation. (The re-authentication
+/// prompt, when the server asks for it, stands in for *Enter* while it is open.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum EmailStep {
     Idle,
     Enter,
-    Confirm,
     Code,
 }
 
@@ -215,17 +241,22 @@ fn EmailForm() -> impl IntoView {
     let prefix = unique_prefix("profile-email");
     let step = RwSignal::new(EmailStep::Idle);
     let new_email = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
     let code = RwSignal::new(String::new());
     let action = Action::new();
+    let reauth = Reauth::new();
     let email = move || auth.user.with(|u| u.as_ref().map(|u| u.email.clone()));
     let verified = move || {
         auth.user
             .with(|u| u.as_ref().is_some_and(|u| u.email_verified))
     };
 
+    // The request, kept where it can call itself again after a re-authentication.
+    let send_code_slot = StoredValue::new(None::<std::sync::Arc<dyn Fn() + Send + Sync>>);
     let send_code = move || {
         let Some(api) = auth.api() else { return };
+        if !action.start() {
+            return;
+        }
         let request = ChangeEmailRequest {
             email: new_email.get_untracked(),
         };
@@ -240,38 +271,21 @@ fn EmailForm() -> impl IntoView {
                     ));
                 }
                 Err(err) if err.code() == Some(ErrorCode::ReauthenticationRequired) => {
-                    password.set(String::new());
-                    step.set(EmailStep::Confirm);
                     action.busy.set(false);
+                    reauth.ask(move || {
+                        if let Some(again) = send_code_slot.get_value() {
+                            again();
+                        }
+                    });
                 }
                 Err(err) => action.fail(&err),
             }
         });
     };
+    send_code_slot.set_value(Some(std::sync::Arc::new(send_code)));
     let on_enter = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if action.start() {
-            send_code();
-        }
-    };
-    let on_confirm = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let Some(api) = auth.api() else { return };
-        if !action.start() {
-            return;
-        }
-        let request = ReauthenticateRequest {
-            password: Secret::new(password.get_untracked()),
-        };
-        spawn_local(async move {
-            match api.reauthenticate(&request).await {
-                Ok(_) => {
-                    password.set(String::new());
-                    send_code();
-                }
-                Err(err) => action.fail(&err),
-            }
-        });
+        send_code();
     };
     let on_verify = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -309,6 +323,9 @@ fn EmailForm() -> impl IntoView {
     };
 
     let body = move || {
+        if reauth.is_open() {
+            return reauth.view().into_any();
+        }
         match step.get() {
         EmailStep::Idle => view! {
             <button
@@ -343,36 +360,6 @@ fn EmailForm() -> impl IntoView {
                         aria-busy=move || action.busy.get().then_some("true")
                     >
                         {busy_label("Send code", "Sending…")}
-                    </button>
-                    <button class="torii-button torii-button-secondary" type="button" on:click=cancel>
-                        "Cancel"
-                    </button>
-                </div>
-            </form>
-        }
-        .into_any(),
-        EmailStep::Confirm => view! {
-            <form class="torii-form" novalidate=true on:submit=on_confirm>
-                <p class="torii-text">
-                    "For your security, confirm it is you before changing your email."
-                </p>
-                <AutoFocusField
-                    id=format!("{prefix}-password")
-                    name="password"
-                    label="Current password"
-                    input_type="password"
-                    autocomplete="current-password"
-                    value=password
-                    error=field_error(action.errors, "password")
-                />
-                <div class="torii-row">
-                    <button
-                        class="torii-button torii-button-primary"
-                        type="submit"
-                        disabled=move || action.busy.get()
-                        aria-busy=move || action.busy.get().then_some("true")
-                    >
-                        {busy_label("Confirm", "Confirming…")}
                     </button>
                     <button class="torii-button torii-button-secondary" type="button" on:click=cancel>
                         "Cancel"
@@ -432,42 +419,6 @@ fn EmailForm() -> impl IntoView {
     }
 }
 
-/// A [`Field`] that takes the focus when it appears: it replaces the button that had it.
-#[component]
-fn AutoFocusField(
-    id: String,
-    name: &'static str,
-    label: &'static str,
-    input_type: &'static str,
-    autocomplete: &'static str,
-    value: RwSignal<String>,
-    error: Signal<Option<String>>,
-    #[prop(optional)] inputmode: Option<&'static str>,
-    #[prop(optional)] maxlength: Option<&'static str>,
-) -> impl IntoView {
-    let input = NodeRef::<leptos::html::Input>::new();
-    Effect::new(move |_| {
-        if let Some(input) = input.get() {
-            let _ = input.focus();
-        }
-    });
-    view! {
-        <Field
-            id=id
-            name=name
-            label=label
-            input_type=input_type
-            autocomplete=autocomplete
-            inputmode=inputmode.unwrap_or("text")
-            maxlength=maxlength.unwrap_or("320")
-            required=true
-            value=value
-            error=error
-            node_ref=input
-        />
-    }
-}
-
 #[component]
 fn PasswordForm(sessions_version: RwSignal<u32>) -> impl IntoView {
     let auth = use_auth();
@@ -476,102 +427,145 @@ fn PasswordForm(sessions_version: RwSignal<u32>) -> impl IntoView {
     let new_password = RwSignal::new(String::new());
     let sign_out_others = RwSignal::new(false);
     let action = Action::new();
+    let reauth = Reauth::new();
     let checkbox_id = format!("{prefix}-others");
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    // Whether the account has a password: until the server says, as if it had one.
+    let has_password = RwSignal::new(true);
+    if let Some(api) = auth.api() {
+        spawn_local(async move {
+            if let Ok(methods) = api.account_methods().await {
+                has_password.set(methods.password);
+            }
+        });
+    }
+    // The request, kept where it can call itself again after a re-authentication.
+    let change_slot = StoredValue::new(None::<std::sync::Arc<dyn Fn() + Send + Sync>>);
+    let change = move || {
         let Some(api) = auth.api() else { return };
-        if !action.start() {
+        if reauth.is_open_untracked() || !action.start() {
             return;
         }
+        reauth.note_focus();
         let current_value = current.get_untracked();
         let request = ChangePasswordRequest {
-            current_password: (!current_value.is_empty()).then(|| Secret::new(current_value)),
+            current_password: (has_password.get_untracked() && !current_value.is_empty())
+                .then(|| Secret::new(current_value)),
             new_password: Secret::new(new_password.get_untracked()),
             sign_out_other_sessions: sign_out_others.get_untracked(),
         };
         spawn_local(async move {
             match api.change_password(&request).await {
                 Ok(changed) => {
+                    let verb = if has_password.get_untracked() {
+                        "changed"
+                    } else {
+                        "set"
+                    };
                     current.set(String::new());
                     new_password.set(String::new());
+                    has_password.set(true);
                     let message = match changed.revoked_sessions {
-                        0 => "Your password was changed.".to_owned(),
-                        1 => "Your password was changed, and 1 other session was signed out."
-                            .to_owned(),
+                        0 => format!("Your password was {verb}."),
+                        1 => {
+                            format!("Your password was {verb}, and 1 other session was signed out.")
+                        }
                         n => format!(
-                            "Your password was changed, and {n} other sessions were signed out."
+                            "Your password was {verb}, and {n} other sessions were signed out."
                         ),
                     };
                     action.succeed(message);
                     sessions_version.update(|v| *v += 1);
                 }
+                // Only without a password: a current one is itself the proof.
+                Err(err) if err.code() == Some(ErrorCode::ReauthenticationRequired) => {
+                    action.busy.set(false);
+                    reauth.ask(move || {
+                        if let Some(again) = change_slot.get_value() {
+                            again();
+                        }
+                    });
+                }
                 Err(err) => action.fail(&err),
             }
         });
     };
+    change_slot.set_value(Some(std::sync::Arc::new(change)));
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        change();
+    };
+    let current_id = format!("{prefix}-current");
+    let current_field = move || {
+        has_password.get().then(|| {
+            view! {
+                <Field
+                    id=current_id.clone()
+                    name="currentPassword"
+                    label="Current password"
+                    input_type="password"
+                    autocomplete="current-password"
+                    value=current
+                    error=field_error(action.errors, "currentPassword")
+                />
+            }
+        })
+    };
     view! {
-        <form class="torii-form" novalidate=true on:submit=submit>
-            <h3 class="torii-subtitle">"Password"</h3>
+        <div class="torii-form torii-profile-password">
+            <h3 class="torii-subtitle">
+                {move || if has_password.get() { "Password" } else { "Set a password" }}
+            </h3>
+            {move || {
+                (!has_password.get())
+                    .then(|| {
+                        view! {
+                            <p class="torii-text torii-muted">
+                                "Your account has no password yet: add one to sign in with your email too."
+                            </p>
+                        }
+                    })
+            }}
             <FormAlert errors=action.errors />
             {notice_view(action.notice)}
-            <Field
-                id=format!("{prefix}-current")
-                name="currentPassword"
-                label="Current password"
-                input_type="password"
-                autocomplete="current-password"
-                value=current
-                error=field_error(action.errors, "currentPassword")
-            />
-            <Field
-                id=format!("{prefix}-new")
-                name="newPassword"
-                label="New password"
-                input_type="password"
-                autocomplete="new-password"
-                hint="At least 8 characters."
-                required=true
-                value=new_password
-                error=field_error(action.errors, "newPassword")
-            />
-            <div class="torii-field torii-consent">
-                <input
-                    class="torii-checkbox"
-                    id=checkbox_id.clone()
-                    type="checkbox"
-                    bind:checked=sign_out_others
+            // Outside the form below: the prompt has a form of its own.
+            {reauth.view()}
+            <form class="torii-form" novalidate=true on:submit=submit>
+                {current_field}
+                <Field
+                    id=format!("{prefix}-new")
+                    name="newPassword"
+                    label="New password"
+                    input_type="password"
+                    autocomplete="new-password"
+                    hint="At least 8 characters."
+                    required=true
+                    value=new_password
+                    error=field_error(action.errors, "newPassword")
                 />
-                <label for=checkbox_id>"Sign out of all other sessions"</label>
-            </div>
-            <button
-                class="torii-button torii-button-primary"
-                type="submit"
-                disabled=move || action.busy.get()
-                aria-busy=move || action.busy.get().then_some("true")
-            >
-                {move || if action.busy.get() { "Changing…" } else { "Change password" }}
-            </button>
-        </form>
+                <div class="torii-field torii-consent">
+                    <input
+                        class="torii-checkbox"
+                        id=checkbox_id.clone()
+                        type="checkbox"
+                        bind:checked=sign_out_others
+                    />
+                    <label for=checkbox_id>"Sign out of all other sessions"</label>
+                </div>
+                <button
+                    class="torii-button torii-button-primary"
+                    type="submit"
+                    disabled=move || action.busy.get() || reauth.is_open()
+                    aria-busy=move || action.busy.get().then_some("true")
+                >
+                    {move || match (action.busy.get(), has_password.get()) {
+                        (true, _) => "Saving…",
+                        (false, true) => "Change password",
+                        (false, false) => "Set password",
+                    }}
+                </button>
+            </form>
+        </div>
     }
-}
-
-/// "22 Nov 2026, 21:07 UTC".
-fn format_time(at: OffsetDateTime) -> String {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let at = at.to_offset(time::UtcOffset::UTC);
-    let month = MONTHS
-        .get(usize::from(u8::from(at.month())) - 1)
-        .copied()
-        .unwrap_or("");
-    format!(
-        "{} {month} {}, {:02}:{:02} UTC",
-        at.day(),
-        at.year(),
-        at.hour(),
-        at.minute()
-    )
 }
 
 #[component]
@@ -657,10 +651,10 @@ fn SessionsList(version: RwSignal<u32>) -> impl IntoView {
                                 </p>
                                 <p class="torii-muted">
                                     {ip.map(|ip| format!("{ip} · "))}
-                                    "Signed in " {format_time(session.created_at)}
+                                    "Signed in " {super::local_date_time(session.created_at)}
                                 </p>
                                 <p class="torii-muted">
-                                    "Last active " {format_time(session.last_active_at)}
+                                    "Last active " {super::local_date_time(session.last_active_at)}
                                 </p>
                             </div>
                             {(!current)
@@ -704,23 +698,5 @@ fn SessionsList(version: RwSignal<u32>) -> impl IntoView {
                 "Sign out of all other sessions"
             </button>
         </div>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use time::macros::datetime;
-
-    #[test]
-    fn times_read_as_day_month_year_and_utc_time() {
-        assert_eq!(
-            format_time(datetime!(2026-11-22 21:07:59 UTC)),
-            "22 Nov 2026, 21:07 UTC"
-        );
-        assert_eq!(
-            format_time(datetime!(2027-01-02 00:00 +02:00)),
-            "1 Jan 2027, 22:00 UTC"
-        );
     }
 }

@@ -27,20 +27,20 @@
 //! application's backend requires and clears with the secret-key API). A gate with no page
 //! leaves the "One more step" panel. Once the session is active, a gate page gives way to the
 //! dashboard at `/`, which shows the session's kind and, for a JWT session, the end of the
-//! token `use_auth().token` hands to the application for its own backend, and, when the
-//! environment offers passkeys, the `<Passkeys>` list to add and remove them.
+//! token `use_auth().token` hands to the application for its own backend.
 //!
 //! Signed in, the header shows `<UserButton>`, whose "Manage account" opens `<UserProfile>` at
-//! `/profile`. The header's "Theme" button (or `?theme=forest` in the address) switches the
+//! `/profile`: name, email, password, passkeys and linked providers (as the environment
+//! offers them), and sessions. The header's "Theme" button (or `?theme=forest` in the address) switches the
 //! components to a second theme made only of `--torii-*` custom properties (see `demo.css`).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use torii_client::{
-    AcceptTerms, AuthLoading, GateKey, Passkeys, RedirectToGates, SignIn, SignUp, SignedIn,
-    SignedOut, ToriiProvider, UserButton, UserProfile, VerifyEmail, use_auth,
+    AcceptTerms, AuthLoading, GateKey, RedirectToGates, SignIn, SignUp, SignedIn, SignedOut,
+    ToriiProvider, UserButton, UserProfile, VerifyEmail, use_auth,
 };
-use torii_shared::{SessionKind, SignInMethod};
+use torii_shared::SessionKind;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// The page that clears `legal_acceptance`.
@@ -482,15 +482,6 @@ fn Dashboard(router: Router) -> impl IntoView {
             }
         })
     };
-    // The user's passkeys, when the environment offers them.
-    let passkeys = move || {
-        auth.environment
-            .with(|env| {
-                env.as_ref()
-                    .is_some_and(|env| env.methods.contains(&SignInMethod::Passkey))
-            })
-            .then(|| view! { <Passkeys /> })
-    };
     let sign_out = move |_| {
         signing_out.set(true);
         error.set(None);
@@ -540,7 +531,6 @@ fn Dashboard(router: Router) -> impl IntoView {
             >
                 "Sign out"
             </button>
-            {passkeys}
         </main>
     }
 }

@@ -1,0 +1,367 @@
+//! The re-authentication prompt: what a profile form shows when the server answers
+//! `reauthentication_required` (the sign-in is older than the environment's window, 10
+//! minutes by default), and what it does once the user has proved who they are again.
+//!
+//! A form keeps a [`Reauth`]. On `reauthentication_required` it calls [`Reauth::ask`] with
+//! what to do afterwards (usually: the refused request again) and renders [`Reauth::view`],
+//! which is empty until then. The prompt reads `GET /v1/me/sign-in-methods` and offers what
+//! this user has:
+//! - a password field ("Password", "Confirm") when the account has a password;
+//! - "Use a passkey" when it has passkeys, the environment offers them and the browser
+//!   supports them (`POST /v1/session/reauthenticate/passkey/options`, the browser's dialog,
+//!   then `POST /v1/session/reauthenticate`);
+//! - "Continue with …" per linked provider: a round trip to the provider that comes back to
+//!   this page, where the form is simply used again (the page says the sign-in is recent
+//!   again).
+//!
+//! *Closed* → `ask` → *Open* (loading the methods, then the choices) → a right answer →
+//! *Closed*, and the `then` action runs; "Cancel" → *Closed*, nothing runs. Focus goes into
+//! the prompt when it opens, and back to the control that was focused when it closes.
+
+use super::oauth::{self, ProfileTrip};
+use super::passkeys::PasskeyError;
+use super::{AutoFocusField, FormAlert, FormErrors, field_error, unique_prefix};
+use crate::api::ApiClient;
+use crate::provider::use_auth;
+use crate::webauthn;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use send_wrapper::SendWrapper;
+use std::sync::Arc;
+use torii_shared::{
+    AccountMethods, OAuthLinkRequest, OAuthProviderInfo, ReauthenticateRequest, Secret,
+    SignInMethod,
+};
+use wasm_bindgen::JsCast;
+
+type Then = Arc<dyn Fn() + Send + Sync>;
+
+/// A form's re-authentication prompt: closed until [`Reauth::ask`]. Cheap to copy.
+#[derive(Clone, Copy)]
+pub(crate) struct Reauth {
+    open: RwSignal<bool>,
+    then: StoredValue<Option<Then>>,
+    return_focus: StoredValue<Option<SendWrapper<web_sys::HtmlElement>>>,
+}
+
+impl std::fmt::Debug for Reauth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reauth").finish_non_exhaustive()
+    }
+}
+
+/// The focused control; `None` when nothing is (the focus is on the page's body).
+fn focused_element() -> Option<web_sys::HtmlElement> {
+    let document = web_sys::window()?.document()?;
+    let focused = document.active_element()?;
+    if document
+        .body()
+        .is_some_and(|body| body.is_same_node(Some(focused.as_ref())))
+    {
+        return None;
+    }
+    focused.dyn_into::<web_sys::HtmlElement>().ok()
+}
+
+impl Reauth {
+    pub(crate) fn new() -> Self {
+        Self {
+            open: RwSignal::new(false),
+            then: StoredValue::new(None),
+            return_focus: StoredValue::new(None),
+        }
+    }
+
+    /// Remembers the focused control (the one just pressed), for the focus to come back to
+    /// when the prompt closes. Call it when an action that may need the prompt starts: by the
+    /// time the server answers, the control may be disabled and have lost the focus.
+    pub(crate) fn note_focus(self) {
+        if !self.open.get_untracked() {
+            self.return_focus
+                .set_value(focused_element().map(SendWrapper::new));
+        }
+    }
+
+    /// Opens the prompt; `then` runs once the user has proved who they are.
+    pub(crate) fn ask(self, then: impl Fn() + Send + Sync + 'static) {
+        self.then.set_value(Some(Arc::new(then)));
+        if self.return_focus.with_value(Option::is_none) {
+            self.note_focus();
+        }
+        self.open.set(true);
+    }
+
+    /// Whether the prompt is showing (a tracked read, for views).
+    pub(crate) fn is_open(self) -> bool {
+        self.open.get()
+    }
+
+    /// Whether the prompt is showing, for event handlers.
+    pub(crate) fn is_open_untracked(self) -> bool {
+        self.open.get_untracked()
+    }
+
+    fn close(self) -> Option<Then> {
+        self.open.set(false);
+        let element = self.return_focus.try_update_value(Option::take).flatten();
+        if let Some(element) = element {
+            // After the prompt is gone, so the element is in its final place.
+            request_animation_frame(move || {
+                if element.is_connected() {
+                    let _ = element.focus();
+                }
+            });
+        }
+        self.then.try_update_value(Option::take).flatten()
+    }
+
+    fn succeed(self) {
+        if let Some(then) = self.close() {
+            then();
+        }
+    }
+
+    fn cancel(self) {
+        self.close();
+    }
+
+    /// The prompt while it is open; nothing otherwise.
+    pub(crate) fn view(self) -> impl IntoView {
+        move || {
+            self.open
+                .get()
+                .then(|| view! { <ReauthPrompt reauth=self /> })
+        }
+    }
+}
+
+/// Which request is under way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Busy {
+    Password,
+    Passkey,
+    Provider(String),
+}
+
+async fn with_passkey(api: &ApiClient) -> Result<(), PasskeyError> {
+    let options = api.reauthenticate_passkey_options().await?;
+    let credential = webauthn::get_assertion(&options.public_key, false, None).await?;
+    let request = ReauthenticateRequest::Passkey {
+        ceremony_id: options.ceremony_id,
+        credential,
+    };
+    api.reauthenticate(&request).await?;
+    Ok(())
+}
+
+#[component]
+fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
+    let auth = use_auth();
+    let prefix = unique_prefix("reauth");
+    let title_id = format!("{prefix}-title");
+    let methods = RwSignal::new(None::<AccountMethods>);
+    let password = RwSignal::new(String::new());
+    let busy = RwSignal::new(None::<Busy>);
+    let errors = RwSignal::new(FormErrors::default());
+    if let Some(api) = auth.api() {
+        spawn_local(async move {
+            match api.account_methods().await {
+                Ok(found) => methods.set(Some(found)),
+                Err(err) => errors.set(FormErrors::from_api(&err)),
+            }
+        });
+    }
+    let start = move |what: Busy| {
+        if busy.get_untracked().is_some() {
+            return false;
+        }
+        busy.set(Some(what));
+        errors.set(FormErrors::default());
+        true
+    };
+    let confirm_password = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(api) = auth.api() else { return };
+        if !start(Busy::Password) {
+            return;
+        }
+        let request = ReauthenticateRequest::Password {
+            password: Secret::new(password.get_untracked()),
+        };
+        spawn_local(async move {
+            match api.reauthenticate(&request).await {
+                Ok(_) => {
+                    password.set(String::new());
+                    busy.set(None);
+                    reauth.succeed();
+                }
+                Err(err) => {
+                    busy.set(None);
+                    errors.set(FormErrors::from_api(&err));
+                }
+            }
+        });
+    };
+    let use_passkey = move |_| {
+        let Some(api) = auth.api() else { return };
+        if !start(Busy::Passkey) {
+            return;
+        }
+        spawn_local(async move {
+            let outcome = with_passkey(&api).await;
+            busy.set(None);
+            match outcome {
+                Ok(()) => reauth.succeed(),
+                Err(err) => errors.set(err.errors()),
+            }
+        });
+    };
+    let use_provider = move |provider: String| {
+        let (Some(api), Some(redirect_url)) =
+            (auth.api(), oauth::return_url(ProfileTrip::Reauthenticate))
+        else {
+            return;
+        };
+        if !start(Busy::Provider(provider.clone())) {
+            return;
+        }
+        let request = OAuthLinkRequest { redirect_url };
+        spawn_local(async move {
+            match api.reauthenticate_with_provider(&provider, &request).await {
+                // The page is left; what was asked for is done again on the way back.
+                Ok(started) => oauth::go_to(&started.url),
+                Err(err) => {
+                    busy.set(None);
+                    errors.set(FormErrors::from_api(&err));
+                }
+            }
+        });
+    };
+
+    let passkeys_offered = move || {
+        auth.environment.with(|env| {
+            env.as_ref()
+                .is_some_and(|env| env.methods.contains(&SignInMethod::Passkey))
+        }) && webauthn::supported()
+    };
+    let choices = move || {
+        let Some(found) = methods.get() else {
+            return errors
+                .with(|e| e.message.is_none())
+                .then(|| view! { <p class="torii-muted" role="status">"Loading…"</p> })
+                .into_any();
+        };
+        let has_passkey = found.passkeys > 0 && passkeys_offered();
+        let providers: Vec<OAuthProviderInfo> = oauth::providers(auth)
+            .into_iter()
+            .filter(|p| found.oauth_providers.contains(&p.id))
+            .collect();
+        let password_form = found.password.then(|| {
+            view! {
+                <form class="torii-form torii-reauth-password" novalidate=true on:submit=confirm_password>
+                    <AutoFocusField
+                        id=format!("{prefix}-password")
+                        name="password"
+                        label="Password"
+                        input_type="password"
+                        autocomplete="current-password"
+                        value=password
+                        error=field_error(errors, "password")
+                    />
+                    <button
+                        class="torii-button torii-button-primary"
+                        type="submit"
+                        disabled=move || busy.get().is_some()
+                        aria-busy=move || (busy.get() == Some(Busy::Password)).then_some("true")
+                    >
+                        {move || {
+                            if busy.get() == Some(Busy::Password) { "Confirming…" } else { "Confirm" }
+                        }}
+                    </button>
+                </form>
+            }
+        });
+        let passkey_button = has_passkey.then(|| {
+            let autofocus = !found.password;
+            let button = NodeRef::<leptos::html::Button>::new();
+            Effect::new(move |_| {
+                if autofocus && let Some(button) = button.get() {
+                    let _ = button.focus();
+                }
+            });
+            view! {
+                <button
+                    class="torii-button torii-button-secondary torii-button-block"
+                    type="button"
+                    node_ref=button
+                    disabled=move || busy.get().is_some()
+                    aria-busy=move || (busy.get() == Some(Busy::Passkey)).then_some("true")
+                    on:click=use_passkey
+                >
+                    {move || {
+                        if busy.get() == Some(Busy::Passkey) { "Waiting for your passkey…" } else { "Use a passkey" }
+                    }}
+                </button>
+            }
+        });
+        let provider_buttons = (!providers.is_empty()).then(|| {
+            providers
+                .into_iter()
+                .map(|provider| {
+                    let id = provider.id.clone();
+                    let mine = provider.id.clone();
+                    view! {
+                        <button
+                            class="torii-button torii-button-secondary torii-button-block"
+                            type="button"
+                            data-provider=provider.id.clone()
+                            disabled=move || busy.get().is_some()
+                            aria-busy=move || {
+                                (busy.get() == Some(Busy::Provider(mine.clone()))).then_some("true")
+                            }
+                            on:click=move |_| use_provider(id.clone())
+                        >
+                            "Continue with "
+                            {provider.name}
+                        </button>
+                    }
+                })
+                .collect_view()
+        });
+        let nothing = (!found.password && !has_passkey && provider_buttons.is_none()).then(|| {
+            view! {
+                <p class="torii-text">
+                    "This browser cannot confirm it is you here. Sign out, then sign in again to continue."
+                </p>
+            }
+        });
+        view! {
+            {password_form}
+            {passkey_button}
+            {provider_buttons}
+            {nothing}
+        }
+        .into_any()
+    };
+
+    let labelled_by = title_id.clone();
+    view! {
+        <div class="torii-reauth" role="group" aria-labelledby=labelled_by>
+            <p class="torii-subtitle" id=title_id>
+                "Confirm it is you"
+            </p>
+            <p class="torii-text torii-muted">
+                "For your security, prove who you are again before this change."
+            </p>
+            <FormAlert errors=errors />
+            {choices}
+            <button
+                class="torii-link"
+                type="button"
+                on:click=move |_| reauth.cancel()
+            >
+                "Cancel"
+            </button>
+        </div>
+    }
+}
