@@ -1,28 +1,20 @@
 // Accessibility: axe finds no serious or critical violation on any screen of the components
-// (sign-in, sign-up and its code step, the gates, the profile and the open user menu), and a
-// keyboard alone signs in, opens the user menu, moves in it and signs out.
+// (sign-in, sign-up and its code step, the gates, the profile with its passkeys and linked
+// accounts, and the open user menu), and a keyboard alone signs in, opens the user menu,
+// moves in it and signs out.
 
-import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { requireUserGate, userIdByEmail } from '../fixtures/admin';
+import { expectNoSeriousViolations } from '../fixtures/axe';
 import { waitForCode } from '../fixtures/mail';
 import { PASSWORD, signUpViaApi, uniqueEmail } from '../fixtures/users';
 import { Dashboard } from './pages/Dashboard';
 import { AcceptTermsPage, VerifyEmailPage } from './pages/GatePages';
+import { PasskeysPanel } from './pages/PasskeysPanel';
 import { ProfilePage } from './pages/ProfilePage';
 import { SignInPage } from './pages/SignInPage';
 import { SignUpPage } from './pages/SignUpPage';
 import { UserMenu } from './pages/UserMenu';
-
-async function expectNoSeriousViolations(page: Page, screen: string): Promise<void> {
-  const results = await new AxeBuilder({ page }).analyze();
-  const serious = results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  expect(serious, `serious or critical axe violations on the ${screen} screen`).toEqual([]);
-  // The scan looked at something: a page with no rules passed would prove nothing.
-  expect(results.passes.length, `axe checks run on the ${screen} screen`).toBeGreaterThan(10);
-}
 
 /** Presses Tab until `target` has the focus; fails if it never gets it. */
 async function tabTo(page: Page, target: Locator, { backwards = false, max = 25 } = {}): Promise<void> {
@@ -87,6 +79,10 @@ test('the profile and the open user menu have no serious axe violations', async 
   const profile = new ProfilePage(page);
   await profile.goto();
   await expect(profile.sessionItems).toHaveCount(2);
+  // The security section's parts are there to be checked too (the re-authentication prompt
+  // is checked in profile-reauthentication.spec.ts, a linked account in profile.spec.ts).
+  await expect(new PasskeysPanel(page).root).toContainText('No passkeys yet.');
+  await expect(profile.link('Test IdP')).toBeVisible();
   await expectNoSeriousViolations(page, 'profile');
 
   await profile.changeEmail.click();

@@ -1,8 +1,8 @@
 // Passkeys in a real browser: Chromium's virtual authenticator (resident keys, user
-// verification) stands in for a fingerprint reader. Adding a passkey on the dashboard,
-// signing in with it without typing an email, passkey-first sign-up, a passkey gone from the
-// device, a passkey deleted from the account, and a ceremony that starts on one server node
-// and finishes on another (two nodes on one PostgreSQL database).
+// verification) stands in for a fingerprint reader. Adding a passkey in the profile's
+// security section, signing in with it without typing an email, passkey-first sign-up, a
+// passkey gone from the device, a passkey deleted from the account, and a ceremony that
+// starts on one server node and finishes on another (two nodes on one PostgreSQL database).
 
 import { expect, test, type Page } from '@playwright/test';
 import fs from 'node:fs';
@@ -14,10 +14,11 @@ import { e2eDir, freePort, startServer, type ToriiServer } from '../fixtures/pro
 import { signUpViaApi, uniqueEmail } from '../fixtures/users';
 import { Dashboard } from './pages/Dashboard';
 import { PasskeysPanel } from './pages/PasskeysPanel';
+import { ProfilePage } from './pages/ProfilePage';
 import { SignInPage } from './pages/SignInPage';
 import { SignUpPage } from './pages/SignUpPage';
 
-/** Adds a passkey from the dashboard; resolves once it is listed. */
+/** Adds a passkey from the profile (the page is on it); resolves once it is listed. */
 async function addPasskey(page: Page): Promise<void> {
   const passkeys = new PasskeysPanel(page);
   const before = await passkeys.items.count();
@@ -27,7 +28,8 @@ async function addPasskey(page: Page): Promise<void> {
 }
 
 /**
- * Signs out and keeps the sign-in card from offering passkeys in the Email field's autofill:
+ * Signs out from the dashboard (the page is on it) and keeps the sign-in card from offering
+ * passkeys in the Email field's autofill:
  * the virtual authenticator answers such a request at once, without the user picking
  * anything, which would sign straight back in. (The autofill has its own test.)
  */
@@ -48,13 +50,12 @@ async function signOut(page: Page): Promise<void> {
   await page.unroute(autofillOptions);
 }
 
-test('a passkey added on the dashboard signs in without an email', async ({ page }) => {
+test('a passkey added in the profile signs in without an email', async ({ page }) => {
   const authenticator = await VirtualAuthenticator.attach(page);
   const user = await signUpViaApi(page.request);
   const dashboard = new Dashboard(page);
   const passkeys = new PasskeysPanel(page);
-  await page.goto('/');
-  await expect(dashboard.userEmail).toHaveText(user.email);
+  await new ProfilePage(page).goto();
   await expect(passkeys.root).toContainText('No passkeys yet.');
 
   await addPasskey(page);
@@ -64,22 +65,36 @@ test('a passkey added on the dashboard signs in without an email', async ({ page
   expect(stored).toHaveLength(1);
   expect(stored[0].isResidentCredential).toBe(true);
 
+  await page.goto('/');
   await signOut(page);
   const signIn = new SignInPage(page);
   await expect(signIn.email).toHaveValue('');
   await signIn.passkey.click();
   await expect(dashboard.userEmail).toHaveText(user.email);
+  await new ProfilePage(page).goto();
   await expect(passkeys.items.first()).not.toContainText('Last used never');
   const me = await (await page.request.get('/me')).json();
   expect(me.session).toMatchObject({ status: 'active' });
+
+  // Renamed with the keyboard: the field takes the focus, Enter saves.
+  await passkeys.root.getByRole('button', { name: 'Rename Passkey' }).click();
+  const name = passkeys.root.getByLabel('Passkey name');
+  await expect(name).toBeFocused();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('Laptop');
+  await page.keyboard.press('Enter');
+  await expect(passkeys.notice).toContainText('Renamed to “Laptop”.');
+  await expect(passkeys.items.first()).toContainText('Laptop');
 });
 
 test('the Email field offers the passkey in its autofill, which signs in', async ({ page }) => {
   await VirtualAuthenticator.attach(page);
   const user = await signUpViaApi(page.request);
   const dashboard = new Dashboard(page);
-  await page.goto('/');
+  await new ProfilePage(page).goto();
   await addPasskey(page);
+  await page.goto('/');
+  await expect(dashboard.userEmail).toHaveText(user.email);
 
   // Signing out shows the card, whose Email field asks the browser for passkeys in its
   // autofill (conditional mediation); the virtual authenticator picks the only one at once.
@@ -114,8 +129,14 @@ test('passkey-first sign-up: the emailed code, then a passkey instead of a passw
   await signUp.enterCode(await waitForCode(email));
 
   await expect(dashboard.userEmail).toHaveText(email);
-  await expect(new PasskeysPanel(page).items).toHaveCount(1);
+  // The passkey is made right after the sign-in: wait for the server to have it before
+  // leaving the page.
+  await expect
+    .poll(async () => ((await (await page.request.get('/v1/passkeys')).json()) as unknown[]).length)
+    .toBe(1);
   expect(await authenticator.credentials()).toHaveLength(1);
+  await new ProfilePage(page).goto();
+  await expect(new PasskeysPanel(page).items).toHaveCount(1);
 
   // The account has no password; the passkey is its way in.
   const password = await page.request.post('/v1/sign-in/password', {
@@ -128,6 +149,7 @@ test('passkey-first sign-up: the emailed code, then a passkey instead of a passw
   await expect(new PasskeysPanel(page).error).toContainText('only way to sign in');
   await expect(new PasskeysPanel(page).items).toHaveCount(1);
 
+  await page.goto('/');
   await signOut(page);
   await signIn.passkey.click();
   await expect(dashboard.userEmail).toHaveText(email);
@@ -136,9 +158,10 @@ test('passkey-first sign-up: the emailed code, then a passkey instead of a passw
 test('a passkey removed from the device: sign-in fails with a clear message', async ({ page }) => {
   const authenticator = await VirtualAuthenticator.attach(page);
   const user = await signUpViaApi(page.request);
+  await new ProfilePage(page).goto();
+  await addPasskey(page);
   await page.goto('/');
   await expect(new Dashboard(page).userEmail).toHaveText(user.email);
-  await addPasskey(page);
   await signOut(page);
 
   const [credential] = await authenticator.credentials();
@@ -159,7 +182,7 @@ test('a passkey deleted from the list no longer signs in', async ({ page }) => {
   const authenticator = await VirtualAuthenticator.attach(page);
   const user = await signUpViaApi(page.request);
   const passkeys = new PasskeysPanel(page);
-  await page.goto('/');
+  await new ProfilePage(page).goto();
   await addPasskey(page);
 
   await passkeys.remove('Passkey').click();
@@ -168,6 +191,8 @@ test('a passkey deleted from the list no longer signs in', async ({ page }) => {
   // The device still holds it; the server no longer knows it.
   expect(await authenticator.credentials()).toHaveLength(1);
 
+  await page.goto('/');
+  await expect(new Dashboard(page).userEmail).toHaveText(user.email);
   await signOut(page);
   const signIn = new SignInPage(page);
   await signIn.passkey.click();
@@ -236,12 +261,14 @@ test.describe('two server nodes on one PostgreSQL database', () => {
 
     const email = uniqueEmail('nodes');
     await signUpViaApi(page.request, email, 'correct horse battery staple', a.url);
-    await page.goto(`${a.url}/`);
-    const dashboard = new Dashboard(page);
-    await expect(dashboard.userEmail).toHaveText(email);
+    await page.goto(`${a.url}/profile`);
+    await expect(new ProfilePage(page).account).toBeVisible();
     await addPasskey(page);
     expect(await authenticator.credentials()).toHaveLength(1);
 
+    await page.goto(`${a.url}/`);
+    const dashboard = new Dashboard(page);
+    await expect(dashboard.userEmail).toHaveText(email);
     await signOut(page);
     await new SignInPage(page).passkey.click();
     await expect(dashboard.userEmail).toHaveText(email);

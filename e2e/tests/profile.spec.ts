@@ -1,15 +1,23 @@
 // <UserButton> and <UserProfile> in the demo: the menu leads to the profile, where the user
-// changes their name, email and password and ends their other sessions. "Another device" is a
-// second browser context with its own cookies.
+// changes their name, email and password, links and unlinks a provider (the suite's real
+// OpenID provider) and ends their other sessions. "Another device" is a second browser
+// context with its own cookies. (Changes after the recent sign-in has run out, on a server
+// whose window is a few seconds: profile-reauthentication.spec.ts.)
 
 import { expect, test, type Browser, type Page } from '@playwright/test';
+import { expectNoSeriousViolations } from '../fixtures/axe';
 import { waitForCode, waitForMessage } from '../fixtures/mail';
 import { refocus } from '../fixtures/browser';
 import { PASSWORD, signUpViaApi, uniqueEmail } from '../fixtures/users';
 import { Dashboard } from './pages/Dashboard';
+import { OidcProviderPages } from './pages/OidcProviderPages';
 import { ProfilePage } from './pages/ProfilePage';
+import { ReauthPrompt } from './pages/ReauthPrompt';
 import { SignInPage } from './pages/SignInPage';
+import { SignUpPage } from './pages/SignUpPage';
 import { UserMenu } from './pages/UserMenu';
+
+const PROVIDER = 'Test IdP';
 
 const NEW_PASSWORD = 'a brand new passphrase';
 
@@ -171,8 +179,8 @@ test('an email change asks for the password when the sign-in is not recent, then
 }) => {
   const user = await signUpViaApi(page.request);
   const newEmail = uniqueEmail('confirmed');
-  // The server's 10-minute rule is tested at the HTTP level with a moved clock; here the
-  // first answer is made stale, as it is for a sign-in from this morning.
+  // The server's window is tested at the HTTP level with a moved clock, and in a browser in
+  // profile-reauthentication.spec.ts; here only the first answer is made stale.
   let stale = true;
   await page.route(
     (url) => url.pathname === '/v1/me/email',
@@ -199,18 +207,97 @@ test('an email change asks for the password when the sign-in is not recent, then
   await profile.newEmail.fill(newEmail);
   await profile.sendCode.click();
 
-  const password = profile.account.getByLabel('Current password');
-  await expect(password).toBeFocused();
-  await password.fill('not the password');
-  await profile.account.getByRole('button', { name: 'Confirm' }).click();
+  const prompt = new ReauthPrompt(profile.account);
+  await expect(prompt.password).toBeFocused();
+  // No passkey on this account: only the password is offered.
+  await expect(prompt.usePasskey).toHaveCount(0);
+  await prompt.password.fill('not the password');
+  await prompt.confirm.click();
   await expect(profile.account.getByText('That password is not right.')).toBeVisible();
-  await expect(password).toHaveAttribute('aria-invalid', 'true');
+  await expect(prompt.password).toHaveAttribute('aria-invalid', 'true');
 
-  await password.fill(PASSWORD);
-  await profile.account.getByRole('button', { name: 'Confirm' }).click();
+  await prompt.password.fill(PASSWORD);
+  await prompt.confirm.click();
+  await expect(prompt.root).toHaveCount(0);
   await expect(profile.status(profile.account, `We sent a 6-digit code to ${newEmail}.`)).toBeVisible();
   await profile.code.fill(await waitForCode(newEmail));
   await profile.verify.click();
   await expect(profile.email).toHaveText(newEmail);
   expect(user.email).not.toBe(newEmail);
+});
+
+test('a provider is linked from the profile, listed, and unlinked', async ({ page, browser, baseURL }) => {
+  const user = await signUpViaApi(page.request);
+  const login = uniqueEmail('linked');
+  const profile = new ProfilePage(page);
+  await profile.goto();
+  await expect(profile.linkedAccounts).toContainText('No linked accounts.');
+
+  await profile.link(PROVIDER).click();
+  const linked = profile.status(profile.linkedAccounts, 'The account was linked.');
+  await new OidcProviderPages(page).signIn(login, linked);
+  await expect(linked).toBeVisible();
+  await expect(page).toHaveURL(/\/profile$/);
+  await expect(profile.linkedItems).toHaveCount(1);
+  await expect(profile.linkedItems.first()).toContainText(PROVIDER);
+  await expect(profile.linkedItems.first()).toContainText(login);
+  await expect(profile.link(PROVIDER)).toHaveCount(0);
+  await expectNoSeriousViolations(page, 'profile with a linked account');
+
+  // The provider account is now a way into this account, from a browser that never saw it.
+  const elsewhere = await browser.newContext({ baseURL });
+  const there = await elsewhere.newPage();
+  const signIn = new SignInPage(there);
+  await signIn.goto();
+  await there.getByRole('button', { name: `Continue with ${PROVIDER}` }).click();
+  const dashboard = new Dashboard(there);
+  await new OidcProviderPages(there).signIn(login, dashboard.root);
+  await expect(dashboard.userEmail).toHaveText(user.email);
+  await elsewhere.close();
+
+  await profile.unlink(PROVIDER).click();
+  await expect(profile.status(profile.linkedAccounts, `Unlinked ${PROVIDER}.`)).toBeVisible();
+  await expect(profile.linkedAccounts).toContainText('No linked accounts.');
+  await expect(profile.link(PROVIDER)).toBeVisible();
+  const identities = await (await page.request.get('/v1/oauth/identities')).json();
+  expect(identities).toEqual([]);
+});
+
+test('a provider account linked to someone else is refused, inline', async ({ page, browser, baseURL }) => {
+  // The provider account belongs to another user already (it signed up with it).
+  const login = uniqueEmail('taken');
+  const owner = await browser.newContext({ baseURL });
+  const ownerPage = await owner.newPage();
+  await new SignInPage(ownerPage).goto();
+  await ownerPage.getByRole('button', { name: `Continue with ${PROVIDER}` }).click();
+  const consent = ownerPage.getByTestId('oauth-consent');
+  await new OidcProviderPages(ownerPage).signIn(login, consent);
+  await new SignUpPage(ownerPage).consent.check();
+  await consent.getByRole('button', { name: 'Continue' }).click();
+  await expect(new Dashboard(ownerPage).userEmail).toHaveText(login);
+
+  // Its owner cannot unlink their only way in.
+  const ownerProfile = new ProfilePage(ownerPage);
+  await ownerProfile.goto();
+  await expect(ownerProfile.linkedItems).toHaveCount(1);
+  // No password yet: the security section offers to set one instead of changing it.
+  await expect(ownerProfile.security.getByRole('heading', { name: 'Set a password' })).toBeVisible();
+  await expect(ownerProfile.currentPassword).toHaveCount(0);
+  await ownerProfile.unlink(PROVIDER).click();
+  await expect(ownerProfile.linkedAccounts.getByRole('alert')).toContainText('only way to sign in');
+  await expect(ownerProfile.linkedItems).toHaveCount(1);
+
+  await signUpViaApi(page.request);
+  const profile = new ProfilePage(page);
+  await profile.goto();
+  await profile.link(PROVIDER).click();
+  // The provider remembers nobody in this browser: sign in there as the same account.
+  const refused = profile.linkedAccounts.getByRole('alert');
+  await new OidcProviderPages(page).signIn(login, refused);
+  await expect(refused).toContainText(
+    'That account is already linked to another user.',
+  );
+  await expect(page).toHaveURL(/\/profile$/);
+  await expect(profile.linkedAccounts).toContainText('No linked accounts.');
+  await owner.close();
 });

@@ -1,6 +1,6 @@
 import type { Locator, Page } from '@playwright/test';
 
-/** The `<Passkeys>` list on the dashboard. */
+/** The passkeys list: `<Passkeys>`, which the demo shows in the profile's security section. */
 export class PasskeysPanel {
   readonly root: Locator;
   readonly items: Locator;

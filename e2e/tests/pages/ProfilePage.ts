@@ -1,6 +1,9 @@
 import { expect, type Locator, type Page } from '@playwright/test';
 
-/** The demo's `/profile` page: `<UserProfile>` with its account, security and sessions. */
+/**
+ * The demo's `/profile` page: `<UserProfile>` with its account, security (password, passkeys,
+ * linked accounts) and sessions.
+ */
 export class ProfilePage {
   readonly root: Locator;
   readonly account: Locator;
@@ -20,12 +23,14 @@ export class ProfilePage {
   readonly changePassword: Locator;
   readonly sessionItems: Locator;
   readonly signOutAllOthers: Locator;
+  readonly linkedAccounts: Locator;
+  readonly linkedItems: Locator;
 
   constructor(readonly page: Page) {
     this.root = page.getByTestId('profile');
-    this.account = page.getByRole('region', { name: 'Account' });
-    this.security = page.getByRole('region', { name: 'Security' });
-    this.sessions = page.getByRole('region', { name: 'Sessions' });
+    this.account = page.getByRole('region', { name: 'Account', exact: true });
+    this.security = page.getByRole('region', { name: 'Security', exact: true });
+    this.sessions = page.getByRole('region', { name: 'Sessions', exact: true });
     this.name = this.account.getByLabel('Name', { exact: true });
     this.saveName = this.account.getByRole('button', { name: 'Save name' });
     this.email = page.getByTestId('profile-email');
@@ -40,10 +45,22 @@ export class ProfilePage {
       name: 'Sign out of all other sessions',
     });
     this.changePassword = this.security.getByRole('button', { name: 'Change password' });
+    this.linkedAccounts = this.security.getByRole('region', { name: 'Linked accounts' });
+    this.linkedItems = this.linkedAccounts.getByRole('listitem');
     this.sessionItems = this.sessions.getByRole('listitem');
     this.signOutAllOthers = this.sessions.getByRole('button', {
       name: 'Sign out of all other sessions',
     });
+  }
+
+  /** "Link <provider>" in the linked accounts. */
+  link(provider: string): Locator {
+    return this.linkedAccounts.getByRole('button', { name: `Link ${provider}`, exact: true });
+  }
+
+  /** "Unlink" on the linked account of `provider` (`Unlink <provider> (<email>)`). */
+  unlink(provider: string): Locator {
+    return this.linkedAccounts.getByRole('button', { name: new RegExp(`^Unlink ${provider}`) });
   }
 
   async goto(): Promise<void> {
