@@ -8,7 +8,7 @@ use serde_json::Value;
 use torii_server::validate::json_nesting_depth;
 use torii_shared::{
     MagicLinkRequest, PasswordResetComplete, PasswordResetRequest, PasswordSignInRequest,
-    SignUpRequest, VerifyCodeRequest,
+    ReauthenticateRequest, SignUpRequest, VerifyCodeRequest,
 };
 
 fn depth(value: &Value) -> usize {
@@ -35,4 +35,6 @@ fuzz_target!(|data: &[u8]| {
     let _ = serde_json::from_slice::<MagicLinkRequest>(data);
     let _ = serde_json::from_slice::<PasswordResetRequest>(data);
     let _ = serde_json::from_slice::<PasswordResetComplete>(data);
+    // Untagged: a password or a passkey assertion, tried in turn.
+    let _ = serde_json::from_slice::<ReauthenticateRequest>(data);
 });
