@@ -517,22 +517,21 @@ impl EnvironmentConfig {
                 "must start with sk_ (8 characters at least)",
             ));
         }
-        let mut origins = Vec::new();
-        for origin in &self.allowed_origins {
-            let normalized = normalize_origin(origin).ok_or_else(|| {
-                invalid(
-                    &at("allowed_origins"),
-                    format!("`{origin}` is not an origin"),
-                )
-            })?;
-            if self.mode == EnvironmentMode::Live && !normalized.starts_with("https://") {
-                return Err(invalid(
-                    &at("allowed_origins"),
-                    "live mode requires https origins",
-                ));
-            }
-            origins.push(normalized);
-        }
+        // Each origin normalised; https only in live mode.
+        let origins_of = |field: &str, list: &[String]| -> Result<Vec<String>, ConfigError> {
+            list.iter()
+                .map(|origin| {
+                    let normalized = normalize_origin(origin).ok_or_else(|| {
+                        invalid(&at(field), format!("`{origin}` is not an origin"))
+                    })?;
+                    if self.mode == EnvironmentMode::Live && !normalized.starts_with("https://") {
+                        return Err(invalid(&at(field), "live mode requires https origins"));
+                    }
+                    Ok(normalized)
+                })
+                .collect()
+        };
+        let origins = origins_of("allowed_origins", &self.allowed_origins)?;
         for url in &self.redirect_urls {
             check_http_url(&at("redirect_urls"), url)?;
         }
@@ -573,22 +572,7 @@ impl EnvironmentConfig {
                 ));
             }
         }
-        let mut passkey_origins = Vec::new();
-        for origin in &self.passkeys.origins {
-            let normalized = normalize_origin(origin).ok_or_else(|| {
-                invalid(
-                    &at("passkeys.origins"),
-                    format!("`{origin}` is not an origin"),
-                )
-            })?;
-            if self.mode == EnvironmentMode::Live && !normalized.starts_with("https://") {
-                return Err(invalid(
-                    &at("passkeys.origins"),
-                    "live mode requires https origins",
-                ));
-            }
-            passkey_origins.push(normalized);
-        }
+        let passkey_origins = origins_of("passkeys.origins", &self.passkeys.origins)?;
         if let Some(rp_id) = &self.passkeys.rp_id
             && (rp_id.is_empty() || rp_id.contains([':', '/']) || rp_id != &rp_id.to_lowercase())
         {
