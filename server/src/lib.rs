@@ -68,6 +68,8 @@ pub struct Torii {
 #[derive(Debug)]
 struct Inner {
     store: Arc<dyn Store>,
+    /// The session lookup of every request, coalesced under load.
+    lookups: Arc<session::lookups::SessionLookups>,
     mailer: Arc<dyn Mailer>,
     clock: Arc<dyn Clock>,
     environments: Vec<Arc<Environment>>,
@@ -225,6 +227,7 @@ impl ToriiBuilder {
         });
         Ok(Torii {
             inner: Arc::new(Inner {
+                lookups: session::lookups::SessionLookups::new(Arc::clone(&store)),
                 store,
                 mailer: self.mailer.unwrap_or_else(|| Arc::new(LogMailer)),
                 clock,
@@ -628,9 +631,7 @@ impl Torii {
         if env.session.kind == SessionKind::Jwt {
             return self.authenticate_jwt(env, token).await;
         }
-        let Some((session, user, has_gates)) =
-            self.store().session_for_request(&token.hash()).await?
-        else {
+        let Some((session, user, has_gates)) = self.inner.lookups.find(token.hash()).await? else {
             return Ok(None);
         };
         let now = self.now();

@@ -374,6 +374,44 @@ async fn sessions_are_found_by_token_hash_with_their_user(db: TestDb) {
     );
 }
 
+/// The batched lookup behind every request: each padded size (1, 2, 4 … 64) and a list longer
+/// than one query, with unknown hashes among the known ones, and gates flagged per session.
+async fn sessions_are_found_in_batches_of_every_size(db: TestDb) {
+    let store = db.store.as_ref();
+    let mut known = Vec::new();
+    for i in 0..70 {
+        let (user, session) = create_user(store, "env_a", &format!("batch{i}@example.com")).await;
+        known.push((user, session));
+    }
+    store
+        .require_gate(
+            torii_server::store::GateTarget::Session(&known[3].1.id),
+            "mfa_enrollment",
+            now(),
+        )
+        .await
+        .unwrap();
+    for size in [0, 1, 2, 3, 5, 16, 33, 64, 65, 70] {
+        let mut hashes: Vec<String> = known[..size]
+            .iter()
+            .map(|(_, session)| session.token_hash.clone())
+            .collect();
+        hashes.push(format!("{size:064}"));
+        let found = store.sessions_for_requests(&hashes).await.unwrap();
+        assert_eq!(found.len(), size, "batch of {}", hashes.len());
+        for (user, session) in &known[..size] {
+            let (s, u, gated) = found
+                .iter()
+                .find(|(s, _, _)| s.token_hash == session.token_hash)
+                .unwrap_or_else(|| panic!("{} missing from a batch of {size}", session.id));
+            assert_eq!(s, session);
+            assert_eq!(u, user);
+            assert_eq!(*gated, session.id == known[3].1.id);
+        }
+    }
+    assert!(store.sessions_for_requests(&[]).await.unwrap().is_empty());
+}
+
 async fn touching_a_session_is_throttled(db: TestDb) {
     let (_, session) = create_user(db.store.as_ref(), "env_a", "touch@example.com").await;
     let soon = session.last_active_at + Duration::seconds(30);
@@ -1492,6 +1530,7 @@ macro_rules! conformance {
                 concurrent_sign_ups_of_one_email_make_one_user,
                 concurrent_attempts_never_exceed_the_cap,
                 sessions_are_found_by_token_hash_with_their_user,
+                sessions_are_found_in_batches_of_every_size,
                 touching_a_session_is_throttled,
                 deleting_a_user_cascades,
                 old_sign_ups_are_purged,

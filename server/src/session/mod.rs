@@ -3,6 +3,7 @@
 
 pub mod device;
 pub mod jwt;
+pub(crate) mod lookups;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

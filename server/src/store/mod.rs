@@ -8,6 +8,7 @@
 //! both win.
 
 mod sql;
+pub(crate) use sql::MAX_LOOKUP_BATCH;
 
 pub use sql::{ACQUIRE_TIMEOUT, MySqlStore, PostgresStore, SqliteStore};
 
@@ -16,7 +17,7 @@ use std::fmt::Debug;
 use time::OffsetDateTime;
 
 /// Why a store operation failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
     /// The database cannot be reached (connection refused, pool timeout).
@@ -607,6 +608,21 @@ pub trait Store: Send + Sync + Debug {
             .session_by_token_hash(token_hash)
             .await?
             .map(|(session, user)| (session, user, true)))
+    }
+    /// [`Store::session_for_request`] for several token hashes at once: the sessions found,
+    /// in any order (each names its token hash), no more than one per hash. The SQL stores
+    /// answer with one query; the default asks once per hash.
+    async fn sessions_for_requests(
+        &self,
+        token_hashes: &[String],
+    ) -> Result<Vec<(SessionRecord, UserRecord, bool)>, StoreError> {
+        let mut found = Vec::with_capacity(token_hashes.len());
+        for hash in token_hashes {
+            if let Some(one) = self.session_for_request(hash).await? {
+                found.push(one);
+            }
+        }
+        Ok(found)
     }
     /// Marks a session used now, only when its last mark is older than `stale_before`.
     async fn touch_session(

@@ -88,6 +88,41 @@ fn question(sql: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The padded sizes of a batched session lookup ([`Store::sessions_for_requests`]).
+const LOOKUP_BATCH_SIZES: [usize; 7] = [1, 2, 4, 8, 16, 32, 64];
+/// The most token hashes one lookup query carries.
+pub(crate) const MAX_LOOKUP_BATCH: usize = 64;
+
+/// The session lookup of every request, for `size` token hashes (`$1`…`$size`): the session,
+/// its user, and whether any gate is stored on either, in one indexed query.
+fn session_lookup_sql(size: usize) -> String {
+    let mut placeholders = String::new();
+    for n in 1..=size {
+        if n > 1 {
+            placeholders.push_str(", ");
+        }
+        placeholders.push('$');
+        placeholders.push_str(&n.to_string());
+    }
+    format!(
+        "SELECT s.id AS s_id, s.environment_id AS s_environment_id, s.user_id AS s_user_id,
+            s.token_hash AS s_token_hash, s.created_at AS s_created_at,
+            s.expires_at AS s_expires_at, s.last_active_at AS s_last_active_at,
+            s.user_agent AS s_user_agent, s.ip AS s_ip,
+            s.authenticated_at AS s_authenticated_at,
+            u.id AS u_id, u.environment_id AS u_environment_id, u.email AS u_email,
+            u.email_canonical AS u_email_canonical, u.name AS u_name,
+            u.email_verified AS u_email_verified, u.legal_version AS u_legal_version,
+            u.created_at AS u_created_at,
+            u.updated_at AS u_updated_at,
+            CASE WHEN EXISTS (SELECT 1 FROM user_gates g WHERE g.user_id = s.user_id)
+                  OR EXISTS (SELECT 1 FROM session_gates g WHERE g.session_id = s.id)
+                 THEN 1 ELSE 0 END AS has_gates
+         FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.token_hash IN ({placeholders})"
+    )
+}
+
 macro_rules! sql_store {
     ($(#[$doc:meta])* $store:ident, $db:ty, $pool:ty, $conn:ty, $row:ty, $migrator:ident, $q:ident) => {
         $(#[$doc])*
@@ -1111,34 +1146,45 @@ macro_rules! sql_store {
                 &self,
                 token_hash: &str,
             ) -> Result<Option<(SessionRecord, UserRecord, bool)>, StoreError> {
-                let row = sqlx::query(&q("SELECT s.id AS s_id, s.environment_id AS s_environment_id, s.user_id AS s_user_id,
-                        s.token_hash AS s_token_hash, s.created_at AS s_created_at,
-                        s.expires_at AS s_expires_at, s.last_active_at AS s_last_active_at,
-                        s.user_agent AS s_user_agent, s.ip AS s_ip,
-                        s.authenticated_at AS s_authenticated_at,
-                        u.id AS u_id, u.environment_id AS u_environment_id, u.email AS u_email,
-                        u.email_canonical AS u_email_canonical, u.name AS u_name,
-                        u.email_verified AS u_email_verified, u.legal_version AS u_legal_version,
-                        u.created_at AS u_created_at,
-                        u.updated_at AS u_updated_at,
-                        CASE WHEN EXISTS (SELECT 1 FROM user_gates g WHERE g.user_id = s.user_id)
-                              OR EXISTS (SELECT 1 FROM session_gates g WHERE g.session_id = s.id)
-                             THEN 1 ELSE 0 END AS has_gates
-                     FROM sessions s JOIN users u ON u.id = s.user_id
-                     WHERE s.token_hash = $1"),
-                )
-                .bind(token_hash)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(map_err)?;
-                row.map(|row| {
-                    let has_gates = get::<i32>(&row, "has_gates").map_or_else(
-                        |_| get::<i64>(&row, "has_gates").map(|n| n != 0),
-                        |n| Ok(n != 0),
-                    )?;
-                    Ok((session_from(&row, "s_")?, user_from(&row, "u_")?, has_gates))
-                })
-                .transpose()
+                Ok(self
+                    .sessions_for_requests(&[token_hash.to_owned()])
+                    .await?
+                    .pop())
+            }
+
+            async fn sessions_for_requests(
+                &self,
+                token_hashes: &[String],
+            ) -> Result<Vec<(SessionRecord, UserRecord, bool)>, StoreError> {
+                static STATEMENTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+                let statements = STATEMENTS.get_or_init(|| {
+                    LOOKUP_BATCH_SIZES
+                        .iter()
+                        .map(|&size| q(&session_lookup_sql(size)).into_owned())
+                        .collect()
+                });
+                let mut found = Vec::with_capacity(token_hashes.len());
+                for chunk in token_hashes.chunks(MAX_LOOKUP_BATCH) {
+                    // The list is padded (with its last hash) to one of a few sizes, so that a
+                    // handful of prepared statements serve every batch.
+                    let slot = LOOKUP_BATCH_SIZES
+                        .iter()
+                        .position(|&size| size >= chunk.len())
+                        .unwrap_or(LOOKUP_BATCH_SIZES.len() - 1);
+                    let mut query = sqlx::query(&statements[slot]);
+                    for i in 0..LOOKUP_BATCH_SIZES[slot] {
+                        query = query.bind(&chunk[i.min(chunk.len() - 1)]);
+                    }
+                    let rows = query.fetch_all(&self.pool).await.map_err(map_err)?;
+                    for row in rows {
+                        let has_gates = get::<i32>(&row, "has_gates").map_or_else(
+                            |_| get::<i64>(&row, "has_gates").map(|n| n != 0),
+                            |n| Ok(n != 0),
+                        )?;
+                        found.push((session_from(&row, "s_")?, user_from(&row, "u_")?, has_gates));
+                    }
+                }
+                Ok(found)
             }
 
             async fn touch_session(
