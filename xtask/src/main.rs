@@ -15,7 +15,8 @@
 //! `wasm-bindgen` CLI at the version in `Cargo.lock`, Debian's Chromium, Node.js and the npm
 //! packages of `e2e/`, schemathesis in a Python virtual environment, PostgreSQL and MariaDB)
 //! and does nothing when it is already there, so a second run goes straight to the work.
-//! `CARGO_TARGET_DIR` is respected.
+//! Everything is built in `CARGO_TARGET_DIR` when it is set, else in a per-user cache
+//! (`~/.cache/torii/target`) shared by every clone, so that a fresh clone starts warm.
 
 mod bench;
 mod demo;

@@ -15,7 +15,9 @@ use anyhow::{Context, Result, bail};
 pub struct Paths {
     /// The workspace root (the directory holding `Cargo.lock`).
     pub root: PathBuf,
-    /// Cargo's target directory: `CARGO_TARGET_DIR` when set, else `<root>/target`.
+    /// Where every command builds: `CARGO_TARGET_DIR` when set, else the per-user cache
+    /// (`$XDG_CACHE_HOME/torii/target`, or `~/.cache/torii/target`) that every clone of the
+    /// repository shares, so a fresh clone rebuilds only what differs from the last build.
     pub target: PathBuf,
 }
 
@@ -44,7 +46,7 @@ impl Paths {
                     env::current_dir()?.join(dir)
                 }
             }
-            _ => root.join("target"),
+            _ => shared_target_dir().unwrap_or_else(|| root.join("target")),
         };
         Ok(Self { root, target })
     }
@@ -61,13 +63,25 @@ impl Paths {
     /// A cargo invocation in the workspace root, with the cargo that runs xtask.
     pub fn cargo(&self, args: &[&str]) -> Cmd {
         let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        Cmd::new(cargo).args(args).cwd(&self.root)
+        Cmd::new(cargo)
+            .args(args)
+            .cwd(&self.root)
+            .env("CARGO_TARGET_DIR", &self.target)
     }
 
     /// An executable installed by `npm ci` in `e2e/`.
     pub fn npm_bin(&self, name: &str) -> Cmd {
         Cmd::new(self.e2e().join("node_modules").join(".bin").join(name))
     }
+}
+
+/// `$XDG_CACHE_HOME/torii/target`, else `$HOME/.cache/torii/target`; none without a home.
+fn shared_target_dir() -> Option<PathBuf> {
+    let cache = match env::var_os("XDG_CACHE_HOME") {
+        Some(dir) if Path::new(&dir).is_absolute() => PathBuf::from(dir),
+        _ => PathBuf::from(env::var_os("HOME").filter(|home| !home.is_empty())?).join(".cache"),
+    };
+    Some(cache.join("torii").join("target"))
 }
 
 /// A command to run, remembering how to describe itself in errors.
