@@ -1,17 +1,22 @@
-//! Password hashing with argon2id (m = 19456 KiB, t = 2, p = 1). Hashing runs on the blocking
-//! pool behind a semaphore so that a burst of sign-ins cannot starve the async workers that
-//! serve `/me`; an unknown email is verified against a dummy hash so it costs the same time.
-//! The 19 MiB working memory of each hash is taken from a small pool and given back, never
-//! freed: at most one buffer per permit exists, so a sign-in storm costs a fixed amount of
-//! memory instead of a fresh allocation per hash that the allocator keeps per thread.
+//! Password hashing with argon2id (m = 19456 KiB, t = 2, p = 1); an unknown email is verified
+//! against a dummy hash so it costs the same time.
+//!
+//! Hashes run on a few threads of their own (one per core by default), never on the async
+//! workers, so a burst of sign-ins queues for those threads instead of starving the workers
+//! that serve `/me`. On Linux the hashing threads also run at a lower scheduling priority
+//! (nice +10): they take every idle cycle, but a `/me` request that needs a core gets it at
+//! once rather than after a hash's time slice. Each thread keeps its 19 MiB working memory
+//! for good, so a sign-in storm costs a fixed amount of memory, not an allocation per hash.
 
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand::RngCore as _;
 use rand::rngs::OsRng;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use subtle::ConstantTimeEq as _;
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::{OnceCell, oneshot};
 use torii_shared::Secret;
 
 /// Why hashing failed (never a wrong password: that is `Ok(false)`).
@@ -44,10 +49,71 @@ type Memory = Vec<Block>;
 /// argon2id hasher with bounded parallelism.
 #[derive(Debug, Clone)]
 pub struct PasswordHasher {
-    permits: Arc<Semaphore>,
-    memory: Arc<Mutex<Vec<Memory>>>,
+    workers: Arc<Workers>,
     dummy: Arc<OnceCell<String>>,
 }
+
+/// A hash to compute, given the working memory of the thread that runs it.
+type Job = Box<dyn FnOnce(&mut Memory) + Send>;
+
+/// The hashing threads, started on the first hash; they end when the last clone of the
+/// hasher is dropped (their queue closes).
+#[derive(Debug)]
+struct Workers {
+    threads: usize,
+    queue: OnceLock<Result<mpsc::Sender<Job>, String>>,
+}
+
+/// How much lower than the rest of the process the hashing threads run (nice +10: about a
+/// tenth of the CPU share of a normal thread when both want the same core).
+#[cfg(target_os = "linux")]
+const HASHING_NICENESS: i32 = 10;
+
+impl Workers {
+    fn queue(&self) -> Result<&mpsc::Sender<Job>, HashError> {
+        self.queue
+            .get_or_init(|| {
+                let (sender, receiver) = mpsc::channel::<Job>();
+                let receiver = Arc::new(Mutex::new(receiver));
+                for n in 0..self.threads {
+                    let receiver = Arc::clone(&receiver);
+                    std::thread::Builder::new()
+                        .name(format!("torii-argon2-{n}"))
+                        .spawn(move || work(&receiver))
+                        .map_err(|e| format!("could not start a hashing thread: {e}"))?;
+                }
+                Ok(sender)
+            })
+            .as_ref()
+            .map_err(|e| HashError::Argon2(e.clone()))
+    }
+}
+
+/// A hashing thread: lowers its own priority, then runs jobs until the queue closes.
+fn work(queue: &Mutex<mpsc::Receiver<Job>>) {
+    lower_priority();
+    let mut memory = Memory::new();
+    loop {
+        let job = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        let Ok(job) = job else { return };
+        // A panicking hash fails its own request (its reply is dropped), not the thread.
+        let _ = catch_unwind(AssertUnwindSafe(|| job(&mut memory)));
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn lower_priority() {
+    // On Linux each thread has its own nice value; this sets the calling thread's only. Not
+    // being allowed to is harmless: the hashes then compete as equals, as elsewhere.
+    let me = rustix::thread::gettid();
+    if let Ok(current) = rustix::process::getpriority_process(Some(me)) {
+        let _ =
+            rustix::process::setpriority_process(Some(me), (current + HASHING_NICENESS).min(19));
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_priority() {}
 
 fn params() -> Result<Params, HashError> {
     Ok(Params::new(19_456, 2, 1, Some(32))?)
@@ -114,34 +180,35 @@ fn verify_with(memory: &mut Memory, password: &[u8], stored: &str) -> Result<boo
 }
 
 impl PasswordHasher {
-    /// A hasher running at most `parallelism` hashes at once.
+    /// A hasher running at most `parallelism` hashes at once (on as many threads).
     #[must_use]
     pub fn new(parallelism: usize) -> Self {
         Self {
-            permits: Arc::new(Semaphore::new(parallelism.max(1))),
-            memory: Arc::new(Mutex::new(Vec::new())),
+            workers: Arc::new(Workers {
+                threads: parallelism.max(1),
+                queue: OnceLock::new(),
+            }),
             dummy: Arc::new(OnceCell::new()),
         }
     }
 
-    /// Runs `work` on the blocking pool with a permit and a working memory from the pool.
+    /// Runs `work` on a hashing thread, in that thread's working memory.
     async fn blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Memory) -> Result<T, HashError> + Send + 'static,
     ) -> Result<T, HashError> {
-        let _permit = self.permits.acquire().await.map_err(|_| HashError::Task)?;
-        let pool = Arc::clone(&self.memory);
-        tokio::task::spawn_blocking(move || {
-            let taken = pool.lock().unwrap_or_else(PoisonError::into_inner).pop();
-            let mut memory = taken.unwrap_or_default();
-            let result = work(&mut memory);
-            pool.lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(memory);
-            result
-        })
-        .await
-        .map_err(|_| HashError::Task)?
+        let (reply, answer) = oneshot::channel();
+        let job: Job = Box::new(move |memory| {
+            // Nobody waits any more (the client went away while queued): skip the work.
+            if !reply.is_closed() {
+                let _ = reply.send(work(memory));
+            }
+        });
+        self.workers
+            .queue()?
+            .send(job)
+            .map_err(|_| HashError::Task)?;
+        answer.await.map_err(|_| HashError::Task)?
     }
 
     /// Hashes a password into a PHC string.
@@ -235,7 +302,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn working_memory_is_reused_not_multiplied() {
+    async fn hashes_run_on_their_own_threads_each_keeping_its_memory() {
         let hasher = PasswordHasher::new(2);
         let password = Secret::new("correct horse battery");
         let mut tasks = Vec::new();
@@ -246,13 +313,52 @@ mod tests {
         for task in tasks {
             task.await.unwrap().unwrap();
         }
-        let pool = hasher.memory.lock().unwrap();
-        assert!(
-            pool.len() <= 2,
-            "one buffer per permit at most: {}",
-            pool.len()
-        );
-        assert!(pool.iter().all(|m| m.len() == 19_456));
+        let mut seen = Vec::new();
+        for _ in 0..8 {
+            let (name, blocks) = hasher
+                .blocking(|memory| {
+                    let name = std::thread::current().name().map(str::to_owned);
+                    Ok((name.unwrap_or_default(), memory.len()))
+                })
+                .await
+                .unwrap();
+            assert!(name.starts_with("torii-argon2-"), "{name}");
+            assert_eq!(
+                blocks, 19_456,
+                "the thread kept the memory of an earlier hash"
+            );
+            if !seen.contains(&name) {
+                seen.push(name);
+            }
+        }
+        assert!(seen.len() <= 2, "two threads at most: {seen:?}");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashing_threads_run_below_the_async_workers() {
+        let me = rustix::thread::gettid();
+        let ours = rustix::process::getpriority_process(Some(me)).unwrap();
+        let theirs = PasswordHasher::new(1)
+            .blocking(|_| {
+                let them = rustix::thread::gettid();
+                Ok(rustix::process::getpriority_process(Some(them)).unwrap())
+            })
+            .await
+            .unwrap();
+        assert_eq!(theirs, (ours + HASHING_NICENESS).min(19));
+    }
+
+    #[tokio::test]
+    async fn a_panicking_hash_fails_its_request_and_the_thread_goes_on() {
+        let hasher = PasswordHasher::new(1);
+        let failed = hasher
+            .blocking(|_| -> Result<(), HashError> { panic!("argon2 fell over") })
+            .await;
+        assert!(matches!(failed, Err(HashError::Task)));
+        let password = Secret::new("still here");
+        let hash = hasher.hash(&password).await.unwrap();
+        assert!(hasher.verify(&password, Some(&hash)).await.unwrap());
     }
 
     #[tokio::test]
