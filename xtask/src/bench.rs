@@ -140,7 +140,7 @@ fn run(paths: &Paths, steps: &mut Steps) -> Result<()> {
     steps.run("install: postgresql", services::postgres)?;
     let server = steps.run(
         "cargo build -p torii-server --profile server-release",
-        || build_server(paths),
+        || demo::build_release_server(paths),
     )?;
 
     let work = paths.target.join("bench-run");
@@ -250,17 +250,6 @@ fn tools() -> Result<()> {
     }
     println!("wrk, sqlite3 and psql: installed");
     Ok(())
-}
-
-fn build_server(paths: &Paths) -> Result<PathBuf> {
-    paths
-        .cargo(&["build", "-p", "torii-server", "--profile", "server-release"])
-        .run()?;
-    let bin = paths.target.join("server-release/torii-server");
-    if !bin.is_file() {
-        bail!("the build produced no {}", bin.display());
-    }
-    Ok(bin)
 }
 
 fn write_file(path: &Path, contents: &str) -> Result<PathBuf> {

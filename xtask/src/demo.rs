@@ -142,6 +142,20 @@ fn gzipped_len(file: &Path) -> Result<u64> {
 }
 
 /// `cargo build -p torii-server`; the absolute path of the binary.
+/// `torii-server` as it ships: the `server-release` profile (optimised, thin LTO). The full
+/// test suite runs its browser tests and schemathesis against this build, and `cargo xtask
+/// bench` measures it, so both share one compile.
+pub fn build_release_server(paths: &Paths) -> Result<PathBuf> {
+    paths
+        .cargo(&["build", "-p", "torii-server", "--profile", "server-release"])
+        .run()?;
+    let bin = paths.target.join("server-release/torii-server");
+    if !bin.is_file() {
+        bail!("the build produced no {}", bin.display());
+    }
+    Ok(bin)
+}
+
 pub fn build_server(paths: &Paths) -> Result<PathBuf> {
     build_server_with(paths, &["build", "-p", "torii-server"])
 }

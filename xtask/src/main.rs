@@ -268,12 +268,11 @@ fn test_steps(paths: &Paths, full: bool, steps: &mut Steps) -> Result<()> {
     }
     steps.run("build demo app", || demo::build_demo(paths))?;
     let server = if full {
-        // After `cargo test --workspace`, this is the server `cargo test` already built:
-        // `cargo build -p torii-server` alone resolves features without the dev-dependencies
-        // and so would compile tokio and everything above it a second time.
-        steps.run("cargo build (torii-server)", || {
-            demo::build_server_with(paths, &["build", "--workspace", "--all-targets"])
-        })?
+        // The suite's browser tests and API fuzzing run against the server as it ships.
+        steps.run(
+            "cargo build -p torii-server --profile server-release",
+            || demo::build_release_server(paths),
+        )?
     } else {
         steps.run("cargo build -p torii-server", || demo::build_server(paths))?
     };
