@@ -14,8 +14,9 @@
 //!    request carries a bearer token that a Lua script picks at random from the seeded ones;
 //! 5. measures sign-ins at concurrency 1 (the argon2 time, hence the ceiling: cores ÷ time),
 //!    then a storm of 50 concurrent sign-ins with a paced `/me` client alongside;
-//! 6. builds the demo app (`cargo xtask build-demo`) and a SignIn-only app, and weighs their
-//!    wasm and js, raw and gzipped.
+//! 6. builds the demo app (`cargo xtask build-demo`), a SignIn-only app, and a Leptos app
+//!    with nothing of Torii (the framework's own floor), and weighs their wasm and js, raw and
+//!    gzipped.
 //!
 //! Every process it starts is stopped by its id, on failure too. Nothing here asserts a time:
 //! the figures are printed and written, and the reader judges them.
@@ -1252,6 +1253,37 @@ fn App() -> impl IntoView {
 }
 "#;
 
+const LEPTOS_FLOOR_MAIN: &str = r#"//! Leptos with nothing of Torii: a form with an email field, a button and two signals.
+
+use leptos::prelude::*;
+
+fn main() {
+    leptos::mount::mount_to_body(App);
+}
+
+#[component]
+fn App() -> impl IntoView {
+    let (email, set_email) = signal(String::new());
+    let (sent, set_sent) = signal(false);
+    view! {
+        <form on:submit=move |ev| {
+            ev.prevent_default();
+            set_sent.set(true);
+        }>
+            <input
+                type="email"
+                prop:value=email
+                on:input=move |ev| set_email.set(event_target_value(&ev))
+            />
+            <button type="submit">"Sign in"</button>
+            <Show when=move || sent.get()>
+                <p>"Sent to " {move || email.get()}</p>
+            </Show>
+        </form>
+    }
+}
+"#;
+
 #[derive(Debug, Clone)]
 struct Bundle {
     name: String,
@@ -1289,12 +1321,14 @@ fn bundles(paths: &Paths) -> Result<Bundles> {
         &pkg.join("torii_demo_bg.wasm"),
         &pkg.join("torii_demo.js"),
     )?);
-    match sign_in_app(paths, &wasm_opt) {
-        Ok(bundle) => done.items.push(bundle),
-        Err(err) => {
-            println!("warning: the SignIn-only app was not built: {err:#}");
-            done.notes
-                .push(format!("SignIn-only app not built: {err:#}").replace('\n', " "));
+    for app in [&SIGN_IN_APP, &LEPTOS_FLOOR_APP] {
+        match small_app(paths, &wasm_opt, app) {
+            Ok(bundle) => done.items.push(bundle),
+            Err(err) => {
+                println!("warning: {} was not built: {err:#}", app.title);
+                done.notes
+                    .push(format!("{} not built: {err:#}", app.title).replace('\n', " "));
+            }
         }
     }
     Ok(done)
@@ -1338,8 +1372,35 @@ fn write_if_changed(path: &Path, contents: &str) -> Result<()> {
     write_file(path, contents).map(drop)
 }
 
-fn sign_in_app(paths: &Paths, wasm_opt: &Path) -> Result<Bundle> {
-    let dir = paths.target.join("bench-sign-in-app");
+/// A one-file app weighed beside the demo, built as its own crate in the target directory.
+#[derive(Debug)]
+struct SmallApp {
+    crate_name: &'static str,
+    title: &'static str,
+    main: &'static str,
+    uses_client: bool,
+}
+
+const SIGN_IN_APP: SmallApp = SmallApp {
+    crate_name: "torii_sign_in_only",
+    title: "SignIn-only app (ToriiProvider + SignIn)",
+    main: SIGN_IN_APP_MAIN,
+    uses_client: true,
+};
+
+/// What Leptos itself costs, so that the two rows above can be read against a floor.
+const LEPTOS_FLOOR_APP: SmallApp = SmallApp {
+    crate_name: "leptos_floor",
+    title: "Leptos alone (a form, two signals; no Torii)",
+    main: LEPTOS_FLOOR_MAIN,
+    uses_client: false,
+};
+
+fn small_app(paths: &Paths, wasm_opt: &Path, app: &SmallApp) -> Result<Bundle> {
+    let name = app.crate_name;
+    let dir = paths
+        .target
+        .join(format!("bench-{}", name.replace('_', "-")));
     fs::create_dir_all(dir.join("src"))?;
     let client = paths.root.join("client");
     let workspace = fs::read_to_string(paths.root.join("Cargo.toml"))?;
@@ -1350,21 +1411,28 @@ fn sign_in_app(paths: &Paths, wasm_opt: &Path) -> Result<Bundle> {
         .context("no [profile.release] in the workspace's Cargo.toml")?;
     let manifest = format!(
         "[package]\n\
-         name = \"torii_sign_in_only\"\n\
+         name = {name:?}\n\
          version = \"0.0.0\"\n\
          edition = \"2024\"\n\
          publish = false\n\n\
          [dependencies]\n\
-         torii-client = {{ path = {client:?} }}\n\
+         {client}\
          leptos = {{ version = \"0.8\", features = [\"csr\"] }}\n\n\
          # Its own workspace, with the workspace's release profile, so that the compiled\n\
          # dependencies in the shared target directory are reused.\n\
          [workspace]\n\n\
          [profile.release]\n{release}\n",
-        client = client.display().to_string()
+        client = if app.uses_client {
+            format!(
+                "torii-client = {{ path = {:?} }}\n",
+                client.display().to_string()
+            )
+        } else {
+            String::new()
+        }
     );
     write_if_changed(&dir.join("Cargo.toml"), &manifest)?;
-    write_if_changed(&dir.join("src/main.rs"), SIGN_IN_APP_MAIN)?;
+    write_if_changed(&dir.join("src/main.rs"), app.main)?;
     let lock = fs::read_to_string(paths.root.join("Cargo.lock"))?;
     write_if_changed(&dir.join("Cargo.lock"), &lock)?;
 
@@ -1384,7 +1452,7 @@ fn sign_in_app(paths: &Paths, wasm_opt: &Path) -> Result<Bundle> {
         .run()?;
     let wasm = paths
         .target
-        .join("wasm32-unknown-unknown/release/torii_sign_in_only.wasm");
+        .join(format!("wasm32-unknown-unknown/release/{name}.wasm"));
     let pkg = dir.join("pkg");
     if pkg.exists() {
         fs::remove_dir_all(&pkg)?;
@@ -1395,7 +1463,7 @@ fn sign_in_app(paths: &Paths, wasm_opt: &Path) -> Result<Bundle> {
         .arg(&pkg)
         .arg(&wasm)
         .run()?;
-    let bg = pkg.join("torii_sign_in_only_bg.wasm");
+    let bg = pkg.join(format!("{name}_bg.wasm"));
     if wasm_opt.is_file() {
         Cmd::new(wasm_opt)
             .arg("-Oz")
@@ -1405,11 +1473,7 @@ fn sign_in_app(paths: &Paths, wasm_opt: &Path) -> Result<Bundle> {
             .arg(&bg)
             .run()?;
     }
-    weigh(
-        "SignIn-only app (ToriiProvider + SignIn)",
-        &bg,
-        &pkg.join("torii_sign_in_only.js"),
-    )
+    weigh(app.title, &bg, &pkg.join(format!("{name}.js")))
 }
 
 // ---------------------------------------------------------------------------------------------
