@@ -26,6 +26,54 @@ async fn password_sign_in_sets_a_new_session() {
     assert_eq!(me.body["user"]["email"], "pat@example.com");
 }
 
+/// Session lookups that arrive together share store queries; each request must still get its
+/// own session, a repeated token must reach every request that carries it, and a revoked or
+/// unknown token must never borrow another request's answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_requests_each_get_their_own_session_and_never_a_revoked_one() {
+    let app = std::sync::Arc::new(app().await);
+    let mut users = Vec::new();
+    for i in 0..12 {
+        let email = format!("many{i}@example.com");
+        let token = signed_up(&app, &email).await;
+        users.push((Some(email), token));
+    }
+    let revoked = signed_up(&app, "gone@example.com").await;
+    let out = Req::post("/v1/sign-out", &json!({}))
+        .cookie(&revoked)
+        .send(&app)
+        .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    users.push((None, revoked));
+    users.push((None, "garbage".to_owned()));
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for round in 0..10 {
+        for (email, token) in &users {
+            let (app, email, token) = (std::sync::Arc::clone(&app), email.clone(), token.clone());
+            tasks.spawn(async move {
+                let me = Req::get("/me").bearer(&token).send_now(&app).await;
+                (round, email, me)
+            });
+        }
+    }
+    let mut answered = 0;
+    while let Some(done) = tasks.join_next().await {
+        let (round, email, me) = done.unwrap();
+        assert_eq!(me.status, StatusCode::OK, "round {round}: {}", me.text);
+        match email {
+            Some(email) => assert_eq!(me.body["user"]["email"], email, "round {round}"),
+            None => assert_eq!(
+                me.body,
+                json!({"user": null, "session": null}),
+                "round {round}"
+            ),
+        }
+        answered += 1;
+    }
+    assert_eq!(answered, 140);
+}
+
 #[tokio::test]
 async fn unknown_email_and_wrong_password_answer_identically() {
     let app = app().await;

@@ -168,7 +168,10 @@ impl Drop for Slot {
             }
         };
         if restart {
-            tokio::spawn(Arc::clone(&self.lookups).drain());
+            // No runtime means it is shutting down, and the waiting requests with it.
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(Arc::clone(&self.lookups).drain());
+            }
         }
     }
 }
