@@ -924,18 +924,22 @@ fn sample_anon_rss(pid: u32, peak_kib: Arc<AtomicU64>) {
     thread::spawn(move || {
         while let Ok(status) = fs::read_to_string(format!("/proc/{pid}/status")) {
             // A zombie (exited, not yet reaped) has no memory lines left.
-            let Some(kib) = status
-                .lines()
-                .find_map(|line| line.strip_prefix("RssAnon:"))
-                .and_then(|rest| rest.split_whitespace().next())
-                .and_then(|kib| kib.parse::<u64>().ok())
-            else {
+            let Some(kib) = status_kib(&status, "RssAnon:") else {
                 return;
             };
             peak_kib.fetch_max(kib, Ordering::Relaxed);
             thread::sleep(Duration::from_millis(50));
         }
     });
+}
+
+/// A `Name:   1234 kB` line of `/proc/<pid>/status`, in KiB.
+fn status_kib(status: &str, name: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(name))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|kib| kib.parse().ok())
 }
 
 fn free_port() -> Result<u16> {
@@ -1012,12 +1016,7 @@ impl Server {
         let pid = self.pid().context("the server is not running")?;
         let status = fs::read_to_string(format!("/proc/{pid}/status"))?;
         let field = |name: &str| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix(name))
-                .and_then(|rest| rest.split_whitespace().next())
-                .and_then(|kib| kib.parse::<u64>().ok())
-                .with_context(|| format!("no {name} in /proc/<pid>/status"))
+            status_kib(&status, name).with_context(|| format!("no {name} in /proc/<pid>/status"))
         };
         let anon_now = field("RssAnon:")?;
         let anon_peak = self.anon_peak_kib.fetch_max(anon_now, Ordering::Relaxed);

@@ -91,7 +91,7 @@ fn question(sql: &str) -> Cow<'_, str> {
 /// The padded sizes of a batched session lookup ([`Store::sessions_for_requests`]).
 const LOOKUP_BATCH_SIZES: [usize; 7] = [1, 2, 4, 8, 16, 32, 64];
 /// The most token hashes one lookup query carries.
-pub(crate) const MAX_LOOKUP_BATCH: usize = 64;
+pub(crate) const MAX_LOOKUP_BATCH: usize = LOOKUP_BATCH_SIZES[LOOKUP_BATCH_SIZES.len() - 1];
 
 /// The session lookup of every request, for `size` token hashes (`$1`…`$size`): the session,
 /// its user, and whether any gate is stored on either, in one indexed query.
