@@ -24,6 +24,12 @@ pub enum CeremonyError {
     Store(#[from] StoreError),
 }
 
+/// The key a bound ceremony is taken back by: its id and the browser's binding together.
+#[must_use]
+pub fn bound_ceremony_key(id: &str, binding: &str) -> String {
+    format!("{id}.{binding}")
+}
+
 impl Torii {
     /// Starts a ceremony of `kind` holding `state` for `ttl`; returns the id to hand to the
     /// client (256 random bits, base64url).
@@ -38,6 +44,47 @@ impl Torii {
         ttl: Duration,
     ) -> Result<String, StoreError> {
         let id = random_url_token(32);
+        self.store_ceremony(kind, environment_id, &id, state, ttl)
+            .await?;
+        Ok(id)
+    }
+
+    /// Starts a ceremony that only the browser holding the returned binding can finish: the
+    /// id may travel in a URL (where history, logs and `Referer` can leak it), the binding
+    /// goes into that browser's cookie, and the ceremony is kept under the hash of both, so
+    /// an id alone finds nothing and consumes nothing. Returns `(id, binding)`; take it back
+    /// with [`bound_ceremony_key`].
+    ///
+    /// # Errors
+    /// A store failure, or state that cannot be serialised.
+    pub async fn start_bound_ceremony<T: Serialize>(
+        &self,
+        kind: &str,
+        environment_id: &str,
+        state: &T,
+        ttl: Duration,
+    ) -> Result<(String, String), StoreError> {
+        let id = random_url_token(32);
+        let binding = random_url_token(32);
+        self.store_ceremony(
+            kind,
+            environment_id,
+            &bound_ceremony_key(&id, &binding),
+            state,
+            ttl,
+        )
+        .await?;
+        Ok((id, binding))
+    }
+
+    async fn store_ceremony<T: Serialize>(
+        &self,
+        kind: &str,
+        environment_id: &str,
+        id: &str,
+        state: &T,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
         let now = self.now();
         let payload = serde_json::to_string(state)
             .map_err(|e| StoreError::Other(format!("ceremony state: {e}")))?;
@@ -55,7 +102,7 @@ impl Torii {
         if rand::rngs::OsRng.next_u32().is_multiple_of(32) {
             self.store().purge_ceremonies(now).await?;
         }
-        Ok(id)
+        Ok(())
     }
 
     /// Takes a ceremony back by the id the client returned, consuming it.

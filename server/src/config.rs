@@ -103,6 +103,10 @@ pub struct EnvironmentConfig {
     /// Make users with an unverified email pending on `email_verification`.
     #[serde(default)]
     pub require_email_verification: bool,
+    /// Let a provider account whose email the provider has not verified create a user
+    /// (pending on `email_verification`); refused by default.
+    #[serde(default)]
+    pub oauth_allow_unverified_emails: bool,
     /// Where browsers may be sent after signing in (origin + path prefix).
     #[serde(default)]
     pub redirect_urls: Vec<String>,
@@ -603,6 +607,7 @@ impl EnvironmentConfig {
             privacy_url: self.privacy_url.clone(),
             terms_version: self.terms_version.clone(),
             require_email_verification: self.require_email_verification,
+            oauth_allow_unverified_emails: self.oauth_allow_unverified_emails,
             redirect_urls: self.redirect_urls.clone(),
             rate_limits: self.rate_limits.to_limits(),
             methods: self.methods.clone().unwrap_or_else(|| {
@@ -797,6 +802,7 @@ sign_in_per_ip = { max = 7, window_secs = 60 }
             privacy_url: None,
             terms_version: None,
             require_email_verification: false,
+            oauth_allow_unverified_emails: false,
             redirect_urls: vec![],
             methods: None,
             oauth_providers: vec![],

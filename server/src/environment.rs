@@ -75,6 +75,10 @@ pub struct Environment {
     /// When true, a user whose email is not verified is pending on `email_verification`
     /// until they enter a code sent to it. Off by default.
     pub require_email_verification: bool,
+    /// When true, a provider whose account's email is not verified may still create a user:
+    /// the user is created pending on `email_verification`. Off by default: such a sign-up is
+    /// refused with `oauth_email_unverified`, because an unverified address is anyone's claim.
+    pub oauth_allow_unverified_emails: bool,
     /// Where a browser may be sent after signing in: exact origin plus path prefix. The
     /// allowed origins (and the public URL) are always allowed at their root.
     pub redirect_urls: Vec<String>,
@@ -117,6 +121,7 @@ impl Environment {
             privacy_url: None,
             terms_version: None,
             require_email_verification: false,
+            oauth_allow_unverified_emails: false,
             redirect_urls: Vec::new(),
             methods: vec![SignInMethod::Password],
             oauth_providers: Vec::new(),

@@ -297,6 +297,17 @@ fn header_value(response: &common::TestResponse, name: &str) -> String {
         .to_owned()
 }
 
+/// The `Set-Cookie` header that sets `name`, if any.
+fn set_cookie(response: &common::TestResponse, name: &str) -> Option<String> {
+    response
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
 /// The provider's redirect back with `query`, from a browser holding `cookie`.
 async fn callback(
     app: &TestApp,
@@ -407,21 +418,43 @@ async fn the_consent_step_finishes_a_new_users_sign_up_once() {
         .map(|(_, v)| v.into_owned())
         .expect("the continue step's id");
 
+    let binding = set_cookie(&back, "torii_oauth_sign_up").expect("the browser's binding");
+    assert!(binding.contains("HttpOnly") && binding.contains("SameSite=Lax"));
+    let cookie = binding.split(';').next().unwrap().to_owned();
+
     let path = format!("/v1/sign-ups/{id}/continue");
     let refused = Req::post(&path, &json!({"legalAccepted": false}))
+        .header("cookie", &cookie)
         .send(&app)
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(refused.code(), "consent_required");
 
+    // Another browser, which only saw the id (in a URL, a log, a Referer), gets nothing and
+    // takes nothing away from the one that started it.
+    for other in [None, Some("torii_oauth_sign_up=someone-elses-binding")] {
+        let mut request = Req::post(&path, &json!({"legalAccepted": true}));
+        if let Some(other) = other {
+            request = request.header("cookie", other);
+        }
+        let stolen = request.send(&app).await;
+        assert_eq!(stolen.status, StatusCode::NOT_FOUND, "{}", stolen.text);
+        assert_eq!(stolen.code(), "not_found");
+        assert!(stolen.session_cookie().is_none());
+    }
+
     let done = Req::post(&path, &json!({"legalAccepted": true}))
+        .header("cookie", &cookie)
         .send(&app)
         .await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.text);
     assert_eq!(done.body["user"]["email"], "grace@example.com");
     assert!(done.session_cookie().is_some());
+    let cleared = set_cookie(&done, "torii_oauth_sign_up").expect("the binding is cleared");
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
 
     let twice = Req::post(&path, &json!({"legalAccepted": true}))
+        .header("cookie", &cookie)
         .send(&app)
         .await;
     assert_eq!(twice.status, StatusCode::NOT_FOUND, "single use");
@@ -430,6 +463,60 @@ async fn the_consent_step_finishes_a_new_users_sign_up_once() {
     let again = sign_in_through(&app, &idp, &grace).await;
     assert_eq!(header_value(&again, "location"), APP_URL);
     assert!(again.session_cookie().is_some());
+}
+
+#[tokio::test]
+async fn a_live_environment_accepts_only_its_host_prefixed_state_cookie() {
+    let idp = Idp::start().await;
+    let mut env = open_env(&idp.issuer);
+    env.mode = torii_shared::EnvironmentMode::Live;
+    let app = app_with(vec![env]).await;
+    let ada = account("sub-ada", "ada@example.com", true);
+    let path = format!(
+        "/v1/oauth/idp/start?redirectUrl={}",
+        urlencode(&format!("{ORIGIN}/"))
+    );
+    let begin = || async {
+        let started = Req::get(&path).send(&app).await;
+        assert_eq!(started.status, StatusCode::FOUND, "{}", started.text);
+        let cookie = set_cookie(&started, "__Host-torii_oauth").expect("a __Host- state cookie");
+        for part in ["Path=/;", "HttpOnly", "SameSite=Lax", "Secure"] {
+            assert!(cookie.contains(part), "{part} in {cookie}");
+        }
+        assert!(set_cookie(&started, "torii_oauth").is_none());
+        let state = cookie
+            .strip_prefix("__Host-torii_oauth=")
+            .and_then(|c| c.split(';').next())
+            .unwrap()
+            .to_owned();
+        Redirect {
+            location: header_value(&started, "location"),
+            state,
+        }
+    };
+
+    // A cookie without the prefix (one a sibling domain could have planted) proves nothing.
+    let planted = begin().await;
+    let query = success_query(&idp, &planted, &ada);
+    let back = callback(&app, "idp", &query, Some(&planted.cookie())).await;
+    assert_eq!(back.status, StatusCode::FOUND, "{}", back.text);
+    let location = header_value(&back, "location");
+    assert!(
+        location.contains("oauthError=oauth_state_mismatch"),
+        "{location}"
+    );
+    assert!(set_cookie(&back, "__Host-torii_session").is_none());
+
+    let own = begin().await;
+    let query = success_query(&idp, &own, &ada);
+    let cookie = format!("__Host-torii_oauth={}", own.state);
+    let back = callback(&app, "idp", &query, Some(&cookie)).await;
+    assert_eq!(back.status, StatusCode::FOUND, "{}", back.text);
+    assert!(
+        set_cookie(&back, "__Host-torii_session").is_some(),
+        "signed in: {:?}",
+        back.headers
+    );
 }
 
 #[tokio::test]
@@ -605,10 +692,173 @@ async fn an_existing_account_is_linked_only_when_both_ends_verified_the_email() 
 }
 
 #[tokio::test]
+async fn an_unverified_provider_email_cannot_sign_up_by_default() {
+    let idp = Idp::start().await;
+    let app = open_app(&idp).await;
+    let back = sign_in_through(
+        &app,
+        &idp,
+        &account("sub-u", "unverified@example.com", false),
+    )
+    .await;
+    assert_eq!(oauth_error(&back), "oauth_email_unverified");
+    let user = app
+        .torii
+        .store()
+        .find_user_by_email("env_open", "unverified@example.com")
+        .await
+        .unwrap();
+    assert_eq!(user, None, "no account waits for the address's owner");
+    // A verified address at the same provider still signs up.
+    let verified = sign_in_through(&app, &idp, &account("sub-v", "v@example.com", true)).await;
+    assert!(verified.session_cookie().is_some(), "{}", verified.text);
+}
+
+/// The environment of the pre-account takeover tests: unverified provider emails allowed,
+/// and every way for the address's owner to prove it.
+fn unverified_allowed_env(issuer: &str) -> Environment {
+    let mut env = open_env(issuer);
+    env.oauth_allow_unverified_emails = true;
+    env.methods.push(SignInMethod::MagicLink);
+    env
+}
+
+/// A squatter signs up through a provider that has not verified `victim`'s address, and
+/// holds the pending session that gives them.
+async fn squat(app: &TestApp, idp: &Idp, victim: &str) -> String {
+    let back = sign_in_through(app, idp, &account("sub-squatter", victim, false)).await;
+    let token = back
+        .session_cookie()
+        .expect("the squatter holds a pending session");
+    let who = me(app, &token).await;
+    assert_eq!(who["session"]["status"], "pending");
+    assert_eq!(who["session"]["currentGate"]["key"], "email_verification");
+    token
+}
+
+/// After the owner proved the address: the squatter's session is gone, their provider
+/// account no longer signs in to the owner's account, and the owner was told.
+async fn assert_squatter_is_out(app: &TestApp, idp: &Idp, victim: &str, squatter: &str) {
+    assert_eq!(me(app, squatter).await["user"], json!(null));
+    let again = sign_in_through(app, idp, &account("sub-squatter", victim, false)).await;
+    assert_eq!(oauth_error(&again), "oauth_account_exists");
+    let user = app
+        .torii
+        .store()
+        .find_user_by_email("env_open", victim)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(user.email_verified);
+    assert!(
+        app.torii
+            .store()
+            .list_oauth_identities(&user.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let notice = app.outbox.last_to(victim).expect("a notice to the owner");
+    assert!(
+        notice.subject.contains("sign-in methods were removed"),
+        "{}",
+        notice.subject
+    );
+    assert!(
+        notice
+            .text
+            .contains("Sign-in with Test IdP (victim@example.com)")
+    );
+}
+
+#[tokio::test]
+async fn a_password_reset_by_the_owner_removes_a_squatters_provider_and_sessions() {
+    let idp = Idp::start().await;
+    let app = app_with(vec![unverified_allowed_env(&idp.issuer)]).await;
+    let victim = "victim@example.com";
+    let squatter = squat(&app, &idp, victim).await;
+
+    // The owner of the mailbox resets the password of the account made with their address.
+    let asked = Req::post("/v1/password-resets", &json!({"email": victim}))
+        .send(&app)
+        .await;
+    assert_eq!(asked.status, StatusCode::ACCEPTED, "{}", asked.text);
+    let code = common::code_from(&app, victim);
+    let done = Req::post(
+        "/v1/password-resets/complete",
+        &json!({"email": victim, "code": code, "password": "the owner's own passphrase"}),
+    )
+    .send(&app)
+    .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    let owner = done.session_cookie().unwrap();
+    let who = me(&app, &owner).await;
+    assert_eq!(who["session"]["status"], "active", "the owner is not gated");
+    assert_eq!(who["user"]["emailVerified"], true);
+
+    assert_squatter_is_out(&app, &idp, victim, &squatter).await;
+    assert!(
+        me(&app, &owner).await["user"].is_object(),
+        "the owner stays signed in"
+    );
+}
+
+#[tokio::test]
+async fn a_sign_in_link_opened_by_the_owner_removes_a_squatters_provider_and_sessions() {
+    let idp = Idp::start().await;
+    let app = app_with(vec![unverified_allowed_env(&idp.issuer)]).await;
+    let victim = "victim@example.com";
+    let squatter = squat(&app, &idp, victim).await;
+
+    let asked = Req::post("/v1/magic-links", &json!({"email": victim}))
+        .send(&app)
+        .await;
+    assert_eq!(asked.status, StatusCode::ACCEPTED, "{}", asked.text);
+    let link = app.outbox.last_to(victim).unwrap().text;
+    let token = link
+        .split("token=")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| c == '&' || c.is_whitespace()).next())
+        .unwrap()
+        .to_owned();
+    let opened = Req::post("/v1/magic-links/verify", &json!({"token": token}))
+        .send(&app)
+        .await;
+    assert_eq!(opened.status, StatusCode::OK, "{}", opened.text);
+    let owner = opened.session_cookie().unwrap();
+    assert_eq!(me(&app, &owner).await["session"]["status"], "active");
+
+    assert_squatter_is_out(&app, &idp, victim, &squatter).await;
+}
+
+#[tokio::test]
+async fn the_holder_of_the_pending_session_who_proves_the_address_keeps_the_provider() {
+    let idp = Idp::start().await;
+    let app = app_with(vec![unverified_allowed_env(&idp.issuer)]).await;
+    let email = "new@example.com";
+    let token = squat(&app, &idp, email).await;
+    let sent = Req::post("/v1/email-verification/send", &json!({}))
+        .cookie(&token)
+        .send(&app)
+        .await;
+    assert_eq!(sent.status, StatusCode::ACCEPTED, "{}", sent.text);
+    let code = common::code_from(&app, email);
+    let verified = Req::post("/v1/email-verification/verify", &json!({"code": code}))
+        .cookie(&token)
+        .send(&app)
+        .await;
+    assert!(verified.status.is_success(), "{}", verified.text);
+    assert_eq!(me(&app, &token).await["session"]["status"], "active");
+    // The provider account proved the address through its own session: it is the owner's.
+    let again = sign_in_through(&app, &idp, &account("sub-squatter", email, false)).await;
+    assert!(again.session_cookie().is_some(), "{}", again.text);
+}
+
+#[tokio::test]
 async fn an_unverified_provider_email_makes_an_unverified_user_pending_on_verification() {
     let idp = Idp::start().await;
     let mut env = open_env(&idp.issuer);
-    env.require_email_verification = true;
+    env.oauth_allow_unverified_emails = true;
     let app = app_with(vec![env]).await;
     let back = sign_in_through(
         &app,
@@ -836,6 +1086,9 @@ async fn the_github_preset_maps_user_and_verified_primary_email() {
                 api_url: Some(format!("{base}/api")),
             }],
         );
+        // The unverified case maps the address as given; refusing it by default is
+        // `an_unverified_provider_email_cannot_sign_up_by_default`.
+        env.oauth_allow_unverified_emails = true;
         let app = app_with(vec![env]).await;
         let info = Req::get("/v1/environment").send(&app).await;
         assert_eq!(

@@ -1201,6 +1201,110 @@ async fn concurrent_removals_never_take_the_last_way_to_sign_in(db: TestDb) {
     assert_eq!(db.store.count_passkeys(&user.id).await.unwrap(), 1);
 }
 
+async fn proving_an_address_removes_what_was_added_while_it_was_unverified(db: TestDb) {
+    use torii_server::store::{CreateOAuthUser, GateTarget, OAuthIdentityRecord};
+    let at = now();
+    let user = UserRecord {
+        id: new_id("usr"),
+        environment_id: "env_a".to_owned(),
+        email: "claimed@example.com".to_owned(),
+        email_canonical: "claimed@example.com".to_owned(),
+        name: None,
+        email_verified: false,
+        legal_version: None,
+        created_at: at,
+        updated_at: at,
+    };
+    let (session, _) = session_for(&user, at);
+    let identity = OAuthIdentityRecord {
+        id: new_id("oid"),
+        user_id: user.id.clone(),
+        environment_id: "env_a".to_owned(),
+        provider: "idp".to_owned(),
+        subject: "squatter".to_owned(),
+        email: Some("claimed@example.com".to_owned()),
+        created_at: at,
+    };
+    assert_eq!(
+        db.store
+            .create_oauth_user(&user, &identity, &session)
+            .await
+            .unwrap(),
+        CreateOAuthUser::Created
+    );
+    db.store
+        .insert_passkey(&PasskeyRecord {
+            id: new_id("pky"),
+            user_id: user.id.clone(),
+            environment_id: "env_a".to_owned(),
+            credential_id: "cred-squatter".to_owned(),
+            credential: "{}".to_owned(),
+            sign_count: 0,
+            name: "Squatter's key".to_owned(),
+            created_at: at,
+            last_used_at: None,
+        })
+        .await
+        .unwrap();
+    db.store
+        .require_gate(GateTarget::User(&user.id), "email_verification", at)
+        .await
+        .unwrap();
+    // Someone else, verified, is never touched.
+    let (other, other_session) =
+        create_user(db.store.as_ref(), "env_a", "bystander@example.com").await;
+
+    // Concurrent proofs: exactly one removes, the others find the address verified.
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let store = Arc::clone(&db.store);
+        let id = user.id.clone();
+        tasks.push(tokio::spawn(async move {
+            store.prove_email(&id, at).await.unwrap()
+        }));
+    }
+    let mut claimed = Vec::new();
+    for task in tasks {
+        if let Some(done) = task.await.unwrap() {
+            claimed.push(done);
+        }
+    }
+    assert_eq!(claimed.len(), 1, "one proof removes, once");
+    let claimed = &claimed[0];
+    assert_eq!(claimed.identities.len(), 1);
+    assert_eq!(claimed.identities[0].subject, "squatter");
+    assert_eq!(claimed.passkeys.len(), 1);
+    assert_eq!(claimed.passkeys[0].name, "Squatter's key");
+    assert_eq!(claimed.sessions, 1);
+
+    let now_user = db.store.get_user(&user.id).await.unwrap().unwrap();
+    assert!(now_user.email_verified);
+    assert!(
+        db.store
+            .list_oauth_identities(&user.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(db.store.count_passkeys(&user.id).await.unwrap(), 0);
+    assert_eq!(db.store.get_session(&session.id).await.unwrap(), None);
+    assert!(
+        db.store
+            .gates(&user.id, "ses_none")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(db.store.prove_email(&other.id, at).await.unwrap(), None);
+    assert!(
+        db.store
+            .get_session(&other_session.id)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
 async fn passkeys_are_unique_owned_and_move_their_counter_forward_only(db: TestDb) {
     let (ada, _) = create_user(db.store.as_ref(), "env_a", "keys@example.com").await;
     let (bob, _) = create_user(db.store.as_ref(), "env_a", "keys2@example.com").await;
@@ -1545,6 +1649,7 @@ macro_rules! conformance {
                 rate_limit_hits_are_counted_once_each_under_concurrency,
                 attempt_delays_hold_under_concurrency_and_clear_on_success,
                 concurrent_removals_never_take_the_last_way_to_sign_in,
+                proving_an_address_removes_what_was_added_while_it_was_unverified,
                 passkeys_are_unique_owned_and_move_their_counter_forward_only,
                 a_users_sessions_are_listed_and_revoked_only_by_their_owner,
                 names_and_emails_are_changed_and_emails_stay_unique,

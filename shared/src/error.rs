@@ -82,6 +82,9 @@ pub enum ErrorCode {
     OauthAccountExists,
     /// OAuth redirect back: the provider gave no email address, which an account needs.
     OauthEmailMissing,
+    /// The provider has not verified the account's email, and the environment does not let
+    /// such accounts sign up: anyone can claim an unverified address at some providers.
+    OauthEmailUnverified,
     /// OAuth redirect back: that provider account is linked to another user.
     OauthAlreadyLinked,
     /// OAuth redirect back: a re-authentication came back with a provider account that is
@@ -132,6 +135,7 @@ impl ErrorCode {
             Self::OauthFailed => "oauth_failed",
             Self::OauthAccountExists => "oauth_account_exists",
             Self::OauthEmailMissing => "oauth_email_missing",
+            Self::OauthEmailUnverified => "oauth_email_unverified",
             Self::OauthAlreadyLinked => "oauth_already_linked",
             Self::OauthWrongAccount => "oauth_wrong_account",
             Self::LastSignInMethod => "last_sign_in_method",
@@ -245,6 +249,7 @@ mod tests {
             ErrorCode::LastSignInMethod,
             ErrorCode::ReauthenticationRequired,
             ErrorCode::OauthWrongAccount,
+            ErrorCode::OauthEmailUnverified,
         ] {
             assert_eq!(serde_json::to_value(code).unwrap(), json!(code.as_str()));
         }

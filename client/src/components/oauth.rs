@@ -134,6 +134,9 @@ fn error_message(code: &str) -> String {
         ErrorCode::OauthEmailMissing => {
             "The provider did not share an email address, which your account needs."
         }
+        ErrorCode::OauthEmailUnverified => {
+            "The provider has not verified your email address, so it cannot create an account here. Verify the address with the provider first, or sign up with your email."
+        }
         ErrorCode::OauthAlreadyLinked => "That account is already linked to another user.",
         ErrorCode::OauthWrongAccount => {
             "That is not the provider account linked to yours. Sign in there with the account you linked."
@@ -368,5 +371,6 @@ mod tests {
         assert!(error_message("oauth_cancelled").contains("cancelled"));
         assert!(error_message("something_new").contains("Try again"));
         assert!(error_message("oauth_wrong_account").contains("the account you linked"));
+        assert!(error_message("oauth_email_unverified").contains("not verified your email"));
     }
 }

@@ -9,7 +9,8 @@ use super::{Path, Query};
 use crate::error::ApiError;
 use crate::mail::escape_html;
 use crate::methods::oauth::{
-    AppUrls, CEREMONY_TTL, CallbackOutcome, CallbackParams, OAuthError, Started, with_query,
+    AppUrls, BoundState, CEREMONY_TTL, CallbackOutcome, CallbackParams, OAuthError, SIGN_UP_TTL,
+    Started, with_query,
 };
 use crate::{Torii, session};
 use axum::extract::State;
@@ -23,8 +24,52 @@ use torii_shared::{
     OAuthLinkRequest, OAuthLinkStarted, SignInMethod,
 };
 
-/// The cookie binding a redirect to the browser that started it (its value is the `state`).
+/// The cookie binding a redirect to the browser that started it (its value is the `state`),
+/// in test mode.
 pub const STATE_COOKIE: &str = "torii_oauth";
+/// The same in live mode: `__Host-` makes browsers keep it only when it is `Secure`, for the
+/// exact host and path `/`, so no sibling domain can plant one.
+pub const HOST_STATE_COOKIE: &str = "__Host-torii_oauth";
+/// The cookie binding a pending OAuth sign-up (the consent step) to its browser, test mode.
+pub const SIGN_UP_COOKIE: &str = "torii_oauth_sign_up";
+/// The same in live mode.
+pub const HOST_SIGN_UP_COOKIE: &str = "__Host-torii_oauth_sign_up";
+
+/// A short-lived cookie for `mode`: `__Host-` prefixed (Secure, path `/`) in live mode, else
+/// plain on `test_path`.
+fn ceremony_cookie(
+    mode: EnvironmentMode,
+    (test_name, live_name): (&str, &str),
+    test_path: &str,
+    value: &str,
+    max_age: i64,
+) -> String {
+    if mode == EnvironmentMode::Live {
+        format!("{live_name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}; Secure")
+    } else {
+        format!("{test_name}={value}; Path={test_path}; HttpOnly; SameSite=Lax; Max-Age={max_age}")
+    }
+}
+
+/// The cookie a pending OAuth sign-up is bound to its browser with.
+pub(super) fn sign_up_cookie(mode: EnvironmentMode, binding: &str, max_age: i64) -> String {
+    ceremony_cookie(
+        mode,
+        (SIGN_UP_COOKIE, HOST_SIGN_UP_COOKIE),
+        "/v1/sign-ups",
+        binding,
+        max_age,
+    )
+}
+
+/// The value of the first cookie named `name` in the request.
+pub(super) fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| session::find_cookie(v, name))
+}
 
 /// Routes that need the request's environment.
 pub(super) fn routes() -> Router<Torii> {
@@ -49,20 +94,20 @@ struct StartQuery {
 }
 
 fn state_cookie(mode: EnvironmentMode, state: &str) -> String {
-    let secure = if mode == EnvironmentMode::Live {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!(
-        "{STATE_COOKIE}={state}; Path=/v1/oauth; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-        CEREMONY_TTL.whole_seconds()
+    ceremony_cookie(
+        mode,
+        (STATE_COOKIE, HOST_STATE_COOKIE),
+        "/v1/oauth",
+        state,
+        CEREMONY_TTL.whole_seconds(),
     )
 }
 
-fn clear_state_cookie() -> &'static str {
-    "torii_oauth=; Path=/v1/oauth; HttpOnly; SameSite=Lax; Max-Age=0"
-}
+/// Both forms of the state cookie, expired.
+const CLEAR_STATE_COOKIES: [&str; 2] = [
+    "torii_oauth=; Path=/v1/oauth; HttpOnly; SameSite=Lax; Max-Age=0",
+    "__Host-torii_oauth=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0; Secure",
+];
 
 fn redirect(location: &str) -> Response {
     let mut response = StatusCode::FOUND.into_response();
@@ -389,15 +434,17 @@ async fn callback(
     headers: HeaderMap,
     Query(params): Query<CallbackParams>,
 ) -> Response {
-    let bound = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| session::find_cookie(v, STATE_COOKIE))
-        .map(str::to_owned);
-    let outcome = torii
-        .finish_oauth(&provider, &params, bound.as_deref(), &client)
-        .await;
+    let bound = match cookie_value(&headers, HOST_STATE_COOKIE) {
+        Some(state) => Some(BoundState {
+            state,
+            host_only: true,
+        }),
+        None => cookie_value(&headers, STATE_COOKIE).map(|state| BoundState {
+            state,
+            host_only: false,
+        }),
+    };
+    let outcome = torii.finish_oauth(&provider, &params, bound, &client).await;
     let mut response = match outcome {
         Ok(CallbackOutcome::SignedIn { done, redirect_url }) => {
             let env = torii
@@ -420,8 +467,18 @@ async fn callback(
         ) => redirect(&redirect_url),
         Ok(CallbackOutcome::NeedsConsent {
             sign_up_id,
+            browser_binding,
+            mode,
             sign_up_url,
-        }) => redirect(&with_query(&sign_up_url, OAUTH_SIGN_UP_QUERY, &sign_up_id)),
+        }) => {
+            let mut response =
+                redirect(&with_query(&sign_up_url, OAUTH_SIGN_UP_QUERY, &sign_up_id));
+            let cookie = sign_up_cookie(mode, &browser_binding, SIGN_UP_TTL.whole_seconds());
+            if let Ok(cookie) = HeaderValue::from_str(&cookie) {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            response
+        }
         Ok(CallbackOutcome::Failed { code, redirect_url }) => {
             redirect(&with_query(&redirect_url, OAUTH_ERROR_QUERY, code.as_str()))
         }
@@ -440,10 +497,11 @@ async fn callback(
             )
         }
     };
-    response.headers_mut().append(
-        header::SET_COOKIE,
-        HeaderValue::from_static(clear_state_cookie()),
-    );
+    for clear in CLEAR_STATE_COOKIES {
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, HeaderValue::from_static(clear));
+    }
     response
 }
 

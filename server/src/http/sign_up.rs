@@ -2,16 +2,18 @@
 //! `/v1/sign-ups/{id}/continue`, the consent step of a new user who came through OAuth.
 
 use super::Path;
+use super::oauth::{HOST_SIGN_UP_COOKIE, SIGN_UP_COOKIE, cookie_value, sign_up_cookie};
 use super::{ApiJson, Client, Env, account_key, ip_key, limit, signed_in};
 use crate::Torii;
 use crate::error::ApiError;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::post;
 use axum::{Json, Router};
 use torii_shared::{
-    ContinueSignUpRequest, ResendAccepted, SignUpCreated, SignUpRequest, VerifyCodeRequest,
+    ContinueSignUpRequest, EnvironmentMode, ResendAccepted, SignUpCreated, SignUpRequest,
+    VerifyCodeRequest,
 };
 
 pub(super) fn routes() -> Router<Torii> {
@@ -36,7 +38,7 @@ pub(super) fn routes() -> Router<Torii> {
     responses(
         (status = 200, description = "Signed up and signed in", body = torii_shared::Me, headers(("Set-Cookie" = String, description = "The session cookie"))),
         (status = 403, description = "`method_disabled`: OAuth is not enabled"),
-        (status = 404, description = "`not_found`: no such OAuth sign-up, or it expired"),
+        (status = 404, description = "`not_found`: no such OAuth sign-up, it expired, or this browser is not the one that started it (its binding cookie is missing or another)"),
         (status = 409, description = "`email_taken`"),
         (status = 422, description = "`consent_required` or `validation_failed`"),
         (status = 429, description = "`rate_limited`")
@@ -47,15 +49,26 @@ async fn continue_sign_up(
     Env(env): Env,
     Client(client): Client,
     Path(id): Path<String>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<ContinueSignUpRequest>,
 ) -> Result<Response, ApiError> {
     super::require_method(&env, torii_shared::SignInMethod::Oauth)?;
     let rule = env.rate_limits.verifications_per_ip;
     limit(&torii, &env, &[("verify_ip", ip_key(&client), rule)]).await?;
+    let cookie = if env.mode == EnvironmentMode::Live {
+        HOST_SIGN_UP_COOKIE
+    } else {
+        SIGN_UP_COOKIE
+    };
+    let binding = cookie_value(&headers, cookie);
     let done = torii
-        .continue_oauth_sign_up(&env, &id, body.legal_accepted, &client)
+        .continue_oauth_sign_up(&env, &id, binding, body.legal_accepted, &client)
         .await?;
-    Ok(signed_in(&torii, &env, StatusCode::OK, &done))
+    let mut response = signed_in(&torii, &env, StatusCode::OK, &done);
+    if let Ok(clear) = HeaderValue::from_str(&sign_up_cookie(env.mode, "", 0)) {
+        response.headers_mut().append(header::SET_COOKIE, clear);
+    }
+    Ok(response)
 }
 
 /// Starts a sign-up: emails a 6-digit code to verify the address.

@@ -318,6 +318,14 @@ fn templates() -> &'static minijinja::Environment<'static> {
                 "email_changing.txt",
                 include_str!("templates/email_changing.txt"),
             ),
+            (
+                "security_notice.html",
+                include_str!("templates/security_notice.html"),
+            ),
+            (
+                "security_notice.txt",
+                include_str!("templates/security_notice.txt"),
+            ),
         ] {
             if let Err(error) = env.add_template(name, source) {
                 tracing::error!(%error, template = name, "invalid email template");
@@ -459,6 +467,66 @@ pub fn email_changing(app: &str, to: &str, new_email: &str) -> Result<Email, Mai
     )
 }
 
+/// A change to an account that its owner should hear about: what happened, the details
+/// (one line each), and what to do whether or not it was them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// The subject line, without the app's name.
+    pub subject: &'static str,
+    /// The first line of the body.
+    pub heading: &'static str,
+    /// One sentence saying what happened.
+    pub summary: String,
+    /// Details, one line each (what was removed, which device).
+    pub items: Vec<String>,
+    /// What to do if it was the owner.
+    pub if_you: &'static str,
+    /// What to do if it was not.
+    pub if_not_you: &'static str,
+}
+
+impl Notice {
+    /// The notice when someone proved they own an account's address after sign-in methods
+    /// were added to it while it was unverified: those methods were removed.
+    #[must_use]
+    pub fn unverified_methods_removed(app: &str, items: Vec<String>) -> Self {
+        Self {
+            subject: "sign-in methods were removed from your account",
+            heading: "Your email address is now verified",
+            summary: format!(
+                "You proved that this address is yours. Before that, while the address was \
+                 unverified, other ways to sign in had been added to the {app} account that uses \
+                 it. Because anyone could have added them, they were removed and every session \
+                 was signed out:"
+            ),
+            items,
+            if_you: "If you added them yourself, sign in and add them again from your profile.",
+            if_not_you: "If you did not add them, someone tried to claim your address before \
+                 you: they no longer have access.",
+        }
+    }
+}
+
+/// Renders a [`Notice`] to `to`.
+///
+/// # Errors
+/// A template failure.
+pub fn security_notice(app: &str, to: &str, notice: &Notice) -> Result<Email, MailError> {
+    render(
+        "security_notice",
+        to,
+        format!("{app}: {}", notice.subject),
+        &minijinja::context! {
+            app,
+            heading => notice.heading,
+            summary => &notice.summary,
+            items => &notice.items,
+            if_you => notice.if_you,
+            if_not_you => notice.if_not_you,
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -473,11 +541,29 @@ mod tests {
             password_reset_code("A", "a@b.co", "123456", 10).unwrap(),
             verify_new_email_code("A", "a@b.co", "123456", 10).unwrap(),
             email_changing("A", "a@b.co", "new@b.co").unwrap(),
+            security_notice(
+                "A",
+                "a@b.co",
+                &Notice::unverified_methods_removed("A", vec!["<b>x</b>".to_owned()]),
+            )
+            .unwrap(),
         ] {
             assert!(email.html.contains("<html"), "{}", email.subject);
             assert!(!email.text.contains("{{"), "{}", email.text);
             assert!(email.text.contains('A'));
         }
+    }
+
+    #[test]
+    fn notices_escape_their_items_in_html() {
+        let notice = Notice::unverified_methods_removed("A", vec!["<b>x</b>".to_owned()]);
+        let email = security_notice("A", "a@b.co", &notice).unwrap();
+        assert!(email.html.contains("&lt;b&gt;x&lt;/b&gt;"));
+        assert!(email.text.contains("- <b>x</b>"));
+        assert_eq!(
+            email.subject,
+            "A: sign-in methods were removed from your account"
+        );
     }
 
     #[test]

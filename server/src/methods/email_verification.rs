@@ -19,6 +19,67 @@ use torii_shared::{GateKey, ResendAccepted, Secret};
 const PURPOSE: &str = "email_verification";
 
 impl Torii {
+    /// Someone who did not come through one of the user's sessions proved they control the
+    /// user's address (a password-reset code, a sign-in link). When the address was not
+    /// verified before, whatever was added to the account meanwhile may be a squatter's:
+    /// every linked provider identity and passkey is removed and every session revoked, in
+    /// one store transaction, and the owner is emailed what was removed. The user is
+    /// returned as it now is (verified).
+    ///
+    /// Verifying with a code from one of the user's own sessions (the `email_verification`
+    /// gate) does not come here: whoever holds that session is the one who proved the address.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub async fn address_proven(
+        &self,
+        env: &Environment,
+        mut user: UserRecord,
+    ) -> Result<UserRecord, crate::store::StoreError> {
+        if user.email_verified {
+            return Ok(user);
+        }
+        let now = self.now();
+        if let Some(claimed) = self.store().prove_email(&user.id, now).await? {
+            tracing::info!(
+                user = %user.id,
+                identities = claimed.identities.len(),
+                passkeys = claimed.passkeys.len(),
+                sessions = claimed.sessions,
+                "address proven for the first time; methods added while unverified removed"
+            );
+            if claimed.removed_sign_in_methods() {
+                let items = claimed
+                    .identities
+                    .iter()
+                    .map(|identity| {
+                        let provider = self
+                            .oauth_provider(env, &identity.provider)
+                            .map_or_else(|| identity.provider.clone(), |p| p.display_name());
+                        match &identity.email {
+                            Some(email) => format!("Sign-in with {provider} ({email})"),
+                            None => format!("Sign-in with {provider}"),
+                        }
+                    })
+                    .chain(
+                        claimed
+                            .passkeys
+                            .iter()
+                            .map(|passkey| format!("The passkey \u{201c}{}\u{201d}", passkey.name)),
+                    )
+                    .collect();
+                let notice = mail::Notice::unverified_methods_removed(&env.name, items);
+                match mail::security_notice(&env.name, &user.email, &notice) {
+                    Ok(email) => self.deliver_in_background(email, "removed methods notice"),
+                    Err(error) => tracing::warn!(%error, "removed methods notice not rendered"),
+                }
+            }
+        }
+        user.email_verified = true;
+        user.updated_at = now;
+        Ok(user)
+    }
+
     /// Emails a code that verifies the user's address.
     ///
     /// # Errors

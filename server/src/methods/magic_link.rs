@@ -136,15 +136,13 @@ impl Torii {
             .await?
             .filter(|link| link.environment_id == env.id)
             .ok_or(MagicLinkError::Expired)?;
-        let mut user = self
+        let user = self
             .store()
             .get_user(&link.user_id)
             .await?
             .ok_or(MagicLinkError::Expired)?;
-        if !user.email_verified {
-            self.store().set_email_verified(&user.id, now).await?;
-            user.email_verified = true;
-        }
+        // Opening the link proved control of the mailbox.
+        let user = self.address_proven(env, user).await?;
         let done = self.sign_in_user(env, user, client).await?;
         Ok((done, link.redirect_url))
     }

@@ -16,6 +16,9 @@
 //!   - otherwise an account with the same email is linked only when both the provider and the
 //!     account say the email is verified; else the user is told to sign in with their
 //!     existing method and link the provider from their profile (`oauth_account_exists`);
+//!   - otherwise, when the provider has not verified the email, the sign-up is refused
+//!     (`oauth_email_unverified`) unless the environment allows it, and then the new user is
+//!     pending on `email_verification` until the address is proven;
 //!   - otherwise a new user is created (email verified as the provider says), at once, or,
 //!     when the environment has Terms/Privacy, after the consent step: a pending sign-up is
 //!     kept as a ceremony and `POST /v1/sign-ups/{id}/continue` finishes it.
@@ -33,7 +36,8 @@ use crate::ceremony::CeremonyError;
 use crate::environment::Environment;
 use crate::session::new_id;
 use crate::store::{
-    CreateOAuthUser, MethodRemoval, OAuthIdentityRecord, SignInMethodRef, StoreError, UserRecord,
+    CreateOAuthUser, GateTarget, MethodRemoval, OAuthIdentityRecord, SignInMethodRef, StoreError,
+    UserRecord,
 };
 use crate::{AuthenticatedSessionWithToken, ClientInfo, Torii, validate};
 use openidconnect::core::{
@@ -49,8 +53,18 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
-use torii_shared::{ErrorCode, Secret};
+use torii_shared::{EnvironmentMode, ErrorCode, GateKey, Secret};
 use url::Url;
+
+/// The state cookie a callback arrived with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BoundState<'a> {
+    /// The cookie's value: the `state` the ceremony started with.
+    pub state: &'a str,
+    /// Whether it came in the `__Host-` prefixed cookie (Secure, the exact host, path `/`),
+    /// the only one a live environment accepts.
+    pub host_only: bool,
+}
 
 /// Ceremony kind of a sign-in (or link) redirect.
 pub const CEREMONY_KIND: &str = "oauth";
@@ -313,6 +327,11 @@ pub enum CallbackOutcome {
     NeedsConsent {
         /// The pending sign-up's id, for `POST /v1/sign-ups/{id}/continue`.
         sign_up_id: String,
+        /// The secret that binds the pending sign-up to this browser (its cookie): the id
+        /// travels in the app's URL, and alone it finishes nothing.
+        browser_binding: String,
+        /// The environment's mode (which cookie carries the binding).
+        mode: EnvironmentMode,
         /// The app's sign-up route.
         sign_up_url: String,
     },
@@ -653,10 +672,14 @@ impl Torii {
         &self,
         provider_id: &str,
         params: &CallbackParams,
-        bound_state: Option<&str>,
+        bound_state: Option<BoundState<'_>>,
         client: &ClientInfo,
     ) -> Result<CallbackOutcome, OAuthError> {
-        let Some(bound) = bound_state else {
+        let Some(BoundState {
+            state: bound,
+            host_only,
+        }) = bound_state
+        else {
             return Err(OAuthError::UnknownState);
         };
         let matches = params.state.as_deref().is_some_and(|state| {
@@ -685,7 +708,10 @@ impl Torii {
         let Some((env, ceremony)) = found else {
             return Err(OAuthError::UnknownState);
         };
-        if !matches || ceremony.provider != provider_id {
+        // A live environment sets its state cookie with the `__Host-` prefix, which a sibling
+        // domain cannot plant; a cookie without it is not this browser's proof.
+        let planted = env.mode == EnvironmentMode::Live && !host_only;
+        if !matches || planted || ceremony.provider != provider_id {
             return Ok(failed(ErrorCode::OauthStateMismatch, &ceremony));
         }
         let Some(provider) = self.oauth_provider(&env, provider_id) else {
@@ -955,6 +981,11 @@ impl Torii {
             }
             return self.oauth_signed_in(env, user, ceremony, client).await;
         }
+        // An address the provider has not verified is anyone's claim: a user made from it
+        // would be waiting for the address's real owner (see `crate::account::prove_email`).
+        if !account.email_verified && !env.oauth_allow_unverified_emails {
+            return Ok(failed(ErrorCode::OauthEmailUnverified, ceremony));
+        }
         let pending = PendingSignUp {
             provider: provider.id.clone(),
             subject: account.subject.clone(),
@@ -963,11 +994,13 @@ impl Torii {
             name: account.name.clone(),
         };
         if env.legal_required() {
-            let sign_up_id = self
-                .start_ceremony(SIGN_UP_CEREMONY_KIND, &env.id, &pending, SIGN_UP_TTL)
+            let (sign_up_id, browser_binding) = self
+                .start_bound_ceremony(SIGN_UP_CEREMONY_KIND, &env.id, &pending, SIGN_UP_TTL)
                 .await?;
             return Ok(CallbackOutcome::NeedsConsent {
                 sign_up_id,
+                browser_binding,
+                mode: env.mode,
                 sign_up_url: ceremony.sign_up_url.clone(),
             });
         }
@@ -1037,6 +1070,16 @@ impl Torii {
             .await?
         {
             CreateOAuthUser::Created => {
+                if !user.email_verified {
+                    // Until the address's owner proves it, the account is theirs to claim.
+                    self.store()
+                        .require_gate(
+                            GateTarget::User(&user.id),
+                            GateKey::EmailVerification.as_str(),
+                            now,
+                        )
+                        .await?;
+                }
                 let info = self.session_gates(env, &user, &session.id).await?;
                 Ok(self.finish_sign_in(env, session, user, info, token)?)
             }
@@ -1055,14 +1098,24 @@ impl Torii {
         &self,
         env: &Environment,
         sign_up_id: &str,
+        browser_binding: Option<&str>,
         legal_accepted: bool,
         client: &ClientInfo,
     ) -> Result<AuthenticatedSessionWithToken, OAuthError> {
         if env.legal_required() && !legal_accepted {
             return Err(OAuthError::ConsentRequired);
         }
+        // Another browser (one that only saw the id in a URL) finds nothing, consumes nothing.
+        let Some(binding) = browser_binding.filter(|b| !b.is_empty() && !sign_up_id.contains('.'))
+        else {
+            return Err(OAuthError::NotFound);
+        };
         let pending: PendingSignUp = self
-            .take_ceremony(SIGN_UP_CEREMONY_KIND, &env.id, sign_up_id)
+            .take_ceremony(
+                SIGN_UP_CEREMONY_KIND,
+                &env.id,
+                &crate::ceremony::bound_ceremony_key(sign_up_id, binding),
+            )
             .await
             .map_err(|e| match e {
                 CeremonyError::Gone => OAuthError::NotFound,

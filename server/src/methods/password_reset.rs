@@ -139,11 +139,8 @@ impl Torii {
         self.store().set_password(&user.id, &hash, now).await?;
         let revoked = self.store().delete_user_sessions(&user.id).await?;
         tracing::info!(user = %user.id, revoked, "password reset; sessions revoked");
-        if !user.email_verified {
-            // Receiving the code proved control of the mailbox.
-            self.store().set_email_verified(&user.id, now).await?;
-        }
-        let user = self.store().get_user(&user.id).await?.unwrap_or(user);
+        // Receiving the code proved control of the mailbox.
+        let user = self.address_proven(env, user).await?;
         Ok(self.sign_in_user(env, user, client).await?)
     }
 }

@@ -319,6 +319,25 @@ pub struct OAuthIdentityRecord {
     pub created_at: OffsetDateTime,
 }
 
+/// What [`Store::prove_email`] removed from an account whose address was not verified.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ClaimedMethods {
+    /// The provider identities that were linked.
+    pub identities: Vec<OAuthIdentityRecord>,
+    /// The passkeys that were registered.
+    pub passkeys: Vec<PasskeyRecord>,
+    /// How many sessions were revoked.
+    pub sessions: u64,
+}
+
+impl ClaimedMethods {
+    /// Whether anything but sessions was removed.
+    #[must_use]
+    pub fn removed_sign_in_methods(&self) -> bool {
+        !self.identities.is_empty() || !self.passkeys.is_empty()
+    }
+}
+
 /// The result of creating a user who signed up through a provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CreateOAuthUser {
@@ -423,6 +442,19 @@ pub trait Store: Send + Sync + Debug {
         user_id: &str,
         now: OffsetDateTime,
     ) -> Result<(), StoreError>;
+
+    /// The first proof that someone controls a user's address (a password-reset code, a
+    /// sign-in link): marks it verified and, in the same transaction, removes every linked
+    /// provider identity, passkey and session of the user and the user's
+    /// `email_verification` gate. Whatever was added while the address was unverified may be
+    /// a squatter's, and the address's owner is the one who has now shown up. `None` when the
+    /// address was verified already: nothing is removed, and of concurrent proofs exactly
+    /// one gets `Some`.
+    async fn prove_email(
+        &self,
+        user_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<ClaimedMethods>, StoreError>;
 
     /// Stores a new code for a user and purpose, replacing the live one only when its resend
     /// cooldown has passed (atomically); false during the cooldown.

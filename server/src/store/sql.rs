@@ -4,10 +4,10 @@
 //! single-use or counted operation is one conditional statement checked by rows affected.
 
 use super::{
-    AttemptReservation, AttemptVerdict, CeremonyRecord, CompleteSignUp, CreateOAuthUser,
-    GateRecord, GateTarget, JwtKeyRecord, MagicLinkRecord, MethodRemoval, OAuthIdentityRecord,
-    PasskeyRecord, SessionRecord, SignInMethodRef, SignUpRecord, Store, StoreError,
-    StoredEnvironment, UserCodeRecord, UserRecord,
+    AttemptReservation, AttemptVerdict, CeremonyRecord, ClaimedMethods, CompleteSignUp,
+    CreateOAuthUser, GateRecord, GateTarget, JwtKeyRecord, MagicLinkRecord, MethodRemoval,
+    OAuthIdentityRecord, PasskeyRecord, SessionRecord, SignInMethodRef, SignUpRecord, Store,
+    StoreError, StoredEnvironment, UserCodeRecord, UserRecord,
 };
 use crate::clock::{from_millis, to_millis};
 use async_trait::async_trait;
@@ -381,6 +381,72 @@ macro_rules! sql_store {
                     .await
                     .map(|_| ())
                     .map_err(map_err)
+            }
+
+            async fn prove_email(
+                &self,
+                user_id: &str,
+                now: OffsetDateTime,
+            ) -> Result<Option<ClaimedMethods>, StoreError> {
+                let mut tx = self.pool.begin().await.map_err(map_err)?;
+                // The conditional update is the once-only step: a second proof (or a
+                // concurrent one) finds the address verified and removes nothing.
+                let first = sqlx::query(&q(
+                    "UPDATE users SET email_verified = $1, updated_at = $2 WHERE id = $3 AND email_verified = $4",
+                ))
+                .bind(true)
+                .bind(to_millis(now))
+                .bind(user_id)
+                .bind(false)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+                if first.rows_affected() != 1 {
+                    tx.rollback().await.map_err(map_err)?;
+                    return Ok(None);
+                }
+                let identities = sqlx::query(&q("SELECT id, user_id, environment_id, provider, subject, email, created_at
+                     FROM oauth_identities WHERE user_id = $1 ORDER BY created_at, id"))
+                .bind(user_id)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(map_err)?
+                .iter()
+                .map(identity_from)
+                .collect::<Result<Vec<_>, _>>()?;
+                let passkeys = sqlx::query(&q("SELECT id, user_id, environment_id, credential_id, credential, sign_count,
+                        name, created_at, last_used_at
+                     FROM passkeys WHERE user_id = $1 ORDER BY created_at, id"))
+                .bind(user_id)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(map_err)?
+                .iter()
+                .map(passkey_from)
+                .collect::<Result<Vec<_>, _>>()?;
+                for sql in [
+                    "DELETE FROM oauth_identities WHERE user_id = $1",
+                    "DELETE FROM passkeys WHERE user_id = $1",
+                    "DELETE FROM user_gates WHERE user_id = $1 AND gate_key = 'email_verification'",
+                ] {
+                    sqlx::query(&q(sql))
+                        .bind(user_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(map_err)?;
+                }
+                let sessions = sqlx::query(&q("DELETE FROM sessions WHERE user_id = $1"))
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?
+                    .rows_affected();
+                tx.commit().await.map_err(map_err)?;
+                Ok(Some(ClaimedMethods {
+                    identities,
+                    passkeys,
+                    sessions,
+                }))
             }
 
             async fn put_user_code(
