@@ -30,7 +30,7 @@ use crate::methods::email_code::{
 use crate::methods::passkey::PasskeyError;
 use crate::methods::password::HashError;
 use crate::session::device::Device;
-use crate::session::new_id;
+use crate::session::{SessionToken, new_id};
 use crate::store::{AttemptReservation, GateTarget, StoreError, UserCodeRecord};
 use crate::validate::{self, FieldErrors};
 use crate::{AuthenticatedSession, Environment, Torii};
@@ -209,9 +209,10 @@ impl Torii {
         &self,
         found: &AuthenticatedSession,
         password: &Secret,
-    ) -> Result<(), AccountError> {
+    ) -> Result<SessionToken, AccountError> {
         self.check_current_password(found, password, "password")
-            .await
+            .await?;
+        self.renew_session(&found.session.id).await
     }
 
     /// Checks an assertion of one of the user's own passkeys (see
@@ -227,7 +228,7 @@ impl Torii {
         found: &AuthenticatedSession,
         ceremony_id: &str,
         credential: &serde_json::Value,
-    ) -> Result<(), AccountError> {
+    ) -> Result<SessionToken, AccountError> {
         self.verify_passkey_reauthentication(
             env,
             &found.user.id,
@@ -236,7 +237,26 @@ impl Torii {
             credential,
         )
         .await?;
-        self.mark_reauthenticated(&found.session.id).await
+        self.renew_session(&found.session.id).await
+    }
+
+    /// After a re-authentication: the session gets a new token (the old one stops working at
+    /// once, so a token copied before cannot ride on the fresh proof) and a recent sign-in.
+    /// Returns the new token.
+    ///
+    /// # Errors
+    /// The session is gone; a store failure.
+    pub async fn renew_session(&self, session_id: &str) -> Result<SessionToken, AccountError> {
+        let token = SessionToken::generate();
+        if self
+            .store()
+            .reauthenticate_session(session_id, self.now(), &token.hash())
+            .await?
+        {
+            Ok(token)
+        } else {
+            Err(AccountError::SessionGone)
+        }
     }
 
     /// Records that the session's user just proved who they are.
@@ -255,8 +275,7 @@ impl Torii {
         }
     }
 
-    /// Verifies `password` against the user's and, when right, records a re-authentication
-    /// on the session. A wrong one is reported on `field_name`.
+    /// Verifies `password` against the user's; a wrong one is reported on `field_name`.
     async fn check_current_password(
         &self,
         found: &AuthenticatedSession,
@@ -274,7 +293,7 @@ impl Torii {
         if !matched {
             return Err(field(field_name, "That password is not right."));
         }
-        self.mark_reauthenticated(&found.session.id).await
+        Ok(())
     }
 
     /// The user's sessions that are still valid in this environment, most recently active
@@ -386,6 +405,7 @@ impl Torii {
                 .ok_or_else(|| field("currentPassword", "Enter your current password."))?;
             self.check_current_password(found, current, "currentPassword")
                 .await?;
+            self.mark_reauthenticated(&found.session.id).await?;
         } else {
             self.require_recent_sign_in(found).await?;
         }
@@ -399,6 +419,13 @@ impl Torii {
             0
         };
         tracing::info!(user = %found.user.id, revoked, "password changed");
+        let env_id = &found.session.environment_id;
+        let app = self.app_name(env_id);
+        self.notify(
+            env_id,
+            &found.user.email,
+            &mail::Notice::password_changed(&app),
+        );
         Ok(revoked)
     }
 
@@ -548,6 +575,11 @@ impl Torii {
         // The change is made; a failure to tell the old address is logged, not answered.
         let notice = mail::email_changing(&env.name, &old.email, &address.display)?;
         self.deliver_in_background(notice, "email change notice");
+        self.notify(
+            &env.id,
+            &address.display,
+            &mail::Notice::email_changed_to_here(&env.name, &old.email),
+        );
         Ok(())
     }
 }

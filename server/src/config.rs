@@ -338,6 +338,9 @@ pub enum ConfigError {
     },
 }
 
+/// The shortest secret key a live environment accepts: it guards the whole admin API.
+pub const LIVE_SECRET_KEY_MIN_CHARS: usize = 32;
+
 fn invalid(setting: &str, message: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         setting: setting.to_owned(),
@@ -434,6 +437,21 @@ impl Config {
         for env in &self.environments {
             env.to_environment()?;
         }
+        if self.smtp_url.is_none()
+            && let Some(live) = self
+                .environments
+                .iter()
+                .find(|env| env.mode == EnvironmentMode::Live)
+        {
+            return Err(invalid(
+                "TORII_SMTP_URL",
+                format!(
+                    "the live environment `{}` needs an SMTP server: without one, codes and \
+                     sign-in links would be written to the log",
+                    live.name
+                ),
+            ));
+        }
         Ok(())
     }
 
@@ -519,6 +537,17 @@ impl EnvironmentConfig {
             return Err(invalid(
                 &at("secret_key"),
                 "must start with sk_ (8 characters at least)",
+            ));
+        }
+        if self.mode == EnvironmentMode::Live
+            && self.secret_key.expose().chars().count() < LIVE_SECRET_KEY_MIN_CHARS
+        {
+            return Err(invalid(
+                &at("secret_key"),
+                format!(
+                    "a live secret key must be at least {LIVE_SECRET_KEY_MIN_CHARS} characters \
+                     (generate one, e.g. sk_live_ followed by 32 random characters)"
+                ),
             ));
         }
         // Each origin normalised; https only in live mode.
@@ -812,6 +841,13 @@ sign_in_per_ip = { max = 7, window_secs = 60 }
         };
         assert!(env.to_environment().is_err());
         env.publishable_key = "pk_live_x".into();
+        env.allowed_origins = vec!["https://app.example.com".into()];
+        let error = env.to_environment().unwrap_err().to_string();
+        assert!(
+            error.contains("secret_key") && error.contains("32"),
+            "a short live secret key: {error}"
+        );
+        env.secret_key = Secret::new("sk_live_0123456789abcdefghijklmnopqrstuv");
         env.allowed_origins = vec!["http://app.example.com".into()];
         assert!(env.to_environment().is_err());
         env.allowed_origins = vec!["https://app.example.com".into()];
@@ -834,11 +870,38 @@ sign_in_per_ip = { max = 7, window_secs = 60 }
     }
 
     #[test]
+    fn a_live_environment_without_smtp_refuses_to_start() {
+        let file = std::env::temp_dir().join(crate::session::new_id("torii-live-config"));
+        std::fs::write(
+            &file,
+            "[[environments]]\nname = \"Prod\"\nmode = \"live\"\n\
+             publishable_key = \"pk_live_prod\"\n\
+             secret_key = \"sk_live_0123456789abcdefghijklmnopqrstuv\"\n\
+             allowed_origins = [\"https://app.example.com\"]\n",
+        )
+        .unwrap();
+        let error = Config::load(Some(&file), vars(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("TORII_SMTP_URL") && error.contains("Prod"),
+            "{error}"
+        );
+        let with_smtp = Config::load(
+            Some(&file),
+            vars(&[("TORII_SMTP_URL", "smtp://127.0.0.1:2525")]),
+        );
+        std::fs::remove_file(&file).unwrap();
+        assert!(with_smtp.is_ok(), "{with_smtp:?}");
+    }
+
+    #[test]
     fn passkeys_relying_party_is_read_and_checked() {
         let parse = |extra: &str| {
             toml::from_str::<Config>(&format!(
                 "[[environments]]\nname = \"Demo\"\nmode = \"live\"\n\
-                 publishable_key = \"pk_live_demo\"\nsecret_key = \"sk_live_demo\"\n\
+                 publishable_key = \"pk_live_demo\"\n\
+                 secret_key = \"sk_live_0123456789abcdefghijklmnopqrstuv\"\n\
                  methods = [\"passkey\"]\n[environments.passkeys]\n{extra}"
             ))
             .unwrap()

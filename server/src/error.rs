@@ -73,7 +73,7 @@ impl ApiError {
     /// 503 when an email the user waits for could not be sent; the cause goes to the log.
     #[must_use]
     pub fn mail_unavailable(cause: &dyn std::fmt::Display) -> Self {
-        tracing::error!(%cause, "mail delivery failed");
+        tracing::error!(cause = %crate::log::escaped(cause), "mail delivery failed");
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::MailUnavailable,
@@ -102,7 +102,7 @@ impl ApiError {
     /// 500 with an opaque body; `cause` goes to the log only.
     #[must_use]
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
-        tracing::error!(%cause, "internal error");
+        tracing::error!(cause = %crate::log::escaped(cause), "internal error");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::Internal,
@@ -141,7 +141,7 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Unavailable(cause) => {
-                tracing::error!(%cause, "store unavailable");
+                tracing::error!(cause = %crate::log::escaped(cause), "store unavailable");
                 Self::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     ErrorCode::StoreUnavailable,
@@ -298,7 +298,7 @@ impl From<crate::methods::passkey::PasskeyError> for ApiError {
                 "This passkey request expired or was already used. Try again.",
             ),
             PasskeyError::Malformed(cause) => {
-                tracing::info!(%cause, "malformed passkey credential");
+                tracing::info!(cause = %crate::log::escaped(cause), "malformed passkey credential");
                 Self::new(
                     unprocessable,
                     ErrorCode::PasskeyInvalid,
@@ -306,7 +306,7 @@ impl From<crate::methods::passkey::PasskeyError> for ApiError {
                 )
             }
             PasskeyError::Invalid(cause) => {
-                tracing::info!(%cause, "passkey did not verify");
+                tracing::info!(cause = %crate::log::escaped(cause), "passkey did not verify");
                 Self::new(
                     unprocessable,
                     ErrorCode::PasskeyInvalid,

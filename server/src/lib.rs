@@ -33,6 +33,7 @@ pub mod environment;
 pub mod error;
 pub mod gates;
 pub mod http;
+pub mod log;
 pub mod mail;
 pub mod methods;
 pub mod rate_limit;
@@ -104,6 +105,10 @@ pub enum BuildError {
     /// An environment enables passkeys with an unusable relying party.
     #[error(transparent)]
     Passkeys(#[from] methods::passkey::RelyingPartyError),
+    /// A live environment with a mailer that does not deliver (the log mailer, the default):
+    /// its codes and sign-in links would end up in a log.
+    #[error("the live environment `{0}` needs a mailer that delivers email, not the log")]
+    LiveWithoutMail(String),
 }
 
 /// Builds a [`Torii`].
@@ -222,6 +227,14 @@ impl ToriiBuilder {
                 passkeys.insert(env.id.clone(), rp);
             }
         }
+        let mailer = self.mailer.unwrap_or_else(|| Arc::new(LogMailer));
+        if !mailer.delivers()
+            && let Some(live) = environments
+                .iter()
+                .find(|env| env.mode == torii_shared::EnvironmentMode::Live)
+        {
+            return Err(BuildError::LiveWithoutMail(live.name.clone()));
+        }
         let parallelism = self.hash_parallelism.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
         });
@@ -229,7 +242,7 @@ impl ToriiBuilder {
             inner: Arc::new(Inner {
                 lookups: session::lookups::SessionLookups::new(Arc::clone(&store)),
                 store,
-                mailer: self.mailer.unwrap_or_else(|| Arc::new(LogMailer)),
+                mailer,
                 clock,
                 environments: environments.into_iter().map(Arc::new).collect(),
                 public_url,

@@ -229,6 +229,36 @@ impl Torii {
     }
 }
 
+/// Wrong secret keys on the admin API per client IP, across environments. A right key is
+/// never refused by it: keys are long random strings nobody guesses in a few tries, so the
+/// limit bounds the noise of a guesser (store writes, log lines) without letting anyone who
+/// shares the backend's address lock the backend out.
+pub const WRONG_SECRET_KEYS_PER_IP: Rule = Rule::per_minutes(20, 5);
+
+impl Torii {
+    /// Counts a wrong secret key from `ip` and refuses it once the address has sent more than
+    /// [`WRONG_SECRET_KEYS_PER_IP`] in the window.
+    ///
+    /// # Errors
+    /// [`LimitError::Limited`] over the limit; a store failure.
+    pub async fn wrong_secret_key(&self, ip: &str) -> Result<(), LimitError> {
+        let rule = WRONG_SECRET_KEYS_PER_IP;
+        let now = self.now();
+        let bucket = format!(
+            "server:wrong_secret_key_ip:{}",
+            &sha256_hex(ip.as_bytes())[..32]
+        );
+        let (hits, window_start) = self
+            .store()
+            .hit_rate_limit(&bucket, rule.window, now)
+            .await?;
+        if hits > rule.max {
+            return Err(limited(window_start + rule.window - now));
+        }
+        Ok(())
+    }
+}
+
 fn bucket(env: &Environment, kind: &str, key: &str) -> String {
     format!(
         "{}:{kind}:{}",

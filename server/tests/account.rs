@@ -404,6 +404,8 @@ async fn an_email_change_needs_a_recent_sign_in_and_reauthentication_renews_it()
         .await;
     assert_eq!(renewed.status, StatusCode::OK, "{}", renewed.text);
     assert_eq!(renewed.body["user"]["email"], "old@example.com");
+    // Re-authentication renews the session's token (hardening::re_authentication_…).
+    let token = renewed.session_cookie().expect("the renewed token");
 
     app.clock.advance(Duration::seconds(30));
     let started = Req::post("/v1/me/email", &json!({"email": "New@Example.com"}))
@@ -693,6 +695,10 @@ async fn a_revoked_jwt_session_can_no_longer_refresh_and_the_recent_rule_reads_t
         .send(&app)
         .await;
     assert_eq!(renewed.status, StatusCode::OK, "{}", renewed.text);
+    let here = renewed.body["token"]
+        .as_str()
+        .expect("the renewed token")
+        .to_owned();
     let started = Req::post("/v1/me/email", &json!({"email": "x@example.com"}))
         .bearer(&here)
         .send(&app)

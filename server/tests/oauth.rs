@@ -650,6 +650,56 @@ async fn a_user_who_cancels_at_the_provider_comes_back_with_a_code() {
     assert_eq!(oauth_error(&back), "oauth_cancelled");
 }
 
+/// Everything the log says while `f` runs on this thread.
+#[derive(Clone, Default)]
+struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_providers_error_cannot_forge_a_log_line() {
+    let idp = Idp::start().await;
+    let app = open_app(&idp).await;
+    let buffer = LogBuffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let redirect = start(&app, "idp").await;
+    // The provider (or whoever sends the browser back) chooses the `error` text.
+    let forged =
+        "server_error\n2026-12-03T00:00:00.000000Z  INFO torii: admin signed in\r\u{1b}[2K";
+    let query = format!("error={}&state={}", urlencode(forged), redirect.state);
+    let back = callback(&app, "idp", &query, Some(&redirect.cookie())).await;
+    assert_eq!(oauth_error(&back), "oauth_failed");
+    let log = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    let refused = log
+        .lines()
+        .find(|line| line.contains("OAuth sign-in refused"))
+        .unwrap_or_else(|| panic!("no refusal in the log:\n{log}"));
+    assert!(
+        refused.contains("server_error\\n2026-12-03T00:00:00.000000Z  INFO torii: admin signed in"),
+        "{refused}"
+    );
+    assert!(
+        !log.lines()
+            .any(|line| line.starts_with("2026-12-03T00:00:00")),
+        "a forged line:\n{log}"
+    );
+    assert!(!log.contains('\u{1b}'), "a terminal escape reached the log");
+}
+
 #[tokio::test]
 async fn an_existing_account_is_linked_only_when_both_ends_verified_the_email() {
     let idp = Idp::start().await;
@@ -758,12 +808,12 @@ async fn assert_squatter_is_out(app: &TestApp, idp: &Idp, victim: &str, squatter
             .unwrap()
             .is_empty()
     );
-    let notice = app.outbox.last_to(victim).expect("a notice to the owner");
-    assert!(
-        notice.subject.contains("sign-in methods were removed"),
-        "{}",
-        notice.subject
-    );
+    let notice = app
+        .outbox
+        .messages()
+        .into_iter()
+        .find(|m| m.to == victim && m.subject.contains("sign-in methods were removed"))
+        .expect("a notice to the owner");
     assert!(
         notice
             .text
@@ -909,6 +959,15 @@ async fn a_signed_in_user_links_and_unlinks_but_keeps_one_way_to_sign_in() {
     .await;
     assert_eq!(back.status, StatusCode::FOUND, "{}", back.text);
     assert_eq!(header_value(&back, "location"), APP_URL);
+    // The owner hears of it, with what to do if it was not them.
+    let notice = app.outbox.last_to("pat@example.com").unwrap();
+    assert!(
+        notice.subject.contains("a sign-in provider was linked"),
+        "{}",
+        notice.subject
+    );
+    assert!(notice.text.contains("Test IdP (pat@elsewhere.example)"));
+    assert!(notice.text.contains("If it was not you"));
     let list = Req::get("/v1/oauth/identities")
         .cookie(&token)
         .send(&app)
@@ -1283,12 +1342,20 @@ async fn a_linked_provider_reauthenticates_the_session_and_only_with_the_linked_
         1
     );
 
-    // The linked account renews this session, without a new one.
+    // The linked account renews this session: the same session, under a new token.
+    let session_id = me(&app, &token).await["session"]["id"].clone();
     let started = reauthenticate(&app, "idp", &token).await;
     let back = round_trip(&app, &idp, "idp", &started, &pat).await;
     assert_eq!(back.status, StatusCode::FOUND, "{}", back.text);
     assert_eq!(header_value(&back, "location"), APP_URL);
-    assert!(back.session_cookie().is_none(), "no new session");
+    let renewed = back.session_cookie().expect("the session's new token");
+    assert_eq!(
+        me(&app, &token).await["user"],
+        json!(null),
+        "the old token ended"
+    );
+    assert_eq!(me(&app, &renewed).await["session"]["id"], session_id);
+    let token = renewed;
     let linked = link(&app, "second", &token).await;
     assert_eq!(linked.status, StatusCode::OK, "{}", linked.text);
 

@@ -85,6 +85,13 @@ async fn a_registered_passkey_signs_in_without_an_email() {
     assert_eq!(created.body["name"], "Laptop");
     assert!(created.body["id"].as_str().unwrap().starts_with("pky_"));
     assert_eq!(created.body["lastUsedAt"], Value::Null);
+    let notice = app.outbox.last_to("ada@example.com").unwrap();
+    assert!(
+        notice.subject.contains("a passkey was added") && notice.text.contains("Laptop"),
+        "{}: {}",
+        notice.subject,
+        notice.text
+    );
 
     let (_, public_key) = sign_in_options(&app).await;
     assert_eq!(public_key["userVerification"], "required");
@@ -534,6 +541,7 @@ async fn adding_or_removing_a_passkey_needs_a_recent_sign_in() {
     .send(&app)
     .await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+    let token = again.session_cookie().expect("the renewed token");
     registration_options(&app, &token).await;
 }
 
@@ -641,13 +649,13 @@ async fn a_passkey_reauthenticates_the_session_and_renews_the_window() {
     assert_eq!(allowed, [URL_SAFE_NO_PAD.encode(&device.credential_id)]);
 
     let credential = device.sign_in(&public_key);
+    let session_id = Req::get("/me").cookie(&token).send(&app).await.body["session"]["id"].clone();
     let renewed = reauthenticate_with(&app, &token, &ceremony, &credential).await;
     assert_eq!(renewed.status, StatusCode::OK, "{}", renewed.text);
     assert_eq!(renewed.body["user"]["email"], "again@example.com");
-    assert!(
-        renewed.session_cookie().is_none(),
-        "the same session goes on"
-    );
+    // The same session goes on, under a new token.
+    let token = renewed.session_cookie().expect("the renewed token");
+    assert_eq!(renewed.body["session"]["id"], session_id);
     assert!(is_recent(&app, &token).await);
     let renewed_at = app.torii.now();
     assert_time(
@@ -680,6 +688,7 @@ async fn a_passkey_reauthenticates_the_session_and_renews_the_window() {
     .send(&app)
     .await;
     assert_eq!(password.status, StatusCode::OK, "{}", password.text);
+    let token = password.session_cookie().expect("the renewed token");
     assert!(is_recent(&app, &token).await);
 }
 
@@ -714,6 +723,7 @@ async fn passkey_reauthentication_refuses_foreign_reused_expired_and_other_sessi
     let (ceremony, public_key) = reauth_options(&app, &ada).await;
     let first = reauthenticate_with(&app, &ada, &ceremony, &ada_device.sign_in(&public_key)).await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    let ada = first.session_cookie().expect("the renewed token");
     let reused = reauthenticate_with(&app, &ada, &ceremony, &ada_device.sign_in(&public_key)).await;
     assert_eq!(reused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(reused.code(), "ceremony_expired");
@@ -782,6 +792,7 @@ async fn a_user_without_passkeys_gets_no_challenge_and_a_passkey_only_user_reaut
     let (ceremony, public_key) = reauth_options(&app, &token).await;
     let renewed = reauthenticate_with(&app, &token, &ceremony, &device.sign_in(&public_key)).await;
     assert_eq!(renewed.status, StatusCode::OK, "{}", renewed.text);
+    let token = renewed.session_cookie().expect("the renewed token");
     assert!(is_recent(&app, &token).await);
     // Now the passkey-only user may set a password without knowing one.
     let set = Req::post(

@@ -167,7 +167,8 @@ pub struct Me {
     pub session: Option<Session>,
     /// For a JWT session, the token itself, so a page can call its own backend with
     /// `Authorization: Bearer …`. Absent for database sessions, whose token never leaves the
-    /// HttpOnly cookie.
+    /// HttpOnly cookie, except in the answer to a re-authentication that came with a bearer
+    /// token: the session's new token, which replaces the old one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
 }

@@ -177,11 +177,11 @@ async fn reauthenticate(
     AccountSession(found): AccountSession,
     ApiJson(body): ApiJson<ReauthenticateRequest>,
 ) -> Result<Response, ApiError> {
-    match &body {
+    let renewed = match &body {
         ReauthenticateRequest::Password { password } => {
             limit_password_checks(&torii, &env, &client).await?;
             let email = &found.user.email;
-            password_check(&torii, &env, email, torii.reauthenticate(&found, password)).await?;
+            password_check(&torii, &env, email, torii.reauthenticate(&found, password)).await?
         }
         ReauthenticateRequest::Passkey {
             ceremony_id,
@@ -191,10 +191,30 @@ async fn reauthenticate(
             limit(&torii, &env, &[("sign_in_ip", ip_key(&client), rule)]).await?;
             torii
                 .reauthenticate_with_passkey(&env, &found, ceremony_id, credential)
-                .await?;
+                .await?
         }
+    };
+    if found.kind == torii_shared::SessionKind::Jwt {
+        // A fresh JWT is the renewed token.
+        return super::me::refreshed(&torii, &env, &auth).await;
     }
-    super::me::refreshed(&torii, &env, &auth).await
+    // The old token no longer works: the cookie gets the new one, and a client that sent it
+    // as a bearer token gets it in the body (it holds its token itself).
+    let done = torii
+        .refresh_session(&env, &renewed)
+        .await?
+        .ok_or_else(ApiError::unauthenticated)?;
+    let mut response = super::signed_in(&torii, &env, StatusCode::OK, &done);
+    if !auth.from_cookie {
+        let mut me = done.me();
+        me.token = Some(renewed.expose().to_owned());
+        let body = Json(me).into_response();
+        let (mut parts, _) = response.into_parts();
+        parts.headers.remove(header::SET_COOKIE);
+        parts.headers.remove(header::CONTENT_LENGTH);
+        response = Response::from_parts(parts, body.into_body());
+    }
+    Ok(response)
 }
 
 /// A challenge only the user's own passkeys can answer, for `POST /v1/session/reauthenticate`.

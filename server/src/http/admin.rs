@@ -1,7 +1,7 @@
 //! The secret-key API for application backends (`Authorization: Bearer sk_…`, never browsers):
 //! users, sessions, and gates on either.
 
-use super::ApiJson;
+use super::{ApiJson, Client};
 use super::{Path, Query};
 use crate::error::ApiError;
 use crate::gates::GateError;
@@ -55,19 +55,20 @@ impl FromRequestParts<Torii> for SecretKeyEnv {
                 "This route needs the secret key, not the publishable key.",
             ));
         }
-        torii
+        if let Some(env) = torii
             .environments()
             .iter()
             .find(|env| !key.is_empty() && env.secret_key_matches(key))
-            .cloned()
-            .map(Self)
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    ErrorCode::InvalidSecretKey,
-                    "Send a valid secret key as `Authorization: Bearer sk_…`.",
-                )
-            })
+        {
+            return Ok(Self(Arc::clone(env)));
+        }
+        let Ok(Client(client)) = Client::from_request_parts(parts, torii).await;
+        torii.wrong_secret_key(super::ip_key(&client)).await?;
+        Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::InvalidSecretKey,
+            "Send a valid secret key as `Authorization: Bearer sk_…`.",
+        ))
     }
 }
 

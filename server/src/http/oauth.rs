@@ -166,7 +166,7 @@ fn start_error_page(error: &OAuthError) -> Response {
             "The page to come back to is not one this application allows.",
         ),
         other => {
-            tracing::error!(error = %other, "OAuth start failed");
+            tracing::error!(error = %crate::log::escaped(other), "OAuth start failed");
             error_page(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Sign-in not started",
@@ -461,10 +461,21 @@ async fn callback(
             }
             response
         }
-        Ok(
-            CallbackOutcome::Linked { redirect_url }
-            | CallbackOutcome::Reauthenticated { redirect_url },
-        ) => redirect(&redirect_url),
+        Ok(CallbackOutcome::Linked { redirect_url }) => redirect(&redirect_url),
+        Ok(CallbackOutcome::Reauthenticated {
+            redirect_url,
+            renewed,
+        }) => {
+            let mut response = redirect(&redirect_url);
+            if let Some(renewed) = renewed {
+                let max_age = renewed.expires_at - torii.now();
+                let cookie = session::session_cookie(renewed.mode, &renewed.token, max_age);
+                if let Ok(cookie) = HeaderValue::from_str(&cookie) {
+                    response.headers_mut().append(header::SET_COOKIE, cookie);
+                }
+            }
+            response
+        }
         Ok(CallbackOutcome::NeedsConsent {
             sign_up_id,
             browser_binding,
@@ -489,7 +500,7 @@ async fn callback(
              Go back to the application and sign in again.",
         ),
         Err(other) => {
-            tracing::error!(error = %other, "OAuth callback failed");
+            tracing::error!(error = %crate::log::escaped(&other), "OAuth callback failed");
             error_page(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Sign-in could not be completed",
@@ -536,7 +547,7 @@ impl From<OAuthError> for ApiError {
                 "This is your only way to sign in. Add another one before removing it.",
             ),
             OAuthError::Provider(cause) => {
-                tracing::error!(%cause, "OAuth provider unavailable");
+                tracing::error!(cause = %crate::log::escaped(&cause), "OAuth provider unavailable");
                 Self::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     ErrorCode::OauthFailed,

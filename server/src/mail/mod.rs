@@ -54,6 +54,12 @@ pub enum MailError {
 pub trait Mailer: Send + Sync + Debug {
     /// Sends one message.
     async fn send(&self, email: &Email) -> Result<(), MailError>;
+
+    /// Whether messages reach their recipients' mailboxes. The log mailer answers false: a
+    /// live environment refuses to run with it.
+    fn delivers(&self) -> bool {
+        true
+    }
 }
 
 /// Writes every message to the log (the development default).
@@ -62,14 +68,19 @@ pub struct LogMailer;
 
 #[async_trait]
 impl Mailer for LogMailer {
+    fn delivers(&self) -> bool {
+        false
+    }
+
     async fn send(&self, email: &Email) -> Result<(), MailError> {
         // The log mailer exists so that a developer without SMTP can read the code: printing
         // the body is its purpose, and it is never the mailer of a configured production server.
+        // Every line of the body is indented and escaped, so none can pass for a log line.
         tracing::info!(
-            to = %email.to,
-            subject = %email.subject,
+            to = %crate::log::escaped(&email.to),
+            subject = %crate::log::escaped(&email.subject),
             "email (no SMTP configured):\n{}",
-            email.text
+            crate::log::indented_block(&email.text)
         );
         Ok(())
     }
@@ -507,6 +518,91 @@ impl Notice {
     }
 }
 
+const IF_NOT_YOU: &str = "If it was not you, someone else can sign in to your account: reset \
+     your password now, and sign out every other session from your profile.";
+
+impl Notice {
+    /// The account's password was changed from a signed-in session.
+    #[must_use]
+    pub fn password_changed(app: &str) -> Self {
+        Self {
+            subject: "your password was changed",
+            heading: "Your password was changed",
+            summary: format!("The password of your {app} account was just changed."),
+            items: Vec::new(),
+            if_you: "If you changed it, there is nothing more to do.",
+            if_not_you: IF_NOT_YOU,
+        }
+    }
+
+    /// The account's password was reset with an emailed code.
+    #[must_use]
+    pub fn password_reset(app: &str) -> Self {
+        Self {
+            subject: "your password was reset",
+            heading: "Your password was reset",
+            summary: format!(
+                "The password of your {app} account was just reset with a code sent to this \
+                 address, and every session was signed out."
+            ),
+            items: Vec::new(),
+            if_you: "If you reset it, there is nothing more to do.",
+            if_not_you: "If it was not you, someone can read this mailbox: secure your email \
+                 account first, then reset your password again.",
+        }
+    }
+
+    /// A passkey was added to the account.
+    #[must_use]
+    pub fn passkey_added(app: &str, name: &str) -> Self {
+        Self {
+            subject: "a passkey was added to your account",
+            heading: "A passkey was added",
+            summary: format!("A new passkey can now sign in to your {app} account:"),
+            items: vec![name.to_owned()],
+            if_you: "If you added it, there is nothing more to do.",
+            if_not_you: "If it was not you, remove the passkey from your profile, reset your \
+                 password, and sign out every other session.",
+        }
+    }
+
+    /// A provider account was linked to the account.
+    #[must_use]
+    pub fn provider_linked(app: &str, provider: &str, email: Option<&str>) -> Self {
+        let item = match email {
+            Some(email) => format!("{provider} ({email})"),
+            None => provider.to_owned(),
+        };
+        Self {
+            subject: "a sign-in provider was linked to your account",
+            heading: "A sign-in provider was linked",
+            summary: format!(
+                "This account at a sign-in provider can now sign in to your {app} account:"
+            ),
+            items: vec![item],
+            if_you: "If you linked it, there is nothing more to do.",
+            if_not_you: "If it was not you, unlink it from your profile, reset your password, \
+                 and sign out every other session.",
+        }
+    }
+
+    /// Told to the new address when an account's email moved to it.
+    #[must_use]
+    pub fn email_changed_to_here(app: &str, old: &str) -> Self {
+        Self {
+            subject: "this is now your account's email",
+            heading: "Your email address was changed",
+            summary: format!(
+                "Your {app} account now uses this address instead of {old}. Sign-in links, \
+                 codes and notices come here from now on."
+            ),
+            items: Vec::new(),
+            if_you: "If you made this change, there is nothing more to do.",
+            if_not_you: IF_NOT_YOU,
+        }
+    }
+}
+
 /// Renders a [`Notice`] to `to`.
 ///
 /// # Errors
@@ -547,6 +643,16 @@ mod tests {
                 &Notice::unverified_methods_removed("A", vec!["<b>x</b>".to_owned()]),
             )
             .unwrap(),
+            security_notice("A", "a@b.co", &Notice::password_changed("A")).unwrap(),
+            security_notice("A", "a@b.co", &Notice::password_reset("A")).unwrap(),
+            security_notice("A", "a@b.co", &Notice::passkey_added("A", "Laptop")).unwrap(),
+            security_notice(
+                "A",
+                "a@b.co",
+                &Notice::provider_linked("A", "GitHub", Some("a@b.co")),
+            )
+            .unwrap(),
+            security_notice("A", "a@b.co", &Notice::email_changed_to_here("A", "o@b.co")).unwrap(),
         ] {
             assert!(email.html.contains("<html"), "{}", email.subject);
             assert!(!email.text.contains("{{"), "{}", email.text);
@@ -558,7 +664,7 @@ mod tests {
     fn notices_escape_their_items_in_html() {
         let notice = Notice::unverified_methods_removed("A", vec!["<b>x</b>".to_owned()]);
         let email = security_notice("A", "a@b.co", &notice).unwrap();
-        assert!(email.html.contains("&lt;b&gt;x&lt;/b&gt;"));
+        assert!(email.html.contains("&lt;b&gt;x") && !email.html.contains("<b>"));
         assert!(email.text.contains("- <b>x</b>"));
         assert_eq!(
             email.subject,
@@ -616,6 +722,23 @@ pub(crate) struct Deliveries {
 }
 
 impl crate::Torii {
+    /// Tells `to` about a change to their account in environment `environment_id`, in the
+    /// background: the change is made whatever the mail server does, and a failure is logged.
+    pub(crate) fn notify(&self, environment_id: &str, to: &str, notice: &Notice) {
+        match security_notice(&self.app_name(environment_id), to, notice) {
+            Ok(email) => self.deliver_in_background(email, notice.subject),
+            Err(error) => tracing::warn!(%error, notice = notice.subject, "notice not rendered"),
+        }
+    }
+
+    /// The name an environment's emails go out under.
+    pub(crate) fn app_name(&self, environment_id: &str) -> String {
+        self.environments()
+            .iter()
+            .find(|env| env.id == environment_id)
+            .map_or_else(|| "Torii".to_owned(), |env| env.name.clone())
+    }
+
     /// Sends a mail without making the request wait for it. Used where the answer must not
     /// depend on whether an account exists (sign-in links, password reset): the SMTP round
     /// trip would otherwise tell, by its time or by its failure. A failure is logged.
@@ -627,7 +750,7 @@ impl crate::Torii {
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         tokio::spawn(async move {
             if let Err(error) = mailer.send(&email).await {
-                tracing::warn!(%error, what, "mail not sent");
+                tracing::warn!(error = %crate::log::escaped(&error), what, "mail not sent");
             }
             if deliveries
                 .pending

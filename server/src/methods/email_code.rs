@@ -211,7 +211,11 @@ impl Torii {
             mail::sign_up_code(&env.name, &record.email, code, CODE_TTL.whole_minutes())?
         };
         self.mailer().send(&email).await.map_err(|error| {
-            tracing::warn!(sign_up = %record.id, %error, "sign-up email not sent");
+            tracing::warn!(
+                sign_up = %record.id,
+                error = %crate::log::escaped(&error),
+                "sign-up email not sent"
+            );
             SignUpError::Mail(error)
         })
     }

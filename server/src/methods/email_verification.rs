@@ -69,10 +69,7 @@ impl Torii {
                     )
                     .collect();
                 let notice = mail::Notice::unverified_methods_removed(&env.name, items);
-                match mail::security_notice(&env.name, &user.email, &notice) {
-                    Ok(email) => self.deliver_in_background(email, "removed methods notice"),
-                    Err(error) => tracing::warn!(%error, "removed methods notice not rendered"),
-                }
+                self.notify(&env.id, &user.email, &notice);
             }
         }
         user.email_verified = true;

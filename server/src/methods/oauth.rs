@@ -34,7 +34,7 @@
 
 use crate::ceremony::CeremonyError;
 use crate::environment::Environment;
-use crate::session::new_id;
+use crate::session::{SessionToken, new_id};
 use crate::store::{
     CreateOAuthUser, GateTarget, MethodRemoval, OAuthIdentityRecord, SignInMethodRef, StoreError,
     UserRecord,
@@ -301,6 +301,17 @@ pub struct Started {
     pub state: String,
 }
 
+/// A session that got a new token on re-authentication.
+#[derive(Debug)]
+pub struct RenewedSession {
+    /// The new token (the old one no longer works).
+    pub token: SessionToken,
+    /// The environment's mode (which cookie).
+    pub mode: EnvironmentMode,
+    /// The session's absolute expiry.
+    pub expires_at: OffsetDateTime,
+}
+
 /// What the callback leads to.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -322,6 +333,8 @@ pub enum CallbackOutcome {
     Reauthenticated {
         /// Where to go.
         redirect_url: String,
+        /// The session's new token, for the cookie (database sessions).
+        renewed: Option<RenewedSession>,
     },
     /// A new user must accept the Terms first: go to the sign-up route's continue step.
     NeedsConsent {
@@ -465,7 +478,13 @@ fn failed(code: ErrorCode, ceremony: &Ceremony) -> CallbackOutcome {
 
 /// A failure talking to the provider, logged with its cause.
 fn provider_failure(provider: &str, step: &str, cause: &dyn fmt::Display) -> ErrorCode {
-    tracing::warn!(provider, step, %cause, "OAuth sign-in refused");
+    // The cause may quote the provider's own `error` parameter: anyone's text.
+    tracing::warn!(
+        provider,
+        step,
+        cause = %crate::log::escaped(cause),
+        "OAuth sign-in refused"
+    );
     ErrorCode::OauthFailed
 }
 
@@ -915,20 +934,32 @@ impl Torii {
             if !is_the_users {
                 return Ok(failed(ErrorCode::OauthWrongAccount, ceremony));
             }
-            // The session may have ended meanwhile (signed out, revoked): nothing to renew.
-            return Ok(
-                if self
-                    .store()
-                    .set_session_authenticated(session_id, now)
-                    .await?
-                {
-                    CallbackOutcome::Reauthenticated {
-                        redirect_url: ceremony.redirect_url.clone(),
-                    }
-                } else {
-                    failed(ErrorCode::OauthFailed, ceremony)
-                },
-            );
+            // The session gets a new token; it may have ended meanwhile (signed out,
+            // revoked): then there is nothing to renew.
+            let token = SessionToken::generate();
+            let renewed = self
+                .store()
+                .reauthenticate_session(session_id, now, &token.hash())
+                .await?;
+            let session = if renewed {
+                self.store().get_session(session_id).await?
+            } else {
+                None
+            };
+            let Some(session) = session else {
+                return Ok(failed(ErrorCode::OauthFailed, ceremony));
+            };
+            return Ok(CallbackOutcome::Reauthenticated {
+                redirect_url: ceremony.redirect_url.clone(),
+                // A JWT environment's cookie holds a JWT, which the client refreshes.
+                renewed: (env.session.kind == torii_shared::SessionKind::Database).then_some(
+                    RenewedSession {
+                        token,
+                        mode: env.mode,
+                        expires_at: session.expires_at,
+                    },
+                ),
+            });
         }
         if let Some(user_id) = &ceremony.link_user_id {
             return Ok(match existing {
@@ -941,9 +972,19 @@ impl Torii {
                     .insert_oauth_identity(&identity_for(user_id))
                     .await
                 {
-                    Ok(()) => CallbackOutcome::Linked {
-                        redirect_url: ceremony.redirect_url.clone(),
-                    },
+                    Ok(()) => {
+                        if let Some(user) = self.store().get_user(user_id).await? {
+                            let notice = crate::mail::Notice::provider_linked(
+                                &env.name,
+                                &provider.display_name(),
+                                account.email.as_deref(),
+                            );
+                            self.notify(&env.id, &user.email, &notice);
+                        }
+                        CallbackOutcome::Linked {
+                            redirect_url: ceremony.redirect_url.clone(),
+                        }
+                    }
                     Err(StoreError::Conflict(_)) => failed(ErrorCode::OauthAlreadyLinked, ceremony),
                     Err(other) => return Err(other.into()),
                 },

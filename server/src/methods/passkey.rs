@@ -364,7 +364,14 @@ impl Torii {
             last_used_at: None,
         };
         match self.store().insert_passkey(&record).await {
-            Ok(()) => Ok(passkey_info(&record)),
+            Ok(()) => {
+                self.notify(
+                    &env.id,
+                    &user.email,
+                    &crate::mail::Notice::passkey_added(&env.name, &record.name),
+                );
+                Ok(passkey_info(&record))
+            }
             Err(StoreError::Conflict(_)) => Err(PasskeyError::Taken),
             Err(other) => Err(other.into()),
         }

@@ -141,6 +141,11 @@ impl Torii {
         tracing::info!(user = %user.id, revoked, "password reset; sessions revoked");
         // Receiving the code proved control of the mailbox.
         let user = self.address_proven(env, user).await?;
+        self.notify(
+            &env.id,
+            &user.email,
+            &crate::mail::Notice::password_reset(&env.name),
+        );
         Ok(self.sign_in_user(env, user, client).await?)
     }
 }

@@ -729,6 +729,14 @@ pub trait Store: Send + Sync + Debug {
     ) -> Result<bool, StoreError>;
     /// Revokes every session of a user except `keep`; returns how many.
     async fn delete_other_sessions(&self, user_id: &str, keep: &str) -> Result<u64, StoreError>;
+    /// Records a re-authentication on a session and gives it a new token hash in the same
+    /// statement (the old token stops working); false when it does not exist.
+    async fn reauthenticate_session(
+        &self,
+        session_id: &str,
+        at: OffsetDateTime,
+        token_hash: &str,
+    ) -> Result<bool, StoreError>;
     /// Records a re-authentication on a session; false when it does not exist.
     async fn set_session_authenticated(
         &self,

@@ -1505,6 +1505,22 @@ macro_rules! sql_store {
                     .map_err(map_err)
             }
 
+            async fn reauthenticate_session(
+                &self,
+                session_id: &str,
+                at: OffsetDateTime,
+                token_hash: &str,
+            ) -> Result<bool, StoreError> {
+                sqlx::query(&q("UPDATE sessions SET authenticated_at = $1, token_hash = $2 WHERE id = $3"))
+                    .bind(to_millis(at))
+                    .bind(token_hash)
+                    .bind(session_id)
+                    .execute(&self.pool)
+                    .await
+                    .map(|done| done.rows_affected() == 1)
+                    .map_err(map_err)
+            }
+
             async fn set_session_authenticated(
                 &self,
                 session_id: &str,

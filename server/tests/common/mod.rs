@@ -216,6 +216,16 @@ impl Req {
         self
     }
 
+    /// The request comes from this socket peer (`ConnectInfo`, as a served router sees it).
+    pub fn peer(mut self, ip: &str) -> Self {
+        let addr: std::net::SocketAddr = format!("{ip}:40000")
+            .parse()
+            .or_else(|_| format!("[{ip}]:40000").parse())
+            .expect("an IP address");
+        self.builder = self.builder.extension(axum::extract::ConnectInfo(addr));
+        self
+    }
+
     pub fn cookie(self, token: &str) -> Self {
         self.header("cookie", &format!("torii_session={token}"))
     }
