@@ -1,15 +1,20 @@
 // Sign-in with a real OpenID provider (oidc-provider, fixtures/oidc-provider.mjs): a new
-// user's consent step, a returning user, an email that must not be linked, a tampered
-// `state`, and a sign-in started on one server node and finished on another that shares its
-// PostgreSQL database.
+// user's consent step, a returning user, an email that must not be linked, an unverified
+// email that must not sign up (and, where an environment allows it, cannot keep an account
+// its address's owner claims), a tampered `state`, and a sign-in started on one server node
+// and finished on another that shares its PostgreSQL database.
 
 import { expect, test, type Page } from '@playwright/test';
 import fs from 'node:fs';
+import path from 'node:path';
+import { messagesFor, waitForCode } from '../fixtures/mail';
 import { createDatabase, dropDatabase } from '../fixtures/postgres';
 import { freePort, startServer, type ToriiServer } from '../fixtures/processes';
 import { signUpViaApi, uniqueEmail } from '../fixtures/users';
 import { Dashboard } from './pages/Dashboard';
+import { VerifyEmailPage } from './pages/GatePages';
 import { OidcProviderPages } from './pages/OidcProviderPages';
+import { PasswordResetCard } from './pages/PasswordResetCard';
 import { SignInPage } from './pages/SignInPage';
 import { SignUpPage } from './pages/SignUpPage';
 
@@ -107,6 +112,111 @@ test('an unverified provider email is not linked to the verified account that ha
   await expect(signIn.error).toContainText('existing method first');
   await expect(page).not.toHaveURL(/oauthError/);
   await expectSignedOut(page);
+});
+
+test('a provider account whose email the provider has not verified cannot sign up', async ({
+  page,
+  request,
+}) => {
+  // At a provider with self-service accounts anyone can claim this address.
+  const email = uniqueEmail('squatter+unverified');
+  const signIn = new SignInPage(page);
+
+  await signIn.goto();
+  await providerButton(page).click();
+  await new OidcProviderPages(page).signIn(email, signIn.error);
+
+  await expect(signIn.heading).toBeVisible();
+  await expect(signIn.error).toContainText('has not verified your email address');
+  await expect(page).not.toHaveURL(/oauthError/);
+  await expectSignedOut(page);
+  const users = await request.get(`/v1/admin/users?email=${encodeURIComponent(email)}`, {
+    headers: { Authorization: 'Bearer sk_test_e2e' },
+  });
+  expect(users.status()).toBe(200);
+  expect(((await users.json()) as { users: unknown[] }).users).toEqual([]);
+});
+
+test('where unverified provider emails may sign up, the address owner takes the account back', async ({
+  page,
+  browser,
+}) => {
+  const configFile = process.env.TORII_E2E_CONFIG;
+  const tmpDir = process.env.TORII_E2E_TMPDIR;
+  const smtpUrl = process.env.MAIL_SMTP_URL;
+  if (!configFile || !tmpDir || !smtpUrl) {
+    throw new Error('TORII_E2E_CONFIG, TORII_E2E_TMPDIR and MAIL_SMTP_URL come from the global setup');
+  }
+  // The suite's environment, opted in to unverified provider emails.
+  const config = fs.readFileSync(configFile, 'utf8');
+  expect(config).toContain('methods = [');
+  const optIn = path.join(tmpDir, 'unverified-allowed.toml');
+  fs.writeFileSync(
+    optIn,
+    config.replace('methods = [', 'oauth_allow_unverified_emails = true\nmethods = ['),
+  );
+  const server = await startServer({
+    name: 'oauth-unverified-allowed',
+    databaseUrl: `sqlite://${path.join(tmpDir, 'unverified-allowed.db')}`,
+    configFile: optIn,
+    smtpUrl,
+  });
+  const owner = await browser.newContext({ baseURL: server.url });
+  try {
+    // The squatter signs up through the provider with the victim's address.
+    const victim = uniqueEmail('victim+unverified');
+    await page.goto(`${server.url}/`);
+    await expect(new SignInPage(page).heading).toBeVisible();
+    await providerButton(page).click();
+    const consentStep = page.getByTestId('oauth-consent');
+    await new OidcProviderPages(page).signIn(victim, consentStep);
+    await new SignUpPage(page).consent.check();
+    await consentStep.getByRole('button', { name: 'Continue' }).click();
+    // Pending on the address: the app sends them to the verification page, no dashboard.
+    await expect(new VerifyEmailPage(page).heading).toBeVisible();
+    await expect(new Dashboard(page).root).toHaveCount(0);
+    const pending = await (await page.request.get(`${server.url}/me`)).json();
+    expect(pending.session).toMatchObject({
+      status: 'pending',
+      currentGate: { key: 'email_verification' },
+    });
+
+    // The address's owner, in their own browser, resets the password with the emailed code.
+    const ownerPage = await owner.newPage();
+    const signIn = new SignInPage(ownerPage);
+    const reset = new PasswordResetCard(ownerPage);
+    await signIn.goto();
+    await signIn.forgotPassword.click();
+    const mailsBefore = (await messagesFor(victim)).length;
+    await reset.requestCode(victim);
+    const code = await waitForCode(victim, { after: mailsBefore });
+    await reset.setPassword(code, 'the owner chose this passphrase');
+    const ownerDashboard = new Dashboard(ownerPage);
+    await expect(ownerDashboard.userEmail).toHaveText(victim);
+
+    // The owner is told what was removed.
+    const removedNotice = async () =>
+      (await messagesFor(victim)).find((m) => m.subject.includes('sign-in methods were removed'));
+    await expect.poll(async () => (await removedNotice())?.text ?? '').toContain(
+      'Sign-in with Test IdP',
+    );
+
+    // The squatter's session is gone, and their provider account no longer gets in.
+    await expectSignedOut(page, server.url);
+    await page.goto(`${server.url}/`);
+    const squatterSignIn = new SignInPage(page);
+    await expect(squatterSignIn.heading).toBeVisible();
+    await providerButton(page).click();
+    await new OidcProviderPages(page).signIn(victim, squatterSignIn.error);
+    await expect(squatterSignIn.error).toContainText('An account with this email already exists');
+    await expectSignedOut(page, server.url);
+    // The owner's session was never touched by any of it.
+    await ownerPage.reload();
+    await expect(ownerDashboard.userEmail).toHaveText(victim);
+  } finally {
+    await owner.close();
+    await server.stop();
+  }
 });
 
 test('a tampered state on the callback shows an error and signs nobody in', async ({ page }) => {
