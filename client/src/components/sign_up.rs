@@ -19,7 +19,7 @@
 //!
 //! *Details* also offers a "Continue with …" button per OAuth provider of the environment.
 
-use super::oauth::{OAuthButtons, take_oauth_sign_up};
+use super::oauth::{OAuthButtons, take_oauth_error, take_oauth_sign_up};
 use super::passkeys::add_passkey;
 use super::{Field, FormAlert, FormErrors, field_error, unique_prefix, with_class};
 use crate::api::ApiError;
@@ -59,6 +59,13 @@ pub fn SignUp(
     let step = form.step;
     if let Some(sign_up_id) = take_oauth_sign_up() {
         step.set(Step::Consent { sign_up_id });
+    }
+    // A provider sign-up started here that failed (e.g. an unverified email) comes back here.
+    if let Some(message) = take_oauth_error() {
+        form.errors.set(FormErrors {
+            message: Some(message),
+            ..FormErrors::default()
+        });
     }
 
     let body = move || match step.get() {
