@@ -14,7 +14,7 @@
 //! one.
 //!
 //! **Email change.** `start` (recent sign-in required) → a hashed 6-digit code for the new
-//! address is kept with the address (10 minutes, 5 tries, replaced only after a 30-second
+//! address is kept with the address (10 minutes, 10 tries per ceremony, replaced only after a 30-second
 //! cooldown) and emailed to it after the answer; the account keeps its old address meanwhile. `verify` counts
 //! each try atomically; the right code replaces the address (verified, since the code proved
 //! the mailbox) and tells the old address. When the new address already belongs to another

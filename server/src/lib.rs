@@ -10,6 +10,8 @@
 //!     .store(store)
 //!     .environment(Environment::new_test("env_demo", "Demo", "pk_test_demo", "sk_test_demo"))
 //!     .public_url("http://localhost:3000".parse()?)
+//!     // Required with a live environment: `openssl rand -hex 32 > torii.key`.
+//!     .secret_key(torii_server::secret_key::ServerKey::read("torii.key".as_ref())?)
 //!     .build()
 //!     .await?;
 //! let app = torii_server::router(torii);
