@@ -37,6 +37,14 @@ pub struct Config {
     pub static_dir: Option<PathBuf>,
     /// `TORII_LOG`: log filter (`info`, `torii_server=debug`, …).
     pub log: String,
+    /// `TORII_SECRET_KEY_FILE`: the server key, 64 hexadecimal characters (32 random bytes).
+    /// Required when an environment is in live mode; in test mode, unset → a key file beside
+    /// the SQLite database (`<database file>.key`), or `torii-secret.key` in the working
+    /// directory for another database, created on first start.
+    pub secret_key_file: Option<PathBuf>,
+    /// `TORII_SECRET_KEY_PREVIOUS_FILE`: the server key before a rotation, still accepted for
+    /// codes sent under it and for opening JWT keys sealed with it.
+    pub secret_key_previous_file: Option<PathBuf>,
     /// Environments; none → one test environment is created on first start.
     pub environments: Vec<EnvironmentConfig>,
 }
@@ -54,6 +62,8 @@ impl Default for Config {
             mail_from: "Torii <no-reply@localhost>".to_owned(),
             static_dir: None,
             log: "info".to_owned(),
+            secret_key_file: None,
+            secret_key_previous_file: None,
             environments: Vec::new(),
         }
     }
@@ -67,9 +77,25 @@ impl fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("smtp_url", &self.smtp_url.as_ref().map(|_| "[redacted]"))
             .field("static_dir", &self.static_dir)
+            .field("secret_key_file", &self.secret_key_file)
+            .field("secret_key_previous_file", &self.secret_key_previous_file)
             .field("environments", &self.environments)
             .finish_non_exhaustive()
     }
+}
+
+/// The server keys as configuration gives them (see [`Config::server_keys`]).
+#[derive(Debug)]
+pub struct ServerKeySource {
+    /// The key; `None` only for an in-memory SQLite database in test mode.
+    pub current: Option<crate::secret_key::ServerKey>,
+    /// The key before a rotation.
+    pub previous: Option<crate::secret_key::ServerKey>,
+    /// The key file created on this start (to be reported once).
+    pub created: Option<PathBuf>,
+    /// Whether the key is the working directory's default file (a database other than a
+    /// SQLite file): every node sharing the database must be given the same key.
+    pub shared_default: bool,
 }
 
 /// One environment in the TOML file.
@@ -154,6 +180,8 @@ pub struct RateLimitConfig {
     pub verifications_per_ip: RuleConfig,
     /// Password-reset completions per account.
     pub resets_per_account: RuleConfig,
+    /// Code checks per signed-in account (email verification, email change).
+    pub verifications_per_account: RuleConfig,
     /// Emails to one address.
     pub emails_per_address: RuleConfig,
     /// Emails requested per client IP.
@@ -241,6 +269,7 @@ impl Default for RateLimitConfig {
             sign_in_per_ip: d.sign_in_per_ip.into(),
             verifications_per_ip: d.verifications_per_ip.into(),
             resets_per_account: d.resets_per_account.into(),
+            verifications_per_account: d.verifications_per_account.into(),
             emails_per_address: d.emails_per_address.into(),
             emails_per_ip: d.emails_per_ip.into(),
             sign_ups_per_ip: d.sign_ups_per_ip.into(),
@@ -257,6 +286,7 @@ impl RateLimitConfig {
             sign_in_per_ip: self.sign_in_per_ip.into(),
             verifications_per_ip: self.verifications_per_ip.into(),
             resets_per_account: self.resets_per_account.into(),
+            verifications_per_account: self.verifications_per_account.into(),
             emails_per_address: self.emails_per_address.into(),
             emails_per_ip: self.emails_per_ip.into(),
             sign_ups_per_ip: self.sign_ups_per_ip.into(),
@@ -405,6 +435,13 @@ impl Config {
         if let Some(v) = var("TORII_LOG") {
             config.log = v;
         }
+        if let Some(v) = var("TORII_SECRET_KEY_FILE") {
+            config.secret_key_file = Some(PathBuf::from(v)).filter(|p| !p.as_os_str().is_empty());
+        }
+        if let Some(v) = var("TORII_SECRET_KEY_PREVIOUS_FILE") {
+            config.secret_key_previous_file =
+                Some(PathBuf::from(v)).filter(|p| !p.as_os_str().is_empty());
+        }
         config.validate()?;
         Ok(config)
     }
@@ -437,11 +474,24 @@ impl Config {
         for env in &self.environments {
             env.to_environment()?;
         }
-        if self.smtp_url.is_none()
-            && let Some(live) = self
-                .environments
-                .iter()
-                .find(|env| env.mode == EnvironmentMode::Live)
+        let live = self
+            .environments
+            .iter()
+            .find(|env| env.mode == EnvironmentMode::Live);
+        if let Some(live) = live
+            && self.secret_key_file.is_none()
+        {
+            return Err(invalid(
+                "secret_key_file (TORII_SECRET_KEY_FILE)",
+                format!(
+                    "required: environment \"{}\" is in live mode. Create one with \
+                     `openssl rand -hex 32 > torii.key; chmod 600 torii.key`",
+                    live.name
+                ),
+            ));
+        }
+        if let Some(live) = live
+            && self.smtp_url.is_none()
         {
             return Err(invalid(
                 "TORII_SMTP_URL",
@@ -453,6 +503,69 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    /// The server keys: read from `secret_key_file` (and `secret_key_previous_file`); in test
+    /// mode without one, read from or created at the default place (see the field's docs), or
+    /// none (a key for this process only) for an in-memory SQLite database.
+    ///
+    /// # Errors
+    /// A key file that cannot be read, created or parsed, named by its setting.
+    pub fn server_keys(&self) -> Result<ServerKeySource, ConfigError> {
+        use crate::secret_key::ServerKey;
+        let read = |setting: &str, path: &Path| {
+            ServerKey::read(path).map_err(|e| invalid(setting, e.to_string()))
+        };
+        let previous = self
+            .secret_key_previous_file
+            .as_deref()
+            .map(|path| {
+                read(
+                    "secret_key_previous_file (TORII_SECRET_KEY_PREVIOUS_FILE)",
+                    path,
+                )
+            })
+            .transpose()?;
+        if let Some(path) = &self.secret_key_file {
+            return Ok(ServerKeySource {
+                current: Some(read("secret_key_file (TORII_SECRET_KEY_FILE)", path)?),
+                previous,
+                created: None,
+                shared_default: false,
+            });
+        }
+        let Some((path, shared_default)) = self.default_key_path() else {
+            return Ok(ServerKeySource {
+                current: None,
+                previous,
+                created: None,
+                shared_default: false,
+            });
+        };
+        let (key, created) = ServerKey::read_or_create(&path)
+            .map_err(|e| invalid("secret_key_file (TORII_SECRET_KEY_FILE)", e.to_string()))?;
+        Ok(ServerKeySource {
+            current: Some(key),
+            previous,
+            created: created.then_some(path),
+            shared_default,
+        })
+    }
+
+    /// Where a test-mode server keeps its key when none is configured, and whether that is
+    /// the working directory (a database other than a SQLite file); `None` for an in-memory
+    /// SQLite database.
+    fn default_key_path(&self) -> Option<(PathBuf, bool)> {
+        let url = self.database_url.expose();
+        let Some(rest) = url.strip_prefix("sqlite:") else {
+            return Some((PathBuf::from("torii-secret.key"), true));
+        };
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let path = path.strip_prefix("//").unwrap_or(path);
+        if path.is_empty() || path == ":memory:" || query.contains("mode=memory") {
+            return None;
+        }
+        Some((PathBuf::from(format!("{path}.key")), false))
     }
 
     /// SMTP credentials given apart from the URL.
@@ -819,6 +932,90 @@ sign_in_per_ip = { max = 7, window_secs = 60 }
     }
 
     #[test]
+    fn live_mode_refuses_to_start_without_a_server_key_file() {
+        let dir = temp_dir();
+        let path = dir.join("torii.toml");
+        std::fs::write(
+            &path,
+            "[[environments]]\nname = \"Prod\"\nmode = \"live\"\n\
+             publishable_key = \"pk_live_x\"\n\
+             secret_key = \"sk_live_0123456789abcdefghijklmnopqrstuv\"\n\
+             allowed_origins = [\"https://app.example.com\"]\n",
+        )
+        .unwrap();
+        let smtp = ("TORII_SMTP_URL", "smtp://127.0.0.1:2525");
+        let error = Config::load(Some(&path), vars(&[smtp]))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("secret_key_file"), "{error}");
+        assert!(error.contains("TORII_SECRET_KEY_FILE"), "{error}");
+        let key = dir.join("server.key");
+        std::fs::write(&key, format!("{}\n", "ab".repeat(32))).unwrap();
+        let key_var = key.to_str().unwrap();
+        let config = Config::load(
+            Some(&path),
+            vars(&[("TORII_SECRET_KEY_FILE", key_var), smtp]),
+        )
+        .unwrap();
+        let keys = config.server_keys().unwrap();
+        assert_eq!(
+            keys.current,
+            Some(crate::secret_key::ServerKey::from_bytes([0xab; 32]))
+        );
+        assert!(keys.created.is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_malformed_key_file_is_refused_naming_the_setting() {
+        let dir = temp_dir();
+        let key = dir.join("server.key");
+        std::fs::write(&key, "not a key").unwrap();
+        for (var, setting) in [
+            ("TORII_SECRET_KEY_FILE", "TORII_SECRET_KEY_FILE"),
+            (
+                "TORII_SECRET_KEY_PREVIOUS_FILE",
+                "TORII_SECRET_KEY_PREVIOUS_FILE",
+            ),
+        ] {
+            let config = Config::load(None, vars(&[(var, key.to_str().unwrap())])).unwrap();
+            let error = config.server_keys().unwrap_err().to_string();
+            assert!(error.contains(setting), "{error}");
+            assert!(error.contains("64 hexadecimal"), "{error}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn test_mode_creates_a_key_beside_the_sqlite_file_then_reuses_it() {
+        let dir = temp_dir();
+        let db = dir.join("torii.db");
+        let url = format!("sqlite://{}?mode=rwc", db.display());
+        let config = Config::load(None, vars(&[("TORII_DATABASE_URL", &url)])).unwrap();
+        let first = config.server_keys().unwrap();
+        let key_file = dir.join("torii.db.key");
+        assert_eq!(first.created.as_deref(), Some(key_file.as_path()));
+        assert!(!first.shared_default);
+        let again = config.server_keys().unwrap();
+        assert!(again.created.is_none(), "reused, not created again");
+        assert_eq!(again.current, first.current);
+        assert!(first.current.is_some());
+        // In memory there is nothing to keep a key beside.
+        let memory = Config::load(None, vars(&[("TORII_DATABASE_URL", "sqlite::memory:")]))
+            .unwrap()
+            .server_keys()
+            .unwrap();
+        assert!(memory.current.is_none() && memory.created.is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn temp_dir() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("torii-config-{}", new_id("t")));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
     fn live_environments_need_https_origins_and_live_keys() {
         let mut env = EnvironmentConfig {
             id: None,
@@ -880,7 +1077,8 @@ sign_in_per_ip = { max = 7, window_secs = 60 }
              allowed_origins = [\"https://app.example.com\"]\n",
         )
         .unwrap();
-        let error = Config::load(Some(&file), vars(&[]))
+        let key = ("TORII_SECRET_KEY_FILE", "/etc/torii/server.key");
+        let error = Config::load(Some(&file), vars(&[key]))
             .unwrap_err()
             .to_string();
         assert!(
@@ -889,7 +1087,7 @@ sign_in_per_ip = { max = 7, window_secs = 60 }
         );
         let with_smtp = Config::load(
             Some(&file),
-            vars(&[("TORII_SMTP_URL", "smtp://127.0.0.1:2525")]),
+            vars(&[key, ("TORII_SMTP_URL", "smtp://127.0.0.1:2525")]),
         );
         std::fs::remove_file(&file).unwrap();
         assert!(with_smtp.is_ok(), "{with_smtp:?}");

@@ -211,6 +211,11 @@ impl From<crate::methods::password_reset::PasswordResetError> for ApiError {
                 ErrorCode::InvalidCode,
                 "That code is not right, or it has expired. Check the email or request a new code.",
             ),
+            PasswordResetError::AttemptsExhausted => Self::new(
+                StatusCode::GONE,
+                ErrorCode::CodeAttemptsExhausted,
+                "Too many wrong codes were tried for this address. Request a new code in an hour.",
+            ),
             PasswordResetError::Mail(cause) => Self::mail_unavailable(&cause),
             PasswordResetError::Store(e) => e.into(),
             PasswordResetError::Hash(e) => e.into(),
@@ -257,9 +262,9 @@ impl From<SignUpError> for ApiError {
                 "This code has expired. Request a new one.",
             ),
             SignUpError::TooManyAttempts => Self::new(
-                unprocessable,
-                ErrorCode::CodeExpired,
-                "Too many wrong tries for this code. Request a new one.",
+                StatusCode::GONE,
+                ErrorCode::CodeAttemptsExhausted,
+                "Too many wrong codes were tried. Start again.",
             ),
             SignUpError::AlreadyUsed => Self::new(
                 unprocessable,

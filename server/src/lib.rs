@@ -10,6 +10,8 @@
 //!     .store(store)
 //!     .environment(Environment::new_test("env_demo", "Demo", "pk_test_demo", "sk_test_demo"))
 //!     .public_url("http://localhost:3000".parse()?)
+//!     // Required with a live environment: `openssl rand -hex 32 > torii.key`.
+//!     .secret_key(torii_server::secret_key::ServerKey::read("torii.key".as_ref())?)
 //!     .build()
 //!     .await?;
 //! let app = torii_server::router(torii);
@@ -37,6 +39,7 @@ pub mod log;
 pub mod mail;
 pub mod methods;
 pub mod rate_limit;
+pub mod secret_key;
 pub mod session;
 pub mod store;
 pub mod validate;
@@ -81,6 +84,8 @@ struct Inner {
     oauth: methods::oauth::OAuthRuntime,
     /// The passkeys' relying party of each environment that enables passkeys, by id.
     passkeys: std::collections::HashMap<String, methods::passkey::RelyingParty>,
+    /// The server key (and the previous one during a rotation).
+    keys: secret_key::ServerKeys,
 }
 
 /// Why a [`Torii`] could not be built.
@@ -109,6 +114,11 @@ pub enum BuildError {
     /// its codes and sign-in links would end up in a log.
     #[error("the live environment `{0}` needs a mailer that delivers email, not the log")]
     LiveWithoutMail(String),
+    /// A live environment needs a configured server key (`secret_key_file`).
+    #[error(
+        "environment {0} is in live mode and needs a server key: set secret_key_file (TORII_SECRET_KEY_FILE)"
+    )]
+    SecretKeyRequired(String),
 }
 
 /// Builds a [`Torii`].
@@ -120,6 +130,8 @@ pub struct ToriiBuilder {
     environments: Vec<Environment>,
     public_url: Option<Url>,
     hash_parallelism: Option<usize>,
+    secret_key: Option<secret_key::ServerKey>,
+    previous_secret_key: Option<secret_key::ServerKey>,
 }
 
 impl ToriiBuilder {
@@ -173,6 +185,24 @@ impl ToriiBuilder {
         self
     }
 
+    /// The server key: codes are stored as HMACs under it and JWT signing keys sealed with
+    /// it. Required when an environment is in live mode. Without one (test mode only) a
+    /// random key is made up for this process: codes sent and JWT keys made before a restart
+    /// are then lost (JWT keys are replaced; clients renew from their refresh session).
+    #[must_use]
+    pub fn secret_key(mut self, key: secret_key::ServerKey) -> Self {
+        self.secret_key = Some(key);
+        self
+    }
+
+    /// The server key before a rotation: still accepted for codes sent under it, and for
+    /// opening JWT keys sealed with it (which are replaced by keys sealed with the new one).
+    #[must_use]
+    pub fn previous_secret_key(mut self, key: secret_key::ServerKey) -> Self {
+        self.previous_secret_key = Some(key);
+        self
+    }
+
     /// How many password hashes may run at once (default: the number of CPUs).
     #[must_use]
     pub fn hash_parallelism(mut self, permits: usize) -> Self {
@@ -211,13 +241,38 @@ impl ToriiBuilder {
                 return Err(BuildError::DuplicateEnvironment(env.id.clone()));
             }
         }
-        let jwt = if environments
+        let keys = match self.secret_key {
+            Some(current) => secret_key::ServerKeys {
+                current,
+                previous: self.previous_secret_key,
+                ephemeral: false,
+            },
+            None => {
+                if let Some(live) = environments
+                    .iter()
+                    .find(|env| env.mode == torii_shared::EnvironmentMode::Live)
+                {
+                    return Err(BuildError::SecretKeyRequired(live.id.clone()));
+                }
+                secret_key::ServerKeys {
+                    current: secret_key::ServerKey::generate(),
+                    previous: None,
+                    ephemeral: true,
+                }
+            }
+        };
+        let jwt_environments: Vec<&str> = environments
             .iter()
-            .any(|env| env.session.kind == SessionKind::Jwt)
-        {
-            Some(session::jwt::JwtKeys::load(store.as_ref(), clock.now()).await?)
-        } else {
+            .filter(|env| env.session.kind == SessionKind::Jwt)
+            .map(|env| env.id.as_str())
+            .collect();
+        let jwt = if jwt_environments.is_empty() {
             None
+        } else {
+            Some(
+                session::jwt::JwtKeys::load(store.as_ref(), &keys, &jwt_environments, clock.now())
+                    .await?,
+            )
         };
         let oauth = methods::oauth::OAuthRuntime::new().map_err(BuildError::OAuthClient)?;
         let mut passkeys = std::collections::HashMap::new();
@@ -251,6 +306,7 @@ impl ToriiBuilder {
                 deliveries: Arc::default(),
                 oauth,
                 passkeys,
+                keys,
             }),
         })
     }
@@ -530,6 +586,12 @@ impl Torii {
             .map_err(|e| StoreError::Other(e.to_string()))
     }
 
+    /// The server key in use (and the previous one during a rotation).
+    #[must_use]
+    pub fn server_keys(&self) -> &secret_key::ServerKeys {
+        &self.inner.keys
+    }
+
     /// The JWT signing keys, in a JWT environment.
     #[must_use]
     pub fn jwt_keys(&self) -> Option<&session::jwt::JwtKeys> {
@@ -547,13 +609,14 @@ impl Torii {
             return Ok(None);
         };
         let raw = token.expose();
-        let mut verified = keys.verify(raw, &self.issuer(), &env.id, self.now());
+        let max_life = env.session.absolute_timeout;
+        let mut verified = keys.verify(raw, &self.issuer(), &env.id, self.now(), max_life);
         if matches!(verified, Err(session::jwt::JwtError::UnknownKid)) {
             // Perhaps rotated in on another node: read the key set again, once.
             keys.reload(self.store())
                 .await
                 .map_err(|e| StoreError::Other(e.to_string()))?;
-            verified = keys.verify(raw, &self.issuer(), &env.id, self.now());
+            verified = keys.verify(raw, &self.issuer(), &env.id, self.now(), max_life);
         }
         let Ok(claims) = verified else {
             return Ok(None);

@@ -87,12 +87,33 @@ async fn run() -> anyhow::Result<()> {
             Arc::new(LogMailer)
         }
     };
+    let keys = config.server_keys()?;
+    if let Some(path) = &keys.created {
+        // The path only: the key itself never reaches a log.
+        tracing::info!(
+            "created the server key file {} (set secret_key_file / TORII_SECRET_KEY_FILE to \
+             choose another; keep it with the database)",
+            path.display()
+        );
+    }
+    if keys.shared_default && config.secret_key_file.is_none() {
+        tracing::warn!(
+            "TORII_SECRET_KEY_FILE is not set: using torii-secret.key in the working directory; \
+             every node on this database must use the same key file"
+        );
+    }
     let mut builder = Torii::builder()
         .shared_store(store)
         .shared_mailer(mailer)
         .public_url(config.public_url()?);
     for env in config.environments()? {
         builder = builder.environment(env);
+    }
+    if let Some(key) = keys.current {
+        builder = builder.secret_key(key);
+    }
+    if let Some(key) = keys.previous {
+        builder = builder.previous_secret_key(key);
     }
     let torii = builder.build().await?;
     let app = match &config.static_dir {

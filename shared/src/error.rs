@@ -24,8 +24,12 @@ pub enum ErrorCode {
     Unauthenticated,
     /// 422: the code is wrong; `triesLeft` says how many remain.
     InvalidCode,
-    /// 422: the code expired or was tried too often; request a new one.
+    /// 422: the code expired or was already used; request a new one.
     CodeExpired,
+    /// 410: too many wrong codes were tried in this ceremony (across every resend): it is
+    /// over. Start a new one (a new sign-up; a new reset or change once the ceremony's hour
+    /// has passed).
+    CodeAttemptsExhausted,
     /// 410/422: the sign-in link was used, replaced by a newer one, or expired.
     LinkExpired,
     /// 409: an account with this email already exists.
@@ -109,6 +113,7 @@ impl ErrorCode {
             Self::Unauthenticated => "unauthenticated",
             Self::InvalidCode => "invalid_code",
             Self::CodeExpired => "code_expired",
+            Self::CodeAttemptsExhausted => "code_attempts_exhausted",
             Self::LinkExpired => "link_expired",
             Self::EmailTaken => "email_taken",
             Self::NotFound => "not_found",
@@ -240,6 +245,7 @@ mod tests {
             ErrorCode::MalformedRequest,
             ErrorCode::InvalidCode,
             ErrorCode::CodeExpired,
+            ErrorCode::CodeAttemptsExhausted,
             ErrorCode::StoreUnavailable,
             ErrorCode::ForbiddenOrigin,
             ErrorCode::CeremonyExpired,

@@ -70,6 +70,7 @@ async fn request(
     responses(
         (status = 200, description = "Password set, every other session ended, signed in", body = torii_shared::Me, headers(("Set-Cookie" = String, description = "The session cookie"))),
         (status = 403, description = "`method_disabled`: passwords are not enabled"),
+        (status = 410, description = "`code_attempts_exhausted`: too many wrong codes in this ceremony"),
         (status = 422, description = "`invalid_code` or `validation_failed`"),
         (status = 429, description = "`rate_limited`")
     )

@@ -123,6 +123,7 @@ async fn start(
         (status = 200, description = "Signed up and signed in", body = torii_shared::Me, headers(("Set-Cookie" = String, description = "The session cookie"))),
         (status = 404, description = "`not_found`: no such sign-up, or it expired"),
         (status = 409, description = "`email_taken`"),
+        (status = 410, description = "`code_attempts_exhausted`: too many wrong codes in this ceremony"),
         (status = 422, description = "`invalid_code` (with `triesLeft`), `code_expired` or `validation_failed`"),
         (status = 429, description = "`rate_limited`")
     )
@@ -153,6 +154,7 @@ async fn verify(
     responses(
         (status = 202, description = "A new code was emailed", body = torii_shared::ResendAccepted),
         (status = 404, description = "`not_found`: no such sign-up, or it expired"),
+        (status = 410, description = "`code_attempts_exhausted`: too many wrong codes in this ceremony"),
         (status = 429, description = "`rate_limited`, also during the resend cooldown"),
         (status = 503, description = "`mail_unavailable` or `store_unavailable`")
     )

@@ -100,6 +100,12 @@ pub fn backend_under_test() -> db::Backend {
     }
 }
 
+/// The server key of every test node: nodes sharing a store share it, as a deployment's
+/// nodes share their key file.
+pub fn test_server_key() -> torii_server::secret_key::ServerKey {
+    torii_server::secret_key::ServerKey::from_bytes([7; 32])
+}
+
 /// An app (one server node) on a given store, mailer and clock.
 pub async fn app_on(
     store: Arc<dyn Store>,
@@ -113,6 +119,7 @@ pub async fn app_on(
         .mailer(outbox.clone())
         .clock(clock.clone())
         .public_url(ORIGIN.parse().unwrap())
+        .secret_key(test_server_key())
         .hash_parallelism(2);
     for env in envs {
         builder = builder.environment(env);
@@ -228,6 +235,13 @@ impl Req {
 
     pub fn cookie(self, token: &str) -> Self {
         self.header("cookie", &format!("torii_session={token}"))
+    }
+
+    /// As if the connection came from `ip` (the peer address the server sees).
+    pub fn peer_ip(mut self, ip: &str) -> Self {
+        let addr = std::net::SocketAddr::new(ip.parse().unwrap(), 40_000);
+        self.builder = self.builder.extension(axum::extract::ConnectInfo(addr));
+        self
     }
 
     pub fn bearer(self, token: &str) -> Self {
