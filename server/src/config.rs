@@ -37,6 +37,9 @@ pub struct Config {
     pub static_dir: Option<PathBuf>,
     /// `TORII_LOG`: log filter (`info`, `torii_server=debug`, …).
     pub log: String,
+    /// `TORII_TRUSTED_PROXIES` (comma-separated): networks (CIDR) or addresses of the proxies
+    /// whose `X-Forwarded-For` / `Forwarded` headers name the client. Empty: none.
+    pub trusted_proxies: Vec<String>,
     /// Environments; none → one test environment is created on first start.
     pub environments: Vec<EnvironmentConfig>,
 }
@@ -54,6 +57,7 @@ impl Default for Config {
             mail_from: "Torii <no-reply@localhost>".to_owned(),
             static_dir: None,
             log: "info".to_owned(),
+            trusted_proxies: Vec::new(),
             environments: Vec::new(),
         }
     }
@@ -67,6 +71,7 @@ impl fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("smtp_url", &self.smtp_url.as_ref().map(|_| "[redacted]"))
             .field("static_dir", &self.static_dir)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("environments", &self.environments)
             .finish_non_exhaustive()
     }
@@ -398,12 +403,21 @@ impl Config {
         if let Some(v) = var("TORII_LOG") {
             config.log = v;
         }
+        if let Some(v) = var("TORII_TRUSTED_PROXIES") {
+            config.trusted_proxies = v
+                .split(',')
+                .map(str::trim)
+                .filter(|entry| !entry.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
         config.validate()?;
         Ok(config)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
         self.listen_addr()?;
+        self.trusted_proxies()?;
         self.public_url()?;
         let db = self.database_url.expose();
         if ![
@@ -458,6 +472,15 @@ impl Config {
                 format!("`{}` is not host:port", self.listen),
             )
         })
+    }
+
+    /// The trusted proxies.
+    ///
+    /// # Errors
+    /// An entry that is neither a network nor an address.
+    pub fn trusted_proxies(&self) -> Result<crate::client_ip::TrustedProxies, ConfigError> {
+        crate::client_ip::TrustedProxies::parse(&self.trusted_proxies)
+            .map_err(|e| invalid("trusted_proxies (TORII_TRUSTED_PROXIES)", e.to_string()))
     }
 
     /// The public URL.
@@ -695,6 +718,35 @@ mod tests {
         assert_eq!(config.public_url, "http://localhost:3000");
         assert!(config.smtp_url.is_none());
         assert!(config.static_dir.is_none());
+        assert!(config.trusted_proxies().unwrap().is_empty());
+    }
+
+    #[test]
+    fn trusted_proxies_are_read_from_the_file_and_the_variable_and_checked() {
+        let config: Config =
+            toml::from_str("trusted_proxies = [\"10.0.0.0/8\", \"fd00::/8\"]").unwrap();
+        let proxies = config.trusted_proxies().unwrap();
+        assert!(proxies.contains("10.1.2.3".parse().unwrap()));
+        assert!(proxies.contains("fd00::1".parse().unwrap()));
+        let config = Config::load(
+            None,
+            vars(&[("TORII_TRUSTED_PROXIES", "192.0.2.1, 2001:db8::/32,")]),
+        )
+        .unwrap();
+        let proxies = config.trusted_proxies().unwrap();
+        assert!(proxies.contains("192.0.2.1".parse().unwrap()));
+        assert!(proxies.contains("2001:db8::9".parse().unwrap()));
+        assert!(!proxies.contains("192.0.2.2".parse().unwrap()));
+        let error = Config::load(
+            None,
+            vars(&[("TORII_TRUSTED_PROXIES", "10.0.0.0/8,10.0.0.0/40")]),
+        )
+        .unwrap_err();
+        let shown = error.to_string();
+        assert!(
+            shown.contains("TORII_TRUSTED_PROXIES") && shown.contains("10.0.0.0/40"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -14,7 +14,13 @@
 //!     .await?;
 //! let app = torii_server::router(torii);
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
-//! axum::serve(listener, app).await?;
+//! // Connect info gives every request its client's address, which per-address rate limits
+//! // and sessions need.
+//! axum::serve(
+//!     listener,
+//!     app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+//! )
+//! .await?;
 //! # Ok(())
 //! # }
 //! ```
@@ -27,6 +33,7 @@
 
 pub mod account;
 pub mod ceremony;
+pub mod client_ip;
 pub mod clock;
 pub mod config;
 pub mod environment;
@@ -80,6 +87,10 @@ struct Inner {
     oauth: methods::oauth::OAuthRuntime,
     /// The passkeys' relying party of each environment that enables passkeys, by id.
     passkeys: std::collections::HashMap<String, methods::passkey::RelyingParty>,
+    /// Peers whose `X-Forwarded-For` / `Forwarded` headers are believed.
+    trusted_proxies: client_ip::TrustedProxies,
+    /// Whether the missing socket address was reported (once, not per request).
+    no_peer_reported: std::sync::atomic::AtomicBool,
 }
 
 /// Why a [`Torii`] could not be built.
@@ -115,6 +126,7 @@ pub struct ToriiBuilder {
     environments: Vec<Environment>,
     public_url: Option<Url>,
     hash_parallelism: Option<usize>,
+    trusted_proxies: client_ip::TrustedProxies,
 }
 
 impl ToriiBuilder {
@@ -172,6 +184,14 @@ impl ToriiBuilder {
     #[must_use]
     pub fn hash_parallelism(mut self, permits: usize) -> Self {
         self.hash_parallelism = Some(permits);
+        self
+    }
+
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` headers name the client (default: none;
+    /// the socket peer is the client).
+    #[must_use]
+    pub fn trusted_proxies(mut self, proxies: client_ip::TrustedProxies) -> Self {
+        self.trusted_proxies = proxies;
         self
     }
 
@@ -238,6 +258,8 @@ impl ToriiBuilder {
                 deliveries: Arc::default(),
                 oauth,
                 passkeys,
+                trusted_proxies: self.trusted_proxies,
+                no_peer_reported: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }
@@ -248,8 +270,22 @@ impl ToriiBuilder {
 pub struct ClientInfo {
     /// `User-Agent`, truncated.
     pub user_agent: Option<String>,
-    /// Peer IP address.
+    /// The client's address (see [`Torii::client_ip`]), recorded on sessions in full.
     pub ip: Option<String>,
+    /// The key of per-address limits: the address, or for IPv6 its /64.
+    pub ip_limit_key: Option<String>,
+}
+
+impl ClientInfo {
+    /// A client at `ip` (when known) with a user agent.
+    #[must_use]
+    pub fn new(user_agent: Option<String>, ip: Option<std::net::IpAddr>) -> Self {
+        Self {
+            user_agent,
+            ip: ip.map(|ip| ip.to_string()),
+            ip_limit_key: ip.map(client_ip::limit_key),
+        }
+    }
 }
 
 /// A valid session with its user.
@@ -392,6 +428,35 @@ impl Torii {
             None if envs.len() == 1 => envs.first(),
             None => None,
         }
+    }
+
+    /// The client's address: the socket peer's, or the one trusted proxies forwarded (see
+    /// [`client_ip`]). Without a peer address (a server that does not pass connect info) it is
+    /// unknown, which is reported once in the log: every such client shares one limit bucket.
+    #[must_use]
+    pub fn client_ip(
+        &self,
+        peer: Option<std::net::IpAddr>,
+        headers: &axum::http::HeaderMap,
+    ) -> Option<std::net::IpAddr> {
+        let Some(peer) = peer else {
+            if !self
+                .inner
+                .no_peer_reported
+                .swap(true, std::sync::atomic::Ordering::Relaxed)
+            {
+                tracing::warn!(
+                    "requests carry no client address: per-address rate limits put every client \
+                     in one bucket; serve with `into_make_service_with_connect_info::<SocketAddr>()`"
+                );
+            }
+            return None;
+        };
+        Some(client_ip::client_ip(
+            peer,
+            headers,
+            &self.inner.trusted_proxies,
+        ))
     }
 
     /// Creates a session for a user and returns its token (shown once).

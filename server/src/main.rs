@@ -90,7 +90,8 @@ async fn run() -> anyhow::Result<()> {
     let mut builder = Torii::builder()
         .shared_store(store)
         .shared_mailer(mailer)
-        .public_url(config.public_url()?);
+        .public_url(config.public_url()?)
+        .trusted_proxies(config.trusted_proxies()?);
     for env in config.environments()? {
         builder = builder.environment(env);
     }

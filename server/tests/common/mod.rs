@@ -128,6 +128,35 @@ pub async fn app_on(
     }
 }
 
+/// An app like [`app_with`] (its own database on the backend under test) whose builder the
+/// test adjusts first: trusted proxies, the hashing queue, the breached-password check.
+pub async fn app_built(
+    envs: Vec<Environment>,
+    adjust: impl FnOnce(torii_server::ToriiBuilder) -> torii_server::ToriiBuilder,
+) -> TestApp {
+    let db = db::TestDb::new(backend_under_test()).await;
+    let outbox = OutboxMailer::new();
+    let clock = ManualClock::default();
+    let mut builder = Torii::builder()
+        .shared_store(Arc::clone(&db.store))
+        .mailer(outbox.clone())
+        .clock(clock.clone())
+        .public_url(ORIGIN.parse().unwrap())
+        .hash_parallelism(2);
+    for env in envs {
+        builder = builder.environment(env);
+    }
+    let torii = adjust(builder).build().await.unwrap();
+    TestApp {
+        router: torii_server::router(torii.clone()),
+        torii,
+        outbox,
+        clock,
+        db_dir: std::env::temp_dir().join(unique("torii-unused")),
+        db: Some(db),
+    }
+}
+
 #[derive(Debug)]
 pub struct TestResponse {
     pub status: StatusCode,
@@ -213,6 +242,14 @@ impl Req {
 
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.builder = self.builder.header(name, value);
+        self
+    }
+
+    /// The socket peer the request comes from (what `into_make_service_with_connect_info`
+    /// gives a real server's requests).
+    pub fn peer(mut self, addr: &str) -> Self {
+        let addr: std::net::SocketAddr = addr.parse().unwrap();
+        self.builder = self.builder.extension(axum::extract::ConnectInfo(addr));
         self
     }
 
