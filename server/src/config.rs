@@ -40,6 +40,15 @@ pub struct Config {
     /// `TORII_TRUSTED_PROXIES` (comma-separated): networks (CIDR) or addresses of the proxies
     /// whose `X-Forwarded-For` / `Forwarded` headers name the client. Empty: none.
     pub trusted_proxies: Vec<String>,
+    /// `TORII_BREACHED_PASSWORDS_URL`: a "Have I Been Pwned"-style range API
+    /// (`https://api.pwnedpasswords.com/range`, or a mirror) every new password is looked up
+    /// in; unset: no look-up.
+    pub breached_passwords_url: Option<String>,
+    /// `TORII_BREACHED_PASSWORDS_ON_ERROR`: `allow` (default) or `refuse` new passwords while
+    /// the range API cannot be asked.
+    pub breached_passwords_on_error: crate::breached::OnError,
+    /// `TORII_BREACHED_PASSWORDS_TIMEOUT_MS`: time allowed for one look-up (default 3000).
+    pub breached_passwords_timeout_ms: u64,
     /// Environments; none → one test environment is created on first start.
     pub environments: Vec<EnvironmentConfig>,
 }
@@ -58,6 +67,9 @@ impl Default for Config {
             static_dir: None,
             log: "info".to_owned(),
             trusted_proxies: Vec::new(),
+            breached_passwords_url: None,
+            breached_passwords_on_error: crate::breached::OnError::Allow,
+            breached_passwords_timeout_ms: 3000,
             environments: Vec::new(),
         }
     }
@@ -72,6 +84,7 @@ impl fmt::Debug for Config {
             .field("smtp_url", &self.smtp_url.as_ref().map(|_| "[redacted]"))
             .field("static_dir", &self.static_dir)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("breached_passwords_url", &self.breached_passwords_url)
             .field("environments", &self.environments)
             .finish_non_exhaustive()
     }
@@ -403,6 +416,29 @@ impl Config {
         if let Some(v) = var("TORII_LOG") {
             config.log = v;
         }
+        if let Some(v) = var("TORII_BREACHED_PASSWORDS_URL") {
+            config.breached_passwords_url = Some(v).filter(|s| !s.is_empty());
+        }
+        if let Some(v) = var("TORII_BREACHED_PASSWORDS_ON_ERROR") {
+            config.breached_passwords_on_error = match v.as_str() {
+                "allow" => crate::breached::OnError::Allow,
+                "refuse" => crate::breached::OnError::Refuse,
+                _ => {
+                    return Err(invalid(
+                        "TORII_BREACHED_PASSWORDS_ON_ERROR",
+                        "expected allow or refuse",
+                    ));
+                }
+            };
+        }
+        if let Some(v) = var("TORII_BREACHED_PASSWORDS_TIMEOUT_MS") {
+            config.breached_passwords_timeout_ms = v.parse().map_err(|_| {
+                invalid(
+                    "TORII_BREACHED_PASSWORDS_TIMEOUT_MS",
+                    "expected a positive integer",
+                )
+            })?;
+        }
         if let Some(v) = var("TORII_TRUSTED_PROXIES") {
             config.trusted_proxies = v
                 .split(',')
@@ -418,6 +454,7 @@ impl Config {
     fn validate(&self) -> Result<(), ConfigError> {
         self.listen_addr()?;
         self.trusted_proxies()?;
+        self.breached_passwords()?;
         self.public_url()?;
         let db = self.database_url.expose();
         if ![
@@ -481,6 +518,33 @@ impl Config {
     pub fn trusted_proxies(&self) -> Result<crate::client_ip::TrustedProxies, ConfigError> {
         crate::client_ip::TrustedProxies::parse(&self.trusted_proxies)
             .map_err(|e| invalid("trusted_proxies (TORII_TRUSTED_PROXIES)", e.to_string()))
+    }
+
+    /// The breached-password check, when a URL is set.
+    ///
+    /// # Errors
+    /// A URL that is not http(s); a zero timeout.
+    pub fn breached_passwords(
+        &self,
+    ) -> Result<Option<crate::breached::BreachedPasswords>, ConfigError> {
+        const SETTING: &str = "breached_passwords_url (TORII_BREACHED_PASSWORDS_URL)";
+        let Some(raw) = &self.breached_passwords_url else {
+            return Ok(None);
+        };
+        if self.breached_passwords_timeout_ms == 0 {
+            return Err(invalid(
+                "breached_passwords_timeout_ms (TORII_BREACHED_PASSWORDS_TIMEOUT_MS)",
+                "must be positive",
+            ));
+        }
+        let url = Url::parse(raw).map_err(|e| invalid(SETTING, e.to_string()))?;
+        crate::breached::BreachedPasswords::new(
+            url,
+            self.breached_passwords_on_error,
+            std::time::Duration::from_millis(self.breached_passwords_timeout_ms),
+        )
+        .map(Some)
+        .map_err(|e| invalid(SETTING, e.to_string()))
     }
 
     /// The public URL.
@@ -719,6 +783,49 @@ mod tests {
         assert!(config.smtp_url.is_none());
         assert!(config.static_dir.is_none());
         assert!(config.trusted_proxies().unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_breached_password_check_is_off_by_default_and_read_and_checked() {
+        let config = Config::load(None, vars(&[])).unwrap();
+        assert!(config.breached_passwords().unwrap().is_none());
+        let config: Config = toml::from_str(
+            "breached_passwords_url = \"https://mirror.example.com/range\"\n\
+             breached_passwords_on_error = \"refuse\"\nbreached_passwords_timeout_ms = 500",
+        )
+        .unwrap();
+        let check = config.breached_passwords().unwrap().unwrap();
+        assert_eq!(check.on_error(), crate::breached::OnError::Refuse);
+        let config = Config::load(
+            None,
+            vars(&[(
+                "TORII_BREACHED_PASSWORDS_URL",
+                "https://api.pwnedpasswords.com/range",
+            )]),
+        )
+        .unwrap();
+        let check = config.breached_passwords().unwrap().unwrap();
+        assert_eq!(check.on_error(), crate::breached::OnError::Allow);
+        for (var, value) in [
+            ("TORII_BREACHED_PASSWORDS_URL", "ftp://mirror/range"),
+            ("TORII_BREACHED_PASSWORDS_URL", "not a url"),
+            ("TORII_BREACHED_PASSWORDS_ON_ERROR", "maybe"),
+            ("TORII_BREACHED_PASSWORDS_TIMEOUT_MS", "soon"),
+        ] {
+            let error = Config::load(
+                None,
+                vars(&[
+                    (
+                        "TORII_BREACHED_PASSWORDS_URL",
+                        "https://mirror.example.com/range",
+                    ),
+                    (var, value),
+                ]),
+            )
+            .unwrap_err();
+            assert!(error.to_string().contains(var), "{error}");
+        }
+        assert!(toml::from_str::<Config>("breached_passwords_on_error = \"sometimes\"").is_err());
     }
 
     #[test]

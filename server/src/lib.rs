@@ -32,6 +32,7 @@
 )]
 
 pub mod account;
+pub mod breached;
 pub mod ceremony;
 pub mod client_ip;
 pub mod clock;
@@ -89,6 +90,8 @@ struct Inner {
     passkeys: std::collections::HashMap<String, methods::passkey::RelyingParty>,
     /// Peers whose `X-Forwarded-For` / `Forwarded` headers are believed.
     trusted_proxies: client_ip::TrustedProxies,
+    /// The breached-password check, when configured.
+    breached_passwords: Option<breached::BreachedPasswords>,
     /// Whether the missing socket address was reported (once, not per request).
     no_peer_reported: std::sync::atomic::AtomicBool,
 }
@@ -127,6 +130,7 @@ pub struct ToriiBuilder {
     public_url: Option<Url>,
     hash_parallelism: Option<usize>,
     trusted_proxies: client_ip::TrustedProxies,
+    breached_passwords: Option<breached::BreachedPasswords>,
 }
 
 impl ToriiBuilder {
@@ -195,6 +199,13 @@ impl ToriiBuilder {
         self
     }
 
+    /// Checks every new password against a breached-password range API (default: off).
+    #[must_use]
+    pub fn breached_passwords(mut self, check: breached::BreachedPasswords) -> Self {
+        self.breached_passwords = Some(check);
+        self
+    }
+
     /// Builds the instance, creating the default environment when none was given.
     ///
     /// # Errors
@@ -259,6 +270,7 @@ impl ToriiBuilder {
                 oauth,
                 passkeys,
                 trusted_proxies: self.trusted_proxies,
+                breached_passwords: self.breached_passwords,
                 no_peer_reported: std::sync::atomic::AtomicBool::new(false),
             }),
         })
@@ -389,6 +401,10 @@ impl Torii {
 
     pub(crate) fn hasher(&self) -> &PasswordHasher {
         &self.inner.hasher
+    }
+
+    pub(crate) fn breached_passwords(&self) -> Option<&breached::BreachedPasswords> {
+        self.inner.breached_passwords.as_ref()
     }
 
     /// The current time from the injected clock.

@@ -92,6 +92,9 @@ async fn run() -> anyhow::Result<()> {
         .shared_mailer(mailer)
         .public_url(config.public_url()?)
         .trusted_proxies(config.trusted_proxies()?);
+    if let Some(check) = config.breached_passwords()? {
+        builder = builder.breached_passwords(check);
+    }
     for env in config.environments()? {
         builder = builder.environment(env);
     }
