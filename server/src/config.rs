@@ -49,6 +49,18 @@ pub struct Config {
     pub breached_passwords_on_error: crate::breached::OnError,
     /// `TORII_BREACHED_PASSWORDS_TIMEOUT_MS`: time allowed for one look-up (default 3000).
     pub breached_passwords_timeout_ms: u64,
+    /// `TORII_HEADER_READ_TIMEOUT_SECS`: time allowed for a request's header, and for an idle
+    /// keep-alive connection (default 10).
+    pub header_read_timeout_secs: u64,
+    /// `TORII_REQUEST_TIMEOUT_SECS`: time allowed for a whole request, body and answer; then
+    /// `408 request_timeout` (default 30).
+    pub request_timeout_secs: u64,
+    /// `TORII_MAX_CONNECTIONS`: connections open at once; one more is answered
+    /// `503 server_busy` (default 1024).
+    pub max_connections: usize,
+    /// `TORII_PASSWORD_HASH_QUEUE`: password hashes that may wait for a hashing thread before
+    /// more are answered `503 server_busy` (default: 64 per hashing thread).
+    pub password_hash_queue: Option<usize>,
     /// Environments; none → one test environment is created on first start.
     pub environments: Vec<EnvironmentConfig>,
 }
@@ -70,6 +82,10 @@ impl Default for Config {
             breached_passwords_url: None,
             breached_passwords_on_error: crate::breached::OnError::Allow,
             breached_passwords_timeout_ms: 3000,
+            header_read_timeout_secs: 10,
+            request_timeout_secs: 30,
+            max_connections: 1024,
+            password_hash_queue: None,
             environments: Vec::new(),
         }
     }
@@ -439,6 +455,28 @@ impl Config {
                 )
             })?;
         }
+        let positive = |name: &str, v: &str| -> Result<u64, ConfigError> {
+            v.parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| invalid(name, "expected a positive integer"))
+        };
+        if let Some(v) = var("TORII_HEADER_READ_TIMEOUT_SECS") {
+            config.header_read_timeout_secs = positive("TORII_HEADER_READ_TIMEOUT_SECS", &v)?;
+        }
+        if let Some(v) = var("TORII_REQUEST_TIMEOUT_SECS") {
+            config.request_timeout_secs = positive("TORII_REQUEST_TIMEOUT_SECS", &v)?;
+        }
+        if let Some(v) = var("TORII_MAX_CONNECTIONS") {
+            config.max_connections = usize::try_from(positive("TORII_MAX_CONNECTIONS", &v)?)
+                .map_err(|_| invalid("TORII_MAX_CONNECTIONS", "too large"))?;
+        }
+        if let Some(v) = var("TORII_PASSWORD_HASH_QUEUE") {
+            config.password_hash_queue = Some(
+                usize::try_from(positive("TORII_PASSWORD_HASH_QUEUE", &v)?)
+                    .map_err(|_| invalid("TORII_PASSWORD_HASH_QUEUE", "too large"))?,
+            );
+        }
         if let Some(v) = var("TORII_TRUSTED_PROXIES") {
             config.trusted_proxies = v
                 .split(',')
@@ -455,6 +493,29 @@ impl Config {
         self.listen_addr()?;
         self.trusted_proxies()?;
         self.breached_passwords()?;
+        for (setting, value) in [
+            (
+                "header_read_timeout_secs (TORII_HEADER_READ_TIMEOUT_SECS)",
+                self.header_read_timeout_secs,
+            ),
+            (
+                "request_timeout_secs (TORII_REQUEST_TIMEOUT_SECS)",
+                self.request_timeout_secs,
+            ),
+            (
+                "max_connections (TORII_MAX_CONNECTIONS)",
+                u64::try_from(self.max_connections).unwrap_or(u64::MAX),
+            ),
+            (
+                "password_hash_queue (TORII_PASSWORD_HASH_QUEUE)",
+                self.password_hash_queue
+                    .map_or(1, |n| u64::try_from(n).unwrap_or(u64::MAX)),
+            ),
+        ] {
+            if value == 0 {
+                return Err(invalid(setting, "must be positive"));
+            }
+        }
         self.public_url()?;
         let db = self.database_url.expose();
         if ![
@@ -545,6 +606,16 @@ impl Config {
         )
         .map(Some)
         .map_err(|e| invalid(SETTING, e.to_string()))
+    }
+
+    /// The limits of the HTTP server: timeouts and the connection cap.
+    #[must_use]
+    pub fn serve_settings(&self) -> crate::serve::ServeSettings {
+        crate::serve::ServeSettings {
+            header_read_timeout: std::time::Duration::from_secs(self.header_read_timeout_secs),
+            request_timeout: std::time::Duration::from_secs(self.request_timeout_secs),
+            max_connections: self.max_connections,
+        }
     }
 
     /// The public URL.
@@ -826,6 +897,58 @@ mod tests {
             assert!(error.to_string().contains(var), "{error}");
         }
         assert!(toml::from_str::<Config>("breached_passwords_on_error = \"sometimes\"").is_err());
+    }
+
+    #[test]
+    fn server_limits_have_documented_defaults_and_are_read_and_checked() {
+        let config = Config::load(None, vars(&[])).unwrap();
+        let serve = config.serve_settings();
+        assert_eq!(serve, crate::serve::ServeSettings::default());
+        assert_eq!(
+            serve.header_read_timeout,
+            std::time::Duration::from_secs(10)
+        );
+        assert_eq!(serve.request_timeout, std::time::Duration::from_secs(30));
+        assert_eq!(serve.max_connections, 1024);
+        assert_eq!(config.password_hash_queue, None);
+        let config: Config = toml::from_str(
+            "header_read_timeout_secs = 5\nrequest_timeout_secs = 7\nmax_connections = 9\n\
+             password_hash_queue = 11",
+        )
+        .unwrap();
+        let serve = config.serve_settings();
+        assert_eq!(serve.header_read_timeout, std::time::Duration::from_secs(5));
+        assert_eq!(serve.request_timeout, std::time::Duration::from_secs(7));
+        assert_eq!(serve.max_connections, 9);
+        assert_eq!(config.password_hash_queue, Some(11));
+        let config = Config::load(
+            None,
+            vars(&[
+                ("TORII_HEADER_READ_TIMEOUT_SECS", "2"),
+                ("TORII_REQUEST_TIMEOUT_SECS", "3"),
+                ("TORII_MAX_CONNECTIONS", "4"),
+                ("TORII_PASSWORD_HASH_QUEUE", "5"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.serve_settings().max_connections, 4);
+        assert_eq!(config.password_hash_queue, Some(5));
+        for var in [
+            "TORII_HEADER_READ_TIMEOUT_SECS",
+            "TORII_REQUEST_TIMEOUT_SECS",
+            "TORII_MAX_CONNECTIONS",
+            "TORII_PASSWORD_HASH_QUEUE",
+        ] {
+            for value in ["0", "-1", "soon"] {
+                let error = Config::load(None, vars(&[(var, value)])).unwrap_err();
+                assert!(error.to_string().contains(var), "{error}");
+            }
+        }
+        let error = toml::from_str::<Config>("max_connections = 0")
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        assert!(error.to_string().contains("max_connections"), "{error}");
     }
 
     #[test]

@@ -182,7 +182,19 @@ impl From<StoreError> for ApiError {
 
 impl From<HashError> for ApiError {
     fn from(error: HashError) -> Self {
-        Self::internal(&error)
+        match error {
+            HashError::Busy => {
+                tracing::warn!("password-hashing queue full: answered 503");
+                let mut busy = Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorCode::ServerBusy,
+                    "The server is busy. Try again in a moment.",
+                );
+                busy.body.error.retry_after_secs = Some(1);
+                busy
+            }
+            other => Self::internal(&other),
+        }
     }
 }
 

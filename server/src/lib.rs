@@ -44,6 +44,7 @@ pub mod http;
 pub mod mail;
 pub mod methods;
 pub mod rate_limit;
+pub mod serve;
 pub mod session;
 pub mod store;
 pub mod validate;
@@ -129,6 +130,7 @@ pub struct ToriiBuilder {
     environments: Vec<Environment>,
     public_url: Option<Url>,
     hash_parallelism: Option<usize>,
+    hash_queue: Option<usize>,
     trusted_proxies: client_ip::TrustedProxies,
     breached_passwords: Option<breached::BreachedPasswords>,
 }
@@ -188,6 +190,14 @@ impl ToriiBuilder {
     #[must_use]
     pub fn hash_parallelism(mut self, permits: usize) -> Self {
         self.hash_parallelism = Some(permits);
+        self
+    }
+
+    /// How many password hashes may wait for a hashing thread before more are refused with
+    /// `503 server_busy` (default: 64 per hashing thread, about a second of waiting; at least 1).
+    #[must_use]
+    pub fn hash_queue(mut self, waiting: usize) -> Self {
+        self.hash_queue = Some(waiting);
         self
     }
 
@@ -264,7 +274,10 @@ impl ToriiBuilder {
                 clock,
                 environments: environments.into_iter().map(Arc::new).collect(),
                 public_url,
-                hasher: PasswordHasher::new(parallelism),
+                hasher: match self.hash_queue {
+                    Some(waiting) => PasswordHasher::with_queue(parallelism, waiting),
+                    None => PasswordHasher::new(parallelism),
+                },
                 jwt,
                 deliveries: Arc::default(),
                 oauth,

@@ -138,10 +138,14 @@ impl Torii {
                 .as_bytes()
                 .ct_eq(record.code_hash.as_bytes()),
         );
-        if !matches || !self.store().consume_user_code(&record.id).await? {
+        if !matches {
             return Err(PasswordResetError::InvalidCode);
         }
+        // Hashed before the code is spent: a busy server refuses without costing the code.
         let hash = self.hasher().hash(password).await?;
+        if !self.store().consume_user_code(&record.id).await? {
+            return Err(PasswordResetError::InvalidCode);
+        }
         self.store().set_password(&user.id, &hash, now).await?;
         let revoked = self.store().delete_user_sessions(&user.id).await?;
         tracing::info!(user = %user.id, revoked, "password reset; sessions revoked");
