@@ -113,7 +113,8 @@ impl BreachedPasswords {
         let hash = sha1_hex_upper(password);
         let (prefix, suffix) = hash.split_at(5);
         let url = format!("{}/{prefix}", self.url.as_str().trim_end_matches('/'));
-        let unreachable = |e: reqwest::Error| LookupError::Unreachable(e.to_string());
+        // Without the URL: it carries the prefix, which has no business in the log.
+        let unreachable = |e: reqwest::Error| LookupError::Unreachable(e.without_url().to_string());
         let mut response = self
             .client
             .get(url)
@@ -225,6 +226,24 @@ mod tests {
         assert!(!range_contains(padded.as_bytes(), SUFFIX).unwrap());
         let absent = "0018A45C4D1DEF81644B54AB7F969B88D65:1\n";
         assert!(!range_contains(absent.as_bytes(), SUFFIX).unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_failed_look_up_does_not_carry_the_prefix_into_the_log() {
+        let closed = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            format!("http://{}/range", listener.local_addr().unwrap())
+        };
+        let check = BreachedPasswords::new(
+            closed.parse().unwrap(),
+            OnError::Allow,
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        let error = check.is_breached("password").await.unwrap_err();
+        let shown = format!("{error} {error:?}");
+        assert!(matches!(error, LookupError::Unreachable(_)), "{shown}");
+        assert!(!shown.contains("5BAA6"), "{shown}");
     }
 
     #[test]

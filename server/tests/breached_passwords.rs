@@ -3,6 +3,8 @@
 //! wherever a new password is chosen, only five hex digits of its SHA-1 ever leave, padding
 //! lines with a zero count are not breaches, and when the service cannot answer (unreachable,
 //! garbage, an error status, too slow) `on_error` decides.
+//! (Wherever: sign-up, password change, reset completion, and users created with the secret
+//! key.)
 
 mod common;
 
@@ -168,6 +170,16 @@ async fn a_breached_password_is_refused_wherever_one_is_chosen_and_only_five_hex
     .await;
     assert_eq!(reset.status, StatusCode::OK, "{}", reset.text);
 
+    // A user created through the secret-key API.
+    let created = Req::post(
+        "/v1/admin/users",
+        &json!({"email": "made@example.com", "password": BREACHED}),
+    )
+    .header("authorization", "Bearer sk_test_acme")
+    .send(&app)
+    .await;
+    assert_breached(&created, "password");
+
     // Only five upper-case hex digits of each hash were sent, with padding asked for.
     let asked = asked.lock().unwrap().clone();
     let expected: Vec<String> = [
@@ -176,6 +188,7 @@ async fn a_breached_password_is_refused_wherever_one_is_chosen_and_only_five_hex
         BREACHED,
         BREACHED,
         "a fresh unlisted phrase",
+        BREACHED,
     ]
     .iter()
     .map(|p| format!("/range/{}", &sha1_upper(p)[..5]))
