@@ -160,13 +160,15 @@ fn database_urls(mut cmd: Cmd) -> Cmd {
 /// defences whose correctness depends on the store (rate limits and delays, enumeration,
 /// sessions and their revocation, single-use codes and links). `--workspace` keeps the
 /// feature resolution, and so the build, of the step before.
-const POSTGRES_HTTP_SUITES: [&str; 6] = [
+const POSTGRES_HTTP_SUITES: [&str; 8] = [
     "rate_limits",
     "enumeration",
     "sessions",
     "sign_up",
     "email_flows",
     "account",
+    "client_address",
+    "breached_passwords",
 ];
 
 /// The fuzz targets in `fuzz/`, each for a short bounded run (longer runs: docs/security.md).
