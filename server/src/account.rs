@@ -92,6 +92,10 @@ pub enum AccountError {
     /// A re-authentication with a passkey failed.
     #[error(transparent)]
     Passkey(#[from] PasskeyError),
+    /// The new password appears in known breaches, or the check could not be made (and the
+    /// server refuses meanwhile).
+    #[error(transparent)]
+    Breached(#[from] crate::breached::BreachError),
 }
 
 fn field(name: &str, message: impl Into<String>) -> AccountError {
@@ -406,6 +410,8 @@ impl Torii {
         } else {
             self.require_recent_sign_in(found).await?;
         }
+        self.check_password_not_breached(&request.new_password)
+            .await?;
         let hash = self.hasher().hash(&request.new_password).await?;
         self.store()
             .set_password(&found.user.id, &hash, self.now())

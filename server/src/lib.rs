@@ -16,7 +16,13 @@
 //!     .await?;
 //! let app = torii_server::router(torii);
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
-//! axum::serve(listener, app).await?;
+//! // Connect info gives every request its client's address, which per-address rate limits
+//! // and sessions need.
+//! axum::serve(
+//!     listener,
+//!     app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+//! )
+//! .await?;
 //! # Ok(())
 //! # }
 //! ```
@@ -28,7 +34,9 @@
 )]
 
 pub mod account;
+pub mod breached;
 pub mod ceremony;
+pub mod client_ip;
 pub mod clock;
 pub mod config;
 pub mod environment;
@@ -40,6 +48,7 @@ pub mod mail;
 pub mod methods;
 pub mod rate_limit;
 pub mod secret_key;
+pub mod serve;
 pub mod session;
 pub mod store;
 pub mod validate;
@@ -86,6 +95,12 @@ struct Inner {
     passkeys: std::collections::HashMap<String, methods::passkey::RelyingParty>,
     /// The server key (and the previous one during a rotation).
     keys: secret_key::ServerKeys,
+    /// Peers whose `X-Forwarded-For` / `Forwarded` headers are believed.
+    trusted_proxies: client_ip::TrustedProxies,
+    /// The breached-password check, when configured.
+    breached_passwords: Option<breached::BreachedPasswords>,
+    /// Whether the missing socket address was reported (once, not per request).
+    no_peer_reported: std::sync::atomic::AtomicBool,
 }
 
 /// Why a [`Torii`] could not be built.
@@ -132,6 +147,9 @@ pub struct ToriiBuilder {
     hash_parallelism: Option<usize>,
     secret_key: Option<secret_key::ServerKey>,
     previous_secret_key: Option<secret_key::ServerKey>,
+    hash_queue: Option<usize>,
+    trusted_proxies: client_ip::TrustedProxies,
+    breached_passwords: Option<breached::BreachedPasswords>,
 }
 
 impl ToriiBuilder {
@@ -207,6 +225,29 @@ impl ToriiBuilder {
     #[must_use]
     pub fn hash_parallelism(mut self, permits: usize) -> Self {
         self.hash_parallelism = Some(permits);
+        self
+    }
+
+    /// How many password hashes may wait for a hashing thread before more are refused with
+    /// `503 server_busy` (default: 64 per hashing thread, about a second of waiting; at least 1).
+    #[must_use]
+    pub fn hash_queue(mut self, waiting: usize) -> Self {
+        self.hash_queue = Some(waiting);
+        self
+    }
+
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` headers name the client (default: none;
+    /// the socket peer is the client).
+    #[must_use]
+    pub fn trusted_proxies(mut self, proxies: client_ip::TrustedProxies) -> Self {
+        self.trusted_proxies = proxies;
+        self
+    }
+
+    /// Checks every new password against a breached-password range API (default: off).
+    #[must_use]
+    pub fn breached_passwords(mut self, check: breached::BreachedPasswords) -> Self {
+        self.breached_passwords = Some(check);
         self
     }
 
@@ -301,12 +342,18 @@ impl ToriiBuilder {
                 clock,
                 environments: environments.into_iter().map(Arc::new).collect(),
                 public_url,
-                hasher: PasswordHasher::new(parallelism),
+                hasher: match self.hash_queue {
+                    Some(waiting) => PasswordHasher::with_queue(parallelism, waiting),
+                    None => PasswordHasher::new(parallelism),
+                },
                 jwt,
                 deliveries: Arc::default(),
                 oauth,
                 passkeys,
                 keys,
+                trusted_proxies: self.trusted_proxies,
+                breached_passwords: self.breached_passwords,
+                no_peer_reported: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }
@@ -317,8 +364,22 @@ impl ToriiBuilder {
 pub struct ClientInfo {
     /// `User-Agent`, truncated.
     pub user_agent: Option<String>,
-    /// Peer IP address.
+    /// The client's address (see [`Torii::client_ip`]), recorded on sessions in full.
     pub ip: Option<String>,
+    /// The key of per-address limits: the address, or for IPv6 its /64.
+    pub ip_limit_key: Option<String>,
+}
+
+impl ClientInfo {
+    /// A client at `ip` (when known) with a user agent.
+    #[must_use]
+    pub fn new(user_agent: Option<String>, ip: Option<std::net::IpAddr>) -> Self {
+        Self {
+            user_agent,
+            ip: ip.map(|ip| ip.to_string()),
+            ip_limit_key: ip.map(client_ip::limit_key),
+        }
+    }
 }
 
 /// A valid session with its user.
@@ -424,6 +485,10 @@ impl Torii {
         &self.inner.hasher
     }
 
+    pub(crate) fn breached_passwords(&self) -> Option<&breached::BreachedPasswords> {
+        self.inner.breached_passwords.as_ref()
+    }
+
     /// The current time from the injected clock.
     #[must_use]
     pub fn now(&self) -> OffsetDateTime {
@@ -461,6 +526,35 @@ impl Torii {
             None if envs.len() == 1 => envs.first(),
             None => None,
         }
+    }
+
+    /// The client's address: the socket peer's, or the one trusted proxies forwarded (see
+    /// [`client_ip`]). Without a peer address (a server that does not pass connect info) it is
+    /// unknown, which is reported once in the log: every such client shares one limit bucket.
+    #[must_use]
+    pub fn client_ip(
+        &self,
+        peer: Option<std::net::IpAddr>,
+        headers: &axum::http::HeaderMap,
+    ) -> Option<std::net::IpAddr> {
+        let Some(peer) = peer else {
+            if !self
+                .inner
+                .no_peer_reported
+                .swap(true, std::sync::atomic::Ordering::Relaxed)
+            {
+                tracing::warn!(
+                    "requests carry no client address: per-address rate limits put every client \
+                     in one bucket; serve with `into_make_service_with_connect_info::<SocketAddr>()`"
+                );
+            }
+            return None;
+        };
+        Some(client_ip::client_ip(
+            peer,
+            headers,
+            &self.inner.trusted_proxies,
+        ))
     }
 
     /// Creates a session for a user and returns its token (shown once).

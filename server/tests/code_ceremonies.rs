@@ -251,12 +251,12 @@ async fn email_verification_routes_are_limited_per_account_and_per_ip() {
     let send = |token: &str, ip: &str| {
         Req::post("/v1/email-verification/send", &json!({}))
             .cookie(token)
-            .peer_ip(ip)
+            .peer(ip)
     };
     let verify = |token: &str, ip: &str| {
         Req::post("/v1/email-verification/verify", &json!({"code": "000000"}))
             .cookie(token)
-            .peer_ip(ip)
+            .peer(ip)
     };
     // Per account: the third send to Ada's address is refused, from any IP.
     for ip in ["10.0.0.1", "10.0.0.2"] {

@@ -96,6 +96,18 @@ pub enum ErrorCode {
     OauthWrongAccount,
     /// 409: removing this would leave the account with no way to sign in.
     LastSignInMethod,
+    /// 422: the new password appears in known data breaches (`fields` names the field);
+    /// choose another.
+    PasswordBreached,
+    /// 503: the breached-password service could not be asked and the server is set to refuse
+    /// new passwords meanwhile; nothing was changed.
+    PasswordCheckUnavailable,
+    /// 503: the server is at capacity (its password-hashing queue is full); see
+    /// `Retry-After`.
+    ServerBusy,
+    /// 408: the request took longer than the server allows (a slow upload, or a slow
+    /// answer); nothing may be assumed about whether it took effect.
+    RequestTimeout,
     /// A code this client version does not know.
     #[serde(other)]
     Unknown,
@@ -144,6 +156,10 @@ impl ErrorCode {
             Self::OauthAlreadyLinked => "oauth_already_linked",
             Self::OauthWrongAccount => "oauth_wrong_account",
             Self::LastSignInMethod => "last_sign_in_method",
+            Self::PasswordBreached => "password_breached",
+            Self::PasswordCheckUnavailable => "password_check_unavailable",
+            Self::ServerBusy => "server_busy",
+            Self::RequestTimeout => "request_timeout",
             Self::Unknown => "unknown",
         }
     }

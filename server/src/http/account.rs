@@ -307,8 +307,9 @@ async fn update_profile(
         (status = 200, description = "Changed", body = torii_shared::PasswordChanged),
         (status = 401, description = "`unauthenticated`: no valid session"),
         (status = 403, description = "`session_pending` or `reauthentication_required`"),
-        (status = 422, description = "`validation_failed` (see `fields`; a wrong current password is on `currentPassword`)"),
-        (status = 429, description = "`rate_limited`")
+        (status = 422, description = "`validation_failed` (see `fields`; a wrong current password is on `currentPassword`), or `password_breached` (on `newPassword`)"),
+        (status = 429, description = "`rate_limited`"),
+        (status = 503, description = "`server_busy` (with `Retry-After`): the password-hashing queue is full; `password_check_unavailable`: the breached-password service cannot be asked and the server refuses meanwhile")
     )
 )]
 async fn change_password(

@@ -195,6 +195,12 @@ async fn create_user(
     let Some(email) = email.filter(|_| fields.is_empty()) else {
         return Err(ApiError::validation(fields));
     };
+    if let Some(password) = &body.password {
+        torii
+            .check_password_not_breached(password)
+            .await
+            .map_err(|e| ApiError::breached_password("password", &e))?;
+    }
     let hash = match &body.password {
         Some(password) => Some(torii.hasher().hash(password).await?),
         None => None,

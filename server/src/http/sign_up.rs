@@ -81,9 +81,9 @@ async fn continue_sign_up(
     security(("publishableKey" = [])),
     responses(
         (status = 201, description = "A 6-digit code was emailed (the same answer for an address that has an account)", body = torii_shared::SignUpCreated),
-        (status = 422, description = "`validation_failed` (see `fields`) or `consent_required`"),
+        (status = 422, description = "`validation_failed` (see `fields`), `consent_required`, or `password_breached` (on `password`)"),
         (status = 429, description = "`rate_limited`"),
-        (status = 503, description = "`mail_unavailable` or `store_unavailable`")
+        (status = 503, description = "`mail_unavailable`, `store_unavailable`, `server_busy` (with `Retry-After`: the password-hashing queue is full) or `password_check_unavailable`")
     )
 )]
 async fn start(

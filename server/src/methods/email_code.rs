@@ -104,6 +104,10 @@ pub enum SignUpError {
     /// Hashing failed.
     #[error(transparent)]
     Hash(#[from] HashError),
+    /// The password appears in known breaches, or the check could not be made (and the
+    /// server refuses meanwhile).
+    #[error(transparent)]
+    Breached(#[from] crate::breached::BreachError),
 }
 
 /// A uniformly random 6-digit code from the OS CSPRNG.
@@ -167,6 +171,9 @@ impl Torii {
         let Some(email) = email else {
             return Err(SignUpError::Validation(fields));
         };
+        if let Some(password) = &request.password {
+            self.check_password_not_breached(password).await?;
+        }
         let password_hash = match request.password.as_ref() {
             Some(password) => Some(self.hasher().hash(password).await?),
             None => None,

@@ -41,6 +41,10 @@ pub enum PasswordResetError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The new password appears in known breaches, or the check could not be made (and the
+    /// server refuses meanwhile).
+    #[error(transparent)]
+    Breached(#[from] crate::breached::BreachError),
     /// Hashing failed.
     #[error(transparent)]
     Hash(#[from] HashError),
@@ -103,6 +107,8 @@ impl Torii {
         validate::new_password(password.expose()).map_err(|m| {
             PasswordResetError::Validation(FieldErrors::from([("password".to_owned(), m)]))
         })?;
+        // Before the code is tried, so a refused password does not cost one of its tries.
+        self.check_password_not_breached(password).await?;
         if normalize_code(code.expose()).is_none() {
             return Err(PasswordResetError::InvalidCode);
         }

@@ -135,6 +135,35 @@ pub async fn app_on(
     }
 }
 
+/// An app like [`app_with`] (its own database on the backend under test) whose builder the
+/// test adjusts first: trusted proxies, the hashing queue, the breached-password check.
+pub async fn app_built(
+    envs: Vec<Environment>,
+    adjust: impl FnOnce(torii_server::ToriiBuilder) -> torii_server::ToriiBuilder,
+) -> TestApp {
+    let db = db::TestDb::new(backend_under_test()).await;
+    let outbox = OutboxMailer::new();
+    let clock = ManualClock::default();
+    let mut builder = Torii::builder()
+        .shared_store(Arc::clone(&db.store))
+        .mailer(outbox.clone())
+        .clock(clock.clone())
+        .public_url(ORIGIN.parse().unwrap())
+        .hash_parallelism(2);
+    for env in envs {
+        builder = builder.environment(env);
+    }
+    let torii = adjust(builder).build().await.unwrap();
+    TestApp {
+        router: torii_server::router(torii.clone()),
+        torii,
+        outbox,
+        clock,
+        db_dir: std::env::temp_dir().join(unique("torii-unused")),
+        db: Some(db),
+    }
+}
+
 #[derive(Debug)]
 pub struct TestResponse {
     pub status: StatusCode,
@@ -223,11 +252,13 @@ impl Req {
         self
     }
 
-    /// The request comes from this socket peer (`ConnectInfo`, as a served router sees it).
-    pub fn peer(mut self, ip: &str) -> Self {
-        let addr: std::net::SocketAddr = format!("{ip}:40000")
+    /// The socket peer the request comes from (what `into_make_service_with_connect_info`
+    /// gives a real server's requests): `ip:port`, or an IP alone.
+    pub fn peer(mut self, addr: &str) -> Self {
+        let addr: std::net::SocketAddr = addr
             .parse()
-            .or_else(|_| format!("[{ip}]:40000").parse())
+            .or_else(|_| format!("{addr}:40000").parse())
+            .or_else(|_| format!("[{addr}]:40000").parse())
             .expect("an IP address");
         self.builder = self.builder.extension(axum::extract::ConnectInfo(addr));
         self
@@ -235,13 +266,6 @@ impl Req {
 
     pub fn cookie(self, token: &str) -> Self {
         self.header("cookie", &format!("torii_session={token}"))
-    }
-
-    /// As if the connection came from `ip` (the peer address the server sees).
-    pub fn peer_ip(mut self, ip: &str) -> Self {
-        let addr = std::net::SocketAddr::new(ip.parse().unwrap(), 40_000);
-        self.builder = self.builder.extension(axum::extract::ConnectInfo(addr));
-        self
     }
 
     pub fn bearer(self, token: &str) -> Self {
