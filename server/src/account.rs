@@ -14,7 +14,7 @@
 //! one.
 //!
 //! **Email change.** `start` (recent sign-in required) → a hashed 6-digit code for the new
-//! address is kept with the address (10 minutes, 5 tries, replaced only after a 30-second
+//! address is kept with the address (10 minutes, 10 tries per ceremony, replaced only after a 30-second
 //! cooldown) and emailed to it after the answer; the account keeps its old address meanwhile. `verify` counts
 //! each try atomically; the right code replaces the address (verified, since the code proved
 //! the mailbox) and tells the old address. When the new address already belongs to another
@@ -24,17 +24,14 @@
 //! owner is then the one who holds the code).
 
 use crate::mail::{self, MailError};
-use crate::methods::email_code::{
-    CODE_TTL, MAX_ATTEMPTS, RESEND_COOLDOWN, SignUpError, new_code, normalize_code, user_code_hash,
-};
+use crate::methods::email_code::{CODE_TTL, SignUpError, new_code};
 use crate::methods::passkey::PasskeyError;
 use crate::methods::password::HashError;
+use crate::session::SessionToken;
 use crate::session::device::Device;
-use crate::session::{SessionToken, new_id};
-use crate::store::{AttemptReservation, GateTarget, StoreError, UserCodeRecord};
+use crate::store::{GateTarget, StoreError};
 use crate::validate::{self, FieldErrors};
 use crate::{AuthenticatedSession, Environment, Torii};
-use subtle::ConstantTimeEq as _;
 use time::{Duration, OffsetDateTime};
 use torii_shared::{
     AccountMethods, ChangePasswordRequest, GateKey, PASSWORD_MAX_CHARS, ResendAccepted, Secret,
@@ -95,6 +92,10 @@ pub enum AccountError {
     /// A re-authentication with a passkey failed.
     #[error(transparent)]
     Passkey(#[from] PasskeyError),
+    /// The new password appears in known breaches, or the check could not be made (and the
+    /// server refuses meanwhile).
+    #[error(transparent)]
+    Breached(#[from] crate::breached::BreachError),
 }
 
 fn field(name: &str, message: impl Into<String>) -> AccountError {
@@ -409,6 +410,8 @@ impl Torii {
         } else {
             self.require_recent_sign_in(found).await?;
         }
+        self.check_password_not_breached(&request.new_password)
+            .await?;
         let hash = self.hasher().hash(&request.new_password).await?;
         self.store()
             .set_password(&found.user.id, &hash, self.now())
@@ -455,29 +458,18 @@ impl Torii {
             .find_user_by_email(&env.id, &address.canonical)
             .await?
             .is_some();
-        let now = self.now();
         let code = new_code();
-        let id = new_id("cod");
-        // For a taken address, the stored hash is of a code that is never sent.
+        // For a taken address, the stored MAC is of a code that is never sent.
         let stored_code = if taken { new_code() } else { code.clone() };
-        let record = UserCodeRecord {
-            code_hash: user_code_hash(&id, &stored_code),
-            id,
-            user_id: user.id.clone(),
-            purpose: EMAIL_CHANGE.to_owned(),
-            target: Some(address.display.clone()),
-            expires_at: now + CODE_TTL,
-            attempts: 0,
-            resend_available_at: now + RESEND_COOLDOWN,
-            created_at: now,
-        };
-        if !self.store().put_user_code(&record, now).await? {
-            let live = self.store().get_user_code(&user.id, EMAIL_CHANGE).await?;
-            let wait = live.map_or(1, |c| (c.resend_available_at - now).whole_seconds().max(1));
-            return Err(AccountError::Code(SignUpError::ResendCooldown {
-                retry_after_secs: u64::try_from(wait).unwrap_or(1),
-            }));
-        }
+        let record = self
+            .put_user_code(
+                &user.id,
+                EMAIL_CHANGE,
+                Some(address.display.clone()),
+                &stored_code,
+            )
+            .await
+            .map_err(AccountError::Code)?;
         if !taken {
             let message = mail::verify_new_email_code(
                 &env.name,
@@ -506,45 +498,12 @@ impl Torii {
         found: &AuthenticatedSession,
         code: &Secret,
     ) -> Result<(), AccountError> {
-        let Some(digits) = normalize_code(code.expose()) else {
-            return Err(field("code", "Enter the 6-digit code from the email."));
-        };
         let user_id = &found.user.id;
         let record = self
-            .store()
-            .get_user_code(user_id, EMAIL_CHANGE)
-            .await?
-            .ok_or(AccountError::Code(SignUpError::NoCodeSent))?;
+            .redeem_user_code(user_id, EMAIL_CHANGE, code)
+            .await
+            .map_err(AccountError::Code)?;
         let now = self.now();
-        let used = match self
-            .store()
-            .reserve_user_code_attempt(&record.id, MAX_ATTEMPTS, now)
-            .await?
-        {
-            AttemptReservation::Reserved(used) => used,
-            AttemptReservation::NotFound => {
-                return Err(AccountError::Code(SignUpError::NoCodeSent));
-            }
-            AttemptReservation::Dead if record.expires_at <= now => {
-                return Err(AccountError::Code(SignUpError::CodeExpired));
-            }
-            AttemptReservation::Dead => {
-                return Err(AccountError::Code(SignUpError::TooManyAttempts));
-            }
-        };
-        let right = bool::from(
-            user_code_hash(&record.id, &digits)
-                .as_bytes()
-                .ct_eq(record.code_hash.as_bytes()),
-        );
-        if !right {
-            return Err(AccountError::Code(SignUpError::InvalidCode {
-                tries_left: MAX_ATTEMPTS.saturating_sub(used),
-            }));
-        }
-        if !self.store().consume_user_code(&record.id).await? {
-            return Err(AccountError::Code(SignUpError::AlreadyUsed));
-        }
         let target = record
             .target
             .as_deref()

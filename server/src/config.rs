@@ -37,6 +37,38 @@ pub struct Config {
     pub static_dir: Option<PathBuf>,
     /// `TORII_LOG`: log filter (`info`, `torii_server=debug`, …).
     pub log: String,
+    /// `TORII_SECRET_KEY_FILE`: the server key, 64 hexadecimal characters (32 random bytes).
+    /// Required when an environment is in live mode; in test mode, unset → a key file beside
+    /// the SQLite database (`<database file>.key`), or `torii-secret.key` in the working
+    /// directory for another database, created on first start.
+    pub secret_key_file: Option<PathBuf>,
+    /// `TORII_SECRET_KEY_PREVIOUS_FILE`: the server key before a rotation, still accepted for
+    /// codes sent under it and for opening JWT keys sealed with it.
+    pub secret_key_previous_file: Option<PathBuf>,
+    /// `TORII_TRUSTED_PROXIES` (comma-separated): networks (CIDR) or addresses of the proxies
+    /// whose `X-Forwarded-For` / `Forwarded` headers name the client. Empty: none.
+    pub trusted_proxies: Vec<String>,
+    /// `TORII_BREACHED_PASSWORDS_URL`: a "Have I Been Pwned"-style range API
+    /// (`https://api.pwnedpasswords.com/range`, or a mirror) every new password is looked up
+    /// in; unset: no look-up.
+    pub breached_passwords_url: Option<String>,
+    /// `TORII_BREACHED_PASSWORDS_ON_ERROR`: `allow` (default) or `refuse` new passwords while
+    /// the range API cannot be asked.
+    pub breached_passwords_on_error: crate::breached::OnError,
+    /// `TORII_BREACHED_PASSWORDS_TIMEOUT_MS`: time allowed for one look-up (default 3000).
+    pub breached_passwords_timeout_ms: u64,
+    /// `TORII_HEADER_READ_TIMEOUT_SECS`: time allowed for a request's header, and for an idle
+    /// keep-alive connection (default 10).
+    pub header_read_timeout_secs: u64,
+    /// `TORII_REQUEST_TIMEOUT_SECS`: time allowed for a whole request, body and answer; then
+    /// `408 request_timeout` (default 30).
+    pub request_timeout_secs: u64,
+    /// `TORII_MAX_CONNECTIONS`: connections open at once; one more is answered
+    /// `503 server_busy` (default 1024).
+    pub max_connections: usize,
+    /// `TORII_PASSWORD_HASH_QUEUE`: password hashes that may wait for a hashing thread before
+    /// more are answered `503 server_busy` (default: 64 per hashing thread).
+    pub password_hash_queue: Option<usize>,
     /// Environments; none → one test environment is created on first start.
     pub environments: Vec<EnvironmentConfig>,
 }
@@ -54,6 +86,16 @@ impl Default for Config {
             mail_from: "Torii <no-reply@localhost>".to_owned(),
             static_dir: None,
             log: "info".to_owned(),
+            secret_key_file: None,
+            secret_key_previous_file: None,
+            trusted_proxies: Vec::new(),
+            breached_passwords_url: None,
+            breached_passwords_on_error: crate::breached::OnError::Allow,
+            breached_passwords_timeout_ms: 3000,
+            header_read_timeout_secs: 10,
+            request_timeout_secs: 30,
+            max_connections: 1024,
+            password_hash_queue: None,
             environments: Vec::new(),
         }
     }
@@ -67,9 +109,27 @@ impl fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("smtp_url", &self.smtp_url.as_ref().map(|_| "[redacted]"))
             .field("static_dir", &self.static_dir)
+            .field("secret_key_file", &self.secret_key_file)
+            .field("secret_key_previous_file", &self.secret_key_previous_file)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("breached_passwords_url", &self.breached_passwords_url)
             .field("environments", &self.environments)
             .finish_non_exhaustive()
     }
+}
+
+/// The server keys as configuration gives them (see [`Config::server_keys`]).
+#[derive(Debug)]
+pub struct ServerKeySource {
+    /// The key; `None` only for an in-memory SQLite database in test mode.
+    pub current: Option<crate::secret_key::ServerKey>,
+    /// The key before a rotation.
+    pub previous: Option<crate::secret_key::ServerKey>,
+    /// The key file created on this start (to be reported once).
+    pub created: Option<PathBuf>,
+    /// Whether the key is the working directory's default file (a database other than a
+    /// SQLite file): every node sharing the database must be given the same key.
+    pub shared_default: bool,
 }
 
 /// One environment in the TOML file.
@@ -154,6 +214,8 @@ pub struct RateLimitConfig {
     pub verifications_per_ip: RuleConfig,
     /// Password-reset completions per account.
     pub resets_per_account: RuleConfig,
+    /// Code checks per signed-in account (email verification, email change).
+    pub verifications_per_account: RuleConfig,
     /// Emails to one address.
     pub emails_per_address: RuleConfig,
     /// Emails requested per client IP.
@@ -241,6 +303,7 @@ impl Default for RateLimitConfig {
             sign_in_per_ip: d.sign_in_per_ip.into(),
             verifications_per_ip: d.verifications_per_ip.into(),
             resets_per_account: d.resets_per_account.into(),
+            verifications_per_account: d.verifications_per_account.into(),
             emails_per_address: d.emails_per_address.into(),
             emails_per_ip: d.emails_per_ip.into(),
             sign_ups_per_ip: d.sign_ups_per_ip.into(),
@@ -257,6 +320,7 @@ impl RateLimitConfig {
             sign_in_per_ip: self.sign_in_per_ip.into(),
             verifications_per_ip: self.verifications_per_ip.into(),
             resets_per_account: self.resets_per_account.into(),
+            verifications_per_account: self.verifications_per_account.into(),
             emails_per_address: self.emails_per_address.into(),
             emails_per_ip: self.emails_per_ip.into(),
             sign_ups_per_ip: self.sign_ups_per_ip.into(),
@@ -405,12 +469,97 @@ impl Config {
         if let Some(v) = var("TORII_LOG") {
             config.log = v;
         }
+        if let Some(v) = var("TORII_SECRET_KEY_FILE") {
+            config.secret_key_file = Some(PathBuf::from(v)).filter(|p| !p.as_os_str().is_empty());
+        }
+        if let Some(v) = var("TORII_SECRET_KEY_PREVIOUS_FILE") {
+            config.secret_key_previous_file =
+                Some(PathBuf::from(v)).filter(|p| !p.as_os_str().is_empty());
+        }
+        if let Some(v) = var("TORII_BREACHED_PASSWORDS_URL") {
+            config.breached_passwords_url = Some(v).filter(|s| !s.is_empty());
+        }
+        if let Some(v) = var("TORII_BREACHED_PASSWORDS_ON_ERROR") {
+            config.breached_passwords_on_error = match v.as_str() {
+                "allow" => crate::breached::OnError::Allow,
+                "refuse" => crate::breached::OnError::Refuse,
+                _ => {
+                    return Err(invalid(
+                        "TORII_BREACHED_PASSWORDS_ON_ERROR",
+                        "expected allow or refuse",
+                    ));
+                }
+            };
+        }
+        if let Some(v) = var("TORII_BREACHED_PASSWORDS_TIMEOUT_MS") {
+            config.breached_passwords_timeout_ms = v.parse().map_err(|_| {
+                invalid(
+                    "TORII_BREACHED_PASSWORDS_TIMEOUT_MS",
+                    "expected a positive integer",
+                )
+            })?;
+        }
+        let positive = |name: &str, v: &str| -> Result<u64, ConfigError> {
+            v.parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| invalid(name, "expected a positive integer"))
+        };
+        if let Some(v) = var("TORII_HEADER_READ_TIMEOUT_SECS") {
+            config.header_read_timeout_secs = positive("TORII_HEADER_READ_TIMEOUT_SECS", &v)?;
+        }
+        if let Some(v) = var("TORII_REQUEST_TIMEOUT_SECS") {
+            config.request_timeout_secs = positive("TORII_REQUEST_TIMEOUT_SECS", &v)?;
+        }
+        if let Some(v) = var("TORII_MAX_CONNECTIONS") {
+            config.max_connections = usize::try_from(positive("TORII_MAX_CONNECTIONS", &v)?)
+                .map_err(|_| invalid("TORII_MAX_CONNECTIONS", "too large"))?;
+        }
+        if let Some(v) = var("TORII_PASSWORD_HASH_QUEUE") {
+            config.password_hash_queue = Some(
+                usize::try_from(positive("TORII_PASSWORD_HASH_QUEUE", &v)?)
+                    .map_err(|_| invalid("TORII_PASSWORD_HASH_QUEUE", "too large"))?,
+            );
+        }
+        if let Some(v) = var("TORII_TRUSTED_PROXIES") {
+            config.trusted_proxies = v
+                .split(',')
+                .map(str::trim)
+                .filter(|entry| !entry.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
         config.validate()?;
         Ok(config)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
         self.listen_addr()?;
+        self.trusted_proxies()?;
+        self.breached_passwords()?;
+        for (setting, value) in [
+            (
+                "header_read_timeout_secs (TORII_HEADER_READ_TIMEOUT_SECS)",
+                self.header_read_timeout_secs,
+            ),
+            (
+                "request_timeout_secs (TORII_REQUEST_TIMEOUT_SECS)",
+                self.request_timeout_secs,
+            ),
+            (
+                "max_connections (TORII_MAX_CONNECTIONS)",
+                u64::try_from(self.max_connections).unwrap_or(u64::MAX),
+            ),
+            (
+                "password_hash_queue (TORII_PASSWORD_HASH_QUEUE)",
+                self.password_hash_queue
+                    .map_or(1, |n| u64::try_from(n).unwrap_or(u64::MAX)),
+            ),
+        ] {
+            if value == 0 {
+                return Err(invalid(setting, "must be positive"));
+            }
+        }
         self.public_url()?;
         let db = self.database_url.expose();
         if ![
@@ -437,11 +586,24 @@ impl Config {
         for env in &self.environments {
             env.to_environment()?;
         }
-        if self.smtp_url.is_none()
-            && let Some(live) = self
-                .environments
-                .iter()
-                .find(|env| env.mode == EnvironmentMode::Live)
+        let live = self
+            .environments
+            .iter()
+            .find(|env| env.mode == EnvironmentMode::Live);
+        if let Some(live) = live
+            && self.secret_key_file.is_none()
+        {
+            return Err(invalid(
+                "secret_key_file (TORII_SECRET_KEY_FILE)",
+                format!(
+                    "required: environment \"{}\" is in live mode. Create one with \
+                     `openssl rand -hex 32 > torii.key; chmod 600 torii.key`",
+                    live.name
+                ),
+            ));
+        }
+        if let Some(live) = live
+            && self.smtp_url.is_none()
         {
             return Err(invalid(
                 "TORII_SMTP_URL",
@@ -453,6 +615,69 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    /// The server keys: read from `secret_key_file` (and `secret_key_previous_file`); in test
+    /// mode without one, read from or created at the default place (see the field's docs), or
+    /// none (a key for this process only) for an in-memory SQLite database.
+    ///
+    /// # Errors
+    /// A key file that cannot be read, created or parsed, named by its setting.
+    pub fn server_keys(&self) -> Result<ServerKeySource, ConfigError> {
+        use crate::secret_key::ServerKey;
+        let read = |setting: &str, path: &Path| {
+            ServerKey::read(path).map_err(|e| invalid(setting, e.to_string()))
+        };
+        let previous = self
+            .secret_key_previous_file
+            .as_deref()
+            .map(|path| {
+                read(
+                    "secret_key_previous_file (TORII_SECRET_KEY_PREVIOUS_FILE)",
+                    path,
+                )
+            })
+            .transpose()?;
+        if let Some(path) = &self.secret_key_file {
+            return Ok(ServerKeySource {
+                current: Some(read("secret_key_file (TORII_SECRET_KEY_FILE)", path)?),
+                previous,
+                created: None,
+                shared_default: false,
+            });
+        }
+        let Some((path, shared_default)) = self.default_key_path() else {
+            return Ok(ServerKeySource {
+                current: None,
+                previous,
+                created: None,
+                shared_default: false,
+            });
+        };
+        let (key, created) = ServerKey::read_or_create(&path)
+            .map_err(|e| invalid("secret_key_file (TORII_SECRET_KEY_FILE)", e.to_string()))?;
+        Ok(ServerKeySource {
+            current: Some(key),
+            previous,
+            created: created.then_some(path),
+            shared_default,
+        })
+    }
+
+    /// Where a test-mode server keeps its key when none is configured, and whether that is
+    /// the working directory (a database other than a SQLite file); `None` for an in-memory
+    /// SQLite database.
+    fn default_key_path(&self) -> Option<(PathBuf, bool)> {
+        let url = self.database_url.expose();
+        let Some(rest) = url.strip_prefix("sqlite:") else {
+            return Some((PathBuf::from("torii-secret.key"), true));
+        };
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let path = path.strip_prefix("//").unwrap_or(path);
+        if path.is_empty() || path == ":memory:" || query.contains("mode=memory") {
+            return None;
+        }
+        Some((PathBuf::from(format!("{path}.key")), false))
     }
 
     /// SMTP credentials given apart from the URL.
@@ -480,6 +705,52 @@ impl Config {
                 format!("`{}` is not host:port", self.listen),
             )
         })
+    }
+
+    /// The trusted proxies.
+    ///
+    /// # Errors
+    /// An entry that is neither a network nor an address.
+    pub fn trusted_proxies(&self) -> Result<crate::client_ip::TrustedProxies, ConfigError> {
+        crate::client_ip::TrustedProxies::parse(&self.trusted_proxies)
+            .map_err(|e| invalid("trusted_proxies (TORII_TRUSTED_PROXIES)", e.to_string()))
+    }
+
+    /// The breached-password check, when a URL is set.
+    ///
+    /// # Errors
+    /// A URL that is not http(s); a zero timeout.
+    pub fn breached_passwords(
+        &self,
+    ) -> Result<Option<crate::breached::BreachedPasswords>, ConfigError> {
+        const SETTING: &str = "breached_passwords_url (TORII_BREACHED_PASSWORDS_URL)";
+        let Some(raw) = &self.breached_passwords_url else {
+            return Ok(None);
+        };
+        if self.breached_passwords_timeout_ms == 0 {
+            return Err(invalid(
+                "breached_passwords_timeout_ms (TORII_BREACHED_PASSWORDS_TIMEOUT_MS)",
+                "must be positive",
+            ));
+        }
+        let url = Url::parse(raw).map_err(|e| invalid(SETTING, e.to_string()))?;
+        crate::breached::BreachedPasswords::new(
+            url,
+            self.breached_passwords_on_error,
+            std::time::Duration::from_millis(self.breached_passwords_timeout_ms),
+        )
+        .map(Some)
+        .map_err(|e| invalid(SETTING, e.to_string()))
+    }
+
+    /// The limits of the HTTP server: timeouts and the connection cap.
+    #[must_use]
+    pub fn serve_settings(&self) -> crate::serve::ServeSettings {
+        crate::serve::ServeSettings {
+            header_read_timeout: std::time::Duration::from_secs(self.header_read_timeout_secs),
+            request_timeout: std::time::Duration::from_secs(self.request_timeout_secs),
+            max_connections: self.max_connections,
+        }
     }
 
     /// The public URL.
@@ -729,6 +1000,130 @@ mod tests {
         assert_eq!(config.public_url, "http://localhost:3000");
         assert!(config.smtp_url.is_none());
         assert!(config.static_dir.is_none());
+        assert!(config.trusted_proxies().unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_breached_password_check_is_off_by_default_and_read_and_checked() {
+        let config = Config::load(None, vars(&[])).unwrap();
+        assert!(config.breached_passwords().unwrap().is_none());
+        let config: Config = toml::from_str(
+            "breached_passwords_url = \"https://mirror.example.com/range\"\n\
+             breached_passwords_on_error = \"refuse\"\nbreached_passwords_timeout_ms = 500",
+        )
+        .unwrap();
+        let check = config.breached_passwords().unwrap().unwrap();
+        assert_eq!(check.on_error(), crate::breached::OnError::Refuse);
+        let config = Config::load(
+            None,
+            vars(&[(
+                "TORII_BREACHED_PASSWORDS_URL",
+                "https://api.pwnedpasswords.com/range",
+            )]),
+        )
+        .unwrap();
+        let check = config.breached_passwords().unwrap().unwrap();
+        assert_eq!(check.on_error(), crate::breached::OnError::Allow);
+        for (var, value) in [
+            ("TORII_BREACHED_PASSWORDS_URL", "ftp://mirror/range"),
+            ("TORII_BREACHED_PASSWORDS_URL", "not a url"),
+            ("TORII_BREACHED_PASSWORDS_ON_ERROR", "maybe"),
+            ("TORII_BREACHED_PASSWORDS_TIMEOUT_MS", "soon"),
+        ] {
+            let error = Config::load(
+                None,
+                vars(&[
+                    (
+                        "TORII_BREACHED_PASSWORDS_URL",
+                        "https://mirror.example.com/range",
+                    ),
+                    (var, value),
+                ]),
+            )
+            .unwrap_err();
+            assert!(error.to_string().contains(var), "{error}");
+        }
+        assert!(toml::from_str::<Config>("breached_passwords_on_error = \"sometimes\"").is_err());
+    }
+
+    #[test]
+    fn server_limits_have_documented_defaults_and_are_read_and_checked() {
+        let config = Config::load(None, vars(&[])).unwrap();
+        let serve = config.serve_settings();
+        assert_eq!(serve, crate::serve::ServeSettings::default());
+        assert_eq!(
+            serve.header_read_timeout,
+            std::time::Duration::from_secs(10)
+        );
+        assert_eq!(serve.request_timeout, std::time::Duration::from_secs(30));
+        assert_eq!(serve.max_connections, 1024);
+        assert_eq!(config.password_hash_queue, None);
+        let config: Config = toml::from_str(
+            "header_read_timeout_secs = 5\nrequest_timeout_secs = 7\nmax_connections = 9\n\
+             password_hash_queue = 11",
+        )
+        .unwrap();
+        let serve = config.serve_settings();
+        assert_eq!(serve.header_read_timeout, std::time::Duration::from_secs(5));
+        assert_eq!(serve.request_timeout, std::time::Duration::from_secs(7));
+        assert_eq!(serve.max_connections, 9);
+        assert_eq!(config.password_hash_queue, Some(11));
+        let config = Config::load(
+            None,
+            vars(&[
+                ("TORII_HEADER_READ_TIMEOUT_SECS", "2"),
+                ("TORII_REQUEST_TIMEOUT_SECS", "3"),
+                ("TORII_MAX_CONNECTIONS", "4"),
+                ("TORII_PASSWORD_HASH_QUEUE", "5"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.serve_settings().max_connections, 4);
+        assert_eq!(config.password_hash_queue, Some(5));
+        for var in [
+            "TORII_HEADER_READ_TIMEOUT_SECS",
+            "TORII_REQUEST_TIMEOUT_SECS",
+            "TORII_MAX_CONNECTIONS",
+            "TORII_PASSWORD_HASH_QUEUE",
+        ] {
+            for value in ["0", "-1", "soon"] {
+                let error = Config::load(None, vars(&[(var, value)])).unwrap_err();
+                assert!(error.to_string().contains(var), "{error}");
+            }
+        }
+        let error = toml::from_str::<Config>("max_connections = 0")
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        assert!(error.to_string().contains("max_connections"), "{error}");
+    }
+
+    #[test]
+    fn trusted_proxies_are_read_from_the_file_and_the_variable_and_checked() {
+        let config: Config =
+            toml::from_str("trusted_proxies = [\"10.0.0.0/8\", \"fd00::/8\"]").unwrap();
+        let proxies = config.trusted_proxies().unwrap();
+        assert!(proxies.contains("10.1.2.3".parse().unwrap()));
+        assert!(proxies.contains("fd00::1".parse().unwrap()));
+        let config = Config::load(
+            None,
+            vars(&[("TORII_TRUSTED_PROXIES", "192.0.2.1, 2001:db8::/32,")]),
+        )
+        .unwrap();
+        let proxies = config.trusted_proxies().unwrap();
+        assert!(proxies.contains("192.0.2.1".parse().unwrap()));
+        assert!(proxies.contains("2001:db8::9".parse().unwrap()));
+        assert!(!proxies.contains("192.0.2.2".parse().unwrap()));
+        let error = Config::load(
+            None,
+            vars(&[("TORII_TRUSTED_PROXIES", "10.0.0.0/8,10.0.0.0/40")]),
+        )
+        .unwrap_err();
+        let shown = error.to_string();
+        assert!(
+            shown.contains("TORII_TRUSTED_PROXIES") && shown.contains("10.0.0.0/40"),
+            "{shown}"
+        );
     }
 
     #[test]
@@ -819,6 +1214,90 @@ sign_in_per_ip = { max = 7, window_secs = 60 }
     }
 
     #[test]
+    fn live_mode_refuses_to_start_without_a_server_key_file() {
+        let dir = temp_dir();
+        let path = dir.join("torii.toml");
+        std::fs::write(
+            &path,
+            "[[environments]]\nname = \"Prod\"\nmode = \"live\"\n\
+             publishable_key = \"pk_live_x\"\n\
+             secret_key = \"sk_live_0123456789abcdefghijklmnopqrstuv\"\n\
+             allowed_origins = [\"https://app.example.com\"]\n",
+        )
+        .unwrap();
+        let smtp = ("TORII_SMTP_URL", "smtp://127.0.0.1:2525");
+        let error = Config::load(Some(&path), vars(&[smtp]))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("secret_key_file"), "{error}");
+        assert!(error.contains("TORII_SECRET_KEY_FILE"), "{error}");
+        let key = dir.join("server.key");
+        std::fs::write(&key, format!("{}\n", "ab".repeat(32))).unwrap();
+        let key_var = key.to_str().unwrap();
+        let config = Config::load(
+            Some(&path),
+            vars(&[("TORII_SECRET_KEY_FILE", key_var), smtp]),
+        )
+        .unwrap();
+        let keys = config.server_keys().unwrap();
+        assert_eq!(
+            keys.current,
+            Some(crate::secret_key::ServerKey::from_bytes([0xab; 32]))
+        );
+        assert!(keys.created.is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_malformed_key_file_is_refused_naming_the_setting() {
+        let dir = temp_dir();
+        let key = dir.join("server.key");
+        std::fs::write(&key, "not a key").unwrap();
+        for (var, setting) in [
+            ("TORII_SECRET_KEY_FILE", "TORII_SECRET_KEY_FILE"),
+            (
+                "TORII_SECRET_KEY_PREVIOUS_FILE",
+                "TORII_SECRET_KEY_PREVIOUS_FILE",
+            ),
+        ] {
+            let config = Config::load(None, vars(&[(var, key.to_str().unwrap())])).unwrap();
+            let error = config.server_keys().unwrap_err().to_string();
+            assert!(error.contains(setting), "{error}");
+            assert!(error.contains("64 hexadecimal"), "{error}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn test_mode_creates_a_key_beside_the_sqlite_file_then_reuses_it() {
+        let dir = temp_dir();
+        let db = dir.join("torii.db");
+        let url = format!("sqlite://{}?mode=rwc", db.display());
+        let config = Config::load(None, vars(&[("TORII_DATABASE_URL", &url)])).unwrap();
+        let first = config.server_keys().unwrap();
+        let key_file = dir.join("torii.db.key");
+        assert_eq!(first.created.as_deref(), Some(key_file.as_path()));
+        assert!(!first.shared_default);
+        let again = config.server_keys().unwrap();
+        assert!(again.created.is_none(), "reused, not created again");
+        assert_eq!(again.current, first.current);
+        assert!(first.current.is_some());
+        // In memory there is nothing to keep a key beside.
+        let memory = Config::load(None, vars(&[("TORII_DATABASE_URL", "sqlite::memory:")]))
+            .unwrap()
+            .server_keys()
+            .unwrap();
+        assert!(memory.current.is_none() && memory.created.is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn temp_dir() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("torii-config-{}", new_id("t")));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
     fn live_environments_need_https_origins_and_live_keys() {
         let mut env = EnvironmentConfig {
             id: None,
@@ -880,7 +1359,8 @@ sign_in_per_ip = { max = 7, window_secs = 60 }
              allowed_origins = [\"https://app.example.com\"]\n",
         )
         .unwrap();
-        let error = Config::load(Some(&file), vars(&[]))
+        let key = ("TORII_SECRET_KEY_FILE", "/etc/torii/server.key");
+        let error = Config::load(Some(&file), vars(&[key]))
             .unwrap_err()
             .to_string();
         assert!(
@@ -889,7 +1369,7 @@ sign_in_per_ip = { max = 7, window_secs = 60 }
         );
         let with_smtp = Config::load(
             Some(&file),
-            vars(&[("TORII_SMTP_URL", "smtp://127.0.0.1:2525")]),
+            vars(&[key, ("TORII_SMTP_URL", "smtp://127.0.0.1:2525")]),
         );
         std::fs::remove_file(&file).unwrap();
         assert!(with_smtp.is_ok(), "{with_smtp:?}");

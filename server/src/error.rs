@@ -110,6 +110,33 @@ impl ApiError {
         )
     }
 
+    /// A new password refused by the breached-password check: 422 `password_breached` naming
+    /// `field`, or 503 `password_check_unavailable`.
+    #[must_use]
+    pub fn breached_password(field: &str, error: &crate::breached::BreachError) -> Self {
+        match error {
+            crate::breached::BreachError::Breached => {
+                let mut api = Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    ErrorCode::PasswordBreached,
+                    "Check the highlighted fields.",
+                );
+                api.body.error.fields = Some(FieldErrors::from([(
+                    field.to_owned(),
+                    "This password has appeared in a data breach, so attackers try it first; \
+                     choose another."
+                        .to_owned(),
+                )]));
+                api
+            }
+            _ => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::PasswordCheckUnavailable,
+                "We cannot check new passwords right now. Try again shortly.",
+            ),
+        }
+    }
+
     /// The status.
     #[must_use]
     pub fn status(&self) -> StatusCode {
@@ -155,7 +182,19 @@ impl From<StoreError> for ApiError {
 
 impl From<HashError> for ApiError {
     fn from(error: HashError) -> Self {
-        Self::internal(&error)
+        match error {
+            HashError::Busy => {
+                tracing::warn!("password-hashing queue full: answered 503");
+                let mut busy = Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorCode::ServerBusy,
+                    "The server is busy. Try again in a moment.",
+                );
+                busy.body.error.retry_after_secs = Some(1);
+                busy
+            }
+            other => Self::internal(&other),
+        }
     }
 }
 
@@ -211,9 +250,15 @@ impl From<crate::methods::password_reset::PasswordResetError> for ApiError {
                 ErrorCode::InvalidCode,
                 "That code is not right, or it has expired. Check the email or request a new code.",
             ),
+            PasswordResetError::AttemptsExhausted => Self::new(
+                StatusCode::GONE,
+                ErrorCode::CodeAttemptsExhausted,
+                "Too many wrong codes were tried for this address. Request a new code in an hour.",
+            ),
             PasswordResetError::Mail(cause) => Self::mail_unavailable(&cause),
             PasswordResetError::Store(e) => e.into(),
             PasswordResetError::Hash(e) => e.into(),
+            PasswordResetError::Breached(e) => Self::breached_password("password", &e),
         }
     }
 }
@@ -257,9 +302,9 @@ impl From<SignUpError> for ApiError {
                 "This code has expired. Request a new one.",
             ),
             SignUpError::TooManyAttempts => Self::new(
-                unprocessable,
-                ErrorCode::CodeExpired,
-                "Too many wrong tries for this code. Request a new one.",
+                StatusCode::GONE,
+                ErrorCode::CodeAttemptsExhausted,
+                "Too many wrong codes were tried. Start again.",
             ),
             SignUpError::AlreadyUsed => Self::new(
                 unprocessable,
@@ -278,6 +323,7 @@ impl From<SignUpError> for ApiError {
             SignUpError::Mail(cause) => Self::mail_unavailable(&cause),
             SignUpError::Store(e) => e.into(),
             SignUpError::Hash(e) => e.into(),
+            SignUpError::Breached(e) => Self::breached_password("password", &e),
         }
     }
 }
@@ -379,6 +425,7 @@ impl From<crate::account::AccountError> for ApiError {
             AccountError::Code(e) => e.into(),
             AccountError::Mail(cause) => Self::mail_unavailable(&cause),
             AccountError::Store(e) => e.into(),
+            AccountError::Breached(e) => Self::breached_password("newPassword", &e),
             AccountError::Hash(e) => e.into(),
         }
     }

@@ -10,11 +10,19 @@
 //!     .store(store)
 //!     .environment(Environment::new_test("env_demo", "Demo", "pk_test_demo", "sk_test_demo"))
 //!     .public_url("http://localhost:3000".parse()?)
+//!     // Required with a live environment: `openssl rand -hex 32 > torii.key`.
+//!     .secret_key(torii_server::secret_key::ServerKey::read("torii.key".as_ref())?)
 //!     .build()
 //!     .await?;
 //! let app = torii_server::router(torii);
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
-//! axum::serve(listener, app).await?;
+//! // Connect info gives every request its client's address, which per-address rate limits
+//! // and sessions need.
+//! axum::serve(
+//!     listener,
+//!     app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+//! )
+//! .await?;
 //! # Ok(())
 //! # }
 //! ```
@@ -26,7 +34,9 @@
 )]
 
 pub mod account;
+pub mod breached;
 pub mod ceremony;
+pub mod client_ip;
 pub mod clock;
 pub mod config;
 pub mod environment;
@@ -37,6 +47,8 @@ pub mod log;
 pub mod mail;
 pub mod methods;
 pub mod rate_limit;
+pub mod secret_key;
+pub mod serve;
 pub mod session;
 pub mod store;
 pub mod validate;
@@ -81,6 +93,14 @@ struct Inner {
     oauth: methods::oauth::OAuthRuntime,
     /// The passkeys' relying party of each environment that enables passkeys, by id.
     passkeys: std::collections::HashMap<String, methods::passkey::RelyingParty>,
+    /// The server key (and the previous one during a rotation).
+    keys: secret_key::ServerKeys,
+    /// Peers whose `X-Forwarded-For` / `Forwarded` headers are believed.
+    trusted_proxies: client_ip::TrustedProxies,
+    /// The breached-password check, when configured.
+    breached_passwords: Option<breached::BreachedPasswords>,
+    /// Whether the missing socket address was reported (once, not per request).
+    no_peer_reported: std::sync::atomic::AtomicBool,
 }
 
 /// Why a [`Torii`] could not be built.
@@ -109,6 +129,11 @@ pub enum BuildError {
     /// its codes and sign-in links would end up in a log.
     #[error("the live environment `{0}` needs a mailer that delivers email, not the log")]
     LiveWithoutMail(String),
+    /// A live environment needs a configured server key (`secret_key_file`).
+    #[error(
+        "environment {0} is in live mode and needs a server key: set secret_key_file (TORII_SECRET_KEY_FILE)"
+    )]
+    SecretKeyRequired(String),
 }
 
 /// Builds a [`Torii`].
@@ -120,6 +145,11 @@ pub struct ToriiBuilder {
     environments: Vec<Environment>,
     public_url: Option<Url>,
     hash_parallelism: Option<usize>,
+    secret_key: Option<secret_key::ServerKey>,
+    previous_secret_key: Option<secret_key::ServerKey>,
+    hash_queue: Option<usize>,
+    trusted_proxies: client_ip::TrustedProxies,
+    breached_passwords: Option<breached::BreachedPasswords>,
 }
 
 impl ToriiBuilder {
@@ -173,10 +203,51 @@ impl ToriiBuilder {
         self
     }
 
+    /// The server key: codes are stored as HMACs under it and JWT signing keys sealed with
+    /// it. Required when an environment is in live mode. Without one (test mode only) a
+    /// random key is made up for this process: codes sent and JWT keys made before a restart
+    /// are then lost (JWT keys are replaced; clients renew from their refresh session).
+    #[must_use]
+    pub fn secret_key(mut self, key: secret_key::ServerKey) -> Self {
+        self.secret_key = Some(key);
+        self
+    }
+
+    /// The server key before a rotation: still accepted for codes sent under it, and for
+    /// opening JWT keys sealed with it (which are replaced by keys sealed with the new one).
+    #[must_use]
+    pub fn previous_secret_key(mut self, key: secret_key::ServerKey) -> Self {
+        self.previous_secret_key = Some(key);
+        self
+    }
+
     /// How many password hashes may run at once (default: the number of CPUs).
     #[must_use]
     pub fn hash_parallelism(mut self, permits: usize) -> Self {
         self.hash_parallelism = Some(permits);
+        self
+    }
+
+    /// How many password hashes may wait for a hashing thread before more are refused with
+    /// `503 server_busy` (default: 64 per hashing thread, about a second of waiting; at least 1).
+    #[must_use]
+    pub fn hash_queue(mut self, waiting: usize) -> Self {
+        self.hash_queue = Some(waiting);
+        self
+    }
+
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` headers name the client (default: none;
+    /// the socket peer is the client).
+    #[must_use]
+    pub fn trusted_proxies(mut self, proxies: client_ip::TrustedProxies) -> Self {
+        self.trusted_proxies = proxies;
+        self
+    }
+
+    /// Checks every new password against a breached-password range API (default: off).
+    #[must_use]
+    pub fn breached_passwords(mut self, check: breached::BreachedPasswords) -> Self {
+        self.breached_passwords = Some(check);
         self
     }
 
@@ -211,13 +282,38 @@ impl ToriiBuilder {
                 return Err(BuildError::DuplicateEnvironment(env.id.clone()));
             }
         }
-        let jwt = if environments
+        let keys = match self.secret_key {
+            Some(current) => secret_key::ServerKeys {
+                current,
+                previous: self.previous_secret_key,
+                ephemeral: false,
+            },
+            None => {
+                if let Some(live) = environments
+                    .iter()
+                    .find(|env| env.mode == torii_shared::EnvironmentMode::Live)
+                {
+                    return Err(BuildError::SecretKeyRequired(live.id.clone()));
+                }
+                secret_key::ServerKeys {
+                    current: secret_key::ServerKey::generate(),
+                    previous: None,
+                    ephemeral: true,
+                }
+            }
+        };
+        let jwt_environments: Vec<&str> = environments
             .iter()
-            .any(|env| env.session.kind == SessionKind::Jwt)
-        {
-            Some(session::jwt::JwtKeys::load(store.as_ref(), clock.now()).await?)
-        } else {
+            .filter(|env| env.session.kind == SessionKind::Jwt)
+            .map(|env| env.id.as_str())
+            .collect();
+        let jwt = if jwt_environments.is_empty() {
             None
+        } else {
+            Some(
+                session::jwt::JwtKeys::load(store.as_ref(), &keys, &jwt_environments, clock.now())
+                    .await?,
+            )
         };
         let oauth = methods::oauth::OAuthRuntime::new().map_err(BuildError::OAuthClient)?;
         let mut passkeys = std::collections::HashMap::new();
@@ -246,11 +342,18 @@ impl ToriiBuilder {
                 clock,
                 environments: environments.into_iter().map(Arc::new).collect(),
                 public_url,
-                hasher: PasswordHasher::new(parallelism),
+                hasher: match self.hash_queue {
+                    Some(waiting) => PasswordHasher::with_queue(parallelism, waiting),
+                    None => PasswordHasher::new(parallelism),
+                },
                 jwt,
                 deliveries: Arc::default(),
                 oauth,
                 passkeys,
+                keys,
+                trusted_proxies: self.trusted_proxies,
+                breached_passwords: self.breached_passwords,
+                no_peer_reported: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }
@@ -261,8 +364,22 @@ impl ToriiBuilder {
 pub struct ClientInfo {
     /// `User-Agent`, truncated.
     pub user_agent: Option<String>,
-    /// Peer IP address.
+    /// The client's address (see [`Torii::client_ip`]), recorded on sessions in full.
     pub ip: Option<String>,
+    /// The key of per-address limits: the address, or for IPv6 its /64.
+    pub ip_limit_key: Option<String>,
+}
+
+impl ClientInfo {
+    /// A client at `ip` (when known) with a user agent.
+    #[must_use]
+    pub fn new(user_agent: Option<String>, ip: Option<std::net::IpAddr>) -> Self {
+        Self {
+            user_agent,
+            ip: ip.map(|ip| ip.to_string()),
+            ip_limit_key: ip.map(client_ip::limit_key),
+        }
+    }
 }
 
 /// A valid session with its user.
@@ -368,6 +485,10 @@ impl Torii {
         &self.inner.hasher
     }
 
+    pub(crate) fn breached_passwords(&self) -> Option<&breached::BreachedPasswords> {
+        self.inner.breached_passwords.as_ref()
+    }
+
     /// The current time from the injected clock.
     #[must_use]
     pub fn now(&self) -> OffsetDateTime {
@@ -405,6 +526,35 @@ impl Torii {
             None if envs.len() == 1 => envs.first(),
             None => None,
         }
+    }
+
+    /// The client's address: the socket peer's, or the one trusted proxies forwarded (see
+    /// [`client_ip`]). Without a peer address (a server that does not pass connect info) it is
+    /// unknown, which is reported once in the log: every such client shares one limit bucket.
+    #[must_use]
+    pub fn client_ip(
+        &self,
+        peer: Option<std::net::IpAddr>,
+        headers: &axum::http::HeaderMap,
+    ) -> Option<std::net::IpAddr> {
+        let Some(peer) = peer else {
+            if !self
+                .inner
+                .no_peer_reported
+                .swap(true, std::sync::atomic::Ordering::Relaxed)
+            {
+                tracing::warn!(
+                    "requests carry no client address: per-address rate limits put every client \
+                     in one bucket; serve with `into_make_service_with_connect_info::<SocketAddr>()`"
+                );
+            }
+            return None;
+        };
+        Some(client_ip::client_ip(
+            peer,
+            headers,
+            &self.inner.trusted_proxies,
+        ))
     }
 
     /// Creates a session for a user and returns its token (shown once).
@@ -530,6 +680,12 @@ impl Torii {
             .map_err(|e| StoreError::Other(e.to_string()))
     }
 
+    /// The server key in use (and the previous one during a rotation).
+    #[must_use]
+    pub fn server_keys(&self) -> &secret_key::ServerKeys {
+        &self.inner.keys
+    }
+
     /// The JWT signing keys, in a JWT environment.
     #[must_use]
     pub fn jwt_keys(&self) -> Option<&session::jwt::JwtKeys> {
@@ -547,13 +703,14 @@ impl Torii {
             return Ok(None);
         };
         let raw = token.expose();
-        let mut verified = keys.verify(raw, &self.issuer(), &env.id, self.now());
+        let max_life = env.session.absolute_timeout;
+        let mut verified = keys.verify(raw, &self.issuer(), &env.id, self.now(), max_life);
         if matches!(verified, Err(session::jwt::JwtError::UnknownKid)) {
             // Perhaps rotated in on another node: read the key set again, once.
             keys.reload(self.store())
                 .await
                 .map_err(|e| StoreError::Other(e.to_string()))?;
-            verified = keys.verify(raw, &self.issuer(), &env.id, self.now());
+            verified = keys.verify(raw, &self.issuer(), &env.id, self.now(), max_life);
         }
         let Ok(claims) = verified else {
             return Ok(None);

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use torii_server::config::Config;
 use torii_server::mail::{LogMailer, Mailer, SmtpMailer};
 use torii_server::store::{MySqlStore, PostgresStore, SqliteStore, Store};
-use torii_server::{Torii, http};
+use torii_server::{Torii, http, serve};
 use tracing_subscriber::EnvFilter;
 
 const HELP: &str = "torii-server [--config FILE]\n\nSettings: defaults, then FILE (or TORII_CONFIG), \
@@ -87,12 +87,40 @@ async fn run() -> anyhow::Result<()> {
             Arc::new(LogMailer)
         }
     };
+    let keys = config.server_keys()?;
+    if let Some(path) = &keys.created {
+        // The path only: the key itself never reaches a log.
+        tracing::info!(
+            "created the server key file {} (set secret_key_file / TORII_SECRET_KEY_FILE to \
+             choose another; keep it with the database)",
+            path.display()
+        );
+    }
+    if keys.shared_default && config.secret_key_file.is_none() {
+        tracing::warn!(
+            "TORII_SECRET_KEY_FILE is not set: using torii-secret.key in the working directory; \
+             every node on this database must use the same key file"
+        );
+    }
     let mut builder = Torii::builder()
         .shared_store(store)
         .shared_mailer(mailer)
-        .public_url(config.public_url()?);
+        .public_url(config.public_url()?)
+        .trusted_proxies(config.trusted_proxies()?);
+    if let Some(waiting) = config.password_hash_queue {
+        builder = builder.hash_queue(waiting);
+    }
+    if let Some(check) = config.breached_passwords()? {
+        builder = builder.breached_passwords(check);
+    }
     for env in config.environments()? {
         builder = builder.environment(env);
+    }
+    if let Some(key) = keys.current {
+        builder = builder.secret_key(key);
+    }
+    if let Some(key) = keys.previous {
+        builder = builder.previous_secret_key(key);
     }
     let torii = builder.build().await?;
     let app = match &config.static_dir {
@@ -111,12 +139,9 @@ async fn run() -> anyhow::Result<()> {
         .with_context(|| format!("TORII_LISTEN: cannot bind {}", config.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!("torii-server listening on http://{addr}");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    // Each request gets its peer's address; slow and excess clients are cut off (see
+    // `torii_server::serve`); a signal stops accepting and lets in-flight requests finish.
+    serve::serve(listener, app, config.serve_settings(), shutdown_signal()).await?;
     // Mails already promised (sign-in links, reset codes) go out before the process ends.
     if tokio::time::timeout(std::time::Duration::from_secs(10), torii.mail_settled())
         .await

@@ -446,7 +446,7 @@ async fn an_email_change_is_verified_by_a_code_to_the_new_address_and_the_old_on
         .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(wrong.code(), "invalid_code");
-    assert_eq!(wrong.body["error"]["triesLeft"], 4);
+    assert_eq!(wrong.body["error"]["triesLeft"], 9);
 
     let verified = Req::post("/v1/me/email/verify", &json!({"code": code}))
         .cookie(&token)

@@ -141,7 +141,7 @@ async fn an_unverified_email_is_gated_until_its_code_is_entered() {
     .send(&app)
     .await;
     assert_eq!(wrong.code(), "invalid_code");
-    assert_eq!(wrong.body["error"]["triesLeft"], 4);
+    assert_eq!(wrong.body["error"]["triesLeft"], 9);
     let verified = Req::post("/v1/email-verification/verify", &json!({"code": code}))
         .cookie(&token)
         .send(&app)

@@ -56,6 +56,7 @@ async fn a_live_environment_refuses_the_log_mailer() {
     live.mode = EnvironmentMode::Live;
     let refused = Torii::builder()
         .shared_store(std::sync::Arc::clone(&db.store))
+        .secret_key(test_server_key())
         .environment(live.clone())
         .build()
         .await;
@@ -66,6 +67,7 @@ async fn a_live_environment_refuses_the_log_mailer() {
     let built = Torii::builder()
         .shared_store(std::sync::Arc::clone(&db.store))
         .mailer(OutboxMailer::new())
+        .secret_key(test_server_key())
         .environment(live)
         .build()
         .await;

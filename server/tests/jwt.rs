@@ -10,7 +10,8 @@ use common::*;
 use serde_json::{Value, json};
 use time::Duration;
 use torii_server::Environment;
-use torii_server::session::jwt::Claims;
+use torii_server::secret_key::ServerKey;
+use torii_server::session::jwt::{Claims, JwtError};
 use torii_shared::SessionKind;
 
 fn jwt_env(id: &str, pk: &str, sk: &str) -> Environment {
@@ -104,7 +105,7 @@ async fn hostile_and_stale_tokens_are_refused() {
     let with = |edit: &dyn Fn(&mut Claims)| {
         let mut claims = good.clone();
         edit(&mut claims);
-        keys.sign_with_header(&claims, |_| {}).unwrap()
+        keys.sign_with_header("env_jwt", &claims, |_| {}).unwrap()
     };
     let mut refused = vec![
         ("expired", with(&|c| c.exp = now - 1)),
@@ -116,22 +117,27 @@ async fn hostile_and_stale_tokens_are_refused() {
         ("wrong audience", with(&|c| c.aud = "env_other".into())),
         (
             "jku header",
-            keys.sign_with_header(&good, |h| h.jku = Some("https://evil.example/jwks".into()))
-                .unwrap(),
+            keys.sign_with_header("env_jwt", &good, |h| {
+                h.jku = Some("https://evil.example/jwks".into())
+            })
+            .unwrap(),
         ),
         (
             "x5u header",
-            keys.sign_with_header(&good, |h| h.x5u = Some("https://evil.example/cert".into()))
-                .unwrap(),
+            keys.sign_with_header("env_jwt", &good, |h| {
+                h.x5u = Some("https://evil.example/cert".into())
+            })
+            .unwrap(),
         ),
         (
             "unknown kid",
-            keys.sign_with_header(&good, |h| h.kid = Some("key_unknown".into()))
+            keys.sign_with_header("env_jwt", &good, |h| h.kid = Some("key_unknown".into()))
                 .unwrap(),
         ),
         (
             "no kid",
-            keys.sign_with_header(&good, |h| h.kid = None).unwrap(),
+            keys.sign_with_header("env_jwt", &good, |h| h.kid = None)
+                .unwrap(),
         ),
     ];
     // alg none: a header and payload with no signature.
@@ -217,7 +223,12 @@ async fn a_token_of_one_environment_is_refused_by_another() {
 async fn rotation_keeps_old_tokens_valid_and_signs_new_ones_with_the_new_key() {
     let app = jwt_app().await;
     let old = jwt_user(&app, "rotate@example.com").await;
-    let old_kid = app.torii.jwt_keys().unwrap().current_kid().unwrap();
+    let old_kid = app
+        .torii
+        .jwt_keys()
+        .unwrap()
+        .current_kid("env_jwt")
+        .unwrap();
     let rotated = Req::post("/v1/admin/jwt-keys/rotate", &json!({}))
         .header("authorization", "Bearer sk_test_jwt")
         .send(&app)
@@ -382,5 +393,243 @@ async fn the_token_is_on_me_only_for_jwt_sessions() {
     assert!(
         me.body.get("token").is_none(),
         "database tokens stay in the HttpOnly cookie"
+    );
+}
+
+/// A node on `app`'s store with its own server keys.
+async fn node_with_keys(
+    app: &TestApp,
+    envs: Vec<Environment>,
+    current: Option<ServerKey>,
+    previous: Option<ServerKey>,
+) -> Result<torii_server::Torii, torii_server::BuildError> {
+    let mut builder = torii_server::Torii::builder()
+        .shared_store(app.torii.store_arc())
+        .mailer(app.outbox.clone())
+        .clock(app.clock.clone())
+        .public_url(ORIGIN.parse().unwrap())
+        .hash_parallelism(2);
+    if let Some(key) = current {
+        builder = builder.secret_key(key);
+    }
+    if let Some(key) = previous {
+        builder = builder.previous_secret_key(key);
+    }
+    for env in envs {
+        builder = builder.environment(env);
+    }
+    builder.build().await
+}
+
+#[tokio::test]
+async fn stored_signing_keys_are_sealed_under_the_server_key() {
+    let app = jwt_app().await;
+    let keys = app.torii.store().list_jwt_keys().await.unwrap();
+    assert_eq!(keys.len(), 1);
+    let key = &keys[0];
+    assert_eq!(key.environment_id, "env_jwt");
+    let sealed = key.private_key.strip_prefix("v1:").expect("a sealed value");
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(sealed)
+        .unwrap();
+    // The Ed25519 object identifier is in every PKCS#8 Ed25519 key; sealed, it is nowhere.
+    let ed25519_oid = [0x06, 0x03, 0x2b, 0x65, 0x70];
+    let has_oid = |bytes: &[u8]| bytes.windows(ed25519_oid.len()).any(|w| w == ed25519_oid);
+    assert!(!has_oid(&bytes));
+    let associated = format!("torii-jwt-key:{}:env_jwt", key.kid);
+    let der = test_server_key()
+        .open(&key.private_key, associated.as_bytes())
+        .unwrap();
+    assert!(has_oid(&der), "the server key opens it");
+    assert!(
+        ServerKey::from_bytes([9; 32])
+            .open(&key.private_key, associated.as_bytes())
+            .is_err(),
+        "another key does not"
+    );
+    assert!(
+        test_server_key()
+            .open(&key.private_key, b"torii-jwt-key:other:env_other")
+            .is_err(),
+        "nor for another key id or environment"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_server_key_stops_the_start_instead_of_replacing_the_keys() {
+    let app = jwt_app().await;
+    let before = app.torii.store().list_jwt_keys().await.unwrap();
+    let error = node_with_keys(
+        &app,
+        vec![jwt_env("env_jwt", "pk_test_jwt", "sk_test_jwt")],
+        Some(ServerKey::from_bytes([9; 32])),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            torii_server::BuildError::Jwt(JwtError::WrongServerKey { .. })
+        ),
+        "{error}"
+    );
+    let message = error.to_string();
+    assert!(message.contains("secret_key_file"), "{message}");
+    assert!(message.contains("TORII_SECRET_KEY_FILE"), "{message}");
+    assert_eq!(
+        app.torii.store().list_jwt_keys().await.unwrap(),
+        before,
+        "no key was minted or retired"
+    );
+}
+
+#[tokio::test]
+async fn a_server_key_rotation_replaces_the_signing_keys_and_old_tokens_still_verify() {
+    let app = jwt_app().await;
+    let token = jwt_user(&app, "rotating@example.com").await;
+    let old_kid = app
+        .torii
+        .jwt_keys()
+        .unwrap()
+        .current_kid("env_jwt")
+        .unwrap();
+    let new_key = ServerKey::from_bytes([9; 32]);
+    // The documented rotation: the new key as secret_key_file, the old one as
+    // secret_key_previous_file.
+    let rotated = node_with_keys(
+        &app,
+        vec![jwt_env("env_jwt", "pk_test_jwt", "sk_test_jwt")],
+        Some(new_key.clone()),
+        Some(test_server_key()),
+    )
+    .await
+    .unwrap();
+    let new_kid = rotated.jwt_keys().unwrap().current_kid("env_jwt").unwrap();
+    assert_ne!(
+        new_kid, old_kid,
+        "the key sealed under the old server key is replaced"
+    );
+    let node = TestApp::from_parts(rotated, app.outbox.clone());
+    assert!(
+        me_user(&node, &token).await.is_object(),
+        "tokens signed before verify until they expire"
+    );
+    // Once every node has the new key, the previous one is no longer needed.
+    let after = node_with_keys(
+        &app,
+        vec![jwt_env("env_jwt", "pk_test_jwt", "sk_test_jwt")],
+        Some(new_key),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        after.jwt_keys().unwrap().current_kid("env_jwt").unwrap(),
+        new_kid
+    );
+    let signed_in = Req::post(
+        "/v1/sign-in/password",
+        &json!({"email": "rotating@example.com", "password": PASSWORD}),
+    )
+    .send(&TestApp::from_parts(after, app.outbox.clone()))
+    .await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.text);
+}
+
+#[tokio::test]
+async fn a_retired_key_is_refused_once_its_tokens_can_have_expired() {
+    let app = jwt_app().await;
+    let token = jwt_user(&app, "retired@example.com").await;
+    let keys = app.torii.jwt_keys().unwrap();
+    // A token that claims to live far longer than any token can.
+    let mut claims = claims_of(&token);
+    claims.exp = app.torii.now().unix_timestamp() + 10 * 3600;
+    let long_lived = keys.sign_with_header("env_jwt", &claims, |_| {}).unwrap();
+    let rotated = Req::post("/v1/admin/jwt-keys/rotate", &json!({}))
+        .header("authorization", "Bearer sk_test_jwt")
+        .send(&app)
+        .await;
+    assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.text);
+    app.clock.advance(Duration::minutes(59));
+    assert!(
+        me_user(&app, &long_lived).await.is_object(),
+        "within the bound"
+    );
+    // The longest token lifetime (one hour here) after its retirement, the key is done.
+    app.clock
+        .advance(Duration::minutes(1) + Duration::seconds(1));
+    assert_eq!(me_user(&app, &long_lived).await, json!(null));
+    let jwks = Req::get("/.well-known/jwks.json").send(&app).await;
+    assert_eq!(jwks.body["keys"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn keys_of_one_environment_never_sign_or_verify_for_another() {
+    let app = app_with(vec![
+        jwt_env("env_a", "pk_test_a", "sk_test_a"),
+        jwt_env("env_b", "pk_test_b", "sk_test_b"),
+    ])
+    .await;
+    let keys = app.torii.jwt_keys().unwrap();
+    let kid_a = keys.current_kid("env_a").unwrap();
+    let kid_b = keys.current_kid("env_b").unwrap();
+    assert_ne!(kid_a, kid_b, "each environment has its own key");
+    let created = Req::post("/v1/sign-ups", &sign_up_body_plain("both@example.com"))
+        .header("torii-publishable-key", "pk_test_b")
+        .send(&app)
+        .await;
+    let id = created.body["signUpId"].as_str().unwrap().to_owned();
+    let code = code_from(&app, "both@example.com");
+    let token_b = Req::post(&format!("/v1/sign-ups/{id}/verify"), &json!({"code": code}))
+        .header("torii-publishable-key", "pk_test_b")
+        .send(&app)
+        .await
+        .session_cookie()
+        .unwrap();
+    // Environment A's key signing claims that are right in every way for environment B.
+    let forged = keys
+        .sign_with_header("env_a", &claims_of(&token_b), |_| {})
+        .unwrap();
+    let in_b = |token: String| {
+        Req::get("/me")
+            .header("torii-publishable-key", "pk_test_b")
+            .bearer(&token)
+    };
+    assert!(in_b(token_b.clone()).send(&app).await.body["user"].is_object());
+    assert_eq!(in_b(forged).send(&app).await.body["user"], json!(null));
+    // Rotating A leaves B's key alone.
+    let rotated = Req::post("/v1/admin/jwt-keys/rotate", &json!({}))
+        .header("authorization", "Bearer sk_test_a")
+        .send(&app)
+        .await;
+    assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.text);
+    assert_ne!(keys.current_kid("env_a").unwrap(), kid_a);
+    assert_eq!(keys.current_kid("env_b").unwrap(), kid_b);
+}
+
+#[tokio::test]
+async fn a_live_environment_needs_a_server_key() {
+    let app = jwt_app().await;
+    let mut live = Environment::new_test(
+        "env_live",
+        "Live",
+        "pk_live_x",
+        "sk_live_0123456789abcdef0123456789abcdef",
+    );
+    live.mode = torii_shared::EnvironmentMode::Live;
+    live.allowed_origins = vec!["https://app.example.com".into()];
+    let error = node_with_keys(&app, vec![live.clone()], None, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, torii_server::BuildError::SecretKeyRequired(_)),
+        "{error}"
+    );
+    assert!(error.to_string().contains("secret_key_file"));
+    assert!(
+        node_with_keys(&app, vec![live], Some(test_server_key()), None)
+            .await
+            .is_ok()
     );
 }

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 use torii_server::session::{SessionToken, new_id};
 use torii_server::store::{
-    AttemptReservation, AttemptVerdict, CompleteSignUp, MethodRemoval, PasskeyRecord,
-    SessionRecord, SignInMethodRef, SignUpRecord, Store, StoreError, StoredEnvironment,
-    UserCodeRecord, UserRecord,
+    AttemptReservation, AttemptVerdict, CodeSend, CompleteSignUp, JwtKeyRecord, MethodRemoval,
+    PasskeyRecord, SessionRecord, SignInMethodRef, SignUpRecord, Store, StoreError,
+    StoredEnvironment, UserCodeRecord, UserRecord,
 };
 
 fn now() -> OffsetDateTime {
@@ -182,7 +182,7 @@ async fn sign_up_attempts_are_counted_and_capped(db: TestDb) {
             .reserve_sign_up_attempt(&s.id, 5, at)
             .await
             .unwrap(),
-        AttemptReservation::Dead
+        AttemptReservation::Exhausted
     );
     assert_eq!(
         db.store
@@ -202,11 +202,11 @@ async fn expired_codes_are_dead(db: TestDb) {
             .reserve_sign_up_attempt(&s.id, 5, at + Duration::minutes(10))
             .await
             .unwrap(),
-        AttemptReservation::Dead
+        AttemptReservation::Expired
     );
 }
 
-async fn resend_respects_the_cooldown_and_resets_tries(db: TestDb) {
+async fn resend_respects_the_cooldown_and_keeps_the_tries(db: TestDb) {
     let at = now();
     let s = sign_up("env_a", "resend@example.com", at);
     db.store.insert_sign_up(&s).await.unwrap();
@@ -215,21 +215,23 @@ async fn resend_respects_the_cooldown_and_resets_tries(db: TestDb) {
         .await
         .unwrap();
     let later = at + Duration::minutes(1);
-    assert!(
-        !db.store
-            .replace_sign_up_code(&s.id, "new", later, later, at)
-            .await
-            .unwrap()
-    );
-    assert!(
+    assert_eq!(
         db.store
-            .replace_sign_up_code(&s.id, "new", later + Duration::minutes(10), later, later)
+            .replace_sign_up_code(&s.id, "new", later, later, 5, at)
             .await
-            .unwrap()
+            .unwrap(),
+        CodeSend::Cooldown(s.resend_available_at)
+    );
+    assert_eq!(
+        db.store
+            .replace_sign_up_code(&s.id, "new", later + Duration::minutes(10), later, 5, later)
+            .await
+            .unwrap(),
+        CodeSend::Sent
     );
     let stored = db.store.get_sign_up("env_a", &s.id).await.unwrap().unwrap();
     assert_eq!(stored.code_hash, "new");
-    assert_eq!(stored.attempts, 0);
+    assert_eq!(stored.attempts, 1, "a resend keeps the tries used");
     assert!(
         db.store
             .get_sign_up("env_other", &s.id)
@@ -237,6 +239,85 @@ async fn resend_respects_the_cooldown_and_resets_tries(db: TestDb) {
             .unwrap()
             .is_none()
     );
+    // Used up: no resend revives the sign-up, and its new code takes no tries.
+    for _ in 0..4 {
+        db.store
+            .reserve_sign_up_attempt(&s.id, 5, later)
+            .await
+            .unwrap();
+    }
+    let much_later = later + Duration::minutes(5);
+    assert_eq!(
+        db.store
+            .replace_sign_up_code(
+                &s.id,
+                "newer",
+                much_later + Duration::minutes(10),
+                much_later,
+                5,
+                much_later
+            )
+            .await
+            .unwrap(),
+        CodeSend::Exhausted
+    );
+    assert_eq!(
+        db.store
+            .reserve_sign_up_attempt(&s.id, 5, much_later)
+            .await
+            .unwrap(),
+        AttemptReservation::Exhausted
+    );
+    assert_eq!(
+        db.store
+            .replace_sign_up_code("sgu_missing", "x", much_later, much_later, 5, much_later)
+            .await
+            .unwrap(),
+        CodeSend::NotFound
+    );
+}
+
+async fn concurrent_guesses_and_resends_never_exceed_the_ceremony_cap(db: TestDb) {
+    let at = now();
+    let s = sign_up("env_a", "race@example.com", at);
+    let s = SignUpRecord {
+        resend_available_at: at,
+        ..s
+    };
+    db.store.insert_sign_up(&s).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..30 {
+        let store = Arc::clone(&db.store);
+        let id = s.id.clone();
+        tasks.push(tokio::spawn(async move {
+            if i % 3 == 0 {
+                // Resends racing the guesses (each with its cooldown already over).
+                store
+                    .replace_sign_up_code(
+                        &id,
+                        &format!("{i:064}"),
+                        at + Duration::minutes(10),
+                        at,
+                        10,
+                        at,
+                    )
+                    .await
+                    .unwrap();
+                None
+            } else {
+                Some(store.reserve_sign_up_attempt(&id, 10, at).await.unwrap())
+            }
+        }));
+    }
+    let mut reserved = 0;
+    for task in tasks {
+        if let Some(AttemptReservation::Reserved(_)) = task.await.unwrap() {
+            reserved += 1;
+        }
+    }
+    assert_eq!(reserved, 10);
+    let stored = db.store.get_sign_up("env_a", &s.id).await.unwrap().unwrap();
+    assert_eq!(stored.attempts, 10);
 }
 
 async fn a_sign_up_completes_once(db: TestDb) {
@@ -678,26 +759,30 @@ async fn user_codes_have_a_cooldown_counted_tries_and_one_consumer(db: TestDb) {
         attempts: 0,
         resend_available_at: at + Duration::seconds(30),
         created_at: at,
+        ceremony_expires_at: at + Duration::hours(1),
     };
-    assert!(
+    assert_eq!(
         db.store
-            .put_user_code(&code("cod_1", at), at)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !db.store
-            .put_user_code(&code("cod_2", at), at)
+            .put_user_code(&code("cod_1", at), 5, at)
             .await
             .unwrap(),
+        CodeSend::Sent
+    );
+    assert_eq!(
+        db.store
+            .put_user_code(&code("cod_2", at), 5, at)
+            .await
+            .unwrap(),
+        CodeSend::Cooldown(at + Duration::seconds(30)),
         "cooldown"
     );
     let later = at + Duration::seconds(31);
-    assert!(
+    assert_eq!(
         db.store
-            .put_user_code(&code("cod_3", later), later)
+            .put_user_code(&code("cod_3", later), 5, later)
             .await
-            .unwrap()
+            .unwrap(),
+        CodeSend::Sent
     );
     let live = db
         .store
@@ -741,6 +826,133 @@ async fn user_codes_have_a_cooldown_counted_tries_and_one_consumer(db: TestDb) {
             .unwrap()
             .is_none()
     );
+}
+
+async fn user_code_ceremonies_keep_their_tries_across_resends_until_they_end(db: TestDb) {
+    let (user, _) = create_user(db.store.as_ref(), "env_a", "ceremony@example.com").await;
+    let at = now();
+    let code = |id: &str, at: OffsetDateTime| UserCodeRecord {
+        id: id.to_owned(),
+        user_id: user.id.clone(),
+        purpose: "password_reset".into(),
+        target: None,
+        code_hash: format!("{id:0>64}"),
+        expires_at: at + Duration::minutes(10),
+        attempts: 0,
+        resend_available_at: at + Duration::seconds(30),
+        created_at: at,
+        ceremony_expires_at: at + Duration::hours(1),
+    };
+    let put = |id: &'static str, at: OffsetDateTime| {
+        let store = Arc::clone(&db.store);
+        let record = code(id, at);
+        async move { store.put_user_code(&record, 3, at).await.unwrap() }
+    };
+    assert_eq!(put("cod_a", at).await, CodeSend::Sent);
+    assert!(matches!(
+        db.store
+            .reserve_user_code_attempt("cod_a", 3, at)
+            .await
+            .unwrap(),
+        AttemptReservation::Reserved(1)
+    ));
+    let t1 = at + Duration::minutes(1);
+    assert_eq!(put("cod_b", t1).await, CodeSend::Sent);
+    let live = db
+        .store
+        .get_user_code(&user.id, "password_reset")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(live.id, "cod_b");
+    assert_eq!(live.code_hash, format!("{:0>64}", "cod_b"));
+    assert_eq!(live.attempts, 1, "a resend keeps the tries used");
+    assert_eq!(live.ceremony_expires_at, at + Duration::hours(1));
+    assert_eq!(
+        db.store
+            .reserve_user_code_attempt("cod_a", 3, t1)
+            .await
+            .unwrap(),
+        AttemptReservation::NotFound,
+        "the replaced code takes no tries"
+    );
+    for _ in 0..2 {
+        db.store
+            .reserve_user_code_attempt("cod_b", 3, t1)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        db.store
+            .reserve_user_code_attempt("cod_b", 3, t1)
+            .await
+            .unwrap(),
+        AttemptReservation::Exhausted
+    );
+    let t2 = at + Duration::minutes(2);
+    assert_eq!(
+        put("cod_c", t2).await,
+        CodeSend::Exhausted,
+        "dead until it ends"
+    );
+    assert_eq!(
+        db.store
+            .reserve_user_code_attempt("cod_b", 3, t2 + Duration::minutes(20))
+            .await
+            .unwrap(),
+        AttemptReservation::Exhausted
+    );
+    // Once the ceremony has ended, a new one starts from zero.
+    let t3 = at + Duration::hours(1);
+    assert_eq!(put("cod_d", t3).await, CodeSend::Sent);
+    let fresh = db
+        .store
+        .get_user_code(&user.id, "password_reset")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((fresh.id.as_str(), fresh.attempts), ("cod_d", 0));
+    assert_eq!(fresh.ceremony_expires_at, t3 + Duration::hours(1));
+}
+
+async fn jwt_keys_are_kept_per_environment_and_retired_keys_lose_their_private_half(db: TestDb) {
+    let at = now();
+    let key = |kid: &str, env: &str, at: OffsetDateTime| JwtKeyRecord {
+        kid: kid.to_owned(),
+        environment_id: env.to_owned(),
+        private_key: format!("v1:sealed-{kid}"),
+        public_key: format!("public-{kid}"),
+        created_at: at,
+        retired_at: None,
+    };
+    db.store
+        .rotate_jwt_key(&key("key_a1", "env_a", at))
+        .await
+        .unwrap();
+    db.store
+        .rotate_jwt_key(&key("key_b1", "env_b", at))
+        .await
+        .unwrap();
+    let later = at + Duration::minutes(1);
+    db.store
+        .rotate_jwt_key(&key("key_a2", "env_a", later))
+        .await
+        .unwrap();
+    let keys = db.store.list_jwt_keys().await.unwrap();
+    let find = |kid: &str| keys.iter().find(|k| k.kid == kid).unwrap().clone();
+    assert_eq!(keys.len(), 3);
+    let a1 = find("key_a1");
+    assert_eq!(a1.environment_id, "env_a");
+    assert_eq!(a1.retired_at, Some(later));
+    assert_eq!(a1.private_key, "", "a retired key's private half is erased");
+    assert_eq!(a1.public_key, "public-key_a1", "it still verifies");
+    let b1 = find("key_b1");
+    assert_eq!(
+        b1.retired_at, None,
+        "another environment's key is untouched"
+    );
+    assert_eq!(b1.private_key, "v1:sealed-key_b1");
+    assert_eq!(find("key_a2").retired_at, None);
 }
 
 async fn magic_links_are_single_use_and_replace_older_ones(db: TestDb) {
@@ -1603,8 +1815,12 @@ async fn names_and_emails_are_changed_and_emails_stay_unique(db: TestDb) {
         attempts: 0,
         resend_available_at: at + Duration::seconds(30),
         created_at: at,
+        ceremony_expires_at: at + Duration::hours(1),
     };
-    assert!(store.put_user_code(&code, at).await.unwrap());
+    assert_eq!(
+        store.put_user_code(&code, 10, at).await.unwrap(),
+        CodeSend::Sent
+    );
     assert_eq!(
         store
             .get_user_code(&user.id, "email_change")
@@ -1628,7 +1844,10 @@ macro_rules! conformance {
                 email_uniqueness_ignores_case_within_an_environment,
                 sign_up_attempts_are_counted_and_capped,
                 expired_codes_are_dead,
-                resend_respects_the_cooldown_and_resets_tries,
+                resend_respects_the_cooldown_and_keeps_the_tries,
+                concurrent_guesses_and_resends_never_exceed_the_ceremony_cap,
+                user_code_ceremonies_keep_their_tries_across_resends_until_they_end,
+                jwt_keys_are_kept_per_environment_and_retired_keys_lose_their_private_half,
                 a_sign_up_completes_once,
                 concurrent_completions_have_one_winner,
                 concurrent_sign_ups_of_one_email_make_one_user,

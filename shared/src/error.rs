@@ -24,8 +24,12 @@ pub enum ErrorCode {
     Unauthenticated,
     /// 422: the code is wrong; `triesLeft` says how many remain.
     InvalidCode,
-    /// 422: the code expired or was tried too often; request a new one.
+    /// 422: the code expired or was already used; request a new one.
     CodeExpired,
+    /// 410: too many wrong codes were tried in this ceremony (across every resend): it is
+    /// over. Start a new one (a new sign-up; a new reset or change once the ceremony's hour
+    /// has passed).
+    CodeAttemptsExhausted,
     /// 410/422: the sign-in link was used, replaced by a newer one, or expired.
     LinkExpired,
     /// 409: an account with this email already exists.
@@ -92,6 +96,18 @@ pub enum ErrorCode {
     OauthWrongAccount,
     /// 409: removing this would leave the account with no way to sign in.
     LastSignInMethod,
+    /// 422: the new password appears in known data breaches (`fields` names the field);
+    /// choose another.
+    PasswordBreached,
+    /// 503: the breached-password service could not be asked and the server is set to refuse
+    /// new passwords meanwhile; nothing was changed.
+    PasswordCheckUnavailable,
+    /// 503: the server is at capacity (its password-hashing queue is full); see
+    /// `Retry-After`.
+    ServerBusy,
+    /// 408: the request took longer than the server allows (a slow upload, or a slow
+    /// answer); nothing may be assumed about whether it took effect.
+    RequestTimeout,
     /// A code this client version does not know.
     #[serde(other)]
     Unknown,
@@ -109,6 +125,7 @@ impl ErrorCode {
             Self::Unauthenticated => "unauthenticated",
             Self::InvalidCode => "invalid_code",
             Self::CodeExpired => "code_expired",
+            Self::CodeAttemptsExhausted => "code_attempts_exhausted",
             Self::LinkExpired => "link_expired",
             Self::EmailTaken => "email_taken",
             Self::NotFound => "not_found",
@@ -139,6 +156,10 @@ impl ErrorCode {
             Self::OauthAlreadyLinked => "oauth_already_linked",
             Self::OauthWrongAccount => "oauth_wrong_account",
             Self::LastSignInMethod => "last_sign_in_method",
+            Self::PasswordBreached => "password_breached",
+            Self::PasswordCheckUnavailable => "password_check_unavailable",
+            Self::ServerBusy => "server_busy",
+            Self::RequestTimeout => "request_timeout",
             Self::Unknown => "unknown",
         }
     }
@@ -240,6 +261,7 @@ mod tests {
             ErrorCode::MalformedRequest,
             ErrorCode::InvalidCode,
             ErrorCode::CodeExpired,
+            ErrorCode::CodeAttemptsExhausted,
             ErrorCode::StoreUnavailable,
             ErrorCode::ForbiddenOrigin,
             ErrorCode::CeremonyExpired,

@@ -160,7 +160,7 @@ fn database_urls(mut cmd: Cmd) -> Cmd {
 /// defences whose correctness depends on the store (rate limits and delays, enumeration,
 /// sessions and their revocation, single-use codes and links). `--workspace` keeps the
 /// feature resolution, and so the build, of the step before.
-const POSTGRES_HTTP_SUITES: [&str; 8] = [
+const POSTGRES_HTTP_SUITES: [&str; 12] = [
     "rate_limits",
     "enumeration",
     "sessions",
@@ -169,6 +169,10 @@ const POSTGRES_HTTP_SUITES: [&str; 8] = [
     "account",
     "oauth",
     "hardening",
+    "code_ceremonies",
+    "jwt",
+    "client_address",
+    "breached_passwords",
 ];
 
 /// The fuzz targets in `fuzz/`, each for a short bounded run (longer runs: docs/security.md).

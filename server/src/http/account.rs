@@ -307,8 +307,9 @@ async fn update_profile(
         (status = 200, description = "Changed", body = torii_shared::PasswordChanged),
         (status = 401, description = "`unauthenticated`: no valid session"),
         (status = 403, description = "`session_pending` or `reauthentication_required`"),
-        (status = 422, description = "`validation_failed` (see `fields`; a wrong current password is on `currentPassword`)"),
-        (status = 429, description = "`rate_limited`")
+        (status = 422, description = "`validation_failed` (see `fields`; a wrong current password is on `currentPassword`), or `password_breached` (on `newPassword`)"),
+        (status = 429, description = "`rate_limited`"),
+        (status = 503, description = "`server_busy` (with `Retry-After`): the password-hashing queue is full; `password_check_unavailable`: the breached-password service cannot be asked and the server refuses meanwhile")
     )
 )]
 async fn change_password(
@@ -343,6 +344,7 @@ async fn change_password(
         (status = 401, description = "`unauthenticated`: no valid session"),
         (status = 403, description = "`session_pending` or `reauthentication_required`"),
         (status = 409, description = "`email_taken`"),
+        (status = 410, description = "`code_attempts_exhausted`: too many wrong codes in this ceremony"),
         (status = 422, description = "`validation_failed` (see `fields`)"),
         (status = 429, description = "`rate_limited`, also during the resend cooldown"),
         (status = 503, description = "`mail_unavailable` or `store_unavailable`")
@@ -384,6 +386,7 @@ async fn start_email_change(
         (status = 403, description = "`session_pending` or `reauthentication_required`"),
         (status = 404, description = "`not_found`: no change is waiting"),
         (status = 409, description = "`email_taken`"),
+        (status = 410, description = "`code_attempts_exhausted`: too many wrong codes in this ceremony"),
         (status = 422, description = "`invalid_code` (with `triesLeft`), `code_expired` or `validation_failed`"),
         (status = 429, description = "`rate_limited`")
     )
@@ -400,7 +403,14 @@ async fn verify_email_change(
     limit(
         &torii,
         &env,
-        &[("verify_ip", ip_key(&client), rules.verifications_per_ip)],
+        &[
+            ("verify_ip", ip_key(&client), rules.verifications_per_ip),
+            (
+                "verify_account",
+                &found.user.id,
+                rules.verifications_per_account,
+            ),
+        ],
     )
     .await?;
     torii.verify_email_change(&env, &found, &body.code).await?;

@@ -195,6 +195,12 @@ async fn create_user(
     let Some(email) = email.filter(|_| fields.is_empty()) else {
         return Err(ApiError::validation(fields));
     };
+    if let Some(password) = &body.password {
+        torii
+            .check_password_not_breached(password)
+            .await
+            .map_err(|e| ApiError::breached_password("password", &e))?;
+    }
     let hash = match &body.password {
         Some(password) => Some(torii.hasher().hash(password).await?),
         None => None,
@@ -461,7 +467,8 @@ struct Rotated {
     kid: String,
 }
 
-/// Adds a new JWT signing key; older keys keep verifying until their tokens expire.
+/// Adds a new JWT signing key for the environment; its older keys keep verifying until their
+/// tokens expire.
 #[utoipa::path(
     post,
     path = "/v1/admin/jwt-keys/rotate",
@@ -472,18 +479,19 @@ struct Rotated {
         (status = 200, description = "The new key's id", body = Rotated),
         (status = 401, description = "`invalid_secret_key`"),
         (status = 403, description = "`secret_key_required`: a publishable key was sent"),
-        (status = 404, description = "`not_found`: no environment uses JWT sessions")
+        (status = 404, description = "`not_found`: the environment does not use JWT sessions")
     )
 )]
 async fn rotate_jwt_key(
     State(torii): State<Torii>,
-    SecretKeyEnv(_env): SecretKeyEnv,
+    SecretKeyEnv(env): SecretKeyEnv,
 ) -> Result<Json<Rotated>, ApiError> {
     let keys = torii
         .jwt_keys()
-        .ok_or_else(|| ApiError::not_found("No environment uses JWT sessions."))?;
+        .filter(|_| env.session.kind == torii_shared::SessionKind::Jwt)
+        .ok_or_else(|| ApiError::not_found("This environment does not use JWT sessions."))?;
     let kid = keys
-        .rotate(torii.store(), torii.now())
+        .rotate(torii.store(), &env.id, torii.now())
         .await
         .map_err(|e| ApiError::internal(&e))?;
     Ok(Json(Rotated { kid }))

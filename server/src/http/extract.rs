@@ -272,23 +272,28 @@ impl axum::extract::FromRequestParts<crate::Torii> for ActiveSession {
     }
 }
 
-/// The client's user agent and IP.
+/// The client's user agent and address (the socket peer's, or what trusted proxies forwarded).
 #[derive(Debug, Clone)]
 pub struct Client(pub ClientInfo);
 
-impl<S: Send + Sync> FromRequestParts<S> for Client {
+impl<S: Send + Sync> FromRequestParts<S> for Client
+where
+    crate::Torii: axum::extract::FromRef<S>,
+{
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let torii = <crate::Torii as axum::extract::FromRef<S>>::from_ref(state);
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(512).collect());
-        let ip = parts
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_string());
-        Ok(Self(ClientInfo { user_agent, ip }))
+            .map(|ConnectInfo(addr)| addr.ip());
+        let ip = torii.client_ip(peer, &parts.headers);
+        Ok(Self(ClientInfo::new(user_agent, ip)))
     }
 }

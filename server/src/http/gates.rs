@@ -2,7 +2,7 @@
 //! and verify the email address with a code. Each answers the session's new state; a JWT
 //! session gets a re-issued token carrying it.
 
-use super::{AnySession, ApiJson, BearerOrCookie, Env};
+use super::{AnySession, ApiJson, BearerOrCookie, Client, Env, ip_key, limit};
 use crate::Torii;
 use crate::error::ApiError;
 use axum::extract::State;
@@ -54,6 +54,7 @@ async fn accept_terms(
         (status = 202, description = "A code was emailed to the user's address", body = torii_shared::ResendAccepted),
         (status = 401, description = "`unauthenticated`: no valid session"),
         (status = 404, description = "`not_found`"),
+        (status = 410, description = "`code_attempts_exhausted`: too many wrong codes in this ceremony"),
         (status = 429, description = "`rate_limited`, also during the resend cooldown"),
         (status = 503, description = "`mail_unavailable` or `store_unavailable`")
     )
@@ -61,6 +62,7 @@ async fn accept_terms(
 async fn send_code(
     State(torii): State<Torii>,
     Env(env): Env,
+    Client(client): Client,
     AnySession(found): AnySession,
 ) -> Result<(StatusCode, Json<ResendAccepted>), ApiError> {
     let user = torii
@@ -68,6 +70,20 @@ async fn send_code(
         .get_user(&found.user.id)
         .await?
         .ok_or_else(ApiError::unauthenticated)?;
+    let rules = env.rate_limits;
+    limit(
+        &torii,
+        &env,
+        &[
+            ("email_ip", ip_key(&client), rules.emails_per_ip),
+            (
+                "email_address",
+                &user.email_canonical,
+                rules.emails_per_address,
+            ),
+        ],
+    )
+    .await?;
     let accepted = torii.send_email_verification(&env, &user).await?;
     Ok((StatusCode::ACCEPTED, Json(accepted)))
 }
@@ -85,16 +101,33 @@ async fn send_code(
         (status = 401, description = "`unauthenticated`: no valid session"),
         (status = 404, description = "`not_found`: no code is waiting"),
         (status = 409, description = "`email_taken`"),
-        (status = 422, description = "`invalid_code` (with `triesLeft`), `code_expired` or `validation_failed`")
+        (status = 410, description = "`code_attempts_exhausted`: too many wrong codes in this ceremony"),
+        (status = 422, description = "`invalid_code` (with `triesLeft`), `code_expired` or `validation_failed`"),
+        (status = 429, description = "`rate_limited`")
     )
 )]
 async fn verify_code(
     State(torii): State<Torii>,
     Env(env): Env,
+    Client(client): Client,
     auth: BearerOrCookie,
     AnySession(found): AnySession,
     ApiJson(body): ApiJson<VerifyCodeRequest>,
 ) -> Result<Response, ApiError> {
+    let rules = env.rate_limits;
+    limit(
+        &torii,
+        &env,
+        &[
+            ("verify_ip", ip_key(&client), rules.verifications_per_ip),
+            (
+                "verify_account",
+                &found.user.id,
+                rules.verifications_per_account,
+            ),
+        ],
+    )
+    .await?;
     torii.verify_email(&found.user, &body.code).await?;
     super::me::refreshed(&torii, &env, &auth).await
 }

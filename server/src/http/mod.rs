@@ -233,9 +233,10 @@ fn require_method(env: &Environment, method: torii_shared::SignInMethod) -> Resu
     }
 }
 
-/// The key of per-IP limits; requests without a peer address share one bucket.
+/// The key of per-IP limits (an IPv6 client's /64); requests without a peer address share
+/// one bucket.
 fn ip_key(client: &crate::ClientInfo) -> &str {
-    client.ip.as_deref().unwrap_or("unknown")
+    client.ip_limit_key.as_deref().unwrap_or("unknown")
 }
 
 /// Counts a hit against each `(kind, key, rule)`; the first one over its limit refuses.

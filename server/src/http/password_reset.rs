@@ -70,8 +70,10 @@ async fn request(
     responses(
         (status = 200, description = "Password set, every other session ended, signed in", body = torii_shared::Me, headers(("Set-Cookie" = String, description = "The session cookie"))),
         (status = 403, description = "`method_disabled`: passwords are not enabled"),
-        (status = 422, description = "`invalid_code` or `validation_failed`"),
-        (status = 429, description = "`rate_limited`")
+        (status = 410, description = "`code_attempts_exhausted`: too many wrong codes in this ceremony"),
+        (status = 422, description = "`invalid_code`, `validation_failed` or `password_breached` (on `password`)"),
+        (status = 429, description = "`rate_limited`"),
+        (status = 503, description = "`server_busy` (with `Retry-After`): the password-hashing queue is full; `password_check_unavailable`: the breached-password service cannot be asked and the server refuses meanwhile")
     )
 )]
 async fn complete(

@@ -26,7 +26,8 @@ pub(super) fn routes() -> Router<Torii> {
         (status = 200, description = "Signed in", body = torii_shared::Me, headers(("Set-Cookie" = String, description = "The session cookie"))),
         (status = 401, description = "`invalid_credentials` (the same for an unknown email)"),
         (status = 403, description = "`method_disabled`: passwords are not enabled"),
-        (status = 429, description = "`rate_limited`")
+        (status = 429, description = "`rate_limited`"),
+        (status = 503, description = "`server_busy` (with `Retry-After`): the password-hashing queue is full")
     )
 )]
 async fn password(

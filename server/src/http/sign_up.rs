@@ -81,9 +81,9 @@ async fn continue_sign_up(
     security(("publishableKey" = [])),
     responses(
         (status = 201, description = "A 6-digit code was emailed (the same answer for an address that has an account)", body = torii_shared::SignUpCreated),
-        (status = 422, description = "`validation_failed` (see `fields`) or `consent_required`"),
+        (status = 422, description = "`validation_failed` (see `fields`), `consent_required`, or `password_breached` (on `password`)"),
         (status = 429, description = "`rate_limited`"),
-        (status = 503, description = "`mail_unavailable` or `store_unavailable`")
+        (status = 503, description = "`mail_unavailable`, `store_unavailable`, `server_busy` (with `Retry-After`: the password-hashing queue is full) or `password_check_unavailable`")
     )
 )]
 async fn start(
@@ -123,6 +123,7 @@ async fn start(
         (status = 200, description = "Signed up and signed in", body = torii_shared::Me, headers(("Set-Cookie" = String, description = "The session cookie"))),
         (status = 404, description = "`not_found`: no such sign-up, or it expired"),
         (status = 409, description = "`email_taken`"),
+        (status = 410, description = "`code_attempts_exhausted`: too many wrong codes in this ceremony"),
         (status = 422, description = "`invalid_code` (with `triesLeft`), `code_expired` or `validation_failed`"),
         (status = 429, description = "`rate_limited`")
     )
@@ -153,6 +154,7 @@ async fn verify(
     responses(
         (status = 202, description = "A new code was emailed", body = torii_shared::ResendAccepted),
         (status = 404, description = "`not_found`: no such sign-up, or it expired"),
+        (status = 410, description = "`code_attempts_exhausted`: too many wrong codes in this ceremony"),
         (status = 429, description = "`rate_limited`, also during the resend cooldown"),
         (status = 503, description = "`mail_unavailable` or `store_unavailable`")
     )

@@ -1,27 +1,40 @@
-//! Sign-up with an emailed 6-digit code.
+//! Every emailed code: sign-up with a 6-digit code, and the codes sent to a signed-in user's
+//! account (email verification, password reset, email change), issued and checked here.
+//!
+//! Guesses are bounded per *ceremony*, not per code: a sign-up, or the run of codes sent to
+//! one user for one purpose within [`USER_CODE_CEREMONY_TTL`], allows [`MAX_ATTEMPTS`] tries
+//! in all, across every resend. Each try is counted atomically in the store before the code
+//! is compared, so parallel guesses cannot exceed the bound. Once the tries are used up the
+//! ceremony is dead: even the right code and every resend answer `code_attempts_exhausted`;
+//! a new ceremony (a new sign-up; for a user code, once the ceremony's hour has passed) is
+//! subject to the per-address email limits. Codes are stored as HMAC-SHA-256 under the server
+//! key, bound to their purpose and record, so a copy of the database gives away no live code.
 //!
 //! Transitions of a pending sign-up:
 //! - `start`: the form is valid (and consent given when the environment has Terms/Privacy) →
-//!   a pending sign-up is stored with a hashed code expiring in 10 minutes, and the code is
+//!   a pending sign-up is stored with the code's MAC, expiring in 10 minutes, and the code is
 //!   emailed. When the address already has an account the answer is identical, but the owner
 //!   gets a notice instead of a code, so nobody learns which addresses have accounts.
 //!   With `passkey` set (and passkeys enabled) the password may be left out: the user creates
 //!   a passkey once `verify` has signed them in.
-//! - `verify`: each try is first counted atomically (at most 5 per code); a wrong code answers
-//!   with the tries left; a dead code (expired, or 5 tries used) refuses even the right digits.
-//!   The right code consumes the sign-up and creates the user (email verified), their password
-//!   and a session in one transaction: exactly one concurrent verifier wins.
-//! - `resend`: after a cooldown, a new code replaces the old one and the tries start again.
+//! - `verify`: each try is first counted; a wrong code answers with the tries left; an expired
+//!   code refuses even the right digits (a resend brings a new one); a sign-up whose tries are
+//!   used up is dead. The right code consumes the sign-up and creates the user (email
+//!   verified), their password and a session in one transaction: exactly one concurrent
+//!   verifier wins.
+//! - `resend`: after a cooldown, a new code replaces the old one; the tries used stay used.
 
 use crate::mail::{self, MailError};
 use crate::methods::password::HashError;
-use crate::session::{new_id, sha256_hex};
-use crate::store::{AttemptReservation, CompleteSignUp, SignUpRecord, StoreError, UserRecord};
+use crate::session::new_id;
+use crate::store::{
+    AttemptReservation, CodeSend, CompleteSignUp, SignUpRecord, StoreError, UserCodeRecord,
+    UserRecord,
+};
 use crate::validate::{self, FieldErrors};
 use crate::{AuthenticatedSessionWithToken, ClientInfo, Environment, Torii};
 use rand::Rng as _;
 use rand::rngs::OsRng;
-use subtle::ConstantTimeEq as _;
 use time::Duration;
 use torii_shared::{
     CODE_DIGITS, ResendAccepted, Secret, SignInMethod, SignUpCreated, SignUpRequest, SignUpStatus,
@@ -29,8 +42,14 @@ use torii_shared::{
 
 /// How long a code works.
 pub const CODE_TTL: Duration = Duration::minutes(10);
-/// Tries per code.
-pub const MAX_ATTEMPTS: u32 = 5;
+/// Tries per ceremony, across every code sent in it.
+pub const MAX_ATTEMPTS: u32 = 10;
+/// How long the codes sent to a user for one purpose count as one ceremony: a code sent
+/// within this time of the ceremony's first keeps its count of tries. It also bounds how long
+/// someone who used up the tries on another person's account keeps them from a new code.
+pub const USER_CODE_CEREMONY_TTL: Duration = Duration::hours(1);
+/// The purpose a sign-up code's MAC is bound to.
+const SIGN_UP_PURPOSE: &str = "sign_up";
 /// Time between two sends for one sign-up.
 pub const RESEND_COOLDOWN: Duration = Duration::seconds(30);
 /// Pending sign-ups older than this are purged.
@@ -61,7 +80,7 @@ pub enum SignUpError {
     /// The code expired.
     #[error("code expired")]
     CodeExpired,
-    /// The code's tries are used up.
+    /// The ceremony's tries are used up (across every resend): it is over.
     #[error("too many tries")]
     TooManyAttempts,
     /// The code was already used by another request.
@@ -85,21 +104,15 @@ pub enum SignUpError {
     /// Hashing failed.
     #[error(transparent)]
     Hash(#[from] HashError),
+    /// The password appears in known breaches, or the check could not be made (and the
+    /// server refuses meanwhile).
+    #[error(transparent)]
+    Breached(#[from] crate::breached::BreachError),
 }
 
 /// A uniformly random 6-digit code from the OS CSPRNG.
 pub(crate) fn new_code() -> String {
     format!("{:06}", OsRng.gen_range(0..1_000_000_u32))
-}
-
-fn code_hash(sign_up_id: &str, code: &str) -> String {
-    sha256_hex(format!("torii-sign-up-code:{sign_up_id}:{code}").as_bytes())
-}
-
-/// The stored form of a code sent to a signed-in user (verification, reset), bound to its
-/// record.
-pub(crate) fn user_code_hash(code_id: &str, code: &str) -> String {
-    sha256_hex(format!("torii-user-code:{code_id}:{code}").as_bytes())
 }
 
 /// Accepts `123456`, `123 456` and `123-456`.
@@ -158,6 +171,9 @@ impl Torii {
         let Some(email) = email else {
             return Err(SignUpError::Validation(fields));
         };
+        if let Some(password) = &request.password {
+            self.check_password_not_breached(password).await?;
+        }
         let password_hash = match request.password.as_ref() {
             Some(password) => Some(self.hasher().hash(password).await?),
             None => None,
@@ -177,7 +193,7 @@ impl Torii {
                 .legal_required()
                 .then(|| env.terms_version.clone())
                 .flatten(),
-            code_hash: code_hash(&id, &code),
+            code_hash: self.server_keys().code_mac(SIGN_UP_PURPOSE, &id, &code),
             code_expires_at: now + CODE_TTL,
             attempts: 0,
             resend_available_at: now + RESEND_COOLDOWN,
@@ -238,21 +254,24 @@ impl Torii {
         let code = new_code();
         let code_expires_at = now + CODE_TTL;
         let resend_available_at = now + RESEND_COOLDOWN;
-        let replaced = self
+        let sent = self
             .store()
             .replace_sign_up_code(
                 &record.id,
-                &code_hash(&record.id, &code),
+                &self
+                    .server_keys()
+                    .code_mac(SIGN_UP_PURPOSE, &record.id, &code),
                 code_expires_at,
                 resend_available_at,
+                MAX_ATTEMPTS,
                 now,
             )
             .await?;
-        if !replaced {
-            let wait = (record.resend_available_at - now).whole_seconds().max(1);
-            return Err(SignUpError::ResendCooldown {
-                retry_after_secs: u64::try_from(wait).unwrap_or(1),
-            });
+        match sent {
+            CodeSend::Sent => {}
+            CodeSend::Cooldown(until) => return Err(cooldown(until - now)),
+            CodeSend::Exhausted => return Err(SignUpError::TooManyAttempts),
+            CodeSend::NotFound => return Err(SignUpError::NotFound),
         }
         self.send_sign_up_email(env, &record, &code).await?;
         Ok(ResendAccepted {
@@ -291,10 +310,8 @@ impl Torii {
         {
             AttemptReservation::Reserved(used) => used,
             AttemptReservation::NotFound => return Err(SignUpError::NotFound),
-            AttemptReservation::Dead if record.code_expires_at <= now => {
-                return Err(SignUpError::CodeExpired);
-            }
-            AttemptReservation::Dead => return Err(SignUpError::TooManyAttempts),
+            AttemptReservation::Expired => return Err(SignUpError::CodeExpired),
+            AttemptReservation::Exhausted => return Err(SignUpError::TooManyAttempts),
         };
         // Re-read so that a resend between the two reads is honoured.
         let current = self
@@ -302,8 +319,12 @@ impl Torii {
             .get_sign_up(&env.id, sign_up_id)
             .await?
             .ok_or(SignUpError::AlreadyUsed)?;
-        let expected = current.code_hash.as_bytes();
-        let matches = bool::from(code_hash(&current.id, &code).as_bytes().ct_eq(expected));
+        let matches = self.server_keys().code_matches(
+            &current.code_hash,
+            SIGN_UP_PURPOSE,
+            &current.id,
+            &code,
+        );
         if !matches {
             return Err(SignUpError::InvalidCode {
                 tries_left: MAX_ATTEMPTS.saturating_sub(used),
@@ -341,6 +362,102 @@ impl Torii {
     }
 }
 
+/// A refusal during the resend cooldown, for `wait`.
+fn cooldown(wait: Duration) -> SignUpError {
+    SignUpError::ResendCooldown {
+        retry_after_secs: u64::try_from(wait.whole_seconds().max(1)).unwrap_or(1),
+    }
+}
+
+impl Torii {
+    /// Stores a new code for a user's ceremony of `purpose` (see the module docs): `code` is
+    /// what the caller emails, `stored` what is kept (the same, except where nothing is to be
+    /// sent and the stored code must match nothing anyone knows).
+    ///
+    /// # Errors
+    /// [`SignUpError::ResendCooldown`], [`SignUpError::TooManyAttempts`] for a dead ceremony,
+    /// or a store failure.
+    pub(crate) async fn put_user_code(
+        &self,
+        user_id: &str,
+        purpose: &str,
+        target: Option<String>,
+        stored: &str,
+    ) -> Result<UserCodeRecord, SignUpError> {
+        let now = self.now();
+        let id = new_id("cod");
+        let record = UserCodeRecord {
+            code_hash: self.server_keys().code_mac(purpose, &id, stored),
+            id,
+            user_id: user_id.to_owned(),
+            purpose: purpose.to_owned(),
+            target,
+            expires_at: now + CODE_TTL,
+            attempts: 0,
+            resend_available_at: now + RESEND_COOLDOWN,
+            created_at: now,
+            ceremony_expires_at: now + USER_CODE_CEREMONY_TTL,
+        };
+        match self
+            .store()
+            .put_user_code(&record, MAX_ATTEMPTS, now)
+            .await?
+        {
+            CodeSend::Sent => Ok(record),
+            CodeSend::Cooldown(until) => Err(cooldown(until - now)),
+            CodeSend::Exhausted => Err(SignUpError::TooManyAttempts),
+            CodeSend::NotFound => Err(SignUpError::NoCodeSent),
+        }
+    }
+
+    /// Checks a code of a user's ceremony of `purpose`, counting the try first; the right one
+    /// is consumed (exactly once) and its record returned.
+    ///
+    /// # Errors
+    /// Malformed, wrong, expired or used code; no code sent; a dead ceremony; a store failure.
+    pub(crate) async fn redeem_user_code(
+        &self,
+        user_id: &str,
+        purpose: &str,
+        code: &Secret,
+    ) -> Result<UserCodeRecord, SignUpError> {
+        let Some(digits) = normalize_code(code.expose()) else {
+            return Err(SignUpError::Validation(FieldErrors::from([(
+                "code".to_owned(),
+                format!("Enter the {CODE_DIGITS}-digit code from the email."),
+            )])));
+        };
+        let record = self
+            .store()
+            .get_user_code(user_id, purpose)
+            .await?
+            .ok_or(SignUpError::NoCodeSent)?;
+        let now = self.now();
+        let used = match self
+            .store()
+            .reserve_user_code_attempt(&record.id, MAX_ATTEMPTS, now)
+            .await?
+        {
+            AttemptReservation::Reserved(used) => used,
+            AttemptReservation::NotFound => return Err(SignUpError::NoCodeSent),
+            AttemptReservation::Expired => return Err(SignUpError::CodeExpired),
+            AttemptReservation::Exhausted => return Err(SignUpError::TooManyAttempts),
+        };
+        let right =
+            self.server_keys()
+                .code_matches(&record.code_hash, purpose, &record.id, &digits);
+        if !right {
+            return Err(SignUpError::InvalidCode {
+                tries_left: MAX_ATTEMPTS.saturating_sub(used),
+            });
+        }
+        if !self.store().consume_user_code(&record.id).await? {
+            return Err(SignUpError::AlreadyUsed);
+        }
+        Ok(record)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -352,12 +469,6 @@ mod tests {
             assert_eq!(code.len(), 6);
             assert!(code.chars().all(|c| c.is_ascii_digit()));
         }
-    }
-
-    #[test]
-    fn code_hash_is_bound_to_the_sign_up() {
-        assert_ne!(code_hash("sgu_a", "123456"), code_hash("sgu_b", "123456"));
-        assert_eq!(code_hash("sgu_a", "123456"), code_hash("sgu_a", "123456"));
     }
 
     #[test]

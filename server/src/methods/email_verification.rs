@@ -1,19 +1,16 @@
 //! Verifying a signed-in user's email address, and accepting the current Terms: the actions
 //! that clear the `email_verification` and `legal_acceptance` gates.
 //!
-//! Transitions of an email-verification code: `send` stores a hashed 6-digit code (10 minutes,
-//! 5 tries, one live code per user, replaced only after a 30-second cooldown) and emails it;
-//! `verify` counts each try atomically; the right code is consumed once and marks the email
-//! verified, clearing every stored `email_verification` gate of the user.
+//! Transitions of an email-verification code (see `email_code` for the ceremony and its
+//! bound on tries): `send` stores the code's MAC (10 minutes, replaced only after a 30-second
+//! cooldown) and emails it; `verify` counts each try atomically; the right code is consumed
+//! once and marks the email verified, clearing every stored `email_verification` gate of the
+//! user.
 
-use super::email_code::{
-    CODE_TTL, MAX_ATTEMPTS, RESEND_COOLDOWN, SignUpError, new_code, normalize_code, user_code_hash,
-};
+use super::email_code::{CODE_TTL, SignUpError, new_code};
 use crate::mail;
-use crate::session::new_id;
-use crate::store::{AttemptReservation, GateTarget, UserCodeRecord, UserRecord};
+use crate::store::{GateTarget, UserRecord};
 use crate::{Environment, Torii};
-use subtle::ConstantTimeEq as _;
 use torii_shared::{GateKey, ResendAccepted, Secret};
 
 const PURPOSE: &str = "email_verification";
@@ -86,27 +83,8 @@ impl Torii {
         env: &Environment,
         user: &UserRecord,
     ) -> Result<ResendAccepted, SignUpError> {
-        let now = self.now();
         let code = new_code();
-        let id = new_id("cod");
-        let record = UserCodeRecord {
-            code_hash: user_code_hash(&id, &code),
-            id,
-            user_id: user.id.clone(),
-            purpose: PURPOSE.to_owned(),
-            target: None,
-            expires_at: now + CODE_TTL,
-            attempts: 0,
-            resend_available_at: now + RESEND_COOLDOWN,
-            created_at: now,
-        };
-        if !self.store().put_user_code(&record, now).await? {
-            let live = self.store().get_user_code(&user.id, PURPOSE).await?;
-            let wait = live.map_or(1, |c| (c.resend_available_at - now).whole_seconds().max(1));
-            return Err(SignUpError::ResendCooldown {
-                retry_after_secs: u64::try_from(wait).unwrap_or(1),
-            });
-        }
+        let record = self.put_user_code(&user.id, PURPOSE, None, &code).await?;
         let email =
             mail::email_verification_code(&env.name, &user.email, &code, CODE_TTL.whole_minutes())?;
         self.mailer().send(&email).await?;
@@ -121,45 +99,8 @@ impl Torii {
     /// # Errors
     /// No code sent, a wrong, expired or exhausted code, a store failure.
     pub async fn verify_email(&self, user: &UserRecord, code: &Secret) -> Result<(), SignUpError> {
-        let Some(digits) = normalize_code(code.expose()) else {
-            return Err(SignUpError::Validation(crate::validate::FieldErrors::from(
-                [(
-                    "code".to_owned(),
-                    "Enter the 6-digit code from the email.".to_owned(),
-                )],
-            )));
-        };
-        let record = self
-            .store()
-            .get_user_code(&user.id, PURPOSE)
-            .await?
-            .ok_or(SignUpError::NoCodeSent)?;
+        self.redeem_user_code(&user.id, PURPOSE, code).await?;
         let now = self.now();
-        let used = match self
-            .store()
-            .reserve_user_code_attempt(&record.id, MAX_ATTEMPTS, now)
-            .await?
-        {
-            AttemptReservation::Reserved(used) => used,
-            AttemptReservation::NotFound => return Err(SignUpError::NoCodeSent),
-            AttemptReservation::Dead if record.expires_at <= now => {
-                return Err(SignUpError::CodeExpired);
-            }
-            AttemptReservation::Dead => return Err(SignUpError::TooManyAttempts),
-        };
-        let expected = record.code_hash.as_bytes();
-        if !bool::from(
-            user_code_hash(&record.id, &digits)
-                .as_bytes()
-                .ct_eq(expected),
-        ) {
-            return Err(SignUpError::InvalidCode {
-                tries_left: MAX_ATTEMPTS.saturating_sub(used),
-            });
-        }
-        if !self.store().consume_user_code(&record.id).await? {
-            return Err(SignUpError::AlreadyUsed);
-        }
         self.store().set_email_verified(&user.id, now).await?;
         self.store()
             .clear_gate(

@@ -7,6 +7,10 @@
 //! (nice +10): they take every idle cycle, but a `/me` request that needs a core gets it at
 //! once rather than after a hash's time slice. Each thread keeps its 19 MiB working memory
 //! for good, so a sign-in storm costs a fixed amount of memory, not an allocation per hash.
+//!
+//! The queue in front of those threads is bounded: when it is full, a hash is refused at once
+//! ([`HashError::Busy`], answered `503 server_busy` with `Retry-After`) instead of waiting
+//! behind a backlog that only grows while a storm lasts.
 
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
@@ -29,6 +33,9 @@ pub enum HashError {
     /// argon2 refused the input.
     #[error("hashing failed: {0}")]
     Argon2(String),
+    /// Every hashing thread is busy and the queue is full: try again shortly.
+    #[error("the password-hashing queue is full")]
+    Busy,
 }
 
 impl From<argon2::Error> for HashError {
@@ -61,8 +68,13 @@ type Job = Box<dyn FnOnce(&mut Memory) + Send>;
 #[derive(Debug)]
 struct Workers {
     threads: usize,
-    queue: OnceLock<Result<mpsc::Sender<Job>, String>>,
+    /// Hashes that may wait for a thread.
+    capacity: usize,
+    queue: OnceLock<Result<mpsc::SyncSender<Job>, String>>,
 }
+
+/// Hashes that may wait, per hashing thread, unless told otherwise.
+pub const DEFAULT_QUEUE_PER_THREAD: usize = 64;
 
 /// How much lower than the rest of the process the hashing threads run (nice +10: about a
 /// tenth of the CPU share of a normal thread when both want the same core).
@@ -70,10 +82,10 @@ struct Workers {
 const HASHING_NICENESS: i32 = 10;
 
 impl Workers {
-    fn queue(&self) -> Result<&mpsc::Sender<Job>, HashError> {
+    fn queue(&self) -> Result<&mpsc::SyncSender<Job>, HashError> {
         self.queue
             .get_or_init(|| {
-                let (sender, receiver) = mpsc::channel::<Job>();
+                let (sender, receiver) = mpsc::sync_channel::<Job>(self.capacity);
                 let receiver = Arc::new(Mutex::new(receiver));
                 for n in 0..self.threads {
                     let receiver = Arc::clone(&receiver);
@@ -180,23 +192,43 @@ fn verify_with(memory: &mut Memory, password: &[u8], stored: &str) -> Result<boo
 }
 
 impl PasswordHasher {
-    /// A hasher running at most `parallelism` hashes at once (on as many threads).
+    /// A hasher running at most `parallelism` hashes at once (on as many threads), with
+    /// [`DEFAULT_QUEUE_PER_THREAD`] waiting per thread.
     #[must_use]
     pub fn new(parallelism: usize) -> Self {
+        let threads = parallelism.max(1);
+        Self::with_queue(threads, threads * DEFAULT_QUEUE_PER_THREAD)
+    }
+
+    /// A hasher running at most `parallelism` hashes at once, with at most `queue` (at least
+    /// one) waiting for a thread; more are refused with [`HashError::Busy`].
+    #[must_use]
+    pub fn with_queue(parallelism: usize, queue: usize) -> Self {
         Self {
             workers: Arc::new(Workers {
                 threads: parallelism.max(1),
+                capacity: queue.max(1),
                 queue: OnceLock::new(),
             }),
             dummy: Arc::new(OnceCell::new()),
         }
     }
 
-    /// Runs `work` on a hashing thread, in that thread's working memory.
-    async fn blocking<T: Send + 'static>(
+    /// Runs `work` on a hashing thread, in that thread's working memory; refused at once when
+    /// the queue is full.
+    pub(crate) async fn blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Memory) -> Result<T, HashError> + Send + 'static,
     ) -> Result<T, HashError> {
+        self.submit(work)?.await.map_err(|_| HashError::Task)?
+    }
+
+    /// Queues `work` for a hashing thread (or refuses it when the queue is full); the answer
+    /// comes on the returned receiver.
+    fn submit<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Memory) -> Result<T, HashError> + Send + 'static,
+    ) -> Result<oneshot::Receiver<Result<T, HashError>>, HashError> {
         let (reply, answer) = oneshot::channel();
         let job: Job = Box::new(move |memory| {
             // Nobody waits any more (the client went away while queued): skip the work.
@@ -204,11 +236,11 @@ impl PasswordHasher {
                 let _ = reply.send(work(memory));
             }
         });
-        self.workers
-            .queue()?
-            .send(job)
-            .map_err(|_| HashError::Task)?;
-        answer.await.map_err(|_| HashError::Task)?
+        self.workers.queue()?.try_send(job).map_err(|e| match e {
+            mpsc::TrySendError::Full(_) => HashError::Busy,
+            mpsc::TrySendError::Disconnected(_) => HashError::Task,
+        })?;
+        Ok(answer)
     }
 
     /// Hashes a password into a PHC string.
@@ -359,6 +391,107 @@ mod tests {
         let password = Secret::new("still here");
         let hash = hasher.hash(&password).await.unwrap();
         assert!(hasher.verify(&password, Some(&hash)).await.unwrap());
+    }
+
+    /// Occupies every thread of `hasher` until the returned sender is dropped; returns once
+    /// they all run the blocking job.
+    async fn hold_threads(hasher: &PasswordHasher, threads: usize) -> std::sync::mpsc::Sender<()> {
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let held = Arc::new(Mutex::new(held));
+        let (started, mut running) = tokio::sync::mpsc::unbounded_channel();
+        for _ in 0..threads {
+            let (hasher, held, started) = (hasher.clone(), Arc::clone(&held), started.clone());
+            tokio::spawn(async move {
+                hasher
+                    .blocking(move |_| {
+                        let _ = started.send(());
+                        // Waits until the sender is dropped.
+                        let _ = held.lock().unwrap().recv();
+                        Ok(())
+                    })
+                    .await
+            });
+        }
+        for _ in 0..threads {
+            running.recv().await.unwrap();
+        }
+        release
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_at_once_and_what_waited_still_runs() {
+        let hasher = PasswordHasher::with_queue(1, 2);
+        let release = hold_threads(&hasher, 1).await;
+        // Two may wait...
+        let first = hasher.submit(|_| Ok(1)).unwrap();
+        let second = hasher.submit(|_| Ok(2)).unwrap();
+        // ...a third is refused without waiting.
+        assert!(matches!(hasher.submit(|_| Ok(3)), Err(HashError::Busy)));
+        assert!(matches!(
+            hasher.hash(&Secret::new("one too many")).await,
+            Err(HashError::Busy)
+        ));
+        drop(release);
+        assert_eq!(first.await.unwrap().unwrap(), 1, "what waited still runs");
+        assert_eq!(second.await.unwrap().unwrap(), 2);
+        assert!(hasher.hash(&Secret::new("room again")).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_full_hashing_queue_answers_503_with_retry_after_through_the_router() {
+        use tower::ServiceExt as _;
+        let dir = std::env::temp_dir().join(crate::session::new_id("torii-busy"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}", dir.join("busy.db").display());
+        let store = crate::store::SqliteStore::connect(&url, 2).await.unwrap();
+        crate::store::Store::migrate(&store).await.unwrap();
+        let torii = crate::Torii::builder()
+            .store(store)
+            .environment(crate::Environment::new_test(
+                "env_busy",
+                "Busy",
+                "pk_test_busy",
+                "sk_test_busy",
+            ))
+            .hash_parallelism(1)
+            .hash_queue(1)
+            .build()
+            .await
+            .unwrap();
+        let hasher = torii.hasher().clone();
+        let release = hold_threads(&hasher, 1).await;
+        // Fill the one waiting place.
+        let queued = hasher.submit(|_| Ok(())).unwrap();
+        let request = || {
+            axum::http::Request::builder()
+                .method("POST")
+                .uri("/v1/sign-in/password")
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(
+                    r#"{"email":"ada@example.com","password":"correct horse battery"}"#,
+                ))
+                .unwrap()
+        };
+        let answer = crate::router(torii.clone())
+            .oneshot(request())
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), axum::http::StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(answer.headers()["retry-after"], "1");
+        let body = http_body_util::BodyExt::collect(answer.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"]["code"], "server_busy", "{body}");
+        drop(release);
+        assert!(queued.await.unwrap().is_ok());
+        let after = crate::router(torii.clone())
+            .oneshot(request())
+            .await
+            .unwrap();
+        assert_eq!(after.status(), axum::http::StatusCode::UNAUTHORIZED);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[tokio::test]

@@ -1,22 +1,23 @@
 //! Password reset with an emailed code.
 //!
-//! Transitions: `request` → for an account, a hashed 6-digit code is stored (10 minutes, 5
-//! tries, replaced only after a 30-second cooldown) and emailed; for an unknown address
-//! nothing is sent and the answer is the same. `complete` → the right code, within its tries,
-//! sets the new password, revokes every session of the user and signs them in afresh. Every
-//! failure of `complete` answers alike (unknown address, no code, wrong, expired or exhausted
-//! code), so the step reveals nothing about which addresses have accounts.
+//! Transitions: `request` → for an account, a 6-digit code's MAC is stored (10 minutes,
+//! replaced only after a 30-second cooldown; tries counted per ceremony, see `email_code`) and
+//! the code is emailed; for an unknown address nothing is sent and the answer is the same.
+//! `complete` → the right code, within the ceremony's tries, sets the new password, revokes
+//! every session of the user and signs them in afresh. Every failure of `complete` answers
+//! alike (unknown address, no code, wrong, expired or used code), so the step reveals nothing
+//! about which addresses have accounts; once an address has had more wrong tries than the
+//! ceremony allows, `complete` answers `code_attempts_exhausted` whether or not it has an
+//! account (tries at addresses without a live code are counted per address in the store).
 
 use super::email_code::{
-    CODE_TTL, MAX_ATTEMPTS, RESEND_COOLDOWN, new_code, normalize_code, user_code_hash,
+    CODE_TTL, MAX_ATTEMPTS, SignUpError, USER_CODE_CEREMONY_TTL, new_code, normalize_code,
 };
 use crate::mail::{self, MailError};
 use crate::methods::password::HashError;
-use crate::session::new_id;
-use crate::store::{AttemptReservation, StoreError, UserCodeRecord};
+use crate::store::StoreError;
 use crate::validate::{self, FieldErrors};
 use crate::{AuthenticatedSessionWithToken, ClientInfo, Environment, Torii};
-use subtle::ConstantTimeEq as _;
 use torii_shared::Secret;
 
 const PURPOSE: &str = "password_reset";
@@ -28,15 +29,22 @@ pub enum PasswordResetError {
     /// The email or new password is not acceptable.
     #[error("invalid fields")]
     Validation(FieldErrors),
-    /// The code is not valid for this address (wrong, expired, used up, or none).
+    /// The code is not valid for this address (wrong, expired, used, or none).
     #[error("invalid code")]
     InvalidCode,
+    /// Too many wrong codes were tried for this address in this ceremony.
+    #[error("too many tries")]
+    AttemptsExhausted,
     /// The email could not be sent.
     #[error(transparent)]
     Mail(#[from] MailError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The new password appears in known breaches, or the check could not be made (and the
+    /// server refuses meanwhile).
+    #[error(transparent)]
+    Breached(#[from] crate::breached::BreachError),
     /// Hashing failed.
     #[error(transparent)]
     Hash(#[from] HashError),
@@ -62,24 +70,20 @@ impl Torii {
         else {
             return Ok(());
         };
-        let now = self.now();
         let code = new_code();
-        let id = new_id("cod");
-        let record = UserCodeRecord {
-            code_hash: user_code_hash(&id, &code),
-            id,
-            user_id: user.id.clone(),
-            purpose: PURPOSE.to_owned(),
-            target: None,
-            expires_at: now + CODE_TTL,
-            attempts: 0,
-            resend_available_at: now + RESEND_COOLDOWN,
-            created_at: now,
-        };
-        // During the cooldown the earlier code stays valid and nothing new is sent; the
-        // answer does not change, so it reveals nothing.
-        if !self.store().put_user_code(&record, now).await? {
-            return Ok(());
+        // During the cooldown the earlier code stays valid and nothing new is sent; a dead
+        // ceremony sends nothing either. The answer does not change, so it reveals nothing.
+        match self.put_user_code(&user.id, PURPOSE, None, &code).await {
+            Ok(_) => {}
+            Err(SignUpError::ResendCooldown { .. } | SignUpError::TooManyAttempts) => {
+                return Ok(());
+            }
+            Err(SignUpError::Store(e)) => return Err(e.into()),
+            Err(other) => {
+                return Err(PasswordResetError::Store(StoreError::Other(
+                    other.to_string(),
+                )));
+            }
         }
         let email =
             mail::password_reset_code(&env.name, &user.email, &code, CODE_TTL.whole_minutes())?;
@@ -103,38 +107,48 @@ impl Torii {
         validate::new_password(password.expose()).map_err(|m| {
             PasswordResetError::Validation(FieldErrors::from([("password".to_owned(), m)]))
         })?;
-        let Some(digits) = normalize_code(code.expose()) else {
+        // Before the code is tried, so a refused password does not cost one of its tries.
+        self.check_password_not_breached(password).await?;
+        if normalize_code(code.expose()).is_none() {
             return Err(PasswordResetError::InvalidCode);
-        };
+        }
         let Ok(address) = validate::email(email) else {
             return Err(PasswordResetError::InvalidCode);
         };
-        let Some(user) = self
+        let user = self
             .store()
             .find_user_by_email(&env.id, &address.canonical)
-            .await?
-        else {
-            return Err(PasswordResetError::InvalidCode);
+            .await?;
+        let redeemed = match &user {
+            Some(user) => self.redeem_user_code(&user.id, PURPOSE, code).await,
+            None => Err(SignUpError::NoCodeSent),
         };
-        let Some(record) = self.store().get_user_code(&user.id, PURPOSE).await? else {
-            return Err(PasswordResetError::InvalidCode);
+        let user = match (redeemed, user) {
+            (Ok(_), Some(user)) => user,
+            (Err(SignUpError::TooManyAttempts), _) => {
+                return Err(PasswordResetError::AttemptsExhausted);
+            }
+            (Err(SignUpError::NoCodeSent) | Ok(_), _) => {
+                // No live code (or no account): the tries are counted per address instead,
+                // so that the answer after too many is the same as for an account's ceremony.
+                let tries = self
+                    .count_hit(
+                        env,
+                        "reset_unmatched",
+                        &address.canonical,
+                        USER_CODE_CEREMONY_TTL,
+                    )
+                    .await?;
+                return Err(if tries > MAX_ATTEMPTS {
+                    PasswordResetError::AttemptsExhausted
+                } else {
+                    PasswordResetError::InvalidCode
+                });
+            }
+            (Err(SignUpError::Store(e)), _) => return Err(e.into()),
+            (Err(_), _) => return Err(PasswordResetError::InvalidCode),
         };
         let now = self.now();
-        let AttemptReservation::Reserved(_) = self
-            .store()
-            .reserve_user_code_attempt(&record.id, MAX_ATTEMPTS, now)
-            .await?
-        else {
-            return Err(PasswordResetError::InvalidCode);
-        };
-        let matches = bool::from(
-            user_code_hash(&record.id, &digits)
-                .as_bytes()
-                .ct_eq(record.code_hash.as_bytes()),
-        );
-        if !matches || !self.store().consume_user_code(&record.id).await? {
-            return Err(PasswordResetError::InvalidCode);
-        }
         let hash = self.hasher().hash(password).await?;
         self.store().set_password(&user.id, &hash, now).await?;
         let revoked = self.store().delete_user_sessions(&user.id).await?;

@@ -103,7 +103,7 @@ pub struct SignUpRecord {
     pub code_hash: String,
     /// When the current code stops working.
     pub code_expires_at: OffsetDateTime,
-    /// Tries used on the current code.
+    /// Tries used in this sign-up, across every code sent for it.
     pub attempts: u32,
     /// Earliest time a resend is accepted.
     pub resend_available_at: OffsetDateTime,
@@ -158,8 +158,23 @@ pub enum AttemptReservation {
     Reserved(u32),
     /// No such pending sign-up.
     NotFound,
-    /// The code expired or its tries are used up.
-    Dead,
+    /// The code expired (the ceremony has tries left: a resend brings a new code).
+    Expired,
+    /// The ceremony's tries are used up: no code of it will ever be accepted.
+    Exhausted,
+}
+
+/// What storing a new code for a ceremony did, decided atomically by the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeSend {
+    /// The code is stored; the ceremony's count of tries is unchanged.
+    Sent,
+    /// The previous code's resend cooldown runs until then; nothing changed.
+    Cooldown(OffsetDateTime),
+    /// The ceremony's tries are used up; nothing changed.
+    Exhausted,
+    /// No such ceremony.
+    NotFound,
 }
 
 /// The result of finishing a sign-up.
@@ -207,12 +222,15 @@ pub struct UserCodeRecord {
     pub code_hash: String,
     /// When it stops working.
     pub expires_at: OffsetDateTime,
-    /// Tries used.
+    /// Tries used in this ceremony, across every code sent in it.
     pub attempts: u32,
     /// Earliest time a replacement is accepted.
     pub resend_available_at: OffsetDateTime,
     /// Creation time.
     pub created_at: OffsetDateTime,
+    /// When the ceremony ends: until then a new code for the same user and purpose keeps the
+    /// count of tries; after it a new ceremony starts from zero.
+    pub ceremony_expires_at: OffsetDateTime,
 }
 
 impl Debug for UserCodeRecord {
@@ -250,7 +268,11 @@ pub struct MagicLinkRecord {
 pub struct JwtKeyRecord {
     /// Key id, in every token's header.
     pub kid: String,
-    /// PKCS#8 DER of the Ed25519 private key, base64.
+    /// The environment whose tokens it signs and verifies; no other.
+    pub environment_id: String,
+    /// PKCS#8 DER of the Ed25519 private key, sealed under the server key (see
+    /// [`crate::secret_key::ServerKey::seal`]) with the key id and environment as associated
+    /// data; empty once the key is retired.
     pub private_key: String,
     /// The raw public key, base64url (the JWK `x`).
     pub public_key: String,
@@ -264,6 +286,7 @@ impl Debug for JwtKeyRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JwtKeyRecord")
             .field("kid", &self.kid)
+            .field("environment_id", &self.environment_id)
             .field("created_at", &self.created_at)
             .field("retired_at", &self.retired_at)
             .finish_non_exhaustive()
@@ -456,20 +479,23 @@ pub trait Store: Send + Sync + Debug {
         now: OffsetDateTime,
     ) -> Result<Option<ClaimedMethods>, StoreError>;
 
-    /// Stores a new code for a user and purpose, replacing the live one only when its resend
-    /// cooldown has passed (atomically); false during the cooldown.
+    /// Stores a new code for a user and purpose (atomically). Within a live ceremony the code
+    /// replaces the current one (keeping the count of tries and the ceremony's end) only when
+    /// its resend cooldown has passed and fewer than `max_attempts` tries were used; once the
+    /// ceremony has ended, `code` starts a new one. Never [`CodeSend::NotFound`].
     async fn put_user_code(
         &self,
         code: &UserCodeRecord,
+        max_attempts: u32,
         now: OffsetDateTime,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<CodeSend, StoreError>;
     /// The live code of a user for a purpose.
     async fn get_user_code(
         &self,
         user_id: &str,
         purpose: &str,
     ) -> Result<Option<UserCodeRecord>, StoreError>;
-    /// Atomically counts one try on a live code with tries left.
+    /// Atomically counts one try on a live code whose ceremony has tries left.
     async fn reserve_user_code_attempt(
         &self,
         id: &str,
@@ -521,7 +547,8 @@ pub trait Store: Send + Sync + Debug {
 
     /// Every JWT signing key, oldest first.
     async fn list_jwt_keys(&self) -> Result<Vec<JwtKeyRecord>, StoreError>;
-    /// Adds a signing key and retires every other one, in one transaction.
+    /// Adds a signing key and retires every other one of its environment (erasing their
+    /// private halves), in one transaction.
     async fn rotate_jwt_key(&self, key: &JwtKeyRecord) -> Result<(), StoreError>;
 
     /// Counts one hit on a rate-limit bucket and returns the hits in its current window
@@ -570,22 +597,25 @@ pub trait Store: Send + Sync + Debug {
         environment_id: &str,
         id: &str,
     ) -> Result<Option<SignUpRecord>, StoreError>;
-    /// Atomically counts one try on the current code, if it is alive and has tries left.
+    /// Atomically counts one try on the current code, if it is alive and the sign-up has
+    /// tries left (counted across every code it was sent).
     async fn reserve_sign_up_attempt(
         &self,
         id: &str,
         max_attempts: u32,
         now: OffsetDateTime,
     ) -> Result<AttemptReservation, StoreError>;
-    /// Atomically replaces the code when the resend cooldown has passed; false otherwise.
+    /// Atomically replaces the code when the resend cooldown has passed and fewer than
+    /// `max_attempts` tries were used; the count of tries is kept.
     async fn replace_sign_up_code(
         &self,
         id: &str,
         code_hash: &str,
         code_expires_at: OffsetDateTime,
         resend_available_at: OffsetDateTime,
+        max_attempts: u32,
         now: OffsetDateTime,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<CodeSend, StoreError>;
     /// In one transaction: consumes the sign-up, creates the user (with its password, if any)
     /// and the session. Exactly one concurrent caller gets [`CompleteSignUp::Created`].
     async fn complete_sign_up(

@@ -4,7 +4,7 @@
 //! single-use or counted operation is one conditional statement checked by rows affected.
 
 use super::{
-    AttemptReservation, AttemptVerdict, CeremonyRecord, ClaimedMethods, CompleteSignUp,
+    AttemptReservation, AttemptVerdict, CeremonyRecord, ClaimedMethods, CodeSend, CompleteSignUp,
     CreateOAuthUser, GateRecord, GateTarget, JwtKeyRecord, MagicLinkRecord, MethodRemoval,
     OAuthIdentityRecord, PasskeyRecord, SessionRecord, SignInMethodRef, SignUpRecord, Store,
     StoreError, StoredEnvironment, UserCodeRecord, UserRecord,
@@ -177,6 +177,26 @@ macro_rules! sql_store {
 
         fn time_at(row: &$row, column: &str) -> Result<OffsetDateTime, StoreError> {
             Ok(from_millis(get::<i64>(row, column)?))
+        }
+
+        /// Reads a counted try: `updated` rows by the counting statement, then the row's
+        /// `attempts` as read back.
+        fn reservation(
+            updated: u64,
+            row: Option<&$row>,
+            max_attempts: u32,
+        ) -> Result<AttemptReservation, StoreError> {
+            let Some(row) = row else {
+                return Ok(AttemptReservation::NotFound);
+            };
+            let attempts = u32::try_from(get::<i64>(row, "attempts")?).unwrap_or(u32::MAX);
+            Ok(if updated > 0 {
+                AttemptReservation::Reserved(attempts)
+            } else if attempts >= max_attempts {
+                AttemptReservation::Exhausted
+            } else {
+                AttemptReservation::Expired
+            })
         }
 
         fn user_from(row: &$row, prefix: &str) -> Result<UserRecord, StoreError> {
@@ -452,13 +472,35 @@ macro_rules! sql_store {
             async fn put_user_code(
                 &self,
                 code: &UserCodeRecord,
+                max_attempts: u32,
                 now: OffsetDateTime,
-            ) -> Result<bool, StoreError> {
+            ) -> Result<CodeSend, StoreError> {
+                // A resend within a live ceremony: a new code, the same count of tries.
+                let replaced = sqlx::query(&q("UPDATE user_codes SET id = $1, code_hash = $2, expires_at = $3,
+                        resend_available_at = $4, target = $5
+                     WHERE user_id = $6 AND purpose = $7 AND resend_available_at <= $8
+                       AND attempts < $9 AND ceremony_expires_at > $10"))
+                .bind(&code.id)
+                .bind(&code.code_hash)
+                .bind(to_millis(code.expires_at))
+                .bind(to_millis(code.resend_available_at))
+                .bind(&code.target)
+                .bind(&code.user_id)
+                .bind(&code.purpose)
+                .bind(to_millis(now))
+                .bind(i64::from(max_attempts))
+                .bind(to_millis(now))
+                .execute(&self.pool)
+                .await
+                .map_err(map_err)?;
+                if replaced.rows_affected() == 1 {
+                    return Ok(CodeSend::Sent);
+                }
                 let mut tx = self.pool.begin().await.map_err(map_err)?;
-                // Only a code past its cooldown may be replaced; a live one makes the insert
+                // Only an ended ceremony makes way for a new one; a live one makes the insert
                 // conflict on (user_id, purpose), and the transaction is dropped unchanged.
                 sqlx::query(&q("DELETE FROM user_codes
-                     WHERE user_id = $1 AND purpose = $2 AND resend_available_at <= $3"))
+                     WHERE user_id = $1 AND purpose = $2 AND ceremony_expires_at <= $3"))
                 .bind(&code.user_id)
                 .bind(&code.purpose)
                 .bind(to_millis(now))
@@ -466,8 +508,8 @@ macro_rules! sql_store {
                 .await
                 .map_err(map_err)?;
                 let inserted = sqlx::query(&q("INSERT INTO user_codes (id, user_id, purpose, code_hash, expires_at,
-                        attempts, resend_available_at, created_at, target)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"))
+                        attempts, resend_available_at, created_at, target, ceremony_expires_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
                 .bind(&code.id)
                 .bind(&code.user_id)
                 .bind(&code.purpose)
@@ -477,15 +519,25 @@ macro_rules! sql_store {
                 .bind(to_millis(code.resend_available_at))
                 .bind(to_millis(code.created_at))
                 .bind(&code.target)
+                .bind(to_millis(code.ceremony_expires_at))
                 .execute(&mut *tx)
                 .await
                 .map_err(map_err);
                 match inserted {
                     Ok(_) => {
                         tx.commit().await.map_err(map_err)?;
-                        Ok(true)
+                        Ok(CodeSend::Sent)
                     }
-                    Err(StoreError::Conflict(_)) => Ok(false),
+                    Err(StoreError::Conflict(_)) => {
+                        drop(tx);
+                        let live = self.get_user_code(&code.user_id, &code.purpose).await?;
+                        Ok(match live {
+                            Some(live) if live.attempts >= max_attempts => CodeSend::Exhausted,
+                            Some(live) => CodeSend::Cooldown(live.resend_available_at),
+                            // Consumed meanwhile: the caller may simply try again.
+                            None => CodeSend::Cooldown(now),
+                        })
+                    }
                     Err(other) => Err(other),
                 }
             }
@@ -496,7 +548,7 @@ macro_rules! sql_store {
                 purpose: &str,
             ) -> Result<Option<UserCodeRecord>, StoreError> {
                 let row = sqlx::query(&q("SELECT id, user_id, purpose, code_hash, expires_at, attempts,
-                        resend_available_at, created_at, target
+                        resend_available_at, created_at, target, ceremony_expires_at
                      FROM user_codes WHERE user_id = $1 AND purpose = $2"))
                 .bind(user_id)
                 .bind(purpose)
@@ -514,6 +566,7 @@ macro_rules! sql_store {
                         attempts: u32::try_from(get::<i64>(&row, "attempts")?).unwrap_or(u32::MAX),
                         resend_available_at: time_at(&row, "resend_available_at")?,
                         created_at: time_at(&row, "created_at")?,
+                        ceremony_expires_at: time_at(&row, "ceremony_expires_at")?,
                     })
                 })
                 .transpose()
@@ -538,13 +591,7 @@ macro_rules! sql_store {
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(map_err)?;
-                Ok(match (updated.rows_affected(), row) {
-                    (_, None) => AttemptReservation::NotFound,
-                    (0, Some(_)) => AttemptReservation::Dead,
-                    (_, Some(row)) => AttemptReservation::Reserved(
-                        u32::try_from(get::<i64>(&row, "attempts")?).unwrap_or(u32::MAX),
-                    ),
-                })
+                reservation(updated.rows_affected(), row.as_ref(), max_attempts)
             }
 
             async fn consume_user_code(&self, id: &str) -> Result<bool, StoreError> {
@@ -714,7 +761,7 @@ macro_rules! sql_store {
             }
 
             async fn list_jwt_keys(&self) -> Result<Vec<JwtKeyRecord>, StoreError> {
-                let rows = sqlx::query(&q("SELECT kid, private_key, public_key, created_at, retired_at
+                let rows = sqlx::query(&q("SELECT kid, environment_id, private_key, public_key, created_at, retired_at
                      FROM jwt_keys ORDER BY created_at, kid"))
                 .fetch_all(&self.pool)
                 .await
@@ -723,6 +770,7 @@ macro_rules! sql_store {
                     .map(|row| {
                         Ok(JwtKeyRecord {
                             kid: text(row, "kid")?,
+                            environment_id: text(row, "environment_id")?,
                             private_key: text(row, "private_key")?,
                             public_key: text(row, "public_key")?,
                             created_at: time_at(row, "created_at")?,
@@ -734,14 +782,19 @@ macro_rules! sql_store {
 
             async fn rotate_jwt_key(&self, key: &JwtKeyRecord) -> Result<(), StoreError> {
                 let mut tx = self.pool.begin().await.map_err(map_err)?;
-                sqlx::query(&q("UPDATE jwt_keys SET retired_at = $1 WHERE retired_at IS NULL"))
+                // A retired key never signs again, so its private half is erased: only the
+                // public key is needed to verify the tokens it signed.
+                sqlx::query(&q("UPDATE jwt_keys SET retired_at = $1, private_key = ''
+                     WHERE retired_at IS NULL AND environment_id = $2"))
                     .bind(to_millis(key.created_at))
+                    .bind(&key.environment_id)
                     .execute(&mut *tx)
                     .await
                     .map_err(map_err)?;
-                sqlx::query(&q("INSERT INTO jwt_keys (kid, private_key, public_key, created_at, retired_at)
-                     VALUES ($1, $2, $3, $4, $5)"))
+                sqlx::query(&q("INSERT INTO jwt_keys (kid, environment_id, private_key, public_key, created_at, retired_at)
+                     VALUES ($1, $2, $3, $4, $5, $6)"))
                 .bind(&key.kid)
+                .bind(&key.environment_id)
                 .bind(&key.private_key)
                 .bind(&key.public_key)
                 .bind(to_millis(key.created_at))
@@ -1054,13 +1107,7 @@ macro_rules! sql_store {
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(map_err)?;
-                Ok(match (updated.rows_affected(), row) {
-                    (_, None) => AttemptReservation::NotFound,
-                    (0, Some(_)) => AttemptReservation::Dead,
-                    (_, Some(row)) => AttemptReservation::Reserved(
-                        u32::try_from(get::<i64>(&row, "attempts")?).unwrap_or(u32::MAX),
-                    ),
-                })
+                reservation(updated.rows_affected(), row.as_ref(), max_attempts)
             }
 
             async fn replace_sign_up_code(
@@ -1069,21 +1116,40 @@ macro_rules! sql_store {
                 code_hash: &str,
                 code_expires_at: OffsetDateTime,
                 resend_available_at: OffsetDateTime,
+                max_attempts: u32,
                 now: OffsetDateTime,
-            ) -> Result<bool, StoreError> {
-                let updated = sqlx::query(&q("UPDATE sign_ups SET code_hash = $1, code_expires_at = $2, attempts = 0,
+            ) -> Result<CodeSend, StoreError> {
+                // The count of tries belongs to the sign-up, not to its code: a resend keeps it.
+                let updated = sqlx::query(&q("UPDATE sign_ups SET code_hash = $1, code_expires_at = $2,
                         resend_available_at = $3
-                     WHERE id = $4 AND resend_available_at <= $5"),
+                     WHERE id = $4 AND resend_available_at <= $5 AND attempts < $6"),
                 )
                 .bind(code_hash)
                 .bind(to_millis(code_expires_at))
                 .bind(to_millis(resend_available_at))
                 .bind(id)
                 .bind(to_millis(now))
+                .bind(i64::from(max_attempts))
                 .execute(&self.pool)
                 .await
                 .map_err(map_err)?;
-                Ok(updated.rows_affected() == 1)
+                if updated.rows_affected() == 1 {
+                    return Ok(CodeSend::Sent);
+                }
+                let row = sqlx::query(&q("SELECT attempts, resend_available_at FROM sign_ups WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err)?;
+                let Some(row) = row else {
+                    return Ok(CodeSend::NotFound);
+                };
+                let attempts = u32::try_from(get::<i64>(&row, "attempts")?).unwrap_or(u32::MAX);
+                Ok(if attempts >= max_attempts {
+                    CodeSend::Exhausted
+                } else {
+                    CodeSend::Cooldown(time_at(&row, "resend_available_at")?)
+                })
             }
 
             async fn complete_sign_up(

@@ -100,6 +100,12 @@ pub fn backend_under_test() -> db::Backend {
     }
 }
 
+/// The server key of every test node: nodes sharing a store share it, as a deployment's
+/// nodes share their key file.
+pub fn test_server_key() -> torii_server::secret_key::ServerKey {
+    torii_server::secret_key::ServerKey::from_bytes([7; 32])
+}
+
 /// An app (one server node) on a given store, mailer and clock.
 pub async fn app_on(
     store: Arc<dyn Store>,
@@ -113,6 +119,7 @@ pub async fn app_on(
         .mailer(outbox.clone())
         .clock(clock.clone())
         .public_url(ORIGIN.parse().unwrap())
+        .secret_key(test_server_key())
         .hash_parallelism(2);
     for env in envs {
         builder = builder.environment(env);
@@ -125,6 +132,35 @@ pub async fn app_on(
         clock,
         db_dir,
         db: None,
+    }
+}
+
+/// An app like [`app_with`] (its own database on the backend under test) whose builder the
+/// test adjusts first: trusted proxies, the hashing queue, the breached-password check.
+pub async fn app_built(
+    envs: Vec<Environment>,
+    adjust: impl FnOnce(torii_server::ToriiBuilder) -> torii_server::ToriiBuilder,
+) -> TestApp {
+    let db = db::TestDb::new(backend_under_test()).await;
+    let outbox = OutboxMailer::new();
+    let clock = ManualClock::default();
+    let mut builder = Torii::builder()
+        .shared_store(Arc::clone(&db.store))
+        .mailer(outbox.clone())
+        .clock(clock.clone())
+        .public_url(ORIGIN.parse().unwrap())
+        .hash_parallelism(2);
+    for env in envs {
+        builder = builder.environment(env);
+    }
+    let torii = adjust(builder).build().await.unwrap();
+    TestApp {
+        router: torii_server::router(torii.clone()),
+        torii,
+        outbox,
+        clock,
+        db_dir: std::env::temp_dir().join(unique("torii-unused")),
+        db: Some(db),
     }
 }
 
@@ -216,11 +252,13 @@ impl Req {
         self
     }
 
-    /// The request comes from this socket peer (`ConnectInfo`, as a served router sees it).
-    pub fn peer(mut self, ip: &str) -> Self {
-        let addr: std::net::SocketAddr = format!("{ip}:40000")
+    /// The socket peer the request comes from (what `into_make_service_with_connect_info`
+    /// gives a real server's requests): `ip:port`, or an IP alone.
+    pub fn peer(mut self, addr: &str) -> Self {
+        let addr: std::net::SocketAddr = addr
             .parse()
-            .or_else(|_| format!("[{ip}]:40000").parse())
+            .or_else(|_| format!("{addr}:40000").parse())
+            .or_else(|_| format!("[{addr}]:40000").parse())
             .expect("an IP address");
         self.builder = self.builder.extension(axum::extract::ConnectInfo(addr));
         self

@@ -18,6 +18,17 @@ pub struct Node {
     log: Arc<Mutex<Vec<String>>>,
 }
 
+/// A key file holding the tests' server key, written once per test process.
+pub fn shared_key_file() -> std::path::PathBuf {
+    static FILE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    FILE.get_or_init(|| {
+        let path = std::env::temp_dir().join(format!("torii-test-{}.key", std::process::id()));
+        std::fs::write(&path, format!("{}\n", super::test_server_key().to_hex())).unwrap();
+        path
+    })
+    .clone()
+}
+
 pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
@@ -39,6 +50,9 @@ impl Node {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        // Every node of a test shares one server key, as a deployment's nodes share their
+        // key file.
+        command.env("TORII_SECRET_KEY_FILE", shared_key_file());
         for (key, value) in vars {
             command.env(key, value);
         }
