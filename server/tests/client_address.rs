@@ -175,30 +175,10 @@ async fn sessions_record_the_forwarded_client_address_in_full() {
     );
 }
 
-/// A log writer the test reads back.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn a_server_without_client_addresses_says_so_once() {
-    let log = Captured::default();
-    let writer = log.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    // This test's runtime runs on this thread only, so the subscriber sees every request.
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // This test's runtime runs on this thread only, so the capture sees every request.
+    let log = LogCapture::install();
     let app = proxied_app().await;
     for _ in 0..3 {
         // No connect info: an embedder that served the router without it.
@@ -207,7 +187,7 @@ async fn a_server_without_client_addresses_says_so_once() {
     }
     let with_peer = attempt().peer("198.51.100.7:1").send(&app).await;
     assert_eq!(with_peer.status, JUDGED);
-    let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    let text = log.text();
     assert_eq!(
         text.matches("requests carry no client address").count(),
         1,

@@ -650,32 +650,11 @@ async fn a_user_who_cancels_at_the_provider_comes_back_with_a_code() {
     assert_eq!(oauth_error(&back), "oauth_cancelled");
 }
 
-/// Everything the log says while `f` runs on this thread.
-#[derive(Clone, Default)]
-struct LogBuffer(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for LogBuffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn a_providers_error_cannot_forge_a_log_line() {
     let idp = Idp::start().await;
     let app = open_app(&idp).await;
-    let buffer = LogBuffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let capture = common::LogCapture::install();
     let redirect = start(&app, "idp").await;
     // The provider (or whoever sends the browser back) chooses the `error` text.
     let forged =
@@ -683,7 +662,7 @@ async fn a_providers_error_cannot_forge_a_log_line() {
     let query = format!("error={}&state={}", urlencode(forged), redirect.state);
     let back = callback(&app, "idp", &query, Some(&redirect.cookie())).await;
     assert_eq!(oauth_error(&back), "oauth_failed");
-    let log = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    let log = capture.text();
     let refused = log
         .lines()
         .find(|line| line.contains("OAuth sign-in refused"))

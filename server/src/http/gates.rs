@@ -114,20 +114,7 @@ async fn verify_code(
     AnySession(found): AnySession,
     ApiJson(body): ApiJson<VerifyCodeRequest>,
 ) -> Result<Response, ApiError> {
-    let rules = env.rate_limits;
-    limit(
-        &torii,
-        &env,
-        &[
-            ("verify_ip", ip_key(&client), rules.verifications_per_ip),
-            (
-                "verify_account",
-                &found.user.id,
-                rules.verifications_per_account,
-            ),
-        ],
-    )
-    .await?;
+    super::limit_code_tries(&torii, &env, &client, &found.user.id).await?;
     torii.verify_email(&found.user, &body.code).await?;
     super::me::refreshed(&torii, &env, &auth).await
 }

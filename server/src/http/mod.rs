@@ -239,6 +239,26 @@ fn ip_key(client: &crate::ClientInfo) -> &str {
     client.ip_limit_key.as_deref().unwrap_or("unknown")
 }
 
+/// The limits on trying a code sent to a signed-in user (email verification, email change):
+/// per client address and per account, across every such code.
+async fn limit_code_tries(
+    torii: &Torii,
+    env: &Environment,
+    client: &crate::ClientInfo,
+    user_id: &str,
+) -> Result<(), ApiError> {
+    let rules = env.rate_limits;
+    limit(
+        torii,
+        env,
+        &[
+            ("verify_ip", ip_key(client), rules.verifications_per_ip),
+            ("verify_account", user_id, rules.verifications_per_account),
+        ],
+    )
+    .await
+}
+
 /// Counts a hit against each `(kind, key, rule)`; the first one over its limit refuses.
 async fn limit(
     torii: &Torii,
