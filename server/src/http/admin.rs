@@ -109,6 +109,7 @@ struct UserList {
     responses(
         (status = 200, description = "The user with that email, if any", body = UserList),
         (status = 401, description = "`invalid_secret_key`"),
+        (status = 429, description = "`rate_limited` (with `Retry-After`): too many wrong secret keys from this address"),
         (status = 403, description = "`secret_key_required`: a publishable key was sent"),
         (status = 422, description = "`validation_failed`: no `email`")
     )
@@ -169,6 +170,7 @@ impl std::fmt::Debug for CreateUser {
     responses(
         (status = 201, description = "The new user", body = torii_shared::User),
         (status = 401, description = "`invalid_secret_key`"),
+        (status = 429, description = "`rate_limited` (with `Retry-After`): too many wrong secret keys from this address"),
         (status = 403, description = "`secret_key_required`: a publishable key was sent"),
         (status = 409, description = "`email_taken`"),
         (status = 422, description = "`validation_failed` (see `fields`)")
@@ -251,6 +253,7 @@ async fn user_in_env(torii: &Torii, env: &Environment, id: &str) -> Result<User,
     responses(
         (status = 200, description = "The user", body = torii_shared::User),
         (status = 401, description = "`invalid_secret_key`"),
+        (status = 429, description = "`rate_limited` (with `Retry-After`): too many wrong secret keys from this address"),
         (status = 403, description = "`secret_key_required`: a publishable key was sent"),
         (status = 404, description = "`not_found`")
     )
@@ -276,6 +279,7 @@ async fn get_user(
     responses(
         (status = 204, description = "Deleted, with every session, passkey and linked account"),
         (status = 401, description = "`invalid_secret_key`"),
+        (status = 429, description = "`rate_limited` (with `Retry-After`): too many wrong secret keys from this address"),
         (status = 403, description = "`secret_key_required`: a publishable key was sent"),
         (status = 404, description = "`not_found`")
     )
@@ -311,6 +315,7 @@ struct GateBody {
     responses(
         (status = 204, description = "Done"),
         (status = 401, description = "`invalid_secret_key`"),
+        (status = 429, description = "`rate_limited` (with `Retry-After`): too many wrong secret keys from this address"),
         (status = 403, description = "`secret_key_required`: a publishable key was sent"),
         (status = 404, description = "`not_found`: no such user or session"),
         (status = 422, description = "`validation_failed`: not a gate key")
@@ -343,6 +348,7 @@ async fn require_user_gate(
     responses(
         (status = 204, description = "Done"),
         (status = 401, description = "`invalid_secret_key`"),
+        (status = 429, description = "`rate_limited` (with `Retry-After`): too many wrong secret keys from this address"),
         (status = 403, description = "`secret_key_required`: a publishable key was sent"),
         (status = 404, description = "`not_found`: no such user or session"),
         (status = 422, description = "`validation_failed`: not a gate key")
@@ -372,6 +378,7 @@ async fn clear_user_gate(
     responses(
         (status = 204, description = "Done"),
         (status = 401, description = "`invalid_secret_key`"),
+        (status = 429, description = "`rate_limited` (with `Retry-After`): too many wrong secret keys from this address"),
         (status = 403, description = "`secret_key_required`: a publishable key was sent"),
         (status = 404, description = "`not_found`: no such user or session"),
         (status = 422, description = "`validation_failed`: not a gate key")
@@ -404,6 +411,7 @@ async fn require_session_gate(
     responses(
         (status = 204, description = "Done"),
         (status = 401, description = "`invalid_secret_key`"),
+        (status = 429, description = "`rate_limited` (with `Retry-After`): too many wrong secret keys from this address"),
         (status = 403, description = "`secret_key_required`: a publishable key was sent"),
         (status = 404, description = "`not_found`: no such user or session"),
         (status = 422, description = "`validation_failed`: not a gate key")
@@ -445,6 +453,7 @@ impl std::fmt::Debug for VerifyBody {
     responses(
         (status = 200, description = "The session's user and state", body = torii_shared::Me),
         (status = 401, description = "`invalid_secret_key`, or `unauthenticated`: the token is not a live session"),
+        (status = 429, description = "`rate_limited` (with `Retry-After`): too many wrong secret keys from this address"),
         (status = 403, description = "`secret_key_required`: a publishable key was sent")
     )
 )]
@@ -478,6 +487,7 @@ struct Rotated {
     responses(
         (status = 200, description = "The new key's id", body = Rotated),
         (status = 401, description = "`invalid_secret_key`"),
+        (status = 429, description = "`rate_limited` (with `Retry-After`): too many wrong secret keys from this address"),
         (status = 403, description = "`secret_key_required`: a publishable key was sent"),
         (status = 404, description = "`not_found`: the environment does not use JWT sessions")
     )
@@ -510,6 +520,7 @@ async fn rotate_jwt_key(
     responses(
         (status = 204, description = "Ended"),
         (status = 401, description = "`invalid_secret_key`"),
+        (status = 429, description = "`rate_limited` (with `Retry-After`): too many wrong secret keys from this address"),
         (status = 403, description = "`secret_key_required`: a publishable key was sent"),
         (status = 404, description = "`not_found`")
     )
