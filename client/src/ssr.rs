@@ -144,7 +144,7 @@ struct Unresolved(VerifyError);
 /// leaves it in the request's extensions for the provider, [`CurrentSession`] and
 /// [`current_session`]. Layer it over the Leptos routes and the server functions:
 ///
-/// ```ignore
+/// ```text
 /// let app = Router::new()
 ///     .leptos_routes(&options, routes, shell)
 ///     .layer(axum::middleware::from_fn_with_state(sessions, resolve_session));
@@ -216,7 +216,7 @@ pub fn session_of(parts: &Parts) -> Result<SessionState, SessionError> {
 /// The current request's session, inside a `#[server]` function (or anywhere the Leptos
 /// integration provides the request's `Parts` as context).
 ///
-/// ```ignore
+/// ```text
 /// #[server]
 /// pub async fn my_notes() -> Result<Vec<Note>, ServerFnError> {
 ///     let state = torii_client::ssr::current_session().await.map_err(ServerFnError::new)?;

@@ -187,5 +187,7 @@ fn Account() -> impl IntoView {
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
+    // A panic's message on the console (the release build aborts without a word otherwise).
+    std::panic::set_hook(Box::new(|info| leptos::logging::error!("{info}")));
     leptos::mount::hydrate_body(App);
 }
