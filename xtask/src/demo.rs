@@ -158,7 +158,8 @@ pub fn build_ssr_demo(paths: &Paths) -> Result<PathBuf> {
             "wasm32-unknown-unknown",
             "--release",
         ])
-        .env(WASM_RUSTFLAGS.0, WASM_RUSTFLAGS.1)
+        // Not `erase_components` (WASM_RUSTFLAGS): set on the browser half only, the markup
+        // the bundle expects differs from what the server renders and hydration fails.
         .run()?;
     let wasm = paths
         .target
