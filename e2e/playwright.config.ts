@@ -7,7 +7,9 @@
 //
 // Projects: `sqlite` runs every spec against a server on SQLite; `postgres` (only when
 // TORII_TEST_POSTGRES_URL names a PostgreSQL server to create a database on) runs the
-// sign-up/sign-in spec again against a second server on PostgreSQL.
+// sign-up/sign-in spec again against a second server on PostgreSQL; `ssr` (only when
+// TORII_SSR_SERVER_BIN names the server-rendered demo's binary, with TORII_SSR_STATIC_DIR its
+// bundle) runs tests/ssr against it.
 
 import { defineConfig } from '@playwright/test';
 
@@ -39,7 +41,7 @@ export default defineConfig({
   },
   projects: [
     // The global setup sets these URLs; workers, which read this file again, inherit them.
-    { name: 'sqlite', use: { baseURL: process.env.TORII_E2E_URL } },
+    { name: 'sqlite', testIgnore: 'ssr/**', use: { baseURL: process.env.TORII_E2E_URL } },
     ...(process.env.TORII_TEST_POSTGRES_URL
       ? [
           {
@@ -48,6 +50,10 @@ export default defineConfig({
             use: { baseURL: process.env.TORII_E2E_POSTGRES_SERVER_URL },
           },
         ]
+      : []),
+    // The server-rendered demo (e2e/ssr-app), when TORII_SSR_SERVER_BIN names its binary.
+    ...(process.env.TORII_SSR_SERVER_BIN
+      ? [{ name: 'ssr', testMatch: 'ssr/**/*.spec.ts', use: { baseURL: process.env.TORII_E2E_SSR_URL } }]
       : []),
   ],
 });

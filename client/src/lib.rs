@@ -42,14 +42,17 @@
 #![warn(missing_docs)]
 
 mod api;
+mod browser;
 mod components;
 mod provider;
+#[cfg(feature = "ssr")]
+pub mod ssr;
 mod webauthn;
 
 pub use api::{ApiError, NETWORK_ERROR_MESSAGE};
 pub use components::{
-    AcceptTerms, AuthLoading, Passkeys, RedirectToGates, RedirectToSignIn, SignIn, SignUp,
-    SignedIn, SignedOut, UserButton, UserProfile, VerifyEmail,
+    AcceptTerms, AuthLoading, Passkeys, Protected, RedirectToGates, RedirectToSignIn, SignIn,
+    SignUp, SignedIn, SignedOut, UserButton, UserProfile, VerifyEmail,
 };
 pub use provider::{Auth, AuthTask, GateUrls, ToriiProvider, use_auth};
 pub use torii_shared::GateKey;

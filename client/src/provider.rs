@@ -131,6 +131,7 @@ pub struct Auth {
     navigate: Option<Callback<String>>,
     load_waiters: StoredValue<Vec<oneshot::Sender<()>>>,
     tabs: StoredValue<Option<SendWrapper<TabSync>>>,
+    ids: StoredValue<BTreeMap<String, u32>>,
 }
 
 impl fmt::Debug for Auth {
@@ -190,6 +191,7 @@ impl Auth {
             navigate,
             load_waiters: StoredValue::new(Vec::new()),
             tabs: StoredValue::new(None),
+            ids: StoredValue::new(BTreeMap::new()),
         }
     }
 
@@ -288,6 +290,22 @@ impl Auth {
         });
     }
 
+    /// The next element id prefix for one kind of component under this provider:
+    /// `torii-sign-in-1`, `torii-sign-in-2`, ... Counted per provider, so the server and the
+    /// browser, each rendering the same tree in the same order, give the same ids (a counter
+    /// global to the process would differ between requests, and from the browser's).
+    pub(crate) fn next_id(&self, component: &str) -> String {
+        let n = self
+            .ids
+            .try_update_value(|ids| {
+                let n = ids.entry(component.to_owned()).or_insert(0);
+                *n += 1;
+                *n
+            })
+            .unwrap_or(1);
+        format!("torii-{component}-{n}")
+    }
+
     /// The route for a gate, if the provider was given one.
     pub(crate) fn gate_url(&self, key: &GateKey) -> Option<String> {
         self.gate_urls
@@ -302,10 +320,10 @@ impl Auth {
         {
             return;
         }
-        if let Some(window) = web_sys::window()
+        if let Some(window) = crate::browser::window()
             && let Err(err) = window.location().assign(url)
         {
-            web_sys::console::error_2(&"torii: could not navigate".into(), &err);
+            leptos::logging::error!("torii: could not navigate: {err:?}");
         }
     }
 
@@ -418,13 +436,11 @@ impl Auth {
         let Some(api) = self.api() else { return };
         match api.environment().await {
             Ok(environment) => self.environment_store.set(Some(environment)),
-            Err(err) => web_sys::console::warn_1(
-                &format!("torii: could not load the environment: {err}").into(),
-            ),
+            Err(err) => leptos::logging::warn!("torii: could not load the environment: {err}"),
         }
     }
 
-    fn detached() -> Self {
+    pub(crate) fn detached() -> Self {
         Self::new(ApiClient::new(None, "", ""), GateUrls::new(), None)
     }
 }
@@ -445,9 +461,8 @@ fn signed_out_on_401(answer: Result<Me, ApiError>) -> Result<Me, ApiError> {
 #[must_use]
 pub fn use_auth() -> Auth {
     use_context::<Auth>().unwrap_or_else(|| {
-        web_sys::console::error_1(
-            &"torii: use_auth() and Torii's components must be placed inside <ToriiProvider>"
-                .into(),
+        leptos::logging::error!(
+            "torii: use_auth() and Torii's components must be placed inside <ToriiProvider>"
         );
         Auth::detached()
     })
@@ -504,19 +519,33 @@ pub fn ToriiProvider(
     /// The route that clears each gate, for [`RedirectToGates`](crate::RedirectToGates).
     #[prop(optional, into)]
     gate_urls: GateUrls,
-    /// Client-side navigation (e.g. a router's `navigate`); without it redirects load the
-    /// page anew with `window.location.assign`.
+    /// Client-side navigation (e.g. a router's `navigate`); without it, and without the
+    /// `router` feature's `leptos_router` above the provider, redirects load the page anew
+    /// with `window.location.assign`.
     #[prop(optional, into)]
     navigate: Option<Callback<String>>,
     /// The app.
     children: Children,
 ) -> impl IntoView {
-    let page_origin = web_sys::window()
-        .and_then(|window| window.location().origin().ok())
-        .unwrap_or_default();
-    let api = ApiClient::new(api_url.as_deref(), &publishable_key, &page_origin);
+    let api = ApiClient::new(
+        api_url.as_deref(),
+        &publishable_key,
+        &crate::browser::page_origin(),
+    );
+    let navigate = navigate.or_else(router_navigate);
     let auth = Auth::new(api, gate_urls, navigate);
     provide_context(auth);
+
+    // What the server rendered with travels to the browser in the page, so hydration starts
+    // from the same state (same markup) and does not ask `/me` again. Without server
+    // rendering (or without Torii's server integration) this is `None`: fetch at mount.
+    let initial = SharedValue::new(server_state).into_inner();
+    let fetch_at_mount = initial.is_none();
+    if let Some(me) = initial
+        && let Some(ticket) = auth.issue_ticket()
+    {
+        auth.apply(ticket, me);
+    }
 
     // The name keeps two applications on one origin (different keys) apart.
     let tab_topic = format!(
@@ -524,8 +553,19 @@ pub fn ToriiProvider(
         api_url.as_deref().unwrap_or(""),
         publishable_key
     );
-    let tabs = TabSync::connect(&tab_topic, move || auth.refetch_for_other_tab());
-    let storage_key = tab_topic.clone();
+    // Everything that touches the browser starts here: effects run only in the browser, after
+    // the first render (or hydration), never on the server.
+    Effect::new(move |_| {
+        untrack(|| connect_to_browser(auth, &tab_topic, fetch_at_mount));
+    });
+
+    children()
+}
+
+/// The provider's browser side: tab sync, refocus refetch and the first loads.
+fn connect_to_browser(auth: Auth, tab_topic: &str, fetch_me: bool) {
+    let tabs = TabSync::connect(tab_topic, move || auth.refetch_for_other_tab());
+    let storage_key = tab_topic.to_owned();
     let on_storage = window_event_listener(leptos::ev::storage, move |ev| {
         // Only used when there is no BroadcastChannel, but harmless otherwise: both would
         // only trigger a read.
@@ -536,10 +576,17 @@ pub fn ToriiProvider(
     auth.tabs.set_value(Some(SendWrapper::new(tabs)));
 
     spawn_local(async move { auth.load_environment().await });
-    spawn_local(async move {
-        // The first answer (or its failure) ends the loading state inside `fetch_me`.
-        let _ = auth.fetch_me().await;
-    });
+    if fetch_me {
+        spawn_local(async move {
+            // The first answer (or its failure) ends the loading state inside `fetch_me`.
+            let _ = auth.fetch_me().await;
+        });
+    } else if auth.has_jwt_session() {
+        // The page carries no token: a JWT session gets its own from a refresh.
+        spawn_local(async move {
+            let _ = auth.fetch_refreshed().await;
+        });
+    }
 
     // These callbacks run outside the reactive owner: they only use `auth`, captured here.
     let on_focus = window_event_listener(leptos::ev::focus, move |_| {
@@ -563,8 +610,36 @@ pub fn ToriiProvider(
             remove.take()();
         }
     });
+}
 
-    children()
+/// With the `router` feature, inside a `leptos_router` `<Router>` in the browser: navigation
+/// through the router, without a page load. (The server never navigates.)
+#[cfg(feature = "router")]
+fn router_navigate() -> Option<Callback<String>> {
+    use_context::<leptos_router::location::BrowserUrl>()?;
+    let navigate = leptos_router::hooks::use_navigate();
+    Some(Callback::new(move |url: String| {
+        navigate(&url, leptos_router::NavigateOptions::default());
+    }))
+}
+
+/// Without the `router` feature: the app's `navigate`, else page loads.
+#[cfg(not(feature = "router"))]
+fn router_navigate() -> Option<Callback<String>> {
+    None
+}
+
+/// The state the server rendered with: what Torii's server integration verified for this
+/// request (see [`crate::ssr`]), or `None` when there is none.
+#[cfg(feature = "ssr")]
+fn server_state() -> Option<Me> {
+    crate::ssr::state_for_render()
+}
+
+/// The state the server rendered with; in the browser, hydration reads it from the page.
+#[cfg(not(feature = "ssr"))]
+fn server_state() -> Option<Me> {
+    None
 }
 
 /// How this tab tells the others of its origin that the auth state changed: a
@@ -607,7 +682,9 @@ impl TabSync {
         }
         // A new value each time, or the other tabs would see no change.
         let stamp = js_sys::Date::now().to_string();
-        if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        if let Some(storage) =
+            crate::browser::window().and_then(|w| w.local_storage().ok().flatten())
+        {
             let _ = storage.set_item(&self.topic, &stamp);
         }
     }
@@ -626,7 +703,7 @@ fn document_listener(
     event: &'static str,
     handler: impl Fn() + 'static,
 ) -> Option<SendWrapper<Box<dyn FnOnce()>>> {
-    let document = web_sys::window()?.document()?;
+    let document = crate::browser::window()?.document()?;
     let callback = Closure::<dyn Fn(web_sys::Event)>::new(move |_: web_sys::Event| handler());
     document
         .add_event_listener_with_callback(event, callback.as_ref().unchecked_ref())

@@ -141,6 +141,91 @@ fn gzipped_len(file: &Path) -> Result<u64> {
     Ok(bytes.len() as u64)
 }
 
+/// `cargo xtask build-demo --ssr`: the server-rendered demo (`e2e/ssr-app`, crate
+/// `torii-ssr-demo`): its hydrate bundle (release wasm for the browser, wasm-bindgen's glue,
+/// wasm-opt when installed) in `e2e/ssr-dist/pkg`, and its server binary (debug); the
+/// absolute path of the binary.
+pub fn build_ssr_demo(paths: &Paths) -> Result<PathBuf> {
+    paths
+        .cargo(&[
+            "build",
+            "-p",
+            "torii-ssr-demo",
+            "--lib",
+            "--features",
+            "hydrate",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--release",
+        ])
+        // Not `erase_components` (WASM_RUSTFLAGS): set on the browser half only, the markup
+        // the bundle expects differs from what the server renders and hydration fails.
+        .run()?;
+    let wasm = paths
+        .target
+        .join("wasm32-unknown-unknown/release/torii_ssr_demo.wasm");
+    if !wasm.is_file() {
+        bail!("the build produced no {}", wasm.display());
+    }
+    let dist = paths.ssr_dist();
+    let pkg = dist.join("pkg");
+    if dist.exists() {
+        fs::remove_dir_all(&dist).with_context(|| format!("could not empty {}", dist.display()))?;
+    }
+    fs::create_dir_all(&pkg)?;
+    let wasm_bindgen = find_tool("wasm-bindgen")
+        .context("`wasm-bindgen` not found: run `cargo xtask build-demo`, which installs it")?;
+    Cmd::new(wasm_bindgen)
+        .args(["--target", "web", "--no-typescript", "--out-dir"])
+        .arg(&pkg)
+        .arg(&wasm)
+        .run()?;
+    let bg = pkg.join("torii_ssr_demo_bg.wasm");
+    let wasm_opt = paths.e2e().join("node_modules/.bin/wasm-opt");
+    if wasm_opt.is_file() {
+        Cmd::new(&wasm_opt)
+            .arg("-Oz")
+            .args(WASM_OPT_FEATURES)
+            .arg(&bg)
+            .arg("-o")
+            .arg(&bg)
+            .run()?;
+    }
+    for file in [&bg, &pkg.join("torii_ssr_demo.js")] {
+        let raw = fs::metadata(file)
+            .with_context(|| format!("{} is missing", file.display()))?
+            .len();
+        println!(
+            "{:<26} {:>9} bytes, {:>8} gzipped",
+            file.file_name().unwrap_or_default().to_string_lossy(),
+            raw,
+            gzipped_len(file)?
+        );
+    }
+
+    paths
+        .cargo(&[
+            "build",
+            "-p",
+            "torii-ssr-demo",
+            "--bin",
+            "torii-ssr-demo",
+            "--features",
+            "ssr",
+        ])
+        .run()?;
+    let bin = paths.target.join("debug/torii-ssr-demo");
+    if !bin.is_file() {
+        bail!("the build produced no {}", bin.display());
+    }
+    println!(
+        "server-rendered demo built: {} and {}",
+        bin.display(),
+        dist.display()
+    );
+    Ok(bin)
+}
+
 /// `cargo build -p torii-server`; the absolute path of the binary.
 /// `torii-server` as it ships: the `server-release` profile (optimised, thin LTO). The full
 /// test suite runs its browser tests and schemathesis against this build, and `cargo xtask
@@ -171,7 +256,9 @@ pub fn build_server_with(paths: &Paths, cargo_args: &[&str]) -> Result<PathBuf> 
 }
 
 /// `cargo xtask demo`: build everything, then run `torii-server` on SQLite until Ctrl-C.
-pub fn demo(paths: &Paths, listen: Option<String>) -> Result<()> {
+/// With `ssr`, the server-rendered demo instead: its own binary serves the pages and
+/// Torii's API on one origin.
+pub fn demo(paths: &Paths, listen: Option<String>, ssr: bool) -> Result<()> {
     // Checked before the builds, so that a typo fails at once.
     let listen = listen
         .or_else(|| std::env::var("TORII_LISTEN").ok())
@@ -192,8 +279,12 @@ pub fn demo(paths: &Paths, listen: Option<String>) -> Result<()> {
             println!("warning: npm ci in e2e/ failed, building without wasm-opt: {err:#}");
         }
     }
-    build_demo(paths)?;
-    let server = build_server(paths)?;
+    let (server, static_dir) = if ssr {
+        (build_ssr_demo(paths)?, paths.ssr_dist())
+    } else {
+        build_demo(paths)?;
+        (build_server(paths)?, paths.dist())
+    };
 
     println!();
     println!("Torii demo: open {url}");
@@ -212,7 +303,7 @@ pub fn demo(paths: &Paths, listen: Option<String>) -> Result<()> {
         .env("TORII_LISTEN", &listen)
         .env("TORII_PUBLIC_URL", &url)
         .env("TORII_DATABASE_URL", &database)
-        .env("TORII_STATIC_DIR", paths.dist());
+        .env("TORII_STATIC_DIR", static_dir);
     run_in_foreground(server)
 }
 

@@ -60,6 +60,11 @@ impl Paths {
         self.e2e().join("dist")
     }
 
+    /// Where `build-demo --ssr` puts the server-rendered demo's hydrate bundle (`pkg/`).
+    pub fn ssr_dist(&self) -> PathBuf {
+        self.e2e().join("ssr-dist")
+    }
+
     /// A cargo invocation in the workspace root, with the cargo that runs xtask.
     pub fn cargo(&self, args: &[&str]) -> Cmd {
         let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());

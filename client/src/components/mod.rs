@@ -7,6 +7,7 @@ mod auth_loading;
 mod linked_accounts;
 mod oauth;
 mod passkeys;
+mod protected;
 mod reauthenticate;
 mod redirect_to_gates;
 mod redirect_to_sign_in;
@@ -21,6 +22,7 @@ mod verify_email;
 pub use accept_terms::AcceptTerms;
 pub use auth_loading::AuthLoading;
 pub use passkeys::Passkeys;
+pub use protected::Protected;
 pub use redirect_to_gates::RedirectToGates;
 pub use redirect_to_sign_in::RedirectToSignIn;
 pub use sign_in::SignIn;
@@ -34,7 +36,6 @@ pub use verify_email::VerifyEmail;
 use crate::api::ApiError;
 use leptos::prelude::*;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU32, Ordering};
 use time::OffsetDateTime;
 
 const MONTHS: [&str; 12] = [
@@ -89,11 +90,11 @@ fn intl_format(_at: OffsetDateTime, _with_time: bool) -> Option<String> {
     None
 }
 
-/// A prefix for element ids unique on the page, so `<label for>` and `aria-describedby`
-/// stay right when a component is mounted twice.
+/// A prefix for element ids unique under the provider, so `<label for>` and
+/// `aria-describedby` stay right when a component is mounted twice, and the same on the
+/// server and in the browser (see [`Auth::next_id`](crate::Auth)).
 fn unique_prefix(component: &str) -> String {
-    static NEXT: AtomicU32 = AtomicU32::new(1);
-    format!("torii-{component}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+    crate::provider::use_auth().next_id(component)
 }
 
 /// A component's root classes: its own, then the application's (`class` prop), if any.
@@ -106,7 +107,7 @@ fn with_class(base: &str, extra: Option<&str>) -> String {
 
 /// Whether `target` is the page already shown, so a redirect to it would only reload it.
 fn is_current_location(target: &str) -> bool {
-    web_sys::window()
+    crate::browser::window()
         .map(|window| window.location())
         .and_then(|location| Some((location.href().ok()?, location.origin().ok()?)))
         .is_some_and(|(href, origin)| same_location(target, &href, &origin))
@@ -333,8 +334,25 @@ mod tests {
     }
 
     #[test]
-    fn unique_prefixes_differ() {
-        assert_ne!(unique_prefix("sign-in"), unique_prefix("sign-in"));
+    fn ids_count_per_provider_so_server_and_browser_agree() {
+        let render = || {
+            Owner::new().with(|| {
+                provide_context(crate::provider::Auth::detached());
+                [
+                    unique_prefix("sign-in"),
+                    unique_prefix("sign-up"),
+                    unique_prefix("sign-in"),
+                ]
+            })
+        };
+        let first = render();
+        assert_eq!(
+            first,
+            ["torii-sign-in-1", "torii-sign-up-1", "torii-sign-in-2"]
+        );
+        // Another render of the same tree (the browser hydrating the server's page, or the
+        // next request) gives the same ids.
+        assert_eq!(render(), first);
     }
 
     #[test]

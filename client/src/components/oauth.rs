@@ -93,7 +93,7 @@ pub(crate) fn start_url(
 }
 
 fn location() -> Option<web_sys::Location> {
-    Some(web_sys::window()?.location())
+    Some(crate::browser::window()?.location())
 }
 
 /// The page's URL without the parameters the server adds after a provider.
@@ -108,7 +108,7 @@ fn clean_href() -> Option<String> {
 /// Replaces the address bar's URL with [`clean_href`], without a page load.
 fn forget_params() {
     let Some(clean) = clean_href() else { return };
-    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+    if let Some(history) = crate::browser::window().and_then(|w| w.history().ok()) {
         let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&clean));
     }
 }

@@ -52,7 +52,7 @@ impl std::fmt::Debug for Reauth {
 
 /// The focused control; `None` when nothing is (the focus is on the page's body).
 fn focused_element() -> Option<web_sys::HtmlElement> {
-    let document = web_sys::window()?.document()?;
+    let document = crate::browser::window()?.document()?;
     let focused = document.active_element()?;
     if document
         .body()

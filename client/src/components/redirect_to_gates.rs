@@ -45,12 +45,9 @@ pub fn RedirectToGates() -> impl IntoView {
 fn warn_once(key: &GateKey) {
     let first = WARNED.with(|warned| warned.borrow_mut().insert(key.clone()));
     if first {
-        web_sys::console::warn_1(
-            &format!(
-                "torii: the session is pending on gate `{key}` but ToriiProvider has no \
-                 gate_urls entry for it; RedirectToGates does nothing"
-            )
-            .into(),
+        leptos::logging::warn!(
+            "torii: the session is pending on gate `{key}` but ToriiProvider has no \
+             gate_urls entry for it; RedirectToGates does nothing"
         );
     }
 }

@@ -87,17 +87,23 @@ pub fn SignIn(
     let card_class = with_class("torii-card", class.as_deref());
     let form = SignInForm::new(auth);
     let step = form.step;
-    if let Some(message) = take_oauth_error() {
-        form.errors.set(FormErrors {
-            message: Some(message),
-            ..FormErrors::default()
+    // The address bar is the browser's: read it once mounted (or hydrated), never while
+    // rendering, so the server's markup and the browser's first render agree.
+    Effect::new(move |_| {
+        untrack(|| {
+            if let Some(message) = take_oauth_error() {
+                form.errors.set(FormErrors {
+                    message: Some(message),
+                    ..FormErrors::default()
+                });
+            }
+            if let Some(on_sign_up) = on_sign_up
+                && has_oauth_sign_up()
+            {
+                request_animation_frame(move || on_sign_up.run(()));
+            }
         });
-    }
-    if let Some(on_sign_up) = on_sign_up
-        && has_oauth_sign_up()
-    {
-        request_animation_frame(move || on_sign_up.run(()));
-    }
+    });
     let title_ref = NodeRef::<leptos::html::H2>::new();
 
     // A step that has no field of its own (the inbox notice) gives the focus to the title,
@@ -413,7 +419,7 @@ impl SignInForm {
 
 /// The page's origin (`https://app.example.com`), where a sign-in link brings the browser.
 fn page_origin() -> Option<String> {
-    web_sys::window()?.location().origin().ok()
+    crate::browser::window()?.location().origin().ok()
 }
 
 /// The notice line (`role="status"`): a success worth announcing, not an error.

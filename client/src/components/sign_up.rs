@@ -57,16 +57,21 @@ pub fn SignUp(
     let card_class = with_class("torii-card", class.as_deref());
     let form = SignUpForm::new(auth);
     let step = form.step;
-    if let Some(sign_up_id) = take_oauth_sign_up() {
-        step.set(Step::Consent { sign_up_id });
-    }
-    // A provider sign-up started here that failed (e.g. an unverified email) comes back here.
-    if let Some(message) = take_oauth_error() {
-        form.errors.set(FormErrors {
-            message: Some(message),
-            ..FormErrors::default()
-        });
-    }
+    // Read once mounted (or hydrated), never while rendering: see `SignIn`.
+    Effect::new(move |_| {
+        if let Some(sign_up_id) = take_oauth_sign_up() {
+            step.set(Step::Consent { sign_up_id });
+        }
+        // A provider sign-up started here that failed (e.g. an unverified email) comes back
+        // here.
+        if let Some(message) = take_oauth_error() {
+            form.errors.set(FormErrors {
+                message: Some(message),
+                ..FormErrors::default()
+            });
+        }
+    });
+
 
     let body = move || match step.get() {
         Step::Details => details_step(form, &prefix, on_sign_in).into_any(),
