@@ -72,7 +72,6 @@ pub fn SignUp(
         }
     });
 
-
     let body = move || match step.get() {
         Step::Details => details_step(form, &prefix, on_sign_in).into_any(),
         Step::Code { sign_up_id, email } => code_step(form, &prefix, sign_up_id, email).into_any(),
