@@ -15,7 +15,7 @@ use crate::util::{Cmd, Paths, find_tool};
 /// Features of the wasm that rustc emits for `wasm32-unknown-unknown` by default (LLVM's
 /// "generic" CPU) and wasm-bindgen keeps; wasm-opt refuses a module using a feature it was
 /// not told about.
-const WASM_OPT_FEATURES: &[&str] = &[
+pub(crate) const WASM_OPT_FEATURES: &[&str] = &[
     "--enable-bulk-memory",
     "--enable-nontrapping-float-to-int",
     "--enable-sign-ext",
