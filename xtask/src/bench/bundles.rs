@@ -215,3 +215,28 @@ fn small_app(paths: &Paths, wasm_opt: &Path, app: &SmallApp) -> Result<Bundle> {
     }
     weigh(app.title, &bg, &pkg.join(format!("{name}.js")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_small_apps_are_in_the_repository() {
+        let paths = Paths::discover().unwrap();
+        for app in [&SIGN_IN_APP, &LEPTOS_FLOOR_APP] {
+            let main = paths
+                .root
+                .join("bench/apps")
+                .join(app.dir)
+                .join("src/main.rs");
+            let source = fs::read_to_string(&main).unwrap();
+            assert!(source.contains("fn main()"), "{}", main.display());
+            assert_eq!(
+                source.contains("torii_client"),
+                app.uses_client,
+                "{}",
+                app.title
+            );
+        }
+    }
+}

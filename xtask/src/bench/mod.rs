@@ -295,3 +295,24 @@ impl SignIn {
 fn cores() -> usize {
     thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_script_is_written_with_the_done_hook() {
+        let paths = Paths::discover().unwrap();
+        let work = std::env::temp_dir().join(format!("torii-bench-lua-{}", std::process::id()));
+        fs::create_dir_all(&work).unwrap();
+        for name in ["bearer.lua", "sign_in.lua"] {
+            let script = fs::read_to_string(write_script(&paths, &work, name).unwrap()).unwrap();
+            assert!(script.contains("function request()"), "{name}");
+            assert!(
+                script.contains("function done(summary, latency, requests)"),
+                "{name}"
+            );
+        }
+        fs::remove_dir_all(&work).unwrap();
+    }
+}
