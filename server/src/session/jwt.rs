@@ -487,7 +487,8 @@ pub struct JwkSet {
     pub keys: Vec<Jwk>,
 }
 
-/// One public key of JWT sessions. (Members in alphabetical order, as they are served.)
+/// One public key of JWT sessions.
+// Members in alphabetical order: the order they were served in as a JSON map.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Jwk {
     /// `EdDSA`.
