@@ -396,7 +396,7 @@ impl Torii {
         request: &ChangePasswordRequest,
     ) -> Result<u64, AccountError> {
         validate::new_password(request.new_password.expose())
-            .map_err(|m| field("newPassword", m))?;
+            .map_err(|m| field("newPassword", m.to_string()))?;
         let has_password = self.store().password_hash(&found.user.id).await?.is_some();
         if has_password {
             let current = request

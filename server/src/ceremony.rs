@@ -5,6 +5,7 @@
 //! atomically, so it works once.
 
 use crate::Torii;
+use crate::error::internal::{InternalError, InternalSource};
 use crate::session::{random_url_token, sha256_hex};
 use crate::store::{CeremonyRecord, StoreError};
 use rand::RngCore as _;
@@ -22,6 +23,13 @@ pub enum CeremonyError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The state could not be written or read back as JSON.
+    #[error(transparent)]
+    Internal(#[from] InternalError),
+}
+
+fn state_error(cause: &serde_json::Error) -> CeremonyError {
+    CeremonyError::Internal(InternalError::new(InternalSource::CeremonyState, cause))
 }
 
 /// The key a bound ceremony is taken back by: its id and the browser's binding together.
@@ -42,7 +50,7 @@ impl Torii {
         environment_id: &str,
         state: &T,
         ttl: Duration,
-    ) -> Result<String, StoreError> {
+    ) -> Result<String, CeremonyError> {
         let id = random_url_token(32);
         self.store_ceremony(kind, environment_id, &id, state, ttl)
             .await?;
@@ -63,7 +71,7 @@ impl Torii {
         environment_id: &str,
         state: &T,
         ttl: Duration,
-    ) -> Result<(String, String), StoreError> {
+    ) -> Result<(String, String), CeremonyError> {
         let id = random_url_token(32);
         let binding = random_url_token(32);
         self.store_ceremony(
@@ -84,10 +92,9 @@ impl Torii {
         id: &str,
         state: &T,
         ttl: Duration,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), CeremonyError> {
         let now = self.now();
-        let payload = serde_json::to_string(state)
-            .map_err(|e| StoreError::Other(format!("ceremony state: {e}")))?;
+        let payload = serde_json::to_string(state).map_err(|e| state_error(&e))?;
         self.store()
             .insert_ceremony(&CeremonyRecord {
                 id_hash: sha256_hex(id.as_bytes()),
@@ -124,7 +131,6 @@ impl Torii {
             .take_ceremony(kind, environment_id, &sha256_hex(id.as_bytes()), self.now())
             .await?
             .ok_or(CeremonyError::Gone)?;
-        serde_json::from_str(&record.payload)
-            .map_err(|e| CeremonyError::Store(StoreError::Other(format!("ceremony state: {e}"))))
+        serde_json::from_str(&record.payload).map_err(|e| state_error(&e))
     }
 }

@@ -129,6 +129,9 @@ pub enum BuildError {
     /// its codes and sign-in links would end up in a log.
     #[error("the live environment `{0}` needs a mailer that delivers email, not the log")]
     LiveWithoutMail(String),
+    /// A failure that is nobody's configuration (a URL the server builds itself).
+    #[error(transparent)]
+    Internal(#[from] error::InternalError),
     /// A live environment needs a configured server key (`secret_key_file`).
     #[error(
         "environment {0} is in live mode and needs a server key: set secret_key_file (TORII_SECRET_KEY_FILE)"
@@ -260,9 +263,8 @@ impl ToriiBuilder {
         let clock: Arc<dyn Clock> = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let public_url = match self.public_url {
             Some(url) => url,
-            None => {
-                Url::parse("http://localhost:3000").map_err(|e| StoreError::Other(e.to_string()))?
-            }
+            None => Url::parse("http://localhost:3000")
+                .map_err(|e| error::InternalError::new(error::InternalSource::Url, e))?,
         };
         let mut environments = self.environments;
         if environments.is_empty() {
@@ -315,7 +317,8 @@ impl ToriiBuilder {
                     .await?,
             )
         };
-        let oauth = methods::oauth::OAuthRuntime::new().map_err(BuildError::OAuthClient)?;
+        let oauth = methods::oauth::OAuthRuntime::new()
+            .map_err(|e| BuildError::OAuthClient(e.message().to_owned()))?;
         let mut passkeys = std::collections::HashMap::new();
         for env in &environments {
             if env.methods.contains(&torii_shared::SignInMethod::Passkey) {

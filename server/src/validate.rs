@@ -83,28 +83,38 @@ fn is_invisible(c: char) -> bool {
         | '\u{2066}'..='\u{2069}' | '\u{feff}' | '\u{00ad}')
 }
 
+/// Why a new password was refused; its message is the one shown next to the field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PasswordRejected {
+    /// Fewer than [`PASSWORD_MIN_CHARS`] code points.
+    #[error("Use at least {min} characters for your password.", min = PASSWORD_MIN_CHARS)]
+    TooShort,
+    /// More than [`PASSWORD_MAX_CHARS`] code points.
+    #[error("Use at most {max} characters for your password.", max = PASSWORD_MAX_CHARS)]
+    TooLong,
+    /// One of the commonly used passwords.
+    #[error("This password is one of the most commonly used ones; choose another.")]
+    Common,
+}
+
 /// Checks a new password: its length in Unicode code points, and that it is not one of the
 /// commonly used passwords (a bundled list of 30,000, also matched reversed or with the usual
 /// letter-for-digit swaps such as `p@ssw0rd`).
 ///
 /// # Errors
-/// A human message when the password is too short, too long or too common.
-pub fn new_password(password: &str) -> Result<(), String> {
+/// [`PasswordRejected`] when the password is too short, too long or too common; its message
+/// is for the user.
+pub fn new_password(password: &str) -> Result<(), PasswordRejected> {
     let chars = password.chars().count();
     if chars < PASSWORD_MIN_CHARS {
-        return Err(format!(
-            "Use at least {PASSWORD_MIN_CHARS} characters for your password."
-        ));
+        return Err(PasswordRejected::TooShort);
     }
     if chars > PASSWORD_MAX_CHARS {
-        return Err(format!(
-            "Use at most {PASSWORD_MAX_CHARS} characters for your password."
-        ));
+        return Err(PasswordRejected::TooLong);
     }
     if is_common_password(password) {
-        return Err(
-            "This password is one of the most commonly used ones; choose another.".to_owned(),
-        );
+        return Err(PasswordRejected::Common);
     }
     Ok(())
 }
@@ -241,7 +251,7 @@ mod tests {
         ] {
             let refused = new_password(common);
             assert!(refused.is_err(), "{common:?} should be refused");
-            assert!(refused.unwrap_err().contains("commonly used"));
+            assert!(refused.unwrap_err().to_string().contains("commonly used"));
         }
         for fine in [
             "correct horse battery",

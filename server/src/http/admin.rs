@@ -192,7 +192,7 @@ async fn create_user(
     if let Some(password) = &body.password
         && let Err(m) = crate::validate::new_password(password.expose())
     {
-        fields.insert("password".to_owned(), m);
+        fields.insert("password".to_owned(), m.to_string());
     }
     let Some(email) = email.filter(|_| fields.is_empty()) else {
         return Err(ApiError::validation(fields));

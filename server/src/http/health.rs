@@ -14,37 +14,6 @@ pub(super) fn routes() -> Router<Torii> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/.well-known/jwks.json", get(jwks))
-}
-
-/// The public keys of JWT sessions (an empty set when no environment uses them).
-#[utoipa::path(
-    get,
-    path = "/.well-known/jwks.json",
-    operation_id = "jwks",
-    tag = "health",
-    responses(
-        (status = 200, description = "The public keys of JWT sessions (Ed25519)", body = crate::http::openapi::JwkSet)
-    )
-)]
-async fn jwks(State(torii): State<Torii>) -> impl axum::response::IntoResponse {
-    let max_life = torii
-        .environments()
-        .iter()
-        .map(|env| env.session.absolute_timeout)
-        .max()
-        .unwrap_or_default();
-    let body = torii.jwt_keys().map_or_else(
-        || serde_json::json!({ "keys": [] }),
-        |keys| keys.jwks(torii.now(), max_life),
-    );
-    (
-        [(
-            axum::http::header::CACHE_CONTROL,
-            "public, max-age=300, must-revalidate",
-        )],
-        Json(body),
-    )
 }
 
 /// Liveness: answers while the process runs.

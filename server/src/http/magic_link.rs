@@ -14,6 +14,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
 use torii_shared::{EmailAccepted, MagicLinkRequest, MagicLinkVerifyRequest, SignInMethod};
+use utoipa::ToSchema;
 
 pub(super) fn routes() -> Router<Torii> {
     Router::new()
@@ -163,6 +164,31 @@ fn used_or_expired(env: &Environment) -> Response {
     )
 }
 
+/// The landing page's form (`POST /v1/magic-links/verify`), answered with a redirect.
+#[derive(ToSchema)]
+pub struct MagicLinkForm {
+    /// The token from the link.
+    token: String,
+}
+
+impl std::fmt::Debug for MagicLinkForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MagicLinkForm { token: [redacted] }")
+    }
+}
+
+impl MagicLinkForm {
+    /// Reads the form body: its first `token` field, empty when there is none (which then
+    /// finds no link).
+    fn parse(body: &[u8]) -> Self {
+        let token = url::form_urlencoded::parse(body)
+            .find(|(k, _)| k == "token")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        Self { token }
+    }
+}
+
 /// JSON `{token}` → 200 Me + cookie; the landing page's form → 303 to the redirect URL.
 #[utoipa::path(
     post,
@@ -171,7 +197,7 @@ fn used_or_expired(env: &Environment) -> Response {
     tag = "magic-links",
     request_body(content(
         (torii_shared::MagicLinkVerifyRequest = "application/json"),
-        (crate::http::openapi::MagicLinkForm = "application/x-www-form-urlencoded")
+        (MagicLinkForm = "application/x-www-form-urlencoded")
     )),
     security(("publishableKey" = [])),
     responses(
@@ -219,10 +245,7 @@ async fn verify(
             .await?;
         return Ok(signed_in(&torii, &env, StatusCode::OK, &done));
     }
-    let token = url::form_urlencoded::parse(&body)
-        .find(|(k, _)| k == "token")
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default();
+    let MagicLinkForm { token } = MagicLinkForm::parse(&body);
     match torii.verify_magic_link(&env, &token, &client).await {
         Ok((done, redirect)) => {
             let target = redirect.unwrap_or_else(|| torii.public_url().to_string());

@@ -7,6 +7,7 @@ mod cors;
 mod extract;
 mod gates;
 mod health;
+mod jwks;
 mod magic_link;
 mod me;
 mod oauth;
@@ -61,6 +62,7 @@ pub fn router(torii: Torii) -> Router {
         .merge(oauth::callback_routes())
         .merge(admin::routes())
         .merge(health::routes())
+        .merge(jwks::routes())
         .merge(openapi::routes())
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(torii.clone(), cors::cors))

@@ -555,6 +555,7 @@ impl From<OAuthError> for ApiError {
                 )
             }
             OAuthError::Store(e) => e.into(),
+            OAuthError::Internal(e) => e.into(),
         }
     }
 }

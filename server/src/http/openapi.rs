@@ -7,15 +7,14 @@
 //! path and query parameters, 400, 413, 415 and 422 for a JSON body, 503 when the store is
 //! down, `Retry-After` on every 429.
 
-use super::{account, admin, gates, health, magic_link, me, oauth, passkeys};
+use super::{account, admin, gates, health, jwks, magic_link, me, oauth, passkeys};
 use super::{password_reset, sign_in, sign_up};
 use crate::Torii;
-use crate::error::ApiError;
+use crate::error::{ApiError, InternalError, InternalSource};
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::Serialize;
 use std::sync::OnceLock;
 use torii_shared::PUBLISHABLE_KEY_HEADER;
 use utoipa::openapi::header::HeaderBuilder;
@@ -23,7 +22,7 @@ use utoipa::openapi::path::Operation;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr, Response as OaResponse};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 
 pub(super) fn routes() -> Router<Torii> {
     Router::new().route("/openapi.json", get(openapi_json))
@@ -92,7 +91,7 @@ pub(super) fn routes() -> Router<Torii> {
         admin::revoke_session,
         health::healthz,
         health::readyz,
-        health::jwks,
+        jwks::jwks,
         openapi_json,
     ),
     components(schemas(torii_shared::ErrorBody)),
@@ -128,8 +127,13 @@ pub fn document() -> utoipa::openapi::OpenApi {
     responses((status = 200, description = "The OpenAPI 3.1 document of every route", content_type = "application/json", body = Object))
 )]
 async fn openapi_json() -> Response {
-    static JSON: OnceLock<Result<String, String>> = OnceLock::new();
-    match JSON.get_or_init(|| document().to_json().map_err(|e| e.to_string())) {
+    static JSON: OnceLock<Result<String, InternalError>> = OnceLock::new();
+    let json = JSON.get_or_init(|| {
+        document()
+            .to_json()
+            .map_err(|e| InternalError::new(InternalSource::Serialization, e))
+    });
+    match json {
         Ok(json) => {
             let mut response = json.clone().into_response();
             response.headers_mut().insert(
@@ -138,40 +142,8 @@ async fn openapi_json() -> Response {
             );
             response
         }
-        Err(error) => ApiError::internal(error).into_response(),
+        Err(error) => ApiError::from(error.clone()).into_response(),
     }
-}
-
-/// `GET /.well-known/jwks.json` (the handler builds it as JSON).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct JwkSet {
-    /// The keys, current and recently retired.
-    keys: Vec<Jwk>,
-}
-
-/// One public key of JWT sessions.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Jwk {
-    /// `OKP`.
-    kty: String,
-    /// `Ed25519`.
-    crv: String,
-    /// `EdDSA`.
-    alg: String,
-    /// `sig`.
-    #[serde(rename = "use")]
-    use_: String,
-    /// The key id, as in the tokens' header.
-    kid: String,
-    /// The public key, base64url.
-    x: String,
-}
-
-/// The landing page's form (`POST /v1/magic-links/verify`), answered with a redirect.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MagicLinkForm {
-    /// The token from the link.
-    token: String,
 }
 
 /// The four ways a request authenticates.

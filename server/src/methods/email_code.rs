@@ -147,7 +147,7 @@ impl Torii {
             }
             Some(password) => {
                 if let Err(msg) = validate::new_password(password.expose()) {
-                    fields.insert("password".to_owned(), msg);
+                    fields.insert("password".to_owned(), msg.to_string());
                 }
             }
         }

@@ -105,7 +105,10 @@ impl Torii {
         client: &ClientInfo,
     ) -> Result<AuthenticatedSessionWithToken, PasswordResetError> {
         validate::new_password(password.expose()).map_err(|m| {
-            PasswordResetError::Validation(FieldErrors::from([("password".to_owned(), m)]))
+            PasswordResetError::Validation(FieldErrors::from([(
+                "password".to_owned(),
+                m.to_string(),
+            )]))
         })?;
         // Before the code is tried, so a refused password does not cost one of its tries.
         self.check_password_not_breached(password).await?;

@@ -465,22 +465,58 @@ impl JwtKeys {
 
     /// The public keys still able to verify, as a JWK set.
     #[must_use]
-    pub fn jwks(&self, now: OffsetDateTime, max_token_life: Duration) -> serde_json::Value {
+    pub fn jwks(&self, now: OffsetDateTime, max_token_life: Duration) -> JwkSet {
         let keys = self.keys.read().unwrap_or_else(PoisonError::into_inner);
-        let published: Vec<serde_json::Value> = keys
+        let published = keys
             .iter()
             .filter(|k| {
                 k.record
                     .retired_at
                     .is_none_or(|at| at + max_token_life > now)
             })
-            .map(|k| {
-                serde_json::json!({
-                    "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig",
-                    "kid": k.record.kid, "x": k.record.public_key,
-                })
-            })
+            .map(|k| Jwk::ed25519(k.record.kid.clone(), k.record.public_key.clone()))
             .collect();
-        serde_json::json!({ "keys": published })
+        JwkSet { keys: published }
+    }
+}
+
+/// A JWK set (RFC 7517), as `GET /.well-known/jwks.json` serves it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct JwkSet {
+    /// The keys, current and recently retired.
+    pub keys: Vec<Jwk>,
+}
+
+/// One public key of JWT sessions.
+// Members in alphabetical order: the order they were served in as a JSON map.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Jwk {
+    /// `EdDSA`.
+    pub alg: String,
+    /// `Ed25519`.
+    pub crv: String,
+    /// The key id, as in the tokens' header.
+    pub kid: String,
+    /// `OKP`.
+    pub kty: String,
+    /// `sig`.
+    #[serde(rename = "use")]
+    pub use_: String,
+    /// The public key, base64url.
+    pub x: String,
+}
+
+impl Jwk {
+    /// An Ed25519 signing key `kid` whose public half is `x` (base64url).
+    #[must_use]
+    pub fn ed25519(kid: String, x: String) -> Self {
+        Self {
+            kty: "OKP".to_owned(),
+            crv: "Ed25519".to_owned(),
+            alg: "EdDSA".to_owned(),
+            use_: "sig".to_owned(),
+            kid,
+            x,
+        }
     }
 }

@@ -1,5 +1,14 @@
 //! One error type for the HTTP layer: a status, a stable code from `torii-shared` and a human
 //! message. Server-side failures answer with an opaque body; their cause goes to the log.
+//!
+//! [`InternalError`] (in [`internal`], which depends on nothing, so that every module can
+//! return it) is the library's error for failures that are nobody's input and not the store's
+//! either: it answers the same opaque 500 as any other internal failure, and its log line names
+//! the [`InternalSource`] it came from.
+
+pub mod internal;
+
+pub use internal::{InternalError, InternalSource};
 
 use crate::methods::email_code::SignUpError;
 use crate::methods::password::{HashError, SignInError};
@@ -103,6 +112,11 @@ impl ApiError {
     #[must_use]
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(cause = %crate::log::escaped(cause), "internal error");
+        Self::opaque_internal()
+    }
+
+    /// The body of every 500: nothing of the cause.
+    fn opaque_internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::Internal,
@@ -161,6 +175,17 @@ impl IntoResponse for ApiError {
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         response
+    }
+}
+
+impl From<InternalError> for ApiError {
+    fn from(error: InternalError) -> Self {
+        tracing::error!(
+            source = error.kind().as_str(),
+            cause = %crate::log::escaped(error.message()),
+            "internal error"
+        );
+        Self::opaque_internal()
     }
 }
 
@@ -393,6 +418,7 @@ impl From<crate::methods::passkey::PasskeyError> for ApiError {
             ),
             PasskeyError::Validation(fields) => Self::validation(fields),
             PasskeyError::Store(e) => e.into(),
+            PasskeyError::Internal(e) => e.into(),
         }
     }
 }

@@ -1,7 +1,11 @@
 //! Environments: one application's settings (keys, origins, legal URLs, methods, session
 //! lifetimes). A server hosts one or more; requests name theirs by publishable key.
 
-use crate::methods::oauth::OAuthProviderConfig;
+mod oauth_provider;
+
+pub(crate) use oauth_provider::{GITHUB_API_URL, GITHUB_AUTHORIZATION_URL, GITHUB_TOKEN_URL};
+pub use oauth_provider::{OAuthProviderConfig, ProviderConfigError, ProviderKind};
+
 use crate::session::sha256_hex;
 use subtle::ConstantTimeEq as _;
 use time::Duration;
