@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 impl CeremonyStore for SqlStore {
     async fn insert_ceremony(&self, ceremony: &CeremonyRecord) -> Result<(), StoreError> {
         self.db
-            .execute(
+            .run(
                 "INSERT INTO ceremonies (id_hash, kind, environment_id, payload,
                     expires_at, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6)",
@@ -24,7 +24,6 @@ impl CeremonyStore for SqlStore {
                 ],
             )
             .await
-            .map(|_| ())
     }
 
     async fn take_ceremony(

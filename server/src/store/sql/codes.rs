@@ -1,6 +1,6 @@
 //! [`CodeStore`] on SQL: codes emailed to existing users, and sign-in links.
 
-use super::db::{Param, Row, reservation};
+use super::db::{Param, Row};
 use super::{SqlStore, map_err};
 use crate::store::{
     AttemptReservation, CodeSend, CodeStore, MagicLinkRecord, StoreError, UserCodeRecord,
@@ -72,7 +72,7 @@ impl CodeStore for SqlStore {
         let mut exec = tx.exec();
         // Only an ended ceremony makes way for a new one; a live one makes the insert
         // conflict on (user_id, purpose), and the transaction is dropped unchanged.
-        exec.execute(
+        exec.run(
             "DELETE FROM user_codes
              WHERE user_id = $1 AND purpose = $2 AND ceremony_expires_at <= $3",
             &[
@@ -81,8 +81,7 @@ impl CodeStore for SqlStore {
                 Param::Time(now),
             ],
         )
-        .await
-        .map_err(map_err)?;
+        .await?;
         let inserted = exec
             .execute(
                 "INSERT INTO user_codes (id, user_id, purpose, code_hash, expires_at,
@@ -127,16 +126,15 @@ impl CodeStore for SqlStore {
         user_id: &str,
         purpose: &str,
     ) -> Result<Option<UserCodeRecord>, StoreError> {
-        let row = self
-            .db
-            .fetch_optional(
+        self.db
+            .find(
                 "SELECT id, user_id, purpose, code_hash, expires_at, attempts,
                     resend_available_at, created_at, target, ceremony_expires_at
                  FROM user_codes WHERE user_id = $1 AND purpose = $2",
                 &[Param::Text(user_id), Param::Text(purpose)],
+                user_code_from,
             )
-            .await?;
-        row.as_ref().map(user_code_from).transpose()
+            .await
     }
 
     async fn reserve_user_code_attempt(
@@ -145,26 +143,16 @@ impl CodeStore for SqlStore {
         max_attempts: u32,
         now: OffsetDateTime,
     ) -> Result<AttemptReservation, StoreError> {
-        let updated = self
-            .db
-            .execute(
+        self.db
+            .reserve_try(
                 "UPDATE user_codes SET attempts = attempts + 1
                  WHERE id = $1 AND attempts < $2 AND expires_at > $3",
-                &[
-                    Param::Text(id),
-                    Param::Int(i64::from(max_attempts)),
-                    Param::Time(now),
-                ],
-            )
-            .await?;
-        let row = self
-            .db
-            .fetch_optional(
                 "SELECT attempts FROM user_codes WHERE id = $1",
-                &[Param::Text(id)],
+                id,
+                max_attempts,
+                now,
             )
-            .await?;
-        reservation(updated, row.as_ref(), max_attempts)
+            .await
     }
 
     async fn consume_user_code(&self, id: &str) -> Result<bool, StoreError> {
@@ -177,13 +165,12 @@ impl CodeStore for SqlStore {
     async fn insert_magic_link(&self, link: &MagicLinkRecord) -> Result<(), StoreError> {
         let mut tx = self.db.begin().await.map_err(map_err)?;
         let mut exec = tx.exec();
-        exec.execute(
+        exec.run(
             "DELETE FROM magic_links WHERE user_id = $1",
             &[Param::Text(&link.user_id)],
         )
-        .await
-        .map_err(map_err)?;
-        exec.execute(
+        .await?;
+        exec.run(
             "INSERT INTO magic_links (id, environment_id, user_id, token_hash,
                 redirect_url, expires_at, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -197,8 +184,7 @@ impl CodeStore for SqlStore {
                 Param::Time(link.created_at),
             ],
         )
-        .await
-        .map_err(map_err)?;
+        .await?;
         tx.commit().await.map_err(map_err)
     }
 
@@ -206,16 +192,15 @@ impl CodeStore for SqlStore {
         &self,
         token_hash: &str,
     ) -> Result<Option<MagicLinkRecord>, StoreError> {
-        let row = self
-            .db
-            .fetch_optional(
+        self.db
+            .find(
                 "SELECT id, environment_id, user_id, token_hash, redirect_url,
                     expires_at, created_at
                  FROM magic_links WHERE token_hash = $1",
                 &[Param::Text(token_hash)],
+                magic_link_from,
             )
-            .await?;
-        row.as_ref().map(magic_link_from).transpose()
+            .await
     }
 
     async fn consume_magic_link(

@@ -107,6 +107,35 @@ impl SqlPool {
         conn.exec().execute(sql, params).await.map_err(map_err)
     }
 
+    /// Runs a statement whose count of rows does not matter.
+    pub(super) async fn run(&self, sql: &str, params: &[Param<'_>]) -> Result<(), StoreError> {
+        self.execute(sql, params).await.map(|_| ())
+    }
+
+    /// Counts one try on a code with `count` (parameters: the id, `max_attempts`, `now`) and
+    /// reads the row's `attempts` back with `read` (parameter: the id).
+    pub(super) async fn reserve_try(
+        &self,
+        count: &str,
+        read: &str,
+        id: &str,
+        max_attempts: u32,
+        now: OffsetDateTime,
+    ) -> Result<AttemptReservation, StoreError> {
+        let updated = self
+            .execute(
+                count,
+                &[
+                    Param::Text(id),
+                    Param::Int(i64::from(max_attempts)),
+                    Param::Time(now),
+                ],
+            )
+            .await?;
+        let row = self.fetch_optional(read, &[Param::Text(id)]).await?;
+        reservation(updated, row.as_ref(), max_attempts)
+    }
+
     /// The row a query finds, if any.
     pub(super) async fn fetch_optional(
         &self,
@@ -118,6 +147,20 @@ impl SqlPool {
             .fetch_optional(sql, params)
             .await
             .map_err(map_err)
+    }
+
+    /// The row a query finds, if any, read by `read`.
+    pub(super) async fn find<T>(
+        &self,
+        sql: &str,
+        params: &[Param<'_>],
+        read: impl FnOnce(&Row) -> Result<T, StoreError> + Send,
+    ) -> Result<Option<T>, StoreError> {
+        self.fetch_optional(sql, params)
+            .await?
+            .as_ref()
+            .map(read)
+            .transpose()
     }
 
     /// The one row a query returns.
@@ -224,6 +267,11 @@ impl Exec<'_> {
                 .await?
                 .rows_affected(),
         })
+    }
+
+    /// Runs a statement whose count of rows does not matter.
+    pub(super) async fn run(&mut self, sql: &str, params: &[Param<'_>]) -> Result<(), StoreError> {
+        self.execute(sql, params).await.map(|_| ()).map_err(map_err)
     }
 
     /// The row a query finds, if any.
@@ -420,7 +468,7 @@ impl Row {
 
 /// Reads a counted try: `updated` rows by the counting statement, then the row's `attempts` as
 /// read back.
-pub(super) fn reservation(
+fn reservation(
     updated: u64,
     row: Option<&Row>,
     max_attempts: u32,

@@ -29,7 +29,7 @@ impl EnvironmentStore for SqlStore {
 
     async fn insert_environment(&self, env: &StoredEnvironment) -> Result<(), StoreError> {
         self.db
-            .execute(
+            .run(
                 "INSERT INTO environments (id, name, mode, publishable_key, secret_key_hash, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6)",
                 &[
@@ -42,6 +42,5 @@ impl EnvironmentStore for SqlStore {
                 ],
             )
             .await
-            .map(|_| ())
     }
 }

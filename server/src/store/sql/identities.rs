@@ -30,7 +30,7 @@ async fn insert_identity(
     exec: &mut Exec<'_>,
     identity: &OAuthIdentityRecord,
 ) -> Result<(), StoreError> {
-    exec.execute(
+    exec.run(
         "INSERT INTO oauth_identities (id, user_id, environment_id, provider, subject,
             email, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -45,8 +45,6 @@ async fn insert_identity(
         ],
     )
     .await
-    .map(|_| ())
-    .map_err(map_err)
 }
 
 #[async_trait]
@@ -57,9 +55,8 @@ impl IdentityStore for SqlStore {
         provider: &str,
         subject: &str,
     ) -> Result<Option<OAuthIdentityRecord>, StoreError> {
-        let row = self
-            .db
-            .fetch_optional(
+        self.db
+            .find(
                 &format!(
                     "SELECT {IDENTITY_COLUMNS}
                      FROM oauth_identities
@@ -70,9 +67,9 @@ impl IdentityStore for SqlStore {
                     Param::Text(provider),
                     Param::Text(subject),
                 ],
+                identity_from,
             )
-            .await?;
-        row.as_ref().map(identity_from).transpose()
+            .await
     }
 
     async fn list_oauth_identities(

@@ -32,7 +32,7 @@ impl KeyStore for SqlStore {
         let mut exec = tx.exec();
         // A retired key never signs again, so its private half is erased: only the
         // public key is needed to verify the tokens it signed.
-        exec.execute(
+        exec.run(
             "UPDATE jwt_keys SET retired_at = $1, private_key = ''
              WHERE retired_at IS NULL AND environment_id = $2",
             &[
@@ -40,9 +40,8 @@ impl KeyStore for SqlStore {
                 Param::Text(&key.environment_id),
             ],
         )
-        .await
-        .map_err(map_err)?;
-        exec.execute(
+        .await?;
+        exec.run(
             "INSERT INTO jwt_keys (kid, environment_id, private_key, public_key, created_at, retired_at)
              VALUES ($1, $2, $3, $4, $5, $6)",
             &[
@@ -54,8 +53,7 @@ impl KeyStore for SqlStore {
                 Param::OptTime(key.retired_at),
             ],
         )
-        .await
-        .map_err(map_err)?;
+.await?;
         tx.commit().await.map_err(map_err)
     }
 }

@@ -121,7 +121,7 @@ impl Store for SqlStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.db.execute("SELECT 1", &[]).await.map(|_| ())
+        self.db.run("SELECT 1", &[]).await
     }
 }
 

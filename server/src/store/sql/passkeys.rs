@@ -1,7 +1,7 @@
 //! [`PasskeyStore`] on SQL.
 
-use super::db::{Param, Row};
 use super::SqlStore;
+use super::db::{Param, Row};
 use crate::store::{PasskeyRecord, PasskeyStore, StoreError};
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -30,7 +30,7 @@ pub(super) fn passkey_from(row: &Row) -> Result<PasskeyRecord, StoreError> {
 impl PasskeyStore for SqlStore {
     async fn insert_passkey(&self, p: &PasskeyRecord) -> Result<(), StoreError> {
         self.db
-            .execute(
+            .run(
                 "INSERT INTO passkeys (id, user_id, environment_id, credential_id, credential,
                     sign_count, name, created_at, last_used_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -47,7 +47,6 @@ impl PasskeyStore for SqlStore {
                 ],
             )
             .await
-            .map(|_| ())
     }
 
     async fn list_passkeys(&self, user_id: &str) -> Result<Vec<PasskeyRecord>, StoreError> {
@@ -79,17 +78,16 @@ impl PasskeyStore for SqlStore {
         environment_id: &str,
         credential_id: &str,
     ) -> Result<Option<PasskeyRecord>, StoreError> {
-        let row = self
-            .db
-            .fetch_optional(
+        self.db
+            .find(
                 &format!(
                     "SELECT {PASSKEY_COLUMNS}
                      FROM passkeys WHERE credential_id = $1 AND environment_id = $2"
                 ),
                 &[Param::Text(credential_id), Param::Text(environment_id)],
+                passkey_from,
             )
-            .await?;
-        row.as_ref().map(passkey_from).transpose()
+            .await
     }
 
     async fn record_passkey_use(

@@ -159,12 +159,11 @@ impl RateLimitStore for SqlStore {
 
     async fn clear_attempts(&self, bucket: &str) -> Result<(), StoreError> {
         self.db
-            .execute(
+            .run(
                 "DELETE FROM attempt_backoffs WHERE bucket = $1",
                 &[Param::Text(bucket)],
             )
             .await
-            .map(|_| ())
     }
 
     async fn purge_counters(

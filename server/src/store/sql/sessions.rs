@@ -148,7 +148,7 @@ pub(super) async fn insert_session(
     exec: &mut Exec<'_>,
     s: &SessionRecord,
 ) -> Result<(), StoreError> {
-    exec.execute(
+    exec.run(
         "INSERT INTO sessions (id, environment_id, user_id, token_hash, created_at, expires_at,
             last_active_at, user_agent, ip, authenticated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -166,8 +166,6 @@ pub(super) async fn insert_session(
         ],
     )
     .await
-    .map(|_| ())
-    .map_err(map_err)
 }
 
 #[async_trait]
@@ -233,7 +231,7 @@ impl SessionStore for SqlStore {
         stale_before: OffsetDateTime,
     ) -> Result<(), StoreError> {
         self.db
-            .execute(
+            .run(
                 "UPDATE sessions SET last_active_at = $1 WHERE id = $2 AND last_active_at < $3",
                 &[
                     Param::Time(now),
@@ -242,19 +240,16 @@ impl SessionStore for SqlStore {
                 ],
             )
             .await
-            .map(|_| ())
     }
 
     async fn get_session(&self, session_id: &str) -> Result<Option<SessionRecord>, StoreError> {
-        let row = self
-            .db
-            .fetch_optional(
+        self.db
+            .find(
                 &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1"),
                 &[Param::Text(session_id)],
+                |row| session_from(row, &SESSION_NAMES),
             )
-            .await?;
-        row.map(|row| session_from(&row, &SESSION_NAMES))
-            .transpose()
+            .await
     }
 
     async fn list_user_sessions(&self, user_id: &str) -> Result<Vec<SessionRecord>, StoreError> {

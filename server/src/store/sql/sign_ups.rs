@@ -1,6 +1,6 @@
 //! [`SignUpStore`] on SQL.
 
-use super::db::{Param, Row, reservation};
+use super::db::{Param, Row};
 use super::sessions::insert_session;
 use super::users::{insert_password, insert_user};
 use super::{SqlStore, map_err};
@@ -33,7 +33,7 @@ fn sign_up_from(row: &Row) -> Result<SignUpRecord, StoreError> {
 impl SignUpStore for SqlStore {
     async fn insert_sign_up(&self, s: &SignUpRecord) -> Result<(), StoreError> {
         self.db
-            .execute(
+            .run(
                 "INSERT INTO sign_ups (id, environment_id, email, email_canonical, name, password_hash,
                     legal_accepted_at, code_hash, code_expires_at, attempts, resend_available_at, created_at,
                     legal_version)
@@ -55,7 +55,6 @@ impl SignUpStore for SqlStore {
                 ],
             )
             .await
-            .map(|_| ())
     }
 
     async fn get_sign_up(
@@ -63,14 +62,13 @@ impl SignUpStore for SqlStore {
         environment_id: &str,
         id: &str,
     ) -> Result<Option<SignUpRecord>, StoreError> {
-        let row = self
-            .db
-            .fetch_optional(
+        self.db
+            .find(
                 "SELECT * FROM sign_ups WHERE id = $1 AND environment_id = $2",
                 &[Param::Text(id), Param::Text(environment_id)],
+                sign_up_from,
             )
-            .await?;
-        row.as_ref().map(sign_up_from).transpose()
+            .await
     }
 
     async fn reserve_sign_up_attempt(
@@ -79,26 +77,16 @@ impl SignUpStore for SqlStore {
         max_attempts: u32,
         now: OffsetDateTime,
     ) -> Result<AttemptReservation, StoreError> {
-        let updated = self
-            .db
-            .execute(
+        self.db
+            .reserve_try(
                 "UPDATE sign_ups SET attempts = attempts + 1
                  WHERE id = $1 AND attempts < $2 AND code_expires_at > $3",
-                &[
-                    Param::Text(id),
-                    Param::Int(i64::from(max_attempts)),
-                    Param::Time(now),
-                ],
-            )
-            .await?;
-        let row = self
-            .db
-            .fetch_optional(
                 "SELECT attempts FROM sign_ups WHERE id = $1",
-                &[Param::Text(id)],
+                id,
+                max_attempts,
+                now,
             )
-            .await?;
-        reservation(updated, row.as_ref(), max_attempts)
+            .await
     }
 
     async fn replace_sign_up_code(

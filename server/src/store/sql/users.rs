@@ -56,7 +56,7 @@ pub(super) fn user_from(row: &Row, names: &[&str; 9]) -> Result<UserRecord, Stor
 
 /// Inserts a user row, inside the caller's transaction.
 pub(super) async fn insert_user(exec: &mut Exec<'_>, user: &UserRecord) -> Result<(), StoreError> {
-    exec.execute(
+    exec.run(
         "INSERT INTO users (id, environment_id, email, email_canonical, name, email_verified,
             legal_version, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -73,8 +73,6 @@ pub(super) async fn insert_user(exec: &mut Exec<'_>, user: &UserRecord) -> Resul
         ],
     )
     .await
-    .map(|_| ())
-    .map_err(map_err)
 }
 
 /// Stores a new user's password, inside the caller's transaction.
@@ -83,7 +81,7 @@ pub(super) async fn insert_password(
     user: &UserRecord,
     hash: &str,
 ) -> Result<(), StoreError> {
-    exec.execute(
+    exec.run(
         "INSERT INTO passwords (user_id, hash, updated_at) VALUES ($1, $2, $3)",
         &[
             Param::Text(&user.id),
@@ -92,8 +90,6 @@ pub(super) async fn insert_password(
         ],
     )
     .await
-    .map(|_| ())
-    .map_err(map_err)
 }
 
 #[async_trait]
@@ -103,27 +99,25 @@ impl UserStore for SqlStore {
         environment_id: &str,
         email_canonical: &str,
     ) -> Result<Option<UserRecord>, StoreError> {
-        let row = self
-            .db
-            .fetch_optional(
+        self.db
+            .find(
                 &format!(
                     "SELECT {USER_COLUMNS} FROM users WHERE environment_id = $1 AND email_canonical = $2"
                 ),
                 &[Param::Text(environment_id), Param::Text(email_canonical)],
+                |row| user_from(row, &USER_NAMES),
             )
-            .await?;
-        row.map(|row| user_from(&row, &USER_NAMES)).transpose()
+            .await
     }
 
     async fn get_user(&self, user_id: &str) -> Result<Option<UserRecord>, StoreError> {
-        let row = self
-            .db
-            .fetch_optional(
+        self.db
+            .find(
                 &format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"),
                 &[Param::Text(user_id)],
+                |row| user_from(row, &USER_NAMES),
             )
-            .await?;
-        row.map(|row| user_from(&row, &USER_NAMES)).transpose()
+            .await
     }
 
     async fn insert_user(
@@ -146,12 +140,11 @@ impl UserStore for SqlStore {
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
         self.db
-            .execute(
+            .run(
                 "UPDATE users SET legal_version = $1, updated_at = $2 WHERE id = $3",
                 &[Param::Text(version), Param::Time(now), Param::Text(user_id)],
             )
             .await
-            .map(|_| ())
     }
 
     async fn set_email_verified(
@@ -160,12 +153,11 @@ impl UserStore for SqlStore {
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
         self.db
-            .execute(
+            .run(
                 "UPDATE users SET email_verified = $1, updated_at = $2 WHERE id = $3",
                 &[Param::Bool(true), Param::Time(now), Param::Text(user_id)],
             )
             .await
-            .map(|_| ())
     }
 
     async fn set_user_name(
@@ -175,12 +167,11 @@ impl UserStore for SqlStore {
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
         self.db
-            .execute(
+            .run(
                 "UPDATE users SET name = $1, updated_at = $2 WHERE id = $3",
                 &[Param::OptText(name), Param::Time(now), Param::Text(user_id)],
             )
             .await
-            .map(|_| ())
     }
 
     async fn set_user_email(
@@ -191,7 +182,7 @@ impl UserStore for SqlStore {
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
         self.db
-            .execute(
+            .run(
                 "UPDATE users SET email = $1, email_canonical = $2, email_verified = $3,
                     updated_at = $4
                  WHERE id = $5",
@@ -204,7 +195,6 @@ impl UserStore for SqlStore {
                 ],
             )
             .await
-            .map(|_| ())
     }
 
     async fn set_password(
@@ -215,30 +205,27 @@ impl UserStore for SqlStore {
     ) -> Result<(), StoreError> {
         let mut tx = self.db.begin().await.map_err(map_err)?;
         let mut exec = tx.exec();
-        exec.execute(
+        exec.run(
             "DELETE FROM passwords WHERE user_id = $1",
             &[Param::Text(user_id)],
         )
-        .await
-        .map_err(map_err)?;
-        exec.execute(
+        .await?;
+        exec.run(
             "INSERT INTO passwords (user_id, hash, updated_at) VALUES ($1, $2, $3)",
             &[Param::Text(user_id), Param::Text(hash), Param::Time(now)],
         )
-        .await
-        .map_err(map_err)?;
+        .await?;
         tx.commit().await.map_err(map_err)
     }
 
     async fn password_hash(&self, user_id: &str) -> Result<Option<String>, StoreError> {
-        let row = self
-            .db
-            .fetch_optional(
+        self.db
+            .find(
                 "SELECT hash FROM passwords WHERE user_id = $1",
                 &[Param::Text(user_id)],
+                |row| row.text("hash"),
             )
-            .await?;
-        row.map(|row| row.text("hash")).transpose()
+            .await
     }
 
     async fn prove_email(
@@ -291,9 +278,7 @@ impl UserStore for SqlStore {
             "DELETE FROM passkeys WHERE user_id = $1",
             "DELETE FROM user_gates WHERE user_id = $1 AND gate_key = 'email_verification'",
         ] {
-            exec.execute(sql, &[Param::Text(user_id)])
-                .await
-                .map_err(map_err)?;
+            exec.run(sql, &[Param::Text(user_id)]).await?;
         }
         let sessions = exec
             .execute(
