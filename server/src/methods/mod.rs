@@ -1,5 +1,5 @@
 //! Sign-in methods, one module each. Removing a user's last way to sign in is refused by the
-//! store itself (`Store::remove_sign_in_method`).
+//! store itself (`UserStore::remove_sign_in_method`).
 
 pub mod email_code;
 pub mod email_verification;

@@ -25,7 +25,7 @@ pub(crate) type Found = (SessionRecord, UserRecord, bool);
 
 type Reply = oneshot::Sender<Result<Option<Found>, StoreError>>;
 
-/// Where the lookups go: the store's [`Store::sessions_for_requests`].
+/// Where the lookups go: the store's [`crate::store::SessionStore::sessions_for_requests`].
 #[async_trait::async_trait]
 pub(crate) trait Source: Send + Sync + 'static {
     async fn sessions(&self, token_hashes: &[String]) -> Result<Vec<Found>, StoreError>;
