@@ -201,7 +201,7 @@ impl EnvironmentConfig {
         for (i, provider) in self.oauth_providers.iter().enumerate() {
             provider
                 .check()
-                .map_err(|message| invalid(&at("oauth_providers"), message))?;
+                .map_err(|error| invalid(&at("oauth_providers"), error.to_string()))?;
             if self.mode == EnvironmentMode::Live && !provider.uses_https() {
                 return Err(invalid(
                     &at("oauth_providers"),
