@@ -34,14 +34,17 @@
 )]
 
 pub mod account;
+pub mod admin;
 pub mod breached;
 pub mod ceremony;
 pub mod client_ip;
 pub mod clock;
+pub mod codes;
 pub mod config;
 pub mod environment;
 pub mod error;
 pub mod gates;
+pub mod guard;
 pub mod http;
 pub mod log;
 pub mod mail;
@@ -59,18 +62,17 @@ pub use error::ApiError;
 pub use http::{openapi_document, router};
 pub use methods::email_code::SignUpError;
 pub use methods::password::SignInError;
+pub use session::{
+    AuthenticatedSession, AuthenticatedSessionWithToken, TOUCH_INTERVAL, user_payload,
+};
 
 use crate::mail::{LogMailer, Mailer};
 use crate::methods::password::PasswordHasher;
-use crate::session::{SessionToken, new_id};
-use crate::store::{SessionRecord, Store, StoreError, UserRecord};
+use crate::store::{Store, StoreError};
 use std::sync::Arc;
-use time::{Duration, OffsetDateTime};
-use torii_shared::{Me, Session, SessionInfo, SessionKind, User};
+use time::OffsetDateTime;
+use torii_shared::SessionKind;
 use url::Url;
-
-/// How often at most "last active" is written for a session.
-pub const TOUCH_INTERVAL: Duration = Duration::minutes(1);
 
 /// The Torii instance: store, mailer, clock, environments and methods.
 #[derive(Debug, Clone)]
@@ -385,70 +387,6 @@ impl ClientInfo {
     }
 }
 
-/// A valid session with its user.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuthenticatedSession {
-    /// The session.
-    pub session: SessionRecord,
-    /// Its user.
-    pub user: UserRecord,
-    /// Outstanding gates.
-    pub info: SessionInfo,
-    /// Database or JWT.
-    pub kind: SessionKind,
-}
-
-impl AuthenticatedSession {
-    /// The `/me` payload for this session.
-    #[must_use]
-    pub fn me(&self) -> Me {
-        Me {
-            user: Some(user_payload(&self.user)),
-            session: Some(Session {
-                id: self.session.id.clone(),
-                info: self.info.clone(),
-                kind: self.kind,
-                expires_at: self.session.expires_at,
-            }),
-            token: None,
-        }
-    }
-}
-
-/// A session just created, with its token (shown to the client once).
-#[derive(Debug, Clone)]
-pub struct AuthenticatedSessionWithToken {
-    /// The session and user.
-    pub session: AuthenticatedSession,
-    /// The secret token for the cookie or bearer header.
-    pub token: SessionToken,
-}
-
-impl AuthenticatedSessionWithToken {
-    /// The `Me` payload; a JWT session's carries its token.
-    #[must_use]
-    pub fn me(&self) -> Me {
-        let mut me = self.session.me();
-        if self.session.kind == SessionKind::Jwt {
-            me.token = Some(self.token.expose().to_owned());
-        }
-        me
-    }
-}
-
-/// The API form of a user row.
-#[must_use]
-pub fn user_payload(user: &UserRecord) -> User {
-    User {
-        id: user.id.clone(),
-        email: user.email.clone(),
-        name: user.name.clone(),
-        email_verified: user.email_verified,
-        created_at: user.created_at,
-        updated_at: user.updated_at,
-    }
-}
-
 impl Torii {
     /// Starts building an instance.
     #[must_use]
@@ -560,129 +498,6 @@ impl Torii {
         ))
     }
 
-    /// Creates a session for a user and returns its token (shown once).
-    ///
-    /// # Errors
-    /// A store failure.
-    pub async fn create_session(
-        &self,
-        env: &Environment,
-        user: &UserRecord,
-        client: &ClientInfo,
-    ) -> Result<(SessionRecord, SessionToken), StoreError> {
-        let (record, token) = self.new_session_record(env, &user.id, client);
-        self.store().insert_session(&record).await?;
-        Ok((record, token))
-    }
-
-    pub(crate) fn new_session_record(
-        &self,
-        env: &Environment,
-        user_id: &str,
-        client: &ClientInfo,
-    ) -> (SessionRecord, SessionToken) {
-        let now = self.now();
-        let token = SessionToken::generate();
-        let record = SessionRecord {
-            id: new_id("ses"),
-            environment_id: env.id.clone(),
-            user_id: user_id.to_owned(),
-            token_hash: token.hash(),
-            created_at: now,
-            expires_at: now + env.session.absolute_timeout,
-            last_active_at: now,
-            authenticated_at: now,
-            user_agent: client.user_agent.clone(),
-            ip: client.ip.clone(),
-        };
-        (record, token)
-    }
-
-    /// Creates a session for a user who just proved who they are, with its gates, and the
-    /// token to hand out (a signed JWT in a JWT environment).
-    ///
-    /// # Errors
-    /// A store failure.
-    pub async fn sign_in_user(
-        &self,
-        env: &Environment,
-        user: UserRecord,
-        client: &ClientInfo,
-    ) -> Result<AuthenticatedSessionWithToken, StoreError> {
-        let (session, token) = self.create_session(env, &user, client).await?;
-        let info = self.session_gates(env, &user, &session.id).await?;
-        self.finish_sign_in(env, session, user, info, token)
-    }
-
-    /// Wraps a stored session into the answer of a sign-in: in a JWT environment the token
-    /// becomes a JWT carrying the session's state.
-    ///
-    /// # Errors
-    /// When no key can sign (reported as a store failure: the keys live there).
-    pub fn finish_sign_in(
-        &self,
-        env: &Environment,
-        session: SessionRecord,
-        user: UserRecord,
-        info: SessionInfo,
-        token: SessionToken,
-    ) -> Result<AuthenticatedSessionWithToken, StoreError> {
-        let kind = env.session.kind;
-        let token = match kind {
-            SessionKind::Database => token,
-            SessionKind::Jwt => {
-                SessionToken::from_client(&self.sign_jwt(env, &session, &user, &info)?)
-            }
-        };
-        Ok(AuthenticatedSessionWithToken {
-            session: AuthenticatedSession {
-                session,
-                user,
-                info,
-                kind,
-            },
-            token,
-        })
-    }
-
-    fn issuer(&self) -> String {
-        self.inner.public_url.origin().ascii_serialization()
-    }
-
-    fn sign_jwt(
-        &self,
-        env: &Environment,
-        session: &SessionRecord,
-        user: &UserRecord,
-        info: &SessionInfo,
-    ) -> Result<String, StoreError> {
-        let keys = self
-            .inner
-            .jwt
-            .as_ref()
-            .ok_or_else(|| StoreError::Other("JWT keys not loaded".to_owned()))?;
-        let now = self.now().unix_timestamp();
-        let claims = session::jwt::Claims {
-            sub: user.id.clone(),
-            sid: session.id.clone(),
-            iss: self.issuer(),
-            aud: env.id.clone(),
-            iat: now,
-            nbf: now,
-            exp: session.expires_at.unix_timestamp(),
-            status: info.status,
-            gates: info.gates.clone(),
-            email: user.email.clone(),
-            email_verified: user.email_verified,
-            name: user.name.clone(),
-            user_created_at: user.created_at.unix_timestamp(),
-            user_updated_at: user.updated_at.unix_timestamp(),
-            session_created_at: session.created_at.unix_timestamp(),
-        };
-        keys.sign(&claims)
-            .map_err(|e| StoreError::Other(e.to_string()))
-    }
-
     /// The server key in use (and the previous one during a rotation).
     #[must_use]
     pub fn server_keys(&self) -> &secret_key::ServerKeys {
@@ -693,164 +508,5 @@ impl Torii {
     #[must_use]
     pub fn jwt_keys(&self) -> Option<&session::jwt::JwtKeys> {
         self.inner.jwt.as_ref()
-    }
-
-    /// Verifies a JWT session without the store. An unknown `kid` (a key rotated on another
-    /// node) reloads the key set once.
-    async fn authenticate_jwt(
-        &self,
-        env: &Environment,
-        token: &SessionToken,
-    ) -> Result<Option<AuthenticatedSession>, StoreError> {
-        let Some(keys) = self.inner.jwt.as_ref() else {
-            return Ok(None);
-        };
-        let raw = token.expose();
-        let max_life = env.session.absolute_timeout;
-        let mut verified = keys.verify(raw, &self.issuer(), &env.id, self.now(), max_life);
-        if matches!(verified, Err(session::jwt::JwtError::UnknownKid)) {
-            // Perhaps rotated in on another node: read the key set again, once.
-            keys.reload(self.store())
-                .await
-                .map_err(|e| StoreError::Other(e.to_string()))?;
-            verified = keys.verify(raw, &self.issuer(), &env.id, self.now(), max_life);
-        }
-        let Ok(claims) = verified else {
-            return Ok(None);
-        };
-        let at = |secs: i64| {
-            OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
-        };
-        let session = SessionRecord {
-            id: claims.sid,
-            environment_id: env.id.clone(),
-            user_id: claims.sub.clone(),
-            token_hash: String::new(),
-            created_at: at(claims.session_created_at),
-            expires_at: at(claims.exp),
-            last_active_at: at(claims.iat),
-            // The store's row has the re-authentication time; see `require_recent_sign_in`.
-            authenticated_at: at(claims.session_created_at),
-            user_agent: None,
-            ip: None,
-        };
-        let user = UserRecord {
-            id: claims.sub,
-            environment_id: env.id.clone(),
-            email_canonical: claims.email.to_lowercase(),
-            email: claims.email,
-            name: claims.name,
-            email_verified: claims.email_verified,
-            legal_version: None,
-            created_at: at(claims.user_created_at),
-            updated_at: at(claims.user_updated_at),
-        };
-        Ok(Some(AuthenticatedSession {
-            session,
-            user,
-            info: SessionInfo::from_gates(claims.gates),
-            kind: SessionKind::Jwt,
-        }))
-    }
-
-    /// Re-issues a session's token with its current gates and user fields. For a JWT session
-    /// the session must still exist in the store (sign-out removes it); for a database
-    /// session this is the current state with the same token.
-    ///
-    /// # Errors
-    /// A store failure.
-    pub async fn refresh_session(
-        &self,
-        env: &Environment,
-        token: &SessionToken,
-    ) -> Result<Option<AuthenticatedSessionWithToken>, StoreError> {
-        let Some(found) = self.authenticate(env, token).await? else {
-            return Ok(None);
-        };
-        if found.kind == SessionKind::Database {
-            return Ok(Some(AuthenticatedSessionWithToken {
-                session: found,
-                token: token.clone(),
-            }));
-        }
-        let Some(session) = self
-            .store()
-            .get_session(&found.session.id)
-            .await?
-            .filter(|s| s.environment_id == env.id && s.expires_at > self.now())
-        else {
-            return Ok(None);
-        };
-        let Some(user) = self.store().get_user(&session.user_id).await? else {
-            return Ok(None);
-        };
-        let info = self.session_gates(env, &user, &session.id).await?;
-        let db_token = SessionToken::generate();
-        self.finish_sign_in(env, session, user, info, db_token)
-            .map(Some)
-    }
-
-    /// The valid session a token names in an environment, or `None` (unknown, revoked, expired,
-    /// idle too long, or of another environment). Marks it active at most once a minute. A JWT
-    /// session is verified without the store.
-    ///
-    /// # Errors
-    /// A store failure.
-    pub async fn authenticate(
-        &self,
-        env: &Environment,
-        token: &SessionToken,
-    ) -> Result<Option<AuthenticatedSession>, StoreError> {
-        if env.session.kind == SessionKind::Jwt {
-            return self.authenticate_jwt(env, token).await;
-        }
-        let Some((session, user, has_gates)) = self.inner.lookups.find(token.hash()).await? else {
-            return Ok(None);
-        };
-        let now = self.now();
-        if session.environment_id != env.id
-            || session.expires_at <= now
-            || session.last_active_at + env.session.idle_timeout <= now
-        {
-            return Ok(None);
-        }
-        if session.last_active_at + TOUCH_INTERVAL <= now {
-            self.store()
-                .touch_session(&session.id, now, now - TOUCH_INTERVAL)
-                .await?;
-        }
-        let info = self
-            .session_gates_if_stored(env, &user, &session.id, has_gates)
-            .await?;
-        Ok(Some(AuthenticatedSession {
-            session,
-            user,
-            info,
-            kind: SessionKind::Database,
-        }))
-    }
-
-    /// Revokes the session a token names; true when one was revoked.
-    ///
-    /// # Errors
-    /// A store failure.
-    pub async fn sign_out(
-        &self,
-        env: &Environment,
-        token: &SessionToken,
-    ) -> Result<bool, StoreError> {
-        if env.session.kind == SessionKind::Jwt {
-            // The token stays valid until it expires; removing the row stops its refresh.
-            return match self.authenticate_jwt(env, token).await? {
-                Some(found) => self.store().delete_session(&found.session.id).await,
-                None => Ok(false),
-            };
-        }
-        match self.store().session_by_token_hash(&token.hash()).await? {
-            Some((session, _)) if session.environment_id == env.id => {
-                self.store().delete_session(&session.id).await
-            }
-            _ => Ok(false),
-        }
     }
 }

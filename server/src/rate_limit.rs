@@ -4,10 +4,15 @@
 //! short (minutes) and delays are capped, so what someone else triggers on your address
 //! throttles for a while instead of locking the account. Bucket keys are hashed: the tables
 //! hold no email addresses or IPs.
+//!
+//! Each limit is a [`RateBucket`] (or, for growing delays, an [`AttemptBucket`]): the variant
+//! names the stored counter and picks its rule from the environment's [`RateLimits`], and
+//! carries whose hits it counts. The library calls count their own limits (see
+//! [`crate::guard`]), so an embedder gets the same limits as the HTTP API.
 
 use crate::session::sha256_hex;
 use crate::store::{AttemptVerdict, StoreError};
-use crate::{Environment, Torii};
+use crate::{ClientInfo, Environment, Torii};
 use time::Duration;
 
 /// At most `max` hits per `window`.
@@ -149,25 +154,188 @@ pub enum LimitError {
     Store(#[from] StoreError),
 }
 
+/// The key of per-address limits: the client's address, or for IPv6 its /64; clients whose
+/// address is unknown share one bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpKey<'a>(&'a str);
+
+impl<'a> IpKey<'a> {
+    /// The key of a client.
+    #[must_use]
+    pub fn of(client: &'a ClientInfo) -> Self {
+        Self(client.ip_limit_key.as_deref().unwrap_or("unknown"))
+    }
+
+    /// The key as counted.
+    #[must_use]
+    pub fn as_str(&self) -> &'a str {
+        self.0
+    }
+}
+
+/// One fixed-window limit and whose hits it counts. [`RateBucket::name`] names the stored
+/// counter: changing one starts every such counter afresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RateBucket<'a> {
+    /// Password sign-ins (and password checks of a signed-in user) per client address.
+    SignInIp(IpKey<'a>),
+    /// Code and link verifications per client address.
+    VerifyIp(IpKey<'a>),
+    /// Code checks per signed-in account (email verification, email change), by user id.
+    VerifyAccount(&'a str),
+    /// Password-reset completions per account, by [`account_key`].
+    ResetAccount(&'a str),
+    /// Emails sent to one address, by [`account_key`].
+    EmailAddress(&'a str),
+    /// Emails requested per client address.
+    EmailIp(IpKey<'a>),
+    /// Sign-ups started per client address.
+    SignUpIp(IpKey<'a>),
+    /// OAuth and passkey ceremonies started per client address.
+    CeremonyIp(IpKey<'a>),
+    /// Password-reset codes tried at an address with no live code (by canonical address):
+    /// part of the reset ceremony's contract, counted even with limits off.
+    ResetUnmatched(&'a str),
+}
+
+impl<'a> RateBucket<'a> {
+    /// The limits on an email sent to `address` (an [`account_key`]) at a client's request:
+    /// per client address, then per address emailed.
+    #[must_use]
+    pub fn email(client: &'a ClientInfo, address: &'a str) -> [Self; 2] {
+        [
+            Self::EmailIp(IpKey::of(client)),
+            Self::EmailAddress(address),
+        ]
+    }
+
+    /// The limits on trying a code sent to a signed-in user (email verification, email
+    /// change): per client address, then per account, across every such code.
+    #[must_use]
+    pub fn code_tries(client: &'a ClientInfo, user_id: &'a str) -> [Self; 2] {
+        [
+            Self::VerifyIp(IpKey::of(client)),
+            Self::VerifyAccount(user_id),
+        ]
+    }
+
+    /// The name of the stored counter.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::SignInIp(_) => "sign_in_ip",
+            Self::VerifyIp(_) => "verify_ip",
+            Self::VerifyAccount(_) => "verify_account",
+            Self::ResetAccount(_) => "reset_account",
+            Self::EmailAddress(_) => "email_address",
+            Self::EmailIp(_) => "email_ip",
+            Self::SignUpIp(_) => "sign_up_ip",
+            Self::CeremonyIp(_) => "ceremony_ip",
+            Self::ResetUnmatched(_) => "reset_unmatched",
+        }
+    }
+
+    /// Whose hits are counted.
+    #[must_use]
+    pub fn key(&self) -> &'a str {
+        match *self {
+            Self::SignInIp(ip)
+            | Self::VerifyIp(ip)
+            | Self::EmailIp(ip)
+            | Self::SignUpIp(ip)
+            | Self::CeremonyIp(ip) => ip.as_str(),
+            Self::VerifyAccount(key)
+            | Self::ResetAccount(key)
+            | Self::EmailAddress(key)
+            | Self::ResetUnmatched(key) => key,
+        }
+    }
+
+    /// The rule of this bucket under an environment's limits.
+    #[must_use]
+    pub fn rule(&self, limits: &RateLimits) -> Rule {
+        match self {
+            Self::SignInIp(_) => limits.sign_in_per_ip,
+            Self::VerifyIp(_) => limits.verifications_per_ip,
+            Self::VerifyAccount(_) => limits.verifications_per_account,
+            Self::ResetAccount(_) => limits.resets_per_account,
+            Self::EmailAddress(_) => limits.emails_per_address,
+            Self::EmailIp(_) => limits.emails_per_ip,
+            Self::SignUpIp(_) => limits.sign_ups_per_ip,
+            Self::CeremonyIp(_) => limits.ceremonies_per_ip,
+            Self::ResetUnmatched(_) => Rule {
+                max: crate::codes::MAX_ATTEMPTS,
+                window: crate::codes::USER_CODE_CEREMONY_TTL,
+            },
+        }
+    }
+}
+
+/// One growing-delay limit ([`Backoff`]) and whose attempts it counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AttemptBucket<'a> {
+    /// Password checks per account, by [`account_key`] (the email typed, known or not).
+    PasswordAccount(&'a str),
+}
+
+impl<'a> AttemptBucket<'a> {
+    /// The name of the stored counter.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::PasswordAccount(_) => "password_account",
+        }
+    }
+
+    /// Whose attempts are counted.
+    #[must_use]
+    pub fn key(&self) -> &'a str {
+        match *self {
+            Self::PasswordAccount(key) => key,
+        }
+    }
+
+    /// The delays of this bucket under an environment's limits.
+    #[must_use]
+    pub fn backoff(&self, limits: &RateLimits) -> Backoff {
+        match self {
+            Self::PasswordAccount(_) => limits.sign_in_per_account,
+        }
+    }
+}
+
+/// The key of per-account limits: the canonical email when it is one, else the text as sent
+/// (lower-cased), so that look-alike spellings of one address share a bucket.
+#[must_use]
+pub fn account_key(email: &str) -> String {
+    crate::validate::email(email)
+        .map_or_else(|_| email.trim().to_lowercase(), |address| address.canonical)
+}
+
 impl Torii {
-    /// Counts a hit for `key` under `kind` and refuses it when over `rule`.
+    /// Counts a hit in `bucket` and refuses it when over the bucket's rule.
     ///
     /// # Errors
     /// [`LimitError::Limited`] over the limit; a store failure.
     pub async fn rate_limit(
         &self,
         env: &Environment,
-        kind: &str,
-        key: &str,
-        rule: Rule,
+        bucket: RateBucket<'_>,
     ) -> Result<(), LimitError> {
         if !env.rate_limits.enabled {
             return Ok(());
         }
+        let rule = bucket.rule(&env.rate_limits);
         let now = self.now();
         let (hits, window_start) = self
             .store()
-            .hit_rate_limit(&bucket(env, kind, key), rule.window, now)
+            .hit_rate_limit(
+                &stored_bucket(env, bucket.name(), bucket.key()),
+                rule.window,
+                now,
+            )
             .await?;
         if hits > rule.max {
             return Err(limited(window_start + rule.window - now));
@@ -175,42 +343,59 @@ impl Torii {
         Ok(())
     }
 
-    /// Counts a hit for `key` under `kind` in a fixed `window` and answers the count, whether
-    /// or not the environment's limits are enabled: for bounds that are part of a method's
-    /// contract rather than throttling.
+    /// Counts a hit in each bucket in turn; the first one over its limit refuses (and the
+    /// later ones are not counted).
+    ///
+    /// # Errors
+    /// [`LimitError::Limited`] over a limit; a store failure.
+    pub async fn limit(
+        &self,
+        env: &Environment,
+        buckets: &[RateBucket<'_>],
+    ) -> Result<(), LimitError> {
+        for bucket in buckets {
+            self.rate_limit(env, *bucket).await?;
+        }
+        Ok(())
+    }
+
+    /// Counts a hit in `bucket`'s window and answers the count, whether or not the
+    /// environment's limits are enabled: for bounds that are part of a method's contract
+    /// rather than throttling.
     ///
     /// # Errors
     /// A store failure.
     pub(crate) async fn count_hit(
         &self,
         env: &Environment,
-        kind: &str,
-        key: &str,
-        window: Duration,
+        bucket: RateBucket<'_>,
     ) -> Result<u32, StoreError> {
+        let window = bucket.rule(&env.rate_limits).window;
         let (hits, _) = self
             .store()
-            .hit_rate_limit(&bucket(env, kind, key), window, self.now())
+            .hit_rate_limit(
+                &stored_bucket(env, bucket.name(), bucket.key()),
+                window,
+                self.now(),
+            )
             .await?;
         Ok(hits)
     }
 
-    /// Counts an attempt for `key` under `kind` as a failure until
-    /// [`Torii::attempt_succeeded`] clears it, and refuses it while the bucket waits out the
-    /// delay earlier failures set.
+    /// Counts an attempt in `bucket` as a failure until [`Torii::attempt_succeeded`] clears
+    /// it, and refuses it while the bucket waits out the delay earlier failures set.
     ///
     /// # Errors
     /// [`LimitError::Limited`] while waiting; a store failure.
     pub async fn reserve_attempt(
         &self,
         env: &Environment,
-        kind: &str,
-        key: &str,
-        backoff: Backoff,
+        bucket: AttemptBucket<'_>,
     ) -> Result<(), LimitError> {
         if !env.rate_limits.enabled {
             return Ok(());
         }
+        let backoff = bucket.backoff(&env.rate_limits);
         let now = self.now();
         let store = self.store();
         // Stale counters are swept now and then by whoever counts a new attempt.
@@ -224,7 +409,7 @@ impl Torii {
         }
         let verdict = store
             .reserve_attempt(
-                &bucket(env, kind, key),
+                &stored_bucket(env, bucket.name(), bucket.key()),
                 now,
                 now - backoff.forget_after,
                 &|failures| backoff.delay_after(failures),
@@ -243,13 +428,14 @@ impl Torii {
     pub async fn attempt_succeeded(
         &self,
         env: &Environment,
-        kind: &str,
-        key: &str,
+        bucket: AttemptBucket<'_>,
     ) -> Result<(), StoreError> {
         if !env.rate_limits.enabled {
             return Ok(());
         }
-        self.store().clear_attempts(&bucket(env, kind, key)).await
+        self.store()
+            .clear_attempts(&stored_bucket(env, bucket.name(), bucket.key()))
+            .await
     }
 }
 
@@ -283,7 +469,7 @@ impl Torii {
     }
 }
 
-fn bucket(env: &Environment, kind: &str, key: &str) -> String {
+fn stored_bucket(env: &Environment, kind: &str, key: &str) -> String {
     format!(
         "{}:{kind}:{}",
         env.id,
@@ -302,6 +488,44 @@ fn limited(wait: Duration) -> LimitError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bucket_names_are_the_stored_counters_names() {
+        let client = ClientInfo::new(None, None);
+        let ip = IpKey::of(&client);
+        assert_eq!(ip.as_str(), "unknown");
+        let names: Vec<&str> = [
+            RateBucket::SignInIp(ip),
+            RateBucket::VerifyIp(ip),
+            RateBucket::VerifyAccount("usr_1"),
+            RateBucket::ResetAccount("a@example.com"),
+            RateBucket::EmailAddress("a@example.com"),
+            RateBucket::EmailIp(ip),
+            RateBucket::SignUpIp(ip),
+            RateBucket::CeremonyIp(ip),
+            RateBucket::ResetUnmatched("a@example.com"),
+        ]
+        .iter()
+        .map(RateBucket::name)
+        .collect();
+        assert_eq!(
+            names,
+            [
+                "sign_in_ip",
+                "verify_ip",
+                "verify_account",
+                "reset_account",
+                "email_address",
+                "email_ip",
+                "sign_up_ip",
+                "ceremony_ip",
+                "reset_unmatched"
+            ]
+        );
+        let account = AttemptBucket::PasswordAccount("a@example.com");
+        assert_eq!(account.name(), "password_account");
+        assert_eq!(account.key(), "a@example.com");
+    }
 
     #[test]
     fn delays_double_from_the_first_beyond_the_free_attempts_and_are_capped() {

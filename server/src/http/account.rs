@@ -6,11 +6,10 @@
 //! the rules live in [`crate::account`].
 
 use super::Path;
-use super::{
-    ActiveSession, ApiJson, BearerOrCookie, Client, Env, account_key, ip_key, limit, password_check,
-};
+use super::{ActiveSession, ApiJson, BearerOrCookie, Client, Env};
 use crate::Torii;
 use crate::error::ApiError;
+use crate::rate_limit::{IpKey, RateBucket};
 use crate::session;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -140,18 +139,6 @@ async fn revoke_others(
     Ok(Json(SessionsRevoked { revoked }))
 }
 
-/// Password checks count against the per-IP sign-in limit and wait out the account's growing
-/// delay (see [`password_check`]): a stolen session must not become a way to guess the
-/// password faster than signing in would.
-async fn limit_password_checks(
-    torii: &Torii,
-    env: &crate::Environment,
-    client: &crate::ClientInfo,
-) -> Result<(), ApiError> {
-    let rule = env.rate_limits.sign_in_per_ip;
-    limit(torii, env, &[("sign_in_ip", ip_key(client), rule)]).await
-}
-
 /// The password, or an assertion of one of the user's passkeys; either makes the session's
 /// sign-in recent again.
 #[utoipa::path(
@@ -179,18 +166,16 @@ async fn reauthenticate(
 ) -> Result<Response, ApiError> {
     let renewed = match &body {
         ReauthenticateRequest::Password { password } => {
-            limit_password_checks(&torii, &env, &client).await?;
-            let email = &found.user.email;
-            password_check(&torii, &env, email, torii.reauthenticate(&found, password)).await?
+            torii
+                .reauthenticate(&env, &found, password, &client)
+                .await?
         }
         ReauthenticateRequest::Passkey {
             ceremony_id,
             credential,
         } => {
-            let rule = env.rate_limits.sign_in_per_ip;
-            limit(&torii, &env, &[("sign_in_ip", ip_key(&client), rule)]).await?;
             torii
-                .reauthenticate_with_passkey(&env, &found, ceremony_id, credential)
+                .reauthenticate_with_passkey(&env, &found, ceremony_id, credential, &client)
                 .await?
         }
     };
@@ -238,8 +223,8 @@ async fn reauthenticate_passkey_options(
     Client(client): Client,
     AccountSession(found): AccountSession,
 ) -> Result<Response, ApiError> {
-    let rule = env.rate_limits.ceremonies_per_ip;
-    limit(&torii, &env, &[("ceremony_ip", ip_key(&client), rule)]).await?;
+    let buckets = [RateBucket::CeremonyIp(IpKey::of(&client))];
+    torii.guard(&env, None, &buckets).await?;
     let options: PasskeyOptions = torii
         .start_passkey_reauthentication(&env, &found.user.id, &found.session.id)
         .await?;
@@ -319,13 +304,7 @@ async fn change_password(
     AccountSession(found): AccountSession,
     ApiJson(body): ApiJson<ChangePasswordRequest>,
 ) -> Result<Response, ApiError> {
-    let revoked_sessions = if body.current_password.is_some() {
-        limit_password_checks(&torii, &env, &client).await?;
-        let email = &found.user.email;
-        password_check(&torii, &env, email, torii.change_password(&found, &body)).await?
-    } else {
-        torii.change_password(&found, &body).await?
-    };
+    let revoked_sessions = torii.change_password(&env, &found, &body, &client).await?;
     Ok(no_store(
         Json(PasswordChanged { revoked_sessions }).into_response(),
     ))
@@ -357,18 +336,9 @@ async fn start_email_change(
     AccountSession(found): AccountSession,
     ApiJson(body): ApiJson<ChangeEmailRequest>,
 ) -> Result<(StatusCode, Json<ResendAccepted>), ApiError> {
-    let rules = env.rate_limits;
-    let address = account_key(&body.email);
-    limit(
-        &torii,
-        &env,
-        &[
-            ("email_ip", ip_key(&client), rules.emails_per_ip),
-            ("email_address", &address, rules.emails_per_address),
-        ],
-    )
-    .await?;
-    let accepted = torii.start_email_change(&env, &found, &body.email).await?;
+    let accepted = torii
+        .start_email_change(&env, &found, &body.email, &client)
+        .await?;
     Ok((StatusCode::ACCEPTED, Json(accepted)))
 }
 
@@ -399,7 +369,8 @@ async fn verify_email_change(
     AccountSession(found): AccountSession,
     ApiJson(body): ApiJson<VerifyCodeRequest>,
 ) -> Result<Response, ApiError> {
-    super::limit_code_tries(&torii, &env, &client, &found.user.id).await?;
-    torii.verify_email_change(&env, &found, &body.code).await?;
+    torii
+        .verify_email_change(&env, &found, &body.code, &client)
+        .await?;
     super::me::refreshed(&torii, &env, &auth).await
 }

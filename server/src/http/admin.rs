@@ -3,6 +3,7 @@
 
 use super::{ApiJson, Client};
 use super::{Path, Query};
+use crate::admin::{CreateUserError, NewUser};
 use crate::error::ApiError;
 use crate::gates::GateError;
 use crate::store::GateTarget;
@@ -63,7 +64,9 @@ impl FromRequestParts<Torii> for SecretKeyEnv {
             return Ok(Self(Arc::clone(env)));
         }
         let Ok(Client(client)) = Client::from_request_parts(parts, torii).await;
-        torii.wrong_secret_key(super::ip_key(&client)).await?;
+        torii
+            .wrong_secret_key(crate::rate_limit::IpKey::of(&client).as_str())
+            .await?;
         Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             ErrorCode::InvalidSecretKey,
@@ -124,15 +127,8 @@ async fn find_users(
             ("email".to_owned(), "Give the email to look up.".to_owned()),
         ])));
     };
-    let users = match crate::validate::email(&email) {
-        Ok(address) => torii
-            .store()
-            .find_user_by_email(&env.id, &address.canonical)
-            .await?
-            .map(|u| vec![user_payload(&u)])
-            .unwrap_or_default(),
-        Err(_) => Vec::new(),
-    };
+    let found = torii.find_user_by_email(&env, &email).await?;
+    let users = found.iter().map(user_payload).collect();
     Ok(Json(UserList { users }))
 }
 
@@ -181,63 +177,34 @@ async fn create_user(
     SecretKeyEnv(env): SecretKeyEnv,
     ApiJson(body): ApiJson<CreateUser>,
 ) -> Result<(StatusCode, Json<User>), ApiError> {
-    let mut fields = crate::validate::FieldErrors::new();
-    let email = crate::validate::email(&body.email)
-        .map_err(|m| fields.insert("email".to_owned(), m.to_owned()))
-        .ok();
-    let name = crate::validate::name(body.name.as_deref())
-        .map_err(|m| fields.insert("name".to_owned(), m))
-        .ok()
-        .flatten();
-    if let Some(password) = &body.password
-        && let Err(m) = crate::validate::new_password(password.expose())
-    {
-        fields.insert("password".to_owned(), m.to_string());
-    }
-    let Some(email) = email.filter(|_| fields.is_empty()) else {
-        return Err(ApiError::validation(fields));
-    };
-    if let Some(password) = &body.password {
-        torii
-            .check_password_not_breached(password)
-            .await
-            .map_err(|e| ApiError::breached_password("password", &e))?;
-    }
-    let hash = match &body.password {
-        Some(password) => Some(torii.hasher().hash(password).await?),
-        None => None,
-    };
-    let now = torii.now();
-    let user = crate::store::UserRecord {
-        id: crate::session::new_id("usr"),
-        environment_id: env.id.clone(),
-        email: email.display,
-        email_canonical: email.canonical,
-        name,
+    let new = NewUser {
+        email: body.email,
+        name: body.name,
+        password: body.password,
         email_verified: body.email_verified,
-        legal_version: None,
-        created_at: now,
-        updated_at: now,
     };
-    match torii.store().insert_user(&user, hash.as_deref()).await {
-        Ok(()) => Ok((StatusCode::CREATED, Json(user_payload(&user)))),
-        Err(crate::store::StoreError::Conflict(_)) => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            ErrorCode::EmailTaken,
-            "A user with this email already exists.",
-        )),
-        Err(other) => Err(other.into()),
+    let user = torii.create_user(&env, &new).await?;
+    Ok((StatusCode::CREATED, Json(user_payload(&user))))
+}
+
+impl From<CreateUserError> for ApiError {
+    fn from(error: CreateUserError) -> Self {
+        match error {
+            CreateUserError::Validation(fields) => Self::validation(fields),
+            CreateUserError::EmailTaken => Self::new(
+                StatusCode::CONFLICT,
+                ErrorCode::EmailTaken,
+                "A user with this email already exists.",
+            ),
+            CreateUserError::Breached(e) => Self::breached_password("password", &e),
+            CreateUserError::Hash(e) => e.into(),
+            CreateUserError::Store(e) => e.into(),
+        }
     }
 }
 
-async fn user_in_env(torii: &Torii, env: &Environment, id: &str) -> Result<User, ApiError> {
-    torii
-        .store()
-        .get_user(id)
-        .await?
-        .filter(|u| u.environment_id == env.id)
-        .map(|u| user_payload(&u))
-        .ok_or_else(|| ApiError::not_found("No such user."))
+fn no_such_user() -> ApiError {
+    ApiError::not_found("No such user.")
 }
 
 /// One user.
@@ -263,7 +230,9 @@ async fn get_user(
     SecretKeyEnv(env): SecretKeyEnv,
     Path(id): Path<String>,
 ) -> Result<Json<User>, ApiError> {
-    Ok(Json(user_in_env(&torii, &env, &id).await?))
+    let user = torii.user_in_environment(&env, &id).await?;
+    user.map(|u| Json(user_payload(&u)))
+        .ok_or_else(no_such_user)
 }
 
 /// Deletes a user.
@@ -289,9 +258,11 @@ async fn delete_user(
     SecretKeyEnv(env): SecretKeyEnv,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    user_in_env(&torii, &env, &id).await?;
-    torii.store().delete_user(&id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    if torii.delete_user(&env, &id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(no_such_user())
+    }
 }
 
 /// The gate to require.
@@ -496,14 +467,11 @@ async fn rotate_jwt_key(
     State(torii): State<Torii>,
     SecretKeyEnv(env): SecretKeyEnv,
 ) -> Result<Json<Rotated>, ApiError> {
-    let keys = torii
-        .jwt_keys()
-        .filter(|_| env.session.kind == torii_shared::SessionKind::Jwt)
-        .ok_or_else(|| ApiError::not_found("This environment does not use JWT sessions."))?;
-    let kid = keys
-        .rotate(torii.store(), &env.id, torii.now())
+    let kid = torii
+        .rotate_jwt_key(&env)
         .await
-        .map_err(|e| ApiError::internal(&e))?;
+        .map_err(|e| ApiError::internal(&e))?
+        .ok_or_else(|| ApiError::not_found("This environment does not use JWT sessions."))?;
     Ok(Json(Rotated { kid }))
 }
 
@@ -530,12 +498,9 @@ async fn revoke_session(
     SecretKeyEnv(env): SecretKeyEnv,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let found = torii
-        .store()
-        .get_session(&id)
-        .await?
-        .filter(|s| s.environment_id == env.id)
-        .ok_or_else(|| ApiError::not_found("No such session."))?;
-    torii.store().delete_session(&found.id).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    if torii.end_session(&env, &id).await? {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(ApiError::not_found("No such session."))
+    }
 }

@@ -256,15 +256,7 @@ impl axum::extract::FromRequestParts<crate::Torii> for ActiveSession {
             })?;
             parts.extensions.insert(env);
         }
-        let Env(env) = Env::from_request_parts(parts, torii).await?;
-        let auth = BearerOrCookie::from_request_parts(parts, torii).await?;
-        let Some(token) = auth.token else {
-            return Err(ApiError::unauthenticated());
-        };
-        let found = torii
-            .authenticate(&env, &token)
-            .await?
-            .ok_or_else(ApiError::unauthenticated)?;
+        let AnySession(found) = AnySession::from_request_parts(parts, torii).await?;
         if let Some(gate) = found.info.current_gate.clone() {
             return Err(ApiError::session_pending(gate));
         }

@@ -2,7 +2,7 @@
 //! and verify the email address with a code. Each answers the session's new state; a JWT
 //! session gets a re-issued token carrying it.
 
-use super::{AnySession, ApiJson, BearerOrCookie, Client, Env, ip_key, limit};
+use super::{AnySession, ApiJson, BearerOrCookie, Client, Env};
 use crate::Torii;
 use crate::error::ApiError;
 use axum::extract::State;
@@ -65,26 +65,7 @@ async fn send_code(
     Client(client): Client,
     AnySession(found): AnySession,
 ) -> Result<(StatusCode, Json<ResendAccepted>), ApiError> {
-    let user = torii
-        .store()
-        .get_user(&found.user.id)
-        .await?
-        .ok_or_else(ApiError::unauthenticated)?;
-    let rules = env.rate_limits;
-    limit(
-        &torii,
-        &env,
-        &[
-            ("email_ip", ip_key(&client), rules.emails_per_ip),
-            (
-                "email_address",
-                &user.email_canonical,
-                rules.emails_per_address,
-            ),
-        ],
-    )
-    .await?;
-    let accepted = torii.send_email_verification(&env, &user).await?;
+    let accepted = torii.send_email_verification(&env, &found, &client).await?;
     Ok((StatusCode::ACCEPTED, Json(accepted)))
 }
 
@@ -114,7 +95,8 @@ async fn verify_code(
     AnySession(found): AnySession,
     ApiJson(body): ApiJson<VerifyCodeRequest>,
 ) -> Result<Response, ApiError> {
-    super::limit_code_tries(&torii, &env, &client, &found.user.id).await?;
-    torii.verify_email(&found.user, &body.code).await?;
+    torii
+        .verify_email(&env, &found.user, &body.code, &client)
+        .await?;
     super::me::refreshed(&torii, &env, &auth).await
 }

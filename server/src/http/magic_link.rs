@@ -2,9 +2,10 @@
 //! that consumes nothing (mail scanners fetch links); its button POSTs the token.
 
 use super::Query;
-use super::{ApiJson, Client, Env, account_key, ip_key, limit, require_method, signed_in};
+use super::{ApiJson, Client, Env, signed_in};
 use crate::error::ApiError;
 use crate::mail::escape_html;
+use crate::rate_limit::{IpKey, RateBucket};
 use crate::{Environment, Torii, session};
 use axum::body::Bytes;
 use axum::extract::State;
@@ -44,20 +45,8 @@ async fn request(
     Client(client): Client,
     ApiJson(body): ApiJson<MagicLinkRequest>,
 ) -> Result<(StatusCode, Json<EmailAccepted>), ApiError> {
-    require_method(&env, SignInMethod::MagicLink)?;
-    let rules = env.rate_limits;
-    let address = account_key(&body.email);
-    limit(
-        &torii,
-        &env,
-        &[
-            ("email_ip", ip_key(&client), rules.emails_per_ip),
-            ("email_address", &address, rules.emails_per_address),
-        ],
-    )
-    .await?;
     torii
-        .request_magic_link(&env, &body.email, body.redirect_url.as_deref())
+        .request_magic_link(&env, &body.email, body.redirect_url.as_deref(), &client)
         .await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -216,9 +205,11 @@ async fn verify(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    require_method(&env, SignInMethod::MagicLink)?;
-    let rule = env.rate_limits.verifications_per_ip;
-    limit(&torii, &env, &[("verify_ip", ip_key(&client), rule)]).await?;
+    // Before the body is read: a malformed body over the limit is refused as over it.
+    let buckets = [RateBucket::VerifyIp(IpKey::of(&client))];
+    torii
+        .guard(&env, Some(SignInMethod::MagicLink), &buckets)
+        .await?;
     let is_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

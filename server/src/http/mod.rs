@@ -22,6 +22,7 @@ pub use extract::{ActiveSession, AnySession, ApiJson, BearerOrCookie, Client, En
 pub use openapi::document as openapi_document;
 
 use crate::error::ApiError;
+use crate::guard::{Guarded, Refused};
 use crate::{AuthenticatedSessionWithToken, Environment, Torii, session};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -192,85 +193,31 @@ fn check_origin(env: &Environment, req: &Request) -> Result<(), ApiError> {
     if has_cookie { Err(forbidden()) } else { Ok(()) }
 }
 
-/// The key of per-account limits: the canonical email when it is one, else the text as sent
-/// (lower-cased), so that look-alike spellings of one address share a bucket.
-fn account_key(email: &str) -> String {
-    crate::validate::email(email)
-        .map_or_else(|_| email.trim().to_lowercase(), |address| address.canonical)
+/// A refusal before a library call's work, as the API answers it.
+impl From<Refused> for ApiError {
+    fn from(refused: Refused) -> Self {
+        match refused {
+            Refused::MethodDisabled => ApiError::new(
+                StatusCode::FORBIDDEN,
+                ErrorCode::MethodDisabled,
+                "This sign-in method is not enabled for this application.",
+            ),
+            Refused::SignedOut => ApiError::unauthenticated(),
+            Refused::Limited(error) => error.into(),
+        }
+    }
 }
 
-/// Runs a password check for the account `email` names under its growing delay: refused
-/// (429) while the delay earlier failures set runs, counted as a failure unless it succeeds.
-async fn password_check<T, E>(
-    torii: &Torii,
-    env: &Environment,
-    email: &str,
-    check: impl Future<Output = Result<T, E>>,
-) -> Result<T, ApiError>
+impl<E> From<Guarded<E>> for ApiError
 where
     ApiError: From<E>,
 {
-    let account = account_key(email);
-    let backoff = env.rate_limits.sign_in_per_account;
-    torii
-        .reserve_attempt(env, "password_account", &account, backoff)
-        .await?;
-    let checked = check.await?;
-    torii
-        .attempt_succeeded(env, "password_account", &account)
-        .await?;
-    Ok(checked)
-}
-
-/// Refuses a request for a sign-in method the environment does not enable.
-fn require_method(env: &Environment, method: torii_shared::SignInMethod) -> Result<(), ApiError> {
-    if env.methods.contains(&method) {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            ErrorCode::MethodDisabled,
-            "This sign-in method is not enabled for this application.",
-        ))
+    fn from(error: Guarded<E>) -> Self {
+        match error {
+            Guarded::Refused(refused) => refused.into(),
+            Guarded::Failed(error) => error.into(),
+        }
     }
-}
-
-/// The key of per-IP limits (an IPv6 client's /64); requests without a peer address share
-/// one bucket.
-fn ip_key(client: &crate::ClientInfo) -> &str {
-    client.ip_limit_key.as_deref().unwrap_or("unknown")
-}
-
-/// The limits on trying a code sent to a signed-in user (email verification, email change):
-/// per client address and per account, across every such code.
-async fn limit_code_tries(
-    torii: &Torii,
-    env: &Environment,
-    client: &crate::ClientInfo,
-    user_id: &str,
-) -> Result<(), ApiError> {
-    let rules = env.rate_limits;
-    limit(
-        torii,
-        env,
-        &[
-            ("verify_ip", ip_key(client), rules.verifications_per_ip),
-            ("verify_account", user_id, rules.verifications_per_account),
-        ],
-    )
-    .await
-}
-
-/// Counts a hit against each `(kind, key, rule)`; the first one over its limit refuses.
-async fn limit(
-    torii: &Torii,
-    env: &Environment,
-    checks: &[(&str, &str, crate::rate_limit::Rule)],
-) -> Result<(), ApiError> {
-    for (kind, key, rule) in checks {
-        torii.rate_limit(env, kind, key, *rule).await?;
-    }
-    Ok(())
 }
 
 /// A signed-in answer: the `Me` payload and the session cookie.

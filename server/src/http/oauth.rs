@@ -4,7 +4,7 @@
 //! for a signed-in user. The callback is outside the environment layer: the ceremony names its
 //! environment.
 
-use super::{ActiveSession, ApiJson, Client, Env, ip_key, limit, require_method};
+use super::{ActiveSession, ApiJson, Client, Env};
 use super::{Path, Query};
 use crate::error::ApiError;
 use crate::mail::escape_html;
@@ -12,6 +12,7 @@ use crate::methods::oauth::{
     AppUrls, BoundState, CEREMONY_TTL, CallbackOutcome, CallbackParams, OAuthError, SIGN_UP_TTL,
     Started, with_query,
 };
+use crate::rate_limit::{IpKey, RateBucket};
 use crate::{Torii, session};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -211,9 +212,9 @@ async fn start(
             "This application does not offer sign-in with providers.",
         );
     }
-    let rule = env.rate_limits.ceremonies_per_ip;
-    if let Err(error) = limit(&torii, &env, &[("ceremony_ip", ip_key(&client), rule)]).await {
-        let answer = error.into_response();
+    let buckets = [RateBucket::CeremonyIp(IpKey::of(&client))];
+    if let Err(error) = torii.guard(&env, None, &buckets).await {
+        let answer = ApiError::from(error).into_response();
         let status = answer.status();
         let mut page = if status == StatusCode::TOO_MANY_REQUESTS {
             error_page(
@@ -281,10 +282,11 @@ async fn link(
     Path(provider): Path<String>,
     ApiJson(body): ApiJson<OAuthLinkRequest>,
 ) -> Result<Response, ApiError> {
-    require_method(&env, SignInMethod::Oauth)?;
+    let buckets = [RateBucket::CeremonyIp(IpKey::of(&client))];
+    let method = Some(SignInMethod::Oauth);
+    torii.guard(&env, method, &[]).await?;
     torii.require_recent_sign_in(&found).await?;
-    let rule = env.rate_limits.ceremonies_per_ip;
-    limit(&torii, &env, &[("ceremony_ip", ip_key(&client), rule)]).await?;
+    torii.guard(&env, None, &buckets).await?;
     let urls = AppUrls {
         redirect_url: body.redirect_url,
         sign_up_url: None,
@@ -336,9 +338,9 @@ async fn reauthenticate(
     Path(provider): Path<String>,
     ApiJson(body): ApiJson<OAuthLinkRequest>,
 ) -> Result<Response, ApiError> {
-    require_method(&env, SignInMethod::Oauth)?;
-    let rule = env.rate_limits.ceremonies_per_ip;
-    limit(&torii, &env, &[("ceremony_ip", ip_key(&client), rule)]).await?;
+    let buckets = [RateBucket::CeremonyIp(IpKey::of(&client))];
+    let method = Some(SignInMethod::Oauth);
+    torii.guard(&env, method, &buckets).await?;
     let urls = AppUrls {
         redirect_url: body.redirect_url,
         sign_up_url: None,

@@ -3,9 +3,10 @@
 //! `GET /v1/passkeys`, `PATCH /v1/passkeys/{id}`, `DELETE /v1/passkeys/{id}`.
 
 use super::Path;
-use super::{ActiveSession, ApiJson, Client, Env, ip_key, limit, signed_in};
+use super::{ActiveSession, ApiJson, Client, Env, signed_in};
 use crate::Torii;
 use crate::error::ApiError;
+use crate::rate_limit::{IpKey, RateBucket};
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -55,8 +56,8 @@ async fn sign_in_options(
     Env(env): Env,
     Client(client): Client,
 ) -> Result<Response, ApiError> {
-    let rule = env.rate_limits.ceremonies_per_ip;
-    limit(&torii, &env, &[("ceremony_ip", ip_key(&client), rule)]).await?;
+    let buckets = [RateBucket::CeremonyIp(IpKey::of(&client))];
+    torii.guard(&env, None, &buckets).await?;
     let options: PasskeyOptions = torii.start_passkey_sign_in(&env).await?;
     Ok(no_store(Json(options)))
 }
@@ -83,8 +84,8 @@ async fn sign_in(
     Client(client): Client,
     ApiJson(body): ApiJson<PasskeySignInRequest>,
 ) -> Result<Response, ApiError> {
-    let rule = env.rate_limits.sign_in_per_ip;
-    limit(&torii, &env, &[("sign_in_ip", ip_key(&client), rule)]).await?;
+    let buckets = [RateBucket::SignInIp(IpKey::of(&client))];
+    torii.guard(&env, None, &buckets).await?;
     let done = torii
         .finish_passkey_sign_in(&env, &body.ceremony_id, &body.credential, &client)
         .await?;
@@ -113,8 +114,8 @@ async fn registration_options(
 ) -> Result<Response, ApiError> {
     // Adding a way to sign in needs a recent sign-in, as every sensitive change does.
     torii.require_recent_sign_in(&auth).await?;
-    let rule = env.rate_limits.ceremonies_per_ip;
-    limit(&torii, &env, &[("ceremony_ip", ip_key(&client), rule)]).await?;
+    let buckets = [RateBucket::CeremonyIp(IpKey::of(&client))];
+    torii.guard(&env, None, &buckets).await?;
     let options = torii.start_passkey_registration(&env, &auth.user).await?;
     Ok(no_store(Json(options)))
 }

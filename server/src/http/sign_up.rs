@@ -3,9 +3,10 @@
 
 use super::Path;
 use super::oauth::{HOST_SIGN_UP_COOKIE, SIGN_UP_COOKIE, cookie_value, sign_up_cookie};
-use super::{ApiJson, Client, Env, account_key, ip_key, limit, signed_in};
+use super::{ApiJson, Client, Env, signed_in};
 use crate::Torii;
 use crate::error::ApiError;
+use crate::rate_limit::{IpKey, RateBucket};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
@@ -52,9 +53,9 @@ async fn continue_sign_up(
     headers: HeaderMap,
     ApiJson(body): ApiJson<ContinueSignUpRequest>,
 ) -> Result<Response, ApiError> {
-    super::require_method(&env, torii_shared::SignInMethod::Oauth)?;
-    let rule = env.rate_limits.verifications_per_ip;
-    limit(&torii, &env, &[("verify_ip", ip_key(&client), rule)]).await?;
+    let method = Some(torii_shared::SignInMethod::Oauth);
+    let buckets = [RateBucket::VerifyIp(IpKey::of(&client))];
+    torii.guard(&env, method, &buckets).await?;
     let cookie = if env.mode == EnvironmentMode::Live {
         HOST_SIGN_UP_COOKIE
     } else {
@@ -92,19 +93,7 @@ async fn start(
     Client(client): Client,
     ApiJson(body): ApiJson<SignUpRequest>,
 ) -> Result<(StatusCode, Json<SignUpCreated>), ApiError> {
-    let rules = env.rate_limits;
-    let address = account_key(&body.email);
-    limit(
-        &torii,
-        &env,
-        &[
-            ("sign_up_ip", ip_key(&client), rules.sign_ups_per_ip),
-            ("email_ip", ip_key(&client), rules.emails_per_ip),
-            ("email_address", &address, rules.emails_per_address),
-        ],
-    )
-    .await?;
-    let created = torii.start_sign_up(&env, &body).await?;
+    let created = torii.start_sign_up(&env, &body, &client).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -135,8 +124,6 @@ async fn verify(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<VerifyCodeRequest>,
 ) -> Result<Response, ApiError> {
-    let rule = env.rate_limits.verifications_per_ip;
-    limit(&torii, &env, &[("verify_ip", ip_key(&client), rule)]).await?;
     let done = torii.verify_sign_up(&env, &id, &body.code, &client).await?;
     Ok(signed_in(&torii, &env, StatusCode::OK, &done))
 }
@@ -165,8 +152,6 @@ async fn resend(
     Client(client): Client,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<ResendAccepted>), ApiError> {
-    let rule = env.rate_limits.emails_per_ip;
-    limit(&torii, &env, &[("email_ip", ip_key(&client), rule)]).await?;
-    let accepted = torii.resend_sign_up_code(&env, &id).await?;
+    let accepted = torii.resend_sign_up_code(&env, &id, &client).await?;
     Ok((StatusCode::ACCEPTED, Json(accepted)))
 }

@@ -1,14 +1,13 @@
-//! Every emailed code: sign-up with a 6-digit code, and the codes sent to a signed-in user's
-//! account (email verification, password reset, email change), issued and checked here.
+//! Sign-up with a 6-digit emailed code. The codes sent to a signed-in user's account (email
+//! verification, password reset, email change) are issued and redeemed by [`crate::codes`],
+//! whose format, lifetimes and bound on tries a sign-up shares.
 //!
-//! Guesses are bounded per *ceremony*, not per code: a sign-up, or the run of codes sent to
-//! one user for one purpose within [`USER_CODE_CEREMONY_TTL`], allows [`MAX_ATTEMPTS`] tries
-//! in all, across every resend. Each try is counted atomically in the store before the code
-//! is compared, so parallel guesses cannot exceed the bound. Once the tries are used up the
-//! ceremony is dead: even the right code and every resend answer `code_attempts_exhausted`;
-//! a new ceremony (a new sign-up; for a user code, once the ceremony's hour has passed) is
-//! subject to the per-address email limits. Codes are stored as HMAC-SHA-256 under the server
-//! key, bound to their purpose and record, so a copy of the database gives away no live code.
+//! Guesses are bounded per *ceremony*, not per code: a sign-up allows [`MAX_ATTEMPTS`] tries
+//! in all, across every resend, each counted atomically in the store before the code is
+//! compared. Once the tries are used up the sign-up is dead: even the right code and every
+//! resend answer `code_attempts_exhausted`; a new sign-up is subject to the per-address email
+//! limits. Its code is stored as HMAC-SHA-256 under the server key, bound to its purpose and
+//! record.
 //!
 //! Transitions of a pending sign-up:
 //! - `start`: the form is valid (and consent given when the environment has Terms/Privacy) →
@@ -24,34 +23,26 @@
 //!   verifier wins.
 //! - `resend`: after a cooldown, a new code replaces the old one; the tries used stay used.
 
+pub use crate::codes::{CODE_TTL, MAX_ATTEMPTS, RESEND_COOLDOWN, USER_CODE_CEREMONY_TTL};
+
+use crate::codes::{cooldown, new_code, normalize_code};
+use crate::guard::Guarded;
 use crate::mail::{self, MailError};
 use crate::methods::password::HashError;
+use crate::rate_limit::{IpKey, RateBucket, account_key};
 use crate::session::new_id;
 use crate::store::{
-    AttemptReservation, CodeSend, CompleteSignUp, SignUpRecord, StoreError, UserCodeRecord,
-    UserRecord,
+    AttemptReservation, CodeSend, CompleteSignUp, SignUpRecord, StoreError, UserRecord,
 };
 use crate::validate::{self, FieldErrors};
 use crate::{AuthenticatedSessionWithToken, ClientInfo, Environment, Torii};
-use rand::Rng as _;
-use rand::rngs::OsRng;
 use time::Duration;
 use torii_shared::{
     CODE_DIGITS, ResendAccepted, Secret, SignInMethod, SignUpCreated, SignUpRequest, SignUpStatus,
 };
 
-/// How long a code works.
-pub const CODE_TTL: Duration = Duration::minutes(10);
-/// Tries per ceremony, across every code sent in it.
-pub const MAX_ATTEMPTS: u32 = 10;
-/// How long the codes sent to a user for one purpose count as one ceremony: a code sent
-/// within this time of the ceremony's first keeps its count of tries. It also bounds how long
-/// someone who used up the tries on another person's account keeps them from a new code.
-pub const USER_CODE_CEREMONY_TTL: Duration = Duration::hours(1);
 /// The purpose a sign-up code's MAC is bound to.
 const SIGN_UP_PURPOSE: &str = "sign_up";
-/// Time between two sends for one sign-up.
-pub const RESEND_COOLDOWN: Duration = Duration::seconds(30);
 /// Pending sign-ups older than this are purged.
 pub const SIGN_UP_TTL: Duration = Duration::hours(24);
 
@@ -110,23 +101,30 @@ pub enum SignUpError {
     Breached(#[from] crate::breached::BreachError),
 }
 
-/// A uniformly random 6-digit code from the OS CSPRNG.
-pub(crate) fn new_code() -> String {
-    format!("{:06}", OsRng.gen_range(0..1_000_000_u32))
-}
-
-/// Accepts `123456`, `123 456` and `123-456`.
-pub(crate) fn normalize_code(raw: &str) -> Option<String> {
-    let digits: String = raw.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-    (digits.len() == CODE_DIGITS && digits.chars().all(|c| c.is_ascii_digit())).then_some(digits)
-}
-
 impl Torii {
     /// Starts a sign-up: validates the form, stores the pending sign-up and emails a code.
+    /// Limited per client address (sign-ups and emails) and per address emailed.
     ///
     /// # Errors
-    /// Invalid fields, missing consent, a mail or store failure.
+    /// A rate limit; invalid fields, missing consent, a mail or store failure.
     pub async fn start_sign_up(
+        &self,
+        env: &Environment,
+        request: &SignUpRequest,
+        client: &ClientInfo,
+    ) -> Result<SignUpCreated, Guarded<SignUpError>> {
+        let address = account_key(&request.email);
+        let [email_ip, email_address] = RateBucket::email(client, &address);
+        let buckets = [
+            RateBucket::SignUpIp(IpKey::of(client)),
+            email_ip,
+            email_address,
+        ];
+        self.guarded(env, None, &buckets, self.create_sign_up(env, request))
+            .await
+    }
+
+    async fn create_sign_up(
         &self,
         env: &Environment,
         request: &SignUpRequest,
@@ -236,11 +234,23 @@ impl Torii {
         })
     }
 
-    /// Sends a new code for a pending sign-up once the cooldown has passed.
+    /// Sends a new code for a pending sign-up once the cooldown has passed. Limited per
+    /// client address.
     ///
     /// # Errors
-    /// Unknown sign-up, cooldown, mail or store failure.
+    /// A rate limit; unknown sign-up, cooldown, mail or store failure.
     pub async fn resend_sign_up_code(
+        &self,
+        env: &Environment,
+        sign_up_id: &str,
+        client: &ClientInfo,
+    ) -> Result<ResendAccepted, Guarded<SignUpError>> {
+        let buckets = [RateBucket::EmailIp(IpKey::of(client))];
+        let work = self.replace_sign_up_code(env, sign_up_id);
+        self.guarded(env, None, &buckets, work).await
+    }
+
+    async fn replace_sign_up_code(
         &self,
         env: &Environment,
         sign_up_id: &str,
@@ -280,11 +290,25 @@ impl Torii {
         })
     }
 
-    /// Checks the emailed code; the right one creates the user and a session.
+    /// Checks the emailed code; the right one creates the user and a session. Limited per
+    /// client address.
     ///
     /// # Errors
-    /// Malformed, wrong, expired or exhausted code; unknown sign-up; email taken meanwhile.
+    /// A rate limit; malformed, wrong, expired or exhausted code; unknown sign-up; email
+    /// taken meanwhile.
     pub async fn verify_sign_up(
+        &self,
+        env: &Environment,
+        sign_up_id: &str,
+        code: &Secret,
+        client: &ClientInfo,
+    ) -> Result<AuthenticatedSessionWithToken, Guarded<SignUpError>> {
+        let buckets = [RateBucket::VerifyIp(IpKey::of(client))];
+        let work = self.redeem_sign_up_code(env, sign_up_id, code, client);
+        self.guarded(env, None, &buckets, work).await
+    }
+
+    async fn redeem_sign_up_code(
         &self,
         env: &Environment,
         sign_up_id: &str,
@@ -359,124 +383,5 @@ impl Torii {
             CompleteSignUp::AlreadyConsumed => Err(SignUpError::AlreadyUsed),
             CompleteSignUp::EmailTaken => Err(SignUpError::EmailTaken),
         }
-    }
-}
-
-/// A refusal during the resend cooldown, for `wait`.
-fn cooldown(wait: Duration) -> SignUpError {
-    SignUpError::ResendCooldown {
-        retry_after_secs: u64::try_from(wait.whole_seconds().max(1)).unwrap_or(1),
-    }
-}
-
-impl Torii {
-    /// Stores a new code for a user's ceremony of `purpose` (see the module docs): `code` is
-    /// what the caller emails, `stored` what is kept (the same, except where nothing is to be
-    /// sent and the stored code must match nothing anyone knows).
-    ///
-    /// # Errors
-    /// [`SignUpError::ResendCooldown`], [`SignUpError::TooManyAttempts`] for a dead ceremony,
-    /// or a store failure.
-    pub(crate) async fn put_user_code(
-        &self,
-        user_id: &str,
-        purpose: &str,
-        target: Option<String>,
-        stored: &str,
-    ) -> Result<UserCodeRecord, SignUpError> {
-        let now = self.now();
-        let id = new_id("cod");
-        let record = UserCodeRecord {
-            code_hash: self.server_keys().code_mac(purpose, &id, stored),
-            id,
-            user_id: user_id.to_owned(),
-            purpose: purpose.to_owned(),
-            target,
-            expires_at: now + CODE_TTL,
-            attempts: 0,
-            resend_available_at: now + RESEND_COOLDOWN,
-            created_at: now,
-            ceremony_expires_at: now + USER_CODE_CEREMONY_TTL,
-        };
-        match self
-            .store()
-            .put_user_code(&record, MAX_ATTEMPTS, now)
-            .await?
-        {
-            CodeSend::Sent => Ok(record),
-            CodeSend::Cooldown(until) => Err(cooldown(until - now)),
-            CodeSend::Exhausted => Err(SignUpError::TooManyAttempts),
-            CodeSend::NotFound => Err(SignUpError::NoCodeSent),
-        }
-    }
-
-    /// Checks a code of a user's ceremony of `purpose`, counting the try first; the right one
-    /// is consumed (exactly once) and its record returned.
-    ///
-    /// # Errors
-    /// Malformed, wrong, expired or used code; no code sent; a dead ceremony; a store failure.
-    pub(crate) async fn redeem_user_code(
-        &self,
-        user_id: &str,
-        purpose: &str,
-        code: &Secret,
-    ) -> Result<UserCodeRecord, SignUpError> {
-        let Some(digits) = normalize_code(code.expose()) else {
-            return Err(SignUpError::Validation(FieldErrors::from([(
-                "code".to_owned(),
-                format!("Enter the {CODE_DIGITS}-digit code from the email."),
-            )])));
-        };
-        let record = self
-            .store()
-            .get_user_code(user_id, purpose)
-            .await?
-            .ok_or(SignUpError::NoCodeSent)?;
-        let now = self.now();
-        let used = match self
-            .store()
-            .reserve_user_code_attempt(&record.id, MAX_ATTEMPTS, now)
-            .await?
-        {
-            AttemptReservation::Reserved(used) => used,
-            AttemptReservation::NotFound => return Err(SignUpError::NoCodeSent),
-            AttemptReservation::Expired => return Err(SignUpError::CodeExpired),
-            AttemptReservation::Exhausted => return Err(SignUpError::TooManyAttempts),
-        };
-        let right =
-            self.server_keys()
-                .code_matches(&record.code_hash, purpose, &record.id, &digits);
-        if !right {
-            return Err(SignUpError::InvalidCode {
-                tries_left: MAX_ATTEMPTS.saturating_sub(used),
-            });
-        }
-        if !self.store().consume_user_code(&record.id).await? {
-            return Err(SignUpError::AlreadyUsed);
-        }
-        Ok(record)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn codes_are_six_digits() {
-        for _ in 0..100 {
-            let code = new_code();
-            assert_eq!(code.len(), 6);
-            assert!(code.chars().all(|c| c.is_ascii_digit()));
-        }
-    }
-
-    #[test]
-    fn codes_tolerate_separators_only() {
-        assert_eq!(normalize_code("123 456").as_deref(), Some("123456"));
-        assert_eq!(normalize_code("123-456").as_deref(), Some("123456"));
-        assert_eq!(normalize_code("12345"), None);
-        assert_eq!(normalize_code("12345a"), None);
-        assert_eq!(normalize_code("１２３４５６"), None);
     }
 }

@@ -1,19 +1,20 @@
 //! Verifying a signed-in user's email address, and accepting the current Terms: the actions
 //! that clear the `email_verification` and `legal_acceptance` gates.
 //!
-//! Transitions of an email-verification code (see `email_code` for the ceremony and its
+//! Transitions of an email-verification code (see [`crate::codes`] for the ceremony and its
 //! bound on tries): `send` stores the code's MAC (10 minutes, replaced only after a 30-second
 //! cooldown) and emails it; `verify` counts each try atomically; the right code is consumed
 //! once and marks the email verified, clearing every stored `email_verification` gate of the
 //! user.
 
-use super::email_code::{CODE_TTL, SignUpError, new_code};
+use super::email_code::SignUpError;
+use crate::codes::{self, CodePurpose, new_code};
+use crate::guard::{Guarded, Refused};
 use crate::mail;
+use crate::rate_limit::RateBucket;
 use crate::store::{GateTarget, UserRecord};
-use crate::{Environment, Torii};
+use crate::{AuthenticatedSession, ClientInfo, Environment, Torii};
 use torii_shared::{GateKey, ResendAccepted, Secret};
-
-const PURPOSE: &str = "email_verification";
 
 impl Torii {
     /// Someone who did not come through one of the user's sessions proved they control the
@@ -74,32 +75,65 @@ impl Torii {
         Ok(user)
     }
 
-    /// Emails a code that verifies the user's address.
+    /// Emails a code that verifies the address of a signed-in user (as it is now in the
+    /// store). Limited per client address and per address emailed.
     ///
     /// # Errors
-    /// During the resend cooldown, or a mail or store failure.
+    /// The user is gone; a rate limit; the resend cooldown; a mail or store failure.
     pub async fn send_email_verification(
+        &self,
+        env: &Environment,
+        found: &AuthenticatedSession,
+        client: &ClientInfo,
+    ) -> Result<ResendAccepted, Guarded<SignUpError>> {
+        let user = self
+            .store()
+            .get_user(&found.user.id)
+            .await
+            .map_err(|e| Guarded::Failed(SignUpError::from(e)))?
+            .ok_or(Refused::SignedOut)?;
+        let buckets = RateBucket::email(client, &user.email_canonical);
+        let work = self.send_verification_code(env, &user);
+        self.guarded(env, None, &buckets, work).await
+    }
+
+    async fn send_verification_code(
         &self,
         env: &Environment,
         user: &UserRecord,
     ) -> Result<ResendAccepted, SignUpError> {
+        let purpose = CodePurpose::EmailVerification;
         let code = new_code();
-        let record = self.put_user_code(&user.id, PURPOSE, None, &code).await?;
-        let email =
-            mail::email_verification_code(&env.name, &user.email, &code, CODE_TTL.whole_minutes())?;
+        let record = self.issue_code(&user.id, purpose, None, &code).await?;
+        let email = purpose.email(&env.name, &user.email, &code)?;
         self.mailer().send(&email).await?;
-        Ok(ResendAccepted {
-            code_expires_at: record.expires_at,
-            resend_available_at: record.resend_available_at,
-        })
+        Ok(codes::accepted(&record))
     }
 
-    /// Checks an email-verification code; the right one marks the email verified.
+    /// Checks an email-verification code; the right one marks the email verified. Limited
+    /// per client address and per account ([`RateBucket::code_tries`]).
     ///
     /// # Errors
-    /// No code sent, a wrong, expired or exhausted code, a store failure.
-    pub async fn verify_email(&self, user: &UserRecord, code: &Secret) -> Result<(), SignUpError> {
-        self.redeem_user_code(&user.id, PURPOSE, code).await?;
+    /// A rate limit; no code sent, a wrong, expired or exhausted code, a store failure.
+    pub async fn verify_email(
+        &self,
+        env: &Environment,
+        user: &UserRecord,
+        code: &Secret,
+        client: &ClientInfo,
+    ) -> Result<(), Guarded<SignUpError>> {
+        let buckets = RateBucket::code_tries(client, &user.id);
+        let work = self.mark_email_verified(user, code);
+        self.guarded(env, None, &buckets, work).await
+    }
+
+    async fn mark_email_verified(
+        &self,
+        user: &UserRecord,
+        code: &Secret,
+    ) -> Result<(), SignUpError> {
+        self.redeem_code(&user.id, CodePurpose::EmailVerification, code)
+            .await?;
         let now = self.now();
         self.store().set_email_verified(&user.id, now).await?;
         self.store()

@@ -6,12 +6,15 @@
 //! that consumes nothing (mail scanners fetch links); its button POSTs the token, which is
 //! consumed atomically once, marks the email verified and creates a session.
 
+use crate::guard::Guarded;
 use crate::mail::{self, MailError};
+use crate::rate_limit::{RateBucket, account_key};
 use crate::session::{SessionToken, new_id, random_url_token};
 use crate::store::{MagicLinkRecord, StoreError};
 use crate::validate::{self, FieldErrors};
 use crate::{AuthenticatedSessionWithToken, ClientInfo, Environment, Torii};
 use time::Duration;
+use torii_shared::SignInMethod;
 
 /// How long a link works.
 pub const LINK_TTL: Duration = Duration::minutes(10);
@@ -36,10 +39,25 @@ pub enum MagicLinkError {
 
 impl Torii {
     /// Emails a sign-in link when the address has an account; answers the same either way.
+    /// Needs sign-in links enabled; limited per client address and per address emailed.
     ///
     /// # Errors
-    /// An invalid email or redirect URL, a mail or store failure.
+    /// Links disabled; a rate limit; an invalid email or redirect URL, a mail or store failure.
     pub async fn request_magic_link(
+        &self,
+        env: &Environment,
+        email: &str,
+        redirect_url: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<(), Guarded<MagicLinkError>> {
+        let address = account_key(email);
+        let buckets = RateBucket::email(client, &address);
+        let work = self.send_magic_link(env, email, redirect_url);
+        self.guarded(env, Some(SignInMethod::MagicLink), &buckets, work)
+            .await
+    }
+
+    async fn send_magic_link(
         &self,
         env: &Environment,
         email: &str,

@@ -12,6 +12,8 @@
 //! ([`HashError::Busy`], answered `503 server_busy` with `Retry-After`) instead of waiting
 //! behind a backlog that only grows while a storm lasts.
 
+use crate::guard::Guarded;
+use crate::rate_limit::{AttemptBucket, IpKey, RateBucket, account_key};
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand::RngCore as _;
@@ -532,11 +534,29 @@ pub enum SignInError {
 
 impl crate::Torii {
     /// Signs in with email and password, creating a session. An unknown email costs the same
-    /// hash work as a wrong password and fails the same way.
+    /// hash work as a wrong password and fails the same way. Needs passwords enabled; limited
+    /// per client address, and each account's checks wait out its growing delay.
     ///
     /// # Errors
-    /// [`SignInError::InvalidCredentials`] for any mismatch; store or hashing failures.
+    /// Passwords disabled; a rate limit; [`SignInError::InvalidCredentials`] for any mismatch;
+    /// store or hashing failures.
     pub async fn sign_in_with_password(
+        &self,
+        env: &crate::Environment,
+        email: &str,
+        password: &Secret,
+        client: &crate::ClientInfo,
+    ) -> Result<crate::AuthenticatedSessionWithToken, Guarded<SignInError>> {
+        let ip = IpKey::of(client);
+        let method = Some(torii_shared::SignInMethod::Password);
+        self.guard(env, method, &[RateBucket::SignInIp(ip)]).await?;
+        let account = account_key(email);
+        let check = self.check_password_sign_in(env, email, password, client);
+        self.password_attempt(env, AttemptBucket::PasswordAccount(&account), check)
+            .await
+    }
+
+    async fn check_password_sign_in(
         &self,
         env: &crate::Environment,
         email: &str,

@@ -1,7 +1,7 @@
 //! Password reset with an emailed code.
 //!
 //! Transitions: `request` → for an account, a 6-digit code's MAC is stored (10 minutes,
-//! replaced only after a 30-second cooldown; tries counted per ceremony, see `email_code`) and
+//! replaced only after a 30-second cooldown; tries counted per ceremony, see [`crate::codes`]) and
 //! the code is emailed; for an unknown address nothing is sent and the answer is the same.
 //! `complete` → the right code, within the ceremony's tries, sets the new password, revokes
 //! every session of the user and signs them in afresh. Every failure of `complete` answers
@@ -10,17 +10,18 @@
 //! ceremony allows, `complete` answers `code_attempts_exhausted` whether or not it has an
 //! account (tries at addresses without a live code are counted per address in the store).
 
-use super::email_code::{
-    CODE_TTL, MAX_ATTEMPTS, SignUpError, USER_CODE_CEREMONY_TTL, new_code, normalize_code,
-};
-use crate::mail::{self, MailError};
+use super::email_code::SignUpError;
+use crate::codes::{CodePurpose, MAX_ATTEMPTS, new_code, normalize_code};
+use crate::guard::Guarded;
+use crate::mail::MailError;
 use crate::methods::password::HashError;
+use crate::rate_limit::{IpKey, RateBucket, account_key};
 use crate::store::StoreError;
 use crate::validate::{self, FieldErrors};
 use crate::{AuthenticatedSessionWithToken, ClientInfo, Environment, Torii};
-use torii_shared::Secret;
+use torii_shared::{Secret, SignInMethod};
 
-const PURPOSE: &str = "password_reset";
+const PURPOSE: CodePurpose = CodePurpose::PasswordReset;
 
 /// Why a reset step failed.
 #[derive(Debug, thiserror::Error)]
@@ -52,10 +53,24 @@ pub enum PasswordResetError {
 
 impl Torii {
     /// Emails a reset code when the address has an account; answers the same either way.
+    /// Needs passwords enabled; limited per client address and per address emailed.
     ///
     /// # Errors
-    /// An invalid email; a mail or store failure.
+    /// Passwords disabled; a rate limit; an invalid email; a mail or store failure.
     pub async fn request_password_reset(
+        &self,
+        env: &Environment,
+        email: &str,
+        client: &ClientInfo,
+    ) -> Result<(), Guarded<PasswordResetError>> {
+        let address = account_key(email);
+        let buckets = RateBucket::email(client, &address);
+        let work = self.send_password_reset(env, email);
+        self.guarded(env, Some(SignInMethod::Password), &buckets, work)
+            .await
+    }
+
+    async fn send_password_reset(
         &self,
         env: &Environment,
         email: &str,
@@ -73,7 +88,7 @@ impl Torii {
         let code = new_code();
         // During the cooldown the earlier code stays valid and nothing new is sent; a dead
         // ceremony sends nothing either. The answer does not change, so it reveals nothing.
-        match self.put_user_code(&user.id, PURPOSE, None, &code).await {
+        match self.issue_code(&user.id, PURPOSE, None, &code).await {
             Ok(_) => {}
             Err(SignUpError::ResendCooldown { .. } | SignUpError::TooManyAttempts) => {
                 return Ok(());
@@ -85,18 +100,37 @@ impl Torii {
                 )));
             }
         }
-        let email =
-            mail::password_reset_code(&env.name, &user.email, &code, CODE_TTL.whole_minutes())?;
+        let email = PURPOSE.email(&env.name, &user.email, &code)?;
         self.deliver_in_background(email, "password reset code");
         Ok(())
     }
 
     /// Sets a new password with the emailed code, revokes every session of the user, and
-    /// signs them in with a new one.
+    /// signs them in with a new one. Needs passwords enabled; limited per client address and
+    /// per account.
     ///
     /// # Errors
-    /// An invalid new password; any code failure as [`PasswordResetError::InvalidCode`].
+    /// Passwords disabled; a rate limit; an invalid new password; any code failure as
+    /// [`PasswordResetError::InvalidCode`].
     pub async fn complete_password_reset(
+        &self,
+        env: &Environment,
+        email: &str,
+        code: &Secret,
+        password: &Secret,
+        client: &ClientInfo,
+    ) -> Result<AuthenticatedSessionWithToken, Guarded<PasswordResetError>> {
+        let account = account_key(email);
+        let buckets = [
+            RateBucket::VerifyIp(IpKey::of(client)),
+            RateBucket::ResetAccount(&account),
+        ];
+        let work = self.reset_password(env, email, code, password, client);
+        self.guarded(env, Some(SignInMethod::Password), &buckets, work)
+            .await
+    }
+
+    async fn reset_password(
         &self,
         env: &Environment,
         email: &str,
@@ -123,7 +157,7 @@ impl Torii {
             .find_user_by_email(&env.id, &address.canonical)
             .await?;
         let redeemed = match &user {
-            Some(user) => self.redeem_user_code(&user.id, PURPOSE, code).await,
+            Some(user) => self.redeem_code(&user.id, PURPOSE, code).await,
             None => Err(SignUpError::NoCodeSent),
         };
         let user = match (redeemed, user) {
@@ -135,12 +169,7 @@ impl Torii {
                 // No live code (or no account): the tries are counted per address instead,
                 // so that the answer after too many is the same as for an account's ceremony.
                 let tries = self
-                    .count_hit(
-                        env,
-                        "reset_unmatched",
-                        &address.canonical,
-                        USER_CODE_CEREMONY_TTL,
-                    )
+                    .count_hit(env, RateBucket::ResetUnmatched(&address.canonical))
                     .await?;
                 return Err(if tries > MAX_ATTEMPTS {
                     PasswordResetError::AttemptsExhausted

@@ -1,9 +1,14 @@
 //! Session tokens and cookies. A token is 256 bits from the OS CSPRNG, shown to the client once;
 //! the store keeps only its SHA-256, so a leaked database does not leak live sessions.
 
+mod authenticate;
 pub mod device;
 pub mod jwt;
 pub(crate) mod lookups;
+mod sign_in;
+
+pub use authenticate::TOUCH_INTERVAL;
+pub use sign_in::{AuthenticatedSession, AuthenticatedSessionWithToken, user_payload};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -13,36 +13,29 @@
 //! nothing more: the right current password is itself a re-authentication, and is recorded as
 //! one.
 //!
-//! **Email change.** `start` (recent sign-in required) → a hashed 6-digit code for the new
-//! address is kept with the address (10 minutes, 10 tries per ceremony, replaced only after a 30-second
-//! cooldown) and emailed to it after the answer; the account keeps its old address meanwhile. `verify` counts
-//! each try atomically; the right code replaces the address (verified, since the code proved
-//! the mailbox) and tells the old address. When the new address already belongs to another
-//! account, `start` answers exactly the same but emails nothing and keeps a code nobody
-//! knows, so the change is silently never verified and nobody learns which addresses have
-//! accounts; an address taken between `start` and `verify` is reported at `verify` (its
-//! owner is then the one who holds the code).
+//! **Email change**: see [`email_change`].
 
+pub mod email_change;
+
+use crate::guard::Guarded;
 use crate::mail::{self, MailError};
-use crate::methods::email_code::{CODE_TTL, SignUpError, new_code};
+use crate::methods::email_code::SignUpError;
 use crate::methods::passkey::PasskeyError;
 use crate::methods::password::HashError;
+use crate::rate_limit::{AttemptBucket, IpKey, LimitError, RateBucket, account_key};
 use crate::session::SessionToken;
 use crate::session::device::Device;
-use crate::store::{GateTarget, StoreError};
+use crate::store::StoreError;
 use crate::validate::{self, FieldErrors};
-use crate::{AuthenticatedSession, Environment, Torii};
+use crate::{AuthenticatedSession, ClientInfo, Environment, Torii};
 use time::{Duration, OffsetDateTime};
 use torii_shared::{
-    AccountMethods, ChangePasswordRequest, GateKey, PASSWORD_MAX_CHARS, ResendAccepted, Secret,
-    SessionKind, SessionSummary,
+    AccountMethods, ChangePasswordRequest, PASSWORD_MAX_CHARS, Secret, SessionKind, SessionSummary,
 };
 
 /// How long after a sign-in (or re-authentication) the sensitive changes are allowed, unless
 /// the environment sets its own window (`[environments.session] recent_sign_in_secs`).
 pub const REAUTH_WINDOW: Duration = Duration::minutes(10);
-
-const EMAIL_CHANGE: &str = "email_change";
 
 /// Whether a session authenticated at `authenticated_at` counts as recently signed in at
 /// `now`: within `window` (normally [`REAUTH_WINDOW`]), its end included.
@@ -206,39 +199,67 @@ impl Torii {
     /// # Errors
     /// A wrong password (as a `password` field error); no password on the account; the
     /// session is gone; a store or hashing failure.
+    /// Limited like a password sign-in (per client address, and the account's growing
+    /// delay): a stolen session must not become a way to guess the password faster.
     pub async fn reauthenticate(
         &self,
+        env: &Environment,
         found: &AuthenticatedSession,
         password: &Secret,
-    ) -> Result<SessionToken, AccountError> {
-        self.check_current_password(found, password, "password")
-            .await?;
-        self.renew_session(&found.session.id).await
+        client: &ClientInfo,
+    ) -> Result<SessionToken, Guarded<AccountError>> {
+        self.limit_password_checks(env, client).await?;
+        let check = async {
+            self.check_current_password(found, password, "password")
+                .await?;
+            self.renew_session(&found.session.id).await
+        };
+        let account = account_key(&found.user.email);
+        self.password_attempt(env, AttemptBucket::PasswordAccount(&account), check)
+            .await
+    }
+
+    /// Password checks of a signed-in user count against the per-address sign-in limit.
+    async fn limit_password_checks(
+        &self,
+        env: &Environment,
+        client: &ClientInfo,
+    ) -> Result<(), LimitError> {
+        self.rate_limit(env, RateBucket::SignInIp(IpKey::of(client)))
+            .await
     }
 
     /// Checks an assertion of one of the user's own passkeys (see
     /// [`Torii::start_passkey_reauthentication`]) and records the session as freshly signed
     /// in.
     ///
+    /// Limited per client address, like a sign-in.
+    ///
     /// # Errors
-    /// A ceremony that is unknown, used, expired or another session's; a passkey that is
-    /// another user's or does not verify; the session is gone; a store failure.
+    /// A rate limit; a ceremony that is unknown, used, expired or another session's; a
+    /// passkey that is another user's or does not verify; the session is gone; a store
+    /// failure.
     pub async fn reauthenticate_with_passkey(
         &self,
         env: &Environment,
         found: &AuthenticatedSession,
         ceremony_id: &str,
         credential: &serde_json::Value,
-    ) -> Result<SessionToken, AccountError> {
-        self.verify_passkey_reauthentication(
-            env,
-            &found.user.id,
-            &found.session.id,
-            ceremony_id,
-            credential,
-        )
-        .await?;
-        self.renew_session(&found.session.id).await
+        client: &ClientInfo,
+    ) -> Result<SessionToken, Guarded<AccountError>> {
+        self.limit_password_checks(env, client).await?;
+        let work = async {
+            self.verify_passkey_reauthentication(
+                env,
+                &found.user.id,
+                &found.session.id,
+                ceremony_id,
+                credential,
+            )
+            .await?;
+            self.renew_session(&found.session.id).await
+        };
+        work.await.map_err(Guarded::Failed)
     }
 
     /// After a re-authentication: the session gets a new token (the old one stops working at
@@ -387,10 +408,29 @@ impl Torii {
     /// required (and counts as a re-authentication); without one, a recent sign-in is.
     /// Optionally ends every other session; returns how many were ended.
     ///
+    /// A check of the current password is limited like a password sign-in.
+    ///
     /// # Errors
-    /// Field errors (`newPassword`, `currentPassword`); re-authentication required; store or
-    /// hashing failures.
+    /// A rate limit; field errors (`newPassword`, `currentPassword`); re-authentication
+    /// required; store or hashing failures.
     pub async fn change_password(
+        &self,
+        env: &Environment,
+        found: &AuthenticatedSession,
+        request: &ChangePasswordRequest,
+        client: &ClientInfo,
+    ) -> Result<u64, Guarded<AccountError>> {
+        let work = self.set_password(found, request);
+        if request.current_password.is_none() {
+            return work.await.map_err(Guarded::Failed);
+        }
+        self.limit_password_checks(env, client).await?;
+        let account = account_key(&found.user.email);
+        self.password_attempt(env, AttemptBucket::PasswordAccount(&account), work)
+            .await
+    }
+
+    async fn set_password(
         &self,
         found: &AuthenticatedSession,
         request: &ChangePasswordRequest,
@@ -430,116 +470,6 @@ impl Torii {
             &mail::Notice::password_changed(&app),
         );
         Ok(revoked)
-    }
-
-    /// Starts moving the account to `email`: emails a code to it (see the module docs).
-    ///
-    /// # Errors
-    /// Re-authentication required; an invalid or unchanged address; the resend cooldown; a
-    /// mail or store failure.
-    pub async fn start_email_change(
-        &self,
-        env: &Environment,
-        found: &AuthenticatedSession,
-        email: &str,
-    ) -> Result<ResendAccepted, AccountError> {
-        self.require_recent_sign_in(found).await?;
-        let address = validate::email(email).map_err(|m| field("email", m))?;
-        let user = self
-            .store()
-            .get_user(&found.user.id)
-            .await?
-            .ok_or(AccountError::SessionGone)?;
-        if address.canonical == user.email_canonical {
-            return Err(field("email", "This is already your email address."));
-        }
-        let taken = self
-            .store()
-            .find_user_by_email(&env.id, &address.canonical)
-            .await?
-            .is_some();
-        let code = new_code();
-        // For a taken address, the stored MAC is of a code that is never sent.
-        let stored_code = if taken { new_code() } else { code.clone() };
-        let record = self
-            .put_user_code(
-                &user.id,
-                EMAIL_CHANGE,
-                Some(address.display.clone()),
-                &stored_code,
-            )
-            .await
-            .map_err(AccountError::Code)?;
-        if !taken {
-            let message = mail::verify_new_email_code(
-                &env.name,
-                &address.display,
-                &code,
-                CODE_TTL.whole_minutes(),
-            )?;
-            // After the answer, so that its time cannot tell a taken address from a free one.
-            self.deliver_in_background(message, "new email code");
-        }
-        Ok(ResendAccepted {
-            code_expires_at: record.expires_at,
-            resend_available_at: record.resend_available_at,
-        })
-    }
-
-    /// Finishes an email change with the code sent to the new address: the account moves to
-    /// it, and the old address is told.
-    ///
-    /// # Errors
-    /// No change started; a wrong, expired or used-up code; the address was taken meanwhile;
-    /// a mail or store failure.
-    pub async fn verify_email_change(
-        &self,
-        env: &Environment,
-        found: &AuthenticatedSession,
-        code: &Secret,
-    ) -> Result<(), AccountError> {
-        let user_id = &found.user.id;
-        let record = self
-            .redeem_user_code(user_id, EMAIL_CHANGE, code)
-            .await
-            .map_err(AccountError::Code)?;
-        let now = self.now();
-        let target = record
-            .target
-            .as_deref()
-            .ok_or(AccountError::Code(SignUpError::NoCodeSent))?;
-        let address = validate::email(target).map_err(|m| field("email", m))?;
-        let old = self
-            .store()
-            .get_user(user_id)
-            .await?
-            .ok_or(AccountError::SessionGone)?;
-        match self
-            .store()
-            .set_user_email(user_id, &address.display, &address.canonical, now)
-            .await
-        {
-            Ok(()) => {}
-            Err(StoreError::Conflict(_)) => return Err(AccountError::EmailTaken),
-            Err(other) => return Err(other.into()),
-        }
-        // The code proved the new mailbox: nothing is left to verify.
-        self.store()
-            .clear_gate(
-                GateTarget::User(user_id),
-                GateKey::EmailVerification.as_str(),
-            )
-            .await?;
-        tracing::info!(user = %user_id, "email changed");
-        // The change is made; a failure to tell the old address is logged, not answered.
-        let notice = mail::email_changing(&env.name, &old.email, &address.display)?;
-        self.deliver_in_background(notice, "email change notice");
-        self.notify(
-            &env.id,
-            &address.display,
-            &mail::Notice::email_changed_to_here(&env.name, &old.email),
-        );
-        Ok(())
     }
 }
 

@@ -1,0 +1,174 @@
+//! Authenticating a request's session token, re-issuing it, and signing out. A database
+//! session is looked up (coalesced under load) and marked active; a JWT session is verified
+//! without the store.
+
+use super::sign_in::{AuthenticatedSession, AuthenticatedSessionWithToken};
+use crate::session::SessionToken;
+use crate::store::{SessionRecord, StoreError, UserRecord};
+use crate::{Environment, Torii};
+use time::{Duration, OffsetDateTime};
+use torii_shared::{SessionInfo, SessionKind};
+
+/// How often at most "last active" is written for a session.
+pub const TOUCH_INTERVAL: Duration = Duration::minutes(1);
+
+impl Torii {
+    /// Verifies a JWT session without the store. An unknown `kid` (a key rotated on another
+    /// node) reloads the key set once.
+    async fn authenticate_jwt(
+        &self,
+        env: &Environment,
+        token: &SessionToken,
+    ) -> Result<Option<AuthenticatedSession>, StoreError> {
+        let Some(keys) = self.inner.jwt.as_ref() else {
+            return Ok(None);
+        };
+        let raw = token.expose();
+        let max_life = env.session.absolute_timeout;
+        let mut verified = keys.verify(raw, &self.issuer(), &env.id, self.now(), max_life);
+        if matches!(verified, Err(super::jwt::JwtError::UnknownKid)) {
+            // Perhaps rotated in on another node: read the key set again, once.
+            keys.reload(self.store())
+                .await
+                .map_err(|e| StoreError::Other(e.to_string()))?;
+            verified = keys.verify(raw, &self.issuer(), &env.id, self.now(), max_life);
+        }
+        let Ok(claims) = verified else {
+            return Ok(None);
+        };
+        let at = |secs: i64| {
+            OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        };
+        let session = SessionRecord {
+            id: claims.sid,
+            environment_id: env.id.clone(),
+            user_id: claims.sub.clone(),
+            token_hash: String::new(),
+            created_at: at(claims.session_created_at),
+            expires_at: at(claims.exp),
+            last_active_at: at(claims.iat),
+            // The store's row has the re-authentication time; see `require_recent_sign_in`.
+            authenticated_at: at(claims.session_created_at),
+            user_agent: None,
+            ip: None,
+        };
+        let user = UserRecord {
+            id: claims.sub,
+            environment_id: env.id.clone(),
+            email_canonical: claims.email.to_lowercase(),
+            email: claims.email,
+            name: claims.name,
+            email_verified: claims.email_verified,
+            legal_version: None,
+            created_at: at(claims.user_created_at),
+            updated_at: at(claims.user_updated_at),
+        };
+        Ok(Some(AuthenticatedSession {
+            session,
+            user,
+            info: SessionInfo::from_gates(claims.gates),
+            kind: SessionKind::Jwt,
+        }))
+    }
+
+    /// Re-issues a session's token with its current gates and user fields. For a JWT session
+    /// the session must still exist in the store (sign-out removes it); for a database
+    /// session this is the current state with the same token.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub async fn refresh_session(
+        &self,
+        env: &Environment,
+        token: &SessionToken,
+    ) -> Result<Option<AuthenticatedSessionWithToken>, StoreError> {
+        let Some(found) = self.authenticate(env, token).await? else {
+            return Ok(None);
+        };
+        if found.kind == SessionKind::Database {
+            return Ok(Some(AuthenticatedSessionWithToken {
+                session: found,
+                token: token.clone(),
+            }));
+        }
+        let Some(session) = self
+            .store()
+            .get_session(&found.session.id)
+            .await?
+            .filter(|s| s.environment_id == env.id && s.expires_at > self.now())
+        else {
+            return Ok(None);
+        };
+        let Some(user) = self.store().get_user(&session.user_id).await? else {
+            return Ok(None);
+        };
+        let info = self.session_gates(env, &user, &session.id).await?;
+        let db_token = SessionToken::generate();
+        self.finish_sign_in(env, session, user, info, db_token)
+            .map(Some)
+    }
+
+    /// The valid session a token names in an environment, or `None` (unknown, revoked, expired,
+    /// idle too long, or of another environment). Marks it active at most once a minute. A JWT
+    /// session is verified without the store.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub async fn authenticate(
+        &self,
+        env: &Environment,
+        token: &SessionToken,
+    ) -> Result<Option<AuthenticatedSession>, StoreError> {
+        if env.session.kind == SessionKind::Jwt {
+            return self.authenticate_jwt(env, token).await;
+        }
+        let Some((session, user, has_gates)) = self.inner.lookups.find(token.hash()).await? else {
+            return Ok(None);
+        };
+        let now = self.now();
+        if session.environment_id != env.id
+            || session.expires_at <= now
+            || session.last_active_at + env.session.idle_timeout <= now
+        {
+            return Ok(None);
+        }
+        if session.last_active_at + TOUCH_INTERVAL <= now {
+            self.store()
+                .touch_session(&session.id, now, now - TOUCH_INTERVAL)
+                .await?;
+        }
+        let info = self
+            .session_gates_if_stored(env, &user, &session.id, has_gates)
+            .await?;
+        Ok(Some(AuthenticatedSession {
+            session,
+            user,
+            info,
+            kind: SessionKind::Database,
+        }))
+    }
+
+    /// Revokes the session a token names; true when one was revoked.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub async fn sign_out(
+        &self,
+        env: &Environment,
+        token: &SessionToken,
+    ) -> Result<bool, StoreError> {
+        if env.session.kind == SessionKind::Jwt {
+            // The token stays valid until it expires; removing the row stops its refresh.
+            return match self.authenticate_jwt(env, token).await? {
+                Some(found) => self.store().delete_session(&found.session.id).await,
+                None => Ok(false),
+            };
+        }
+        match self.store().session_by_token_hash(&token.hash()).await? {
+            Some((session, _)) if session.environment_id == env.id => {
+                self.store().delete_session(&session.id).await
+            }
+            _ => Ok(false),
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! Signing a user in: the session row, the token handed out (a JWT in a JWT environment), and
+//! the answers that carry them.
+
+use crate::session::{SessionToken, new_id};
+use crate::store::{SessionRecord, StoreError, UserRecord};
+use crate::{ClientInfo, Environment, Torii};
+use torii_shared::{Me, Session, SessionInfo, SessionKind, User};
+
+/// A valid session with its user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthenticatedSession {
+    /// The session.
+    pub session: SessionRecord,
+    /// Its user.
+    pub user: UserRecord,
+    /// Outstanding gates.
+    pub info: SessionInfo,
+    /// Database or JWT.
+    pub kind: SessionKind,
+}
+
+impl AuthenticatedSession {
+    /// The `/me` payload for this session.
+    #[must_use]
+    pub fn me(&self) -> Me {
+        Me {
+            user: Some(user_payload(&self.user)),
+            session: Some(Session {
+                id: self.session.id.clone(),
+                info: self.info.clone(),
+                kind: self.kind,
+                expires_at: self.session.expires_at,
+            }),
+            token: None,
+        }
+    }
+}
+
+/// A session just created, with its token (shown to the client once).
+#[derive(Debug, Clone)]
+pub struct AuthenticatedSessionWithToken {
+    /// The session and user.
+    pub session: AuthenticatedSession,
+    /// The secret token for the cookie or bearer header.
+    pub token: SessionToken,
+}
+
+impl AuthenticatedSessionWithToken {
+    /// The `Me` payload; a JWT session's carries its token.
+    #[must_use]
+    pub fn me(&self) -> Me {
+        let mut me = self.session.me();
+        if self.session.kind == SessionKind::Jwt {
+            me.token = Some(self.token.expose().to_owned());
+        }
+        me
+    }
+}
+
+/// The API form of a user row.
+#[must_use]
+pub fn user_payload(user: &UserRecord) -> User {
+    User {
+        id: user.id.clone(),
+        email: user.email.clone(),
+        name: user.name.clone(),
+        email_verified: user.email_verified,
+        created_at: user.created_at,
+        updated_at: user.updated_at,
+    }
+}
+
+impl Torii {
+    /// Creates a session for a user and returns its token (shown once).
+    ///
+    /// # Errors
+    /// A store failure.
+    pub async fn create_session(
+        &self,
+        env: &Environment,
+        user: &UserRecord,
+        client: &ClientInfo,
+    ) -> Result<(SessionRecord, SessionToken), StoreError> {
+        let (record, token) = self.new_session_record(env, &user.id, client);
+        self.store().insert_session(&record).await?;
+        Ok((record, token))
+    }
+
+    pub(crate) fn new_session_record(
+        &self,
+        env: &Environment,
+        user_id: &str,
+        client: &ClientInfo,
+    ) -> (SessionRecord, SessionToken) {
+        let now = self.now();
+        let token = SessionToken::generate();
+        let record = SessionRecord {
+            id: new_id("ses"),
+            environment_id: env.id.clone(),
+            user_id: user_id.to_owned(),
+            token_hash: token.hash(),
+            created_at: now,
+            expires_at: now + env.session.absolute_timeout,
+            last_active_at: now,
+            authenticated_at: now,
+            user_agent: client.user_agent.clone(),
+            ip: client.ip.clone(),
+        };
+        (record, token)
+    }
+
+    /// Creates a session for a user who just proved who they are, with its gates, and the
+    /// token to hand out (a signed JWT in a JWT environment).
+    ///
+    /// # Errors
+    /// A store failure.
+    pub async fn sign_in_user(
+        &self,
+        env: &Environment,
+        user: UserRecord,
+        client: &ClientInfo,
+    ) -> Result<AuthenticatedSessionWithToken, StoreError> {
+        let (session, token) = self.create_session(env, &user, client).await?;
+        let info = self.session_gates(env, &user, &session.id).await?;
+        self.finish_sign_in(env, session, user, info, token)
+    }
+
+    /// Wraps a stored session into the answer of a sign-in: in a JWT environment the token
+    /// becomes a JWT carrying the session's state.
+    ///
+    /// # Errors
+    /// When no key can sign (reported as a store failure: the keys live there).
+    pub fn finish_sign_in(
+        &self,
+        env: &Environment,
+        session: SessionRecord,
+        user: UserRecord,
+        info: SessionInfo,
+        token: SessionToken,
+    ) -> Result<AuthenticatedSessionWithToken, StoreError> {
+        let kind = env.session.kind;
+        let token = match kind {
+            SessionKind::Database => token,
+            SessionKind::Jwt => {
+                SessionToken::from_client(&self.sign_jwt(env, &session, &user, &info)?)
+            }
+        };
+        Ok(AuthenticatedSessionWithToken {
+            session: AuthenticatedSession {
+                session,
+                user,
+                info,
+                kind,
+            },
+            token,
+        })
+    }
+
+    pub(super) fn issuer(&self) -> String {
+        self.inner.public_url.origin().ascii_serialization()
+    }
+
+    pub(super) fn sign_jwt(
+        &self,
+        env: &Environment,
+        session: &SessionRecord,
+        user: &UserRecord,
+        info: &SessionInfo,
+    ) -> Result<String, StoreError> {
+        let keys = self
+            .inner
+            .jwt
+            .as_ref()
+            .ok_or_else(|| StoreError::Other("JWT keys not loaded".to_owned()))?;
+        let now = self.now().unix_timestamp();
+        let claims = super::jwt::Claims {
+            sub: user.id.clone(),
+            sid: session.id.clone(),
+            iss: self.issuer(),
+            aud: env.id.clone(),
+            iat: now,
+            nbf: now,
+            exp: session.expires_at.unix_timestamp(),
+            status: info.status,
+            gates: info.gates.clone(),
+            email: user.email.clone(),
+            email_verified: user.email_verified,
+            name: user.name.clone(),
+            user_created_at: user.created_at.unix_timestamp(),
+            user_updated_at: user.updated_at.unix_timestamp(),
+            session_created_at: session.created_at.unix_timestamp(),
+        };
+        keys.sign(&claims)
+            .map_err(|e| StoreError::Other(e.to_string()))
+    }
+}
