@@ -51,7 +51,7 @@ async fn readyz(State(torii): State<Torii>) -> Result<Json<Health>, ApiError> {
             "The store is not reachable.",
         )
     };
-    match tokio::time::timeout(Duration::from_secs(3), torii.store().ping()).await {
+    match tokio::time::timeout(Duration::from_secs(3), torii.ping_store()).await {
         Ok(Ok(())) => Ok(Json(Health {
             status: "ok".to_owned(),
         })),

@@ -28,7 +28,7 @@ pub(super) fn new_tokens(count: usize) -> Result<Vec<String>> {
 }
 
 /// One transaction of multi-row inserts, valid on SQLite and PostgreSQL alike; the columns
-/// and encodings are the store's (`server/src/store/sql.rs`): times in Unix milliseconds,
+/// and encodings are the store's (`server/src/store/sql/`): times in Unix milliseconds,
 /// `token_hash` the lowercase hex SHA-256 of the token.
 pub(super) fn seed_sql(tokens: &[String], password_hash: &str, now_ms: i64) -> String {
     const CHUNK: usize = 1_000;

@@ -1,30 +1,14 @@
 //! [`IdentityStore`] on SQL.
 
-use super::db::{Exec, Param, Row};
-use super::sessions::insert_session;
-use super::users::insert_user;
+use super::db::{Exec, Param};
+use super::records::insert_session;
+use super::records::insert_user;
+use super::records::{IDENTITY_COLUMNS, identity_from};
 use super::{SqlStore, map_err};
 use crate::store::{
     CreateOAuthUser, IdentityStore, OAuthIdentityRecord, SessionRecord, StoreError, UserRecord,
 };
 use async_trait::async_trait;
-
-/// The columns [`identity_from`] reads.
-pub(super) const IDENTITY_COLUMNS: &str =
-    "id, user_id, environment_id, provider, subject, email, created_at";
-
-/// A linked identity row.
-pub(super) fn identity_from(row: &Row) -> Result<OAuthIdentityRecord, StoreError> {
-    Ok(OAuthIdentityRecord {
-        id: row.text("id")?,
-        user_id: row.text("user_id")?,
-        environment_id: row.text("environment_id")?,
-        provider: row.text("provider")?,
-        subject: row.text("subject")?,
-        email: row.opt_text("email")?,
-        created_at: row.time("created_at")?,
-    })
-}
 
 async fn insert_identity(
     exec: &mut Exec<'_>,

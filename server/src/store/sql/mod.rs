@@ -14,6 +14,7 @@ mod identities;
 mod keys;
 mod passkeys;
 mod rate_limits;
+mod records;
 mod sessions;
 mod sign_ups;
 mod users;

@@ -1,30 +1,11 @@
 //! [`PasskeyStore`] on SQL.
 
 use super::SqlStore;
-use super::db::{Param, Row};
+use super::db::Param;
+use super::records::{PASSKEY_COLUMNS, passkey_from};
 use crate::store::{PasskeyRecord, PasskeyStore, StoreError};
 use async_trait::async_trait;
 use time::OffsetDateTime;
-
-/// The columns [`passkey_from`] reads.
-pub(super) const PASSKEY_COLUMNS: &str =
-    "id, user_id, environment_id, credential_id, credential, sign_count,
-        name, created_at, last_used_at";
-
-/// A passkey row.
-pub(super) fn passkey_from(row: &Row) -> Result<PasskeyRecord, StoreError> {
-    Ok(PasskeyRecord {
-        id: row.text("id")?,
-        user_id: row.text("user_id")?,
-        environment_id: row.text("environment_id")?,
-        credential_id: row.text("credential_id")?,
-        credential: row.text("credential")?,
-        sign_count: row.count("sign_count")?,
-        name: row.text("name")?,
-        created_at: row.time("created_at")?,
-        last_used_at: row.opt_time("last_used_at")?,
-    })
-}
 
 #[async_trait]
 impl PasskeyStore for SqlStore {

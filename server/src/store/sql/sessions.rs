@@ -1,7 +1,8 @@
 //! [`SessionStore`] on SQL, with the batched lookup every request goes through.
 
-use super::db::{Exec, Param, Row, question};
-use super::users::user_from;
+use super::db::{Param, Row, question};
+use super::records::insert_session;
+use super::records::user_from;
 use super::{SqlPool, SqlStore, map_err};
 use crate::store::{SessionRecord, SessionStore, StoreError, UserRecord};
 use async_trait::async_trait;
@@ -141,31 +142,6 @@ fn lookup_from(row: &Row) -> Result<(SessionRecord, UserRecord, bool), StoreErro
         user_from(row, &LOOKUP_USER_NAMES)?,
         row.flag("has_gates")?,
     ))
-}
-
-/// Inserts a session, inside the caller's transaction or on a pooled connection.
-pub(super) async fn insert_session(
-    exec: &mut Exec<'_>,
-    s: &SessionRecord,
-) -> Result<(), StoreError> {
-    exec.run(
-        "INSERT INTO sessions (id, environment_id, user_id, token_hash, created_at, expires_at,
-            last_active_at, user_agent, ip, authenticated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        &[
-            Param::Text(&s.id),
-            Param::Text(&s.environment_id),
-            Param::Text(&s.user_id),
-            Param::Text(&s.token_hash),
-            Param::Time(s.created_at),
-            Param::Time(s.expires_at),
-            Param::Time(s.last_active_at),
-            Param::OptText(s.user_agent.as_deref()),
-            Param::OptText(s.ip.as_deref()),
-            Param::Time(s.authenticated_at),
-        ],
-    )
-    .await
 }
 
 #[async_trait]

@@ -1,8 +1,8 @@
 //! [`SignUpStore`] on SQL.
 
 use super::db::{Param, Row};
-use super::sessions::insert_session;
-use super::users::{insert_password, insert_user};
+use super::records::insert_session;
+use super::records::{insert_password, insert_user};
 use super::{SqlStore, map_err};
 use crate::store::{
     AttemptReservation, CodeSend, CompleteSignUp, SessionRecord, SignUpRecord, SignUpStore,

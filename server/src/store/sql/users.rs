@@ -1,96 +1,15 @@
 //! [`UserStore`] on SQL.
 
-use super::db::Exec;
-use super::db::{Param, Row};
-use super::identities::{IDENTITY_COLUMNS, identity_from};
-use super::passkeys::{PASSKEY_COLUMNS, passkey_from};
+use super::db::Param;
+use super::records::{IDENTITY_COLUMNS, identity_from};
+use super::records::{PASSKEY_COLUMNS, passkey_from};
+use super::records::{USER_COLUMNS, USER_NAMES, insert_password, insert_user, user_from};
 use super::{SqlStore, lost_race, map_err};
 use crate::store::{
     ClaimedMethods, MethodRemoval, SignInMethodRef, StoreError, UserRecord, UserStore,
 };
 use async_trait::async_trait;
 use time::OffsetDateTime;
-
-/// The columns of a user row, in [`user_from`]'s order.
-pub(super) const USER_COLUMNS: &str = "id, environment_id, email, email_canonical, name, email_verified, legal_version, created_at, \
-     updated_at";
-
-/// The names [`user_from`] reads, selected plainly.
-pub(super) const USER_NAMES: [&str; 9] = [
-    "id",
-    "environment_id",
-    "email",
-    "email_canonical",
-    "name",
-    "email_verified",
-    "legal_version",
-    "created_at",
-    "updated_at",
-];
-
-/// A user row whose columns are named `names` (see [`USER_NAMES`]).
-pub(super) fn user_from(row: &Row, names: &[&str; 9]) -> Result<UserRecord, StoreError> {
-    let [
-        id,
-        environment_id,
-        email,
-        email_canonical,
-        name,
-        email_verified,
-        legal_version,
-        created_at,
-        updated_at,
-    ] = *names;
-    Ok(UserRecord {
-        id: row.text(id)?,
-        environment_id: row.text(environment_id)?,
-        email: row.text(email)?,
-        email_canonical: row.text(email_canonical)?,
-        name: row.opt_text(name)?,
-        email_verified: row.bool(email_verified)?,
-        legal_version: row.opt_text(legal_version)?,
-        created_at: row.time(created_at)?,
-        updated_at: row.time(updated_at)?,
-    })
-}
-
-/// Inserts a user row, inside the caller's transaction.
-pub(super) async fn insert_user(exec: &mut Exec<'_>, user: &UserRecord) -> Result<(), StoreError> {
-    exec.run(
-        "INSERT INTO users (id, environment_id, email, email_canonical, name, email_verified,
-            legal_version, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        &[
-            Param::Text(&user.id),
-            Param::Text(&user.environment_id),
-            Param::Text(&user.email),
-            Param::Text(&user.email_canonical),
-            Param::OptText(user.name.as_deref()),
-            Param::Bool(user.email_verified),
-            Param::OptText(user.legal_version.as_deref()),
-            Param::Time(user.created_at),
-            Param::Time(user.updated_at),
-        ],
-    )
-    .await
-}
-
-/// Stores a new user's password, inside the caller's transaction.
-pub(super) async fn insert_password(
-    exec: &mut Exec<'_>,
-    user: &UserRecord,
-    hash: &str,
-) -> Result<(), StoreError> {
-    exec.run(
-        "INSERT INTO passwords (user_id, hash, updated_at) VALUES ($1, $2, $3)",
-        &[
-            Param::Text(&user.id),
-            Param::Text(hash),
-            Param::Time(user.created_at),
-        ],
-    )
-    .await
-}
 
 #[async_trait]
 impl UserStore for SqlStore {
