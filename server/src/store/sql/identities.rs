@@ -3,7 +3,7 @@
 use super::db::{Exec, Param};
 use super::records::insert_session;
 use super::records::insert_user;
-use super::records::{IDENTITY_COLUMNS, identity_from};
+use super::records::{IDENTITY_COLUMNS, USER_IDENTITIES, identity_from};
 use super::{SqlStore, map_err};
 use crate::store::{
     CreateOAuthUser, IdentityStore, OAuthIdentityRecord, SessionRecord, StoreError, UserRecord,
@@ -61,14 +61,7 @@ impl IdentityStore for SqlStore {
         user_id: &str,
     ) -> Result<Vec<OAuthIdentityRecord>, StoreError> {
         self.db
-            .fetch_all(
-                &format!(
-                    "SELECT {IDENTITY_COLUMNS}
-                     FROM oauth_identities WHERE user_id = $1 ORDER BY created_at, id"
-                ),
-                &[Param::Text(user_id)],
-                identity_from,
-            )
+            .fetch_all(USER_IDENTITIES, &[Param::Text(user_id)], identity_from)
             .await
     }
 

@@ -2,7 +2,7 @@
 
 use super::SqlStore;
 use super::db::Param;
-use super::records::{PASSKEY_COLUMNS, passkey_from};
+use super::records::{PASSKEY_COLUMNS, USER_PASSKEYS, passkey_from};
 use crate::store::{PasskeyRecord, PasskeyStore, StoreError};
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -32,14 +32,7 @@ impl PasskeyStore for SqlStore {
 
     async fn list_passkeys(&self, user_id: &str) -> Result<Vec<PasskeyRecord>, StoreError> {
         self.db
-            .fetch_all(
-                &format!(
-                    "SELECT {PASSKEY_COLUMNS}
-                     FROM passkeys WHERE user_id = $1 ORDER BY created_at, id"
-                ),
-                &[Param::Text(user_id)],
-                passkey_from,
-            )
+            .fetch_all(USER_PASSKEYS, &[Param::Text(user_id)], passkey_from)
             .await
     }
 

@@ -5,9 +5,21 @@
 use super::db::{Exec, Param, Row};
 use crate::store::{OAuthIdentityRecord, PasskeyRecord, SessionRecord, StoreError, UserRecord};
 
+macro_rules! identity_columns {
+    () => {
+        "id, user_id, environment_id, provider, subject, email, created_at"
+    };
+}
+
 /// The columns [`identity_from`] reads.
-pub(super) const IDENTITY_COLUMNS: &str =
-    "id, user_id, environment_id, provider, subject, email, created_at";
+pub(super) const IDENTITY_COLUMNS: &str = identity_columns!();
+
+/// A user's linked identities, oldest first (`$1`: the user id).
+pub(super) const USER_IDENTITIES: &str = concat!(
+    "SELECT ",
+    identity_columns!(),
+    " FROM oauth_identities WHERE user_id = $1 ORDER BY created_at, id"
+);
 
 /// A linked identity row.
 pub(super) fn identity_from(row: &Row) -> Result<OAuthIdentityRecord, StoreError> {
@@ -22,10 +34,22 @@ pub(super) fn identity_from(row: &Row) -> Result<OAuthIdentityRecord, StoreError
     })
 }
 
+macro_rules! passkey_columns {
+    () => {
+        "id, user_id, environment_id, credential_id, credential, sign_count, name, created_at, \
+         last_used_at"
+    };
+}
+
 /// The columns [`passkey_from`] reads.
-pub(super) const PASSKEY_COLUMNS: &str =
-    "id, user_id, environment_id, credential_id, credential, sign_count,
-        name, created_at, last_used_at";
+pub(super) const PASSKEY_COLUMNS: &str = passkey_columns!();
+
+/// A user's passkeys, oldest first (`$1`: the user id).
+pub(super) const USER_PASSKEYS: &str = concat!(
+    "SELECT ",
+    passkey_columns!(),
+    " FROM passkeys WHERE user_id = $1 ORDER BY created_at, id"
+);
 
 /// A passkey row.
 pub(super) fn passkey_from(row: &Row) -> Result<PasskeyRecord, StoreError> {

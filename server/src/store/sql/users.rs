@@ -1,9 +1,9 @@
 //! [`UserStore`] on SQL.
 
 use super::db::Param;
-use super::records::{IDENTITY_COLUMNS, identity_from};
-use super::records::{PASSKEY_COLUMNS, passkey_from};
 use super::records::{USER_COLUMNS, USER_NAMES, insert_password, insert_user, user_from};
+use super::records::{USER_IDENTITIES, identity_from};
+use super::records::{USER_PASSKEYS, passkey_from};
 use super::{SqlStore, lost_race, map_err};
 use crate::store::{
     ClaimedMethods, MethodRemoval, SignInMethodRef, StoreError, UserRecord, UserStore,
@@ -173,24 +173,10 @@ impl UserStore for SqlStore {
             return Ok(None);
         }
         let identities = exec
-            .fetch_all(
-                &format!(
-                    "SELECT {IDENTITY_COLUMNS}
-                     FROM oauth_identities WHERE user_id = $1 ORDER BY created_at, id"
-                ),
-                &[Param::Text(user_id)],
-                identity_from,
-            )
+            .fetch_all(USER_IDENTITIES, &[Param::Text(user_id)], identity_from)
             .await?;
         let passkeys = exec
-            .fetch_all(
-                &format!(
-                    "SELECT {PASSKEY_COLUMNS}
-                     FROM passkeys WHERE user_id = $1 ORDER BY created_at, id"
-                ),
-                &[Param::Text(user_id)],
-                passkey_from,
-            )
+            .fetch_all(USER_PASSKEYS, &[Param::Text(user_id)], passkey_from)
             .await?;
         for sql in [
             "DELETE FROM oauth_identities WHERE user_id = $1",
