@@ -558,6 +558,7 @@ impl From<OAuthError> for ApiError {
             }
             OAuthError::Store(e) => e.into(),
             OAuthError::Internal(e) => e.into(),
+            OAuthError::Session(e) => e.into(),
         }
     }
 }

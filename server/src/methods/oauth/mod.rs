@@ -118,6 +118,19 @@ pub enum OAuthError {
     /// A failure that is nobody's input (ceremony state that does not serialise).
     #[error(transparent)]
     Internal(#[from] InternalError),
+    /// Signing the user in failed in a way that is not only the store's (a JWT that could
+    /// not be signed).
+    #[error(transparent)]
+    Session(crate::session::SessionError),
+}
+
+impl From<crate::session::SessionError> for OAuthError {
+    fn from(error: crate::session::SessionError) -> Self {
+        match error {
+            crate::session::SessionError::Store(e) => Self::Store(e),
+            other => Self::Session(other),
+        }
+    }
 }
 
 impl From<CeremonyError> for OAuthError {
