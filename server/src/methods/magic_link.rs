@@ -149,6 +149,10 @@ impl Torii {
 
     /// Consumes a link's token and signs its user in; also answers where to go next.
     ///
+    /// Unlike the other sign-in calls this one does not guard itself: the HTTP handler must
+    /// count the attempt before it reads the body, so it calls [`Torii::guard`] first (sign-in
+    /// links enabled, [`RateBucket::VerifyIp`]). An embedder should do the same.
+    ///
     /// # Errors
     /// A used, replaced, expired or unknown link; a store failure.
     pub async fn verify_magic_link(

@@ -118,6 +118,10 @@ pub enum OAuthError {
     /// A failure that is nobody's input (ceremony state that does not serialise).
     #[error(transparent)]
     Internal(#[from] InternalError),
+    /// The signed-in session may not link a provider now: no recent sign-in, its row is
+    /// gone, or the store failed while checking.
+    #[error(transparent)]
+    Account(Box<crate::account::AccountError>),
     /// Signing the user in failed in a way that is not only the store's (a JWT that could
     /// not be signed).
     #[error(transparent)]
