@@ -229,6 +229,31 @@ impl Torii {
             .await
     }
 
+    /// Starts adding a passkey to the signed-in user of `found`. Adding a way to sign in needs
+    /// a recent sign-in, as every sensitive change does; then the call is limited per client
+    /// address (ceremonies started).
+    ///
+    /// # Errors
+    /// No recent sign-in; the session is gone; a rate limit; passkeys not enabled; a store
+    /// failure.
+    pub async fn start_passkey_registration(
+        &self,
+        env: &Environment,
+        found: &AuthenticatedSession,
+        client: &ClientInfo,
+    ) -> Result<torii_shared::PasskeyOptions, Guarded<AccountError>> {
+        self.require_recent_sign_in(found)
+            .await
+            .map_err(Guarded::Failed)?;
+        let buckets = [RateBucket::CeremonyIp(IpKey::of(client))];
+        let work = async {
+            self.passkey_registration_options(env, &found.user)
+                .await
+                .map_err(AccountError::Passkey)
+        };
+        self.guarded(env, None, &buckets, work).await
+    }
+
     /// Checks an assertion of one of the user's own passkeys (see
     /// [`Torii::start_passkey_reauthentication`]) and records the session as freshly signed
     /// in.

@@ -19,6 +19,8 @@ pub enum InternalSource {
     HttpClient,
     /// Serialising a document the server publishes.
     Serialization,
+    /// The coalesced session lookup, when the task carrying a request's query went away.
+    SessionLookup,
 }
 
 impl InternalSource {
@@ -32,6 +34,7 @@ impl InternalSource {
             Self::Url => "url",
             Self::HttpClient => "http client",
             Self::Serialization => "serialization",
+            Self::SessionLookup => "session lookup",
         }
     }
 }

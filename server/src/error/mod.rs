@@ -12,6 +12,7 @@ pub use internal::{InternalError, InternalSource};
 
 use crate::methods::email_code::SignUpError;
 use crate::methods::password::{HashError, SignInError};
+use crate::session::SessionError;
 use crate::store::StoreError;
 use crate::validate::FieldErrors;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -189,6 +190,22 @@ impl From<InternalError> for ApiError {
     }
 }
 
+impl From<SessionError> for ApiError {
+    fn from(error: SessionError) -> Self {
+        match error {
+            SessionError::Store(e) => e.into(),
+            SessionError::Internal(e) => e.into(),
+            SessionError::KeyReload(e) => {
+                tracing::error!(
+                    cause = %crate::log::escaped(&e),
+                    "the store failed while the JWT key set was read again"
+                );
+                Self::opaque_internal()
+            }
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
@@ -245,6 +262,7 @@ impl From<SignInError> for ApiError {
             ),
             SignInError::Store(e) => e.into(),
             SignInError::Hash(e) => e.into(),
+            SignInError::Session(e) => e.into(),
         }
     }
 }
@@ -261,6 +279,7 @@ impl From<crate::methods::magic_link::MagicLinkError> for ApiError {
             ),
             MagicLinkError::Mail(cause) => Self::mail_unavailable(&cause),
             MagicLinkError::Store(e) => e.into(),
+            MagicLinkError::Session(e) => e.into(),
         }
     }
 }
@@ -284,6 +303,8 @@ impl From<crate::methods::password_reset::PasswordResetError> for ApiError {
             PasswordResetError::Store(e) => e.into(),
             PasswordResetError::Hash(e) => e.into(),
             PasswordResetError::Breached(e) => Self::breached_password("password", &e),
+            PasswordResetError::Session(e) => e.into(),
+            unexpected @ PasswordResetError::UnexpectedCode(_) => Self::internal(&unexpected),
         }
     }
 }
@@ -349,6 +370,7 @@ impl From<SignUpError> for ApiError {
             SignUpError::Store(e) => e.into(),
             SignUpError::Hash(e) => e.into(),
             SignUpError::Breached(e) => Self::breached_password("password", &e),
+            SignUpError::Session(e) => e.into(),
         }
     }
 }
@@ -419,6 +441,7 @@ impl From<crate::methods::passkey::PasskeyError> for ApiError {
             PasskeyError::Validation(fields) => Self::validation(fields),
             PasskeyError::Store(e) => e.into(),
             PasskeyError::Internal(e) => e.into(),
+            PasskeyError::Session(e) => e.into(),
         }
     }
 }

@@ -9,7 +9,6 @@ use super::Path;
 use super::{ActiveSession, ApiJson, BearerOrCookie, Client, Env};
 use crate::Torii;
 use crate::error::ApiError;
-use crate::rate_limit::{IpKey, RateBucket};
 use crate::session;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -223,10 +222,8 @@ async fn reauthenticate_passkey_options(
     Client(client): Client,
     AccountSession(found): AccountSession,
 ) -> Result<Response, ApiError> {
-    let buckets = [RateBucket::CeremonyIp(IpKey::of(&client))];
-    torii.guard(&env, None, &buckets).await?;
     let options: PasskeyOptions = torii
-        .start_passkey_reauthentication(&env, &found.user.id, &found.session.id)
+        .start_passkey_reauthentication(&env, &found.user.id, &found.session.id, &client)
         .await?;
     Ok(no_store(Json(options).into_response()))
 }

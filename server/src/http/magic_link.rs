@@ -205,7 +205,10 @@ async fn verify(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    // Before the body is read: a malformed body over the limit is refused as over it.
+    // The one handler that guards apart from its library call: the guard must run before the
+    // body is read, so that a malformed body over the limit is refused as over it (429), not
+    // as malformed (400), and the body's parsing happens here, between the two. The library
+    // call therefore does not guard (see `Torii::verify_magic_link`).
     let buckets = [RateBucket::VerifyIp(IpKey::of(&client))];
     torii
         .guard(&env, Some(SignInMethod::MagicLink), &buckets)

@@ -7,12 +7,12 @@
 use super::{ActiveSession, ApiJson, Client, Env};
 use super::{Path, Query};
 use crate::error::ApiError;
+use crate::guard::{Guarded, Refused};
 use crate::mail::escape_html;
 use crate::methods::oauth::{
     AppUrls, BoundState, CEREMONY_TTL, CallbackOutcome, CallbackParams, OAuthError, SIGN_UP_TTL,
     Started, with_query,
 };
-use crate::rate_limit::{IpKey, RateBucket};
 use crate::{Torii, session};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -22,7 +22,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use torii_shared::{
     EnvironmentMode, ErrorCode, OAUTH_ERROR_QUERY, OAUTH_SIGN_UP_QUERY, OAuthIdentity,
-    OAuthLinkRequest, OAuthLinkStarted, SignInMethod,
+    OAuthLinkRequest, OAuthLinkStarted,
 };
 
 /// The cookie binding a redirect to the browser that started it (its value is the `state`),
@@ -212,29 +212,6 @@ async fn start(
             "This application does not offer sign-in with providers.",
         );
     }
-    let buckets = [RateBucket::CeremonyIp(IpKey::of(&client))];
-    if let Err(error) = torii.guard(&env, None, &buckets).await {
-        let answer = ApiError::from(error).into_response();
-        let status = answer.status();
-        let mut page = if status == StatusCode::TOO_MANY_REQUESTS {
-            error_page(
-                status,
-                "Too many sign-in attempts",
-                "Too many sign-ins were started from here. Wait a few minutes, then try again.",
-            )
-        } else {
-            error_page(
-                status,
-                "Temporarily unavailable",
-                "Sign-in is temporarily unavailable. Try again shortly.",
-            )
-        };
-        if let Some(retry) = answer.headers().get(header::RETRY_AFTER) {
-            page.headers_mut()
-                .insert(header::RETRY_AFTER, retry.clone());
-        }
-        return page;
-    }
     let redirect_url = query
         .redirect_url
         .unwrap_or_else(|| torii.public_url().to_string());
@@ -242,7 +219,7 @@ async fn start(
         redirect_url,
         sign_up_url: query.sign_up_url,
     };
-    match torii.start_oauth(&env, &provider, &urls, None).await {
+    match torii.start_oauth(&env, &provider, &urls, &client).await {
         Ok(started) => {
             let mut response = redirect(started.url.as_str());
             if let Ok(cookie) = HeaderValue::from_str(&state_cookie(env.mode, &started.state)) {
@@ -250,8 +227,34 @@ async fn start(
             }
             response
         }
-        Err(error) => start_error_page(&error),
+        Err(Guarded::Refused(refused)) => refused_start_page(refused),
+        Err(Guarded::Failed(error)) => start_error_page(&error),
     }
+}
+
+/// The page for a start refused before its work: over the limit, or the limit could not be
+/// counted.
+fn refused_start_page(refused: Refused) -> Response {
+    let answer = ApiError::from(refused).into_response();
+    let status = answer.status();
+    let mut page = if status == StatusCode::TOO_MANY_REQUESTS {
+        error_page(
+            status,
+            "Too many sign-in attempts",
+            "Too many sign-ins were started from here. Wait a few minutes, then try again.",
+        )
+    } else {
+        error_page(
+            status,
+            "Temporarily unavailable",
+            "Sign-in is temporarily unavailable. Try again shortly.",
+        )
+    };
+    if let Some(retry) = answer.headers().get(header::RETRY_AFTER) {
+        page.headers_mut()
+            .insert(header::RETRY_AFTER, retry.clone());
+    }
+    page
 }
 
 /// A signed-in user links another provider: → `{url}` to navigate to, with the state cookie.
@@ -282,17 +285,12 @@ async fn link(
     Path(provider): Path<String>,
     ApiJson(body): ApiJson<OAuthLinkRequest>,
 ) -> Result<Response, ApiError> {
-    let buckets = [RateBucket::CeremonyIp(IpKey::of(&client))];
-    let method = Some(SignInMethod::Oauth);
-    torii.guard(&env, method, &[]).await?;
-    torii.require_recent_sign_in(&found).await?;
-    torii.guard(&env, None, &buckets).await?;
     let urls = AppUrls {
         redirect_url: body.redirect_url,
         sign_up_url: None,
     };
     let started = torii
-        .start_oauth(&env, &provider, &urls, Some(&found.user.id))
+        .start_oauth_link(&env, &provider, &urls, &found, &client)
         .await?;
     Ok(started_answer(env.mode, &started))
 }
@@ -338,15 +336,13 @@ async fn reauthenticate(
     Path(provider): Path<String>,
     ApiJson(body): ApiJson<OAuthLinkRequest>,
 ) -> Result<Response, ApiError> {
-    let buckets = [RateBucket::CeremonyIp(IpKey::of(&client))];
-    let method = Some(SignInMethod::Oauth);
-    torii.guard(&env, method, &buckets).await?;
     let urls = AppUrls {
         redirect_url: body.redirect_url,
         sign_up_url: None,
     };
+    let (user, session) = (&found.user.id, &found.session.id);
     let started = torii
-        .start_oauth_reauthentication(&env, &provider, &urls, &found.user.id, &found.session.id)
+        .start_oauth_reauthentication(&env, &provider, &urls, user, session, &client)
         .await?;
     Ok(started_answer(env.mode, &started))
 }
@@ -558,6 +554,8 @@ impl From<OAuthError> for ApiError {
             }
             OAuthError::Store(e) => e.into(),
             OAuthError::Internal(e) => e.into(),
+            OAuthError::Session(e) => e.into(),
+            OAuthError::Account(e) => (*e).into(),
         }
     }
 }

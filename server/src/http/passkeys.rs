@@ -6,7 +6,6 @@ use super::Path;
 use super::{ActiveSession, ApiJson, Client, Env, signed_in};
 use crate::Torii;
 use crate::error::ApiError;
-use crate::rate_limit::{IpKey, RateBucket};
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -56,9 +55,7 @@ async fn sign_in_options(
     Env(env): Env,
     Client(client): Client,
 ) -> Result<Response, ApiError> {
-    let buckets = [RateBucket::CeremonyIp(IpKey::of(&client))];
-    torii.guard(&env, None, &buckets).await?;
-    let options: PasskeyOptions = torii.start_passkey_sign_in(&env).await?;
+    let options: PasskeyOptions = torii.start_passkey_sign_in(&env, &client).await?;
     Ok(no_store(Json(options)))
 }
 
@@ -84,8 +81,6 @@ async fn sign_in(
     Client(client): Client,
     ApiJson(body): ApiJson<PasskeySignInRequest>,
 ) -> Result<Response, ApiError> {
-    let buckets = [RateBucket::SignInIp(IpKey::of(&client))];
-    torii.guard(&env, None, &buckets).await?;
     let done = torii
         .finish_passkey_sign_in(&env, &body.ceremony_id, &body.credential, &client)
         .await?;
@@ -112,11 +107,10 @@ async fn registration_options(
     Client(client): Client,
     ActiveSession(auth): ActiveSession,
 ) -> Result<Response, ApiError> {
-    // Adding a way to sign in needs a recent sign-in, as every sensitive change does.
-    torii.require_recent_sign_in(&auth).await?;
-    let buckets = [RateBucket::CeremonyIp(IpKey::of(&client))];
-    torii.guard(&env, None, &buckets).await?;
-    let options = torii.start_passkey_registration(&env, &auth.user).await?;
+    // Needs a recent sign-in, as every sensitive change does (checked first).
+    let options = torii
+        .start_passkey_registration(&env, &auth, &client)
+        .await?;
     Ok(no_store(Json(options)))
 }
 

@@ -99,6 +99,19 @@ pub enum SignUpError {
     /// server refuses meanwhile).
     #[error(transparent)]
     Breached(#[from] crate::breached::BreachError),
+    /// Signing the user in failed in a way that is not only the store's (a JWT that could
+    /// not be signed).
+    #[error(transparent)]
+    Session(crate::session::SessionError),
+}
+
+impl From<crate::session::SessionError> for SignUpError {
+    fn from(error: crate::session::SessionError) -> Self {
+        match error {
+            crate::session::SessionError::Store(e) => Self::Store(e),
+            other => Self::Session(other),
+        }
+    }
 }
 
 impl Torii {

@@ -35,6 +35,19 @@ pub enum MagicLinkError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Signing the user in failed in a way that is not only the store's (a JWT that could
+    /// not be signed).
+    #[error(transparent)]
+    Session(crate::session::SessionError),
+}
+
+impl From<crate::session::SessionError> for MagicLinkError {
+    fn from(error: crate::session::SessionError) -> Self {
+        match error {
+            crate::session::SessionError::Store(e) => Self::Store(e),
+            other => Self::Session(other),
+        }
+    }
 }
 
 impl Torii {
@@ -135,6 +148,10 @@ impl Torii {
     }
 
     /// Consumes a link's token and signs its user in; also answers where to go next.
+    ///
+    /// Unlike the other sign-in calls this one does not guard itself: the HTTP handler must
+    /// count the attempt before it reads the body, so it calls [`Torii::guard`] first (sign-in
+    /// links enabled, [`RateBucket::VerifyIp`]). An embedder should do the same.
     ///
     /// # Errors
     /// A used, replaced, expired or unknown link; a store failure.

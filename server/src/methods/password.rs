@@ -23,6 +23,19 @@ pub enum SignInError {
     /// Hashing failed.
     #[error(transparent)]
     Hash(#[from] HashError),
+    /// Signing the user in failed in a way that is not only the store's (a JWT that could
+    /// not be signed).
+    #[error(transparent)]
+    Session(crate::session::SessionError),
+}
+
+impl From<crate::session::SessionError> for SignInError {
+    fn from(error: crate::session::SessionError) -> Self {
+        match error {
+            crate::session::SessionError::Store(e) => Self::Store(e),
+            other => Self::Session(other),
+        }
+    }
 }
 
 impl crate::Torii {

@@ -49,6 +49,23 @@ pub enum PasswordResetError {
     /// Hashing failed.
     #[error(transparent)]
     Hash(#[from] HashError),
+    /// Issuing the reset code failed in a way a reset request does not expect (answered as
+    /// an internal failure).
+    #[error("unexpected failure issuing a reset code: {0}")]
+    UnexpectedCode(Box<SignUpError>),
+    /// Signing the user in failed in a way that is not only the store's (a JWT that could
+    /// not be signed).
+    #[error(transparent)]
+    Session(crate::session::SessionError),
+}
+
+impl From<crate::session::SessionError> for PasswordResetError {
+    fn from(error: crate::session::SessionError) -> Self {
+        match error {
+            crate::session::SessionError::Store(e) => Self::Store(e),
+            other => Self::Session(other),
+        }
+    }
 }
 
 impl Torii {
@@ -94,11 +111,7 @@ impl Torii {
                 return Ok(());
             }
             Err(SignUpError::Store(e)) => return Err(e.into()),
-            Err(other) => {
-                return Err(PasswordResetError::Store(StoreError::Other(
-                    other.to_string(),
-                )));
-            }
+            Err(other) => return Err(PasswordResetError::UnexpectedCode(Box::new(other))),
         }
         let email = PURPOSE.email(&env.name, &user.email, &code)?;
         self.deliver_in_background(email, "password reset code");

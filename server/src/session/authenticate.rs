@@ -2,9 +2,11 @@
 //! session is looked up (coalesced under load) and marked active; a JWT session is verified
 //! without the store.
 
+use super::jwt::JwtError;
 use super::sign_in::{AuthenticatedSession, AuthenticatedSessionWithToken};
-use crate::session::SessionToken;
-use crate::store::{SessionRecord, StoreError, UserRecord};
+use crate::error::internal::{InternalError, InternalSource};
+use crate::session::{SessionError, SessionToken};
+use crate::store::{SessionRecord, UserRecord};
 use crate::{Environment, Torii};
 use time::{Duration, OffsetDateTime};
 use torii_shared::{SessionInfo, SessionKind};
@@ -19,7 +21,7 @@ impl Torii {
         &self,
         env: &Environment,
         token: &SessionToken,
-    ) -> Result<Option<AuthenticatedSession>, StoreError> {
+    ) -> Result<Option<AuthenticatedSession>, SessionError> {
         let Some(keys) = self.inner.jwt.as_ref() else {
             return Ok(None);
         };
@@ -28,9 +30,11 @@ impl Torii {
         let mut verified = keys.verify(raw, &self.issuer(), &env.id, self.now(), max_life);
         if matches!(verified, Err(super::jwt::JwtError::UnknownKid)) {
             // Perhaps rotated in on another node: read the key set again, once.
-            keys.reload(self.store())
-                .await
-                .map_err(|e| StoreError::Other(e.to_string()))?;
+            keys.reload(self.store()).await.map_err(|e| match e {
+                JwtError::Store(e) => SessionError::KeyReload(e),
+                // Key material that does not decode or open: the server's own state.
+                other => SessionError::Internal(InternalError::new(InternalSource::Jwt, other)),
+            })?;
             verified = keys.verify(raw, &self.issuer(), &env.id, self.now(), max_life);
         }
         let Ok(claims) = verified else {
@@ -76,12 +80,12 @@ impl Torii {
     /// session this is the current state with the same token.
     ///
     /// # Errors
-    /// A store failure.
+    /// A store failure, or a JWT that could not be verified or signed for want of keys.
     pub async fn refresh_session(
         &self,
         env: &Environment,
         token: &SessionToken,
-    ) -> Result<Option<AuthenticatedSessionWithToken>, StoreError> {
+    ) -> Result<Option<AuthenticatedSessionWithToken>, SessionError> {
         let Some(found) = self.authenticate(env, token).await? else {
             return Ok(None);
         };
@@ -113,12 +117,13 @@ impl Torii {
     /// session is verified without the store.
     ///
     /// # Errors
-    /// A store failure.
+    /// A store failure, a lookup abandoned by the task carrying it, or a failure reading
+    /// the JWT key set again.
     pub async fn authenticate(
         &self,
         env: &Environment,
         token: &SessionToken,
-    ) -> Result<Option<AuthenticatedSession>, StoreError> {
+    ) -> Result<Option<AuthenticatedSession>, SessionError> {
         if env.session.kind == SessionKind::Jwt {
             return self.authenticate_jwt(env, token).await;
         }
@@ -151,22 +156,22 @@ impl Torii {
     /// Revokes the session a token names; true when one was revoked.
     ///
     /// # Errors
-    /// A store failure.
+    /// A store failure, or (for a JWT session) a failure reading the JWT key set again.
     pub async fn sign_out(
         &self,
         env: &Environment,
         token: &SessionToken,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<bool, SessionError> {
         if env.session.kind == SessionKind::Jwt {
             // The token stays valid until it expires; removing the row stops its refresh.
             return match self.authenticate_jwt(env, token).await? {
-                Some(found) => self.store().delete_session(&found.session.id).await,
+                Some(found) => Ok(self.store().delete_session(&found.session.id).await?),
                 None => Ok(false),
             };
         }
         match self.store().session_by_token_hash(&token.hash()).await? {
             Some((session, _)) if session.environment_id == env.id => {
-                self.store().delete_session(&session.id).await
+                Ok(self.store().delete_session(&session.id).await?)
             }
             _ => Ok(false),
         }

@@ -11,6 +11,8 @@
 //! Freshness is unchanged: a request is answered by a query that started after it arrived,
 //! so a session revoked before the request is never reported as live.
 
+use crate::error::internal::{InternalError, InternalSource};
+use crate::session::SessionError;
 use crate::store::{SessionRecord, Store, StoreError, UserRecord};
 use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::oneshot;
@@ -71,11 +73,12 @@ impl SessionLookups {
     /// The session a token hash names, with its user and gate flag.
     ///
     /// # Errors
-    /// The store's failure, reported to every request the failed query carried.
+    /// The store's failure, reported to every request the failed query carried; an
+    /// [`InternalError`] when the task carrying the query went away without an answer.
     pub(crate) async fn find(
         self: &Arc<Self>,
         token_hash: String,
-    ) -> Result<Option<Found>, StoreError> {
+    ) -> Result<Option<Found>, SessionError> {
         let (reply, answer) = oneshot::channel();
         let start = {
             let mut state = self.state();
@@ -91,11 +94,14 @@ impl SessionLookups {
             // while the query carries others.
             tokio::spawn(Arc::clone(self).drain());
         }
-        answer.await.unwrap_or_else(|_| {
-            Err(StoreError::Other(
-                "the session lookup was abandoned".to_owned(),
-            ))
-        })
+        match answer.await {
+            Ok(answer) => Ok(answer?),
+            Err(_) => Err(InternalError::new(
+                InternalSource::SessionLookup,
+                "the session lookup was abandoned",
+            )
+            .into()),
+        }
     }
 
     /// Runs queries until the queue is empty, then gives its slot back.
@@ -207,7 +213,7 @@ mod tests {
             fake.permits
                 .acquire()
                 .await
-                .map_err(|e| StoreError::Other(e.to_string()))?
+                .expect("the test never closes the semaphore")
                 .forget();
             if fake.panic.load(Ordering::SeqCst) > 0 {
                 fake.panic.fetch_sub(1, Ordering::SeqCst);
@@ -280,7 +286,7 @@ mod tests {
     async fn fill_slots(
         fake: &Fake,
         lookups: &Arc<SessionLookups>,
-    ) -> Vec<tokio::task::JoinHandle<Result<Option<Found>, StoreError>>> {
+    ) -> Vec<tokio::task::JoinHandle<Result<Option<Found>, SessionError>>> {
         let mut tasks = Vec::new();
         for i in 0..MAX_IN_FLIGHT {
             tasks.push(spawn_find(lookups, &format!("known-{i}")));
@@ -302,15 +308,15 @@ mod tests {
     fn spawn_find(
         lookups: &Arc<SessionLookups>,
         hash: &str,
-    ) -> tokio::task::JoinHandle<Result<Option<Found>, StoreError>> {
+    ) -> tokio::task::JoinHandle<Result<Option<Found>, SessionError>> {
         let lookups = Arc::clone(lookups);
         let hash = hash.to_owned();
         tokio::spawn(async move { lookups.find(hash).await })
     }
 
     async fn answer(
-        task: tokio::task::JoinHandle<Result<Option<Found>, StoreError>>,
-    ) -> Result<Option<Found>, StoreError> {
+        task: tokio::task::JoinHandle<Result<Option<Found>, SessionError>>,
+    ) -> Result<Option<Found>, SessionError> {
         timeout(Duration::from_secs(5), task)
             .await
             .expect("the lookup was answered")
@@ -401,7 +407,7 @@ mod tests {
         let mut failed = 0;
         for task in tasks {
             match answer(task).await {
-                Err(StoreError::Unavailable(message)) => {
+                Err(SessionError::Store(StoreError::Unavailable(message))) => {
                     assert_eq!(message, "connection refused");
                     failed += 1;
                 }
@@ -442,7 +448,7 @@ mod tests {
         fake.panic.store(MAX_IN_FLIGHT + 1, Ordering::SeqCst);
         for i in 0..=MAX_IN_FLIGHT {
             let task = spawn_find(&lookups, &format!("known-{i}"));
-            assert!(matches!(answer(task).await, Err(StoreError::Other(_))));
+            assert!(matches!(answer(task).await, Err(SessionError::Internal(_))));
         }
         let (session, _, _) = answer(spawn_find(&lookups, "known-after"))
             .await

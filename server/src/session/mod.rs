@@ -3,11 +3,13 @@
 
 mod authenticate;
 pub mod device;
+mod error;
 pub mod jwt;
 pub(crate) mod lookups;
 mod sign_in;
 
 pub use authenticate::TOUCH_INTERVAL;
+pub use error::SessionError;
 pub use sign_in::{AuthenticatedSession, AuthenticatedSessionWithToken, user_payload};
 
 use base64::Engine as _;

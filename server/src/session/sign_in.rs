@@ -1,6 +1,8 @@
 //! Signing a user in: the session row, the token handed out (a JWT in a JWT environment), and
 //! the answers that carry them.
 
+use crate::error::internal::{InternalError, InternalSource};
+use crate::session::SessionError;
 use crate::session::{SessionToken, new_id};
 use crate::store::{SessionRecord, StoreError, UserRecord};
 use crate::{ClientInfo, Environment, Torii};
@@ -113,13 +115,13 @@ impl Torii {
     /// token to hand out (a signed JWT in a JWT environment).
     ///
     /// # Errors
-    /// A store failure.
+    /// A store failure, or a JWT that could not be signed.
     pub async fn sign_in_user(
         &self,
         env: &Environment,
         user: UserRecord,
         client: &ClientInfo,
-    ) -> Result<AuthenticatedSessionWithToken, StoreError> {
+    ) -> Result<AuthenticatedSessionWithToken, SessionError> {
         let (session, token) = self.create_session(env, &user, client).await?;
         let info = self.session_gates(env, &user, &session.id).await?;
         self.finish_sign_in(env, session, user, info, token)
@@ -129,7 +131,7 @@ impl Torii {
     /// becomes a JWT carrying the session's state.
     ///
     /// # Errors
-    /// When no key can sign (reported as a store failure: the keys live there).
+    /// [`SessionError::Internal`] when no key is loaded or the JWT cannot be signed.
     pub fn finish_sign_in(
         &self,
         env: &Environment,
@@ -137,7 +139,7 @@ impl Torii {
         user: UserRecord,
         info: SessionInfo,
         token: SessionToken,
-    ) -> Result<AuthenticatedSessionWithToken, StoreError> {
+    ) -> Result<AuthenticatedSessionWithToken, SessionError> {
         let kind = env.session.kind;
         let token = match kind {
             SessionKind::Database => token,
@@ -166,12 +168,12 @@ impl Torii {
         session: &SessionRecord,
         user: &UserRecord,
         info: &SessionInfo,
-    ) -> Result<String, StoreError> {
+    ) -> Result<String, InternalError> {
         let keys = self
             .inner
             .jwt
             .as_ref()
-            .ok_or_else(|| StoreError::Other("JWT keys not loaded".to_owned()))?;
+            .ok_or_else(|| InternalError::new(InternalSource::Jwt, "JWT keys not loaded"))?;
         let now = self.now().unix_timestamp();
         let claims = super::jwt::Claims {
             sub: user.id.clone(),
@@ -191,6 +193,6 @@ impl Torii {
             session_created_at: session.created_at.unix_timestamp(),
         };
         keys.sign(&claims)
-            .map_err(|e| StoreError::Other(e.to_string()))
+            .map_err(|e| InternalError::new(InternalSource::Jwt, e))
     }
 }

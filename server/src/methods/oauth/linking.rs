@@ -167,6 +167,7 @@ impl Torii {
             Err(OAuthError::EmailTaken) => failed(ErrorCode::OauthAccountExists, ceremony),
             Err(OAuthError::Store(e)) => return Err(e.into()),
             Err(OAuthError::Internal(e)) => return Err(e.into()),
+            Err(OAuthError::Session(e)) => return Err(e.into()),
             Err(_) => failed(ErrorCode::OauthFailed, ceremony),
         })
     }

@@ -118,6 +118,23 @@ pub enum OAuthError {
     /// A failure that is nobody's input (ceremony state that does not serialise).
     #[error(transparent)]
     Internal(#[from] InternalError),
+    /// The signed-in session may not link a provider now: no recent sign-in, its row is
+    /// gone, or the store failed while checking.
+    #[error(transparent)]
+    Account(Box<crate::account::AccountError>),
+    /// Signing the user in failed in a way that is not only the store's (a JWT that could
+    /// not be signed).
+    #[error(transparent)]
+    Session(crate::session::SessionError),
+}
+
+impl From<crate::session::SessionError> for OAuthError {
+    fn from(error: crate::session::SessionError) -> Self {
+        match error {
+            crate::session::SessionError::Store(e) => Self::Store(e),
+            other => Self::Session(other),
+        }
+    }
 }
 
 impl From<CeremonyError> for OAuthError {

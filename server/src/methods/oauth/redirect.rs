@@ -9,42 +9,90 @@ use super::{
 };
 use crate::ceremony::CeremonyError;
 use crate::environment::{Environment, OAuthProviderConfig};
-use crate::{ClientInfo, Torii};
+use crate::guard::Guarded;
+use crate::rate_limit::{IpKey, RateBucket};
+use crate::{AuthenticatedSession, ClientInfo, Torii};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient};
 use openidconnect::{
     ClientId, ClientSecret, CsrfToken, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
     Scope,
 };
 use std::sync::Arc;
-use torii_shared::{EnvironmentMode, ErrorCode};
+use torii_shared::{EnvironmentMode, ErrorCode, SignInMethod};
 
 impl Torii {
-    /// Starts a sign-in (or, with `link_user_id`, a link) with a provider.
+    /// Starts a sign-in with a provider. Limited per client address (ceremonies started).
     ///
     /// # Errors
-    /// An unknown provider, a redirect URL off the allow-list, an unreachable provider, a
-    /// store failure.
+    /// A rate limit; an unknown provider, a redirect URL off the allow-list, an unreachable
+    /// provider, a store failure.
     pub async fn start_oauth(
         &self,
         env: &Environment,
         provider_id: &str,
         urls: &AppUrls,
-        link_user_id: Option<&str>,
-    ) -> Result<Started, OAuthError> {
+        client: &ClientInfo,
+    ) -> Result<Started, Guarded<OAuthError>> {
         let purpose = Purpose {
-            link_user_id,
+            link_user_id: None,
             reauth_session_id: None,
         };
-        self.start_oauth_for(env, provider_id, urls, purpose).await
+        let buckets = [RateBucket::CeremonyIp(IpKey::of(client))];
+        let work = self.start_oauth_for(env, provider_id, urls, purpose);
+        self.guarded(env, None, &buckets, work).await
+    }
+
+    /// Starts linking a provider to the signed-in user of `found`. In this order: OAuth must
+    /// be enabled, the session must have signed in recently, and the call is limited per
+    /// client address (ceremonies started).
+    ///
+    /// # Errors
+    /// OAuth not enabled; [`OAuthError::Account`] without a recent sign-in; a rate limit; an
+    /// unknown provider, a redirect URL off the allow-list, an unreachable provider, a store
+    /// failure.
+    pub async fn start_oauth_link(
+        &self,
+        env: &Environment,
+        provider_id: &str,
+        urls: &AppUrls,
+        found: &AuthenticatedSession,
+        client: &ClientInfo,
+    ) -> Result<Started, Guarded<OAuthError>> {
+        self.guard(env, Some(SignInMethod::Oauth), &[]).await?;
+        self.require_recent_sign_in(found)
+            .await
+            .map_err(|e| Guarded::Failed(OAuthError::Account(Box::new(e))))?;
+        let purpose = Purpose {
+            link_user_id: Some(&found.user.id),
+            reauth_session_id: None,
+        };
+        let buckets = [RateBucket::CeremonyIp(IpKey::of(client))];
+        let work = self.start_oauth_for(env, provider_id, urls, purpose);
+        self.guarded(env, None, &buckets, work).await
     }
 
     /// Starts a re-authentication of `session_id` (of `user_id`) with a provider linked to
-    /// the user.
+    /// the user. Needs OAuth enabled; limited per client address (ceremonies started).
     ///
     /// # Errors
-    /// An unknown provider, or one the user has not linked; a redirect URL off the
-    /// allow-list; an unreachable provider; a store failure.
+    /// OAuth not enabled; a rate limit; an unknown provider, or one the user has not linked;
+    /// a redirect URL off the allow-list; an unreachable provider; a store failure.
     pub async fn start_oauth_reauthentication(
+        &self,
+        env: &Environment,
+        provider_id: &str,
+        urls: &AppUrls,
+        user_id: &str,
+        session_id: &str,
+        client: &ClientInfo,
+    ) -> Result<Started, Guarded<OAuthError>> {
+        let buckets = [RateBucket::CeremonyIp(IpKey::of(client))];
+        let work = self.oauth_reauthentication(env, provider_id, urls, user_id, session_id);
+        self.guarded(env, Some(SignInMethod::Oauth), &buckets, work)
+            .await
+    }
+
+    async fn oauth_reauthentication(
         &self,
         env: &Environment,
         provider_id: &str,

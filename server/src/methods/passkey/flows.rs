@@ -6,6 +6,8 @@ use super::{
     ReauthenticationCeremony, RegistrationCeremony, SIGN_IN, invalid, passkey_info,
     public_key_json, stored_counter, user_handle, validate_name, webauthn_state,
 };
+use crate::guard::Guarded;
+use crate::rate_limit::{IpKey, RateBucket};
 use crate::session::new_id;
 use crate::store::{MethodRemoval, PasskeyRecord, SignInMethodRef, StoreError, UserRecord};
 use crate::{AuthenticatedSessionWithToken, ClientInfo, Environment, Torii};
@@ -18,11 +20,12 @@ use webauthn_rs::prelude::{
 };
 
 impl Torii {
-    /// Starts registering a passkey for a signed-in user.
+    /// The options to register a passkey for a signed-in user; see
+    /// [`Torii::start_passkey_registration`] for the checks before it.
     ///
     /// # Errors
     /// Passkeys not enabled; a store failure.
-    pub async fn start_passkey_registration(
+    pub(crate) async fn passkey_registration_options(
         &self,
         env: &Environment,
         user: &UserRecord,
@@ -138,11 +141,22 @@ impl Torii {
         }
     }
 
-    /// Starts a sign-in with a discoverable passkey: no email needed.
+    /// Starts a sign-in with a discoverable passkey: no email needed. Limited per client
+    /// address (ceremonies started).
     ///
     /// # Errors
-    /// Passkeys not enabled; a store failure.
+    /// A rate limit; passkeys not enabled; a store failure.
     pub async fn start_passkey_sign_in(
+        &self,
+        env: &Environment,
+        client: &ClientInfo,
+    ) -> Result<PasskeyOptions, Guarded<PasskeyError>> {
+        let buckets = [RateBucket::CeremonyIp(IpKey::of(client))];
+        let work = self.passkey_sign_in_options(env);
+        self.guarded(env, None, &buckets, work).await
+    }
+
+    async fn passkey_sign_in_options(
         &self,
         env: &Environment,
     ) -> Result<PasskeyOptions, PasskeyError> {
@@ -162,12 +176,24 @@ impl Torii {
     }
 
     /// Finishes a sign-in: verifies the assertion, records the passkey's use, and creates a
-    /// session for its owner.
+    /// session for its owner. Limited per client address (sign-in attempts).
     ///
     /// # Errors
-    /// Unknown, used or expired ceremony; an unknown passkey; an assertion that does not
-    /// verify, or whose counter went backwards; a store failure.
+    /// A rate limit; unknown, used or expired ceremony; an unknown passkey; an assertion that
+    /// does not verify, or whose counter went backwards; a store failure.
     pub async fn finish_passkey_sign_in(
+        &self,
+        env: &Environment,
+        ceremony_id: &str,
+        credential: &serde_json::Value,
+        client: &ClientInfo,
+    ) -> Result<AuthenticatedSessionWithToken, Guarded<PasskeyError>> {
+        let buckets = [RateBucket::SignInIp(IpKey::of(client))];
+        let work = self.verify_passkey_sign_in(env, ceremony_id, credential, client);
+        self.guarded(env, None, &buckets, work).await
+    }
+
+    async fn verify_passkey_sign_in(
         &self,
         env: &Environment,
         ceremony_id: &str,
@@ -207,11 +233,24 @@ impl Torii {
     }
 
     /// Starts a re-authentication of a signed-in user with one of their own passkeys (the
-    /// challenge names every one of them and no other).
+    /// challenge names every one of them and no other). Limited per client address
+    /// (ceremonies started).
     ///
     /// # Errors
-    /// Passkeys not enabled; the user has none; a store failure.
+    /// A rate limit; passkeys not enabled; the user has none; a store failure.
     pub async fn start_passkey_reauthentication(
+        &self,
+        env: &Environment,
+        user_id: &str,
+        session_id: &str,
+        client: &ClientInfo,
+    ) -> Result<PasskeyOptions, Guarded<PasskeyError>> {
+        let buckets = [RateBucket::CeremonyIp(IpKey::of(client))];
+        let work = self.passkey_reauthentication_options(env, user_id, session_id);
+        self.guarded(env, None, &buckets, work).await
+    }
+
+    async fn passkey_reauthentication_options(
         &self,
         env: &Environment,
         user_id: &str,

@@ -92,6 +92,19 @@ pub enum PasskeyError {
     /// A failure that is nobody's input (webauthn-rs state that does not serialise).
     #[error(transparent)]
     Internal(#[from] InternalError),
+    /// Signing the user in failed in a way that is not only the store's (a JWT that could
+    /// not be signed).
+    #[error(transparent)]
+    Session(crate::session::SessionError),
+}
+
+impl From<crate::session::SessionError> for PasskeyError {
+    fn from(error: crate::session::SessionError) -> Self {
+        match error {
+            crate::session::SessionError::Store(e) => Self::Store(e),
+            other => Self::Session(other),
+        }
+    }
 }
 
 impl From<CeremonyError> for PasskeyError {
