@@ -18,8 +18,9 @@
 
 use crate::Torii;
 use crate::mail::{self, MailError};
-use crate::methods::email_code::SignUpError;
+use crate::methods::password::hasher::HashError;
 use crate::session::new_id;
+use crate::store::StoreError;
 use crate::store::{AttemptReservation, CodeSend, UserCodeRecord};
 use crate::validate::FieldErrors;
 use rand::Rng as _;
@@ -37,6 +38,75 @@ pub const MAX_ATTEMPTS: u32 = 10;
 pub const USER_CODE_CEREMONY_TTL: Duration = Duration::hours(1);
 /// Time between two sends for one ceremony.
 pub const RESEND_COOLDOWN: Duration = Duration::seconds(30);
+
+/// Why a code step failed: a sign-up's (its form, its code) or a code emailed to an
+/// existing account.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignUpError {
+    /// Some fields are invalid.
+    #[error("invalid fields")]
+    Validation(FieldErrors),
+    /// The environment has Terms/Privacy and they were not accepted.
+    #[error("consent required")]
+    ConsentRequired,
+    /// No such pending sign-up in this environment.
+    #[error("sign-up not found")]
+    NotFound,
+    /// No email-verification code is waiting for this user.
+    #[error("no code sent")]
+    NoCodeSent,
+    /// The code is wrong.
+    #[error("wrong code, {tries_left} tries left")]
+    InvalidCode {
+        /// Tries left on this code.
+        tries_left: u32,
+    },
+    /// The code expired.
+    #[error("code expired")]
+    CodeExpired,
+    /// The ceremony's tries are used up (across every resend): it is over.
+    #[error("too many tries")]
+    TooManyAttempts,
+    /// The code was already used by another request.
+    #[error("code already used")]
+    AlreadyUsed,
+    /// A resend came before the cooldown ended.
+    #[error("resend too soon")]
+    ResendCooldown {
+        /// Seconds until a resend is accepted.
+        retry_after_secs: u64,
+    },
+    /// An account with this email exists now.
+    #[error("email taken")]
+    EmailTaken,
+    /// The email could not be sent.
+    #[error(transparent)]
+    Mail(#[from] MailError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Hashing failed.
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    /// The password appears in known breaches, or the check could not be made (and the
+    /// server refuses meanwhile).
+    #[error(transparent)]
+    Breached(#[from] crate::breached::BreachError),
+    /// Signing the user in failed in a way that is not only the store's (a JWT that could
+    /// not be signed).
+    #[error(transparent)]
+    Session(crate::session::SessionError),
+}
+
+impl From<crate::session::SessionError> for SignUpError {
+    fn from(error: crate::session::SessionError) -> Self {
+        match error {
+            crate::session::SessionError::Store(e) => Self::Store(e),
+            other => Self::Session(other),
+        }
+    }
+}
 
 /// What a code emailed to a user's account is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -27,13 +27,10 @@ pub use crate::codes::{CODE_TTL, MAX_ATTEMPTS, RESEND_COOLDOWN, USER_CODE_CEREMO
 
 use crate::codes::{cooldown, new_code, normalize_code};
 use crate::guard::Guarded;
-use crate::mail::{self, MailError};
-use crate::methods::password::HashError;
+use crate::mail;
 use crate::rate_limit::{IpKey, RateBucket, account_key};
 use crate::session::new_id;
-use crate::store::{
-    AttemptReservation, CodeSend, CompleteSignUp, SignUpRecord, StoreError, UserRecord,
-};
+use crate::store::{AttemptReservation, CodeSend, CompleteSignUp, SignUpRecord, UserRecord};
 use crate::validate::{self, FieldErrors};
 use crate::{AuthenticatedSessionWithToken, ClientInfo, Environment, Torii};
 use time::Duration;
@@ -46,73 +43,7 @@ const SIGN_UP_PURPOSE: &str = "sign_up";
 /// Pending sign-ups older than this are purged.
 pub const SIGN_UP_TTL: Duration = Duration::hours(24);
 
-/// Why a sign-up step failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum SignUpError {
-    /// Some fields are invalid.
-    #[error("invalid fields")]
-    Validation(FieldErrors),
-    /// The environment has Terms/Privacy and they were not accepted.
-    #[error("consent required")]
-    ConsentRequired,
-    /// No such pending sign-up in this environment.
-    #[error("sign-up not found")]
-    NotFound,
-    /// No email-verification code is waiting for this user.
-    #[error("no code sent")]
-    NoCodeSent,
-    /// The code is wrong.
-    #[error("wrong code, {tries_left} tries left")]
-    InvalidCode {
-        /// Tries left on this code.
-        tries_left: u32,
-    },
-    /// The code expired.
-    #[error("code expired")]
-    CodeExpired,
-    /// The ceremony's tries are used up (across every resend): it is over.
-    #[error("too many tries")]
-    TooManyAttempts,
-    /// The code was already used by another request.
-    #[error("code already used")]
-    AlreadyUsed,
-    /// A resend came before the cooldown ended.
-    #[error("resend too soon")]
-    ResendCooldown {
-        /// Seconds until a resend is accepted.
-        retry_after_secs: u64,
-    },
-    /// An account with this email exists now.
-    #[error("email taken")]
-    EmailTaken,
-    /// The email could not be sent.
-    #[error(transparent)]
-    Mail(#[from] MailError),
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// Hashing failed.
-    #[error(transparent)]
-    Hash(#[from] HashError),
-    /// The password appears in known breaches, or the check could not be made (and the
-    /// server refuses meanwhile).
-    #[error(transparent)]
-    Breached(#[from] crate::breached::BreachError),
-    /// Signing the user in failed in a way that is not only the store's (a JWT that could
-    /// not be signed).
-    #[error(transparent)]
-    Session(crate::session::SessionError),
-}
-
-impl From<crate::session::SessionError> for SignUpError {
-    fn from(error: crate::session::SessionError) -> Self {
-        match error {
-            crate::session::SessionError::Store(e) => Self::Store(e),
-            other => Self::Session(other),
-        }
-    }
-}
+pub use crate::codes::SignUpError;
 
 impl Torii {
     /// Starts a sign-up: validates the form, stores the pending sign-up and emails a code.
