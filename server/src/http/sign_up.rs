@@ -6,7 +6,6 @@ use super::oauth::{HOST_SIGN_UP_COOKIE, SIGN_UP_COOKIE, cookie_value, sign_up_co
 use super::{ApiJson, Client, Env, signed_in};
 use crate::Torii;
 use crate::error::ApiError;
-use crate::rate_limit::{IpKey, RateBucket};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
@@ -53,9 +52,6 @@ async fn continue_sign_up(
     headers: HeaderMap,
     ApiJson(body): ApiJson<ContinueSignUpRequest>,
 ) -> Result<Response, ApiError> {
-    let method = Some(torii_shared::SignInMethod::Oauth);
-    let buckets = [RateBucket::VerifyIp(IpKey::of(&client))];
-    torii.guard(&env, method, &buckets).await?;
     let cookie = if env.mode == EnvironmentMode::Live {
         HOST_SIGN_UP_COOKIE
     } else {

@@ -8,13 +8,15 @@ use super::{
 };
 use crate::ceremony::CeremonyError;
 use crate::environment::{Environment, OAuthProviderConfig};
+use crate::guard::Guarded;
+use crate::rate_limit::{IpKey, RateBucket};
 use crate::session::{SessionToken, new_id};
 use crate::store::{
     CreateOAuthUser, GateTarget, MethodRemoval, OAuthIdentityRecord, SignInMethodRef, StoreError,
     UserRecord,
 };
 use crate::{AuthenticatedSessionWithToken, ClientInfo, Torii, validate};
-use torii_shared::{ErrorCode, GateKey};
+use torii_shared::{ErrorCode, GateKey, SignInMethod};
 
 impl Torii {
     /// Signs in, links or signs up the provider's account, by the linking rules.
@@ -246,12 +248,29 @@ impl Torii {
     }
 
     /// The consent step of a new OAuth user: with the Terms accepted, creates the user, links
-    /// the provider and signs in. The pending sign-up works once.
+    /// the provider and signs in. The pending sign-up works once, and only from the browser
+    /// holding its binding cookie. Needs OAuth enabled; limited per client address
+    /// (verifications).
     ///
     /// # Errors
-    /// Consent not given, an unknown or used sign-up, the email taken meanwhile, a store
-    /// failure.
+    /// OAuth not enabled; a rate limit; consent not given, an unknown or used sign-up, the
+    /// email taken meanwhile, a store failure.
     pub async fn continue_oauth_sign_up(
+        &self,
+        env: &Environment,
+        sign_up_id: &str,
+        browser_binding: Option<&str>,
+        legal_accepted: bool,
+        client: &ClientInfo,
+    ) -> Result<AuthenticatedSessionWithToken, Guarded<OAuthError>> {
+        let buckets = [RateBucket::VerifyIp(IpKey::of(client))];
+        let work =
+            self.finish_oauth_sign_up(env, sign_up_id, browser_binding, legal_accepted, client);
+        self.guarded(env, Some(SignInMethod::Oauth), &buckets, work)
+            .await
+    }
+
+    async fn finish_oauth_sign_up(
         &self,
         env: &Environment,
         sign_up_id: &str,
