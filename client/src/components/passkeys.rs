@@ -34,7 +34,7 @@ pub(crate) enum PasskeyError {
 impl PasskeyError {
     /// Whether the server asked for a recent sign-in first.
     pub(crate) fn needs_reauthentication(&self) -> bool {
-        matches!(self, Self::Api(err) if err.code() == Some(ErrorCode::ReauthenticationRequired))
+        matches!(self, Self::Api(err) if err.needs_reauthentication())
     }
 
     /// What the card shows.
@@ -196,6 +196,9 @@ fn PasskeysBody(back: Option<ProfileReturn>) -> impl IntoView {
                 }
                 Err(err) if err.needs_reauthentication() => {
                     busy.set(None);
+                    if let PasskeyError::Api(refusal) = &err {
+                        reauth.after(refusal);
+                    }
                     // The browser's dialog needs a fresh press of the button.
                     reauth.ask(move || {
                         notice.set(Some(
@@ -227,9 +230,9 @@ fn PasskeysBody(back: Option<ProfileReturn>) -> impl IntoView {
                     notice.set(Some(format!("Removed “{}”.", passkey.name)));
                     reload();
                 }
-                Err(err) if err.code() == Some(ErrorCode::ReauthenticationRequired) => {
+                Err(err) if err.needs_reauthentication() => {
                     busy.set(None);
-                    reauth.ask(move || {
+                    reauth.after(&err).ask(move || {
                         if let Some(again) = remove.get_value() {
                             again(passkey.clone());
                         }
