@@ -57,7 +57,7 @@ pub mod store;
 pub mod validate;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use environment::{Environment, SessionSettings};
+pub use environment::{Environment, FirstFactor, MfaSettings, SessionSettings};
 pub use error::ApiError;
 pub use http::{openapi_document, router};
 pub use methods::email_code::SignUpError;

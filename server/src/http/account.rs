@@ -139,7 +139,8 @@ async fn revoke_others(
 }
 
 /// The password, or an assertion of one of the user's passkeys; either makes the session's
-/// sign-in recent again.
+/// sign-in recent again. For an account with second factors, an authenticator or backup code
+/// makes its second factor recent (a passkey does both).
 #[utoipa::path(
     post,
     path = "/v1/session/reauthenticate",
@@ -151,7 +152,8 @@ async fn revoke_others(
         (status = 200, description = "Confirmed: sensitive changes are allowed for the environment's recent-sign-in window (10 minutes by default)", body = torii_shared::Me, headers(("Set-Cookie" = String, description = "The session cookie"))),
         (status = 401, description = "`unauthenticated`: no valid session; `unknown_passkey`: no such passkey is registered"),
         (status = 403, description = "`session_pending`; `method_disabled` (a passkey where the environment has none)"),
-        (status = 422, description = "`validation_failed`: a wrong password (on `password`), or the account has none; `ceremony_expired`: the passkey ceremony is unknown, used, expired or another session's; `passkey_invalid`: the assertion did not verify, or the passkey is another user's"),
+        (status = 404, description = "`mfa_not_enrolled`: a second-factor code from an account without an authenticator"),
+        (status = 422, description = "`validation_failed`: a wrong password (on `password`), or the account has none, or a code of the wrong shape (on `code`); `ceremony_expired`: the passkey ceremony is unknown, used, expired or another session's; `passkey_invalid`: the assertion did not verify, or the passkey is another user's; `invalid_code`, `code_expired`, `code_reused`: a second-factor code that is not right"),
         (status = 429, description = "`rate_limited`")
     )
 )]
@@ -176,6 +178,14 @@ async fn reauthenticate(
             torii
                 .reauthenticate_with_passkey(&env, &found, ceremony_id, credential, &client)
                 .await?
+        }
+        ReauthenticateRequest::SecondFactor { method, code } => {
+            // The second factor alone renews nothing: the session's token and its first
+            // factor stay as they are.
+            torii
+                .reauthenticate_with_second_factor(&env, &found, *method, code.expose(), &client)
+                .await?;
+            return super::me::refreshed(&torii, &env, &auth).await;
         }
     };
     if found.kind == torii_shared::SessionKind::Jwt {
