@@ -179,12 +179,7 @@ impl Torii {
         // Opening the link proved control of the mailbox.
         let user = self.address_proven(env, user).await?;
         let done = self
-            .sign_in_user(
-                env,
-                user,
-                client,
-                crate::environment::FirstFactor::MagicLink,
-            )
+            .sign_in_user(env, user, client, crate::FirstFactor::MagicLink)
             .await?;
         Ok((done, link.redirect_url))
     }

@@ -91,7 +91,7 @@ impl crate::Torii {
             return Err(SignInError::InvalidCredentials);
         };
         Ok(self
-            .sign_in_user(env, user, client, crate::environment::FirstFactor::Password)
+            .sign_in_user(env, user, client, crate::FirstFactor::Password)
             .await?)
     }
 }

@@ -206,12 +206,7 @@ impl Torii {
             &crate::mail::Notice::password_reset(&env.name),
         );
         Ok(self
-            .sign_in_user(
-                env,
-                user,
-                client,
-                crate::environment::FirstFactor::EmailCode,
-            )
+            .sign_in_user(env, user, client, crate::FirstFactor::EmailCode)
             .await?)
     }
 }

@@ -1,7 +1,7 @@
 //! Signing a user in: the session row, the token handed out (a JWT in a JWT environment), and
 //! the answers that carry them.
 
-use crate::environment::FirstFactor;
+use crate::FirstFactor;
 use crate::error::internal::{InternalError, InternalSource};
 use crate::session::SessionError;
 use crate::session::{SessionToken, new_id};

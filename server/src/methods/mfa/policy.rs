@@ -10,7 +10,7 @@
 //! are required, a user with none gets the user gate `setup_mfa` (on every session) until an
 //! authenticator is confirmed.
 
-use crate::environment::FirstFactor;
+use crate::FirstFactor;
 use crate::store::{GateTarget, StoreError, UserRecord};
 use crate::{Environment, Torii};
 use torii_shared::{GateKey, MfaPolicy};

@@ -230,7 +230,7 @@ impl Torii {
             .await?
             .ok_or(PasskeyError::Unknown)?;
         Ok(self
-            .sign_in_user(env, user, client, crate::environment::FirstFactor::Passkey)
+            .sign_in_user(env, user, client, crate::FirstFactor::Passkey)
             .await?)
     }
 
