@@ -333,6 +333,24 @@ async fn required_second_factors_send_a_new_user_through_setup_and_keep_the_last
     app.clock.advance(Duration::seconds(30));
     let again = password_sign_in(&app, "eve@example.com").await;
     assert_pending_on(&again.body["session"], "second_factor");
+
+    // A passkey is a second factor too: with one, the authenticator may go, and then the
+    // passkey is the last one.
+    let mut device = Authenticator::new(ORIGIN);
+    register_passkey(&app, &token, &mut device).await;
+    let removed = delete("/v1/me/mfa/totp").cookie(&token).send(&app).await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT, "{}", removed.text);
+    let passkeys = Req::get("/v1/passkeys").cookie(&token).send(&app).await;
+    let id = passkeys.body[0]["id"].as_str().unwrap().to_owned();
+    let last = delete(&format!("/v1/passkeys/{id}"))
+        .cookie(&token)
+        .send(&app)
+        .await;
+    assert_eq!(last.status, StatusCode::CONFLICT);
+    assert_eq!(last.code(), "mfa_required", "{}", last.text);
+    // Signing in with a password now asks for the passkey.
+    let again = password_sign_in(&app, "eve@example.com").await;
+    assert_pending_on(&again.body["session"], "second_factor");
 }
 
 #[tokio::test]

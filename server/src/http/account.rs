@@ -298,7 +298,7 @@ async fn update_profile(
     responses(
         (status = 200, description = "Changed", body = torii_shared::PasswordChanged),
         (status = 401, description = "`unauthenticated`: no valid session"),
-        (status = 403, description = "`session_pending` or `reauthentication_required`"),
+        (status = 403, description = "`session_pending`, `reauthentication_required` or `second_factor_required`"),
         (status = 422, description = "`validation_failed` (see `fields`; a wrong current password is on `currentPassword`), or `password_breached` (on `newPassword`)"),
         (status = 429, description = "`rate_limited`"),
         (status = 503, description = "`server_busy` (with `Retry-After`): the password-hashing queue is full; `password_check_unavailable`: the breached-password service cannot be asked and the server refuses meanwhile")
@@ -328,7 +328,7 @@ async fn change_password(
     responses(
         (status = 202, description = "A code was emailed to the new address", body = torii_shared::ResendAccepted),
         (status = 401, description = "`unauthenticated`: no valid session"),
-        (status = 403, description = "`session_pending` or `reauthentication_required`"),
+        (status = 403, description = "`session_pending`, `reauthentication_required` or `second_factor_required`"),
         (status = 409, description = "`email_taken`"),
         (status = 410, description = "`code_attempts_exhausted`: too many wrong codes in this ceremony"),
         (status = 422, description = "`validation_failed` (see `fields`)"),
@@ -360,7 +360,7 @@ async fn start_email_change(
     responses(
         (status = 200, description = "The address is changed", body = torii_shared::Me, headers(("Set-Cookie" = String, description = "The session cookie"))),
         (status = 401, description = "`unauthenticated`: no valid session"),
-        (status = 403, description = "`session_pending` or `reauthentication_required`"),
+        (status = 403, description = "`session_pending`, `reauthentication_required` or `second_factor_required`"),
         (status = 404, description = "`not_found`: no change is waiting"),
         (status = 409, description = "`email_taken`"),
         (status = 410, description = "`code_attempts_exhausted`: too many wrong codes in this ceremony"),

@@ -285,6 +285,36 @@ impl Torii {
         Ok(BackupCodes { codes })
     }
 
+    /// Removes one of the user's passkeys after a recent sign-in (and second factor), unless
+    /// it is their last way to sign in, or (where second factors are required) their last
+    /// second factor.
+    ///
+    /// # Errors
+    /// No recent sign-in or second factor; the last second factor; no such passkey; the last
+    /// way to sign in; a store failure.
+    pub async fn remove_passkey(
+        &self,
+        env: &Environment,
+        found: &AuthenticatedSession,
+        id: &str,
+    ) -> Result<(), MfaError> {
+        self.require_recent_sign_in(found).await?;
+        let user_id = &found.user.id;
+        if env.mfa.policy == MfaPolicy::Required {
+            let factors = self.second_factors(user_id).await?;
+            let owned = self
+                .store()
+                .list_passkeys(user_id)
+                .await?
+                .iter()
+                .any(|p| p.id == id);
+            if owned && !factors.totp && factors.passkeys <= 1 {
+                return Err(MfaError::Required);
+            }
+        }
+        Ok(self.delete_passkey(user_id, id).await?)
+    }
+
     async fn user_in(&self, env: &Environment, user_id: &str) -> Result<(), MfaError> {
         match self.store().get_user(user_id).await? {
             Some(user) if user.environment_id == env.id => Ok(()),
