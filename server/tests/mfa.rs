@@ -160,6 +160,20 @@ async fn enrolment_is_confirmed_by_a_first_code_and_shows_backup_codes_once() {
         factors(&app, &token).await,
         json!({"totp": true, "backupCodesLeft": 10, "passkeys": 0})
     );
+    let notice = app.outbox.last_to("ada@example.com").unwrap();
+    assert!(
+        notice
+            .subject
+            .contains("two-step verification was turned on"),
+        "{}",
+        notice.subject
+    );
+    for code in codes {
+        assert!(
+            !notice.text.contains(code.as_str().unwrap()),
+            "codes are never emailed"
+        );
+    }
 
     // Enrolling again with a confirmed authenticator is refused; so is confirming again.
     let again = Req::post("/v1/me/mfa/totp", &json!({}))
@@ -248,13 +262,39 @@ async fn a_password_sign_in_is_pending_until_an_authenticator_code_clears_it() {
     assert_eq!(cleared.body["session"]["status"], "active");
     assert_eq!(cleared.body["session"]["gates"], json!([]));
     assert_eq!(cleared.body["session"]["currentGate"], Value::Null);
-    assert_eq!(me(&app, &token).await["session"]["status"], "active");
-    let protected = Req::get("/v1/sessions").cookie(&token).send(&app).await;
+    // The session gets a new token: the one handed out before the second step is dead.
+    let renewed = cleared.session_cookie().expect("a new session cookie");
+    assert_ne!(renewed, token);
+    assert_eq!(me(&app, &token).await["session"], Value::Null);
+    assert_eq!(me(&app, &renewed).await["session"]["status"], "active");
+    assert_eq!(
+        me(&app, &renewed).await["session"]["id"],
+        signed_in.body["session"]["id"]
+    );
+    let protected = Req::get("/v1/sessions").cookie(&renewed).send(&app).await;
     assert_eq!(protected.status, StatusCode::OK, "{}", protected.text);
 
-    // Verifying clears the gate of that session only.
+    // Verifying clears the gate of that session only. A client holding its token itself
+    // gets the new one in the body.
     let other = password_sign_in(&app, "cy@example.com").await;
     assert_pending_on(&other.body["session"], "second_factor");
+    let bearer = other.session_cookie().unwrap();
+    app.clock.advance(Duration::seconds(30));
+    let cleared = Req::post(
+        "/v1/session/second-factor",
+        &json!({"method": "totp", "code": code_now(&app, &totp)}),
+    )
+    .bearer(&bearer)
+    .send(&app)
+    .await;
+    assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.text);
+    assert!(cleared.session_cookie().is_none());
+    let token = cleared.body["token"]
+        .as_str()
+        .expect("the new token")
+        .to_owned();
+    let found = Req::get("/me").bearer(&token).send(&app).await;
+    assert_eq!(found.body["session"]["status"], "active");
 }
 
 #[tokio::test]
@@ -272,6 +312,14 @@ async fn backup_codes_work_once_are_counted_and_regenerating_voids_the_old_set()
     let used = second_factor(&app, &token, "backup_code", &typed).await;
     assert_eq!(used.status, StatusCode::OK, "{}", used.text);
     assert_eq!(used.body["session"]["status"], "active");
+    let token = used.session_cookie().unwrap();
+    let notice = app.outbox.last_to("dee@example.com").unwrap();
+    assert!(
+        notice.subject.contains("a backup code was used"),
+        "{}",
+        notice.subject
+    );
+    assert!(notice.text.contains("Codes left: 9"), "{}", notice.text);
     assert_eq!(factors(&app, &token).await["backupCodesLeft"], 9);
 
     let again = password_sign_in(&app, "dee@example.com")
@@ -293,6 +341,12 @@ async fn backup_codes_work_once_are_counted_and_regenerating_voids_the_old_set()
         StatusCode::CREATED,
         "{}",
         regenerated.text
+    );
+    let notice = app.outbox.last_to("dee@example.com").unwrap();
+    assert!(
+        notice.subject.contains("new backup codes"),
+        "{}",
+        notice.subject
     );
     let new_codes = regenerated.body["codes"].as_array().unwrap();
     assert_eq!(new_codes.len(), 10);
@@ -408,6 +462,8 @@ async fn sensitive_changes_need_a_recent_second_factor() {
     assert_eq!(changed.status, StatusCode::OK, "{}", changed.text);
     let removed = delete("/v1/me/mfa/totp").cookie(&token).send(&app).await;
     assert_eq!(removed.status, StatusCode::NO_CONTENT, "{}", removed.text);
+    let notice = app.outbox.last_to("fay@example.com").unwrap();
+    assert!(notice.subject.contains("turned off"), "{}", notice.subject);
     assert_eq!(
         factors(&app, &token).await,
         json!({"totp": false, "backupCodesLeft": 0, "passkeys": 0})
@@ -625,6 +681,8 @@ async fn the_secret_key_api_lists_and_resets_a_users_second_factors() {
 
     let reset = delete(&path).header("authorization", SK).send(&app).await;
     assert_eq!(reset.status, StatusCode::NO_CONTENT, "{}", reset.text);
+    let notice = app.outbox.last_to("jo@example.com").unwrap();
+    assert!(notice.text.contains("administrators"), "{}", notice.text);
     let listed = Req::get(&path).header("authorization", SK).send(&app).await;
     assert_eq!(
         listed.body,

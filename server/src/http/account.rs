@@ -188,27 +188,7 @@ async fn reauthenticate(
             return super::me::refreshed(&torii, &env, &auth).await;
         }
     };
-    if found.kind == torii_shared::SessionKind::Jwt {
-        // A fresh JWT is the renewed token.
-        return super::me::refreshed(&torii, &env, &auth).await;
-    }
-    // The old token no longer works: the cookie gets the new one, and a client that sent it
-    // as a bearer token gets it in the body (it holds its token itself).
-    let done = torii
-        .refresh_session(&env, &renewed)
-        .await?
-        .ok_or_else(ApiError::unauthenticated)?;
-    let mut response = super::signed_in(&torii, &env, StatusCode::OK, &done);
-    if !auth.from_cookie {
-        let mut me = done.me();
-        me.token = Some(renewed.expose().to_owned());
-        let body = Json(me).into_response();
-        let (mut parts, _) = response.into_parts();
-        parts.headers.remove(header::SET_COOKIE);
-        parts.headers.remove(header::CONTENT_LENGTH);
-        response = Response::from_parts(parts, body.into_body());
-    }
-    Ok(response)
+    super::me::renewed(&torii, &env, &auth, found.kind, &renewed).await
 }
 
 /// A challenge only the user's own passkeys can answer, for `POST /v1/session/reauthenticate`.

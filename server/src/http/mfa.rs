@@ -248,7 +248,7 @@ async fn regenerate(
     request_body = torii_shared::SecondFactorRequest,
     security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
     responses(
-        (status = 200, description = "The session's new state (a JWT session gets a new token)", body = torii_shared::Me, headers(("Set-Cookie" = String, description = "The session cookie, for a JWT session"))),
+        (status = 200, description = "The session's new state, with a new token: the old one stops working (the cookie gets it; a bearer client gets it as `token`; a JWT session gets a new JWT)", body = torii_shared::Me, headers(("Set-Cookie" = String, description = "The session's new cookie"))),
         (status = 401, description = "`unauthenticated`: no valid session"),
         (status = 403, description = "`session_pending` (on another gate)"),
         (status = 404, description = "`mfa_not_enrolled`: no authenticator"),
@@ -264,10 +264,10 @@ async fn verify(
     SecondStepSession(found): SecondStepSession,
     ApiJson(body): ApiJson<SecondFactorRequest>,
 ) -> Result<Response, ApiError> {
-    torii
+    let renewed = torii
         .verify_second_factor(&env, &found, body.method, body.code.expose(), &client)
         .await?;
-    super::me::refreshed(&torii, &env, &auth).await
+    super::me::renewed(&torii, &env, &auth, found.kind, &renewed).await
 }
 
 /// Starts a passkey as the second step: a challenge only the user's passkeys answer.
@@ -306,7 +306,7 @@ async fn passkey_options(
     request_body = torii_shared::PasskeySignInRequest,
     security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
     responses(
-        (status = 200, description = "The session's new state (a JWT session gets a new token)", body = torii_shared::Me, headers(("Set-Cookie" = String, description = "The session cookie, for a JWT session"))),
+        (status = 200, description = "The session's new state, with a new token: the old one stops working (the cookie gets it; a bearer client gets it as `token`; a JWT session gets a new JWT)", body = torii_shared::Me, headers(("Set-Cookie" = String, description = "The session's new cookie"))),
         (status = 401, description = "`unauthenticated`; `unknown_passkey`"),
         (status = 403, description = "`session_pending` (on another gate); `method_disabled`"),
         (status = 422, description = "`ceremony_expired` (unknown, used, expired or another session's), `passkey_invalid` (another user's, or it did not verify)"),
@@ -321,10 +321,10 @@ async fn passkey(
     SecondStepSession(found): SecondStepSession,
     ApiJson(body): ApiJson<PasskeySignInRequest>,
 ) -> Result<Response, ApiError> {
-    torii
+    let renewed = torii
         .finish_second_factor_passkey(&env, &found, &body.ceremony_id, &body.credential, &client)
         .await?;
-    super::me::refreshed(&torii, &env, &auth).await
+    super::me::renewed(&torii, &env, &auth, found.kind, &renewed).await
 }
 
 /// A user's second factors.

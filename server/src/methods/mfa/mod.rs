@@ -18,9 +18,10 @@ pub mod verify;
 use crate::account::AccountError;
 use crate::error::internal::InternalError;
 use crate::guard::Guarded;
+use crate::mail::Notice;
 use crate::methods::passkey::PasskeyError;
 use crate::rate_limit::RateBucket;
-use crate::store::{GateTarget, StoreError, TotpConfirmation, TotpRecord};
+use crate::store::{GateTarget, StoreError, TotpConfirmation, TotpRecord, UserRecord};
 use crate::validate::FieldErrors;
 use crate::{AuthenticatedSession, ClientInfo, Environment, Torii};
 use torii_shared::{BackupCodes, GateKey, MfaPolicy, SecondFactors, TotpConfirmed, TotpEnrollment};
@@ -213,6 +214,11 @@ impl Torii {
                 .set_session_second_factor(&found.session.id, now)
                 .await?;
             tracing::info!(user = %user_id, "authenticator confirmed");
+            self.notify(
+                &env.id,
+                &found.user.email,
+                &Notice::second_factor_added(&env.name),
+            );
             Ok(TotpConfirmed {
                 factors: self.second_factors(user_id).await?,
                 backup_codes: shown,
@@ -250,6 +256,13 @@ impl Torii {
             return Err(MfaError::NotEnrolled);
         }
         tracing::info!(user = %user_id, "authenticator removed");
+        if record.confirmed_at.is_some() {
+            self.notify(
+                &env.id,
+                &found.user.email,
+                &Notice::second_factor_removed(&env.name, false),
+            );
+        }
         Ok(())
     }
 
@@ -282,6 +295,11 @@ impl Torii {
             .replace_backup_codes(user_id, &macs, self.now())
             .await?;
         tracing::info!(user = %user_id, "backup codes regenerated");
+        self.notify(
+            &env.id,
+            &found.user.email,
+            &Notice::backup_codes_regenerated(&env.name),
+        );
         Ok(BackupCodes { codes })
     }
 
@@ -315,9 +333,9 @@ impl Torii {
         Ok(self.delete_passkey(user_id, id).await?)
     }
 
-    async fn user_in(&self, env: &Environment, user_id: &str) -> Result<(), MfaError> {
+    async fn user_in(&self, env: &Environment, user_id: &str) -> Result<UserRecord, MfaError> {
         match self.store().get_user(user_id).await? {
-            Some(user) if user.environment_id == env.id => Ok(()),
+            Some(user) if user.environment_id == env.id => Ok(user),
             _ => Err(MfaError::UserNotFound),
         }
     }
@@ -346,8 +364,8 @@ impl Torii {
         env: &Environment,
         user_id: &str,
     ) -> Result<(), MfaError> {
-        self.user_in(env, user_id).await?;
-        self.store().reset_second_factors(user_id).await?;
+        let user = self.user_in(env, user_id).await?;
+        let removed = self.store().reset_second_factors(user_id).await?;
         if env.mfa.policy == MfaPolicy::Required && self.store().count_passkeys(user_id).await? == 0
         {
             self.store()
@@ -358,7 +376,14 @@ impl Torii {
                 )
                 .await?;
         }
-        tracing::info!(user = %user_id, "second factors reset by the application");
+        if removed {
+            tracing::info!(user = %user_id, "second factors reset by the application");
+            self.notify(
+                &env.id,
+                &user.email,
+                &Notice::second_factor_removed(&env.name, true),
+            );
+        }
         Ok(())
     }
 }

@@ -6,19 +6,24 @@
 
 use super::{MfaError, backup_codes, field, totp};
 use crate::guard::Guarded;
+use crate::mail::Notice;
 use crate::rate_limit::{IpKey, RateBucket};
-use crate::store::GateTarget;
+use crate::session::SessionToken;
+use crate::store::{GateTarget, UserRecord};
 use crate::{AuthenticatedSession, ClientInfo, Environment, Torii};
 use torii_shared::{GateKey, PasskeyOptions, SecondFactorMethod};
 
 impl Torii {
-    /// Checks a code of the user's (see the module documentation), consuming it.
+    /// Checks a code of the user's (see the module documentation), consuming it. Using a
+    /// backup code is told to the owner.
     async fn check_second_factor_code(
         &self,
-        user_id: &str,
+        env: &Environment,
+        user: &UserRecord,
         method: SecondFactorMethod,
         code: &str,
     ) -> Result<(), MfaError> {
+        let user_id = &user.id;
         match method {
             SecondFactorMethod::Totp => {
                 let code = totp::normalize(code)
@@ -55,6 +60,12 @@ impl Torii {
                     .await?
                 {
                     tracing::info!(user = %user_id, "backup code used");
+                    let left = self.store().count_backup_codes(user_id).await?;
+                    self.notify(
+                        &env.id,
+                        &user.email,
+                        &Notice::backup_code_used(&env.name, left),
+                    );
                     Ok(())
                 } else {
                     Err(MfaError::InvalidCode)
@@ -92,7 +103,9 @@ impl Torii {
     }
 
     /// Verifies an authenticator or backup code on a session (the second step of a
-    /// sign-in): clears its `second_factor` gate and records the second factor as recent.
+    /// sign-in): clears its `second_factor` gate, records the second factor as recent, and
+    /// gives the session a new token (the one handed out before the second step stops
+    /// working), which it returns.
     ///
     /// # Errors
     /// A rate limit; a malformed, wrong, expired or reused code; no authenticator; a store
@@ -104,13 +117,14 @@ impl Torii {
         method: SecondFactorMethod,
         code: &str,
         client: &ClientInfo,
-    ) -> Result<(), Guarded<MfaError>> {
+    ) -> Result<SessionToken, Guarded<MfaError>> {
         let buckets = RateBucket::second_factor_tries(client, &found.session.id, &found.user.id);
         let work = async {
             Self::second_factor_session(found)?;
-            self.check_second_factor_code(&found.user.id, method, code)
+            self.check_second_factor_code(env, &found.user, method, code)
                 .await?;
-            self.second_factor_given(&found.session.id).await
+            self.second_factor_given(&found.session.id).await?;
+            Ok(self.renew_session(&found.session.id).await?)
         };
         self.guarded(env, None, &buckets, work).await
     }
@@ -130,7 +144,7 @@ impl Torii {
     ) -> Result<(), Guarded<MfaError>> {
         let buckets = RateBucket::second_factor_tries(client, &found.session.id, &found.user.id);
         let work = async {
-            self.check_second_factor_code(&found.user.id, method, code)
+            self.check_second_factor_code(env, &found.user, method, code)
                 .await?;
             self.second_factor_given(&found.session.id).await
         };
@@ -159,7 +173,8 @@ impl Torii {
 
     /// Finishes a passkey given as the second factor: the assertion must answer this
     /// session's challenge with one of the user's passkeys, verifying the user. Clears the
-    /// `second_factor` gate like a code does. Limited per client address, like a sign-in.
+    /// `second_factor` gate and renews the token like a code does. Limited per client
+    /// address, like a sign-in.
     ///
     /// # Errors
     /// A rate limit; a ceremony that is unknown, used, expired or another session's; a
@@ -171,7 +186,7 @@ impl Torii {
         ceremony_id: &str,
         credential: &serde_json::Value,
         client: &ClientInfo,
-    ) -> Result<(), Guarded<MfaError>> {
+    ) -> Result<SessionToken, Guarded<MfaError>> {
         let buckets = [RateBucket::SignInIp(IpKey::of(client))];
         let work = async {
             Self::second_factor_session(found)?;
@@ -183,7 +198,8 @@ impl Torii {
                 credential,
             )
             .await?;
-            self.second_factor_given(&found.session.id).await
+            self.second_factor_given(&found.session.id).await?;
+            Ok(self.renew_session(&found.session.id).await?)
         };
         self.guarded(env, None, &buckets, work).await
     }
