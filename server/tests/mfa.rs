@@ -233,6 +233,17 @@ async fn a_password_sign_in_is_pending_until_an_authenticator_code_clears_it() {
         .send(&app)
         .await;
     assert_eq!(enrol.code(), "session_pending", "{}", enrol.text);
+    // Nor clear the other gates: the sign-in is not finished.
+    for path in ["/v1/legal/accept", "/v1/email-verification/send"] {
+        let other = Req::post(path, &json!({})).cookie(&token).send(&app).await;
+        assert_eq!(
+            other.status,
+            StatusCode::FORBIDDEN,
+            "{path}: {}",
+            other.text
+        );
+        assert_eq!(other.code(), "session_pending", "{path}");
+    }
 
     let malformed = second_factor(&app, &token, "totp", "1234567").await;
     assert_eq!(malformed.status, StatusCode::UNPROCESSABLE_ENTITY);

@@ -15,7 +15,7 @@ use super::admin::SecretKeyEnv;
 use super::{ActiveSession, AnySession, ApiJson, BearerOrCookie, Client, Env, Path};
 use crate::error::ApiError;
 use crate::{AuthenticatedSession, Torii};
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -63,8 +63,6 @@ async fn session_allowing(
     torii.require_live_session(&found).await?;
     Ok(found)
 }
-
-use axum::extract::FromRequestParts;
 
 /// Active, or pending on `setup_mfa`: enrolling.
 struct SetupSession(AuthenticatedSession);
