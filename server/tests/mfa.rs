@@ -736,3 +736,41 @@ async fn second_factors_can_be_turned_off() {
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(refused.code(), "method_disabled", "{}", refused.text);
 }
+
+#[tokio::test]
+async fn authenticator_secrets_move_to_a_new_server_key_during_its_rotation() {
+    let app = mfa_app().await;
+    let (_, totp, _) = enrolled_user(&app, "max@example.com").await;
+    let node = |current: [u8; 32], previous: Option<[u8; 32]>| {
+        let mut builder = torii_server::Torii::builder()
+            .shared_store(app.torii.store_arc())
+            .mailer(app.outbox.clone())
+            .clock(app.clock.clone())
+            .public_url(ORIGIN.parse().unwrap())
+            .hash_parallelism(2)
+            .environment(env_with(MfaPolicy::Optional))
+            .secret_key(torii_server::secret_key::ServerKey::from_bytes(current));
+        if let Some(previous) = previous {
+            builder = builder
+                .previous_secret_key(torii_server::secret_key::ServerKey::from_bytes(previous));
+        }
+        builder.build()
+    };
+    // Restarted with a new key and the old one as previous: the secret is sealed again.
+    assert_eq!(
+        common::test_server_key(),
+        torii_server::secret_key::ServerKey::from_bytes([7; 32])
+    );
+    let rotating = node([9; 32], Some([7; 32])).await.unwrap();
+    drop(rotating);
+    // Then the old key is gone, and the authenticator still works.
+    let mut rotated = TestApp::from_parts(node([9; 32], None).await.unwrap(), app.outbox.clone());
+    rotated.clock = app.clock.clone();
+    app.clock.advance(Duration::seconds(30));
+    let token = password_sign_in(&rotated, "max@example.com")
+        .await
+        .session_cookie()
+        .unwrap();
+    let cleared = second_factor(&rotated, &token, "totp", &code_now(&rotated, &totp)).await;
+    assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.text);
+}

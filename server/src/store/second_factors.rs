@@ -71,6 +71,17 @@ pub trait SecondFactorStore: Send + Sync + Debug {
     /// and its last accepted step is earlier; false when it is not (a replay, or no
     /// confirmed authenticator).
     async fn use_totp_step(&self, user_id: &str, step: i64) -> Result<bool, StoreError>;
+    /// Every authenticator's user and sealed secret (for re-sealing them under a new server
+    /// key), in no particular order.
+    async fn totp_secrets(&self) -> Result<Vec<(String, String)>, StoreError>;
+    /// Replaces a user's sealed secret with the same secret sealed anew, only while it is
+    /// still `old` (a new enrolment meanwhile is kept); false when it was not.
+    async fn reseal_totp_secret(
+        &self,
+        user_id: &str,
+        old: &str,
+        new: &str,
+    ) -> Result<bool, StoreError>;
     /// Removes the user's authenticator (confirmed or not) and, with it, every backup code;
     /// false when there was none.
     async fn delete_totp(&self, user_id: &str) -> Result<bool, StoreError>;

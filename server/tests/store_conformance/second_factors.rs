@@ -266,9 +266,38 @@ async fn a_session_records_its_last_second_factor(db: TestDb) {
     );
 }
 
+async fn sealed_secrets_are_listed_and_replaced_only_while_unchanged(db: TestDb) {
+    let store = db.store.as_ref();
+    let (ada, _) = create_user(store, "env_a", "reseal@example.com").await;
+    let at = now();
+    assert!(store.totp_secrets().await.unwrap().is_empty());
+    assert!(store.enroll_totp(&totp(&ada, "v1:old", at)).await.unwrap());
+    assert_eq!(
+        store.totp_secrets().await.unwrap(),
+        [(ada.id.clone(), "v1:old".to_owned())]
+    );
+    assert!(
+        !store
+            .reseal_totp_secret(&ada.id, "v1:other", "v1:new")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .reseal_totp_secret(&ada.id, "v1:old", "v1:new")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.totp(&ada.id).await.unwrap().unwrap().sealed_secret,
+        "v1:new"
+    );
+}
+
 conformance!(
     an_authenticator_is_enrolled_confirmed_once_and_replaced_only_unconfirmed,
     a_time_step_is_used_once_under_concurrency,
     backup_codes_are_used_once_and_replaced_whole,
     a_session_records_its_last_second_factor,
+    sealed_secrets_are_listed_and_replaced_only_while_unchanged,
 );

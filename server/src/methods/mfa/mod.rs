@@ -333,6 +333,45 @@ impl Torii {
         Ok(self.delete_passkey(user_id, id).await?)
     }
 
+    /// During a server-key rotation (a previous key configured): seals every authenticator
+    /// secret that opens only with the previous key again under the current one, so that
+    /// nothing depends on the previous key once it is removed. Returns how many were sealed
+    /// again; a secret neither key opens is left as it is, and logged.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub async fn reseal_totp_secrets(&self) -> Result<u64, StoreError> {
+        let keys = self.server_keys();
+        if keys.previous.is_none() {
+            return Ok(0);
+        }
+        let mut resealed = 0;
+        for (user_id, sealed) in self.store().totp_secrets().await? {
+            match totp::resealed(keys, &user_id, &sealed) {
+                Ok(Some(new)) => {
+                    if self
+                        .store()
+                        .reseal_totp_secret(&user_id, &sealed, &new)
+                        .await?
+                    {
+                        resealed += 1;
+                    }
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::warn!(user = %user_id, %error, "an authenticator secret opens with neither server key");
+                }
+            }
+        }
+        if resealed > 0 {
+            tracing::info!(
+                resealed,
+                "authenticator secrets sealed under the new server key"
+            );
+        }
+        Ok(resealed)
+    }
+
     async fn user_in(&self, env: &Environment, user_id: &str) -> Result<UserRecord, MfaError> {
         match self.store().get_user(user_id).await? {
             Some(user) if user.environment_id == env.id => Ok(user),

@@ -68,6 +68,22 @@ pub fn open(keys: &ServerKeys, user_id: &str, sealed: &str) -> Result<Vec<u8>, I
         .map_err(|e| InternalError::new(InternalSource::Totp, e))
 }
 
+/// The secret of `sealed` sealed under the current server key, when it opened only with the
+/// previous one (a rotation); `None` when it needs nothing.
+///
+/// # Errors
+/// Neither key opens it.
+pub fn resealed(
+    keys: &ServerKeys,
+    user_id: &str,
+    sealed: &str,
+) -> Result<Option<String>, InternalError> {
+    let (secret, with_previous) = keys
+        .open(sealed, &associated(user_id))
+        .map_err(|e| InternalError::new(InternalSource::Totp, e))?;
+    Ok(with_previous.then(|| seal(keys, user_id, &secret)))
+}
+
 /// `otpauth://` labels may not hold a colon (it separates the issuer from the account).
 fn label(text: &str) -> String {
     text.replace(':', " ")
@@ -214,6 +230,16 @@ mod tests {
         let sealed = seal(&keys, "usr_a", &secret);
         assert_eq!(open(&keys, "usr_a", &sealed).unwrap(), secret);
         assert!(open(&keys, "usr_b", &sealed).is_err());
+        assert_eq!(resealed(&keys, "usr_a", &sealed).unwrap(), None);
+        // After a rotation: opened with the previous key, sealed again under the new one.
+        let rotated = ServerKeys {
+            current: crate::secret_key::ServerKey::from_bytes([4; 32]),
+            previous: Some(keys.current.clone()),
+            ephemeral: false,
+        };
+        let again = resealed(&rotated, "usr_a", &sealed).unwrap().unwrap();
+        assert_eq!(rotated.current.open(&again, b"totp:usr_a").unwrap(), secret);
+        assert!(resealed(&rotated, "usr_b", &sealed).is_err());
     }
 
     #[test]

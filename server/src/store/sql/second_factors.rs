@@ -142,6 +142,33 @@ impl SecondFactorStore for SqlStore {
         Ok(updated == 1)
     }
 
+    async fn totp_secrets(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.db
+            .fetch_all(
+                "SELECT user_id, sealed_secret FROM totp_authenticators",
+                &[],
+                |row| Ok((row.text("user_id")?, row.text("sealed_secret")?)),
+            )
+            .await
+    }
+
+    async fn reseal_totp_secret(
+        &self,
+        user_id: &str,
+        old: &str,
+        new: &str,
+    ) -> Result<bool, StoreError> {
+        let updated = self
+            .db
+            .execute(
+                "UPDATE totp_authenticators SET sealed_secret = $1
+                 WHERE user_id = $2 AND sealed_secret = $3",
+                &[Param::Text(new), Param::Text(user_id), Param::Text(old)],
+            )
+            .await?;
+        Ok(updated == 1)
+    }
+
     async fn delete_totp(&self, user_id: &str) -> Result<bool, StoreError> {
         let mut tx = self.db.begin().await.map_err(map_err)?;
         let mut exec = tx.exec();
