@@ -774,3 +774,48 @@ async fn authenticator_secrets_move_to_a_new_server_key_during_its_rotation() {
     let cleared = second_factor(&rotated, &token, "totp", &code_now(&rotated, &totp)).await;
     assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.text);
 }
+
+async fn link_sign_in(app: &TestApp, email: &str) -> TestResponse {
+    let requested = Req::post("/v1/magic-links", &json!({"email": email}))
+        .send(app)
+        .await;
+    assert_eq!(requested.status, StatusCode::ACCEPTED, "{}", requested.text);
+    let message = app.outbox.last_to(email).expect("a link was sent");
+    let token = message
+        .text
+        .split_whitespace()
+        .find_map(|w| w.split("/v1/magic-links/verify?token=").nth(1))
+        .and_then(|rest| rest.split('&').next())
+        .expect("a link in the text part")
+        .to_owned();
+    Req::post("/v1/magic-links/verify", &json!({"token": token}))
+        .send(app)
+        .await
+}
+
+#[tokio::test]
+async fn the_environment_says_after_which_first_factors_the_second_is_asked() {
+    let links = |first_factors: Option<Vec<torii_server::FirstFactor>>| {
+        let mut env = env_with(MfaPolicy::Optional);
+        env.methods.push(SignInMethod::MagicLink);
+        if let Some(first_factors) = first_factors {
+            env.mfa.first_factors = first_factors;
+        }
+        env
+    };
+    // By default a sign-in link is a first factor like a password.
+    let app = app_with(vec![links(None)]).await;
+    enrolled_user(&app, "nia@example.com").await;
+    let linked = link_sign_in(&app, "nia@example.com").await;
+    assert_eq!(linked.status, StatusCode::OK, "{}", linked.text);
+    assert_pending_on(&linked.body["session"], "second_factor");
+
+    // An environment may ask only after a password.
+    let app = app_with(vec![links(Some(vec![torii_server::FirstFactor::Password]))]).await;
+    enrolled_user(&app, "oli@example.com").await;
+    let linked = link_sign_in(&app, "oli@example.com").await;
+    assert_eq!(linked.status, StatusCode::OK, "{}", linked.text);
+    assert_eq!(linked.body["session"]["status"], "active");
+    let password = password_sign_in(&app, "oli@example.com").await;
+    assert_pending_on(&password.body["session"], "second_factor");
+}
