@@ -12,7 +12,7 @@
 //! backup codes, an active session only.
 
 use super::admin::SecretKeyEnv;
-use super::{ActiveSession, AnySession, ApiJson, BearerOrCookie, Client, Env, Path};
+use super::{AnySession, ApiJson, BearerOrCookie, Client, Env, Path};
 use crate::error::ApiError;
 use crate::{AuthenticatedSession, Torii};
 use axum::extract::{FromRequestParts, State};
@@ -62,6 +62,17 @@ async fn session_allowing(
     }
     torii.require_live_session(&found).await?;
     Ok(found)
+}
+
+/// Active only: removing a factor, new backup codes.
+struct LiveSession(AuthenticatedSession);
+
+impl FromRequestParts<Torii> for LiveSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, torii: &Torii) -> Result<Self, ApiError> {
+        session_allowing(parts, torii, &[]).await.map(Self)
+    }
 }
 
 /// Active, or pending on `setup_mfa`: enrolling.
@@ -206,9 +217,8 @@ async fn confirm(
 async fn remove(
     State(torii): State<Torii>,
     Env(env): Env,
-    ActiveSession(found): ActiveSession,
+    LiveSession(found): LiveSession,
 ) -> Result<StatusCode, ApiError> {
-    torii.require_live_session(&found).await?;
     torii.remove_totp(&env, &found).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -230,9 +240,8 @@ async fn remove(
 async fn regenerate(
     State(torii): State<Torii>,
     Env(env): Env,
-    ActiveSession(found): ActiveSession,
+    LiveSession(found): LiveSession,
 ) -> Result<Response, ApiError> {
-    torii.require_live_session(&found).await?;
     let codes: BackupCodes = torii.regenerate_backup_codes(&env, &found).await?;
     Ok(no_store((StatusCode::CREATED, Json(codes)).into_response()))
 }
