@@ -173,7 +173,7 @@ fn database_urls(mut cmd: Cmd) -> Cmd {
 /// defences whose correctness depends on the store (rate limits and delays, enumeration,
 /// sessions and their revocation, single-use codes and links). `--workspace` keeps the
 /// feature resolution, and so the build, of the step before.
-const POSTGRES_HTTP_SUITES: [&str; 12] = [
+const POSTGRES_HTTP_SUITES: [&str; 13] = [
     "rate_limits",
     "enumeration",
     "sessions",
@@ -186,6 +186,7 @@ const POSTGRES_HTTP_SUITES: [&str; 12] = [
     "jwt",
     "client_address",
     "breached_passwords",
+    "mfa",
 ];
 
 /// The fuzz targets in `fuzz/`, each for a short bounded run (longer runs: docs/security.md).
