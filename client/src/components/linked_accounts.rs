@@ -18,7 +18,7 @@ use crate::provider::use_auth;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::sync::Arc;
-use torii_shared::{ErrorCode, OAuthIdentity, OAuthLinkRequest};
+use torii_shared::{OAuthIdentity, OAuthLinkRequest};
 
 /// Which request is in flight; one at a time.
 #[derive(Debug, Clone, PartialEq, Eq)]

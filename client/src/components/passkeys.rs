@@ -18,8 +18,7 @@ use crate::webauthn::{self, Abort, PasskeyFailure};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use torii_shared::{
-    ErrorCode, Me, PasskeyInfo, PasskeyRegistrationRequest, PasskeySignInRequest,
-    RenamePasskeyRequest,
+    Me, PasskeyInfo, PasskeyRegistrationRequest, PasskeySignInRequest, RenamePasskeyRequest,
 };
 
 /// A passkey ceremony that did not finish: the server said no, or the browser gave nothing.

@@ -304,6 +304,7 @@ fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
         };
         let has_passkey = found.passkeys > 0 && passkeys_offered();
         if second_factor {
+            let code_id = format!("{prefix}-code");
             let code_form = view! {
                 <form class="torii-form torii-reauth-code" novalidate=true on:submit=confirm_code>
                     {move || {
@@ -313,7 +314,7 @@ fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
                         };
                         view! {
                             <AutoFocusField
-                                id=format!("{prefix}-code")
+                                id=code_id.clone()
                                 name="code"
                                 label=label
                                 input_type="text"

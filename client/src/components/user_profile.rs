@@ -31,8 +31,8 @@ use crate::provider::use_auth;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use torii_shared::{
-    ChangeEmailRequest, ChangePasswordRequest, ErrorCode, MfaPolicy, Secret, SessionSummary,
-    SignInMethod, UpdateProfileRequest, VerifyCodeRequest,
+    ChangeEmailRequest, ChangePasswordRequest, MfaPolicy, Secret, SessionSummary, SignInMethod,
+    UpdateProfileRequest, VerifyCodeRequest,
 };
 
 /// The signed-in user's profile: account, security and sessions, each a section with its own
