@@ -550,12 +550,23 @@ mod tests {
         // A second request renders the same ids: nothing counts across requests.
         assert_eq!(render(Some(SessionState::SignedOut)), signed_out);
 
+        // Pending on a gate with its own route: the card steps aside for the gate's screen.
         let pending = render(Some(SessionState::Pending {
             user: user(),
             session: session(&[GateKey::LegalAcceptance]),
         }));
         assert!(!pending.contains("Welcome"), "{pending}");
-        assert!(pending.contains("torii-sign-in-1-title"), "{pending}");
+        assert!(!pending.contains("torii-sign-in-1-title"), "{pending}");
+
+        // Pending on the second factor: the card's place holds the second step.
+        let second = render(Some(SessionState::Pending {
+            user: user(),
+            session: session(&[GateKey::SecondFactor]),
+        }));
+        assert!(!second.contains("Welcome"), "{second}");
+        assert!(!second.contains("torii-sign-in-1-title"), "{second}");
+        assert!(second.contains("Two-step verification"), "{second}");
+        assert!(second.contains(r#"autocomplete="one-time-code""#), "{second}");
     }
 
     #[test]
