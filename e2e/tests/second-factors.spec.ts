@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { VirtualAuthenticator } from '../fixtures/authenticator';
+import { expectNoSeriousViolations } from '../fixtures/axe';
 import { waitForCode } from '../fixtures/mail';
 import { e2eDir, startServer } from '../fixtures/processes';
 import { totpCode } from '../fixtures/totp';
@@ -17,6 +18,7 @@ import { PASSWORD, signUpViaApi, uniqueEmail } from '../fixtures/users';
 import { Dashboard } from './pages/Dashboard';
 import { PasskeysPanel } from './pages/PasskeysPanel';
 import { ProfilePage } from './pages/ProfilePage';
+import { ReauthPrompt } from './pages/ReauthPrompt';
 import { SecondFactorStep, SetupMfaPage, TwoStepPanel } from './pages/SecondFactorPages';
 import { SignInPage } from './pages/SignInPage';
 import { SignUpPage } from './pages/SignUpPage';
@@ -50,12 +52,14 @@ async function enrolAuthenticator(page: Page): Promise<{ secret: string; backupC
   await panel.add.click();
   await panel.setUp.click();
   await expect(panel.qr).toBeVisible();
+  await expectNoSeriousViolations(page, 'authenticator enrolment');
   const secret = (await panel.secret.textContent())?.trim() ?? '';
   expect(secret).toMatch(/^[A-Z2-7]{16,}$/);
   await panel.code.fill(totpCode(secret));
   await panel.confirm.click();
   await expect(panel.notice).toHaveText('Two-step verification is on.');
   await expect(panel.backupCodes).toHaveCount(10);
+  await expectNoSeriousViolations(page, 'backup codes');
   const backupCodes = await panel.codes();
   await expect(panel.left).toHaveText('Backup codes: 10 left');
   return { secret, backupCodes };
@@ -70,7 +74,7 @@ async function signOutFromProfile(page: Page): Promise<void> {
 test('an authenticator added in the profile is asked for after the password', async ({ page }) => {
   const user = await signUpViaApi(page.request);
   await new ProfilePage(page).goto();
-  const { secret } = await enrolAuthenticator(page);
+  const { secret, backupCodes } = await enrolAuthenticator(page);
   await signOutFromProfile(page);
 
   await watchProtectedContent(page);
@@ -93,9 +97,12 @@ test('an authenticator added in the profile is asked for after the password', as
 
   // A wrong code stays on the step, announced.
   const right = totpCode(secret, 1);
+  await expectNoSeriousViolations(page, 'second step');
   await step.code.fill(right === '000000' ? '111111' : '000000');
   await step.verify.click();
   await expect(step.error).toBeVisible();
+  await expectNoSeriousViolations(page, 'second step with an error');
+  await expect(step.code).toHaveAttribute('autocomplete', 'one-time-code');
   expect(await protectedSeen(page)).toEqual([]);
 
   // The enrolment used this step's code: the next one (one step of skew is allowed).
@@ -103,6 +110,36 @@ test('an authenticator added in the profile is asked for after the password', as
   await step.verify.click();
   await expect(new Dashboard(page).userEmail).toHaveText(user.email);
   await expect(page.getByTestId('signed-in-badge')).toBeVisible();
+
+  // A change that needs a recent second factor (the server's answer stands in for ten
+  // minutes passing): the prompt asks for a code, here a backup code, and the change goes on.
+  await new ProfilePage(page).goto();
+  const panel = new TwoStepPanel(page);
+  await page.route(
+    (url) => url.pathname === '/v1/me/mfa/backup-codes',
+    (route) =>
+      route.fulfill({
+        status: 403,
+        json: {
+          error: {
+            code: 'second_factor_required',
+            message: 'For your security, confirm it is you with your second factor first.',
+          },
+        },
+      }),
+    { times: 1 },
+  );
+  await panel.regenerate.click();
+  const prompt = new ReauthPrompt(panel.root);
+  await expect(prompt.code).toBeVisible();
+  await expect(prompt.password).toBeHidden();
+  await expectNoSeriousViolations(page, 'second-factor prompt');
+  await prompt.useBackupCode.click();
+  await prompt.backupCode.fill(backupCodes[0] ?? '');
+  await prompt.confirm.click();
+  await expect(panel.backupCodes).toHaveCount(10);
+  expect(await panel.codes()).not.toContain(backupCodes[1]);
+  await expect(panel.left).toHaveText('Backup codes: 10 left');
 });
 
 test('a backup code signs in once', async ({ page }) => {
@@ -202,6 +239,7 @@ test('an environment that requires a second factor walks a new user through <Set
     const setup = new SetupMfaPage(page);
     await expect(setup.heading).toBeVisible();
     await expect(page).toHaveURL(/\/setup-two-step$/);
+    await expectNoSeriousViolations(page, 'two-step setup');
     await setup.setUp.click();
     await expect(setup.qr).toBeVisible();
     const secret = (await setup.secret.textContent())?.trim() ?? '';
