@@ -8,7 +8,7 @@ use torii_client::ssr::{JwksVerifier, SessionState, SessionVerifier, Sessions, V
 use torii_server::admin::NewUser;
 use torii_server::environment::Environment;
 use torii_server::store::{GateTarget, SqliteStore, Store};
-use torii_server::{ClientInfo, Torii};
+use torii_server::{ClientInfo, FirstFactor, Torii};
 use torii_shared::{GateKey, SessionKind};
 
 const ENV: &str = "env_jwt";
@@ -90,7 +90,7 @@ async fn signed_in(server: &Server, email: &str) -> String {
         .unwrap();
     let signed = server
         .torii
-        .sign_in_user(&env, user, &ClientInfo::default())
+        .sign_in_user(&env, user, &ClientInfo::default(), FirstFactor::Password)
         .await
         .unwrap();
     signed.token.expose().to_owned()
@@ -179,7 +179,7 @@ async fn a_pending_session_reads_as_pending_with_its_gates() {
         .unwrap();
     let again = server
         .torii
-        .sign_in_user(&env, user, &ClientInfo::default())
+        .sign_in_user(&env, user, &ClientInfo::default(), FirstFactor::Password)
         .await
         .unwrap();
     let state = verifier.verify(again.token.expose()).await.unwrap();

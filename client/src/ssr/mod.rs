@@ -456,7 +456,10 @@ mod tests {
         assert!(!second.contains("Welcome"), "{second}");
         assert!(!second.contains("torii-sign-in-1-title"), "{second}");
         assert!(second.contains("Two-step verification"), "{second}");
-        assert!(second.contains(r#"autocomplete="one-time-code""#), "{second}");
+        assert!(
+            second.contains(r#"autocomplete="one-time-code""#),
+            "{second}"
+        );
     }
 
     #[test]
