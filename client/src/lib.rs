@@ -51,8 +51,8 @@ mod webauthn;
 
 pub use api::{ApiError, NETWORK_ERROR_MESSAGE};
 pub use components::{
-    AcceptTerms, AuthLoading, Passkeys, Protected, RedirectToGates, RedirectToSignIn, SignIn,
-    SignUp, SignedIn, SignedOut, UserButton, UserProfile, VerifyEmail,
+    AcceptTerms, AuthLoading, Passkeys, Protected, RedirectToGates, RedirectToSignIn, SecondFactor,
+    SetupMfa, SignIn, SignUp, SignedIn, SignedOut, UserButton, UserProfile, VerifyEmail,
 };
 pub use provider::{Auth, AuthTask, GateUrls, ToriiProvider, use_auth};
 pub use torii_shared::GateKey;

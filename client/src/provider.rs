@@ -104,10 +104,14 @@ struct Tickets {
 pub struct Auth {
     /// False until the first `/me` answer.
     pub is_loaded: Signal<bool>,
-    /// True when there is a user and a session, whatever the session's status.
+    /// True when signed in on an **active** session: what protected UI branches on. A session
+    /// pending on a gate (a second factor, the Terms) is not signed in for rendering.
     pub is_signed_in: Signal<bool>,
     /// True when signed in on a session that is pending on a gate.
     pub is_pending: Signal<bool>,
+    /// True when there is a user and a session, whatever the session's status (active or
+    /// pending): e.g. to offer "sign out" to a user stopped at a gate.
+    pub has_session: Signal<bool>,
     /// The signed-in user.
     pub user: Signal<Option<User>>,
     /// The current session, with its status and gates.
@@ -140,6 +144,7 @@ impl fmt::Debug for Auth {
             .field("is_loaded", &self.is_loaded)
             .field("is_signed_in", &self.is_signed_in)
             .field("is_pending", &self.is_pending)
+            .field("has_session", &self.has_session)
             .finish_non_exhaustive()
     }
 }
@@ -152,12 +157,12 @@ impl Auth {
         let user = Memo::new(move |_| me.with(|me| me.as_ref().and_then(|me| me.user.clone())));
         let session =
             Memo::new(move |_| me.with(|me| me.as_ref().and_then(|me| me.session.clone())));
-        let is_signed_in =
+        let has_session =
             Memo::new(move |_| user.with(Option::is_some) && session.with(Option::is_some));
         let is_active = Memo::new(move |_| {
-            is_signed_in.get() && session.with(|s| s.as_ref().is_some_and(|s| s.info.is_active()))
+            has_session.get() && session.with(|s| s.as_ref().is_some_and(|s| s.info.is_active()))
         });
-        let is_pending = Memo::new(move |_| is_signed_in.get() && !is_active.get());
+        let is_pending = Memo::new(move |_| has_session.get() && !is_active.get());
         let session_id = Memo::new(move |_| {
             me.with(|me| {
                 me.as_ref()
@@ -175,8 +180,9 @@ impl Auth {
         });
         Self {
             is_loaded: is_loaded.into(),
-            is_signed_in: is_signed_in.into(),
+            is_signed_in: is_active.into(),
             is_pending: is_pending.into(),
+            has_session: has_session.into(),
             user: user.into(),
             session: session.into(),
             environment: environment_store.into(),

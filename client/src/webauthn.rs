@@ -68,9 +68,12 @@ fn public_key_credential() -> Option<JsValue> {
     get(&js_sys::global(), "PublicKeyCredential")
 }
 
-/// Whether the browser can run passkey ceremonies from JSON options.
+/// Whether the browser can run passkey ceremonies from JSON options. Never while rendering
+/// on the server, where there is no browser to ask.
 pub(crate) fn supported() -> bool {
-    public_key_credential().is_some_and(|pkc| get(&pkc, "parseRequestOptionsFromJSON").is_some())
+    cfg!(target_arch = "wasm32")
+        && public_key_credential()
+            .is_some_and(|pkc| get(&pkc, "parseRequestOptionsFromJSON").is_some())
 }
 
 /// Whether the browser offers passkeys in the autofill of a field marked

@@ -7,11 +7,13 @@ import { expect, test, type Page } from '@playwright/test';
 import path from 'node:path';
 import { VirtualAuthenticator } from '../fixtures/authenticator';
 import { e2eDir } from '../fixtures/processes';
+import { totpCode } from '../fixtures/totp';
 import { PASSWORD, signUpViaApi } from '../fixtures/users';
 import { OidcProviderPages } from './pages/OidcProviderPages';
 import { PasskeysPanel } from './pages/PasskeysPanel';
 import { ProfilePage } from './pages/ProfilePage';
 import { ReauthPrompt } from './pages/ReauthPrompt';
+import { SecondFactorStep, TwoStepPanel } from './pages/SecondFactorPages';
 import { SignInPage } from './pages/SignInPage';
 import { SignUpPage } from './pages/SignUpPage';
 import { UserMenu } from './pages/UserMenu';
@@ -145,4 +147,38 @@ test('screenshots: sign-in, themed sign-in, sign-up, user button menu, user prof
     clip: { x: 600, y: 0, width: 400, height: 260 },
   });
   await other.close();
+});
+
+test('screenshots: two-step verification in the profile, its enrolment, the second sign-in step', async ({
+  page,
+}) => {
+  const email = 'grace.hopper@example.com';
+  await signUpViaApi(page.request, email);
+  await new ProfilePage(page).goto();
+  const panel = new TwoStepPanel(page);
+  await panel.add.click();
+  await panel.setUp.click();
+  await expect(panel.qr).toBeVisible();
+  // The key and its QR code are new each run: masked, so the picture stays the same.
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  await panel.root.screenshot({
+    path: path.join(shots, 'two-step-enrol.png'),
+    mask: [panel.qr, panel.secret],
+  });
+  const secret = (await panel.secret.textContent())?.trim() ?? '';
+  await panel.code.fill(totpCode(secret));
+  await panel.confirm.click();
+  await expect(panel.backupCodes).toHaveCount(10);
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  await panel.root.screenshot({
+    path: path.join(shots, 'two-step-backup-codes.png'),
+    mask: [panel.backupCodes],
+  });
+
+  await page.request.post('/v1/sign-out');
+  const signIn = new SignInPage(page);
+  await signIn.goto();
+  await signIn.signIn(email, PASSWORD);
+  await expect(new SecondFactorStep(page).heading).toBeVisible();
+  await shoot(page, 'second-factor.png');
 });

@@ -1,7 +1,8 @@
 //! Session gates: a signed-in session may be `pending` until its gates are cleared. A gate is
 //! required on a user (all of their sessions, present and future) or on one session; the
-//! server is authoritative and answers gates in a fixed order: `legal_acceptance`, then
-//! `email_verification`, then application-defined keys in the order they were required.
+//! server is authoritative and answers gates in a fixed order: `second_factor`, then
+//! `legal_acceptance`, then `email_verification`, then `setup_mfa`, then application-defined
+//! keys in the order they were required.
 
 use crate::store::{GateRecord, GateTarget, StoreError, UserRecord};
 use crate::{Environment, Torii};
@@ -49,9 +50,12 @@ pub fn produced_gates(env: &Environment, user: &UserRecord) -> Vec<GateKey> {
 
 fn rank(key: &GateKey) -> u8 {
     match key {
-        GateKey::LegalAcceptance => 0,
-        GateKey::EmailVerification => 1,
-        GateKey::Custom(_) => 2,
+        // The sign-in is not finished until the second factor is given: nothing else first.
+        GateKey::SecondFactor => 0,
+        GateKey::LegalAcceptance => 1,
+        GateKey::EmailVerification => 2,
+        GateKey::SetupMfa => 3,
+        GateKey::Custom(_) => 4,
     }
 }
 
@@ -202,6 +206,26 @@ mod tests {
             ]
         );
         assert_eq!(info.current_gate.unwrap().key, GateKey::LegalAcceptance);
+    }
+
+    #[test]
+    fn second_factors_come_first_and_their_setup_after_the_built_in_gates() {
+        let info = session_info(vec![
+            record("zz_custom", 0),
+            record("setup_mfa", 1),
+            record("legal_acceptance", 2),
+            record("second_factor", 3),
+        ]);
+        let keys: Vec<&str> = info.gates.iter().map(|g| g.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "second_factor",
+                "legal_acceptance",
+                "setup_mfa",
+                "zz_custom"
+            ]
+        );
     }
 
     #[test]

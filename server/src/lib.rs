@@ -57,7 +57,7 @@ pub mod store;
 pub mod validate;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use environment::{Environment, SessionSettings};
+pub use environment::{Environment, FirstFactor, MfaSettings, SessionSettings};
 pub use error::ApiError;
 pub use http::{openapi_document, router};
 pub use methods::email_code::SignUpError;
@@ -339,7 +339,7 @@ impl ToriiBuilder {
         let parallelism = self.hash_parallelism.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
         });
-        Ok(Torii {
+        let torii = Torii {
             inner: Arc::new(Inner {
                 lookups: session::lookups::SessionLookups::new(Arc::clone(&store)),
                 store,
@@ -360,7 +360,11 @@ impl ToriiBuilder {
                 breached_passwords: self.breached_passwords,
                 no_peer_reported: std::sync::atomic::AtomicBool::new(false),
             }),
-        })
+        };
+        // During a server-key rotation, authenticator secrets move to the new key, as the JWT
+        // signing keys do above.
+        torii.reseal_totp_secrets().await?;
+        Ok(torii)
     }
 }
 

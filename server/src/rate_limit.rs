@@ -197,6 +197,12 @@ pub enum RateBucket<'a> {
     /// Password-reset codes tried at an address with no live code (by canonical address):
     /// part of the reset ceremony's contract, counted even with limits off.
     ResetUnmatched(&'a str),
+    /// Second-factor codes (authenticator, backup) tried per account, by user id: the rule of
+    /// code checks per account.
+    SecondFactorAccount(&'a str),
+    /// Second-factor codes tried per session, by session id: as many as one emailed code's
+    /// ceremony allows, per its hour.
+    SecondFactorSession(&'a str),
 }
 
 impl<'a> RateBucket<'a> {
@@ -220,6 +226,21 @@ impl<'a> RateBucket<'a> {
         ]
     }
 
+    /// The limits on trying a second factor: per client address, then per session, then
+    /// per account.
+    #[must_use]
+    pub fn second_factor_tries(
+        client: &'a ClientInfo,
+        session_id: &'a str,
+        user_id: &'a str,
+    ) -> [Self; 3] {
+        [
+            Self::VerifyIp(IpKey::of(client)),
+            Self::SecondFactorSession(session_id),
+            Self::SecondFactorAccount(user_id),
+        ]
+    }
+
     /// The name of the stored counter.
     #[must_use]
     pub fn name(&self) -> &'static str {
@@ -233,6 +254,8 @@ impl<'a> RateBucket<'a> {
             Self::SignUpIp(_) => "sign_up_ip",
             Self::CeremonyIp(_) => "ceremony_ip",
             Self::ResetUnmatched(_) => "reset_unmatched",
+            Self::SecondFactorAccount(_) => "second_factor_account",
+            Self::SecondFactorSession(_) => "second_factor_session",
         }
     }
 
@@ -248,7 +271,9 @@ impl<'a> RateBucket<'a> {
             Self::VerifyAccount(key)
             | Self::ResetAccount(key)
             | Self::EmailAddress(key)
-            | Self::ResetUnmatched(key) => key,
+            | Self::ResetUnmatched(key)
+            | Self::SecondFactorAccount(key)
+            | Self::SecondFactorSession(key) => key,
         }
     }
 
@@ -264,10 +289,11 @@ impl<'a> RateBucket<'a> {
             Self::EmailIp(_) => limits.emails_per_ip,
             Self::SignUpIp(_) => limits.sign_ups_per_ip,
             Self::CeremonyIp(_) => limits.ceremonies_per_ip,
-            Self::ResetUnmatched(_) => Rule {
+            Self::ResetUnmatched(_) | Self::SecondFactorSession(_) => Rule {
                 max: crate::codes::MAX_ATTEMPTS,
                 window: crate::codes::USER_CODE_CEREMONY_TTL,
             },
+            Self::SecondFactorAccount(_) => limits.verifications_per_account,
         }
     }
 }

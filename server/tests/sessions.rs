@@ -305,7 +305,8 @@ async fn environment_describes_methods_and_legal() {
                 "termsUrl": "https://example.com/terms",
                 "privacyUrl": "https://example.com/privacy",
                 "required": true
-            }
+            },
+            "mfa": "optional"
         })
     );
 }

@@ -108,6 +108,20 @@ pub enum ErrorCode {
     /// 408: the request took longer than the server allows (a slow upload, or a slow
     /// answer); nothing may be assumed about whether it took effect.
     RequestTimeout,
+    /// 422: the authenticator code's time step was already used to sign in (a code works
+    /// once); wait for the next code.
+    CodeReused,
+    /// 404: the account has no authenticator to confirm or remove (enrol one first).
+    MfaNotEnrolled,
+    /// 409: the account already has a confirmed authenticator; remove it before enrolling
+    /// another.
+    MfaAlreadyEnrolled,
+    /// 409: the environment requires a second factor and this is the account's last one.
+    MfaRequired,
+    /// 403: the change needs a recent second factor: re-authenticate with an authenticator
+    /// or backup code (`POST /v1/session/reauthenticate` `{"method", "code"}`) or a passkey,
+    /// then try again.
+    SecondFactorRequired,
     /// A code this client version does not know.
     #[serde(other)]
     Unknown,
@@ -160,6 +174,11 @@ impl ErrorCode {
             Self::PasswordCheckUnavailable => "password_check_unavailable",
             Self::ServerBusy => "server_busy",
             Self::RequestTimeout => "request_timeout",
+            Self::CodeReused => "code_reused",
+            Self::MfaNotEnrolled => "mfa_not_enrolled",
+            Self::MfaAlreadyEnrolled => "mfa_already_enrolled",
+            Self::MfaRequired => "mfa_required",
+            Self::SecondFactorRequired => "second_factor_required",
             Self::Unknown => "unknown",
         }
     }
@@ -272,6 +291,11 @@ mod tests {
             ErrorCode::ReauthenticationRequired,
             ErrorCode::OauthWrongAccount,
             ErrorCode::OauthEmailUnverified,
+            ErrorCode::CodeReused,
+            ErrorCode::MfaNotEnrolled,
+            ErrorCode::MfaAlreadyEnrolled,
+            ErrorCode::MfaRequired,
+            ErrorCode::SecondFactorRequired,
         ] {
             assert_eq!(serde_json::to_value(code).unwrap(), json!(code.as_str()));
         }

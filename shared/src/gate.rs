@@ -15,7 +15,7 @@ pub enum SessionStatus {
     Pending,
 }
 
-/// The key of a gate. The two fixed keys keep their exact wire form; any other string is an
+/// The key of a gate. Torii's own keys keep their exact wire form; any other string is an
 /// application-defined gate, carried as is so that old clients survive new gates.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum GateKey {
@@ -23,6 +23,12 @@ pub enum GateKey {
     LegalAcceptance,
     /// `email_verification`: the user must verify their email address.
     EmailVerification,
+    /// `second_factor`: the user signed in with a first factor and has a second one, which
+    /// they must verify (`POST /v1/session/second-factor`).
+    SecondFactor,
+    /// `setup_mfa`: the environment requires a second factor the user lacks; they must enrol
+    /// one (`POST /v1/me/mfa/totp`, then `.../confirm`).
+    SetupMfa,
     /// Any other key, defined by the application.
     Custom(String),
 }
@@ -34,6 +40,8 @@ impl GateKey {
         match self {
             Self::LegalAcceptance => "legal_acceptance",
             Self::EmailVerification => "email_verification",
+            Self::SecondFactor => "second_factor",
+            Self::SetupMfa => "setup_mfa",
             Self::Custom(key) => key,
         }
     }
@@ -44,6 +52,8 @@ impl GateKey {
         match key {
             "legal_acceptance" => Self::LegalAcceptance,
             "email_verification" => Self::EmailVerification,
+            "second_factor" => Self::SecondFactor,
+            "setup_mfa" => Self::SetupMfa,
             other => Self::Custom(other.to_owned()),
         }
     }
@@ -172,5 +182,14 @@ mod tests {
             GateKey::parse("email_verification"),
             GateKey::EmailVerification
         );
+        assert_eq!(GateKey::parse("second_factor"), GateKey::SecondFactor);
+        assert_eq!(GateKey::parse("setup_mfa"), GateKey::SetupMfa);
+        for key in [GateKey::SecondFactor, GateKey::SetupMfa] {
+            assert_eq!(GateKey::parse(key.as_str()), key);
+            assert_eq!(
+                serde_json::to_value(Gate { key: key.clone() }).unwrap(),
+                json!({"key": key.as_str()})
+            );
+        }
     }
 }

@@ -173,7 +173,7 @@ fn database_urls(mut cmd: Cmd) -> Cmd {
 /// defences whose correctness depends on the store (rate limits and delays, enumeration,
 /// sessions and their revocation, single-use codes and links). `--workspace` keeps the
 /// feature resolution, and so the build, of the step before.
-const POSTGRES_HTTP_SUITES: [&str; 12] = [
+const POSTGRES_HTTP_SUITES: [&str; 13] = [
     "rate_limits",
     "enumeration",
     "sessions",
@@ -186,6 +186,7 @@ const POSTGRES_HTTP_SUITES: [&str; 12] = [
     "jwt",
     "client_address",
     "breached_passwords",
+    "mfa",
 ];
 
 /// The fuzz targets in `fuzz/`, each for a short bounded run (longer runs: docs/security.md).
@@ -342,11 +343,9 @@ fn test_steps(paths: &Paths, full: bool, steps: &mut Steps) -> Result<()> {
             schemathesis::run(paths, &server)
         })?;
     }
-    // Built (server and hydrate bundle) but not yet driven by Playwright here: `tests/ssr`
-    // has not had a full run yet. It runs by hand with TORII_SSR_SERVER_BIN and
-    // TORII_SSR_STATIC_DIR set (see playwright.config.ts); once green, pass them below.
-    steps.run("build the server-rendered demo", || {
-        demo::build_ssr_demo(paths).map(drop)
+    // The server-rendered demo: its server and its hydrate bundle, for the `ssr` project.
+    let ssr_server = steps.run("build the server-rendered demo", || {
+        demo::build_ssr_demo(paths)
     })?;
     steps.run("e2e typecheck (tsc)", || {
         paths
@@ -363,6 +362,8 @@ fn test_steps(paths: &Paths, full: bool, steps: &mut Steps) -> Result<()> {
             .cwd(&paths.e2e())
             .env("TORII_SERVER_BIN", &server)
             .env("TORII_STATIC_DIR", paths.dist())
+            .env("TORII_SSR_SERVER_BIN", &ssr_server)
+            .env("TORII_SSR_STATIC_DIR", paths.ssr_dist())
             .run()
     })?;
     Ok(())

@@ -18,7 +18,7 @@ use crate::provider::use_auth;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::sync::Arc;
-use torii_shared::{ErrorCode, OAuthIdentity, OAuthLinkRequest};
+use torii_shared::{OAuthIdentity, OAuthLinkRequest};
 
 /// Which request is in flight; one at a time.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,9 +105,9 @@ pub(crate) fn LinkedAccounts(back: Option<ProfileReturn>) -> impl IntoView {
             match api.link_provider(&provider, &request).await {
                 // Off to the provider; the page comes back here.
                 Ok(started) => oauth::go_to(&started.url),
-                Err(err) if err.code() == Some(ErrorCode::ReauthenticationRequired) => {
+                Err(err) if err.needs_reauthentication() => {
                     busy.set(None);
-                    reauth.ask(move || run(link, provider.clone()));
+                    reauth.after(&err).ask(move || run(link, provider.clone()));
                 }
                 Err(err) => {
                     busy.set(None);
@@ -129,9 +129,11 @@ pub(crate) fn LinkedAccounts(back: Option<ProfileReturn>) -> impl IntoView {
                     notice.set(Some(format!("Unlinked {}.", name_of(&identity.provider))));
                     reload();
                 }
-                Err(err) if err.code() == Some(ErrorCode::ReauthenticationRequired) => {
+                Err(err) if err.needs_reauthentication() => {
                     busy.set(None);
-                    reauth.ask(move || run(unlink, identity.clone()));
+                    reauth
+                        .after(&err)
+                        .ask(move || run(unlink, identity.clone()));
                 }
                 Err(err) => {
                     busy.set(None);

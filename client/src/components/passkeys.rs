@@ -18,8 +18,7 @@ use crate::webauthn::{self, Abort, PasskeyFailure};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use torii_shared::{
-    ErrorCode, Me, PasskeyInfo, PasskeyRegistrationRequest, PasskeySignInRequest,
-    RenamePasskeyRequest,
+    Me, PasskeyInfo, PasskeyRegistrationRequest, PasskeySignInRequest, RenamePasskeyRequest,
 };
 
 /// A passkey ceremony that did not finish: the server said no, or the browser gave nothing.
@@ -34,7 +33,7 @@ pub(crate) enum PasskeyError {
 impl PasskeyError {
     /// Whether the server asked for a recent sign-in first.
     pub(crate) fn needs_reauthentication(&self) -> bool {
-        matches!(self, Self::Api(err) if err.code() == Some(ErrorCode::ReauthenticationRequired))
+        matches!(self, Self::Api(err) if err.needs_reauthentication())
     }
 
     /// What the card shows.
@@ -196,6 +195,9 @@ fn PasskeysBody(back: Option<ProfileReturn>) -> impl IntoView {
                 }
                 Err(err) if err.needs_reauthentication() => {
                     busy.set(None);
+                    if let PasskeyError::Api(refusal) = &err {
+                        reauth.after(refusal);
+                    }
                     // The browser's dialog needs a fresh press of the button.
                     reauth.ask(move || {
                         notice.set(Some(
@@ -227,9 +229,9 @@ fn PasskeysBody(back: Option<ProfileReturn>) -> impl IntoView {
                     notice.set(Some(format!("Removed “{}”.", passkey.name)));
                     reload();
                 }
-                Err(err) if err.code() == Some(ErrorCode::ReauthenticationRequired) => {
+                Err(err) if err.needs_reauthentication() => {
                     busy.set(None);
-                    reauth.ask(move || {
+                    reauth.after(&err).ask(move || {
                         if let Some(again) = remove.get_value() {
                             again(passkey.clone());
                         }

@@ -20,8 +20,9 @@
 
 use super::oauth::{self, ProfileTrip};
 use super::passkeys::PasskeyError;
+use super::second_factor::normalize_code;
 use super::{AutoFocusField, FormAlert, FormErrors, field_error, unique_prefix};
-use crate::api::ApiClient;
+use crate::api::{ApiClient, ApiError};
 use crate::provider::use_auth;
 use crate::webauthn;
 use leptos::prelude::*;
@@ -29,8 +30,8 @@ use leptos::task::spawn_local;
 use send_wrapper::SendWrapper;
 use std::sync::Arc;
 use torii_shared::{
-    AccountMethods, OAuthLinkRequest, OAuthProviderInfo, ReauthenticateRequest, Secret,
-    SignInMethod,
+    AccountMethods, ErrorCode, OAuthLinkRequest, OAuthProviderInfo, ReauthenticateRequest,
+    SecondFactorMethod, Secret, SignInMethod,
 };
 use wasm_bindgen::JsCast;
 
@@ -40,6 +41,8 @@ type Then = Arc<dyn Fn() + Send + Sync>;
 #[derive(Clone, Copy)]
 pub(crate) struct Reauth {
     open: RwSignal<bool>,
+    /// The server asked for a second factor, not only a recent sign-in.
+    second_factor: RwSignal<bool>,
     then: StoredValue<Option<Then>>,
     return_focus: StoredValue<Option<SendWrapper<web_sys::HtmlElement>>>,
 }
@@ -67,6 +70,7 @@ impl Reauth {
     pub(crate) fn new() -> Self {
         Self {
             open: RwSignal::new(false),
+            second_factor: RwSignal::new(false),
             then: StoredValue::new(None),
             return_focus: StoredValue::new(None),
         }
@@ -80,6 +84,14 @@ impl Reauth {
             self.return_focus
                 .set_value(focused_element().map(SendWrapper::new));
         }
+    }
+
+    /// Sets what the next prompt asks for from the server's refusal: a second factor for
+    /// `second_factor_required`, else a recent sign-in. Chain it before [`Reauth::ask`].
+    pub(crate) fn after(self, refusal: &ApiError) -> Self {
+        self.second_factor
+            .set(refusal.code() == Some(ErrorCode::SecondFactorRequired));
+        self
     }
 
     /// Opens the prompt; `then` runs once the user has proved who they are.
@@ -139,6 +151,7 @@ impl Reauth {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Busy {
     Password,
+    Code,
     Passkey,
     Provider(String),
 }
@@ -161,6 +174,9 @@ fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
     let title_id = format!("{prefix}-title");
     let methods = RwSignal::new(None::<AccountMethods>);
     let password = RwSignal::new(String::new());
+    let code = RwSignal::new(String::new());
+    let method = RwSignal::new(SecondFactorMethod::Totp);
+    let second_factor = reauth.second_factor.get_untracked();
     let busy = RwSignal::new(None::<Busy>);
     let errors = RwSignal::new(FormErrors::default());
     if let Some(api) = auth.api() {
@@ -201,6 +217,41 @@ fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
                 }
             }
         });
+    };
+    let confirm_code = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(api) = auth.api() else { return };
+        if !start(Busy::Code) {
+            return;
+        }
+        let method = method.get_untracked();
+        let request = ReauthenticateRequest::SecondFactor {
+            method,
+            code: Secret::new(normalize_code(method, &code.get_untracked())),
+        };
+        spawn_local(async move {
+            match api.reauthenticate(&request).await {
+                Ok(_) => {
+                    code.set(String::new());
+                    busy.set(None);
+                    reauth.succeed();
+                }
+                Err(err) => {
+                    busy.set(None);
+                    errors.set(FormErrors::from_api(&err));
+                }
+            }
+        });
+    };
+    let switch_method = move |_| {
+        method.update(|m| {
+            *m = match m {
+                SecondFactorMethod::Totp => SecondFactorMethod::BackupCode,
+                SecondFactorMethod::BackupCode => SecondFactorMethod::Totp,
+            };
+        });
+        code.set(String::new());
+        errors.set(FormErrors::default());
     };
     let use_passkey = move |_| {
         let Some(api) = auth.api() else { return };
@@ -252,6 +303,66 @@ fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
                 .into_any();
         };
         let has_passkey = found.passkeys > 0 && passkeys_offered();
+        if second_factor {
+            let code_id = format!("{prefix}-code");
+            let code_form = view! {
+                <form class="torii-form torii-reauth-code" novalidate=true on:submit=confirm_code>
+                    {move || {
+                        let (label, maxlength, inputmode) = match method.get() {
+                            SecondFactorMethod::Totp => ("Authentication code", "6", "numeric"),
+                            SecondFactorMethod::BackupCode => ("Backup code", "11", "text"),
+                        };
+                        view! {
+                            <AutoFocusField
+                                id=code_id.clone()
+                                name="code"
+                                label=label
+                                input_type="text"
+                                autocomplete="one-time-code"
+                                inputmode=inputmode
+                                maxlength=maxlength
+                                value=code
+                                error=field_error(errors, "code")
+                            />
+                        }
+                    }}
+                    <button
+                        class="torii-button torii-button-primary"
+                        type="submit"
+                        disabled=move || busy.get().is_some()
+                        aria-busy=move || (busy.get() == Some(Busy::Code)).then_some("true")
+                    >
+                        {move || {
+                            if busy.get() == Some(Busy::Code) { "Confirming…" } else { "Confirm" }
+                        }}
+                    </button>
+                    <button class="torii-link" type="button" on:click=switch_method>
+                        {move || match method.get() {
+                            SecondFactorMethod::Totp => "Use a backup code instead",
+                            SecondFactorMethod::BackupCode => "Use your authenticator app instead",
+                        }}
+                    </button>
+                </form>
+            };
+            let passkey_button = has_passkey.then(|| {
+                view! {
+                    <button
+                        class="torii-button torii-button-secondary torii-button-block"
+                        type="button"
+                        disabled=move || busy.get().is_some()
+                        aria-busy=move || (busy.get() == Some(Busy::Passkey)).then_some("true")
+                        on:click=use_passkey
+                    >
+                        "Use a passkey"
+                    </button>
+                }
+            });
+            return view! {
+                {code_form}
+                {passkey_button}
+            }
+            .into_any();
+        }
         let providers: Vec<OAuthProviderInfo> = oauth::providers(auth)
             .into_iter()
             .filter(|p| found.oauth_providers.contains(&p.id))
@@ -351,7 +462,11 @@ fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
                 "Confirm it is you"
             </p>
             <p class="torii-text torii-muted">
-                "For your security, prove who you are again before this change."
+                {if second_factor {
+                    "For your security, enter a code from your authenticator app (or a backup code) before this change."
+                } else {
+                    "For your security, prove who you are again before this change."
+                }}
             </p>
             <FormAlert errors=errors />
             {choices}

@@ -15,7 +15,8 @@ thread_local! {
 /// When the session is pending, navigates to `gate_urls[currentGate.key]` (through the
 /// provider's `navigate` when set, else a full-page redirect). Renders nothing. When the
 /// provider has no URL for the gate it does nothing and warns once per gate per page load,
-/// so a pending session never strands the user silently.
+/// so a pending session never strands the user silently (except on `second_factor`, which
+/// `<SignIn>` shows itself when the provider has no route for it).
 ///
 /// Don't mount it alongside [`RedirectToSignIn`](crate::RedirectToSignIn): render exactly one.
 #[component]
@@ -37,6 +38,8 @@ pub fn RedirectToGates() -> impl IntoView {
         match auth.gate_url(&key) {
             Some(url) if is_current_location(&url) => {}
             Some(url) => auth.navigate_to(&url),
+            // `<SignIn>` shows the second sign-in step itself where no route is given.
+            None if key == GateKey::SecondFactor => {}
             None => warn_once(&key),
         }
     });

@@ -31,6 +31,7 @@
 
 use super::oauth::{OAuthButtons, has_oauth_sign_up, take_oauth_error};
 use super::passkeys::{PasskeyError, sign_in_with_passkey};
+use super::second_factor::SecondFactor;
 use super::{Field, FormAlert, FormErrors, field_error, unique_prefix, with_class};
 use crate::api::ApiError;
 use crate::provider::{Auth, use_auth};
@@ -38,8 +39,8 @@ use crate::webauthn::{self, Abort};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use torii_shared::{
-    MagicLinkRequest, PasswordResetComplete, PasswordResetRequest, PasswordSignInRequest, Secret,
-    SignInMethod,
+    GateKey, MagicLinkRequest, PasswordResetComplete, PasswordResetRequest, PasswordSignInRequest,
+    Secret, SignInMethod,
 };
 
 /// Where the card stands.
@@ -67,6 +68,10 @@ enum Busy {
 /// "Resend link"). "Forgot password?" resets the password on the same card: the email, then
 /// the emailed "Reset code" and a "New password"; success signs the user in. Errors show
 /// inline and are announced.
+///
+/// While the session is pending, the card steps aside: on the `second_factor` gate it shows
+/// the second sign-in step ([`SecondFactor`](crate::SecondFactor)) in its place; on any other
+/// gate it renders nothing, for `<RedirectToGates>` or the gate's own screen to take over.
 #[component]
 pub fn SignIn(
     /// When set, the card offers "Create an account", which calls it (e.g. to show `<SignUp>`).
@@ -78,6 +83,40 @@ pub fn SignIn(
     sign_up_url: Option<String>,
     /// Extra classes on the card, added to `torii-card`, for the application's own styles.
     #[prop(optional, into)]
+    class: Option<String>,
+) -> impl IntoView {
+    let auth = use_auth();
+    let pending_on = Memo::new(move |_| {
+        auth.session.with(|session| {
+            session
+                .as_ref()
+                .filter(|_| auth.is_pending.get())
+                .map(|session| {
+                    session
+                        .info
+                        .current_gate
+                        .as_ref()
+                        .map(|gate| gate.key.clone())
+                })
+        })
+    });
+    move || match pending_on.get() {
+        None => view! {
+            <SignInCard on_sign_up=on_sign_up sign_up_url=sign_up_url.clone() class=class.clone() />
+        }
+        .into_any(),
+        Some(Some(GateKey::SecondFactor)) => {
+            view! { <SecondFactor class=class.clone().unwrap_or_default() /> }.into_any()
+        }
+        Some(_) => ().into_any(),
+    }
+}
+
+/// The card itself, for a visitor without a session.
+#[component]
+fn SignInCard(
+    on_sign_up: Option<Callback<()>>,
+    sign_up_url: Option<String>,
     class: Option<String>,
 ) -> impl IntoView {
     let auth = use_auth();

@@ -141,11 +141,12 @@ impl SignUpForm {
     }
 
     fn offers_passkey(self) -> bool {
-        webauthn::supported()
-            && self.auth.environment.with(|env| {
-                env.as_ref()
-                    .is_some_and(|env| env.methods.contains(&SignInMethod::Passkey))
-            })
+        // The environment first: unknown while the server renders and at hydration, so both
+        // render the same markup before the browser is asked.
+        self.auth.environment.with(|env| {
+            env.as_ref()
+                .is_some_and(|env| env.methods.contains(&SignInMethod::Passkey))
+        }) && webauthn::supported()
     }
 
     fn consent_required(self) -> bool {

@@ -24,13 +24,14 @@ use super::linked_accounts::LinkedAccounts;
 use super::oauth::{self, take_profile_return};
 use super::passkeys::PasskeysSection;
 use super::reauthenticate::Reauth;
+use super::two_step::TwoStepSection;
 use super::{AutoFocusField, Field, FormAlert, FormErrors, field_error, unique_prefix};
 use crate::api::ApiError;
 use crate::provider::use_auth;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use torii_shared::{
-    ChangeEmailRequest, ChangePasswordRequest, ErrorCode, Secret, SessionSummary, SignInMethod,
+    ChangeEmailRequest, ChangePasswordRequest, MfaPolicy, Secret, SessionSummary, SignInMethod,
     UpdateProfileRequest, VerifyCodeRequest,
 };
 
@@ -63,6 +64,10 @@ pub fn UserProfile(
         })
     });
     let offers_providers = Memo::new(move |_| !oauth::providers(auth).is_empty());
+    let offers_two_step = Memo::new(move |_| {
+        auth.environment
+            .with(|env| env.as_ref().is_some_and(|env| env.mfa != MfaPolicy::Off))
+    });
     move || {
         // Rebuilt only when the user signs in or out, not on every profile change.
         auth.is_signed_in.get().then(|| {
@@ -84,6 +89,17 @@ pub fn UserProfile(
                                 })
                         }}
                     </ProfileSection>
+                    {move || {
+                        offers_two_step
+                            .get()
+                            .then(|| {
+                                view! {
+                                    <ProfileSection title="Two-step verification" slug="two-step">
+                                        <TwoStepSection />
+                                    </ProfileSection>
+                                }
+                            })
+                    }}
                     {children.with_value(|children| children.as_ref().map(|c| c()))}
                     <ProfileSection title="Sessions" slug="sessions">
                         <SessionsList version=sessions_version />
@@ -270,9 +286,9 @@ fn EmailForm() -> impl IntoView {
                         request.email.trim()
                     ));
                 }
-                Err(err) if err.code() == Some(ErrorCode::ReauthenticationRequired) => {
+                Err(err) if err.needs_reauthentication() => {
                     action.busy.set(false);
-                    reauth.ask(move || {
+                    reauth.after(&err).ask(move || {
                         if let Some(again) = send_code_slot.get_value() {
                             again();
                         }
@@ -477,9 +493,9 @@ fn PasswordForm(sessions_version: RwSignal<u32>) -> impl IntoView {
                     sessions_version.update(|v| *v += 1);
                 }
                 // Only without a password: a current one is itself the proof.
-                Err(err) if err.code() == Some(ErrorCode::ReauthenticationRequired) => {
+                Err(err) if err.needs_reauthentication() => {
                     action.busy.set(false);
-                    reauth.ask(move || {
+                    reauth.after(&err).ask(move || {
                         if let Some(again) = change_slot.get_value() {
                             again();
                         }

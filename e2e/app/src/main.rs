@@ -37,8 +37,8 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use torii_client::{
-    AcceptTerms, AuthLoading, GateKey, RedirectToGates, SignIn, SignUp, SignedIn, SignedOut,
-    ToriiProvider, UserButton, UserProfile, VerifyEmail, use_auth,
+    AcceptTerms, AuthLoading, GateKey, RedirectToGates, SetupMfa, SignIn, SignUp, SignedIn,
+    SignedOut, ToriiProvider, UserButton, UserProfile, VerifyEmail, use_auth,
 };
 use torii_shared::SessionKind;
 use wasm_bindgen::{JsCast, JsValue};
@@ -49,6 +49,9 @@ const LEGAL_URL: &str = "/legal";
 const VERIFY_EMAIL_URL: &str = "/verify-email";
 /// The page of the application-defined gate `mfa_enrollment`.
 const MFA_URL: &str = "/gates/mfa";
+/// The page of the `setup_mfa` gate (the environment requires a second factor). The
+/// `second_factor` gate has no page: `<SignIn>` shows that step itself.
+const SETUP_MFA_URL: &str = "/setup-two-step";
 /// The signed-in user's profile page.
 const PROFILE_URL: &str = "/profile";
 /// The second theme, set as `data-theme` on the root element.
@@ -101,8 +104,9 @@ impl Router {
     }
 
     fn is_gate_page(self) -> bool {
-        self.path
-            .with(|path| [LEGAL_URL, VERIFY_EMAIL_URL, MFA_URL].contains(&path.as_str()))
+        self.path.with(|path| {
+            [LEGAL_URL, VERIFY_EMAIL_URL, MFA_URL, SETUP_MFA_URL].contains(&path.as_str())
+        })
     }
 }
 
@@ -139,6 +143,7 @@ fn App() -> impl IntoView {
                 (GateKey::LegalAcceptance, LEGAL_URL),
                 (GateKey::EmailVerification, VERIFY_EMAIL_URL),
                 (GateKey::Custom(MFA_GATE.to_owned()), MFA_URL),
+                (GateKey::SetupMfa, SETUP_MFA_URL),
             ]
             navigate=move |url: String| router.navigate(&url)
         >
@@ -149,6 +154,7 @@ fn App() -> impl IntoView {
                 </span>
                 <span class="demo-title">"Torii demo"</span>
                 <ThemeToggle />
+                <SignedInBadge />
                 <SignedIn>
                     <UserButton profile_url=PROFILE_URL />
                 </SignedIn>
@@ -171,6 +177,22 @@ fn App() -> impl IntoView {
                 </SignedIn>
             </div>
         </ToriiProvider>
+    }
+}
+
+/// An application's own branch on `is_signed_in` (not `<SignedIn>`): false for a session
+/// pending on a gate, so a user between password and second factor never sees it.
+#[component]
+fn SignedInBadge() -> impl IntoView {
+    let auth = use_auth();
+    move || {
+        auth.is_signed_in.get().then(|| {
+            view! {
+                <span class="demo-badge" data-testid="signed-in-badge">
+                    "Signed in"
+                </span>
+            }
+        })
     }
 }
 
@@ -239,7 +261,7 @@ fn SignedInPage(router: Router) -> impl IntoView {
 fn LeaveGatePageWhenActive(router: Router) -> impl IntoView {
     let auth = use_auth();
     Effect::new(move |_| {
-        let active = auth.is_signed_in.get() && !auth.is_pending.get();
+        let active = auth.is_signed_in.get();
         if active && router.is_gate_page() {
             router.navigate("/");
         }
@@ -269,8 +291,18 @@ fn SignedOutPage(router: Router) -> impl IntoView {
             }
         });
     };
+    // `<SignIn>` shows the second sign-in step itself; other gates have their pages.
+    let on_gate_page = Memo::new(move |_| {
+        auth.is_pending.get()
+            && auth.session.with(|session| {
+                session
+                    .as_ref()
+                    .and_then(|session| session.info.current_gate.as_ref())
+                    .is_none_or(|gate| gate.key != GateKey::SecondFactor)
+            })
+    });
     move || {
-        if auth.is_pending.get() {
+        if on_gate_page.get() {
             return view! { <GatePage router=router /> }.into_any();
         }
         match card.get() {
@@ -293,6 +325,7 @@ fn GatePage(router: Router) -> impl IntoView {
             LEGAL_URL => view! { <AcceptTerms /> }.into_any(),
             VERIFY_EMAIL_URL => view! { <VerifyEmail /> }.into_any(),
             MFA_URL => view! { <MfaGate /> }.into_any(),
+            SETUP_MFA_URL => view! { <SetupMfa /> }.into_any(),
             _ => return view! { <GatePending /> }.into_any(),
         };
         view! {

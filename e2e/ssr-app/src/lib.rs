@@ -22,6 +22,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <title>"Torii server-rendered demo"</title>
+                // No favicon request (and no 404 in the console).
+                <link rel="icon" href="data:," />
                 <style>{torii_client::STYLE}</style>
                 <HydrationScripts options />
             </head>

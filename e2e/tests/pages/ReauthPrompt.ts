@@ -9,6 +9,10 @@ export class ReauthPrompt {
   readonly password: Locator;
   readonly confirm: Locator;
   readonly usePasskey: Locator;
+  /** For an account with a second factor: its code, and the switch to a backup code. */
+  readonly code: Locator;
+  readonly backupCode: Locator;
+  readonly useBackupCode: Locator;
   readonly cancel: Locator;
   /** An inline error (role="alert") with text in it. */
   readonly error: Locator;
@@ -19,6 +23,9 @@ export class ReauthPrompt {
     this.password = this.root.getByLabel('Password', { exact: true });
     this.confirm = this.root.getByRole('button', { name: 'Confirm', exact: true });
     this.usePasskey = this.root.getByRole('button', { name: 'Use a passkey' });
+    this.code = this.root.getByLabel('Authentication code');
+    this.backupCode = this.root.getByLabel('Backup code');
+    this.useBackupCode = this.root.getByRole('button', { name: 'Use a backup code instead' });
     this.cancel = this.root.getByRole('button', { name: 'Cancel' });
     this.error = this.root.getByRole('alert').filter({ hasText: /\S/ });
   }

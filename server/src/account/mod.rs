@@ -13,6 +13,12 @@
 //! nothing more: the right current password is itself a re-authentication, and is recorded as
 //! one.
 //!
+//! **Step-up.** For a user with second factors (see [`crate::methods::mfa::policy`]) a
+//! recent sign-in is not enough: the session must also have verified a second factor within
+//! the same window (`second_factor_at`: the second step of the sign-in, a passkey sign-in,
+//! or a re-authentication with an authenticator or backup code or a passkey), else the answer
+//! is [`AccountError::SecondFactorRequired`]. A stale first factor is reported first.
+//!
 //! **Email change**: see [`email_change`].
 
 pub mod email_change;
@@ -58,6 +64,9 @@ pub enum AccountError {
     /// The change needs a sign-in within [`REAUTH_WINDOW`].
     #[error("reauthentication required")]
     ReauthenticationRequired,
+    /// The account has second factors and the change needs one verified within the window.
+    #[error("second factor required")]
+    SecondFactorRequired,
     /// The account has no password to re-authenticate with.
     #[error("no password")]
     NoPassword,
@@ -133,14 +142,43 @@ impl Torii {
         found: &AuthenticatedSession,
     ) -> Result<(), AccountError> {
         let authenticated_at = self.authenticated_at(found).await?;
-        if is_recent_sign_in(
+        if !is_recent_sign_in(
             authenticated_at,
             self.now(),
             self.recent_sign_in_window(found),
         ) {
-            Ok(())
-        } else {
-            Err(AccountError::ReauthenticationRequired)
+            return Err(AccountError::ReauthenticationRequired);
+        }
+        self.require_recent_second_factor(found).await
+    }
+
+    /// Refuses with [`AccountError::SecondFactorRequired`] when the user has second factors
+    /// and the session verified none within its environment's window.
+    ///
+    /// # Errors
+    /// No recent second factor; the session's row is gone; a store failure.
+    pub async fn require_recent_second_factor(
+        &self,
+        found: &AuthenticatedSession,
+    ) -> Result<(), AccountError> {
+        let Some(env) = self
+            .environments()
+            .iter()
+            .find(|env| env.id == found.session.environment_id)
+        else {
+            return Ok(());
+        };
+        if !self.has_second_factors(env, &found.user.id).await? {
+            return Ok(());
+        }
+        let verified_at = self
+            .store()
+            .session_second_factor(&found.session.id)
+            .await?
+            .ok_or(AccountError::SessionGone)?;
+        match verified_at {
+            Some(at) if is_recent_sign_in(at, self.now(), env.session.recent_sign_in) => Ok(()),
+            _ => Err(AccountError::SecondFactorRequired),
         }
     }
 
@@ -282,6 +320,10 @@ impl Torii {
                 credential,
             )
             .await?;
+            // A passkey with user verification is both factors.
+            self.store()
+                .set_session_second_factor(&found.session.id, self.now())
+                .await?;
             self.renew_session(&found.session.id).await
         };
         work.await.map_err(Guarded::Failed)
@@ -449,6 +491,11 @@ impl Torii {
         if request.current_password.is_none() {
             return work.await.map_err(Guarded::Failed);
         }
+        // Checked before the password, so that a missing second factor does not count as a
+        // wrong password.
+        self.require_recent_second_factor(found)
+            .await
+            .map_err(Guarded::Failed)?;
         self.limit_password_checks(env, client).await?;
         let account = account_key(&found.user.email);
         self.password_attempt(env, AttemptBucket::PasswordAccount(&account), work)

@@ -2,13 +2,15 @@
 //! passkeys; their checks and conversion, and the default environment kept in the store.
 
 use super::{ConfigError, LIVE_SECRET_KEY_MIN_CHARS, RateLimitConfig, invalid};
-use crate::environment::{Environment, PasskeySettings, SessionSettings, normalize_origin};
+use crate::environment::{
+    Environment, FirstFactor, MfaSettings, PasskeySettings, SessionSettings, normalize_origin,
+};
 use crate::session::{new_id, random_url_token, sha256_hex};
 use crate::store::{Store, StoreError, StoredEnvironment};
 use serde::Deserialize;
 use std::fmt;
 use time::{Duration, OffsetDateTime};
-use torii_shared::{EnvironmentMode, Secret, SessionKind, SignInMethod};
+use torii_shared::{EnvironmentMode, MfaPolicy, Secret, SessionKind, SignInMethod};
 use url::Url;
 /// One environment in the TOML file.
 #[derive(Clone, Deserialize)]
@@ -63,6 +65,13 @@ pub struct EnvironmentConfig {
     /// The passkeys' relying party.
     #[serde(default)]
     pub passkeys: PasskeyConfig,
+    /// Second factors: `off`, `optional` (default) or `required`.
+    #[serde(default)]
+    pub mfa: MfaPolicy,
+    /// The first factors after which a user with a second factor is asked for it (default:
+    /// `password`, `magic_link`, `email_code`, `oauth`; a passkey never is).
+    #[serde(default)]
+    pub mfa_first_factors: Option<Vec<FirstFactor>>,
 }
 
 /// `[environments.passkeys]`: where passkeys are bound. Every key is optional.
@@ -271,6 +280,13 @@ impl EnvironmentConfig {
                 rp_name: self.passkeys.rp_name.clone(),
                 origins: passkey_origins,
             },
+            mfa: MfaSettings {
+                policy: self.mfa,
+                first_factors: self
+                    .mfa_first_factors
+                    .clone()
+                    .unwrap_or_else(|| MfaSettings::default().first_factors),
+            },
         })
     }
 }
@@ -346,6 +362,8 @@ mod tests {
             session: SessionConfig::default(),
             rate_limits: RateLimitConfig::default(),
             passkeys: PasskeyConfig::default(),
+            mfa: MfaPolicy::Optional,
+            mfa_first_factors: None,
         };
         assert!(env.to_environment().is_err());
         env.publishable_key = "pk_live_x".into();
@@ -408,6 +426,29 @@ mod tests {
             .is_err(),
             "unknown keys are refused"
         );
+    }
+
+    #[test]
+    fn second_factors_default_to_optional_after_every_first_factor() {
+        let parse = |extra: &str| {
+            toml::from_str::<Config>(&format!(
+                "[[environments]]\nname = \"Demo\"\npublishable_key = \"pk_test_demo\"\n\
+                 secret_key = \"sk_test_demo\"\n{extra}"
+            ))
+            .map(|config| config.environments())
+        };
+        let envs = parse("").unwrap().unwrap();
+        assert_eq!(envs[0].mfa, MfaSettings::default());
+        assert_eq!(envs[0].info().mfa, MfaPolicy::Optional);
+        let envs = parse("mfa = \"required\"\nmfa_first_factors = [\"password\"]")
+            .unwrap()
+            .unwrap();
+        assert_eq!(envs[0].mfa.policy, MfaPolicy::Required);
+        assert!(envs[0].mfa.asks_after(FirstFactor::Password));
+        assert!(!envs[0].mfa.asks_after(FirstFactor::MagicLink));
+        assert!(!envs[0].mfa.asks_after(FirstFactor::Passkey));
+        assert!(parse("mfa = \"sometimes\"").is_err());
+        assert!(parse("mfa_first_factors = [\"sms\"]").is_err());
     }
 
     #[test]

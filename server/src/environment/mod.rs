@@ -10,7 +10,8 @@ use crate::session::sha256_hex;
 use subtle::ConstantTimeEq as _;
 use time::Duration;
 use torii_shared::{
-    EnvironmentInfo, EnvironmentMode, LegalInfo, OAuthProviderInfo, SessionKind, SignInMethod,
+    EnvironmentInfo, EnvironmentMode, LegalInfo, MfaPolicy, OAuthProviderInfo, SessionKind,
+    SignInMethod,
 };
 use url::Url;
 
@@ -52,6 +53,57 @@ pub struct PasskeySettings {
     pub rp_name: Option<String>,
     /// The exact origins a ceremony may come from (default: the allowed origins).
     pub origins: Vec<String>,
+}
+
+/// How a session's user proved who they are first, before any second factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FirstFactor {
+    /// Email and password.
+    Password,
+    /// An emailed sign-in link.
+    MagicLink,
+    /// A code emailed to the account (a sign-up's, or a password reset's, which signs in).
+    EmailCode,
+    /// An OAuth / OpenID Connect provider.
+    Oauth,
+    /// A passkey with user verification: both factors at once, never asked for a second.
+    Passkey,
+}
+
+/// Second factors in an environment: whether they are off, optional or required, and after
+/// which first factors a user who has one is asked for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MfaSettings {
+    /// Off, optional (the default) or required.
+    pub policy: MfaPolicy,
+    /// The first factors after which a user with a second factor is asked for it (default:
+    /// password, sign-in link, emailed code and provider). A passkey never is.
+    pub first_factors: Vec<FirstFactor>,
+}
+
+impl Default for MfaSettings {
+    fn default() -> Self {
+        Self {
+            policy: MfaPolicy::Optional,
+            first_factors: vec![
+                FirstFactor::Password,
+                FirstFactor::MagicLink,
+                FirstFactor::EmailCode,
+                FirstFactor::Oauth,
+            ],
+        }
+    }
+}
+
+impl MfaSettings {
+    /// Whether a user with a second factor who signed in with `first` is asked for it.
+    #[must_use]
+    pub fn asks_after(&self, first: FirstFactor) -> bool {
+        self.policy != MfaPolicy::Off
+            && first != FirstFactor::Passkey
+            && self.first_factors.contains(&first)
+    }
 }
 
 /// One application's settings, ready to use.
@@ -96,6 +148,8 @@ pub struct Environment {
     pub session: SessionSettings,
     /// The passkeys' relying party.
     pub passkeys: PasskeySettings,
+    /// Second factors.
+    pub mfa: MfaSettings,
 }
 
 impl std::fmt::Debug for Environment {
@@ -132,6 +186,7 @@ impl Environment {
             rate_limits: crate::rate_limit::RateLimits::default(),
             session: SessionSettings::default(),
             passkeys: PasskeySettings::default(),
+            mfa: MfaSettings::default(),
         }
     }
 
@@ -171,6 +226,7 @@ impl Environment {
                 required: self.legal_required(),
                 version: self.terms_version.clone(),
             },
+            mfa: self.mfa.policy,
         }
     }
 

@@ -21,6 +21,9 @@ pub enum InternalSource {
     Serialization,
     /// The coalesced session lookup, when the task carrying a request's query went away.
     SessionLookup,
+    /// An authenticator app's secret: opening it under the server key, or the TOTP and QR
+    /// code libraries.
+    Totp,
 }
 
 impl InternalSource {
@@ -35,6 +38,7 @@ impl InternalSource {
             Self::HttpClient => "http client",
             Self::Serialization => "serialization",
             Self::SessionLookup => "session lookup",
+            Self::Totp => "totp",
         }
     }
 }

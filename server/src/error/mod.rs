@@ -457,6 +457,12 @@ impl From<crate::account::AccountError> for ApiError {
                 "For your security, confirm it is you first: with your password, a passkey \
                  or a linked account.",
             ),
+            AccountError::SecondFactorRequired => Self::new(
+                StatusCode::FORBIDDEN,
+                ErrorCode::SecondFactorRequired,
+                "For your security, confirm it is you with your second factor first: an \
+                 authenticator code, a backup code or a passkey.",
+            ),
             AccountError::NoPassword => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 ErrorCode::ValidationFailed,
@@ -476,6 +482,58 @@ impl From<crate::account::AccountError> for ApiError {
             AccountError::Store(e) => e.into(),
             AccountError::Breached(e) => Self::breached_password("newPassword", &e),
             AccountError::Hash(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::methods::mfa::MfaError> for ApiError {
+    fn from(error: crate::methods::mfa::MfaError) -> Self {
+        use crate::methods::mfa::MfaError;
+        let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+        match error {
+            MfaError::Disabled => Self::new(
+                StatusCode::FORBIDDEN,
+                ErrorCode::MethodDisabled,
+                "Two-step verification is not enabled for this application.",
+            ),
+            MfaError::Validation(fields) => Self::validation(fields),
+            MfaError::InvalidCode => Self::new(
+                unprocessable,
+                ErrorCode::InvalidCode,
+                "That code is not right. Check it and try again.",
+            ),
+            MfaError::CodeExpired => Self::new(
+                unprocessable,
+                ErrorCode::CodeExpired,
+                "That code has expired. Enter the one your app shows now.",
+            ),
+            MfaError::CodeReused => Self::new(
+                unprocessable,
+                ErrorCode::CodeReused,
+                "That code was already used. Wait for your app to show the next one.",
+            ),
+            MfaError::NotEnrolled => Self::new(
+                StatusCode::NOT_FOUND,
+                ErrorCode::MfaNotEnrolled,
+                "There is no authenticator to use here. Add one first.",
+            ),
+            MfaError::AlreadyEnrolled => Self::new(
+                StatusCode::CONFLICT,
+                ErrorCode::MfaAlreadyEnrolled,
+                "An authenticator is already set up. Remove it before adding another.",
+            ),
+            MfaError::Required => Self::new(
+                StatusCode::CONFLICT,
+                ErrorCode::MfaRequired,
+                "This application requires two-step verification: add another second factor \
+                 before removing this one.",
+            ),
+            MfaError::Pending(gate) => Self::session_pending(gate),
+            MfaError::UserNotFound => Self::not_found("No such user."),
+            MfaError::Account(e) => e.into(),
+            MfaError::Passkey(e) => e.into(),
+            MfaError::Store(e) => e.into(),
+            MfaError::Internal(e) => e.into(),
         }
     }
 }

@@ -139,7 +139,8 @@ async fn revoke_others(
 }
 
 /// The password, or an assertion of one of the user's passkeys; either makes the session's
-/// sign-in recent again.
+/// sign-in recent again. For an account with second factors, an authenticator or backup code
+/// makes its second factor recent (a passkey does both).
 #[utoipa::path(
     post,
     path = "/v1/session/reauthenticate",
@@ -151,7 +152,8 @@ async fn revoke_others(
         (status = 200, description = "Confirmed: sensitive changes are allowed for the environment's recent-sign-in window (10 minutes by default)", body = torii_shared::Me, headers(("Set-Cookie" = String, description = "The session cookie"))),
         (status = 401, description = "`unauthenticated`: no valid session; `unknown_passkey`: no such passkey is registered"),
         (status = 403, description = "`session_pending`; `method_disabled` (a passkey where the environment has none)"),
-        (status = 422, description = "`validation_failed`: a wrong password (on `password`), or the account has none; `ceremony_expired`: the passkey ceremony is unknown, used, expired or another session's; `passkey_invalid`: the assertion did not verify, or the passkey is another user's"),
+        (status = 404, description = "`mfa_not_enrolled`: a second-factor code from an account without an authenticator"),
+        (status = 422, description = "`validation_failed`: a wrong password (on `password`), or the account has none, or a code of the wrong shape (on `code`); `ceremony_expired`: the passkey ceremony is unknown, used, expired or another session's; `passkey_invalid`: the assertion did not verify, or the passkey is another user's; `invalid_code`, `code_expired`, `code_reused`: a second-factor code that is not right"),
         (status = 429, description = "`rate_limited`")
     )
 )]
@@ -177,28 +179,16 @@ async fn reauthenticate(
                 .reauthenticate_with_passkey(&env, &found, ceremony_id, credential, &client)
                 .await?
         }
+        ReauthenticateRequest::SecondFactor { method, code } => {
+            // The second factor alone renews nothing: the session's token and its first
+            // factor stay as they are.
+            torii
+                .reauthenticate_with_second_factor(&env, &found, *method, code.expose(), &client)
+                .await?;
+            return super::me::refreshed(&torii, &env, &auth).await;
+        }
     };
-    if found.kind == torii_shared::SessionKind::Jwt {
-        // A fresh JWT is the renewed token.
-        return super::me::refreshed(&torii, &env, &auth).await;
-    }
-    // The old token no longer works: the cookie gets the new one, and a client that sent it
-    // as a bearer token gets it in the body (it holds its token itself).
-    let done = torii
-        .refresh_session(&env, &renewed)
-        .await?
-        .ok_or_else(ApiError::unauthenticated)?;
-    let mut response = super::signed_in(&torii, &env, StatusCode::OK, &done);
-    if !auth.from_cookie {
-        let mut me = done.me();
-        me.token = Some(renewed.expose().to_owned());
-        let body = Json(me).into_response();
-        let (mut parts, _) = response.into_parts();
-        parts.headers.remove(header::SET_COOKIE);
-        parts.headers.remove(header::CONTENT_LENGTH);
-        response = Response::from_parts(parts, body.into_body());
-    }
-    Ok(response)
+    super::me::renewed(&torii, &env, &auth, found.kind, &renewed).await
 }
 
 /// A challenge only the user's own passkeys can answer, for `POST /v1/session/reauthenticate`.
@@ -288,7 +278,7 @@ async fn update_profile(
     responses(
         (status = 200, description = "Changed", body = torii_shared::PasswordChanged),
         (status = 401, description = "`unauthenticated`: no valid session"),
-        (status = 403, description = "`session_pending` or `reauthentication_required`"),
+        (status = 403, description = "`session_pending`, `reauthentication_required` or `second_factor_required`"),
         (status = 422, description = "`validation_failed` (see `fields`; a wrong current password is on `currentPassword`), or `password_breached` (on `newPassword`)"),
         (status = 429, description = "`rate_limited`"),
         (status = 503, description = "`server_busy` (with `Retry-After`): the password-hashing queue is full; `password_check_unavailable`: the breached-password service cannot be asked and the server refuses meanwhile")
@@ -318,7 +308,7 @@ async fn change_password(
     responses(
         (status = 202, description = "A code was emailed to the new address", body = torii_shared::ResendAccepted),
         (status = 401, description = "`unauthenticated`: no valid session"),
-        (status = 403, description = "`session_pending` or `reauthentication_required`"),
+        (status = 403, description = "`session_pending`, `reauthentication_required` or `second_factor_required`"),
         (status = 409, description = "`email_taken`"),
         (status = 410, description = "`code_attempts_exhausted`: too many wrong codes in this ceremony"),
         (status = 422, description = "`validation_failed` (see `fields`)"),
@@ -350,7 +340,7 @@ async fn start_email_change(
     responses(
         (status = 200, description = "The address is changed", body = torii_shared::Me, headers(("Set-Cookie" = String, description = "The session cookie"))),
         (status = 401, description = "`unauthenticated`: no valid session"),
-        (status = 403, description = "`session_pending` or `reauthentication_required`"),
+        (status = 403, description = "`session_pending`, `reauthentication_required` or `second_factor_required`"),
         (status = 404, description = "`not_found`: no change is waiting"),
         (status = 409, description = "`email_taken`"),
         (status = 410, description = "`code_attempts_exhausted`: too many wrong codes in this ceremony"),

@@ -1,8 +1,11 @@
 //! The routes a pending session uses to clear the built-in gates: accept the current Terms,
 //! and verify the email address with a code. Each answers the session's new state; a JWT
-//! session gets a re-issued token carrying it.
+//! session gets a re-issued token carrying it. A session still owing its second factor
+//! (`second_factor`, always the first gate) gives that first: until then its user has not
+//! finished signing in. (Second factors have their own routes, in `mfa.rs`.)
 
 use super::{AnySession, ApiJson, BearerOrCookie, Client, Env};
+use crate::AuthenticatedSession;
 use crate::Torii;
 use crate::error::ApiError;
 use axum::extract::State;
@@ -11,6 +14,26 @@ use axum::response::Response;
 use axum::routing::post;
 use axum::{Json, Router};
 use torii_shared::{ResendAccepted, VerifyCodeRequest};
+
+/// A signed-in session, active or pending, that is not owing its second factor.
+struct SignedInSession(AuthenticatedSession);
+
+impl axum::extract::FromRequestParts<Torii> for SignedInSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        torii: &Torii,
+    ) -> Result<Self, Self::Rejection> {
+        let AnySession(found) = AnySession::from_request_parts(parts, torii).await?;
+        match &found.info.current_gate {
+            Some(gate) if gate.key == torii_shared::GateKey::SecondFactor => {
+                Err(ApiError::session_pending(gate.clone()))
+            }
+            _ => Ok(Self(found)),
+        }
+    }
+}
 
 pub(super) fn routes() -> Router<Torii> {
     Router::new()
@@ -28,14 +51,15 @@ pub(super) fn routes() -> Router<Torii> {
     security(("publishableKey" = [], "sessionCookie" = []), ("publishableKey" = [], "sessionBearer" = [])),
     responses(
         (status = 200, description = "The session's new state", body = torii_shared::Me, headers(("Set-Cookie" = String, description = "The session cookie"))),
-        (status = 401, description = "`unauthenticated`: no valid session")
+        (status = 401, description = "`unauthenticated`: no valid session"),
+        (status = 403, description = "`session_pending` on `second_factor`: give the second factor first")
     )
 )]
 async fn accept_terms(
     State(torii): State<Torii>,
     Env(env): Env,
     auth: BearerOrCookie,
-    AnySession(found): AnySession,
+    SignedInSession(found): SignedInSession,
 ) -> Result<Response, ApiError> {
     torii
         .accept_terms(&env, &found.user, &found.session.id)
@@ -53,6 +77,7 @@ async fn accept_terms(
     responses(
         (status = 202, description = "A code was emailed to the user's address", body = torii_shared::ResendAccepted),
         (status = 401, description = "`unauthenticated`: no valid session"),
+        (status = 403, description = "`session_pending` on `second_factor`: give the second factor first"),
         (status = 404, description = "`not_found`"),
         (status = 410, description = "`code_attempts_exhausted`: too many wrong codes in this ceremony"),
         (status = 429, description = "`rate_limited`, also during the resend cooldown"),
@@ -63,7 +88,7 @@ async fn send_code(
     State(torii): State<Torii>,
     Env(env): Env,
     Client(client): Client,
-    AnySession(found): AnySession,
+    SignedInSession(found): SignedInSession,
 ) -> Result<(StatusCode, Json<ResendAccepted>), ApiError> {
     let accepted = torii.send_email_verification(&env, &found, &client).await?;
     Ok((StatusCode::ACCEPTED, Json(accepted)))
@@ -80,6 +105,7 @@ async fn send_code(
     responses(
         (status = 200, description = "The session's new state", body = torii_shared::Me, headers(("Set-Cookie" = String, description = "The session cookie"))),
         (status = 401, description = "`unauthenticated`: no valid session"),
+        (status = 403, description = "`session_pending` on `second_factor`: give the second factor first"),
         (status = 404, description = "`not_found`: no code is waiting"),
         (status = 409, description = "`email_taken`"),
         (status = 410, description = "`code_attempts_exhausted`: too many wrong codes in this ceremony"),
@@ -92,7 +118,7 @@ async fn verify_code(
     Env(env): Env,
     Client(client): Client,
     auth: BearerOrCookie,
-    AnySession(found): AnySession,
+    SignedInSession(found): SignedInSession,
     ApiJson(body): ApiJson<VerifyCodeRequest>,
 ) -> Result<Response, ApiError> {
     torii

@@ -103,6 +103,37 @@ pub(super) async fn refreshed(
     })
 }
 
+/// The answer to a call that gave the session a new token (a re-authentication, the second
+/// step of a sign-in): the old token no longer works, so the cookie gets the new one, and a
+/// client that sent its token as a bearer token gets it in the body (it holds its token
+/// itself). A JWT session gets a freshly signed JWT, as on a refresh.
+pub(super) async fn renewed(
+    torii: &Torii,
+    env: &std::sync::Arc<crate::Environment>,
+    auth: &BearerOrCookie,
+    kind: torii_shared::SessionKind,
+    renewed: &session::SessionToken,
+) -> Result<Response, ApiError> {
+    if kind == torii_shared::SessionKind::Jwt {
+        return refreshed(torii, env, auth).await;
+    }
+    let done = torii
+        .refresh_session(env, renewed)
+        .await?
+        .ok_or_else(ApiError::unauthenticated)?;
+    let mut response = super::signed_in(torii, env, StatusCode::OK, &done);
+    if !auth.from_cookie {
+        let mut me = done.me();
+        me.token = Some(renewed.expose().to_owned());
+        let body = Json(me).into_response();
+        let (mut parts, _) = response.into_parts();
+        parts.headers.remove(header::SET_COOKIE);
+        parts.headers.remove(header::CONTENT_LENGTH);
+        response = Response::from_parts(parts, body.into_body());
+    }
+    Ok(response)
+}
+
 /// What a frontend needs to render the sign-in and sign-up cards.
 #[utoipa::path(
     get,

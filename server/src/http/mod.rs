@@ -10,6 +10,7 @@ mod health;
 mod jwks;
 mod magic_link;
 mod me;
+mod mfa;
 mod oauth;
 mod openapi;
 mod passkeys;
@@ -53,6 +54,7 @@ pub fn router(torii: Torii) -> Router {
         .merge(oauth::routes())
         .merge(passkeys::routes())
         .merge(account::routes())
+        .merge(mfa::routes())
         .route("/v1/{*rest}", any(not_found))
         .layer(middleware::from_fn_with_state(
             torii.clone(),
@@ -62,6 +64,7 @@ pub fn router(torii: Torii) -> Router {
         .merge(api)
         .merge(oauth::callback_routes())
         .merge(admin::routes())
+        .merge(mfa::admin_routes())
         .merge(health::routes())
         .merge(jwks::routes())
         .merge(openapi::routes())

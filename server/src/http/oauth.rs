@@ -271,7 +271,7 @@ fn refused_start_page(refused: Refused) -> Response {
     responses(
         (status = 200, description = "The provider's page to send the browser to, with the state cookie", body = torii_shared::OAuthLinkStarted),
         (status = 401, description = "`unauthenticated`: no valid session"),
-        (status = 403, description = "`session_pending`, `reauthentication_required` or `method_disabled`"),
+        (status = 403, description = "`session_pending`, `reauthentication_required`, `second_factor_required` or `method_disabled`"),
         (status = 404, description = "`not_found`: the provider is not offered"),
         (status = 422, description = "`validation_failed`: the redirect URL is not allowed"),
         (status = 429, description = "`rate_limited`")
@@ -390,7 +390,7 @@ async fn identities(
     responses(
         (status = 204, description = "Unlinked"),
         (status = 401, description = "`unauthenticated`: no valid session"),
-        (status = 403, description = "`session_pending` or `reauthentication_required`"),
+        (status = 403, description = "`session_pending`, `reauthentication_required` or `second_factor_required`"),
         (status = 404, description = "`not_found`"),
         (status = 409, description = "`last_sign_in_method`")
     )

@@ -7,7 +7,7 @@
 //! path and query parameters, 400, 413, 415 and 422 for a JSON body, 503 when the store is
 //! down, `Retry-After` on every 429.
 
-use super::{account, admin, gates, health, jwks, magic_link, me, oauth, passkeys};
+use super::{account, admin, gates, health, jwks, magic_link, me, mfa, oauth, passkeys};
 use super::{password_reset, sign_in, sign_up};
 use crate::Torii;
 use crate::error::{ApiError, InternalError, InternalSource};
@@ -78,6 +78,16 @@ pub(super) fn routes() -> Router<Torii> {
         account::change_password,
         account::start_email_change,
         account::verify_email_change,
+        mfa::factors,
+        mfa::enroll,
+        mfa::confirm,
+        mfa::remove,
+        mfa::regenerate,
+        mfa::verify,
+        mfa::passkey_options,
+        mfa::passkey,
+        mfa::admin_factors,
+        mfa::admin_reset,
         admin::find_users,
         admin::create_user,
         admin::get_user,
@@ -106,6 +116,7 @@ pub(super) fn routes() -> Router<Torii> {
         (name = "passkeys", description = "WebAuthn passkeys"),
         (name = "gates", description = "Clearing the built-in session gates"),
         (name = "account", description = "The signed-in user's sessions and profile"),
+        (name = "mfa", description = "Second factors: authenticator apps, backup codes, the second step of a sign-in"),
         (name = "admin", description = "The secret-key API, for application backends only"),
         (name = "health", description = "Liveness, readiness, JWT keys and this document"),
     )

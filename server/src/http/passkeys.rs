@@ -97,7 +97,7 @@ async fn sign_in(
     responses(
         (status = 200, description = "A ceremony for `navigator.credentials.create()`", body = torii_shared::PasskeyOptions),
         (status = 401, description = "`unauthenticated`: no valid session"),
-        (status = 403, description = "`session_pending`, `reauthentication_required` or `method_disabled`"),
+        (status = 403, description = "`session_pending`, `reauthentication_required`, `second_factor_required` or `method_disabled`"),
         (status = 429, description = "`rate_limited`")
     )
 )]
@@ -212,17 +212,17 @@ async fn rename(
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, description = "`unauthenticated`: no valid session"),
-        (status = 403, description = "`session_pending` or `reauthentication_required`"),
+        (status = 403, description = "`session_pending`, `reauthentication_required` or `second_factor_required`"),
         (status = 404, description = "`not_found`"),
-        (status = 409, description = "`last_sign_in_method`")
+        (status = 409, description = "`last_sign_in_method`; `mfa_required`: the last second factor where second factors are required")
     )
 )]
 async fn remove(
     State(torii): State<Torii>,
+    Env(env): Env,
     ActiveSession(auth): ActiveSession,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    torii.require_recent_sign_in(&auth).await?;
-    torii.delete_passkey(&auth.user.id, &id).await?;
+    torii.remove_passkey(&env, &auth, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -91,6 +91,76 @@ impl Notice {
         }
     }
 
+    /// Two-step verification was turned on: an authenticator app was confirmed.
+    #[must_use]
+    pub fn second_factor_added(app: &str) -> Self {
+        Self {
+            subject: "two-step verification was turned on",
+            heading: "An authenticator app was added",
+            summary: format!(
+                "Signing in to your {app} account now also asks for a code from an \
+                 authenticator app (or a backup code, or a passkey)."
+            ),
+            items: Vec::new(),
+            if_you: "If you added it, keep your backup codes somewhere safe.",
+            if_not_you: "If it was not you, someone else can sign in to your account: reset \
+                 your password now, then remove the authenticator from your profile.",
+        }
+    }
+
+    /// The authenticator app and backup codes were removed, by the user or (`by_app`) by the
+    /// application's administrators.
+    #[must_use]
+    pub fn second_factor_removed(app: &str, by_app: bool) -> Self {
+        Self {
+            subject: "two-step verification was turned off",
+            heading: "Your authenticator app was removed",
+            summary: if by_app {
+                format!(
+                    "The administrators of {app} removed the authenticator app and the backup \
+                     codes of your account."
+                )
+            } else {
+                format!(
+                    "The authenticator app and the backup codes of your {app} account were removed."
+                )
+            },
+            items: Vec::new(),
+            if_you: "If you asked for this, there is nothing more to do.",
+            if_not_you: IF_NOT_YOU,
+        }
+    }
+
+    /// New backup codes were made; the old ones no longer work.
+    #[must_use]
+    pub fn backup_codes_regenerated(app: &str) -> Self {
+        Self {
+            subject: "new backup codes were made",
+            heading: "New backup codes were made",
+            summary: format!(
+                "New backup codes were made for your {app} account; the old ones no longer work."
+            ),
+            items: Vec::new(),
+            if_you: "If you made them, keep them somewhere safe.",
+            if_not_you: IF_NOT_YOU,
+        }
+    }
+
+    /// A backup code was used to sign in.
+    #[must_use]
+    pub fn backup_code_used(app: &str, left: u32) -> Self {
+        Self {
+            subject: "a backup code was used",
+            heading: "A backup code was used",
+            summary: format!(
+                "One of the backup codes of your {app} account was just used. Codes left: {left}."
+            ),
+            items: Vec::new(),
+            if_you: "If it was you, make new codes from your profile when few are left.",
+            if_not_you: IF_NOT_YOU,
+        }
+    }
+
     /// A provider account was linked to the account.
     #[must_use]
     pub fn provider_linked(app: &str, provider: &str, email: Option<&str>) -> Self {

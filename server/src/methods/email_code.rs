@@ -321,6 +321,8 @@ impl Torii {
             .await?
         {
             CompleteSignUp::Created(user) => {
+                self.apply_sign_in_factors(env, &user, &session.id, crate::FirstFactor::EmailCode)
+                    .await?;
                 let info = self.session_gates(env, &user, &session.id).await?;
                 Ok(self.finish_sign_in(env, session, user, info, token)?)
             }

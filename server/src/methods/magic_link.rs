@@ -178,7 +178,9 @@ impl Torii {
             .ok_or(MagicLinkError::Expired)?;
         // Opening the link proved control of the mailbox.
         let user = self.address_proven(env, user).await?;
-        let done = self.sign_in_user(env, user, client).await?;
+        let done = self
+            .sign_in_user(env, user, client, crate::FirstFactor::MagicLink)
+            .await?;
         Ok((done, link.redirect_url))
     }
 }

@@ -4,6 +4,7 @@
 pub mod email_code;
 pub mod email_verification;
 pub mod magic_link;
+pub mod mfa;
 pub mod oauth;
 pub mod passkey;
 pub mod password;

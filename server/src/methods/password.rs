@@ -90,6 +90,8 @@ impl crate::Torii {
         let Some(user) = user.filter(|_| matched) else {
             return Err(SignInError::InvalidCredentials);
         };
-        Ok(self.sign_in_user(env, user, client).await?)
+        Ok(self
+            .sign_in_user(env, user, client, crate::FirstFactor::Password)
+            .await?)
     }
 }

@@ -205,6 +205,8 @@ impl Torii {
             &user.email,
             &crate::mail::Notice::password_reset(&env.name),
         );
-        Ok(self.sign_in_user(env, user, client).await?)
+        Ok(self
+            .sign_in_user(env, user, client, crate::FirstFactor::EmailCode)
+            .await?)
     }
 }

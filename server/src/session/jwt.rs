@@ -31,43 +31,9 @@ use sha2::{Digest as _, Sha256};
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError, RwLock};
 use time::{Duration, OffsetDateTime};
-use torii_shared::{Gate, SessionStatus};
 
-/// Claims of a session token.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Claims {
-    /// The user id.
-    pub sub: String,
-    /// The session id.
-    pub sid: String,
-    /// The server (its public URL's origin).
-    pub iss: String,
-    /// The environment id.
-    pub aud: String,
-    /// Issued at (Unix seconds).
-    pub iat: i64,
-    /// Not before (Unix seconds).
-    pub nbf: i64,
-    /// Expires at (Unix seconds).
-    pub exp: i64,
-    /// Session status when issued.
-    pub status: SessionStatus,
-    /// Outstanding gates when issued.
-    pub gates: Vec<Gate>,
-    /// The user's email.
-    pub email: String,
-    /// Whether it was verified.
-    pub email_verified: bool,
-    /// Display name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User created (Unix seconds).
-    pub user_created_at: i64,
-    /// User updated (Unix seconds).
-    pub user_updated_at: i64,
-    /// Session created (Unix seconds).
-    pub session_created_at: i64,
-}
+/// Claims of a session token (the wire type, shared with offline verifiers).
+pub use torii_shared::SessionClaims as Claims;
 
 /// Why a token was refused or could not be made.
 #[derive(Debug, thiserror::Error)]

@@ -1,6 +1,7 @@
 //! Signing a user in: the session row, the token handed out (a JWT in a JWT environment), and
 //! the answers that carry them.
 
+use crate::FirstFactor;
 use crate::error::internal::{InternalError, InternalSource};
 use crate::session::SessionError;
 use crate::session::{SessionToken, new_id};
@@ -111,8 +112,10 @@ impl Torii {
         (record, token)
     }
 
-    /// Creates a session for a user who just proved who they are, with its gates, and the
-    /// token to hand out (a signed JWT in a JWT environment).
+    /// Creates a session for a user who just proved who they are with `first`, with its
+    /// gates (`second_factor` when the user has one to give, see
+    /// [`crate::methods::mfa::policy`]), and the token to hand out (a signed JWT in a JWT
+    /// environment).
     ///
     /// # Errors
     /// A store failure, or a JWT that could not be signed.
@@ -121,8 +124,11 @@ impl Torii {
         env: &Environment,
         user: UserRecord,
         client: &ClientInfo,
+        first: FirstFactor,
     ) -> Result<AuthenticatedSessionWithToken, SessionError> {
         let (session, token) = self.create_session(env, &user, client).await?;
+        self.apply_sign_in_factors(env, &user, &session.id, first)
+            .await?;
         let info = self.session_gates(env, &user, &session.id).await?;
         self.finish_sign_in(env, session, user, info, token)
     }

@@ -4,8 +4,8 @@
 //!
 //! The contract is split by aggregate, one trait per file with its record types: [`users`],
 //! [`sessions`], [`codes`] (emailed codes and sign-in links), [`sign_ups`], [`ceremonies`],
-//! [`passkeys`], [`identities`] (OAuth), [`gates`], [`rate_limits`], [`keys`] (JWT) and
-//! [`environments`]. A decision that spans several aggregates (proving an address, finishing a
+//! [`passkeys`], [`identities`] (OAuth), [`gates`], [`rate_limits`], [`second_factors`]
+//! (authenticator apps, backup codes), [`keys`] (JWT) and [`environments`]. A decision that spans several aggregates (proving an address, finishing a
 //! sign-up) belongs to the trait of the aggregate that owns it, and is one transaction there.
 //! [`Store`] is all of them together: the one object the server holds (`Arc<dyn Store>`).
 //! Import [`prelude`] to call the aggregate methods on a concrete store.
@@ -26,6 +26,7 @@ pub mod identities;
 pub mod keys;
 pub mod passkeys;
 pub mod rate_limits;
+pub mod second_factors;
 pub mod sessions;
 pub mod sign_ups;
 mod sql;
@@ -42,6 +43,7 @@ pub use identities::{CreateOAuthUser, IdentityStore, OAuthIdentityRecord};
 pub use keys::{JwtKeyRecord, KeyStore};
 pub use passkeys::{PasskeyRecord, PasskeyStore};
 pub use rate_limits::{AttemptVerdict, RateLimitStore};
+pub use second_factors::{SecondFactorStore, TotpConfirmation, TotpRecord};
 pub use sessions::{SessionRecord, SessionStore};
 pub use sign_ups::{CompleteSignUp, SignUpRecord, SignUpStore};
 pub use users::{ClaimedMethods, MethodRemoval, SignInMethodRef, UserRecord, UserStore};
@@ -53,7 +55,8 @@ use std::fmt::Debug;
 pub mod prelude {
     pub use super::{
         CeremonyStore, CodeStore, EnvironmentStore, GateStore, IdentityStore, KeyStore,
-        PasskeyStore, RateLimitStore, SessionStore, SignUpStore, Store, UserStore,
+        PasskeyStore, RateLimitStore, SecondFactorStore, SessionStore, SignUpStore, Store,
+        UserStore,
     };
 }
 
@@ -85,6 +88,7 @@ pub trait Store:
     + IdentityStore
     + GateStore
     + RateLimitStore
+    + SecondFactorStore
     + KeyStore
     + EnvironmentStore
     + Send

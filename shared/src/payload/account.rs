@@ -72,8 +72,8 @@ pub struct ChangeEmailRequest {
 }
 
 /// `POST /v1/session/reauthenticate`: proves who the user is again, for the changes that
-/// need a recent sign-in. On the wire it is one of `{"password": …}` or
-/// `{"ceremonyId": …, "credential": …}`.
+/// need a recent sign-in. On the wire it is one of `{"password": …}`,
+/// `{"ceremonyId": …, "credential": …}`, or a second factor `{"method": …, "code": …}`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -96,6 +96,18 @@ pub enum ReauthenticateRequest {
         /// The assertion, as `PublicKeyCredential.toJSON()` gives it.
         credential: serde_json::Value,
     },
+    /// An authenticator or backup code: the recent second factor that sensitive changes of
+    /// an account with second factors need (a password alone is not enough there).
+    SecondFactor {
+        /// `totp` or `backup_code`.
+        method: crate::SecondFactorMethod,
+        /// The code.
+        #[cfg_attr(
+            feature = "openapi",
+            schema(value_type = String, format = Password, example = "123456")
+        )]
+        code: Secret,
+    },
 }
 
 impl fmt::Debug for ReauthenticateRequest {
@@ -105,6 +117,10 @@ impl fmt::Debug for ReauthenticateRequest {
                 f.write_str("ReauthenticateRequest::Password { password: [redacted] }")
             }
             Self::Passkey { .. } => f.write_str("ReauthenticateRequest::Passkey { .. }"),
+            Self::SecondFactor { method, .. } => write!(
+                f,
+                "ReauthenticateRequest::SecondFactor {{ method: {method:?}, code: [redacted] }}"
+            ),
         }
     }
 }
@@ -148,6 +164,14 @@ mod tests {
             serde_json::to_value(&passkey).unwrap(),
             json!({"ceremonyId": "c1", "credential": {"id": "abc", "type": "public-key"}})
         );
+        let second: ReauthenticateRequest =
+            serde_json::from_value(json!({"method": "totp", "code": "123456"})).unwrap();
+        assert!(matches!(
+            second,
+            ReauthenticateRequest::SecondFactor { method: crate::SecondFactorMethod::Totp, ref code }
+                if code.expose() == "123456"
+        ));
+        assert!(!format!("{second:?}").contains("123456"));
         assert!(serde_json::from_value::<ReauthenticateRequest>(json!({})).is_err());
         assert!(
             serde_json::from_value::<ReauthenticateRequest>(json!({"ceremonyId": "c1"})).is_err()

@@ -69,6 +69,9 @@ pub struct EnvironmentInfo {
     pub oauth_providers: Vec<OAuthProviderInfo>,
     /// Terms and Privacy.
     pub legal: LegalInfo,
+    /// Whether second factors are off, optional or required.
+    #[serde(default)]
+    pub mfa: crate::MfaPolicy,
 }
 
 /// `GET /healthz` and `GET /readyz`.
@@ -97,12 +100,14 @@ mod tests {
                 required: true,
                 version: None,
             },
+            mfa: crate::MfaPolicy::Optional,
         };
         assert_eq!(
             serde_json::to_value(env).unwrap(),
             json!({
                 "name": "Demo", "mode": "test", "methods": ["password"], "oauthProviders": [],
-                "legal": {"termsUrl": "https://example.com/terms", "privacyUrl": null, "required": true}
+                "legal": {"termsUrl": "https://example.com/terms", "privacyUrl": null, "required": true},
+                "mfa": "optional"
             })
         );
     }

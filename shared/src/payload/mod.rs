@@ -3,6 +3,7 @@
 
 mod account;
 mod environment;
+mod mfa;
 mod oauth;
 mod passkey;
 mod session;
@@ -11,6 +12,7 @@ mod sign_up;
 
 pub use account::*;
 pub use environment::*;
+pub use mfa::*;
 pub use oauth::*;
 pub use passkey::*;
 pub use session::*;

@@ -1,6 +1,6 @@
 //! Users and sessions as the API shows them.
 
-use crate::SessionInfo;
+use crate::{Gate, SessionInfo, SessionStatus};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -184,4 +184,74 @@ mod tests {
         let text = serde_json::to_string(&me).unwrap();
         assert_eq!(serde_json::from_str::<Me>(&text).unwrap(), me);
     }
+}
+
+/// The claims of a JWT session token, as the server signs them and anyone holding the
+/// server's JWKS (`GET /.well-known/jwks.json`) can verify them offline. Times are Unix
+/// seconds; `status` and `gates` are the session's state when the token was issued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionClaims {
+    /// The user id.
+    pub sub: String,
+    /// The session id.
+    pub sid: String,
+    /// The issuer: the Torii server's public URL's origin.
+    pub iss: String,
+    /// The audience: the environment id.
+    pub aud: String,
+    /// Issued at.
+    pub iat: i64,
+    /// Not before.
+    pub nbf: i64,
+    /// Expires at.
+    pub exp: i64,
+    /// Session status when issued.
+    pub status: SessionStatus,
+    /// Outstanding gates when issued.
+    pub gates: Vec<Gate>,
+    /// The user's email.
+    pub email: String,
+    /// Whether it was verified.
+    pub email_verified: bool,
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// User created.
+    pub user_created_at: i64,
+    /// User updated.
+    pub user_updated_at: i64,
+    /// Session created.
+    pub session_created_at: i64,
+}
+
+impl SessionClaims {
+    /// The user these claims describe.
+    #[must_use]
+    pub fn user(&self) -> User {
+        User {
+            id: self.sub.clone(),
+            email: self.email.clone(),
+            name: self.name.clone(),
+            email_verified: self.email_verified,
+            created_at: unix_time(self.user_created_at),
+            updated_at: unix_time(self.user_updated_at),
+        }
+    }
+
+    /// The session these claims describe, its status following its gates.
+    #[must_use]
+    pub fn session(&self) -> Session {
+        Session {
+            id: self.sid.clone(),
+            info: SessionInfo::from_gates(self.gates.clone()),
+            kind: SessionKind::Jwt,
+            expires_at: unix_time(self.exp),
+        }
+    }
+}
+
+/// A time in Unix seconds; out of range reads as the epoch (never for a token the server
+/// signed).
+fn unix_time(secs: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }

@@ -181,7 +181,9 @@ impl Torii {
         ceremony: &Ceremony,
         client: &ClientInfo,
     ) -> Result<CallbackOutcome, OAuthError> {
-        let done = self.sign_in_user(env, user, client).await?;
+        let done = self
+            .sign_in_user(env, user, client, crate::FirstFactor::Oauth)
+            .await?;
         Ok(CallbackOutcome::SignedIn {
             done: Box::new(done),
             redirect_url: ceremony.redirect_url.clone(),
@@ -239,6 +241,8 @@ impl Torii {
                         )
                         .await?;
                 }
+                self.apply_sign_in_factors(env, &user, &session.id, crate::FirstFactor::Oauth)
+                    .await?;
                 let info = self.session_gates(env, &user, &session.id).await?;
                 Ok(self.finish_sign_in(env, session, user, info, token)?)
             }

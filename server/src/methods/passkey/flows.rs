@@ -229,7 +229,9 @@ impl Torii {
             .get_user(&record.user_id)
             .await?
             .ok_or(PasskeyError::Unknown)?;
-        Ok(self.sign_in_user(env, user, client).await?)
+        Ok(self
+            .sign_in_user(env, user, client, crate::FirstFactor::Passkey)
+            .await?)
     }
 
     /// Starts a re-authentication of a signed-in user with one of their own passkeys (the

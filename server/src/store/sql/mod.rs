@@ -15,6 +15,7 @@ mod keys;
 mod passkeys;
 mod rate_limits;
 mod records;
+mod second_factors;
 mod sessions;
 mod sign_ups;
 mod users;

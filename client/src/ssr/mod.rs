@@ -10,9 +10,10 @@
 //! - `#[server]` functions call [`current_session`].
 //!
 //! Where the answer comes from is a [`SessionVerifier`]: [`RemoteVerifier`] asks a separate
-//! `torii-server` (`POST /v1/admin/sessions/verify` with the secret key), and with the
-//! `server` feature `InProcessVerifier` asks a `Torii` instance in the same process (the app
-//! that mounts Torii's router in its own axum app). An app may implement the trait itself.
+//! `torii-server` (`POST /v1/admin/sessions/verify` with the secret key), [`JwksVerifier`]
+//! checks JWT sessions offline against the server's published keys, and with the `server`
+//! feature `InProcessVerifier` asks a `Torii` instance in the same process (the app that
+//! mounts Torii's router in its own axum app). An app may implement the trait itself.
 //! A verifier that fails (the Torii server unreachable, the store down) is not a signed-out
 //! user: handlers get [`SessionError::Unavailable`], and the provider renders the loading
 //! state and asks `/me` from the browser.
@@ -26,8 +27,15 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
 use torii_shared::{ErrorBody, ErrorCode, Me, Session, User};
+
+mod jwks;
+mod verifiers;
+
+pub use jwks::JwksVerifier;
+#[cfg(feature = "server")]
+pub use verifiers::InProcessVerifier;
+pub use verifiers::RemoteVerifier;
 
 /// The names of Torii's session cookie: test mode, then live mode (`__Host-` prefixed).
 pub const SESSION_COOKIES: [&str; 2] = ["torii_session", "__Host-torii_session"];
@@ -62,6 +70,9 @@ pub enum VerifyError {
     /// The session store failed.
     #[error("the session store is unavailable")]
     StoreUnavailable,
+    /// The Torii server's URL is not an absolute `http(s)` URL.
+    #[error("the Torii server's URL is not an absolute http(s) URL")]
+    InvalidUrl,
 }
 
 /// How a Leptos SSR app learns its requests' sessions: a verifier and the cookie names to
@@ -94,12 +105,22 @@ impl Sessions {
     }
 
     /// Sessions of a separate `torii-server` at `api_url`, verified with the environment's
-    /// secret key; see [`RemoteVerifier`].
+    /// secret key; see [`RemoteVerifier`]. For JWT sessions verified offline, see
+    /// [`Sessions::jwks`].
     ///
     /// # Errors
     /// The HTTP client could not be built (no TLS backend).
     pub fn remote(api_url: &str, secret_key: &str) -> Result<Self, VerifyError> {
         Ok(Self::new(RemoteVerifier::new(api_url, secret_key)?))
+    }
+
+    /// JWT sessions of environment `environment_id` of the `torii-server` at `api_url`,
+    /// verified offline against its JWKS; see [`JwksVerifier`].
+    ///
+    /// # Errors
+    /// `api_url` is not an absolute URL, or the HTTP client could not be built.
+    pub fn jwks(api_url: &str, environment_id: &str) -> Result<Self, VerifyError> {
+        Ok(Self::new(JwksVerifier::new(api_url, environment_id)?))
     }
 
     /// The session token a request carries: Torii's cookie, else `Authorization: Bearer`.
@@ -249,138 +270,6 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentSession {
     }
 }
 
-/// Verifies sessions with a separate `torii-server`: `POST {api_url}/v1/admin/sessions/verify`
-/// with the environment's secret key (`sk_…`, which never leaves the app's server).
-#[derive(Clone)]
-pub struct RemoteVerifier {
-    verify_url: String,
-    authorization: String,
-    client: reqwest::Client,
-}
-
-impl fmt::Debug for RemoteVerifier {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RemoteVerifier")
-            .field("verify_url", &self.verify_url)
-            .field("secret_key", &"[redacted]")
-            .finish_non_exhaustive()
-    }
-}
-
-impl RemoteVerifier {
-    /// How long one verification may take before the state counts as unavailable.
-    pub const TIMEOUT: Duration = Duration::from_secs(5);
-
-    /// A verifier for the Torii server at `api_url` (e.g. `https://auth.example.com`).
-    ///
-    /// # Errors
-    /// The HTTP client could not be built.
-    pub fn new(api_url: &str, secret_key: &str) -> Result<Self, VerifyError> {
-        let client = reqwest::Client::builder()
-            .timeout(Self::TIMEOUT)
-            .build()
-            .map_err(|_| VerifyError::Unreachable)?;
-        Ok(Self {
-            verify_url: format!(
-                "{}/v1/admin/sessions/verify",
-                api_url.trim().trim_end_matches('/')
-            ),
-            authorization: format!("Bearer {}", secret_key.trim()),
-            client,
-        })
-    }
-
-    async fn ask(&self, token: &str) -> Result<SessionState, VerifyError> {
-        let body = serde_json::json!({ "token": token }).to_string();
-        let response = self
-            .client
-            .post(&self.verify_url)
-            .header(header::AUTHORIZATION, &self.authorization)
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
-            .await
-            .map_err(|_| VerifyError::Unreachable)?;
-        let status = response.status().as_u16();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|_| VerifyError::Unreachable)?;
-        interpret_verify_answer(status, &bytes)
-    }
-}
-
-impl SessionVerifier for RemoteVerifier {
-    fn verify<'a>(&'a self, token: &'a str) -> VerifyFuture<'a> {
-        Box::pin(self.ask(token))
-    }
-}
-
-/// Reads the answer of `POST /v1/admin/sessions/verify`: 200 with `Me`, 401 `unauthenticated`
-/// (no live session: signed out), or a refusal of the key.
-fn interpret_verify_answer(status: u16, body: &[u8]) -> Result<SessionState, VerifyError> {
-    match status {
-        200 => serde_json::from_slice::<Me>(body)
-            .map(SessionState::from_me)
-            .map_err(|_| VerifyError::UnexpectedAnswer(status)),
-        401 | 403 => {
-            let code = serde_json::from_slice::<ErrorBody>(body)
-                .map(|body| body.error.code)
-                .map_err(|_| VerifyError::UnexpectedAnswer(status))?;
-            if code == ErrorCode::Unauthenticated {
-                Ok(SessionState::SignedOut)
-            } else {
-                Err(VerifyError::SecretKeyRefused)
-            }
-        }
-        _ => Err(VerifyError::UnexpectedAnswer(status)),
-    }
-}
-
-/// Verifies sessions with a `Torii` instance in this process: the app that mounts Torii's
-/// router (`torii_server::router`) in its own axum app, on the same origin and cookie.
-#[cfg(feature = "server")]
-#[derive(Debug, Clone)]
-pub struct InProcessVerifier {
-    torii: torii_server::Torii,
-    publishable_key: Option<String>,
-}
-
-#[cfg(feature = "server")]
-impl InProcessVerifier {
-    /// Sessions of the environment `publishable_key` names (`None`: the only one).
-    #[must_use]
-    pub fn new(torii: torii_server::Torii, publishable_key: Option<&str>) -> Self {
-        Self {
-            torii,
-            publishable_key: publishable_key.map(str::to_owned),
-        }
-    }
-
-    async fn ask(&self, token: &str) -> Result<SessionState, VerifyError> {
-        let env = self
-            .torii
-            .environment_for(self.publishable_key.as_deref())
-            .ok_or(VerifyError::UnknownEnvironment)?;
-        let token = torii_server::session::SessionToken::from_client(token);
-        let found = self
-            .torii
-            .authenticate(env, &token)
-            .await
-            .map_err(|_| VerifyError::StoreUnavailable)?;
-        Ok(found.map_or(SessionState::SignedOut, |found| {
-            SessionState::from_me(found.me())
-        }))
-    }
-}
-
-#[cfg(feature = "server")]
-impl SessionVerifier for InProcessVerifier {
-    fn verify<'a>(&'a self, token: &'a str) -> VerifyFuture<'a> {
-        Box::pin(self.ask(token))
-    }
-}
-
 /// A request's session: signed out, signed in but pending on one or more gates, or active.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SessionState {
@@ -467,6 +356,7 @@ pub(crate) fn state_for_render() -> Option<Me> {
 
 #[cfg(test)]
 mod tests {
+    use super::verifiers::interpret_verify_answer;
     use super::*;
     use crate::{AuthLoading, GateKey, RedirectToGates, SignIn, SignedIn, SignedOut};
     use torii_shared::{Gate, SessionInfo, SessionKind, SessionStatus};
@@ -550,12 +440,26 @@ mod tests {
         // A second request renders the same ids: nothing counts across requests.
         assert_eq!(render(Some(SessionState::SignedOut)), signed_out);
 
+        // Pending on a gate with its own route: the card steps aside for the gate's screen.
         let pending = render(Some(SessionState::Pending {
             user: user(),
             session: session(&[GateKey::LegalAcceptance]),
         }));
         assert!(!pending.contains("Welcome"), "{pending}");
-        assert!(pending.contains("torii-sign-in-1-title"), "{pending}");
+        assert!(!pending.contains("torii-sign-in-1-title"), "{pending}");
+
+        // Pending on the second factor: the card's place holds the second step.
+        let second = render(Some(SessionState::Pending {
+            user: user(),
+            session: session(&[GateKey::SecondFactor]),
+        }));
+        assert!(!second.contains("Welcome"), "{second}");
+        assert!(!second.contains("torii-sign-in-1-title"), "{second}");
+        assert!(second.contains("Two-step verification"), "{second}");
+        assert!(
+            second.contains(r#"autocomplete="one-time-code""#),
+            "{second}"
+        );
     }
 
     #[test]

@@ -16,6 +16,8 @@ use torii_shared::{
 };
 use web_sys::RequestCredentials;
 
+mod mfa;
+
 /// What the user is told when the server cannot be reached or answers something unreadable.
 pub const NETWORK_ERROR_MESSAGE: &str = "Could not reach the server. Try again.";
 
@@ -52,6 +54,17 @@ impl ApiError {
             Self::Server { detail, .. } => Some(detail.code),
             Self::Network => None,
         }
+    }
+
+    /// Whether the server asked the user to prove who they are again before this change:
+    /// `reauthentication_required` (a recent sign-in) or `second_factor_required` (a recent
+    /// second factor, for an account that has one).
+    #[must_use]
+    pub fn needs_reauthentication(&self) -> bool {
+        matches!(
+            self.code(),
+            Some(ErrorCode::ReauthenticationRequired | ErrorCode::SecondFactorRequired)
+        )
     }
 
     /// For `rate_limited`, how many seconds to wait before trying again.

@@ -1,0 +1,260 @@
+//! `<SecondFactor>`: the second step of a sign-in, for a session pending on the
+//! `second_factor` gate.
+//!
+//! *Authenticator code* (the start): "Authentication code" (six digits, one-time-code
+//! autofill) and "Verify" → `POST /v1/session/second-factor` `{method: "totp"}`; 200 makes the
+//! answer the state (the gate cleared, so `<SignedIn>` renders). "Use a backup code instead"
+//! → *Backup code*, the same with `{method: "backup_code"}` and "Use your authenticator app
+//! instead" back. "Use a passkey" (when the environment offers passkeys and the browser
+//! supports them) asks the browser for an assertion of one of the user's own passkeys
+//! (`POST /v1/session/second-factor/passkey/options`, then `…/passkey`). A wrong, reused or
+//! malformed code stays on the step with the server's message; too many tries say when to
+//! try again. "Sign out" leaves the half-finished sign-in.
+//!
+//! `<SignIn>` shows this step itself when its sign-in comes back pending on the gate; apps
+//! that route gates through `gate_urls` and `<RedirectToGates>` mount it on the gate's route,
+//! inside `<SignedOut>`.
+
+use super::passkeys::PasskeyError;
+use super::{Field, FormAlert, FormErrors, field_error, unique_prefix, with_class};
+use crate::api::ApiClient;
+use crate::provider::{Auth, use_auth};
+use crate::webauthn;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use torii_shared::{
+    Me, PasskeySignInRequest, SecondFactorMethod, SecondFactorRequest, Secret, SignInMethod,
+};
+
+/// Which request is in flight; one at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Busy {
+    Code,
+    Passkey,
+}
+
+/// The second sign-in step: an authenticator code, a backup code, or a passkey. Errors show
+/// inline and are announced.
+#[component]
+pub fn SecondFactor(
+    /// Extra classes on the card, added to `torii-card`, for the application's own styles.
+    #[prop(optional, into)]
+    class: Option<String>,
+) -> impl IntoView {
+    let auth = use_auth();
+    let prefix = unique_prefix("second-factor");
+    let title_id = format!("{prefix}-title");
+    let labelled_by = title_id.clone();
+    let card_class = with_class("torii-card", class.as_deref());
+    let method = RwSignal::new(SecondFactorMethod::Totp);
+    let code = RwSignal::new(String::new());
+    let busy = RwSignal::new(None::<Busy>);
+    let errors = RwSignal::new(FormErrors::default());
+    let start = move |what: Busy| {
+        if busy.get_untracked().is_some() {
+            return false;
+        }
+        busy.set(Some(what));
+        errors.set(FormErrors::default());
+        true
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(api) = auth.api() else { return };
+        if !start(Busy::Code) {
+            return;
+        }
+        let method = method.get_untracked();
+        let request = SecondFactorRequest {
+            method,
+            code: Secret::new(normalize_code(method, &code.get_untracked())),
+        };
+        spawn_local(async move {
+            let outcome = api.verify_second_factor(&request).await;
+            busy.set(None);
+            match outcome {
+                Ok(me) => signed_in(auth, code, me),
+                Err(err) => errors.set(FormErrors::from_api(&err)),
+            }
+        });
+    };
+    let use_passkey = move |_| {
+        let Some(api) = auth.api() else { return };
+        if !start(Busy::Passkey) {
+            return;
+        }
+        spawn_local(async move {
+            let outcome = with_passkey(&api).await;
+            busy.set(None);
+            match outcome {
+                Ok(me) => signed_in(auth, code, me),
+                Err(err) => errors.set(err.errors()),
+            }
+        });
+    };
+    let switch = move |_| {
+        method.update(|m| {
+            *m = match m {
+                SecondFactorMethod::Totp => SecondFactorMethod::BackupCode,
+                SecondFactorMethod::BackupCode => SecondFactorMethod::Totp,
+            };
+        });
+        code.set(String::new());
+        errors.set(FormErrors::default());
+    };
+    let passkeys_offered = move || {
+        auth.environment.with(|env| {
+            env.as_ref()
+                .is_some_and(|env| env.methods.contains(&SignInMethod::Passkey))
+        }) && webauthn::supported()
+    };
+    let code_id = format!("{prefix}-code");
+    let field = move || {
+        let id = code_id.clone();
+        match method.get() {
+            SecondFactorMethod::Totp => view! {
+                <Field
+                    id=id
+                    name="code"
+                    label="Authentication code"
+                    input_type="text"
+                    autocomplete="one-time-code"
+                    inputmode="numeric"
+                    maxlength="6"
+                    required=true
+                    hint="The 6-digit code your authenticator app shows for this account."
+                    value=code
+                    error=field_error(errors, "code")
+                />
+            }
+            .into_any(),
+            SecondFactorMethod::BackupCode => view! {
+                <Field
+                    id=id
+                    name="code"
+                    label="Backup code"
+                    input_type="text"
+                    autocomplete="one-time-code"
+                    maxlength="11"
+                    required=true
+                    hint="One of the codes you saved when you set up two-step verification. Each works once."
+                    value=code
+                    error=field_error(errors, "code")
+                />
+            }
+            .into_any(),
+        }
+    };
+    let passkey_button = move || {
+        passkeys_offered().then(|| {
+            view! {
+                <button
+                    class="torii-button torii-button-secondary torii-button-block"
+                    type="button"
+                    disabled=move || busy.get().is_some()
+                    aria-busy=move || (busy.get() == Some(Busy::Passkey)).then_some("true")
+                    on:click=use_passkey
+                >
+                    {move || {
+                        if busy.get() == Some(Busy::Passkey) {
+                            "Waiting for your passkey…"
+                        } else {
+                            "Use a passkey"
+                        }
+                    }}
+                </button>
+            }
+        })
+    };
+    let email = move || auth.user.with(|u| u.as_ref().map(|u| u.email.clone()));
+    view! {
+        <section class=card_class aria-labelledby=labelled_by data-torii-step="second-factor">
+            <h2 class="torii-card-title" id=title_id>
+                "Two-step verification"
+            </h2>
+            <p class="torii-card-subtitle">"Signing in as " <strong>{email}</strong></p>
+            <form class="torii-form" novalidate=true on:submit=submit>
+                <FormAlert errors=errors />
+                {field}
+                <button
+                    class="torii-button torii-button-primary"
+                    type="submit"
+                    disabled=move || busy.get().is_some()
+                    aria-busy=move || (busy.get() == Some(Busy::Code)).then_some("true")
+                >
+                    {move || if busy.get() == Some(Busy::Code) { "Verifying…" } else { "Verify" }}
+                </button>
+            </form>
+            <div class="torii-form">
+                {passkey_button}
+                <button class="torii-link" type="button" on:click=switch>
+                    {move || match method.get() {
+                        SecondFactorMethod::Totp => "Use a backup code instead",
+                        SecondFactorMethod::BackupCode => "Use your authenticator app instead",
+                    }}
+                </button>
+            </div>
+            <p class="torii-card-footer">
+                "Not you? "
+                <button
+                    class="torii-link"
+                    type="button"
+                    on:click=move |_| {
+                        auth.sign_out();
+                    }
+                >
+                    "Sign out"
+                </button>
+            </p>
+        </section>
+    }
+}
+
+/// The step is done: the answer (the gate cleared) becomes the state, for every tab.
+fn signed_in(auth: Auth, code: RwSignal<String>, me: Me) {
+    code.set(String::new());
+    auth.accept(me);
+}
+
+async fn with_passkey(api: &ApiClient) -> Result<Me, PasskeyError> {
+    let options = api.second_factor_passkey_options().await?;
+    let credential = webauthn::get_assertion(&options.public_key, false, None).await?;
+    let request = PasskeySignInRequest {
+        ceremony_id: options.ceremony_id,
+        credential,
+    };
+    Ok(api.second_factor_passkey(&request).await?)
+}
+
+/// What the user typed, as the server reads it: spaces never count, and an authenticator
+/// code keeps its digits only ("123 456" and "123-456" are "123456").
+pub(crate) fn normalize_code(method: SecondFactorMethod, typed: &str) -> String {
+    match method {
+        SecondFactorMethod::Totp => typed
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .collect(),
+        SecondFactorMethod::BackupCode => typed.chars().filter(|c| !c.is_whitespace()).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_sent_as_the_server_reads_them() {
+        assert_eq!(
+            normalize_code(SecondFactorMethod::Totp, " 123 456 "),
+            "123456"
+        );
+        assert_eq!(
+            normalize_code(SecondFactorMethod::Totp, "123-456"),
+            "123456"
+        );
+        assert_eq!(
+            normalize_code(SecondFactorMethod::BackupCode, " abcde-12345\n"),
+            "abcde-12345"
+        );
+    }
+}

@@ -1,0 +1,229 @@
+//! The "Two-step verification" part of `<UserProfile>`: whether an authenticator app is set
+//! up, how many backup codes are left, and the changes to both.
+//!
+//! Reads `GET /v1/me/mfa`. "Add an authenticator app" runs the enrolment steps inline (the
+//! same as `<SetupMfa>`) and shows the backup codes the first factor brings. "Remove" (the
+//! authenticator) and "Create new backup codes" need a recent second factor: the server's
+//! `second_factor_required` opens the re-authentication prompt, which asks for a code, and
+//! the change runs again once it is given. New backup codes are shown once; the old ones stop
+//! working.
+
+use super::reauthenticate::Reauth;
+use super::setup_mfa::{EnrollAuthenticator, SavedCodes};
+use super::{FormAlert, FormErrors};
+use crate::provider::use_auth;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::sync::Arc;
+use torii_shared::{MfaPolicy, SecondFactors, TotpConfirmed};
+
+type Change = StoredValue<Option<Arc<dyn Fn() + Send + Sync>>>;
+
+/// Which request is in flight; one at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Busy {
+    Removing,
+    Regenerating,
+}
+
+/// The section's body (the profile draws the card around it).
+#[component]
+pub(crate) fn TwoStepSection() -> impl IntoView {
+    let auth = use_auth();
+    let factors = RwSignal::new(None::<SecondFactors>);
+    let enrolling = RwSignal::new(false);
+    let new_codes = RwSignal::new(None::<Vec<String>>);
+    let busy = RwSignal::new(None::<Busy>);
+    let errors = RwSignal::new(FormErrors::default());
+    let notice = RwSignal::new(None::<String>);
+    let reauth = Reauth::new();
+    let reload = move || {
+        let Some(api) = auth.api() else { return };
+        spawn_local(async move {
+            match api.second_factors().await {
+                Ok(found) => factors.set(Some(found)),
+                Err(err) => errors.set(FormErrors::from_api(&err)),
+            }
+        });
+    };
+    // The first load waits for the browser: the server renders the section's shell only.
+    Effect::new(move |_| untrack(reload));
+    let required = move || {
+        auth.environment.with(|env| {
+            env.as_ref()
+                .is_some_and(|env| env.mfa == MfaPolicy::Required)
+        })
+    };
+    let begin = move |what: Busy| {
+        if busy.get_untracked().is_some() || reauth.is_open_untracked() {
+            return false;
+        }
+        reauth.note_focus();
+        busy.set(Some(what));
+        errors.set(FormErrors::default());
+        notice.set(None);
+        new_codes.set(None);
+        true
+    };
+
+    let remove: Change = StoredValue::new(None);
+    remove.set_value(Some(Arc::new(move || {
+        let Some(api) = auth.api() else { return };
+        if !begin(Busy::Removing) {
+            return;
+        }
+        spawn_local(async move {
+            match api.remove_totp().await {
+                Ok(()) => {
+                    notice.set(Some("Removed the authenticator app.".to_owned()));
+                    reload();
+                }
+                Err(err) if err.needs_reauthentication() => {
+                    reauth.after(&err).ask(move || run(remove));
+                }
+                Err(err) => errors.set(FormErrors::from_api(&err)),
+            }
+            busy.set(None);
+        });
+    })));
+
+    let regenerate: Change = StoredValue::new(None);
+    regenerate.set_value(Some(Arc::new(move || {
+        let Some(api) = auth.api() else { return };
+        if !begin(Busy::Regenerating) {
+            return;
+        }
+        spawn_local(async move {
+            match api.regenerate_backup_codes().await {
+                Ok(created) => {
+                    new_codes.set(Some(created.codes));
+                    reload();
+                }
+                Err(err) if err.needs_reauthentication() => {
+                    reauth.after(&err).ask(move || run(regenerate));
+                }
+                Err(err) => errors.set(FormErrors::from_api(&err)),
+            }
+            busy.set(None);
+        });
+    })));
+
+    let on_confirmed = Callback::new(move |confirmed: TotpConfirmed| {
+        enrolling.set(false);
+        factors.set(Some(confirmed.factors));
+        notice.set(Some("Two-step verification is on.".to_owned()));
+        new_codes.set(confirmed.backup_codes);
+    });
+
+    let status = move || {
+        let Some(found) = factors.get() else {
+            return errors
+                .with(|e| e.message.is_none())
+                .then(|| view! { <p class="torii-muted" role="status">"Loading…"</p> })
+                .into_any();
+        };
+        let authenticator = if found.totp {
+            view! {
+                <div class="torii-row torii-factor" data-factor="totp">
+                    <span class="torii-text">"Authenticator app: " <strong>"on"</strong></span>
+                    <button
+                        class="torii-button torii-button-secondary"
+                        type="button"
+                        disabled=move || busy.get().is_some()
+                        aria-busy=move || (busy.get() == Some(Busy::Removing)).then_some("true")
+                        on:click=move |_| run(remove)
+                    >
+                        {move || if busy.get() == Some(Busy::Removing) { "Removing…" } else { "Remove" }}
+                    </button>
+                </div>
+            }
+            .into_any()
+        } else if enrolling.get() {
+            view! { <EnrollAuthenticator on_confirmed=on_confirmed /> }.into_any()
+        } else {
+            view! {
+                <div class="torii-row torii-factor" data-factor="totp">
+                    <span class="torii-text">"Authenticator app: " <strong>"off"</strong></span>
+                    <button
+                        class="torii-button torii-button-primary"
+                        type="button"
+                        disabled=move || busy.get().is_some()
+                        on:click=move |_| {
+                            notice.set(None);
+                            enrolling.set(true);
+                        }
+                    >
+                        "Add an authenticator app"
+                    </button>
+                </div>
+            }
+            .into_any()
+        };
+        let left = found.backup_codes_left;
+        let backup = (found.totp || left > 0).then(|| {
+            view! {
+                <div class="torii-row torii-factor" data-factor="backup-codes">
+                    <span class="torii-text" data-testid="backup-codes-left">
+                        {format!(
+                            "Backup codes: {left} left",
+                        )}
+                    </span>
+                    <button
+                        class="torii-button torii-button-secondary"
+                        type="button"
+                        disabled=move || busy.get().is_some()
+                        aria-busy=move || (busy.get() == Some(Busy::Regenerating)).then_some("true")
+                        on:click=move |_| run(regenerate)
+                    >
+                        {move || {
+                            if busy.get() == Some(Busy::Regenerating) { "Creating…" } else { "Create new backup codes" }
+                        }}
+                    </button>
+                </div>
+            }
+        });
+        view! {
+            {authenticator}
+            {backup}
+        }
+        .into_any()
+    };
+    let saved = move || {
+        new_codes
+            .get()
+            .map(|codes| view! { <SavedCodes codes=codes /> })
+    };
+    let notice_line = move || {
+        notice.get().map(|message| {
+            view! {
+                <p class="torii-notice" role="status">
+                    {message}
+                </p>
+            }
+        })
+    };
+    view! {
+        <div class="torii-two-step">
+            <p class="torii-text torii-muted">
+                {move || {
+                    if required() {
+                        "This app requires a second step at sign-in."
+                    } else {
+                        "Ask for a code from your phone after your password, so a stolen password is not enough."
+                    }
+                }}
+            </p>
+            <FormAlert errors=errors />
+            {notice_line}
+            {status}
+            {saved}
+            {reauth.view()}
+        </div>
+    }
+}
+
+fn run(change: Change) {
+    if let Some(change) = change.get_value() {
+        change();
+    }
+}
