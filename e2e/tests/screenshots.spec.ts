@@ -9,6 +9,7 @@ import { VirtualAuthenticator } from '../fixtures/authenticator';
 import { e2eDir } from '../fixtures/processes';
 import { totpCode } from '../fixtures/totp';
 import { PASSWORD, signUpViaApi } from '../fixtures/users';
+import { Dashboard } from './pages/Dashboard';
 import { OidcProviderPages } from './pages/OidcProviderPages';
 import { PasskeysPanel } from './pages/PasskeysPanel';
 import { ProfilePage } from './pages/ProfilePage';
@@ -175,9 +176,10 @@ test('screenshots: two-step verification in the profile, its enrolment, the seco
     mask: [panel.backupCodes],
   });
 
-  await page.request.post('/v1/sign-out');
+  await page.goto('/');
+  await new Dashboard(page).signOut.click();
   const signIn = new SignInPage(page);
-  await signIn.goto();
+  await expect(signIn.heading).toBeVisible();
   await signIn.signIn(email, PASSWORD);
   await expect(new SecondFactorStep(page).heading).toBeVisible();
   await shoot(page, 'second-factor.png');
