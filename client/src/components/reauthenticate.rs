@@ -20,7 +20,7 @@
 
 use super::oauth::{self, ProfileTrip};
 use super::passkeys::PasskeyError;
-use super::second_factor::normalize_code;
+use super::second_factor::{CodeChoice, CodeShape};
 use super::{AutoFocusField, FormAlert, FormErrors, field_error, unique_prefix};
 use crate::api::{ApiClient, ApiError};
 use crate::provider::use_auth;
@@ -31,7 +31,7 @@ use send_wrapper::SendWrapper;
 use std::sync::Arc;
 use torii_shared::{
     AccountMethods, ErrorCode, OAuthLinkRequest, OAuthProviderInfo, ReauthenticateRequest,
-    SecondFactorMethod, Secret, SignInMethod,
+    SecondFactorRequest, Secret, SignInMethod,
 };
 use wasm_bindgen::JsCast;
 
@@ -174,8 +174,7 @@ fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
     let title_id = format!("{prefix}-title");
     let methods = RwSignal::new(None::<AccountMethods>);
     let password = RwSignal::new(String::new());
-    let code = RwSignal::new(String::new());
-    let method = RwSignal::new(SecondFactorMethod::Totp);
+    let choice = CodeChoice::new();
     let second_factor = reauth.second_factor.get_untracked();
     let busy = RwSignal::new(None::<Busy>);
     let errors = RwSignal::new(FormErrors::default());
@@ -224,15 +223,12 @@ fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
         if !start(Busy::Code) {
             return;
         }
-        let method = method.get_untracked();
-        let request = ReauthenticateRequest::SecondFactor {
-            method,
-            code: Secret::new(normalize_code(method, &code.get_untracked())),
-        };
+        let SecondFactorRequest { method, code } = choice.request();
+        let request = ReauthenticateRequest::SecondFactor { method, code };
         spawn_local(async move {
             match api.reauthenticate(&request).await {
                 Ok(_) => {
-                    code.set(String::new());
+                    choice.code.set(String::new());
                     busy.set(None);
                     reauth.succeed();
                 }
@@ -244,13 +240,7 @@ fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
         });
     };
     let switch_method = move |_| {
-        method.update(|m| {
-            *m = match m {
-                SecondFactorMethod::Totp => SecondFactorMethod::BackupCode,
-                SecondFactorMethod::BackupCode => SecondFactorMethod::Totp,
-            };
-        });
-        code.set(String::new());
+        choice.switch();
         errors.set(FormErrors::default());
     };
     let use_passkey = move |_| {
@@ -308,20 +298,17 @@ fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
             let code_form = view! {
                 <form class="torii-form torii-reauth-code" novalidate=true on:submit=confirm_code>
                     {move || {
-                        let (label, maxlength, inputmode) = match method.get() {
-                            SecondFactorMethod::Totp => ("Authentication code", "6", "numeric"),
-                            SecondFactorMethod::BackupCode => ("Backup code", "11", "text"),
-                        };
+                        let shape = CodeShape::of(choice.method.get());
                         view! {
                             <AutoFocusField
                                 id=code_id.clone()
                                 name="code"
-                                label=label
+                                label=shape.label
                                 input_type="text"
                                 autocomplete="one-time-code"
-                                inputmode=inputmode
-                                maxlength=maxlength
-                                value=code
+                                inputmode=shape.inputmode
+                                maxlength=shape.maxlength
+                                value=choice.code
                                 error=field_error(errors, "code")
                             />
                         }
@@ -337,10 +324,7 @@ fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
                         }}
                     </button>
                     <button class="torii-link" type="button" on:click=switch_method>
-                        {move || match method.get() {
-                            SecondFactorMethod::Totp => "Use a backup code instead",
-                            SecondFactorMethod::BackupCode => "Use your authenticator app instead",
-                        }}
+                        {move || choice.switch_label()}
                     </button>
                 </form>
             };

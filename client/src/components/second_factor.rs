@@ -46,8 +46,8 @@ pub fn SecondFactor(
     let title_id = format!("{prefix}-title");
     let labelled_by = title_id.clone();
     let card_class = with_class("torii-card", class.as_deref());
-    let method = RwSignal::new(SecondFactorMethod::Totp);
-    let code = RwSignal::new(String::new());
+    let choice = CodeChoice::new();
+    let code = choice.code;
     let busy = RwSignal::new(None::<Busy>);
     let errors = RwSignal::new(FormErrors::default());
     let start = move |what: Busy| {
@@ -64,11 +64,7 @@ pub fn SecondFactor(
         if !start(Busy::Code) {
             return;
         }
-        let method = method.get_untracked();
-        let request = SecondFactorRequest {
-            method,
-            code: Secret::new(normalize_code(method, &code.get_untracked())),
-        };
+        let request = choice.request();
         spawn_local(async move {
             let outcome = api.verify_second_factor(&request).await;
             busy.set(None);
@@ -93,13 +89,7 @@ pub fn SecondFactor(
         });
     };
     let switch = move |_| {
-        method.update(|m| {
-            *m = match m {
-                SecondFactorMethod::Totp => SecondFactorMethod::BackupCode,
-                SecondFactorMethod::BackupCode => SecondFactorMethod::Totp,
-            };
-        });
-        code.set(String::new());
+        choice.switch();
         errors.set(FormErrors::default());
     };
     let passkeys_offered = move || {
@@ -110,39 +100,21 @@ pub fn SecondFactor(
     };
     let code_id = format!("{prefix}-code");
     let field = move || {
-        let id = code_id.clone();
-        match method.get() {
-            SecondFactorMethod::Totp => view! {
-                <Field
-                    id=id
-                    name="code"
-                    label="Authentication code"
-                    input_type="text"
-                    autocomplete="one-time-code"
-                    inputmode="numeric"
-                    maxlength="6"
-                    required=true
-                    hint="The 6-digit code your authenticator app shows for this account."
-                    value=code
-                    error=field_error(errors, "code")
-                />
-            }
-            .into_any(),
-            SecondFactorMethod::BackupCode => view! {
-                <Field
-                    id=id
-                    name="code"
-                    label="Backup code"
-                    input_type="text"
-                    autocomplete="one-time-code"
-                    maxlength="11"
-                    required=true
-                    hint="One of the codes you saved when you set up two-step verification. Each works once."
-                    value=code
-                    error=field_error(errors, "code")
-                />
-            }
-            .into_any(),
+        let shape = CodeShape::of(choice.method.get());
+        view! {
+            <Field
+                id=code_id.clone()
+                name="code"
+                label=shape.label
+                input_type="text"
+                autocomplete="one-time-code"
+                inputmode=shape.inputmode
+                maxlength=shape.maxlength
+                required=true
+                hint=shape.hint
+                value=code
+                error=field_error(errors, "code")
+            />
         }
     };
     let passkey_button = move || {
@@ -188,10 +160,7 @@ pub fn SecondFactor(
             <div class="torii-form">
                 {passkey_button}
                 <button class="torii-link" type="button" on:click=switch>
-                    {move || match method.get() {
-                        SecondFactorMethod::Totp => "Use a backup code instead",
-                        SecondFactorMethod::BackupCode => "Use your authenticator app instead",
-                    }}
+                    {move || choice.switch_label()}
                 </button>
             </div>
             <p class="torii-card-footer">
@@ -226,9 +195,83 @@ async fn with_passkey(api: &ApiClient) -> Result<Me, PasskeyError> {
     Ok(api.second_factor_passkey(&request).await?)
 }
 
+/// The code a second-factor form takes (authenticator or backup code) and what was typed:
+/// shared by the second sign-in step and the re-authentication prompt. Cheap to copy.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CodeChoice {
+    pub(crate) method: RwSignal<SecondFactorMethod>,
+    pub(crate) code: RwSignal<String>,
+}
+
+impl CodeChoice {
+    /// An authenticator code, nothing typed.
+    pub(crate) fn new() -> Self {
+        Self {
+            method: RwSignal::new(SecondFactorMethod::Totp),
+            code: RwSignal::new(String::new()),
+        }
+    }
+
+    /// The other kind of code; what was typed is dropped.
+    pub(crate) fn switch(self) {
+        self.method.update(|m| {
+            *m = match m {
+                SecondFactorMethod::Totp => SecondFactorMethod::BackupCode,
+                SecondFactorMethod::BackupCode => SecondFactorMethod::Totp,
+            };
+        });
+        self.code.set(String::new());
+    }
+
+    /// The switch's text (a tracked read, for views).
+    pub(crate) fn switch_label(self) -> &'static str {
+        match self.method.get() {
+            SecondFactorMethod::Totp => "Use a backup code instead",
+            SecondFactorMethod::BackupCode => "Use your authenticator app instead",
+        }
+    }
+
+    /// The typed code as the server reads it, with its kind.
+    pub(crate) fn request(self) -> SecondFactorRequest {
+        let method = self.method.get_untracked();
+        SecondFactorRequest {
+            method,
+            code: Secret::new(normalize_code(method, &self.code.get_untracked())),
+        }
+    }
+}
+
+/// How the code field looks for each kind of code.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CodeShape {
+    pub(crate) label: &'static str,
+    pub(crate) inputmode: &'static str,
+    pub(crate) maxlength: &'static str,
+    pub(crate) hint: &'static str,
+}
+
+impl CodeShape {
+    pub(crate) fn of(method: SecondFactorMethod) -> Self {
+        match method {
+            SecondFactorMethod::Totp => Self {
+                label: "Authentication code",
+                inputmode: "numeric",
+                maxlength: "6",
+                hint: "The 6-digit code your authenticator app shows for this account.",
+            },
+            SecondFactorMethod::BackupCode => Self {
+                label: "Backup code",
+                inputmode: "text",
+                maxlength: "11",
+                hint: "One of the codes you saved when you set up two-step verification. Each works once.",
+            },
+        }
+    }
+}
+
 /// What the user typed, as the server reads it: spaces never count, and an authenticator
 /// code keeps its digits only ("123 456" and "123-456" are "123456").
-pub(crate) fn normalize_code(method: SecondFactorMethod, typed: &str) -> String {
+fn normalize_code(method: SecondFactorMethod, typed: &str) -> String {
     match method {
         SecondFactorMethod::Totp => typed
             .chars()
