@@ -44,6 +44,7 @@
 mod api;
 mod browser;
 mod components;
+pub mod i18n;
 mod provider;
 #[cfg(feature = "ssr")]
 pub mod ssr;
@@ -54,6 +55,7 @@ pub use components::{
     AcceptTerms, AuthLoading, Passkeys, Protected, RedirectToGates, RedirectToSignIn, SecondFactor,
     SetupMfa, SignIn, SignUp, SignedIn, SignedOut, UserButton, UserProfile, VerifyEmail,
 };
+pub use i18n::{Locale, Texts, use_locale};
 pub use provider::{Auth, AuthTask, GateUrls, ToriiProvider, use_auth};
 pub use torii_shared::GateKey;
 

@@ -24,6 +24,7 @@
 //! sessions list, another device) is seen on the next focus or visibility change.
 
 use crate::api::{ApiClient, ApiError};
+use crate::i18n::{Locale, Texts};
 use futures_channel::oneshot;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -530,6 +531,10 @@ pub fn ToriiProvider(
     /// with `window.location.assign`.
     #[prop(optional, into)]
     navigate: Option<Callback<String>>,
+    /// Every word the components show: [`Locale::en`] (the default), [`Locale::fr`], or
+    /// either with the application's overrides. A signal switches language in place.
+    #[prop(optional, into)]
+    locale: Option<Signal<Locale>>,
     /// The app.
     children: Children,
 ) -> impl IntoView {
@@ -541,6 +546,9 @@ pub fn ToriiProvider(
     let navigate = navigate.or_else(router_navigate);
     let auth = Auth::new(api, gate_urls, navigate);
     provide_context(auth);
+    provide_context(Texts::new(
+        locale.unwrap_or_else(|| Signal::stored(Locale::en())),
+    ));
 
     // What the server rendered with travels to the browser in the page, so hydration starts
     // from the same state (same markup) and does not ask `/me` again. Without server

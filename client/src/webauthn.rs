@@ -3,6 +3,7 @@
 //! `parseRequestOptionsFromJSON()` read, and `credential.toJSON()` is what the server
 //! verifies, so nothing here touches the binary fields.
 
+use crate::i18n::Message;
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -24,17 +25,16 @@ pub(crate) enum PasskeyFailure {
 
 impl PasskeyFailure {
     /// What the user is told.
-    pub(crate) fn message(&self) -> String {
+    pub(crate) fn message(&self) -> Message {
         match self {
-            Self::NotAllowed => "No passkey was used. If this device no longer has your \
-                                 passkey, sign in another way."
-                .to_owned(),
-            Self::AlreadyRegistered => {
-                "This device already has a passkey for your account.".to_owned()
-            }
-            Self::Aborted => "The passkey request was cancelled.".to_owned(),
-            Self::Unsupported => "This browser does not support passkeys.".to_owned(),
-            Self::Other(message) => format!("The passkey request failed: {message}"),
+            Self::NotAllowed => Message::Text(|l| &l.errors.passkey_not_allowed),
+            Self::AlreadyRegistered => Message::Text(|l| &l.errors.passkey_already_registered),
+            Self::Aborted => Message::Text(|l| &l.errors.passkey_aborted),
+            Self::Unsupported => Message::Text(|l| &l.errors.passkey_unsupported),
+            Self::Other(reason) => Message::Fill(
+                |l| &l.errors.passkey_failed,
+                vec![("reason", reason.clone())],
+            ),
         }
     }
 

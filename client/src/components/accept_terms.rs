@@ -52,12 +52,13 @@ pub fn AcceptTerms(
         auth.environment
             .with(|env| env.as_ref().map(|env| env.legal.clone()))
     };
-    let document = |text: &'static str, url: Option<String>| {
+    let t = crate::i18n::use_locale();
+    let document = move |text: crate::i18n::Pick, url: Option<String>| {
         url.map(|url| {
             view! {
                 <li>
                     <a href=url target="_blank" rel="noopener">
-                        {text}
+                        {t.text(text)}
                     </a>
                 </li>
             }
@@ -70,26 +71,25 @@ pub fn AcceptTerms(
         }
         Some(view! {
             <ul class="torii-documents">
-                {document("Terms of Service", legal.terms_url)}
-                {document("Privacy Policy", legal.privacy_url)}
+                {document(|l| &l.gates.terms_of_service, legal.terms_url)}
+                {document(|l| &l.gates.privacy_policy, legal.privacy_url)}
             </ul>
         })
     };
     let version = move || {
         legal().and_then(|legal| legal.version).map(|version| {
-            view! { <p class="torii-text torii-muted">"Current version: " {version}</p> }
+            let text = t.fill(|l| &l.gates.terms_version, vec![("version", version)]);
+            view! { <p class="torii-text torii-muted">{text}</p> }
         })
     };
 
     view! {
-        <section class=card_class aria-labelledby=labelled_by>
+        <section class=card_class aria-labelledby=labelled_by lang=t.lang()>
             <h2 class="torii-card-title" id=title_id>
-                "Review our Terms"
+                {t.text(|l| &l.gates.terms_title)}
             </h2>
             <form class="torii-form" novalidate=true on:submit=submit>
-                <p class="torii-text">
-                    "To continue, please read and accept the Terms of Service and Privacy Policy."
-                </p>
+                <p class="torii-text">{t.text(|l| &l.gates.terms_intro)}</p>
                 {documents}
                 {version}
                 <FormAlert errors=errors />
@@ -99,7 +99,7 @@ pub fn AcceptTerms(
                     disabled=move || accepting.get()
                     aria-busy=move || accepting.get().then_some("true")
                 >
-                    {move || if accepting.get() { "Accepting…" } else { "Accept and continue" }}
+                    {t.either(move || accepting.get(), |l| &l.gates.accepting, |l| &l.gates.accept)}
                 </button>
             </form>
         </section>

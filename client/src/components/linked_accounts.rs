@@ -73,10 +73,7 @@ pub(crate) fn LinkedAccounts(back: Option<ProfileReturn>) -> impl IntoView {
         Some(ProfileReturn::Done(ProfileTrip::Reauthenticate)) => notice.set(Some(
             "You confirmed it is you. Go ahead with your change.".to_owned(),
         )),
-        Some(ProfileReturn::Failed(message)) => errors.set(FormErrors {
-            message: Some(message),
-            fields: std::collections::BTreeMap::new(),
-        }),
+        Some(ProfileReturn::Failed(message)) => errors.set(FormErrors::message(message)),
         None => {}
     }
 
@@ -155,8 +152,14 @@ pub(crate) fn LinkedAccounts(back: Option<ProfileReturn>) -> impl IntoView {
         };
         let provider = identity.provider.clone();
         let details = match &identity.email {
-            Some(email) => format!("{email} · Linked {}", local_date(identity.created_at)),
-            None => format!("Linked {}", local_date(identity.created_at)),
+            Some(email) => format!(
+                "{email} · Linked {}",
+                crate::i18n::use_locale().with_untracked(|l| local_date(l, identity.created_at))
+            ),
+            None => format!(
+                "Linked {}",
+                crate::i18n::use_locale().with_untracked(|l| local_date(l, identity.created_at))
+            ),
         };
         view! {
             <li class="torii-passkey torii-linked-account" data-provider=provider>

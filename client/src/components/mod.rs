@@ -39,59 +39,41 @@ pub use user_profile::UserProfile;
 pub use verify_email::VerifyEmail;
 
 use crate::api::ApiError;
+use crate::i18n::{Locale, Message, use_locale};
 use leptos::prelude::*;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
-
-/// "22 Nov 2026" in UTC: what [`local_date`] shows where the browser cannot say better.
-fn utc_date(at: OffsetDateTime) -> String {
-    let at = at.to_offset(time::UtcOffset::UTC);
-    let month = MONTHS
-        .get(usize::from(u8::from(at.month())) - 1)
-        .copied()
-        .unwrap_or("");
-    format!("{} {month} {}", at.day(), at.year())
+/// The date and time of `at` in the browser's time zone, in the locale's language
+/// (`Intl.DateTimeFormat` with medium date and short time), e.g. "22 Nov 2026, 22:07" or
+/// "22 nov. 2026, 22:07"; without a browser, in UTC from the locale's table.
+fn local_date_time(locale: &Locale, at: OffsetDateTime) -> String {
+    intl_format(&locale.lang, at, true).unwrap_or_else(|| locale.utc_date_time(at))
 }
 
-/// "22 Nov 2026, 21:07 UTC": what [`local_date_time`] shows where the browser cannot say
-/// better.
-fn utc_date_time(at: OffsetDateTime) -> String {
-    let at = at.to_offset(time::UtcOffset::UTC);
-    format!("{}, {:02}:{:02} UTC", utc_date(at), at.hour(), at.minute())
-}
-
-/// The date and time of `at` in the browser's time zone and language (`Intl.DateTimeFormat`
-/// with medium date and short time), e.g. "22 Nov 2026, 22:07" or "Nov 22, 2026, 10:07 PM".
-fn local_date_time(at: OffsetDateTime) -> String {
-    intl_format(at, true).unwrap_or_else(|| utc_date_time(at))
-}
-
-/// The date of `at` in the browser's time zone and language, e.g. "22 Nov 2026".
-fn local_date(at: OffsetDateTime) -> String {
-    intl_format(at, false).unwrap_or_else(|| utc_date(at))
+/// The date of `at` in the browser's time zone, in the locale's language, e.g. "22 Nov 2026".
+fn local_date(locale: &Locale, at: OffsetDateTime) -> String {
+    intl_format(&locale.lang, at, false).unwrap_or_else(|| locale.utc_date(at))
 }
 
 #[cfg(target_arch = "wasm32")]
-fn intl_format(at: OffsetDateTime, with_time: bool) -> Option<String> {
+fn intl_format(lang: &str, at: OffsetDateTime, with_time: bool) -> Option<String> {
     use js_sys::Reflect;
     let options = js_sys::Object::new();
     Reflect::set(&options, &"dateStyle".into(), &"medium".into()).ok()?;
     if with_time {
         Reflect::set(&options, &"timeStyle".into(), &"short".into()).ok()?;
     }
-    // No locales: the browser's own language and time zone.
-    let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &options);
+    // The locale's language, in the browser's time zone.
+    let locales = js_sys::Array::of1(&lang.into());
+    let format = js_sys::Intl::DateTimeFormat::new(&locales, &options);
     let millis = (at.unix_timestamp_nanos() / 1_000_000) as f64;
     let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(millis));
     format.format().call1(&format, &date).ok()?.as_string()
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-fn intl_format(_at: OffsetDateTime, _with_time: bool) -> Option<String> {
+fn intl_format(_lang: &str, _at: OffsetDateTime, _with_time: bool) -> Option<String> {
     None
 }
 
@@ -137,10 +119,11 @@ fn same_location(target: &str, href: &str, origin: &str) -> bool {
     without_fragment(&resolved) == without_fragment(href)
 }
 
-/// What a failed request shows: one message for the alert line, and one per field.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What a failed request shows: one message for the alert line, and one per field (the
+/// server's, shown through the locale: see [`Locale::field_error`]).
+#[derive(Debug, Clone, Default, PartialEq)]
 struct FormErrors {
-    message: Option<String>,
+    message: Option<Message>,
     fields: BTreeMap<String, String>,
 }
 
@@ -151,8 +134,16 @@ impl FormErrors {
             ApiError::Network => BTreeMap::new(),
         };
         Self {
-            message: Some(err.message().to_owned()),
+            message: Some(Message::Api(err.clone())),
             fields,
+        }
+    }
+
+    /// Only an alert line.
+    fn message(message: Message) -> Self {
+        Self {
+            message: Some(message),
+            fields: BTreeMap::new(),
         }
     }
 
@@ -161,9 +152,14 @@ impl FormErrors {
     }
 }
 
-/// The error of one field of `errors`, as a signal.
+/// The error of one field of `errors`, as a signal, in the provider's language.
 fn field_error(errors: RwSignal<FormErrors>, name: &'static str) -> Signal<Option<String>> {
-    Signal::derive(move || errors.with(|e| e.field(name)))
+    let texts = use_locale();
+    Signal::derive(move || {
+        errors
+            .with(|e| e.field(name))
+            .map(|message| texts.with(|l| l.field_error(name, &message)))
+    })
 }
 
 /// The `aria-describedby` value: the hint, then the error when there is one.
@@ -181,13 +177,13 @@ fn described_by(hint_id: Option<&str>, error_id: Option<&str>) -> Option<String>
 fn Field(
     id: String,
     name: &'static str,
-    label: &'static str,
+    #[prop(into)] label: Signal<String>,
     input_type: &'static str,
     autocomplete: &'static str,
     value: RwSignal<String>,
     error: Signal<Option<String>>,
     #[prop(optional)] required: bool,
-    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional, into)] hint: Option<Signal<String>>,
     #[prop(optional)] inputmode: Option<&'static str>,
     #[prop(optional)] maxlength: Option<&'static str>,
     #[prop(optional)] node_ref: NodeRef<leptos::html::Input>,
@@ -242,7 +238,7 @@ fn Field(
 fn AutoFocusField(
     id: String,
     name: &'static str,
-    label: &'static str,
+    #[prop(into)] label: Signal<String>,
     input_type: &'static str,
     autocomplete: &'static str,
     value: RwSignal<String>,
@@ -276,8 +272,10 @@ fn AutoFocusField(
 /// The card's alert line: announced by screen readers when it appears or changes.
 #[component]
 fn FormAlert(errors: RwSignal<FormErrors>) -> impl IntoView {
+    let texts = use_locale();
     move || {
         errors.with(|e| e.message.clone()).map(|message| {
+            let message = texts.with(|l| message.render(l));
             view! {
                 <p class="torii-alert" role="alert" aria-live="assertive">
                     {message}
@@ -294,17 +292,22 @@ mod tests {
 
     #[test]
     fn without_a_browser_times_read_as_day_month_year_and_utc_time() {
+        let en = Locale::en();
         assert_eq!(
-            local_date_time(datetime!(2026-11-22 21:07:59 UTC)),
+            local_date_time(&en, datetime!(2026-11-22 21:07:59 UTC)),
             "22 Nov 2026, 21:07 UTC"
         );
         assert_eq!(
-            local_date_time(datetime!(2027-01-02 00:00 +02:00)),
+            local_date_time(&en, datetime!(2027-01-02 00:00 +02:00)),
             "1 Jan 2027, 22:00 UTC"
         );
         assert_eq!(
-            local_date(datetime!(2026-03-09 23:59 -01:00)),
+            local_date(&en, datetime!(2026-03-09 23:59 -01:00)),
             "10 Mar 2026"
+        );
+        assert_eq!(
+            local_date(&Locale::fr(), datetime!(2026-02-09 12:00 UTC)),
+            "9 févr. 2026"
         );
     }
 
@@ -368,7 +371,8 @@ mod tests {
                 "fields":{"password":"Use at least 8 characters."}}}"#,
         );
         let errors = FormErrors::from_api(&err);
-        assert_eq!(errors.message.as_deref(), Some("Check the fields."));
+        let message = errors.message.as_ref().map(|m| m.render(&Locale::en()));
+        assert_eq!(message.as_deref(), Some("Check the fields."));
         assert_eq!(
             errors.field("password").as_deref(),
             Some("Use at least 8 characters.")

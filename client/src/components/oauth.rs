@@ -9,6 +9,7 @@
 //! `toriiOAuth=reauthenticated` (put there by this crate, so the page knows what it asked
 //! for), or the server's `oauthError`; [`take_profile_return`] reads and removes them.
 
+use crate::i18n::{Message, use_locale};
 use crate::provider::Auth;
 use leptos::prelude::*;
 use torii_shared::{ErrorCode, OAUTH_ERROR_QUERY, OAUTH_SIGN_UP_QUERY, OAuthProviderInfo};
@@ -120,35 +121,24 @@ fn take_param(name: &str) -> Option<String> {
 }
 
 /// The message for an `oauthError` the server sent the browser back with.
-fn error_message(code: &str) -> String {
+fn error_message(code: &str) -> Message {
     let parsed: ErrorCode = serde_json::from_value(serde_json::Value::String(code.to_owned()))
         .unwrap_or(ErrorCode::Unknown);
-    match parsed {
-        ErrorCode::OauthCancelled => "Sign-in was cancelled. Try again, or use another way to sign in.",
-        ErrorCode::OauthStateMismatch => {
-            "This sign-in could not be verified: it was not started in this browser, or it took too long. Try again."
-        }
-        ErrorCode::OauthAccountExists => {
-            "An account with this email already exists. Sign in with your existing method first, then link this provider from your profile."
-        }
-        ErrorCode::OauthEmailMissing => {
-            "The provider did not share an email address, which your account needs."
-        }
-        ErrorCode::OauthEmailUnverified => {
-            "The provider has not verified your email address, so it cannot create an account here. Verify the address with the provider first, or sign up with your email."
-        }
-        ErrorCode::OauthAlreadyLinked => "That account is already linked to another user.",
-        ErrorCode::OauthWrongAccount => {
-            "That is not the provider account linked to yours. Sign in there with the account you linked."
-        }
-        _ => "Signing in with the provider did not work. Try again.",
-    }
-    .to_owned()
+    Message::Text(match parsed {
+        ErrorCode::OauthCancelled => |l| &l.sign_in.oauth_cancelled,
+        ErrorCode::OauthStateMismatch => |l| &l.sign_in.oauth_state_mismatch,
+        ErrorCode::OauthAccountExists => |l| &l.sign_in.oauth_account_exists,
+        ErrorCode::OauthEmailMissing => |l| &l.sign_in.oauth_email_missing,
+        ErrorCode::OauthEmailUnverified => |l| &l.sign_in.oauth_email_unverified,
+        ErrorCode::OauthAlreadyLinked => |l| &l.sign_in.oauth_already_linked,
+        ErrorCode::OauthWrongAccount => |l| &l.sign_in.oauth_wrong_account,
+        _ => |l| &l.sign_in.oauth_failed,
+    })
 }
 
 /// Reads (and removes from the address bar) the `oauthError` of a failed provider sign-in:
 /// the message to show.
-pub(crate) fn take_oauth_error() -> Option<String> {
+pub(crate) fn take_oauth_error() -> Option<Message> {
     take_param(OAUTH_ERROR_QUERY).map(|code| error_message(&code))
 }
 
@@ -174,12 +164,12 @@ pub(crate) enum ProfileTrip {
 }
 
 /// What the page learnt on coming back from a provider: the outcome to show.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum ProfileReturn {
     /// It went through.
     Done(ProfileTrip),
     /// The server's `oauthError`, as a message.
-    Failed(String),
+    Failed(Message),
 }
 
 /// This page's URL (without the parameters of an earlier trip), marked with why it is left:
@@ -263,17 +253,27 @@ pub(crate) fn OAuthButtons(
             let _ = location.assign(&url);
         }
     };
+    let texts = use_locale();
     move || {
         let list = providers(auth);
         (!list.is_empty()).then(|| {
             let go = go.clone();
             view! {
-                <div class="torii-oauth" role="group" aria-label="Sign in with a provider">
+                <div
+                    class="torii-oauth"
+                    role="group"
+                    aria-label=texts.text(|l| &l.sign_in.with_provider)
+                >
                     {list
                         .into_iter()
                         .map(|provider| {
                             let go = go.clone();
                             let id = provider.id.clone();
+                            let label = texts
+                                .fill(
+                                    |l| &l.common.continue_with,
+                                    vec![("provider", provider.name.clone())],
+                                );
                             view! {
                                 <button
                                     class="torii-button torii-button-secondary torii-button-block"
@@ -281,15 +281,14 @@ pub(crate) fn OAuthButtons(
                                     data-provider=provider.id.clone()
                                     on:click=move |_| go(id.clone())
                                 >
-                                    "Continue with "
-                                    {provider.name}
+                                    {label}
                                 </button>
                             }
                         })
                         .collect_view()}
                 </div>
                 <p class="torii-divider" aria-hidden="true">
-                    <span>"or"</span>
+                    <span>{texts.text(|l| &l.common.or)}</span>
                 </p>
             }
         })
@@ -350,9 +349,9 @@ mod tests {
         // The server adds its error to the URL that already says why the trip was made.
         assert_eq!(
             profile_return(Some("oauth_already_linked"), Some("linked")),
-            Some(ProfileReturn::Failed(
-                "That account is already linked to another user.".to_owned()
-            ))
+            Some(ProfileReturn::Failed(Message::Text(|l| {
+                &l.sign_in.oauth_already_linked
+            })))
         );
         assert_eq!(profile_return(None, Some("other")), None);
         assert_eq!(profile_return(None, None), None);
@@ -367,10 +366,30 @@ mod tests {
 
     #[test]
     fn every_oauth_error_has_a_message() {
-        assert!(error_message("oauth_account_exists").contains("existing method"));
-        assert!(error_message("oauth_cancelled").contains("cancelled"));
-        assert!(error_message("something_new").contains("Try again"));
-        assert!(error_message("oauth_wrong_account").contains("the account you linked"));
-        assert!(error_message("oauth_email_unverified").contains("not verified your email"));
+        assert!(
+            error_message("oauth_account_exists")
+                .render(&crate::Locale::en())
+                .contains("existing method")
+        );
+        assert!(
+            error_message("oauth_cancelled")
+                .render(&crate::Locale::en())
+                .contains("cancelled")
+        );
+        assert!(
+            error_message("something_new")
+                .render(&crate::Locale::en())
+                .contains("Try again")
+        );
+        assert!(
+            error_message("oauth_wrong_account")
+                .render(&crate::Locale::en())
+                .contains("the account you linked")
+        );
+        assert!(
+            error_message("oauth_email_unverified")
+                .render(&crate::Locale::en())
+                .contains("not verified your email")
+        );
     }
 }

@@ -40,10 +40,7 @@ impl PasskeyError {
     pub(crate) fn errors(&self) -> FormErrors {
         match self {
             Self::Api(err) => FormErrors::from_api(err),
-            Self::Browser(failure) => FormErrors {
-                message: Some(failure.message()),
-                fields: std::collections::BTreeMap::new(),
-            },
+            Self::Browser(failure) => FormErrors::message(failure.message()),
         }
     }
 }
@@ -147,10 +144,7 @@ fn show_return(
         Some(ProfileReturn::Done(ProfileTrip::Reauthenticate)) => notice.set(Some(
             "You confirmed it is you. Go ahead with your change.".to_owned(),
         )),
-        Some(ProfileReturn::Failed(message)) => errors.set(FormErrors {
-            message: Some(message),
-            fields: std::collections::BTreeMap::new(),
-        }),
+        Some(ProfileReturn::Failed(message)) => errors.set(FormErrors::message(message)),
         Some(ProfileReturn::Done(ProfileTrip::Link)) | None => {}
     }
 }
@@ -338,9 +332,10 @@ fn PasskeysBody(back: Option<ProfileReturn>) -> impl IntoView {
                 }
             })
         };
-        let last_used = passkey
-            .last_used_at
-            .map_or_else(|| "never".to_owned(), local_date);
+        let last_used = passkey.last_used_at.map_or_else(
+            || "never".to_owned(),
+            |at| crate::i18n::use_locale().with_untracked(|l| local_date(l, at)),
+        );
         let label = format!("Remove {}", passkey.name);
         let removing_id = passkey.id.clone();
         let removing =
@@ -349,7 +344,7 @@ fn PasskeysBody(back: Option<ProfileReturn>) -> impl IntoView {
             <li class="torii-passkey" data-testid="passkey">
                 <span class="torii-passkey-name">{passkey.name.clone()}</span>
                 <span class="torii-muted">
-                    "Added " {local_date(passkey.created_at)} " · Last used " {last_used}
+                    "Added " {crate::i18n::use_locale().with_untracked(|l| local_date(l, passkey.created_at))} " · Last used " {last_used}
                 </span>
                 {rename_form}
                 <button

@@ -303,7 +303,7 @@ fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
                             <AutoFocusField
                                 id=code_id.clone()
                                 name="code"
-                                label=shape.label
+                                label=crate::i18n::use_locale().text(shape.label)
                                 input_type="text"
                                 autocomplete="one-time-code"
                                 inputmode=shape.inputmode
@@ -324,7 +324,7 @@ fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
                         }}
                     </button>
                     <button class="torii-link" type="button" on:click=switch_method>
-                        {move || choice.switch_label()}
+                        {move || choice.switch_label(crate::i18n::use_locale())}
                     </button>
                 </form>
             };

@@ -18,6 +18,7 @@
 use super::passkeys::PasskeyError;
 use super::{Field, FormAlert, FormErrors, field_error, unique_prefix, with_class};
 use crate::api::ApiClient;
+use crate::i18n::{Pick, Texts, use_locale};
 use crate::provider::{Auth, use_auth};
 use crate::webauthn;
 use leptos::prelude::*;
@@ -48,6 +49,7 @@ pub fn SecondFactor(
     let card_class = with_class("torii-card", class.as_deref());
     let choice = CodeChoice::new();
     let code = choice.code;
+    let t = use_locale();
     let busy = RwSignal::new(None::<Busy>);
     let errors = RwSignal::new(FormErrors::default());
     let start = move |what: Busy| {
@@ -105,13 +107,13 @@ pub fn SecondFactor(
             <Field
                 id=code_id.clone()
                 name="code"
-                label=shape.label
+                label=t.text(shape.label)
                 input_type="text"
                 autocomplete="one-time-code"
                 inputmode=shape.inputmode
                 maxlength=shape.maxlength
                 required=true
-                hint=shape.hint
+                hint=t.text(shape.hint)
                 value=code
                 error=field_error(errors, "code")
             />
@@ -127,24 +129,30 @@ pub fn SecondFactor(
                     aria-busy=move || (busy.get() == Some(Busy::Passkey)).then_some("true")
                     on:click=use_passkey
                 >
-                    {move || {
-                        if busy.get() == Some(Busy::Passkey) {
-                            "Waiting for your passkey…"
-                        } else {
-                            "Use a passkey"
-                        }
-                    }}
+                    {t.either(
+                        move || busy.get() == Some(Busy::Passkey),
+                        |l| &l.common.passkey_waiting,
+                        |l| &l.second_factor.use_passkey,
+                    )}
                 </button>
             }
         })
     };
     let email = move || auth.user.with(|u| u.as_ref().map(|u| u.email.clone()));
     view! {
-        <section class=card_class aria-labelledby=labelled_by data-torii-step="second-factor">
+        <section
+            class=card_class
+            aria-labelledby=labelled_by
+            data-torii-step="second-factor"
+            lang=t.lang()
+        >
             <h2 class="torii-card-title" id=title_id>
-                "Two-step verification"
+                {t.text(|l| &l.second_factor.title)}
             </h2>
-            <p class="torii-card-subtitle">"Signing in as " <strong>{email}</strong></p>
+            <p class="torii-card-subtitle">
+                {t.before(|l| &l.second_factor.signing_in_as, "email")} <strong>{email}</strong>
+                {t.after(|l| &l.second_factor.signing_in_as, "email")}
+            </p>
             <form class="torii-form" novalidate=true on:submit=submit>
                 <FormAlert errors=errors />
                 {field}
@@ -154,17 +162,21 @@ pub fn SecondFactor(
                     disabled=move || busy.get().is_some()
                     aria-busy=move || (busy.get() == Some(Busy::Code)).then_some("true")
                 >
-                    {move || if busy.get() == Some(Busy::Code) { "Verifying…" } else { "Verify" }}
+                    {t.either(
+                        move || busy.get() == Some(Busy::Code),
+                        |l| &l.common.verifying,
+                        |l| &l.common.verify,
+                    )}
                 </button>
             </form>
             <div class="torii-form">
                 {passkey_button}
                 <button class="torii-link" type="button" on:click=switch>
-                    {move || choice.switch_label()}
+                    {move || choice.switch_label(t)}
                 </button>
             </div>
             <p class="torii-card-footer">
-                "Not you? "
+                {t.text(|l| &l.second_factor.not_you)}
                 <button
                     class="torii-link"
                     type="button"
@@ -172,7 +184,7 @@ pub fn SecondFactor(
                         auth.sign_out();
                     }
                 >
-                    "Sign out"
+                    {t.text(|l| &l.common.sign_out)}
                 </button>
             </p>
         </section>
@@ -224,11 +236,12 @@ impl CodeChoice {
     }
 
     /// The switch's text (a tracked read, for views).
-    pub(crate) fn switch_label(self) -> &'static str {
-        match self.method.get() {
-            SecondFactorMethod::Totp => "Use a backup code instead",
-            SecondFactorMethod::BackupCode => "Use your authenticator app instead",
-        }
+    pub(crate) fn switch_label(self, texts: Texts) -> String {
+        let method = self.method.get();
+        texts.with(|l| match method {
+            SecondFactorMethod::Totp => l.second_factor.use_backup_code.to_string(),
+            SecondFactorMethod::BackupCode => l.second_factor.use_authenticator.to_string(),
+        })
     }
 
     /// The typed code as the server reads it, with its kind.
@@ -242,28 +255,28 @@ impl CodeChoice {
 }
 
 /// How the code field looks for each kind of code.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub(crate) struct CodeShape {
-    pub(crate) label: &'static str,
+    pub(crate) label: Pick,
     pub(crate) inputmode: &'static str,
     pub(crate) maxlength: &'static str,
-    pub(crate) hint: &'static str,
+    pub(crate) hint: Pick,
 }
 
 impl CodeShape {
     pub(crate) fn of(method: SecondFactorMethod) -> Self {
         match method {
             SecondFactorMethod::Totp => Self {
-                label: "Authentication code",
+                label: |l| &l.second_factor.authenticator_code,
                 inputmode: "numeric",
                 maxlength: "6",
-                hint: "The 6-digit code your authenticator app shows for this account.",
+                hint: |l| &l.second_factor.authenticator_hint,
             },
             SecondFactorMethod::BackupCode => Self {
-                label: "Backup code",
+                label: |l| &l.second_factor.backup_code,
                 inputmode: "text",
                 maxlength: "11",
-                hint: "One of the codes you saved when you set up two-step verification. Each works once.",
+                hint: |l| &l.second_factor.backup_hint,
             },
         }
     }

@@ -34,6 +34,7 @@ use super::passkeys::{PasskeyError, sign_in_with_passkey};
 use super::second_factor::SecondFactor;
 use super::{Field, FormAlert, FormErrors, field_error, unique_prefix, with_class};
 use crate::api::ApiError;
+use crate::i18n::{Message, Texts, use_locale};
 use crate::provider::{Auth, use_auth};
 use crate::webauthn::{self, Abort};
 use leptos::prelude::*;
@@ -131,10 +132,7 @@ fn SignInCard(
     Effect::new(move |_| {
         untrack(|| {
             if let Some(message) = take_oauth_error() {
-                form.errors.set(FormErrors {
-                    message: Some(message),
-                    ..FormErrors::default()
-                });
+                form.errors.set(FormErrors::message(message));
             }
             if let Some(on_sign_up) = on_sign_up
                 && has_oauth_sign_up()
@@ -156,16 +154,20 @@ fn SignInCard(
         }
     });
 
-    let title = move || match step.get() {
-        Step::Credentials => "Sign in",
-        Step::LinkSent { .. } => "Check your inbox",
-        Step::ResetEmail | Step::ResetCode { .. } => "Reset your password",
+    let t = form.texts;
+    let title = move || {
+        t.with(|l| match step.get() {
+            Step::Credentials => l.sign_in.title.to_string(),
+            Step::LinkSent { .. } => l.sign_in.link_sent_title.to_string(),
+            Step::ResetEmail | Step::ResetCode { .. } => l.sign_in.reset_title.to_string(),
+        })
     };
     let app_name = move || {
         let on_start = step.with(|step| *step == Step::Credentials);
         auth.environment.with(|env| {
             env.as_ref().filter(|_| on_start).map(|env| {
-                view! { <p class="torii-card-subtitle">"to continue to " {env.name.clone()}</p> }
+                let subtitle = t.fill(|l| &l.sign_in.subtitle, vec![("app", env.name.clone())]);
+                view! { <p class="torii-card-subtitle">{subtitle}</p> }
             })
         })
     };
@@ -179,7 +181,7 @@ fn SignInCard(
     };
 
     view! {
-        <section class=card_class aria-labelledby=labelled_by>
+        <section class=card_class aria-labelledby=labelled_by lang=t.lang()>
             <h2 class="torii-card-title" id=title_id tabindex="-1" node_ref=title_ref>
                 {title}
             </h2>
@@ -202,6 +204,7 @@ enum Focus {
 #[derive(Clone, Copy)]
 struct SignInForm {
     auth: Auth,
+    texts: Texts,
     step: RwSignal<Step>,
     email: RwSignal<String>,
     password: RwSignal<String>,
@@ -209,7 +212,7 @@ struct SignInForm {
     new_password: RwSignal<String>,
     busy: RwSignal<Option<Busy>>,
     errors: RwSignal<FormErrors>,
-    notice: RwSignal<Option<String>>,
+    notice: RwSignal<Option<Message>>,
     /// Set when the user moved to another step: the element that had the focus is gone.
     focus: RwSignal<Option<Focus>>,
     /// Cancels the autofill (conditional) passkey request while it waits.
@@ -220,6 +223,7 @@ impl SignInForm {
     fn new(auth: Auth) -> Self {
         Self {
             auth,
+            texts: use_locale(),
             step: RwSignal::new(Step::Credentials),
             email: RwSignal::new(String::new()),
             password: RwSignal::new(String::new()),
@@ -383,9 +387,10 @@ impl SignInForm {
             let result = api.request_magic_link(&request).await;
             self.busy.set(None);
             match result {
-                Ok(_) if resending => self.notice.set(Some(
-                    "We sent a new link. Only the newest link works.".to_owned(),
-                )),
+                Ok(_) if resending => {
+                    self.notice
+                        .set(Some(Message::Text(|l| &l.sign_in.link_resent)));
+                }
                 Ok(_) => self.go(Step::LinkSent { email }, Focus::Title),
                 Err(err) => self.fail(&err),
             }
@@ -465,6 +470,7 @@ fn page_origin() -> Option<String> {
 fn notice_line(form: SignInForm) -> impl IntoView {
     move || {
         form.notice.get().map(|notice| {
+            let notice = form.texts.with(|l| notice.render(l));
             view! {
                 <p class="torii-notice" role="status">
                     {notice}
@@ -503,6 +509,7 @@ fn credentials_step(
             form.send_link();
         }
     };
+    let t = form.texts;
     let password_id = format!("{prefix}-password");
     let password_field = move || {
         form.offers_password().then(|| {
@@ -510,7 +517,7 @@ fn credentials_step(
                 <Field
                     id=password_id.clone()
                     name="password"
-                    label="Password"
+                    label=t.text(|l| &l.common.password)
                     input_type="password"
                     autocomplete="current-password"
                     required=true
@@ -523,7 +530,7 @@ fn credentials_step(
                         type="button"
                         on:click=move |_| form.go(Step::ResetEmail, Focus::FirstField)
                     >
-                        "Forgot password?"
+                        {t.text(|l| &l.sign_in.forgot_password)}
                     </button>
                 </div>
                 <button
@@ -532,7 +539,15 @@ fn credentials_step(
                     disabled=move || form.busy.get().is_some()
                     aria-busy=move || form.is_busy(Busy::SigningIn).then_some("true")
                 >
-                    {move || if form.is_busy(Busy::SigningIn) { "Signing in…" } else { "Sign in" }}
+                    {move || {
+                        t.with(|l| {
+                            if form.is_busy(Busy::SigningIn) {
+                                l.sign_in.submitting.to_string()
+                            } else {
+                                l.sign_in.submit.to_string()
+                            }
+                        })
+                    }}
                 </button>
             }
         })
@@ -555,7 +570,7 @@ fn credentials_step(
                     .then(|| {
                         view! {
                             <p class="torii-divider" aria-hidden="true">
-                                <span>"or"</span>
+                                <span>{t.text(|l| &l.common.or)}</span>
                             </p>
                         }
                     })}
@@ -571,11 +586,13 @@ fn credentials_step(
                     }
                 >
                     {move || {
-                        if form.is_busy(Busy::SendingLink) {
-                            "Sending link…"
-                        } else {
-                            "Email me a sign-in link"
-                        }
+                        t.with(|l| {
+                            if form.is_busy(Busy::SendingLink) {
+                                l.sign_in.sending_link.to_string()
+                            } else {
+                                l.sign_in.email_link.to_string()
+                            }
+                        })
                     }}
                 </button>
             }
@@ -589,7 +606,7 @@ fn credentials_step(
         form.offers_passkey().then(|| {
             view! {
                 <p class="torii-divider" aria-hidden="true">
-                    <span>"or"</span>
+                    <span>{t.text(|l| &l.common.or)}</span>
                 </p>
                 <button
                     class="torii-button torii-button-secondary torii-button-block"
@@ -599,11 +616,13 @@ fn credentials_step(
                     on:click=move |_| form.sign_in_with_passkey()
                 >
                     {move || {
-                        if form.is_busy(Busy::Passkey) {
-                            "Waiting for your passkey…"
-                        } else {
-                            "Sign in with a passkey"
-                        }
+                        t.with(|l| {
+                            if form.is_busy(Busy::Passkey) {
+                                l.common.passkey_waiting.to_string()
+                            } else {
+                                l.sign_in.passkey.to_string()
+                            }
+                        })
                     }}
                 </button>
             }
@@ -616,7 +635,7 @@ fn credentials_step(
             <Field
                 id=format!("{prefix}-email")
                 name="email"
-                label="Email"
+                label=t.text(|l| &l.common.email)
                 input_type="email"
                 autocomplete="username"
                 required=true
@@ -632,9 +651,9 @@ fn credentials_step(
             .map(|on_sign_up| {
                 view! {
                     <p class="torii-card-footer">
-                        "No account yet? "
+                        {t.text(|l| &l.sign_in.no_account)}
                         <button class="torii-link" type="button" on:click=move |_| on_sign_up.run(())>
-                            "Create an account"
+                            {t.text(|l| &l.sign_in.create_account)}
                         </button>
                     </p>
                 }
@@ -643,14 +662,14 @@ fn credentials_step(
 }
 
 fn link_sent_step(form: SignInForm, email: String) -> impl IntoView {
+    let t = form.texts;
     view! {
         <div class="torii-form">
             <p class="torii-text">
-                "We sent a sign-in link to " <strong>{email}</strong> " if an account exists for it."
+                {t.before(|l| &l.sign_in.link_sent, "email")} <strong>{email}</strong>
+                {t.after(|l| &l.sign_in.link_sent, "email")}
             </p>
-            <p class="torii-text torii-muted">
-                "Open it to sign in. It works once, and a newer link replaces it."
-            </p>
+            <p class="torii-text torii-muted">{t.text(|l| &l.sign_in.link_sent_hint)}</p>
             <FormAlert errors=form.errors />
             {notice_line(form)}
             <div class="torii-row">
@@ -661,14 +680,22 @@ fn link_sent_step(form: SignInForm, email: String) -> impl IntoView {
                     aria-busy=move || form.is_busy(Busy::SendingLink).then_some("true")
                     on:click=move |_| form.send_link()
                 >
-                    {move || if form.is_busy(Busy::SendingLink) { "Sending…" } else { "Resend link" }}
+                    {move || {
+                        t.with(|l| {
+                            if form.is_busy(Busy::SendingLink) {
+                                l.common.sending.to_string()
+                            } else {
+                                l.sign_in.resend_link.to_string()
+                            }
+                        })
+                    }}
                 </button>
                 <button
                     class="torii-link"
                     type="button"
                     on:click=move |_| form.go(Step::Credentials, Focus::FirstField)
                 >
-                    "Back"
+                    {t.text(|l| &l.common.back)}
                 </button>
             </div>
         </div>
@@ -676,6 +703,7 @@ fn link_sent_step(form: SignInForm, email: String) -> impl IntoView {
 }
 
 fn reset_email_step(form: SignInForm, prefix: &str) -> impl IntoView {
+    let t = form.texts;
     let email_ref = NodeRef::<leptos::html::Input>::new();
     Effect::new(move |_| {
         if let Some(input) = email_ref.get() {
@@ -688,14 +716,12 @@ fn reset_email_step(form: SignInForm, prefix: &str) -> impl IntoView {
     };
     view! {
         <form class="torii-form" novalidate=true on:submit=submit>
-            <p class="torii-text torii-muted">
-                "Enter your account's email. We will send it a 6-digit code to set a new password."
-            </p>
+            <p class="torii-text torii-muted">{t.text(|l| &l.sign_in.reset_intro)}</p>
             <FormAlert errors=form.errors />
             <Field
                 id=format!("{prefix}-email")
                 name="email"
-                label="Email"
+                label=t.text(|l| &l.common.email)
                 input_type="email"
                 autocomplete="username"
                 required=true
@@ -709,7 +735,15 @@ fn reset_email_step(form: SignInForm, prefix: &str) -> impl IntoView {
                 disabled=move || form.busy.get().is_some()
                 aria-busy=move || form.is_busy(Busy::SendingCode).then_some("true")
             >
-                {move || if form.is_busy(Busy::SendingCode) { "Sending…" } else { "Send code" }}
+                {move || {
+                    t.with(|l| {
+                        if form.is_busy(Busy::SendingCode) {
+                            l.common.sending.to_string()
+                        } else {
+                            l.common.send_code.to_string()
+                        }
+                    })
+                }}
             </button>
         </form>
         <p class="torii-card-footer">
@@ -718,13 +752,14 @@ fn reset_email_step(form: SignInForm, prefix: &str) -> impl IntoView {
                 type="button"
                 on:click=move |_| form.go(Step::Credentials, Focus::FirstField)
             >
-                "Back to sign in"
+                {t.text(|l| &l.sign_in.back_to_sign_in)}
             </button>
         </p>
     }
 }
 
 fn reset_code_step(form: SignInForm, prefix: &str, email: String) -> impl IntoView {
+    let t = form.texts;
     let code_ref = NodeRef::<leptos::html::Input>::new();
     Effect::new(move |_| {
         if let Some(input) = code_ref.get() {
@@ -739,12 +774,10 @@ fn reset_code_step(form: SignInForm, prefix: &str, email: String) -> impl IntoVi
     view! {
         <form class="torii-form" novalidate=true on:submit=submit>
             <p class="torii-text">
-                "We sent a 6-digit code to " <strong>{email.clone()}</strong>
-                " if an account exists for it."
+                {t.before(|l| &l.sign_in.code_sent, "email")} <strong>{email.clone()}</strong>
+                {t.after(|l| &l.sign_in.code_sent, "email")}
             </p>
-            <p class="torii-text torii-muted">
-                "Setting a new password signs you out on every other device."
-            </p>
+            <p class="torii-text torii-muted">{t.text(|l| &l.sign_in.reset_signs_out)}</p>
             <FormAlert errors=form.errors />
             // For password managers: the account the new password belongs to.
             <input
@@ -758,7 +791,7 @@ fn reset_code_step(form: SignInForm, prefix: &str, email: String) -> impl IntoVi
             <Field
                 id=format!("{prefix}-reset-code")
                 name="code"
-                label="Reset code"
+                label=t.text(|l| &l.sign_in.reset_code)
                 input_type="text"
                 autocomplete="one-time-code"
                 inputmode="numeric"
@@ -771,11 +804,11 @@ fn reset_code_step(form: SignInForm, prefix: &str, email: String) -> impl IntoVi
             <Field
                 id=format!("{prefix}-new-password")
                 name="password"
-                label="New password"
+                label=t.text(|l| &l.sign_in.new_password)
                 input_type="password"
                 autocomplete="new-password"
                 required=true
-                hint="At least 8 characters."
+                hint=t.text(|l| &l.common.password_hint)
                 value=form.new_password
                 error=field_error(form.errors, "password")
             />
@@ -786,7 +819,13 @@ fn reset_code_step(form: SignInForm, prefix: &str, email: String) -> impl IntoVi
                 aria-busy=move || form.is_busy(Busy::Resetting).then_some("true")
             >
                 {move || {
-                    if form.is_busy(Busy::Resetting) { "Setting password…" } else { "Set new password" }
+                    t.with(|l| {
+                        if form.is_busy(Busy::Resetting) {
+                            l.sign_in.setting_password.to_string()
+                        } else {
+                            l.sign_in.set_password.to_string()
+                        }
+                    })
                 }}
             </button>
             <div class="torii-row">
@@ -795,14 +834,14 @@ fn reset_code_step(form: SignInForm, prefix: &str, email: String) -> impl IntoVi
                     type="button"
                     on:click=move |_| form.go(Step::ResetEmail, Focus::FirstField)
                 >
-                    "Use a different email"
+                    {t.text(|l| &l.sign_in.different_email)}
                 </button>
                 <button
                     class="torii-link"
                     type="button"
                     on:click=move |_| form.go(Step::Credentials, Focus::FirstField)
                 >
-                    "Back to sign in"
+                    {t.text(|l| &l.sign_in.back_to_sign_in)}
                 </button>
             </div>
         </form>

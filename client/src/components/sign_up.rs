@@ -65,10 +65,7 @@ pub fn SignUp(
         // A provider sign-up started here that failed (e.g. an unverified email) comes back
         // here.
         if let Some(message) = take_oauth_error() {
-            form.errors.set(FormErrors {
-                message: Some(message),
-                ..FormErrors::default()
-            });
+            form.errors.set(FormErrors::message(message));
         }
     });
 

@@ -667,10 +667,10 @@ fn SessionsList(version: RwSignal<u32>) -> impl IntoView {
                                 </p>
                                 <p class="torii-muted">
                                     {ip.map(|ip| format!("{ip} · "))}
-                                    "Signed in " {super::local_date_time(session.created_at)}
+                                    "Signed in " {crate::i18n::use_locale().with_untracked(|l| super::local_date_time(l, session.created_at))}
                                 </p>
                                 <p class="torii-muted">
-                                    "Last active " {super::local_date_time(session.last_active_at)}
+                                    "Last active " {crate::i18n::use_locale().with_untracked(|l| super::local_date_time(l, session.last_active_at))}
                                 </p>
                             </div>
                             {(!current)

@@ -12,6 +12,7 @@
 
 use super::{Field, FormAlert, FormErrors, field_error, unique_prefix, with_class};
 use crate::api::ApiError;
+use crate::i18n::{Message, Texts, use_locale};
 use crate::provider::{Auth, use_auth};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -45,9 +46,9 @@ pub fn VerifyEmail(
         }
     };
     view! {
-        <section class=card_class aria-labelledby=labelled_by>
+        <section class=card_class aria-labelledby=labelled_by lang=form.texts.lang()>
             <h2 class="torii-card-title" id=title_id>
-                "Verify your email"
+                {form.texts.text(|l| &l.gates.verify_title)}
             </h2>
             {body}
         </section>
@@ -66,17 +67,19 @@ enum Busy {
 #[derive(Clone, Copy)]
 struct VerifyForm {
     auth: Auth,
+    texts: Texts,
     code_step: RwSignal<bool>,
     code: RwSignal<String>,
     busy: RwSignal<Option<Busy>>,
     errors: RwSignal<FormErrors>,
-    notice: RwSignal<Option<String>>,
+    notice: RwSignal<Option<Message>>,
 }
 
 impl VerifyForm {
     fn new(auth: Auth) -> Self {
         Self {
             auth,
+            texts: use_locale(),
             code_step: RwSignal::new(false),
             code: RwSignal::new(String::new()),
             busy: RwSignal::new(None),
@@ -116,9 +119,13 @@ impl VerifyForm {
             match result {
                 Ok(_) => {
                     if what == Busy::Resending {
-                        let to = self.email().unwrap_or_else(|| "your address".to_owned());
-                        self.notice
-                            .set(Some(format!("We sent a new code to {to}.")));
+                        let to = self
+                            .email()
+                            .unwrap_or_else(|| self.texts.now(|l| &l.gates.your_address));
+                        self.notice.set(Some(Message::Fill(
+                            |l| &l.common.new_code_sent_to,
+                            vec![("email", to)],
+                        )));
                     }
                     self.code.set(String::new());
                     self.code_step.set(true);
@@ -126,12 +133,11 @@ impl VerifyForm {
                 // The first send of this page, refused by the cooldown: a code went out
                 // moments ago (another tab, a reload), and it is the one to enter.
                 Err(err) if what == Busy::Sending && err.code() == Some(ErrorCode::RateLimited) => {
-                    let wait = err
-                        .retry_after_secs()
-                        .map_or_else(String::new, |secs| format!(" in {secs} s"));
-                    self.notice.set(Some(format!(
-                        "A code was sent moments ago: enter it below, or request a new one{wait}."
-                    )));
+                    let notice = match err.retry_after_secs() {
+                        Some(secs) => Message::Count(|l| &l.gates.recent_code_wait, secs),
+                        None => Message::Text(|l| &l.gates.recent_code),
+                    };
+                    self.notice.set(Some(notice));
                     self.code_step.set(true);
                 }
                 Err(err) => self.errors.set(FormErrors::from_api(&err)),
@@ -172,18 +178,19 @@ impl VerifyForm {
 fn verify_errors(err: &ApiError) -> FormErrors {
     let mut errors = FormErrors::from_api(err);
     if err.code() == Some(ErrorCode::NotFound) {
-        errors.message = Some("No code is waiting for this address. Send a new code.".to_owned());
+        errors.message = Some(Message::Text(|l| &l.gates.no_code_waiting));
     }
     errors
 }
 
 fn start_step(form: VerifyForm) -> impl IntoView {
+    let t = form.texts;
     let email = move || form.email();
     view! {
         <div class="torii-form">
             <p class="torii-text">
-                "To continue, confirm your email address. We will send a 6-digit code to "
-                <strong>{email}</strong> "."
+                {t.before(|l| &l.gates.verify_intro, "email")} <strong>{email}</strong>
+                {t.after(|l| &l.gates.verify_intro, "email")}
             </p>
             <FormAlert errors=form.errors />
             <button
@@ -193,7 +200,7 @@ fn start_step(form: VerifyForm) -> impl IntoView {
                 aria-busy=move || form.is_busy(Busy::Sending).then_some("true")
                 on:click=move |_| form.send(Busy::Sending)
             >
-                {move || if form.is_busy(Busy::Sending) { "Sending…" } else { "Send code" }}
+                {t.either(move || form.is_busy(Busy::Sending), |l| &l.common.sending, |l| &l.common.send_code)}
             </button>
             <p class="torii-card-footer">
                 <button
@@ -204,7 +211,7 @@ fn start_step(form: VerifyForm) -> impl IntoView {
                         form.code_step.set(true);
                     }
                 >
-                    "I already have a code"
+                    {t.text(|l| &l.gates.have_code)}
                 </button>
             </p>
         </div>
@@ -212,6 +219,7 @@ fn start_step(form: VerifyForm) -> impl IntoView {
 }
 
 fn code_step(form: VerifyForm, prefix: &str) -> impl IntoView {
+    let t = form.texts;
     let code_ref = NodeRef::<leptos::html::Input>::new();
     // Move focus to the new field: the step replaced the button that had it.
     Effect::new(move |_| {
@@ -226,6 +234,7 @@ fn code_step(form: VerifyForm, prefix: &str) -> impl IntoView {
     let email = move || form.email();
     let notice = move || {
         form.notice.get().map(|notice| {
+            let notice = t.with(|l| notice.render(l));
             view! {
                 <p class="torii-notice" role="status">
                     {notice}
@@ -235,13 +244,16 @@ fn code_step(form: VerifyForm, prefix: &str) -> impl IntoView {
     };
     view! {
         <form class="torii-form" novalidate=true on:submit=submit>
-            <p class="torii-text">"We sent a 6-digit code to " <strong>{email}</strong></p>
+            <p class="torii-text">
+                {t.before(|l| &l.gates.verify_code_sent, "email")} <strong>{email}</strong>
+                {t.after(|l| &l.gates.verify_code_sent, "email")}
+            </p>
             <FormAlert errors=form.errors />
             {notice}
             <Field
                 id=format!("{prefix}-code")
                 name="code"
-                label="Verification code"
+                label=t.text(|l| &l.common.code_label)
                 input_type="text"
                 autocomplete="one-time-code"
                 inputmode="numeric"
@@ -257,7 +269,7 @@ fn code_step(form: VerifyForm, prefix: &str) -> impl IntoView {
                 disabled=move || form.busy.get().is_some()
                 aria-busy=move || form.is_busy(Busy::Verifying).then_some("true")
             >
-                {move || if form.is_busy(Busy::Verifying) { "Verifying…" } else { "Verify" }}
+                {t.either(move || form.is_busy(Busy::Verifying), |l| &l.common.verifying, |l| &l.common.verify)}
             </button>
             <div class="torii-row">
                 <button
@@ -266,7 +278,7 @@ fn code_step(form: VerifyForm, prefix: &str) -> impl IntoView {
                     disabled=move || form.busy.get().is_some()
                     on:click=move |_| form.send(Busy::Resending)
                 >
-                    {move || if form.is_busy(Busy::Resending) { "Sending…" } else { "Resend code" }}
+                    {t.either(move || form.is_busy(Busy::Resending), |l| &l.common.sending, |l| &l.common.resend_code)}
                 </button>
             </div>
         </form>
@@ -276,6 +288,7 @@ fn code_step(form: VerifyForm, prefix: &str) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Locale;
 
     #[test]
     fn a_missing_code_says_to_send_one() {
@@ -284,7 +297,10 @@ mod tests {
             r#"{"error":{"code":"not_found","message":"This sign-up was not found."}}"#,
         );
         assert_eq!(
-            verify_errors(&err).message.as_deref(),
+            verify_errors(&err)
+                .message
+                .map(|m| m.render(&Locale::en()))
+                .as_deref(),
             Some("No code is waiting for this address. Send a new code.")
         );
     }
@@ -296,7 +312,10 @@ mod tests {
             r#"{"error":{"code":"invalid_code","message":"That code is not right. 4 tries left.","triesLeft":4}}"#,
         );
         assert_eq!(
-            verify_errors(&err).message.as_deref(),
+            verify_errors(&err)
+                .message
+                .map(|m| m.render(&Locale::en()))
+                .as_deref(),
             Some("That code is not right. 4 tries left.")
         );
     }
