@@ -23,6 +23,8 @@ use super::oauth::{OAuthButtons, take_oauth_error, take_oauth_sign_up};
 use super::passkeys::add_passkey;
 use super::{Field, FormAlert, FormErrors, field_error, unique_prefix, with_class};
 use crate::api::ApiError;
+use crate::appearance::{Slot, slot};
+use crate::i18n::{Message, Pick, Texts, use_locale};
 use crate::provider::{Auth, use_auth};
 use crate::webauthn;
 use leptos::prelude::*;
@@ -48,13 +50,13 @@ pub fn SignUp(
     on_sign_in: Option<Callback<()>>,
     /// Extra classes on the card, added to `torii-card`, for the application's own styles.
     #[prop(optional, into)]
-    class: Option<String>,
+    class: MaybeProp<String>,
 ) -> impl IntoView {
     let auth = use_auth();
     let prefix = unique_prefix("sign-up");
     let title_id = format!("{prefix}-title");
     let labelled_by = title_id.clone();
-    let card_class = with_class("torii-card", class.as_deref());
+    let card_class = with_class("torii-card", class);
     let form = SignUpForm::new(auth);
     let step = form.step;
     // Read once mounted (or hydrated), never while rendering: see `SignIn`.
@@ -77,9 +79,9 @@ pub fn SignUp(
     };
 
     view! {
-        <section class=card_class aria-labelledby=labelled_by>
-            <h2 class="torii-card-title" id=title_id>
-                "Create your account"
+        <section class=card_class aria-labelledby=labelled_by lang=form.texts.lang()>
+            <h2 class=slot(Slot::Title) id=title_id>
+                {form.texts.text(|l| &l.sign_up.title)}
             </h2>
             {body}
         </section>
@@ -90,6 +92,7 @@ pub fn SignUp(
 #[derive(Clone, Copy)]
 struct SignUpForm {
     auth: Auth,
+    texts: Texts,
     step: RwSignal<Step>,
     email: RwSignal<String>,
     password: RwSignal<String>,
@@ -105,7 +108,7 @@ struct SignUpForm {
     code: RwSignal<String>,
     busy: RwSignal<Option<Busy>>,
     errors: RwSignal<FormErrors>,
-    notice: RwSignal<Option<String>>,
+    notice: RwSignal<Option<Message>>,
 }
 
 /// Which request is in flight; one at a time.
@@ -122,6 +125,7 @@ impl SignUpForm {
     fn new(auth: Auth) -> Self {
         Self {
             auth,
+            texts: use_locale(),
             step: RwSignal::new(Step::Details),
             email: RwSignal::new(String::new()),
             password: RwSignal::new(String::new()),
@@ -263,9 +267,10 @@ impl SignUpForm {
             let result = api.resend_sign_up_code(&sign_up_id).await;
             self.busy.set(None);
             match result {
-                Ok(_) => self
-                    .notice
-                    .set(Some(format!("We sent a new code to {email}."))),
+                Ok(_) => self.notice.set(Some(Message::Fill(
+                    |l| &l.common.new_code_sent_to,
+                    vec![("email", email)],
+                ))),
                 Err(err) => self.fail(&err),
             }
         });
@@ -315,6 +320,7 @@ fn details_step(form: SignUpForm, prefix: &str, on_sign_in: Option<Callback<()>>
             let _ = input.focus();
         }
     });
+    let t = form.texts;
     let password_id = format!("{prefix}-password");
     let password_field = move || {
         (!form.use_passkey.get()).then(|| {
@@ -322,11 +328,11 @@ fn details_step(form: SignUpForm, prefix: &str, on_sign_in: Option<Callback<()>>
                 <Field
                     id=password_id.clone()
                     name="password"
-                    label="Password"
+                    label=t.text(|l| &l.common.password)
                     input_type="password"
                     autocomplete="new-password"
                     required=true
-                    hint="At least 8 characters."
+                    hint=t.text(|l| &l.common.password_hint)
                     value=form.password
                     error=field_error(form.errors, "password")
                 />
@@ -338,18 +344,16 @@ fn details_step(form: SignUpForm, prefix: &str, on_sign_in: Option<Callback<()>>
             view! {
                 <div class="torii-row">
                     <button
-                        class="torii-link"
+                        class=slot(Slot::Link)
                         type="button"
                         aria-pressed=move || form.use_passkey.get().to_string()
                         on:click=move |_| form.use_passkey.update(|on| *on = !*on)
                     >
-                        {move || {
-                            if form.use_passkey.get() {
-                                "Use a password instead"
-                            } else {
-                                "Use a passkey instead of a password"
-                            }
-                        }}
+                        {t.either(
+                            move || form.use_passkey.get(),
+                            |l| &l.sign_up.use_password,
+                            |l| &l.sign_up.use_passkey,
+                        )}
                     </button>
                 </div>
                 {move || {
@@ -357,9 +361,7 @@ fn details_step(form: SignUpForm, prefix: &str, on_sign_in: Option<Callback<()>>
                         .get()
                         .then(|| {
                             view! {
-                                <p class="torii-hint">
-                                    "After you confirm your email, your device will create a passkey: you will sign in with your fingerprint, face or screen lock."
-                                </p>
+                                <p class=slot(Slot::Hint)>{t.text(|l| &l.sign_up.passkey_hint)}</p>
                             }
                         })
                 }}
@@ -381,7 +383,7 @@ fn details_step(form: SignUpForm, prefix: &str, on_sign_in: Option<Callback<()>>
             <Field
                 id=format!("{prefix}-email")
                 name="email"
-                label="Email"
+                label=t.text(|l| &l.common.email)
                 input_type="email"
                 autocomplete="username"
                 required=true
@@ -394,7 +396,7 @@ fn details_step(form: SignUpForm, prefix: &str, on_sign_in: Option<Callback<()>>
             <Field
                 id=format!("{prefix}-name")
                 name="name"
-                label="Name (optional)"
+                label=t.text(|l| &l.sign_up.name)
                 input_type="text"
                 autocomplete="name"
                 value=form.name
@@ -404,23 +406,25 @@ fn details_step(form: SignUpForm, prefix: &str, on_sign_in: Option<Callback<()>>
                 <Consent id=consent_id.clone() form=form />
             </Show>
             <button
-                class="torii-button torii-button-primary"
+                class=slot(Slot::ButtonPrimary)
                 type="submit"
                 disabled=move || !can_submit()
                 aria-busy=move || form.is_busy(Busy::Creating).then_some("true")
             >
-                {move || {
-                    if form.is_busy(Busy::Creating) { "Creating account…" } else { "Create account" }
-                }}
+                {t.either(
+                    move || form.is_busy(Busy::Creating),
+                    |l| &l.sign_up.submitting,
+                    |l| &l.sign_up.submit,
+                )}
             </button>
         </form>
         {on_sign_in
             .map(|on_sign_in| {
                 view! {
-                    <p class="torii-card-footer">
-                        "Already have an account? "
-                        <button class="torii-link" type="button" on:click=move |_| on_sign_in.run(())>
-                            "Sign in"
+                    <p class=slot(Slot::Footer)>
+                        {t.text(|l| &l.sign_up.have_account)}
+                        <button class=slot(Slot::Link) type="button" on:click=move |_| on_sign_in.run(())>
+                            {t.text(|l| &l.sign_up.sign_in)}
                         </button>
                     </p>
                 }
@@ -439,17 +443,41 @@ fn Consent(id: String, form: SignUpForm) -> impl IntoView {
             .environment
             .with(|env| env.as_ref().map(|env| env.legal.clone()))
     };
-    let document_link = move |text: &'static str, url: Option<String>| match url {
+    let t = form.texts;
+    let document_link = move |text: Pick, url: Option<String>| match url {
         Some(url) => view! {
             <a href=url target="_blank" rel="noopener">
-                {text}
+                {t.text(text)}
             </a>
         }
         .into_any(),
-        None => text.into_any(),
+        None => t.text(text).into_any(),
     };
-    let terms = move || document_link("Terms of Service", legal().and_then(|l| l.terms_url));
-    let privacy = move || document_link("Privacy Policy", legal().and_then(|l| l.privacy_url));
+    let terms = move || {
+        document_link(
+            |l| &l.sign_up.terms_of_service,
+            legal().and_then(|l| l.terms_url),
+        )
+    };
+    let privacy = move || {
+        document_link(
+            |l| &l.sign_up.privacy_policy,
+            legal().and_then(|l| l.privacy_url),
+        )
+    };
+    // "I agree to the {terms} and {privacy}": the words between the two links.
+    let consent_part = move |part: usize| {
+        move || {
+            t.with(|l| {
+                let (before, rest) = crate::i18n::split(&l.sign_up.consent, "terms");
+                let (between, after) = crate::i18n::split(&rest, "privacy");
+                [before, between, after]
+                    .into_iter()
+                    .nth(part)
+                    .unwrap_or_default()
+            })
+        }
+    };
     let describedby = {
         let error_id = error_id.clone();
         move || error.with(Option::is_some).then(|| error_id.clone())
@@ -467,17 +495,18 @@ fn Consent(id: String, form: SignUpForm) -> impl IntoView {
                 bind:checked=form.accepted
             />
             <label class="torii-consent-label" for=id>
-                "I agree to the "
+                {consent_part(0)}
                 {terms}
-                " and "
+                {consent_part(1)}
                 {privacy}
+                {consent_part(2)}
             </label>
             {move || {
                 error
                     .get()
                     .map(|message| {
                         view! {
-                            <p class="torii-field-error" id=error_id.clone()>
+                            <p class=slot(Slot::FieldError) id=error_id.clone()>
                                 {message}
                             </p>
                         }
@@ -488,6 +517,7 @@ fn Consent(id: String, form: SignUpForm) -> impl IntoView {
 }
 
 fn code_step(form: SignUpForm, prefix: &str, sign_up_id: String, email: String) -> impl IntoView {
+    let t = form.texts;
     let code_ref = NodeRef::<leptos::html::Input>::new();
     // Move focus to the new field: the step replaced the one the user was typing in.
     Effect::new(move |_| {
@@ -504,8 +534,9 @@ fn code_step(form: SignUpForm, prefix: &str, sign_up_id: String, email: String) 
     let resend = move |_| form.resend(sign_up_id.clone(), resend_email.clone());
     let notice = move || {
         form.notice.get().map(|notice| {
+            let notice = form.texts.with(|l| notice.render(l));
             view! {
-                <p class="torii-notice" role="status">
+                <p class=slot(Slot::Notice) role="status">
                     {notice}
                 </p>
             }
@@ -513,14 +544,17 @@ fn code_step(form: SignUpForm, prefix: &str, sign_up_id: String, email: String) 
     };
     view! {
         <form class="torii-form" novalidate=true on:submit=submit>
-            <p class="torii-text">"We sent a 6-digit code to " <strong>{email}</strong></p>
-            <p class="torii-text torii-muted">"Enter it below to finish creating your account."</p>
+            <p class="torii-text">
+                {t.before(|l| &l.sign_up.code_sent, "email")} <strong>{email}</strong>
+                {t.after(|l| &l.sign_up.code_sent, "email")}
+            </p>
+            <p class="torii-text torii-muted">{t.text(|l| &l.sign_up.code_intro)}</p>
             <FormAlert errors=form.errors />
             {notice}
             <Field
                 id=format!("{prefix}-code")
                 name="code"
-                label="Verification code"
+                label=t.text(|l| &l.common.code_label)
                 input_type="text"
                 autocomplete="one-time-code"
                 inputmode="numeric"
@@ -531,24 +565,24 @@ fn code_step(form: SignUpForm, prefix: &str, sign_up_id: String, email: String) 
                 node_ref=code_ref
             />
             <button
-                class="torii-button torii-button-primary"
+                class=slot(Slot::ButtonPrimary)
                 type="submit"
                 disabled=move || form.busy.get().is_some()
                 aria-busy=move || form.is_busy(Busy::Verifying).then_some("true")
             >
-                {move || if form.is_busy(Busy::Verifying) { "Verifying…" } else { "Verify" }}
+                {t.either(move || form.is_busy(Busy::Verifying), |l| &l.common.verifying, |l| &l.common.verify)}
             </button>
             <div class="torii-row">
                 <button
-                    class="torii-button torii-button-secondary"
+                    class=slot(Slot::ButtonSecondary)
                     type="button"
                     disabled=move || form.busy.get().is_some()
                     on:click=resend
                 >
-                    {move || if form.is_busy(Busy::Resending) { "Sending…" } else { "Resend code" }}
+                    {t.either(move || form.is_busy(Busy::Resending), |l| &l.common.sending, |l| &l.common.resend_code)}
                 </button>
-                <button class="torii-link" type="button" on:click=move |_| form.back_to_details()>
-                    "Use a different email"
+                <button class=slot(Slot::Link) type="button" on:click=move |_| form.back_to_details()>
+                    {t.text(|l| &l.sign_up.different_email)}
                 </button>
             </div>
         </form>
@@ -567,52 +601,57 @@ fn consent_step(form: SignUpForm, prefix: &str, sign_up_id: String) -> impl Into
     };
     view! {
         <form class="torii-form" novalidate=true on:submit=submit data-testid="oauth-consent">
-            <p class="torii-text">"One more step to finish creating your account."</p>
+            <p class="torii-text">{form.texts.text(|l| &l.sign_up.one_more_step)}</p>
             <FormAlert errors=form.errors />
             <Consent id=consent_id form=form />
             <button
-                class="torii-button torii-button-primary"
+                class=slot(Slot::ButtonPrimary)
                 type="submit"
                 disabled=move || !can_submit()
                 aria-busy=move || form.is_busy(Busy::Continuing).then_some("true")
             >
-                {move || if form.is_busy(Busy::Continuing) { "Continuing…" } else { "Continue" }}
+                {form
+                    .texts
+                    .either(
+                        move || form.is_busy(Busy::Continuing),
+                        |l| &l.sign_up.continuing,
+                        |l| &l.common.continue_,
+                    )}
             </button>
         </form>
     }
 }
 
 fn passkey_step(form: SignUpForm, me: Me) -> impl IntoView {
+    let t = form.texts;
     let retry_me = me.clone();
     let skip = move |_| form.auth.accept(me.clone());
     view! {
         <div class="torii-form">
-            <p class="torii-text">"Your email is confirmed."</p>
-            <p class="torii-text torii-muted">
-                "Now create the passkey you will sign in with: follow your browser's prompt."
-            </p>
+            <p class="torii-text">{t.text(|l| &l.sign_up.email_confirmed)}</p>
+            <p class="torii-text torii-muted">{t.text(|l| &l.sign_up.create_passkey)}</p>
             <FormAlert errors=form.errors />
             <button
-                class="torii-button torii-button-primary"
+                class=slot(Slot::ButtonPrimary)
                 type="button"
                 disabled=move || form.busy.get().is_some()
                 aria-busy=move || form.is_busy(Busy::Passkey).then_some("true")
                 on:click=move |_| form.create_passkey(retry_me.clone())
             >
-                {move || {
-                    if form.is_busy(Busy::Passkey) { "Creating passkey…" } else { "Try again" }
-                }}
+                {t.either(
+                    move || form.is_busy(Busy::Passkey),
+                    |l| &l.sign_up.creating_passkey,
+                    |l| &l.sign_up.try_again,
+                )}
             </button>
-            <p class="torii-text torii-muted">
-                "Without a passkey you can still sign in later with \"Forgot password?\" to set a password."
-            </p>
+            <p class="torii-text torii-muted">{t.text(|l| &l.sign_up.without_passkey)}</p>
             <button
-                class="torii-link"
+                class=slot(Slot::Link)
                 type="button"
                 disabled=move || form.busy.get().is_some()
                 on:click=skip
             >
-                "Skip for now"
+                {t.text(|l| &l.sign_up.skip)}
             </button>
         </div>
     }
