@@ -42,6 +42,7 @@
 #![warn(missing_docs)]
 
 mod api;
+mod appearance;
 mod browser;
 mod components;
 pub mod i18n;
@@ -51,6 +52,7 @@ pub mod ssr;
 mod webauthn;
 
 pub use api::{ApiError, NETWORK_ERROR_MESSAGE};
+pub use appearance::{Appearance, Slot, SocialButtons, Theme, VARIABLES};
 pub use components::{
     AcceptTerms, AuthLoading, Passkeys, Protected, RedirectToGates, RedirectToSignIn, SecondFactor,
     SetupMfa, SignIn, SignUp, SignedIn, SignedOut, UserButton, UserProfile, VerifyEmail,

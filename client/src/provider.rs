@@ -24,6 +24,7 @@
 //! sessions list, another device) is seen on the next focus or visibility change.
 
 use crate::api::{ApiClient, ApiError};
+use crate::appearance::{Appearance, AppearanceStyle, Looks};
 use crate::i18n::{Locale, Texts};
 use futures_channel::oneshot;
 use leptos::prelude::*;
@@ -535,6 +536,10 @@ pub fn ToriiProvider(
     /// either with the application's overrides. A signal switches language in place.
     #[prop(optional, into)]
     locale: Option<Signal<Locale>>,
+    /// How the components look: theme, variables, classes per element, logo and layout.
+    /// A signal changes it in place.
+    #[prop(optional, into)]
+    appearance: Option<Signal<Appearance>>,
     /// The app.
     children: Children,
 ) -> impl IntoView {
@@ -549,6 +554,8 @@ pub fn ToriiProvider(
     provide_context(Texts::new(
         locale.unwrap_or_else(|| Signal::stored(Locale::en())),
     ));
+    let appearance = appearance.unwrap_or_else(|| Signal::stored(Appearance::default()));
+    provide_context(Looks(appearance));
 
     // What the server rendered with travels to the browser in the page, so hydration starts
     // from the same state (same markup) and does not ask `/me` again. Without server
@@ -573,7 +580,10 @@ pub fn ToriiProvider(
         untrack(|| connect_to_browser(auth, &tab_topic, fetch_at_mount));
     });
 
-    children()
+    view! {
+        <AppearanceStyle appearance=appearance />
+        {children()}
+    }
 }
 
 /// The provider's browser side: tab sync, refocus refetch and the first loads.

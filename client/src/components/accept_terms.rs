@@ -6,6 +6,7 @@
 //! the alert line.
 
 use super::{FormAlert, FormErrors, unique_prefix, with_class};
+use crate::appearance::{Slot, slot};
 use crate::provider::use_auth;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -21,13 +22,13 @@ use leptos::task::spawn_local;
 pub fn AcceptTerms(
     /// Extra classes on the card, added to `torii-card`, for the application's own styles.
     #[prop(optional, into)]
-    class: Option<String>,
+    class: MaybeProp<String>,
 ) -> impl IntoView {
     let auth = use_auth();
     let prefix = unique_prefix("accept-terms");
     let title_id = format!("{prefix}-title");
     let labelled_by = title_id.clone();
-    let card_class = with_class("torii-card", class.as_deref());
+    let card_class = with_class("torii-card", class);
     let accepting = RwSignal::new(false);
     let errors = RwSignal::new(FormErrors::default());
 
@@ -85,7 +86,7 @@ pub fn AcceptTerms(
 
     view! {
         <section class=card_class aria-labelledby=labelled_by lang=t.lang()>
-            <h2 class="torii-card-title" id=title_id>
+            <h2 class=slot(Slot::Title) id=title_id>
                 {t.text(|l| &l.gates.terms_title)}
             </h2>
             <form class="torii-form" novalidate=true on:submit=submit>
@@ -94,7 +95,7 @@ pub fn AcceptTerms(
                 {version}
                 <FormAlert errors=errors />
                 <button
-                    class="torii-button torii-button-primary"
+                    class=slot(Slot::ButtonPrimary)
                     type="submit"
                     disabled=move || accepting.get()
                     aria-busy=move || accepting.get().then_some("true")

@@ -39,6 +39,7 @@ pub use user_profile::UserProfile;
 pub use verify_email::VerifyEmail;
 
 use crate::api::ApiError;
+use crate::appearance::{Slot, slot};
 use crate::i18n::{Locale, Message, use_locale};
 use leptos::prelude::*;
 use std::collections::BTreeMap;
@@ -84,11 +85,27 @@ fn unique_prefix(component: &str) -> String {
     crate::provider::use_auth().next_id(component)
 }
 
-/// A component's root classes: its own, then the application's (`class` prop), if any.
-fn with_class(base: &str, extra: Option<&str>) -> String {
+/// A component's root classes as a reactive attribute: its own (a card's as the appearance
+/// gives them, with its `Slot::Card` classes), then the application's (`class` prop), if any.
+fn with_class(
+    base: &'static str,
+    class: MaybeProp<String>,
+) -> impl Fn() -> String + Copy + Send + Sync + 'static {
+    let appearance = crate::appearance::use_appearance();
+    move || {
+        let own = match base.strip_prefix("torii-card") {
+            Some(rest) => appearance.with(|a| a.classes(Slot::Card)) + rest,
+            None => base.to_owned(),
+        };
+        class.with(|extra| join_classes(own, extra.as_deref()))
+    }
+}
+
+/// `own`, then `extra` when it holds a class.
+fn join_classes(own: String, extra: Option<&str>) -> String {
     match extra.map(str::trim).filter(|extra| !extra.is_empty()) {
-        Some(extra) => format!("{base} {extra}"),
-        None => base.to_owned(),
+        Some(extra) => format!("{own} {extra}"),
+        None => own,
     }
 }
 
@@ -200,11 +217,11 @@ fn Field(
     };
     view! {
         <div class="torii-field">
-            <label class="torii-label" for=id.clone()>
+            <label class=slot(Slot::Label) for=id.clone()>
                 {label}
             </label>
             <input
-                class="torii-input"
+                class=slot(Slot::Input)
                 id=id
                 name=name
                 type=input_type
@@ -217,13 +234,13 @@ fn Field(
                 node_ref=node_ref
                 bind:value=value
             />
-            {hint.map(|hint| view! { <p class="torii-hint" id=hint_id>{hint}</p> })}
+            {hint.map(|hint| view! { <p class=slot(Slot::Hint) id=hint_id>{hint}</p> })}
             {move || {
                 error
                     .get()
                     .map(|message| {
                         view! {
-                            <p class="torii-field-error" id=error_id.clone()>
+                            <p class=slot(Slot::FieldError) id=error_id.clone()>
                                 {message}
                             </p>
                         }
@@ -277,7 +294,7 @@ fn FormAlert(errors: RwSignal<FormErrors>) -> impl IntoView {
         errors.with(|e| e.message.clone()).map(|message| {
             let message = texts.with(|l| message.render(l));
             view! {
-                <p class="torii-alert" role="alert" aria-live="assertive">
+                <p class=slot(Slot::Alert) role="alert" aria-live="assertive">
                     {message}
                 </p>
             }
@@ -333,12 +350,10 @@ mod tests {
 
     #[test]
     fn class_overrides_are_added_after_the_components_own() {
-        assert_eq!(with_class("torii-card", None), "torii-card");
-        assert_eq!(with_class("torii-card", Some("  ")), "torii-card");
-        assert_eq!(
-            with_class("torii-card", Some("mine big")),
-            "torii-card mine big"
-        );
+        let own = || "torii-card".to_owned();
+        assert_eq!(join_classes(own(), None), "torii-card");
+        assert_eq!(join_classes(own(), Some("  ")), "torii-card");
+        assert_eq!(join_classes(own(), Some("mine big")), "torii-card mine big");
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! `toriiOAuth=reauthenticated` (put there by this crate, so the page knows what it asked
 //! for), or the server's `oauthError`; [`take_profile_return`] reads and removes them.
 
+use crate::appearance::{Slot, slot};
 use crate::i18n::{Message, use_locale};
 use crate::provider::Auth;
 use leptos::prelude::*;
@@ -276,7 +277,7 @@ pub(crate) fn OAuthButtons(
                                 );
                             view! {
                                 <button
-                                    class="torii-button torii-button-secondary torii-button-block"
+                                    class=slot(Slot::ProviderButton)
                                     type="button"
                                     data-provider=provider.id.clone()
                                     on:click=move |_| go(id.clone())
@@ -287,7 +288,7 @@ pub(crate) fn OAuthButtons(
                         })
                         .collect_view()}
                 </div>
-                <p class="torii-divider" aria-hidden="true">
+                <p class=slot(Slot::Divider) aria-hidden="true">
                     <span>{texts.text(|l| &l.common.or)}</span>
                 </p>
             }

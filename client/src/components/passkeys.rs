@@ -101,10 +101,10 @@ enum Busy {
 pub fn Passkeys(
     /// Extra classes on the root element, for the application's own styles.
     #[prop(optional, into)]
-    class: Option<String>,
+    class: MaybeProp<String>,
 ) -> impl IntoView {
     let heading_id = format!("{}-title", unique_prefix("passkeys"));
-    let root_class = with_class("torii-card torii-passkeys", class.as_deref());
+    let root_class = with_class("torii-card torii-passkeys", class);
     // Back from confirming who the user is with a provider (see `<UserProfile>`, which reads
     // this itself when it holds the list).
     let back = take_profile_return();

@@ -18,6 +18,7 @@
 use super::passkeys::PasskeyError;
 use super::{Field, FormAlert, FormErrors, field_error, unique_prefix, with_class};
 use crate::api::ApiClient;
+use crate::appearance::{Slot, slot, slot_with};
 use crate::i18n::{Pick, Texts, use_locale};
 use crate::provider::{Auth, use_auth};
 use crate::webauthn;
@@ -40,13 +41,13 @@ enum Busy {
 pub fn SecondFactor(
     /// Extra classes on the card, added to `torii-card`, for the application's own styles.
     #[prop(optional, into)]
-    class: Option<String>,
+    class: MaybeProp<String>,
 ) -> impl IntoView {
     let auth = use_auth();
     let prefix = unique_prefix("second-factor");
     let title_id = format!("{prefix}-title");
     let labelled_by = title_id.clone();
-    let card_class = with_class("torii-card", class.as_deref());
+    let card_class = with_class("torii-card", class);
     let choice = CodeChoice::new();
     let code = choice.code;
     let t = use_locale();
@@ -123,7 +124,7 @@ pub fn SecondFactor(
         passkeys_offered().then(|| {
             view! {
                 <button
-                    class="torii-button torii-button-secondary torii-button-block"
+                    class=slot_with(Slot::ButtonSecondary, "torii-button-block")
                     type="button"
                     disabled=move || busy.get().is_some()
                     aria-busy=move || (busy.get() == Some(Busy::Passkey)).then_some("true")
@@ -146,10 +147,10 @@ pub fn SecondFactor(
             data-torii-step="second-factor"
             lang=t.lang()
         >
-            <h2 class="torii-card-title" id=title_id>
+            <h2 class=slot(Slot::Title) id=title_id>
                 {t.text(|l| &l.second_factor.title)}
             </h2>
-            <p class="torii-card-subtitle">
+            <p class=slot(Slot::Subtitle)>
                 {t.before(|l| &l.second_factor.signing_in_as, "email")} <strong>{email}</strong>
                 {t.after(|l| &l.second_factor.signing_in_as, "email")}
             </p>
@@ -157,7 +158,7 @@ pub fn SecondFactor(
                 <FormAlert errors=errors />
                 {field}
                 <button
-                    class="torii-button torii-button-primary"
+                    class=slot(Slot::ButtonPrimary)
                     type="submit"
                     disabled=move || busy.get().is_some()
                     aria-busy=move || (busy.get() == Some(Busy::Code)).then_some("true")
@@ -171,14 +172,14 @@ pub fn SecondFactor(
             </form>
             <div class="torii-form">
                 {passkey_button}
-                <button class="torii-link" type="button" on:click=switch>
+                <button class=slot(Slot::Link) type="button" on:click=switch>
                     {move || choice.switch_label(t)}
                 </button>
             </div>
-            <p class="torii-card-footer">
+            <p class=slot(Slot::Footer)>
                 {t.text(|l| &l.second_factor.not_you)}
                 <button
-                    class="torii-link"
+                    class=slot(Slot::Link)
                     type="button"
                     on:click=move |_| {
                         auth.sign_out();

@@ -22,13 +22,13 @@ use torii_shared::{Secret, TotpConfirmRequest, TotpConfirmed, TotpEnrollment};
 pub fn SetupMfa(
     /// Extra classes on the card, added to `torii-card`, for the application's own styles.
     #[prop(optional, into)]
-    class: Option<String>,
+    class: MaybeProp<String>,
 ) -> impl IntoView {
     let auth = use_auth();
     let prefix = unique_prefix("setup-mfa");
     let title_id = format!("{prefix}-title");
     let labelled_by = title_id.clone();
-    let card_class = with_class("torii-card", class.as_deref());
+    let card_class = with_class("torii-card", class);
     let codes = RwSignal::new(None::<Vec<String>>);
     let finishing = RwSignal::new(false);
     let finish = move || {

@@ -34,6 +34,7 @@ use super::passkeys::{PasskeyError, sign_in_with_passkey};
 use super::second_factor::SecondFactor;
 use super::{Field, FormAlert, FormErrors, field_error, unique_prefix, with_class};
 use crate::api::ApiError;
+use crate::appearance::{Slot, slot, slot_with};
 use crate::i18n::{Message, Texts, use_locale};
 use crate::provider::{Auth, use_auth};
 use crate::webauthn::{self, Abort};
@@ -84,7 +85,7 @@ pub fn SignIn(
     sign_up_url: Option<String>,
     /// Extra classes on the card, added to `torii-card`, for the application's own styles.
     #[prop(optional, into)]
-    class: Option<String>,
+    class: MaybeProp<String>,
 ) -> impl IntoView {
     let auth = use_auth();
     let pending_on = Memo::new(move |_| {
@@ -103,12 +104,10 @@ pub fn SignIn(
     });
     move || match pending_on.get() {
         None => view! {
-            <SignInCard on_sign_up=on_sign_up sign_up_url=sign_up_url.clone() class=class.clone() />
+            <SignInCard on_sign_up=on_sign_up sign_up_url=sign_up_url.clone() class=class />
         }
         .into_any(),
-        Some(Some(GateKey::SecondFactor)) => {
-            view! { <SecondFactor class=class.clone().unwrap_or_default() /> }.into_any()
-        }
+        Some(Some(GateKey::SecondFactor)) => view! { <SecondFactor class=class /> }.into_any(),
         Some(_) => ().into_any(),
     }
 }
@@ -118,13 +117,13 @@ pub fn SignIn(
 fn SignInCard(
     on_sign_up: Option<Callback<()>>,
     sign_up_url: Option<String>,
-    class: Option<String>,
+    class: MaybeProp<String>,
 ) -> impl IntoView {
     let auth = use_auth();
     let prefix = unique_prefix("sign-in");
     let title_id = format!("{prefix}-title");
     let labelled_by = title_id.clone();
-    let card_class = with_class("torii-card", class.as_deref());
+    let card_class = with_class("torii-card", class);
     let form = SignInForm::new(auth);
     let step = form.step;
     // The address bar is the browser's: read it once mounted (or hydrated), never while
@@ -167,7 +166,7 @@ fn SignInCard(
         auth.environment.with(|env| {
             env.as_ref().filter(|_| on_start).map(|env| {
                 let subtitle = t.fill(|l| &l.sign_in.subtitle, vec![("app", env.name.clone())]);
-                view! { <p class="torii-card-subtitle">{subtitle}</p> }
+                view! { <p class=slot(Slot::Subtitle)>{subtitle}</p> }
             })
         })
     };
@@ -182,7 +181,7 @@ fn SignInCard(
 
     view! {
         <section class=card_class aria-labelledby=labelled_by lang=t.lang()>
-            <h2 class="torii-card-title" id=title_id tabindex="-1" node_ref=title_ref>
+            <h2 class=slot(Slot::Title) id=title_id tabindex="-1" node_ref=title_ref>
                 {title}
             </h2>
             {app_name}
@@ -472,7 +471,7 @@ fn notice_line(form: SignInForm) -> impl IntoView {
         form.notice.get().map(|notice| {
             let notice = form.texts.with(|l| notice.render(l));
             view! {
-                <p class="torii-notice" role="status">
+                <p class=slot(Slot::Notice) role="status">
                     {notice}
                 </p>
             }
@@ -526,7 +525,7 @@ fn credentials_step(
                 />
                 <div class="torii-row torii-row-end">
                     <button
-                        class="torii-link"
+                        class=slot(Slot::Link)
                         type="button"
                         on:click=move |_| form.go(Step::ResetEmail, Focus::FirstField)
                     >
@@ -534,7 +533,7 @@ fn credentials_step(
                     </button>
                 </div>
                 <button
-                    class="torii-button torii-button-primary"
+                    class=slot(Slot::ButtonPrimary)
                     type="submit"
                     disabled=move || form.busy.get().is_some()
                     aria-busy=move || form.is_busy(Busy::SigningIn).then_some("true")
@@ -557,19 +556,21 @@ fn credentials_step(
             // With passwords, the link is the other way in: a secondary button that does not
             // submit the form (Enter still signs in with the password).
             let with_password = form.offers_password();
-            let (class, button_type) = if with_password {
-                (
-                    "torii-button torii-button-secondary torii-button-block",
-                    "button",
-                )
-            } else {
-                ("torii-button torii-button-primary", "submit")
+            let secondary = slot_with(Slot::ButtonSecondary, "torii-button-block");
+            let primary = slot(Slot::ButtonPrimary);
+            let class = move || {
+                if with_password {
+                    secondary()
+                } else {
+                    primary()
+                }
             };
+            let button_type = if with_password { "button" } else { "submit" };
             view! {
                 {with_password
                     .then(|| {
                         view! {
-                            <p class="torii-divider" aria-hidden="true">
+                            <p class=slot(Slot::Divider) aria-hidden="true">
                                 <span>{t.text(|l| &l.common.or)}</span>
                             </p>
                         }
@@ -605,11 +606,11 @@ fn credentials_step(
     let passkey_button = move || {
         form.offers_passkey().then(|| {
             view! {
-                <p class="torii-divider" aria-hidden="true">
+                <p class=slot(Slot::Divider) aria-hidden="true">
                     <span>{t.text(|l| &l.common.or)}</span>
                 </p>
                 <button
-                    class="torii-button torii-button-secondary torii-button-block"
+                    class=slot_with(Slot::ButtonSecondary, "torii-button-block")
                     type="button"
                     disabled=move || form.busy.get().is_some()
                     aria-busy=move || form.is_busy(Busy::Passkey).then_some("true")
@@ -650,9 +651,9 @@ fn credentials_step(
         {on_sign_up
             .map(|on_sign_up| {
                 view! {
-                    <p class="torii-card-footer">
+                    <p class=slot(Slot::Footer)>
                         {t.text(|l| &l.sign_in.no_account)}
-                        <button class="torii-link" type="button" on:click=move |_| on_sign_up.run(())>
+                        <button class=slot(Slot::Link) type="button" on:click=move |_| on_sign_up.run(())>
                             {t.text(|l| &l.sign_in.create_account)}
                         </button>
                     </p>
@@ -674,7 +675,7 @@ fn link_sent_step(form: SignInForm, email: String) -> impl IntoView {
             {notice_line(form)}
             <div class="torii-row">
                 <button
-                    class="torii-button torii-button-secondary"
+                    class=slot(Slot::ButtonSecondary)
                     type="button"
                     disabled=move || form.busy.get().is_some()
                     aria-busy=move || form.is_busy(Busy::SendingLink).then_some("true")
@@ -691,7 +692,7 @@ fn link_sent_step(form: SignInForm, email: String) -> impl IntoView {
                     }}
                 </button>
                 <button
-                    class="torii-link"
+                    class=slot(Slot::Link)
                     type="button"
                     on:click=move |_| form.go(Step::Credentials, Focus::FirstField)
                 >
@@ -730,7 +731,7 @@ fn reset_email_step(form: SignInForm, prefix: &str) -> impl IntoView {
                 node_ref=email_ref
             />
             <button
-                class="torii-button torii-button-primary"
+                class=slot(Slot::ButtonPrimary)
                 type="submit"
                 disabled=move || form.busy.get().is_some()
                 aria-busy=move || form.is_busy(Busy::SendingCode).then_some("true")
@@ -746,9 +747,9 @@ fn reset_email_step(form: SignInForm, prefix: &str) -> impl IntoView {
                 }}
             </button>
         </form>
-        <p class="torii-card-footer">
+        <p class=slot(Slot::Footer)>
             <button
-                class="torii-link"
+                class=slot(Slot::Link)
                 type="button"
                 on:click=move |_| form.go(Step::Credentials, Focus::FirstField)
             >
@@ -813,7 +814,7 @@ fn reset_code_step(form: SignInForm, prefix: &str, email: String) -> impl IntoVi
                 error=field_error(form.errors, "password")
             />
             <button
-                class="torii-button torii-button-primary"
+                class=slot(Slot::ButtonPrimary)
                 type="submit"
                 disabled=move || form.busy.get().is_some()
                 aria-busy=move || form.is_busy(Busy::Resetting).then_some("true")
@@ -830,14 +831,14 @@ fn reset_code_step(form: SignInForm, prefix: &str, email: String) -> impl IntoVi
             </button>
             <div class="torii-row">
                 <button
-                    class="torii-link"
+                    class=slot(Slot::Link)
                     type="button"
                     on:click=move |_| form.go(Step::ResetEmail, Focus::FirstField)
                 >
                     {t.text(|l| &l.sign_in.different_email)}
                 </button>
                 <button
-                    class="torii-link"
+                    class=slot(Slot::Link)
                     type="button"
                     on:click=move |_| form.go(Step::Credentials, Focus::FirstField)
                 >

@@ -53,7 +53,7 @@ pub fn UserButton(
     profile_url: Option<String>,
     /// Extra classes on the root element, for the application's own styles.
     #[prop(optional, into)]
-    class: Option<String>,
+    class: MaybeProp<String>,
 ) -> impl IntoView {
     let auth = use_auth();
     let prefix = unique_prefix("user-button");
@@ -64,7 +64,7 @@ pub fn UserButton(
     let menu_ref = NodeRef::<html::Div>::new();
     let root_ref = NodeRef::<html::Div>::new();
     let menu_id = format!("{prefix}-menu");
-    let root_class = super::with_class("torii-user-button", class.as_deref());
+    let root_class = super::with_class("torii-user-button", class);
     let profile_url = StoredValue::new(profile_url);
 
     let items = move || -> Vec<web_sys::HtmlElement> {
@@ -195,7 +195,7 @@ pub fn UserButton(
         let controls = menu_id.clone();
         let has_profile = profile_url.with_value(Option::is_some);
         Some(view! {
-            <div class=root_class.clone() node_ref=root_ref on:focusout=on_focus_out>
+            <div class=root_class node_ref=root_ref on:focusout=on_focus_out>
                 <button
                     class="torii-user-button-trigger"
                     type="button"

@@ -45,13 +45,13 @@ use torii_shared::{
 pub fn UserProfile(
     /// Extra classes on the root element, for the application's own styles.
     #[prop(optional, into)]
-    class: Option<String>,
+    class: MaybeProp<String>,
     /// More sections of the application's own, after the security section.
     #[prop(optional)]
     children: Option<ChildrenFn>,
 ) -> impl IntoView {
     let auth = use_auth();
-    let root_class = super::with_class("torii-profile", class.as_deref());
+    let root_class = super::with_class("torii-profile", class);
     // Bumped when something ends sessions, so the list reads them again.
     let sessions_version = RwSignal::new(0_u32);
     let children = StoredValue::new(children);
@@ -72,7 +72,7 @@ pub fn UserProfile(
         // Rebuilt only when the user signs in or out, not on every profile change.
         auth.is_signed_in.get().then(|| {
             view! {
-                <div class=root_class.clone()>
+                <div class=root_class>
                     <ProfileSection title="Account" slug="account">
                         <NameForm />
                         <EmailForm />

@@ -12,6 +12,7 @@
 
 use super::{Field, FormAlert, FormErrors, field_error, unique_prefix, with_class};
 use crate::api::ApiError;
+use crate::appearance::{Slot, slot};
 use crate::i18n::{Message, Texts, use_locale};
 use crate::provider::{Auth, use_auth};
 use leptos::prelude::*;
@@ -30,13 +31,13 @@ use torii_shared::{ErrorCode, Secret, VerifyCodeRequest};
 pub fn VerifyEmail(
     /// Extra classes on the card, added to `torii-card`, for the application's own styles.
     #[prop(optional, into)]
-    class: Option<String>,
+    class: MaybeProp<String>,
 ) -> impl IntoView {
     let auth = use_auth();
     let prefix = unique_prefix("verify-email");
     let title_id = format!("{prefix}-title");
     let labelled_by = title_id.clone();
-    let card_class = with_class("torii-card", class.as_deref());
+    let card_class = with_class("torii-card", class);
     let form = VerifyForm::new(auth);
     let body = move || {
         if form.code_step.get() {
@@ -47,7 +48,7 @@ pub fn VerifyEmail(
     };
     view! {
         <section class=card_class aria-labelledby=labelled_by lang=form.texts.lang()>
-            <h2 class="torii-card-title" id=title_id>
+            <h2 class=slot(Slot::Title) id=title_id>
                 {form.texts.text(|l| &l.gates.verify_title)}
             </h2>
             {body}
@@ -194,7 +195,7 @@ fn start_step(form: VerifyForm) -> impl IntoView {
             </p>
             <FormAlert errors=form.errors />
             <button
-                class="torii-button torii-button-primary"
+                class=slot(Slot::ButtonPrimary)
                 type="button"
                 disabled=move || form.busy.get().is_some()
                 aria-busy=move || form.is_busy(Busy::Sending).then_some("true")
@@ -202,9 +203,9 @@ fn start_step(form: VerifyForm) -> impl IntoView {
             >
                 {t.either(move || form.is_busy(Busy::Sending), |l| &l.common.sending, |l| &l.common.send_code)}
             </button>
-            <p class="torii-card-footer">
+            <p class=slot(Slot::Footer)>
                 <button
-                    class="torii-link"
+                    class=slot(Slot::Link)
                     type="button"
                     on:click=move |_| {
                         form.errors.set(FormErrors::default());
@@ -236,7 +237,7 @@ fn code_step(form: VerifyForm, prefix: &str) -> impl IntoView {
         form.notice.get().map(|notice| {
             let notice = t.with(|l| notice.render(l));
             view! {
-                <p class="torii-notice" role="status">
+                <p class=slot(Slot::Notice) role="status">
                     {notice}
                 </p>
             }
@@ -264,7 +265,7 @@ fn code_step(form: VerifyForm, prefix: &str) -> impl IntoView {
                 node_ref=code_ref
             />
             <button
-                class="torii-button torii-button-primary"
+                class=slot(Slot::ButtonPrimary)
                 type="submit"
                 disabled=move || form.busy.get().is_some()
                 aria-busy=move || form.is_busy(Busy::Verifying).then_some("true")
@@ -273,7 +274,7 @@ fn code_step(form: VerifyForm, prefix: &str) -> impl IntoView {
             </button>
             <div class="torii-row">
                 <button
-                    class="torii-button torii-button-secondary"
+                    class=slot(Slot::ButtonSecondary)
                     type="button"
                     disabled=move || form.busy.get().is_some()
                     on:click=move |_| form.send(Busy::Resending)

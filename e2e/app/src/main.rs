@@ -37,7 +37,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use torii_client::{
-    AcceptTerms, AuthLoading, GateKey, RedirectToGates, SetupMfa, SignIn, SignUp, SignedIn,
+    AcceptTerms, AuthLoading, GateKey, Locale, RedirectToGates, SetupMfa, SignIn, SignUp, SignedIn,
     SignedOut, ToriiProvider, UserButton, UserProfile, VerifyEmail, use_auth,
 };
 use torii_shared::SessionKind;
@@ -133,11 +133,24 @@ fn starts_on_sign_up() -> bool {
         || location.hash().is_ok_and(|hash| hash == "#sign-up")
 }
 
+/// The components' language: `?lang=fr` in the address starts in French, else English.
+fn initial_locale() -> Locale {
+    let query = window().location().search().unwrap_or_default();
+    query
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("lang="))
+        .and_then(Locale::builtin)
+        .unwrap_or_default()
+}
+
 #[component]
 fn App() -> impl IntoView {
     let router = Router::new();
+    let locale = RwSignal::new(initial_locale());
     view! {
         <ToriiProvider
+            locale=locale
             publishable_key=publishable_key()
             gate_urls=[
                 (GateKey::LegalAcceptance, LEGAL_URL),
@@ -154,6 +167,7 @@ fn App() -> impl IntoView {
                 </span>
                 <span class="demo-title">"Torii demo"</span>
                 <ThemeToggle />
+                <LanguagePicker locale=locale />
                 <SignedInBadge />
                 <SignedIn>
                     <UserButton profile_url=PROFILE_URL />
@@ -223,6 +237,29 @@ fn ThemeToggle() -> impl IntoView {
         >
             "Forest theme"
         </button>
+    }
+}
+
+/// Switches the components' language in place (the demo's own words stay English).
+#[component]
+fn LanguagePicker(locale: RwSignal<Locale>) -> impl IntoView {
+    let on_change = move |ev: leptos::ev::Event| {
+        let tag = event_target_value(&ev);
+        locale.set(Locale::builtin(&tag).unwrap_or_default());
+    };
+    let selected = move |tag: &'static str| move || locale.with(|l| l.lang == tag);
+    view! {
+        <label class="demo-language">
+            <span class="demo-visually-hidden">"Language"</span>
+            <select class="demo-language-select" on:change=on_change data-testid="language">
+                <option value="en" selected=selected("en")>
+                    "English"
+                </option>
+                <option value="fr" selected=selected("fr") lang="fr">
+                    "Français"
+                </option>
+            </select>
+        </label>
     }
 }
 
