@@ -45,6 +45,8 @@ mod api;
 mod appearance;
 mod browser;
 mod components;
+mod flows;
+mod form;
 pub mod i18n;
 mod provider;
 #[cfg(feature = "ssr")]
@@ -57,6 +59,7 @@ pub use components::{
     AcceptTerms, AuthLoading, Passkeys, Protected, RedirectToGates, RedirectToSignIn, SecondFactor,
     SetupMfa, SignIn, SignUp, SignedIn, SignedOut, UserButton, UserProfile, VerifyEmail,
 };
+pub use flows::{SignInBusy, SignInFlow, SignInStep, use_sign_in};
 pub use i18n::{Locale, Texts, use_locale};
 pub use provider::{Auth, AuthTask, GateUrls, ToriiProvider, use_auth};
 pub use torii_shared::GateKey;

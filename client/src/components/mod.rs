@@ -25,6 +25,7 @@ mod verify_email;
 pub use accept_terms::AcceptTerms;
 pub use auth_loading::AuthLoading;
 pub use passkeys::Passkeys;
+pub(crate) use passkeys::{PasskeyError, sign_in_with_passkey};
 pub use protected::Protected;
 pub use redirect_to_gates::RedirectToGates;
 pub use redirect_to_sign_in::RedirectToSignIn;
@@ -38,11 +39,10 @@ pub use user_button::UserButton;
 pub use user_profile::UserProfile;
 pub use verify_email::VerifyEmail;
 
-use crate::api::ApiError;
 use crate::appearance::{Slot, slot};
-use crate::i18n::{Locale, Message, use_locale};
+pub(crate) use crate::form::{FormErrors, field_error};
+use crate::i18n::{Locale, use_locale};
 use leptos::prelude::*;
-use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
 /// The date and time of `at` in the browser's time zone, in the locale's language
@@ -134,49 +134,6 @@ fn same_location(target: &str, href: &str, origin: &str) -> bool {
     };
     let without_fragment = |url: &str| url.split('#').next().unwrap_or_default().to_owned();
     without_fragment(&resolved) == without_fragment(href)
-}
-
-/// What a failed request shows: one message for the alert line, and one per field (the
-/// server's, shown through the locale: see [`Locale::field_error`]).
-#[derive(Debug, Clone, Default, PartialEq)]
-struct FormErrors {
-    message: Option<Message>,
-    fields: BTreeMap<String, String>,
-}
-
-impl FormErrors {
-    fn from_api(err: &ApiError) -> Self {
-        let fields = match err {
-            ApiError::Server { detail, .. } => detail.fields.clone().unwrap_or_default(),
-            ApiError::Network => BTreeMap::new(),
-        };
-        Self {
-            message: Some(Message::Api(err.clone())),
-            fields,
-        }
-    }
-
-    /// Only an alert line.
-    fn message(message: Message) -> Self {
-        Self {
-            message: Some(message),
-            fields: BTreeMap::new(),
-        }
-    }
-
-    fn field(&self, name: &str) -> Option<String> {
-        self.fields.get(name).cloned()
-    }
-}
-
-/// The error of one field of `errors`, as a signal, in the provider's language.
-fn field_error(errors: RwSignal<FormErrors>, name: &'static str) -> Signal<Option<String>> {
-    let texts = use_locale();
-    Signal::derive(move || {
-        errors
-            .with(|e| e.field(name))
-            .map(|message| texts.with(|l| l.field_error(name, &message)))
-    })
 }
 
 /// The `aria-describedby` value: the hint, then the error when there is one.
@@ -376,22 +333,5 @@ mod tests {
         // Another render of the same tree (the browser hydrating the server's page, or the
         // next request) gives the same ids.
         assert_eq!(render(), first);
-    }
-
-    #[test]
-    fn form_errors_keep_the_message_and_fields() {
-        let err = ApiError::from_status_and_body(
-            422,
-            r#"{"error":{"code":"validation_failed","message":"Check the fields.",
-                "fields":{"password":"Use at least 8 characters."}}}"#,
-        );
-        let errors = FormErrors::from_api(&err);
-        let message = errors.message.as_ref().map(|m| m.render(&Locale::en()));
-        assert_eq!(message.as_deref(), Some("Check the fields."));
-        assert_eq!(
-            errors.field("password").as_deref(),
-            Some("Use at least 8 characters.")
-        );
-        assert_eq!(FormErrors::from_api(&ApiError::Network).fields.len(), 0);
     }
 }

@@ -287,10 +287,7 @@ impl CodeShape {
 /// code keeps its digits only ("123 456" and "123-456" are "123456").
 fn normalize_code(method: SecondFactorMethod, typed: &str) -> String {
     match method {
-        SecondFactorMethod::Totp => typed
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '-')
-            .collect(),
+        SecondFactorMethod::Totp => crate::form::normalise_code(typed),
         SecondFactorMethod::BackupCode => typed.chars().filter(|c| !c.is_whitespace()).collect(),
     }
 }

@@ -151,12 +151,7 @@ impl VerifyForm {
         if !self.start(Busy::Verifying) {
             return;
         }
-        let code: String = self
-            .code
-            .get_untracked()
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '-')
-            .collect();
+        let code = crate::form::normalise_code(&self.code.get_untracked());
         let request = VerifyCodeRequest {
             code: Secret::new(code),
         };

@@ -34,6 +34,9 @@
 //! offers them), and sessions. The header's "Theme" button (or `?theme=forest` in the address) switches the
 //! components to a second theme made only of `--torii-*` custom properties (see `demo.css`).
 
+mod custom_sign_in;
+
+use custom_sign_in::{CUSTOM_SIGN_IN_URL, CustomSignIn};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use torii_client::{
@@ -341,6 +344,9 @@ fn SignedOutPage(router: Router) -> impl IntoView {
     move || {
         if on_gate_page.get() {
             return view! { <GatePage router=router /> }.into_any();
+        }
+        if router.path.get() == CUSTOM_SIGN_IN_URL {
+            return view! { <CustomSignIn /> }.into_any();
         }
         match card.get() {
             Card::SignIn => {

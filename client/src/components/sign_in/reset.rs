@@ -1,0 +1,193 @@
+//! *Link sent*, *Reset email* and *Reset code*: the sign-in card's other steps.
+
+use super::super::{Field, FormAlert, field_error};
+use super::notice_line;
+use crate::appearance::{Slot, slot};
+use crate::flows::{SignInBusy, SignInFlow};
+use leptos::prelude::*;
+
+pub(super) fn link_sent_step(flow: SignInFlow, email: String) -> impl IntoView {
+    let t = flow.texts;
+    view! {
+        <div class="torii-form">
+            <p class="torii-text">
+                {t.before(|l| &l.sign_in.link_sent, "email")} <strong>{email}</strong>
+                {t.after(|l| &l.sign_in.link_sent, "email")}
+            </p>
+            <p class="torii-text torii-muted">{t.text(|l| &l.sign_in.link_sent_hint)}</p>
+            <FormAlert errors=flow.form.errors />
+            {notice_line(flow)}
+            <div class="torii-row">
+                <button
+                    class=slot(Slot::ButtonSecondary)
+                    type="button"
+                    disabled=move || flow.busy().is_some()
+                    aria-busy=move || flow.is_busy(SignInBusy::SendingLink).then_some("true")
+                    on:click=move |_| flow.send_link()
+                >
+                    {move || {
+                        t.with(|l| {
+                            if flow.is_busy(SignInBusy::SendingLink) {
+                                l.common.sending.to_string()
+                            } else {
+                                l.sign_in.resend_link.to_string()
+                            }
+                        })
+                    }}
+                </button>
+                <button
+                    class=slot(Slot::Link)
+                    type="button"
+                    on:click=move |_| flow.back()
+                >
+                    {t.text(|l| &l.common.back)}
+                </button>
+            </div>
+        </div>
+    }
+}
+
+pub(super) fn reset_email_step(flow: SignInFlow, prefix: &str) -> impl IntoView {
+    let t = flow.texts;
+    let email_ref = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(input) = email_ref.get() {
+            flow.focus_field(&input);
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        flow.send_reset_code();
+    };
+    view! {
+        <form class="torii-form" novalidate=true on:submit=submit>
+            <p class="torii-text torii-muted">{t.text(|l| &l.sign_in.reset_intro)}</p>
+            <FormAlert errors=flow.form.errors />
+            <Field
+                id=format!("{prefix}-email")
+                name="email"
+                label=t.text(|l| &l.common.email)
+                input_type="email"
+                autocomplete="username"
+                required=true
+                value=flow.email
+                error=field_error(flow.form.errors, "email")
+                node_ref=email_ref
+            />
+            <button
+                class=slot(Slot::ButtonPrimary)
+                type="submit"
+                disabled=move || flow.busy().is_some()
+                aria-busy=move || flow.is_busy(SignInBusy::SendingCode).then_some("true")
+            >
+                {move || {
+                    t.with(|l| {
+                        if flow.is_busy(SignInBusy::SendingCode) {
+                            l.common.sending.to_string()
+                        } else {
+                            l.common.send_code.to_string()
+                        }
+                    })
+                }}
+            </button>
+        </form>
+        <p class=slot(Slot::Footer)>
+            <button
+                class=slot(Slot::Link)
+                type="button"
+                on:click=move |_| flow.back()
+            >
+                {t.text(|l| &l.sign_in.back_to_sign_in)}
+            </button>
+        </p>
+    }
+}
+
+pub(super) fn reset_code_step(flow: SignInFlow, prefix: &str, email: String) -> impl IntoView {
+    let t = flow.texts;
+    let code_ref = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(input) = code_ref.get() {
+            flow.focus_field(&input);
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        flow.complete_reset();
+    };
+    view! {
+        <form class="torii-form" novalidate=true on:submit=submit>
+            <p class="torii-text">
+                {t.before(|l| &l.sign_in.code_sent, "email")} <strong>{email.clone()}</strong>
+                {t.after(|l| &l.sign_in.code_sent, "email")}
+            </p>
+            <p class="torii-text torii-muted">{t.text(|l| &l.sign_in.reset_signs_out)}</p>
+            <FormAlert errors=flow.form.errors />
+            // For password managers: the account the new password belongs to.
+            <input
+                type="email"
+                name="username"
+                autocomplete="username"
+                value=email
+                hidden=true
+                readonly=true
+            />
+            <Field
+                id=format!("{prefix}-reset-code")
+                name="code"
+                label=t.text(|l| &l.sign_in.reset_code)
+                input_type="text"
+                autocomplete="one-time-code"
+                inputmode="numeric"
+                maxlength="6"
+                required=true
+                value=flow.code
+                error=field_error(flow.form.errors, "code")
+                node_ref=code_ref
+            />
+            <Field
+                id=format!("{prefix}-new-password")
+                name="password"
+                label=t.text(|l| &l.sign_in.new_password)
+                input_type="password"
+                autocomplete="new-password"
+                required=true
+                hint=t.text(|l| &l.common.password_hint)
+                value=flow.new_password
+                error=field_error(flow.form.errors, "password")
+            />
+            <button
+                class=slot(Slot::ButtonPrimary)
+                type="submit"
+                disabled=move || flow.busy().is_some()
+                aria-busy=move || flow.is_busy(SignInBusy::Resetting).then_some("true")
+            >
+                {move || {
+                    t.with(|l| {
+                        if flow.is_busy(SignInBusy::Resetting) {
+                            l.sign_in.setting_password.to_string()
+                        } else {
+                            l.sign_in.set_password.to_string()
+                        }
+                    })
+                }}
+            </button>
+            <div class="torii-row">
+                <button
+                    class=slot(Slot::Link)
+                    type="button"
+                    on:click=move |_| flow.forgot_password()
+                >
+                    {t.text(|l| &l.sign_in.different_email)}
+                </button>
+                <button
+                    class=slot(Slot::Link)
+                    type="button"
+                    on:click=move |_| flow.back()
+                >
+                    {t.text(|l| &l.sign_in.back_to_sign_in)}
+                </button>
+            </div>
+        </form>
+    }
+}
