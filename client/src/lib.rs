@@ -59,7 +59,10 @@ pub use components::{
     AcceptTerms, AuthLoading, Passkeys, Protected, RedirectToGates, RedirectToSignIn, SecondFactor,
     SetupMfa, SignIn, SignUp, SignedIn, SignedOut, UserButton, UserProfile, VerifyEmail,
 };
-pub use flows::{SignInBusy, SignInFlow, SignInStep, use_sign_in};
+pub use flows::{
+    SignInBusy, SignInFlow, SignInStep, SignUpBusy, SignUpFlow, SignUpStep, use_sign_in,
+    use_sign_up,
+};
 pub use i18n::{Locale, Texts, use_locale};
 pub use provider::{Auth, AuthTask, GateUrls, ToriiProvider, use_auth};
 pub use torii_shared::GateKey;

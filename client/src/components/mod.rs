@@ -25,7 +25,7 @@ mod verify_email;
 pub use accept_terms::AcceptTerms;
 pub use auth_loading::AuthLoading;
 pub use passkeys::Passkeys;
-pub(crate) use passkeys::{PasskeyError, sign_in_with_passkey};
+pub(crate) use passkeys::{PasskeyError, add_passkey, sign_in_with_passkey};
 pub use protected::Protected;
 pub use redirect_to_gates::RedirectToGates;
 pub use redirect_to_sign_in::RedirectToSignIn;

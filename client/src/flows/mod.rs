@@ -4,5 +4,7 @@
 //! language, passkeys and the session hand-over right.
 
 pub(crate) mod sign_in;
+pub(crate) mod sign_up;
 
 pub use sign_in::{SignInBusy, SignInFlow, SignInStep, use_sign_in};
+pub use sign_up::{SignUpBusy, SignUpFlow, SignUpStep, use_sign_up};

@@ -1,0 +1,220 @@
+//! *Details*: the sign-up card's start, with the consent checkbox.
+
+use super::super::oauth::OAuthButtons;
+use super::super::{Field, FormAlert, field_error};
+use crate::appearance::{Slot, slot};
+use crate::flows::{SignUpBusy, SignUpFlow};
+use crate::i18n::Pick;
+use leptos::prelude::*;
+
+pub(super) fn details_step(
+    flow: SignUpFlow,
+    prefix: &str,
+    on_sign_in: Option<Callback<()>>,
+) -> impl IntoView {
+    let consent_id = format!("{prefix}-consent");
+    let email_ref = NodeRef::<leptos::html::Input>::new();
+    // Coming back from the code step, whose button had the focus: give it to the email.
+    Effect::new(move |_| {
+        if let Some(input) = email_ref.get()
+            && flow.focus_email.get_untracked()
+        {
+            flow.focus_email.set(false);
+            let _ = input.focus();
+        }
+    });
+    let t = flow.texts;
+    let password_id = format!("{prefix}-password");
+    let password_field = move || {
+        (!flow.use_passkey.get()).then(|| {
+            view! {
+                <Field
+                    id=password_id.clone()
+                    name="password"
+                    label=t.text(|l| &l.common.password)
+                    input_type="password"
+                    autocomplete="new-password"
+                    required=true
+                    hint=t.text(|l| &l.common.password_hint)
+                    value=flow.password
+                    error=field_error(flow.form.errors, "password")
+                />
+            }
+        })
+    };
+    let passkey_toggle = move || {
+        flow.offers_passkey().then(|| {
+            view! {
+                <div class="torii-row">
+                    <button
+                        class=slot(Slot::Link)
+                        type="button"
+                        aria-pressed=move || flow.use_passkey.get().to_string()
+                        on:click=move |_| flow.use_passkey.update(|on| *on = !*on)
+                    >
+                        {t.either(
+                            move || flow.use_passkey.get(),
+                            |l| &l.sign_up.use_password,
+                            |l| &l.sign_up.use_passkey,
+                        )}
+                    </button>
+                </div>
+                {move || {
+                    flow.use_passkey
+                        .get()
+                        .then(|| {
+                            view! {
+                                <p class=slot(Slot::Hint)>{t.text(|l| &l.sign_up.passkey_hint)}</p>
+                            }
+                        })
+                }}
+            }
+        })
+    };
+    let can_submit =
+        move || flow.busy().is_none() && (!flow.consent_required() || flow.accepted.get());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if can_submit() {
+            flow.create();
+        }
+    };
+    view! {
+        <form class="torii-form" novalidate=true on:submit=submit>
+            <FormAlert errors=flow.form.errors />
+            <OAuthButtons auth=flow.auth />
+            <Field
+                id=format!("{prefix}-email")
+                name="email"
+                label=t.text(|l| &l.common.email)
+                input_type="email"
+                autocomplete="username"
+                required=true
+                value=flow.email
+                error=field_error(flow.form.errors, "email")
+                node_ref=email_ref
+            />
+            {password_field}
+            {passkey_toggle}
+            <Field
+                id=format!("{prefix}-name")
+                name="name"
+                label=t.text(|l| &l.sign_up.name)
+                input_type="text"
+                autocomplete="name"
+                value=flow.name
+                error=field_error(flow.form.errors, "name")
+            />
+            <Show when=move || flow.consent_required()>
+                <Consent id=consent_id.clone() flow=flow />
+            </Show>
+            <button
+                class=slot(Slot::ButtonPrimary)
+                type="submit"
+                disabled=move || !can_submit()
+                aria-busy=move || flow.is_busy(SignUpBusy::Creating).then_some("true")
+            >
+                {t.either(
+                    move || flow.is_busy(SignUpBusy::Creating),
+                    |l| &l.sign_up.submitting,
+                    |l| &l.sign_up.submit,
+                )}
+            </button>
+        </form>
+        {on_sign_in
+            .map(|on_sign_in| {
+                view! {
+                    <p class=slot(Slot::Footer)>
+                        {t.text(|l| &l.sign_up.have_account)}
+                        <button class=slot(Slot::Link) type="button" on:click=move |_| on_sign_in.run(())>
+                            {t.text(|l| &l.sign_up.sign_in)}
+                        </button>
+                    </p>
+                }
+            })}
+    }
+}
+
+/// The Terms/Privacy checkbox. The label reads "I agree to the Terms of Service and Privacy
+/// Policy"; each document's name links to it when the environment has its URL.
+#[component]
+pub(super) fn Consent(id: String, flow: SignUpFlow) -> impl IntoView {
+    let error_id = format!("{id}-error");
+    let error = field_error(flow.form.errors, "legalAccepted");
+    let legal = move || {
+        flow.auth
+            .environment
+            .with(|env| env.as_ref().map(|env| env.legal.clone()))
+    };
+    let t = flow.texts;
+    let document_link = move |text: Pick, url: Option<String>| match url {
+        Some(url) => view! {
+            <a href=url target="_blank" rel="noopener">
+                {t.text(text)}
+            </a>
+        }
+        .into_any(),
+        None => t.text(text).into_any(),
+    };
+    let terms = move || {
+        document_link(
+            |l| &l.sign_up.terms_of_service,
+            legal().and_then(|l| l.terms_url),
+        )
+    };
+    let privacy = move || {
+        document_link(
+            |l| &l.sign_up.privacy_policy,
+            legal().and_then(|l| l.privacy_url),
+        )
+    };
+    // "I agree to the {terms} and {privacy}": the words between the two links.
+    let consent_part = move |part: usize| {
+        move || {
+            t.with(|l| {
+                let (before, rest) = crate::i18n::split(&l.sign_up.consent, "terms");
+                let (between, after) = crate::i18n::split(&rest, "privacy");
+                [before, between, after]
+                    .into_iter()
+                    .nth(part)
+                    .unwrap_or_default()
+            })
+        }
+    };
+    let describedby = {
+        let error_id = error_id.clone();
+        move || error.with(Option::is_some).then(|| error_id.clone())
+    };
+    view! {
+        <div class="torii-field torii-consent">
+            <input
+                class="torii-checkbox"
+                type="checkbox"
+                id=id.clone()
+                name="legalAccepted"
+                required=true
+                aria-invalid=move || error.with(Option::is_some).then_some("true")
+                aria-describedby=describedby
+                bind:checked=flow.accepted
+            />
+            <label class="torii-consent-label" for=id>
+                {consent_part(0)}
+                {terms}
+                {consent_part(1)}
+                {privacy}
+                {consent_part(2)}
+            </label>
+            {move || {
+                error
+                    .get()
+                    .map(|message| {
+                        view! {
+                            <p class=slot(Slot::FieldError) id=error_id.clone()>
+                                {message}
+                            </p>
+                        }
+                    })
+            }}
+        </div>
+    }
+}
