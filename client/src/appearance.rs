@@ -314,6 +314,28 @@ pub(crate) fn slot_with(
     move || appearance.with(|a| format!("{} {modifier}", a.classes(slot)))
 }
 
+/// Whether the provider buttons go below the form (tracked).
+pub(crate) fn social_buttons_below() -> Signal<bool> {
+    let appearance = use_appearance();
+    Signal::derive(move || {
+        appearance.with(|a| a.social_buttons_placement() == SocialButtons::Bottom)
+    })
+}
+
+/// The appearance's logo, if it has one, at the top of a card.
+#[component]
+pub(crate) fn CardLogo() -> impl IntoView {
+    let appearance = use_appearance();
+    move || {
+        appearance.with(|a| {
+            a.logo_source().map(|(url, alt)| {
+                let (url, alt) = (url.to_owned(), alt.to_owned());
+                view! { <img class=slot(Slot::Logo) src=url alt=alt /> }
+            })
+        })
+    }
+}
+
 /// The provider's `<style>` element: nothing for the default appearance.
 #[component]
 pub(crate) fn AppearanceStyle(appearance: Signal<Appearance>) -> impl IntoView {

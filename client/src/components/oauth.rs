@@ -226,12 +226,16 @@ pub(crate) fn providers(auth: Auth) -> Vec<OAuthProviderInfo> {
 }
 
 /// A "Continue with …" button per provider, and the "or" line that separates them from the
-/// card's form. `sign_up_url` is the app's sign-up route (default: this page).
+/// card's form. `sign_up_url` is the app's sign-up route (default: this page). A card mounts
+/// it above its form and again below it (`at_bottom`); the appearance's
+/// [`SocialButtons`](crate::SocialButtons) placement decides which of the two shows.
 #[component]
 pub(crate) fn OAuthButtons(
     auth: Auth,
     #[prop(optional)] sign_up_url: Option<String>,
+    #[prop(optional)] at_bottom: bool,
 ) -> impl IntoView {
+    let below = crate::appearance::social_buttons_below();
     let go = move |provider: String| {
         let (Some(api), Some(here), Some(origin)) = (
             auth.api(),
@@ -257,9 +261,17 @@ pub(crate) fn OAuthButtons(
     let texts = use_locale();
     move || {
         let list = providers(auth);
-        (!list.is_empty()).then(|| {
+        (!list.is_empty() && below.get() == at_bottom).then(|| {
             let go = go.clone();
+            let divider = move || {
+                view! {
+                    <p class=slot(Slot::Divider) aria-hidden="true">
+                        <span>{texts.text(|l| &l.common.or)}</span>
+                    </p>
+                }
+            };
             view! {
+                {at_bottom.then(divider)}
                 <div
                     class="torii-oauth"
                     role="group"
@@ -288,9 +300,7 @@ pub(crate) fn OAuthButtons(
                         })
                         .collect_view()}
                 </div>
-                <p class=slot(Slot::Divider) aria-hidden="true">
-                    <span>{texts.text(|l| &l.common.or)}</span>
-                </p>
+                {(!at_bottom).then(divider)}
             }
         })
     }

@@ -40,8 +40,9 @@ use custom_sign_in::{CUSTOM_SIGN_IN_URL, CustomSignIn};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use torii_client::{
-    AcceptTerms, AuthLoading, GateKey, Locale, RedirectToGates, SetupMfa, SignIn, SignUp, SignedIn,
-    SignedOut, ToriiProvider, UserButton, UserProfile, VerifyEmail, use_auth,
+    AcceptTerms, Appearance, AuthLoading, GateKey, Locale, RedirectToGates, SetupMfa, SignIn,
+    SignUp, SignedIn, SignedOut, Slot, SocialButtons, Theme, ToriiProvider, UserButton,
+    UserProfile, VerifyEmail, use_auth,
 };
 use torii_shared::SessionKind;
 use wasm_bindgen::{JsCast, JsValue};
@@ -151,9 +152,18 @@ fn initial_locale() -> Locale {
 fn App() -> impl IntoView {
     let router = Router::new();
     let locale = RwSignal::new(initial_locale());
+    let dark = RwSignal::new(query_has("appearance=dark"));
+    let appearance = Signal::derive(move || {
+        if dark.get() {
+            dark_appearance()
+        } else {
+            Appearance::default()
+        }
+    });
     view! {
         <ToriiProvider
             locale=locale
+            appearance=appearance
             publishable_key=publishable_key()
             gate_urls=[
                 (GateKey::LegalAcceptance, LEGAL_URL),
@@ -170,6 +180,7 @@ fn App() -> impl IntoView {
                 </span>
                 <span class="demo-title">"Torii demo"</span>
                 <ThemeToggle />
+                <DarkToggle dark=dark />
                 <LanguagePicker locale=locale />
                 <SignedInBadge />
                 <SignedIn>
@@ -239,6 +250,44 @@ fn ThemeToggle() -> impl IntoView {
             on:click=move |_| alt.update(|alt| *alt = !*alt)
         >
             "Forest theme"
+        </button>
+    }
+}
+
+/// Whether the address's query holds `pair` (`appearance=dark`).
+fn query_has(pair: &str) -> bool {
+    let query = window().location().search().unwrap_or_default();
+    query.trim_start_matches('?').split('&').any(|p| p == pair)
+}
+
+/// The demo's dark appearance, set from Rust: the dark theme, a rounder card, a class of the
+/// demo's own on every card, a logo, and the provider buttons below the form.
+fn dark_appearance() -> Appearance {
+    Appearance::default()
+        .theme(Theme::Dark)
+        .variable("radius", "14px")
+        .class(Slot::Card, "demo-card-dark")
+        .logo(DEMO_LOGO, "Torii demo")
+        .social_buttons(SocialButtons::Bottom)
+}
+
+/// The logo the dark appearance shows on the sign-in and sign-up cards.
+const DEMO_LOGO: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' \
+     viewBox='0 0 64 32'%3E%3Crect width='64' height='32' rx='6' fill='%23818cf8'/%3E%3C/svg%3E";
+
+/// Switches the components between the default appearance and [`dark_appearance`].
+/// `?appearance=dark` starts on it.
+#[component]
+fn DarkToggle(dark: RwSignal<bool>) -> impl IntoView {
+    view! {
+        <button
+            class="demo-theme-toggle"
+            type="button"
+            data-testid="dark-appearance"
+            aria-pressed=move || if dark.get() { "true" } else { "false" }
+            on:click=move |_| dark.update(|dark| *dark = !*dark)
+        >
+            "Dark cards"
         </button>
     }
 }

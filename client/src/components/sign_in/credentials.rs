@@ -126,9 +126,11 @@ pub(super) fn credentials_step(
             }
         })
     };
-    let oauth_buttons = match sign_up_url {
-        Some(url) => view! { <OAuthButtons auth=flow.auth sign_up_url=url /> }.into_any(),
-        None => view! { <OAuthButtons auth=flow.auth /> }.into_any(),
+    let oauth_buttons = move |at_bottom: bool| match sign_up_url.clone() {
+        Some(url) => {
+            view! { <OAuthButtons auth=flow.auth sign_up_url=url at_bottom=at_bottom /> }.into_any()
+        }
+        None => view! { <OAuthButtons auth=flow.auth at_bottom=at_bottom /> }.into_any(),
     };
     let passkey_button = move || {
         flow.offers_passkey().then(|| {
@@ -159,7 +161,7 @@ pub(super) fn credentials_step(
     view! {
         <form class="torii-form" novalidate=true on:submit=submit>
             <FormAlert errors=flow.form.errors />
-            {oauth_buttons}
+            {oauth_buttons(false)}
             <Field
                 id=format!("{prefix}-email")
                 name="email"
@@ -174,6 +176,7 @@ pub(super) fn credentials_step(
             {password_field}
             {link_button}
             {passkey_button}
+            {oauth_buttons(true)}
         </form>
         {on_sign_up
             .map(|on_sign_up| {

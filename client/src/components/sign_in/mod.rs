@@ -32,7 +32,7 @@
 use super::oauth::{has_oauth_sign_up, take_oauth_error};
 use super::second_factor::SecondFactor;
 use super::{unique_prefix, with_class};
-use crate::appearance::{Slot, slot};
+use crate::appearance::{CardLogo, Slot, slot};
 use crate::flows::sign_in::Focus;
 use crate::flows::{SignInFlow, SignInStep, use_sign_in};
 use crate::provider::use_auth;
@@ -161,6 +161,7 @@ fn SignInCard(
 
     view! {
         <section class=card_class aria-labelledby=labelled_by lang=t.lang()>
+            <CardLogo />
             <h2 class=slot(Slot::Title) id=title_id tabindex="-1" node_ref=title_ref>
                 {title}
             </h2>

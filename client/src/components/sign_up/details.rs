@@ -120,6 +120,7 @@ pub(super) fn details_step(
                     |l| &l.sign_up.submit,
                 )}
             </button>
+            <OAuthButtons auth=flow.auth at_bottom=true />
         </form>
         {on_sign_in
             .map(|on_sign_in| {

@@ -21,7 +21,7 @@
 
 use super::oauth::{take_oauth_error, take_oauth_sign_up};
 use super::{unique_prefix, with_class};
-use crate::appearance::{Slot, slot};
+use crate::appearance::{CardLogo, Slot, slot};
 use crate::flows::{SignUpStep, use_sign_up};
 use leptos::prelude::*;
 
@@ -65,6 +65,7 @@ pub fn SignUp(
 
     view! {
         <section class=card_class aria-labelledby=labelled_by lang=flow.texts.lang()>
+            <CardLogo />
             <h2 class=slot(Slot::Title) id=title_id>
                 {flow.texts.text(|l| &l.sign_up.title)}
             </h2>
