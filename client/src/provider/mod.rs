@@ -12,10 +12,8 @@
 //! The state starts *not loaded* (no `/me` answer yet) and becomes *loaded* with the first
 //! answer (a failed first request counts as signed out, so the page never spins forever);
 //! from then on every answer replaces it. Answers race: a `/me` refetch started on tab focus
-//! may finish after a sign-in that finished later than it started. Every operation therefore
-//! takes a ticket from one counter, reads when they start and sign-in, sign-up and sign-out
-//! when they finish, and an answer is applied only when its ticket is newer than the one
-//! last applied: a read begun before a sign-in finished never undoes it.
+//! may finish after a sign-in that finished later than it started: [`order`] decides which
+//! answer may replace the state.
 //!
 //! Tabs of one origin agree: after a sign-in, sign-up, sign-out or account change made in this
 //! tab, the provider posts `changed` on a `BroadcastChannel` named after the publishable key
@@ -32,73 +30,17 @@ use leptos::task::spawn_local;
 use send_wrapper::SendWrapper;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use torii_shared::{EnvironmentInfo, ErrorCode, GateKey, Me, Session, SessionKind, User};
-use wasm_bindgen::closure::Closure;
-use wasm_bindgen::{JsCast, JsValue};
 
-/// The message tabs exchange; its content does not matter, only that something changed.
-const TAB_MESSAGE: &str = "changed";
+mod browser;
+mod gate_urls;
+mod order;
+mod task;
 
-/// Routes that clear each gate, passed to [`ToriiProvider`] as `gate_urls`.
-///
-/// ```
-/// # use torii_client::GateUrls;
-/// # use torii_shared::GateKey;
-/// let urls = GateUrls::from([(GateKey::LegalAcceptance, "/legal")]);
-/// assert_eq!(urls.get(&GateKey::LegalAcceptance), Some("/legal"));
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct GateUrls(BTreeMap<GateKey, String>);
-
-impl GateUrls {
-    /// No routes: [`RedirectToGates`](crate::RedirectToGates) only warns.
-    #[must_use]
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Adds or replaces the route for one gate.
-    #[must_use]
-    pub fn with(mut self, key: GateKey, url: impl Into<String>) -> Self {
-        self.0.insert(key, url.into());
-        self
-    }
-
-    /// The route that clears `key`, if one was given.
-    #[must_use]
-    pub fn get(&self, key: &GateKey) -> Option<&str> {
-        self.0.get(key).map(String::as_str)
-    }
-}
-
-impl<S: Into<String>> FromIterator<(GateKey, S)> for GateUrls {
-    fn from_iter<I: IntoIterator<Item = (GateKey, S)>>(iter: I) -> Self {
-        Self(iter.into_iter().map(|(k, v)| (k, v.into())).collect())
-    }
-}
-
-impl<S: Into<String>, const N: usize> From<[(GateKey, S); N]> for GateUrls {
-    fn from(pairs: [(GateKey, S); N]) -> Self {
-        pairs.into_iter().collect()
-    }
-}
-
-impl From<BTreeMap<GateKey, String>> for GateUrls {
-    fn from(map: BTreeMap<GateKey, String>) -> Self {
-        Self(map)
-    }
-}
-
-/// Orders answers; see the module documentation.
-#[derive(Debug, Default)]
-struct Tickets {
-    issued: u64,
-    applied: u64,
-    background_reads: u32,
-}
+use browser::{TabSync, connect_to_browser};
+pub use gate_urls::GateUrls;
+use order::AnswerOrder;
+pub use task::AuthTask;
 
 /// The auth state and its operations, as provided by [`ToriiProvider`]. Cheap to copy:
 /// every field is a handle into the reactive arena.
@@ -132,7 +74,7 @@ pub struct Auth {
     me: RwSignal<Option<Me>>,
     environment_store: RwSignal<Option<EnvironmentInfo>>,
     api: StoredValue<ApiClient>,
-    tickets: StoredValue<Tickets>,
+    order: StoredValue<AnswerOrder>,
     gate_urls: StoredValue<GateUrls>,
     navigate: Option<Callback<String>>,
     load_waiters: StoredValue<Vec<oneshot::Sender<()>>>,
@@ -194,7 +136,7 @@ impl Auth {
             me,
             environment_store,
             api: StoredValue::new(api),
-            tickets: StoredValue::new(Tickets::default()),
+            order: StoredValue::new(AnswerOrder::default()),
             gate_urls: StoredValue::new(gate_urls),
             navigate,
             load_waiters: StoredValue::new(Vec::new()),
@@ -336,22 +278,13 @@ impl Auth {
     }
 
     fn issue_ticket(&self) -> Option<u64> {
-        self.tickets.try_update_value(|t| {
-            t.issued += 1;
-            t.issued
-        })
+        self.order.try_update_value(AnswerOrder::issue)
     }
 
     fn apply(&self, ticket: u64, me: Me) -> bool {
         let newer = self
-            .tickets
-            .try_update_value(|t| {
-                let newer = ticket > t.applied;
-                if newer {
-                    t.applied = ticket;
-                }
-                newer
-            })
+            .order
+            .try_update_value(|order| order.admit(ticket))
             .unwrap_or(false);
         if newer {
             self.me.set(Some(me));
@@ -415,15 +348,8 @@ impl Auth {
     /// Refetch on focus or visibility: both usually fire together, so one read at a time.
     fn refetch_in_background(&self) {
         let started = self
-            .tickets
-            .try_update_value(|t| {
-                if t.background_reads > 0 {
-                    false
-                } else {
-                    t.background_reads += 1;
-                    true
-                }
-            })
+            .order
+            .try_update_value(AnswerOrder::begin_background_read)
             .unwrap_or(false);
         if !started {
             return;
@@ -436,7 +362,8 @@ impl Auth {
             } else {
                 this.fetch_me().await
             };
-            this.tickets.try_update_value(|t| t.background_reads -= 1);
+            this.order
+                .try_update_value(AnswerOrder::end_background_read);
         });
     }
 
@@ -474,37 +401,6 @@ pub fn use_auth() -> Auth {
         );
         Auth::detached()
     })
-}
-
-/// An auth operation already under way. Awaiting it yields its outcome; dropping it does
-/// not cancel the request.
-pub struct AuthTask(oneshot::Receiver<Result<(), ApiError>>);
-
-impl fmt::Debug for AuthTask {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("AuthTask")
-    }
-}
-
-impl AuthTask {
-    fn spawn(work: impl Future<Output = Result<(), ApiError>> + 'static) -> Self {
-        let (sender, receiver) = oneshot::channel();
-        spawn_local(async move {
-            // The receiver may have been dropped: nobody wants the outcome, which is fine.
-            let _ = sender.send(work.await);
-        });
-        Self(receiver)
-    }
-}
-
-impl Future for AuthTask {
-    type Output = Result<(), ApiError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.0)
-            .poll(cx)
-            .map(|outcome| outcome.unwrap_or(Err(ApiError::Network)))
-    }
 }
 
 /// Provides Torii's auth state to its children.
@@ -586,56 +482,6 @@ pub fn ToriiProvider(
     }
 }
 
-/// The provider's browser side: tab sync, refocus refetch and the first loads.
-fn connect_to_browser(auth: Auth, tab_topic: &str, fetch_me: bool) {
-    let tabs = TabSync::connect(tab_topic, move || auth.refetch_for_other_tab());
-    let storage_key = tab_topic.to_owned();
-    let on_storage = window_event_listener(leptos::ev::storage, move |ev| {
-        // Only used when there is no BroadcastChannel, but harmless otherwise: both would
-        // only trigger a read.
-        if ev.key().as_deref() == Some(storage_key.as_str()) {
-            auth.refetch_for_other_tab();
-        }
-    });
-    auth.tabs.set_value(Some(SendWrapper::new(tabs)));
-
-    spawn_local(async move { auth.load_environment().await });
-    if fetch_me {
-        spawn_local(async move {
-            // The first answer (or its failure) ends the loading state inside `fetch_me`.
-            let _ = auth.fetch_me().await;
-        });
-    } else if auth.has_jwt_session() {
-        // The page carries no token: a JWT session gets its own from a refresh.
-        spawn_local(async move {
-            let _ = auth.fetch_refreshed().await;
-        });
-    }
-
-    // These callbacks run outside the reactive owner: they only use `auth`, captured here.
-    let on_focus = window_event_listener(leptos::ev::focus, move |_| {
-        auth.refetch_in_background();
-    });
-    let on_visibility = document_listener("visibilitychange", move || {
-        let visible = document().visibility_state() == web_sys::VisibilityState::Visible;
-        if visible {
-            auth.refetch_in_background();
-        }
-    });
-    on_cleanup(move || {
-        on_storage.remove();
-        auth.tabs.update_value(|tabs| {
-            if let Some(tabs) = tabs.take() {
-                tabs.take().close();
-            }
-        });
-        on_focus.remove();
-        if let Some(remove) = on_visibility {
-            remove.take()();
-        }
-    });
-}
-
 /// With the `router` feature, inside a `leptos_router` `<Router>` in the browser: navigation
 /// through the router, without a page load. (The server never navigates.)
 #[cfg(feature = "router")]
@@ -664,80 +510,6 @@ fn server_state() -> Option<Me> {
 #[cfg(not(feature = "ssr"))]
 fn server_state() -> Option<Me> {
     None
-}
-
-/// How this tab tells the others of its origin that the auth state changed: a
-/// `BroadcastChannel`, or where there is none, a `localStorage` write (whose `storage` event
-/// fires in every other tab).
-struct TabSync {
-    topic: String,
-    channel: Option<web_sys::BroadcastChannel>,
-    // Kept alive as long as the channel listens.
-    _on_message: Option<Closure<dyn Fn(web_sys::MessageEvent)>>,
-}
-
-impl TabSync {
-    fn connect(topic: &str, on_change: impl Fn() + 'static) -> Self {
-        let channel = web_sys::BroadcastChannel::new(topic).ok();
-        let on_message = channel.as_ref().map(|channel| {
-            let callback =
-                Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-                    if ev.data().as_string().as_deref() == Some(TAB_MESSAGE) {
-                        on_change();
-                    }
-                });
-            channel.set_onmessage(Some(callback.as_ref().unchecked_ref()));
-            callback
-        });
-        Self {
-            topic: topic.to_owned(),
-            channel,
-            _on_message: on_message,
-        }
-    }
-
-    fn post(&self) {
-        if let Some(channel) = &self.channel
-            && channel
-                .post_message(&JsValue::from_str(TAB_MESSAGE))
-                .is_ok()
-        {
-            return;
-        }
-        // A new value each time, or the other tabs would see no change.
-        let stamp = js_sys::Date::now().to_string();
-        if let Some(storage) =
-            crate::browser::window().and_then(|w| w.local_storage().ok().flatten())
-        {
-            let _ = storage.set_item(&self.topic, &stamp);
-        }
-    }
-
-    fn close(self) {
-        if let Some(channel) = &self.channel {
-            channel.set_onmessage(None);
-            channel.close();
-        }
-    }
-}
-
-/// Listens for `event` on the document (where `visibilitychange` is fired); the returned
-/// function removes the listener. `None` when there is no document.
-fn document_listener(
-    event: &'static str,
-    handler: impl Fn() + 'static,
-) -> Option<SendWrapper<Box<dyn FnOnce()>>> {
-    let document = crate::browser::window()?.document()?;
-    let callback = Closure::<dyn Fn(web_sys::Event)>::new(move |_: web_sys::Event| handler());
-    document
-        .add_event_listener_with_callback(event, callback.as_ref().unchecked_ref())
-        .ok()?;
-    let remove: Box<dyn FnOnce()> = Box::new(move || {
-        let _ =
-            document.remove_event_listener_with_callback(event, callback.as_ref().unchecked_ref());
-    });
-    // Browser code is single-threaded: the wrapper only satisfies `on_cleanup`'s bounds.
-    Some(SendWrapper::new(remove))
 }
 
 #[cfg(test)]
