@@ -5,11 +5,11 @@
 //! `<RedirectToGates>` moves on to the next gate) or idle again with the server's message in
 //! the alert line.
 
-use super::{FormAlert, FormErrors, unique_prefix, with_class};
+use super::{FormAlert, unique_prefix, with_class};
 use crate::appearance::{Slot, slot};
+use crate::form::FormState;
 use crate::provider::use_auth;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 /// The screen that clears the `legal_acceptance` gate: the environment's Terms of Service and
 /// Privacy Policy as links (and the current Terms version when the environment has one), and
@@ -29,24 +29,19 @@ pub fn AcceptTerms(
     let title_id = format!("{prefix}-title");
     let labelled_by = title_id.clone();
     let card_class = with_class("torii-card", class);
-    let accepting = RwSignal::new(false);
-    let errors = RwSignal::new(FormErrors::default());
-
+    let form = FormState::<()>::new();
+    let errors = form.errors;
+    let accepting = Signal::derive(move || form.is_any_busy());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if accepting.get_untracked() {
-            return;
-        }
         let Some(api) = auth.api() else { return };
-        accepting.set(true);
-        errors.set(FormErrors::default());
-        spawn_local(async move {
-            match api.accept_terms().await {
-                Ok(me) => auth.refresh_after(me).await,
-                Err(err) => errors.set(FormErrors::from_api(&err)),
-            }
-            accepting.set(false);
-        });
+        // The session is refreshed before the button lets go.
+        let request = async move {
+            let me = api.accept_terms().await?;
+            auth.refresh_after(me).await;
+            Ok::<_, crate::api::ApiError>(())
+        };
+        form.run((), request, |()| {});
     };
 
     let legal = move || {

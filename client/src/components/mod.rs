@@ -4,6 +4,7 @@
 
 mod accept_terms;
 mod auth_loading;
+mod code_step;
 mod linked_accounts;
 mod oauth;
 mod passkeys;

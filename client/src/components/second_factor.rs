@@ -19,11 +19,11 @@ use super::passkeys::PasskeyError;
 use super::{Field, FormAlert, FormErrors, field_error, unique_prefix, with_class};
 use crate::api::ApiClient;
 use crate::appearance::{Slot, slot, slot_with};
+use crate::form::FormState;
 use crate::i18n::{Pick, Texts, use_locale};
 use crate::provider::{Auth, use_auth};
 use crate::webauthn;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use torii_shared::{
     Me, PasskeySignInRequest, SecondFactorMethod, SecondFactorRequest, Secret, SignInMethod,
 };
@@ -51,45 +51,19 @@ pub fn SecondFactor(
     let choice = CodeChoice::new();
     let code = choice.code;
     let t = use_locale();
-    let busy = RwSignal::new(None::<Busy>);
-    let errors = RwSignal::new(FormErrors::default());
-    let start = move |what: Busy| {
-        if busy.get_untracked().is_some() {
-            return false;
-        }
-        busy.set(Some(what));
-        errors.set(FormErrors::default());
-        true
-    };
+    let form = FormState::<Busy>::new();
+    let (busy, errors) = (form.busy, form.errors);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Some(api) = auth.api() else { return };
-        if !start(Busy::Code) {
-            return;
-        }
         let request = choice.request();
-        spawn_local(async move {
-            let outcome = api.verify_second_factor(&request).await;
-            busy.set(None);
-            match outcome {
-                Ok(me) => signed_in(auth, code, me),
-                Err(err) => errors.set(FormErrors::from_api(&err)),
-            }
-        });
+        let request = async move { api.verify_second_factor(&request).await };
+        form.run(Busy::Code, request, move |me| signed_in(auth, code, me));
     };
     let use_passkey = move |_| {
         let Some(api) = auth.api() else { return };
-        if !start(Busy::Passkey) {
-            return;
-        }
-        spawn_local(async move {
-            let outcome = with_passkey(&api).await;
-            busy.set(None);
-            match outcome {
-                Ok(me) => signed_in(auth, code, me),
-                Err(err) => errors.set(err.errors()),
-            }
-        });
+        let request = async move { with_passkey(&api).await.map_err(|err| err.errors()) };
+        form.run(Busy::Passkey, request, move |me| signed_in(auth, code, me));
     };
     let switch = move |_| {
         choice.switch();

@@ -10,13 +10,14 @@
 //! would only fail. A send refused by that cooldown still moves to the code step, since the
 //! code sent moments ago is the one to enter; "I already have a code" goes there directly.
 
-use super::{Field, FormAlert, FormErrors, field_error, unique_prefix, with_class};
+use super::code_step::CodeStep;
+use super::{FormAlert, FormErrors, unique_prefix, with_class};
 use crate::api::ApiError;
 use crate::appearance::{Slot, slot};
+use crate::form::FormState;
 use crate::i18n::{Message, Texts, use_locale};
 use crate::provider::{Auth, use_auth};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use torii_shared::{ErrorCode, Secret, VerifyCodeRequest};
 
 /// The screen that clears the `email_verification` gate: a "Send code" button that emails
@@ -71,9 +72,7 @@ struct VerifyForm {
     texts: Texts,
     code_step: RwSignal<bool>,
     code: RwSignal<String>,
-    busy: RwSignal<Option<Busy>>,
-    errors: RwSignal<FormErrors>,
-    notice: RwSignal<Option<Message>>,
+    form: FormState<Busy>,
 }
 
 impl VerifyForm {
@@ -83,9 +82,7 @@ impl VerifyForm {
             texts: use_locale(),
             code_step: RwSignal::new(false),
             code: RwSignal::new(String::new()),
-            busy: RwSignal::new(None),
-            errors: RwSignal::new(FormErrors::default()),
-            notice: RwSignal::new(None),
+            form: FormState::new(),
         }
     }
 
@@ -93,78 +90,57 @@ impl VerifyForm {
         self.auth.user.with(|u| u.as_ref().map(|u| u.email.clone()))
     }
 
-    /// Marks `busy` and clears the previous outcome; false when another request runs.
-    fn start(self, what: Busy) -> bool {
-        if self.busy.get_untracked().is_some() {
-            return false;
-        }
-        self.busy.set(Some(what));
-        self.errors.set(FormErrors::default());
-        self.notice.set(None);
-        true
-    }
-
-    fn is_busy(self, what: Busy) -> bool {
-        self.busy.get() == Some(what)
-    }
-
     /// Sends a code ("Send code", or "Resend code" on the code step).
     fn send(self, what: Busy) {
         let Some(api) = self.auth.api() else { return };
-        if !self.start(what) {
-            return;
-        }
-        spawn_local(async move {
-            let result = api.send_email_verification().await;
-            self.busy.set(None);
-            match result {
-                Ok(_) => {
-                    if what == Busy::Resending {
-                        let to = self
-                            .email()
-                            .unwrap_or_else(|| self.texts.now(|l| &l.gates.your_address));
-                        self.notice.set(Some(Message::Fill(
-                            |l| &l.common.new_code_sent_to,
-                            vec![("email", to)],
-                        )));
-                    }
-                    self.code.set(String::new());
-                    self.code_step.set(true);
-                }
+        let request = async move {
+            match api.send_email_verification().await {
+                Ok(_) => Ok(None),
                 // The first send of this page, refused by the cooldown: a code went out
                 // moments ago (another tab, a reload), and it is the one to enter.
                 Err(err) if what == Busy::Sending && err.code() == Some(ErrorCode::RateLimited) => {
-                    let notice = match err.retry_after_secs() {
+                    Ok(Some(match err.retry_after_secs() {
                         Some(secs) => Message::Count(|l| &l.gates.recent_code_wait, secs),
                         None => Message::Text(|l| &l.gates.recent_code),
-                    };
-                    self.notice.set(Some(notice));
-                    self.code_step.set(true);
+                    }))
                 }
-                Err(err) => self.errors.set(FormErrors::from_api(&err)),
+                Err(err) => Err(err),
             }
+        };
+        self.form.run(what, request, move |recent| {
+            let notice = recent.or_else(|| {
+                (what == Busy::Resending).then(|| {
+                    let to = self
+                        .email()
+                        .unwrap_or_else(|| self.texts.now(|l| &l.gates.your_address));
+                    Message::Fill(|l| &l.common.new_code_sent_to, vec![("email", to)])
+                })
+            });
+            self.form.notice.set(notice);
+            self.code.set(String::new());
+            self.code_step.set(true);
         });
     }
 
     fn verify(self) {
         let Some(api) = self.auth.api() else { return };
-        if !self.start(Busy::Verifying) {
-            return;
-        }
         let code = crate::form::normalise_code(&self.code.get_untracked());
         let request = VerifyCodeRequest {
             code: Secret::new(code),
         };
         let auth = self.auth;
-        spawn_local(async move {
-            match api.verify_email(&request).await {
-                Ok(me) => {
-                    self.code.set(String::new());
-                    auth.refresh_after(me).await;
-                }
-                Err(err) => self.errors.set(verify_errors(&err)),
-            }
-            self.busy.set(None);
+        // The session is refreshed before the step lets go: the gate is cleared when the
+        // button stops saying "Verifying…".
+        let request = async move {
+            let me = api
+                .verify_email(&request)
+                .await
+                .map_err(|err| verify_errors(&err))?;
+            auth.refresh_after(me).await;
+            Ok::<_, FormErrors>(())
+        };
+        self.form.run(Busy::Verifying, request, move |()| {
+            self.code.set(String::new())
         });
     }
 }
@@ -188,22 +164,22 @@ fn start_step(form: VerifyForm) -> impl IntoView {
                 {t.before(|l| &l.gates.verify_intro, "email")} <strong>{email}</strong>
                 {t.after(|l| &l.gates.verify_intro, "email")}
             </p>
-            <FormAlert errors=form.errors />
+            <FormAlert errors=form.form.errors />
             <button
                 class=slot(Slot::ButtonPrimary)
                 type="button"
-                disabled=move || form.busy.get().is_some()
-                aria-busy=move || form.is_busy(Busy::Sending).then_some("true")
+                disabled=move || form.form.is_any_busy()
+                aria-busy=move || form.form.is_busy(Busy::Sending).then_some("true")
                 on:click=move |_| form.send(Busy::Sending)
             >
-                {t.either(move || form.is_busy(Busy::Sending), |l| &l.common.sending, |l| &l.common.send_code)}
+                {t.either(move || form.form.is_busy(Busy::Sending), |l| &l.common.sending, |l| &l.common.send_code)}
             </button>
             <p class=slot(Slot::Footer)>
                 <button
                     class=slot(Slot::Link)
                     type="button"
                     on:click=move |_| {
-                        form.errors.set(FormErrors::default());
+                        form.form.errors.set(FormErrors::default());
                         form.code_step.set(true);
                     }
                 >
@@ -215,69 +191,21 @@ fn start_step(form: VerifyForm) -> impl IntoView {
 }
 
 fn code_step(form: VerifyForm, prefix: &str) -> impl IntoView {
-    let t = form.texts;
-    let code_ref = NodeRef::<leptos::html::Input>::new();
-    // Move focus to the new field: the step replaced the button that had it.
-    Effect::new(move |_| {
-        if let Some(input) = code_ref.get() {
-            let _ = input.focus();
-        }
+    let email = Signal::derive(move || {
+        form.email()
+            .unwrap_or_else(|| form.texts.now(|l| &l.gates.your_address))
     });
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        form.verify();
-    };
-    let email = move || form.email();
-    let notice = move || {
-        form.notice.get().map(|notice| {
-            let notice = t.with(|l| notice.render(l));
-            view! {
-                <p class=slot(Slot::Notice) role="status">
-                    {notice}
-                </p>
-            }
-        })
-    };
     view! {
-        <form class="torii-form" novalidate=true on:submit=submit>
-            <p class="torii-text">
-                {t.before(|l| &l.gates.verify_code_sent, "email")} <strong>{email}</strong>
-                {t.after(|l| &l.gates.verify_code_sent, "email")}
-            </p>
-            <FormAlert errors=form.errors />
-            {notice}
-            <Field
-                id=format!("{prefix}-code")
-                name="code"
-                label=t.text(|l| &l.common.code_label)
-                input_type="text"
-                autocomplete="one-time-code"
-                inputmode="numeric"
-                maxlength="6"
-                required=true
-                value=form.code
-                error=field_error(form.errors, "code")
-                node_ref=code_ref
-            />
-            <button
-                class=slot(Slot::ButtonPrimary)
-                type="submit"
-                disabled=move || form.busy.get().is_some()
-                aria-busy=move || form.is_busy(Busy::Verifying).then_some("true")
-            >
-                {t.either(move || form.is_busy(Busy::Verifying), |l| &l.common.verifying, |l| &l.common.verify)}
-            </button>
-            <div class="torii-row">
-                <button
-                    class=slot(Slot::ButtonSecondary)
-                    type="button"
-                    disabled=move || form.busy.get().is_some()
-                    on:click=move |_| form.send(Busy::Resending)
-                >
-                    {t.either(move || form.is_busy(Busy::Resending), |l| &l.common.sending, |l| &l.common.resend_code)}
-                </button>
-            </div>
-        </form>
+        <CodeStep
+            id=format!("{prefix}-code")
+            form=form.form
+            code=form.code
+            sent_to=|l| &l.gates.verify_code_sent
+            email=email
+            verifying=Busy::Verifying
+            on_submit=Callback::new(move |()| form.verify())
+            resend=(Busy::Resending, Callback::new(move |()| form.send(Busy::Resending)))
+        />
     }
 }
 

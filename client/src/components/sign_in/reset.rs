@@ -1,5 +1,6 @@
 //! *Link sent*, *Reset email* and *Reset code*: the sign-in card's other steps.
 
+use super::super::code_step::CodeStep;
 use super::super::{Field, FormAlert, field_error};
 use super::notice_line;
 use crate::appearance::{Slot, slot};
@@ -105,89 +106,52 @@ pub(super) fn reset_email_step(flow: SignInFlow, prefix: &str) -> impl IntoView 
 
 pub(super) fn reset_code_step(flow: SignInFlow, prefix: &str, email: String) -> impl IntoView {
     let t = flow.texts;
-    let code_ref = NodeRef::<leptos::html::Input>::new();
-    Effect::new(move |_| {
-        if let Some(input) = code_ref.get() {
-            flow.focus_field(&input);
-        }
-    });
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        flow.complete_reset();
-    };
+    let new_password_id = format!("{prefix}-new-password");
+    let username = email.clone();
     view! {
-        <form class="torii-form" novalidate=true on:submit=submit>
-            <p class="torii-text">
-                {t.before(|l| &l.sign_in.code_sent, "email")} <strong>{email.clone()}</strong>
-                {t.after(|l| &l.sign_in.code_sent, "email")}
-            </p>
-            <p class="torii-text torii-muted">{t.text(|l| &l.sign_in.reset_signs_out)}</p>
-            <FormAlert errors=flow.form.errors />
-            // For password managers: the account the new password belongs to.
-            <input
-                type="email"
-                name="username"
-                autocomplete="username"
-                value=email
-                hidden=true
-                readonly=true
-            />
-            <Field
-                id=format!("{prefix}-reset-code")
-                name="code"
-                label=t.text(|l| &l.sign_in.reset_code)
-                input_type="text"
-                autocomplete="one-time-code"
-                inputmode="numeric"
-                maxlength="6"
-                required=true
-                value=flow.code
-                error=field_error(flow.form.errors, "code")
-                node_ref=code_ref
-            />
-            <Field
-                id=format!("{prefix}-new-password")
-                name="password"
-                label=t.text(|l| &l.sign_in.new_password)
-                input_type="password"
-                autocomplete="new-password"
-                required=true
-                hint=t.text(|l| &l.common.password_hint)
-                value=flow.new_password
-                error=field_error(flow.form.errors, "password")
-            />
-            <button
-                class=slot(Slot::ButtonPrimary)
-                type="submit"
-                disabled=move || flow.busy().is_some()
-                aria-busy=move || flow.is_busy(SignInBusy::Resetting).then_some("true")
-            >
-                {move || {
-                    t.with(|l| {
-                        if flow.is_busy(SignInBusy::Resetting) {
-                            l.sign_in.setting_password.to_string()
-                        } else {
-                            l.sign_in.set_password.to_string()
-                        }
-                    })
-                }}
+        <CodeStep
+            id=format!("{prefix}-reset-code")
+            form=flow.form
+            code=flow.code
+            sent_to=|l| &l.sign_in.code_sent
+            email=email
+            intro=|l| &l.sign_in.reset_signs_out
+            label=|l| &l.sign_in.reset_code
+            submit=(|l| &l.sign_in.set_password, |l| &l.sign_in.setting_password)
+            verifying=SignInBusy::Resetting
+            on_submit=Callback::new(move |()| flow.complete_reset())
+            fields=Box::new(move || {
+                view! {
+                    // For password managers: the account the new password belongs to.
+                    <input
+                        type="email"
+                        name="username"
+                        autocomplete="username"
+                        value=username.clone()
+                        hidden=true
+                        readonly=true
+                    />
+                    <Field
+                        id=new_password_id.clone()
+                        name="password"
+                        label=t.text(|l| &l.sign_in.new_password)
+                        input_type="password"
+                        autocomplete="new-password"
+                        required=true
+                        hint=t.text(|l| &l.common.password_hint)
+                        value=flow.new_password
+                        error=field_error(flow.form.errors, "password")
+                    />
+                }
+                .into_any()
+            })
+        >
+            <button class=slot(Slot::Link) type="button" on:click=move |_| flow.forgot_password()>
+                {t.text(|l| &l.sign_in.different_email)}
             </button>
-            <div class="torii-row">
-                <button
-                    class=slot(Slot::Link)
-                    type="button"
-                    on:click=move |_| flow.forgot_password()
-                >
-                    {t.text(|l| &l.sign_in.different_email)}
-                </button>
-                <button
-                    class=slot(Slot::Link)
-                    type="button"
-                    on:click=move |_| flow.back()
-                >
-                    {t.text(|l| &l.sign_in.back_to_sign_in)}
-                </button>
-            </div>
-        </form>
+            <button class=slot(Slot::Link) type="button" on:click=move |_| flow.back()>
+                {t.text(|l| &l.sign_in.back_to_sign_in)}
+            </button>
+        </CodeStep>
     }
 }

@@ -1,77 +1,29 @@
 //! *Code*, *Consent* and *Passkey*: the sign-up card's later steps.
 
-use super::super::{Field, FormAlert, field_error};
+use super::super::FormAlert;
+use super::super::code_step::CodeStep;
 use crate::appearance::{Slot, slot};
 use crate::flows::{SignUpBusy, SignUpFlow};
 use leptos::prelude::*;
 
 pub(super) fn code_step(flow: SignUpFlow, prefix: &str, email: String) -> impl IntoView {
     let t = flow.texts;
-    let code_ref = NodeRef::<leptos::html::Input>::new();
-    // Move focus to the new field: the step replaced the one the user was typing in.
-    Effect::new(move |_| {
-        if let Some(input) = code_ref.get() {
-            let _ = input.focus();
-        }
-    });
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        flow.verify();
-    };
-    let resend = move |_| flow.resend();
-    let notice = move || {
-        flow.notice().map(|notice| {
-            view! {
-                <p class=slot(Slot::Notice) role="status">
-                    {notice}
-                </p>
-            }
-        })
-    };
     view! {
-        <form class="torii-form" novalidate=true on:submit=submit>
-            <p class="torii-text">
-                {t.before(|l| &l.sign_up.code_sent, "email")} <strong>{email}</strong>
-                {t.after(|l| &l.sign_up.code_sent, "email")}
-            </p>
-            <p class="torii-text torii-muted">{t.text(|l| &l.sign_up.code_intro)}</p>
-            <FormAlert errors=flow.form.errors />
-            {notice}
-            <Field
-                id=format!("{prefix}-code")
-                name="code"
-                label=t.text(|l| &l.common.code_label)
-                input_type="text"
-                autocomplete="one-time-code"
-                inputmode="numeric"
-                maxlength="6"
-                required=true
-                value=flow.code
-                error=field_error(flow.form.errors, "code")
-                node_ref=code_ref
-            />
-            <button
-                class=slot(Slot::ButtonPrimary)
-                type="submit"
-                disabled=move || flow.busy().is_some()
-                aria-busy=move || flow.is_busy(SignUpBusy::Verifying).then_some("true")
-            >
-                {t.either(move || flow.is_busy(SignUpBusy::Verifying), |l| &l.common.verifying, |l| &l.common.verify)}
+        <CodeStep
+            id=format!("{prefix}-code")
+            form=flow.form
+            code=flow.code
+            sent_to=|l| &l.sign_up.code_sent
+            email=email
+            intro=|l| &l.sign_up.code_intro
+            verifying=SignUpBusy::Verifying
+            on_submit=Callback::new(move |()| flow.verify())
+            resend=(SignUpBusy::Resending, Callback::new(move |()| flow.resend()))
+        >
+            <button class=slot(Slot::Link) type="button" on:click=move |_| flow.back_to_details()>
+                {t.text(|l| &l.sign_up.different_email)}
             </button>
-            <div class="torii-row">
-                <button
-                    class=slot(Slot::ButtonSecondary)
-                    type="button"
-                    disabled=move || flow.busy().is_some()
-                    on:click=resend
-                >
-                    {t.either(move || flow.is_busy(SignUpBusy::Resending), |l| &l.common.sending, |l| &l.common.resend_code)}
-                </button>
-                <button class=slot(Slot::Link) type="button" on:click=move |_| flow.back_to_details()>
-                    {t.text(|l| &l.sign_up.different_email)}
-                </button>
-            </div>
-        </form>
+        </CodeStep>
     }
 }
 
