@@ -3,6 +3,7 @@
 //! notice lines, the code field (focused as the step appears), the submit button, "Resend
 //! code" when the flow can, and the step's own extra fields and links.
 
+use super::kit::{BusyButton, ButtonRole};
 use super::{Field, FormAlert, field_error};
 use crate::appearance::{Slot, slot};
 use crate::form::FormState;
@@ -70,19 +71,14 @@ where
     };
     let resend_button = resend.map(|(resending, on_resend)| {
         view! {
-            <button
-                class=slot(Slot::ButtonSecondary)
-                type="button"
-                disabled=move || form.is_any_busy()
-                aria-busy=move || form.is_busy(resending).then_some("true")
-                on:click=move |_| on_resend.run(())
-            >
-                {t.either(
-                    move || form.is_busy(resending),
-                    |l| &l.common.sending,
-                    |l| &l.common.resend_code,
-                )}
-            </button>
+            <BusyButton
+                form=form
+                what=resending
+                label=|l| &l.common.resend_code
+                busy_label=|l| &l.common.sending
+                role=ButtonRole::Inline
+                on_click=on_resend
+            />
         }
     });
     let on_submit_form = move |ev: leptos::ev::SubmitEvent| {
@@ -111,14 +107,7 @@ where
                 node_ref=code_ref
             />
             {fields.map(|fields| fields())}
-            <button
-                class=slot(Slot::ButtonPrimary)
-                type="submit"
-                disabled=move || form.is_any_busy()
-                aria-busy=move || form.is_busy(verifying).then_some("true")
-            >
-                {t.either(move || form.is_busy(verifying), busy_label, submit_label)}
-            </button>
+            <BusyButton form=form what=verifying label=submit_label busy_label=busy_label />
             <div class="torii-row">{resend_button} {children.map(|children| children())}</div>
         </form>
     }

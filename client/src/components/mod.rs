@@ -5,6 +5,7 @@
 mod accept_terms;
 mod auth_loading;
 mod code_step;
+mod kit;
 mod linked_accounts;
 mod oauth;
 mod passkeys;
@@ -241,6 +242,16 @@ fn AutoFocusField(
             error=error
             node_ref=input
         />
+    }
+}
+
+/// The "or" line between two ways in.
+fn or_line() -> impl IntoView {
+    let t = use_locale();
+    view! {
+        <p class=slot(Slot::Divider) aria-hidden="true">
+            <span>{t.text(|l| &l.common.or)}</span>
+        </p>
     }
 }
 

@@ -15,10 +15,11 @@
 //! that route gates through `gate_urls` and `<RedirectToGates>` mount it on the gate's route,
 //! inside `<SignedOut>`.
 
+use super::kit::{BusyButton, ButtonRole};
 use super::passkeys::PasskeyError;
 use super::{Field, FormAlert, FormErrors, field_error, unique_prefix, with_class};
 use crate::api::ApiClient;
-use crate::appearance::{Slot, slot, slot_with};
+use crate::appearance::{Slot, slot};
 use crate::form::FormState;
 use crate::i18n::{Pick, Texts, use_locale};
 use crate::provider::{Auth, use_auth};
@@ -52,7 +53,7 @@ pub fn SecondFactor(
     let code = choice.code;
     let t = use_locale();
     let form = FormState::<Busy>::new();
-    let (busy, errors) = (form.busy, form.errors);
+    let errors = form.errors;
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Some(api) = auth.api() else { return };
@@ -60,7 +61,7 @@ pub fn SecondFactor(
         let request = async move { api.verify_second_factor(&request).await };
         form.run(Busy::Code, request, move |me| signed_in(auth, code, me));
     };
-    let use_passkey = move |_| {
+    let use_passkey = move |()| {
         let Some(api) = auth.api() else { return };
         let request = async move { with_passkey(&api).await.map_err(|err| err.errors()) };
         form.run(Busy::Passkey, request, move |me| signed_in(auth, code, me));
@@ -97,19 +98,14 @@ pub fn SecondFactor(
     let passkey_button = move || {
         passkeys_offered().then(|| {
             view! {
-                <button
-                    class=slot_with(Slot::ButtonSecondary, "torii-button-block")
-                    type="button"
-                    disabled=move || busy.get().is_some()
-                    aria-busy=move || (busy.get() == Some(Busy::Passkey)).then_some("true")
-                    on:click=use_passkey
-                >
-                    {t.either(
-                        move || busy.get() == Some(Busy::Passkey),
-                        |l| &l.common.passkey_waiting,
-                        |l| &l.second_factor.use_passkey,
-                    )}
-                </button>
+                <BusyButton
+                    form=form
+                    what=Busy::Passkey
+                    label=|l| &l.second_factor.use_passkey
+                    busy_label=|l| &l.common.passkey_waiting
+                    role=ButtonRole::Secondary
+                    on_click=Callback::new(use_passkey)
+                />
             }
         })
     };
@@ -131,18 +127,12 @@ pub fn SecondFactor(
             <form class="torii-form" novalidate=true on:submit=submit>
                 <FormAlert errors=errors />
                 {field}
-                <button
-                    class=slot(Slot::ButtonPrimary)
-                    type="submit"
-                    disabled=move || busy.get().is_some()
-                    aria-busy=move || (busy.get() == Some(Busy::Code)).then_some("true")
-                >
-                    {t.either(
-                        move || busy.get() == Some(Busy::Code),
-                        |l| &l.common.verifying,
-                        |l| &l.common.verify,
-                    )}
-                </button>
+                <BusyButton
+                    form=form
+                    what=Busy::Code
+                    label=|l| &l.common.verify
+                    busy_label=|l| &l.common.verifying
+                />
             </form>
             <div class="torii-form">
                 {passkey_button}

@@ -11,6 +11,7 @@
 //! code sent moments ago is the one to enter; "I already have a code" goes there directly.
 
 use super::code_step::CodeStep;
+use super::kit::{BusyButton, ButtonRole};
 use super::{FormAlert, FormErrors, unique_prefix, with_class};
 use crate::api::ApiError;
 use crate::appearance::{Slot, slot};
@@ -165,15 +166,14 @@ fn start_step(form: VerifyForm) -> impl IntoView {
                 {t.after(|l| &l.gates.verify_intro, "email")}
             </p>
             <FormAlert errors=form.form.errors />
-            <button
-                class=slot(Slot::ButtonPrimary)
-                type="button"
-                disabled=move || form.form.is_any_busy()
-                aria-busy=move || form.form.is_busy(Busy::Sending).then_some("true")
-                on:click=move |_| form.send(Busy::Sending)
-            >
-                {t.either(move || form.form.is_busy(Busy::Sending), |l| &l.common.sending, |l| &l.common.send_code)}
-            </button>
+            <BusyButton
+                form=form.form
+                what=Busy::Sending
+                label=|l| &l.common.send_code
+                busy_label=|l| &l.common.sending
+                role=ButtonRole::Primary
+                on_click=Callback::new(move |()| form.send(Busy::Sending))
+            />
             <p class=slot(Slot::Footer)>
                 <button
                     class=slot(Slot::Link)

@@ -1,8 +1,9 @@
 //! *Credentials*: the sign-in card's start.
 
+use super::super::kit::{BusyButton, ButtonRole, EmailField};
 use super::super::oauth::OAuthButtons;
-use super::super::{Field, FormAlert, field_error};
-use crate::appearance::{Slot, slot, slot_with};
+use super::super::{Field, FormAlert, field_error, or_line};
+use crate::appearance::{Slot, slot};
 use crate::flows::{SignInBusy, SignInFlow};
 use leptos::prelude::*;
 
@@ -59,70 +60,41 @@ pub(super) fn credentials_step(
                         {t.text(|l| &l.sign_in.forgot_password)}
                     </button>
                 </div>
-                <button
-                    class=slot(Slot::ButtonPrimary)
-                    type="submit"
-                    disabled=move || flow.busy().is_some()
-                    aria-busy=move || flow.is_busy(SignInBusy::Password).then_some("true")
-                >
-                    {move || {
-                        t.with(|l| {
-                            if flow.is_busy(SignInBusy::Password) {
-                                l.sign_in.submitting.to_string()
-                            } else {
-                                l.sign_in.submit.to_string()
-                            }
-                        })
-                    }}
-                </button>
+                <BusyButton
+                    form=flow.form
+                    what=SignInBusy::Password
+                    label=|l| &l.sign_in.submit
+                    busy_label=|l| &l.sign_in.submitting
+                />
             }
         })
     };
     let link_button = move || {
         flow.offers_magic_link().then(|| {
             // With passwords, the link is the other way in: a secondary button that does not
-            // submit the flow (Enter still signs in with the password).
+            // submit the form (Enter still signs in with the password).
             let with_password = flow.offers_password();
-            let secondary = slot_with(Slot::ButtonSecondary, "torii-button-block");
-            let primary = slot(Slot::ButtonPrimary);
-            let class = move || {
-                if with_password {
-                    secondary()
-                } else {
-                    primary()
-                }
+            let role = if with_password {
+                ButtonRole::Secondary
+            } else {
+                ButtonRole::Submit
             };
-            let button_type = if with_password { "button" } else { "submit" };
+            // Without passwords it submits the form, whose handler sends the link.
+            let on_click = Callback::new(move |()| {
+                if with_password {
+                    flow.send_link();
+                }
+            });
             view! {
-                {with_password
-                    .then(|| {
-                        view! {
-                            <p class=slot(Slot::Divider) aria-hidden="true">
-                                <span>{t.text(|l| &l.common.or)}</span>
-                            </p>
-                        }
-                    })}
-                <button
-                    class=class
-                    type=button_type
-                    disabled=move || flow.busy().is_some()
-                    aria-busy=move || flow.is_busy(SignInBusy::SendingLink).then_some("true")
-                    on:click=move |_| {
-                        if with_password {
-                            flow.send_link();
-                        }
-                    }
-                >
-                    {move || {
-                        t.with(|l| {
-                            if flow.is_busy(SignInBusy::SendingLink) {
-                                l.sign_in.sending_link.to_string()
-                            } else {
-                                l.sign_in.email_link.to_string()
-                            }
-                        })
-                    }}
-                </button>
+                {with_password.then(or_line)}
+                <BusyButton
+                    form=flow.form
+                    what=SignInBusy::SendingLink
+                    label=|l| &l.sign_in.email_link
+                    busy_label=|l| &l.sign_in.sending_link
+                    role=role
+                    on_click=on_click
+                />
             }
         })
     };
@@ -135,26 +107,15 @@ pub(super) fn credentials_step(
     let passkey_button = move || {
         flow.offers_passkey().then(|| {
             view! {
-                <p class=slot(Slot::Divider) aria-hidden="true">
-                    <span>{t.text(|l| &l.common.or)}</span>
-                </p>
-                <button
-                    class=slot_with(Slot::ButtonSecondary, "torii-button-block")
-                    type="button"
-                    disabled=move || flow.busy().is_some()
-                    aria-busy=move || flow.is_busy(SignInBusy::Passkey).then_some("true")
-                    on:click=move |_| flow.sign_in_with_passkey()
-                >
-                    {move || {
-                        t.with(|l| {
-                            if flow.is_busy(SignInBusy::Passkey) {
-                                l.common.passkey_waiting.to_string()
-                            } else {
-                                l.sign_in.passkey.to_string()
-                            }
-                        })
-                    }}
-                </button>
+                {or_line()}
+                <BusyButton
+                    form=flow.form
+                    what=SignInBusy::Passkey
+                    label=|l| &l.sign_in.passkey
+                    busy_label=|l| &l.common.passkey_waiting
+                    role=ButtonRole::Secondary
+                    on_click=Callback::new(move |()| flow.sign_in_with_passkey())
+                />
             }
         })
     };
@@ -162,17 +123,7 @@ pub(super) fn credentials_step(
         <form class="torii-form" novalidate=true on:submit=submit>
             <FormAlert errors=flow.form.errors />
             {oauth_buttons(false)}
-            <Field
-                id=format!("{prefix}-email")
-                name="email"
-                label=t.text(|l| &l.common.email)
-                input_type="email"
-                autocomplete="username"
-                required=true
-                value=flow.email
-                error=field_error(flow.form.errors, "email")
-                node_ref=email_ref
-            />
+            <EmailField id=format!("{prefix}-email") form=flow.form value=flow.email node_ref=email_ref />
             {password_field}
             {link_button}
             {passkey_button}

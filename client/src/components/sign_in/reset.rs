@@ -1,6 +1,7 @@
 //! *Link sent*, *Reset email* and *Reset code*: the sign-in card's other steps.
 
 use super::super::code_step::CodeStep;
+use super::super::kit::{BusyButton, ButtonRole, EmailField};
 use super::super::{Field, FormAlert, field_error};
 use super::notice_line;
 use crate::appearance::{Slot, slot};
@@ -19,23 +20,14 @@ pub(super) fn link_sent_step(flow: SignInFlow, email: String) -> impl IntoView {
             <FormAlert errors=flow.form.errors />
             {notice_line(flow)}
             <div class="torii-row">
-                <button
-                    class=slot(Slot::ButtonSecondary)
-                    type="button"
-                    disabled=move || flow.busy().is_some()
-                    aria-busy=move || flow.is_busy(SignInBusy::SendingLink).then_some("true")
-                    on:click=move |_| flow.send_link()
-                >
-                    {move || {
-                        t.with(|l| {
-                            if flow.is_busy(SignInBusy::SendingLink) {
-                                l.common.sending.to_string()
-                            } else {
-                                l.sign_in.resend_link.to_string()
-                            }
-                        })
-                    }}
-                </button>
+                <BusyButton
+                    form=flow.form
+                    what=SignInBusy::SendingLink
+                    label=|l| &l.sign_in.resend_link
+                    busy_label=|l| &l.common.sending
+                    role=ButtonRole::Inline
+                    on_click=Callback::new(move |()| flow.send_link())
+                />
                 <button
                     class=slot(Slot::Link)
                     type="button"
@@ -64,33 +56,13 @@ pub(super) fn reset_email_step(flow: SignInFlow, prefix: &str) -> impl IntoView 
         <form class="torii-form" novalidate=true on:submit=submit>
             <p class="torii-text torii-muted">{t.text(|l| &l.sign_in.reset_intro)}</p>
             <FormAlert errors=flow.form.errors />
-            <Field
-                id=format!("{prefix}-email")
-                name="email"
-                label=t.text(|l| &l.common.email)
-                input_type="email"
-                autocomplete="username"
-                required=true
-                value=flow.email
-                error=field_error(flow.form.errors, "email")
-                node_ref=email_ref
+            <EmailField id=format!("{prefix}-email") form=flow.form value=flow.email node_ref=email_ref />
+            <BusyButton
+                form=flow.form
+                what=SignInBusy::SendingCode
+                label=|l| &l.common.send_code
+                busy_label=|l| &l.common.sending
             />
-            <button
-                class=slot(Slot::ButtonPrimary)
-                type="submit"
-                disabled=move || flow.busy().is_some()
-                aria-busy=move || flow.is_busy(SignInBusy::SendingCode).then_some("true")
-            >
-                {move || {
-                    t.with(|l| {
-                        if flow.is_busy(SignInBusy::SendingCode) {
-                            l.common.sending.to_string()
-                        } else {
-                            l.common.send_code.to_string()
-                        }
-                    })
-                }}
-            </button>
         </form>
         <p class=slot(Slot::Footer)>
             <button

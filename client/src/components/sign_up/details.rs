@@ -1,5 +1,6 @@
 //! *Details*: the sign-up card's start, with the consent checkbox.
 
+use super::super::kit::{BusyButton, EmailField};
 use super::super::oauth::OAuthButtons;
 use super::super::{Field, FormAlert, field_error};
 use crate::appearance::{Slot, slot};
@@ -83,17 +84,7 @@ pub(super) fn details_step(
         <form class="torii-form" novalidate=true on:submit=submit>
             <FormAlert errors=flow.form.errors />
             <OAuthButtons auth=flow.auth />
-            <Field
-                id=format!("{prefix}-email")
-                name="email"
-                label=t.text(|l| &l.common.email)
-                input_type="email"
-                autocomplete="username"
-                required=true
-                value=flow.email
-                error=field_error(flow.form.errors, "email")
-                node_ref=email_ref
-            />
+            <EmailField id=format!("{prefix}-email") form=flow.form value=flow.email node_ref=email_ref />
             {password_field}
             {passkey_toggle}
             <Field
@@ -108,18 +99,13 @@ pub(super) fn details_step(
             <Show when=move || flow.consent_required()>
                 <Consent id=consent_id.clone() flow=flow />
             </Show>
-            <button
-                class=slot(Slot::ButtonPrimary)
-                type="submit"
-                disabled=move || !can_submit()
-                aria-busy=move || flow.is_busy(SignUpBusy::Creating).then_some("true")
-            >
-                {t.either(
-                    move || flow.is_busy(SignUpBusy::Creating),
-                    |l| &l.sign_up.submitting,
-                    |l| &l.sign_up.submit,
-                )}
-            </button>
+            <BusyButton
+                form=flow.form
+                what=SignUpBusy::Creating
+                label=|l| &l.sign_up.submit
+                busy_label=|l| &l.sign_up.submitting
+                ready=Signal::derive(move || !flow.consent_required() || flow.accepted.get())
+            />
             <OAuthButtons auth=flow.auth at_bottom=true />
         </form>
         {on_sign_in

@@ -2,6 +2,7 @@
 
 use super::super::FormAlert;
 use super::super::code_step::CodeStep;
+use super::super::kit::{BusyButton, ButtonRole};
 use crate::appearance::{Slot, slot};
 use crate::flows::{SignUpBusy, SignUpFlow};
 use leptos::prelude::*;
@@ -30,10 +31,9 @@ pub(super) fn code_step(flow: SignUpFlow, prefix: &str, email: String) -> impl I
 /// The consent step of a new user who came through an OAuth provider.
 pub(super) fn consent_step(flow: SignUpFlow, prefix: &str) -> impl IntoView {
     let consent_id = format!("{prefix}-consent");
-    let can_submit = move || flow.busy().is_none() && flow.accepted.get();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if can_submit() {
+        if flow.accepted.get_untracked() {
             flow.continue_sign_up();
         }
     };
@@ -42,20 +42,13 @@ pub(super) fn consent_step(flow: SignUpFlow, prefix: &str) -> impl IntoView {
             <p class="torii-text">{flow.texts.text(|l| &l.sign_up.one_more_step)}</p>
             <FormAlert errors=flow.form.errors />
             <super::details::Consent id=consent_id flow=flow />
-            <button
-                class=slot(Slot::ButtonPrimary)
-                type="submit"
-                disabled=move || !can_submit()
-                aria-busy=move || flow.is_busy(SignUpBusy::Continuing).then_some("true")
-            >
-                {flow
-                    .texts
-                    .either(
-                        move || flow.is_busy(SignUpBusy::Continuing),
-                        |l| &l.sign_up.continuing,
-                        |l| &l.common.continue_,
-                    )}
-            </button>
+            <BusyButton
+                form=flow.form
+                what=SignUpBusy::Continuing
+                label=|l| &l.common.continue_
+                busy_label=|l| &l.sign_up.continuing
+                ready=flow.accepted
+            />
         </form>
     }
 }
@@ -68,19 +61,14 @@ pub(super) fn passkey_step(flow: SignUpFlow) -> impl IntoView {
             <p class="torii-text">{t.text(|l| &l.sign_up.email_confirmed)}</p>
             <p class="torii-text torii-muted">{t.text(|l| &l.sign_up.create_passkey)}</p>
             <FormAlert errors=flow.form.errors />
-            <button
-                class=slot(Slot::ButtonPrimary)
-                type="button"
-                disabled=move || flow.busy().is_some()
-                aria-busy=move || flow.is_busy(SignUpBusy::Passkey).then_some("true")
-                on:click=move |_| flow.create_passkey()
-            >
-                {t.either(
-                    move || flow.is_busy(SignUpBusy::Passkey),
-                    |l| &l.sign_up.creating_passkey,
-                    |l| &l.sign_up.try_again,
-                )}
-            </button>
+            <BusyButton
+                form=flow.form
+                what=SignUpBusy::Passkey
+                label=|l| &l.sign_up.try_again
+                busy_label=|l| &l.sign_up.creating_passkey
+                role=ButtonRole::Primary
+                on_click=Callback::new(move |()| flow.create_passkey())
+            />
             <p class="torii-text torii-muted">{t.text(|l| &l.sign_up.without_passkey)}</p>
             <button
                 class=slot(Slot::Link)

@@ -1,0 +1,102 @@
+//! The cards' shared controls over a [`FormState`]: the button that runs a request (disabled
+//! while any request of its form runs, marked busy and relabelled while its own runs) and the
+//! email field.
+
+use super::{Field, field_error};
+use crate::appearance::{Slot, slot, slot_with};
+use crate::form::FormState;
+use crate::i18n::{Pick, use_locale};
+use leptos::prelude::*;
+
+/// How a [`BusyButton`] looks and acts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum ButtonRole {
+    /// The step's main button, submitting its form.
+    #[default]
+    Submit,
+    /// The step's main action, not submitting (`type="button"`).
+    Primary,
+    /// Another way in, full width (`type="button"`).
+    Secondary,
+    /// A smaller secondary action in a row (`type="button"`).
+    Inline,
+}
+
+/// A button that runs request `what` of `form`: `label`, or `busy_label` while it runs.
+#[component]
+pub(crate) fn BusyButton<B>(
+    form: FormState<B>,
+    what: B,
+    label: Pick,
+    busy_label: Pick,
+    #[prop(optional)] role: ButtonRole,
+    /// The click (none for a submit button: the form's submit handler runs).
+    #[prop(optional)]
+    on_click: Option<Callback<()>>,
+    /// A further condition for the button to be enabled (a ticked checkbox).
+    #[prop(optional, into)]
+    ready: Option<Signal<bool>>,
+) -> impl IntoView
+where
+    B: Copy + PartialEq + Send + Sync + 'static,
+{
+    let t = use_locale();
+    let (primary, secondary, inline) = (
+        slot(Slot::ButtonPrimary),
+        slot_with(Slot::ButtonSecondary, "torii-button-block"),
+        slot(Slot::ButtonSecondary),
+    );
+    let class = move || match role {
+        ButtonRole::Submit | ButtonRole::Primary => primary(),
+        ButtonRole::Secondary => secondary(),
+        ButtonRole::Inline => inline(),
+    };
+    let button_type = if role == ButtonRole::Submit {
+        "submit"
+    } else {
+        "button"
+    };
+    view! {
+        <button
+            class=class
+            type=button_type
+            disabled=move || form.is_any_busy() || ready.is_some_and(|ready| !ready.get())
+            aria-busy=move || form.is_busy(what).then_some("true")
+            on:click=move |_| {
+                if let Some(on_click) = on_click {
+                    on_click.run(());
+                }
+            }
+        >
+            {t.either(move || form.is_busy(what), busy_label, label)}
+        </button>
+    }
+}
+
+/// The Email field of a sign-in or sign-up step, bound to `value`, showing the server's
+/// `email` field error.
+#[component]
+pub(crate) fn EmailField<B>(
+    id: String,
+    form: FormState<B>,
+    value: RwSignal<String>,
+    node_ref: NodeRef<leptos::html::Input>,
+) -> impl IntoView
+where
+    B: Copy + PartialEq + Send + Sync + 'static,
+{
+    let t = use_locale();
+    view! {
+        <Field
+            id=id
+            name="email"
+            label=t.text(|l| &l.common.email)
+            input_type="email"
+            autocomplete="username"
+            required=true
+            value=value
+            error=field_error(form.errors, "email")
+            node_ref=node_ref
+        />
+    }
+}
