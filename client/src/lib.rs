@@ -45,7 +45,11 @@ mod api;
 mod appearance;
 mod browser;
 mod components;
+mod destinations;
+mod flow;
+mod hooks;
 pub mod i18n;
+mod last_method;
 mod provider;
 #[cfg(feature = "ssr")]
 pub mod ssr;
@@ -54,9 +58,12 @@ mod webauthn;
 pub use api::{ApiError, NETWORK_ERROR_MESSAGE};
 pub use appearance::{Appearance, Slot, SocialButtons, Theme, VARIABLES};
 pub use components::{
-    AcceptTerms, AuthLoading, Passkeys, Protected, RedirectToGates, RedirectToSignIn, SecondFactor,
-    SetupMfa, SignIn, SignUp, SignedIn, SignedOut, UserButton, UserProfile, VerifyEmail,
+    AcceptTerms, AuthLoading, AuthSnapshot, Condition, Decision, Passkeys, Protected,
+    RedirectToGates, RedirectToSignIn, RedirectToSignUp, RedirectToUserProfile, SecondFactor,
+    SetupMfa, Show, SignIn, SignInButton, SignOutButton, SignUp, SignUpButton, SignedIn, SignedOut,
+    UserButton, UserProfile, VerifyEmail, decide,
 };
+pub use hooks::{use_session, use_user};
 pub use i18n::{Locale, Texts, use_locale};
 pub use provider::{Auth, AuthTask, GateUrls, ToriiProvider, use_auth};
 pub use torii_shared::GateKey;

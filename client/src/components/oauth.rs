@@ -10,7 +10,9 @@
 //! for), or the server's `oauthError`; [`take_profile_return`] reads and removes them.
 
 use crate::appearance::{Slot, slot};
+use crate::flow::{self, Kind};
 use crate::i18n::{Message, use_locale};
+use crate::last_method::{LastUsedBadge, Method};
 use crate::provider::Auth;
 use leptos::prelude::*;
 use torii_shared::{ErrorCode, OAUTH_ERROR_QUERY, OAUTH_SIGN_UP_QUERY, OAuthProviderInfo};
@@ -226,11 +228,13 @@ pub(crate) fn providers(auth: Auth) -> Vec<OAuthProviderInfo> {
 }
 
 /// A "Continue with …" button per provider, and the "or" line that separates them from the
-/// card's form. `sign_up_url` is the app's sign-up route (default: this page).
+/// card's form. `sign_up_url` is the app's sign-up route (default: this page); `kind` the
+/// card they sit on (the sign-in card marks the provider used last).
 #[component]
 pub(crate) fn OAuthButtons(
     auth: Auth,
-    #[prop(optional)] sign_up_url: Option<String>,
+    #[prop(optional, into)] sign_up_url: MaybeProp<String>,
+    #[prop(optional)] kind: Kind,
 ) -> impl IntoView {
     let go = move |provider: String| {
         let (Some(api), Some(here), Some(origin)) = (
@@ -241,8 +245,8 @@ pub(crate) fn OAuthButtons(
             return;
         };
         let sign_up = sign_up_url
-            .as_deref()
-            .map_or_else(|| here.clone(), |url| absolute(url, &origin));
+            .get_untracked()
+            .map_or_else(|| here.clone(), |url| absolute(&url, &origin));
         let url = start_url(
             api.base(),
             api.publishable_key(),
@@ -250,6 +254,7 @@ pub(crate) fn OAuthButtons(
             &here,
             &sign_up,
         );
+        flow::begin(auth, kind, Some(Method::OAuth(provider)));
         if let Some(location) = location() {
             let _ = location.assign(&url);
         }
@@ -258,7 +263,6 @@ pub(crate) fn OAuthButtons(
     move || {
         let list = providers(auth);
         (!list.is_empty()).then(|| {
-            let go = go.clone();
             view! {
                 <div
                     class="torii-oauth"
@@ -268,7 +272,6 @@ pub(crate) fn OAuthButtons(
                     {list
                         .into_iter()
                         .map(|provider| {
-                            let go = go.clone();
                             let id = provider.id.clone();
                             let label = texts
                                 .fill(
@@ -284,6 +287,12 @@ pub(crate) fn OAuthButtons(
                                 >
                                     {label}
                                 </button>
+                                {(kind == Kind::SignIn)
+                                    .then(|| {
+                                        view! {
+                                            <LastUsedBadge auth=auth method=Method::OAuth(provider.id) />
+                                        }
+                                    })}
                             }
                         })
                         .collect_view()}

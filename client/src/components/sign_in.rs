@@ -35,14 +35,16 @@ use super::second_factor::SecondFactor;
 use super::{Field, FormAlert, FormErrors, field_error, unique_prefix, with_class};
 use crate::api::ApiError;
 use crate::appearance::{Slot, slot, slot_with};
+use crate::flow::{self, Kind};
 use crate::i18n::{Message, Texts, use_locale};
+use crate::last_method::{LastUsedBadge, Method};
 use crate::provider::{Auth, use_auth};
 use crate::webauthn::{self, Abort};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use torii_shared::{
     GateKey, MagicLinkRequest, PasswordResetComplete, PasswordResetRequest, PasswordSignInRequest,
-    Secret, SignInMethod,
+    Secret, SignInMethod, User,
 };
 
 /// Where the card stands.
@@ -82,12 +84,20 @@ pub fn SignIn(
     /// The app's sign-up route (absolute or root-relative), where a new user who signed in
     /// with a provider accepts the Terms; default: this page.
     #[prop(optional, into)]
-    sign_up_url: Option<String>,
+    sign_up_url: MaybeProp<String>,
+    /// Where to go once signed in (every gate passed); default: the provider's
+    /// `after_sign_in_url`. Same-origin destinations only.
+    #[prop(optional, into)]
+    after_sign_in_url: MaybeProp<String>,
+    /// Called with the user once a sign-in made here completes (every gate passed).
+    #[prop(optional, into)]
+    on_signed_in: Option<Callback<User>>,
     /// Extra classes on the card, added to `torii-card`, for the application's own styles.
     #[prop(optional, into)]
     class: MaybeProp<String>,
 ) -> impl IntoView {
     let auth = use_auth();
+    flow::register_card(auth, Kind::SignIn, after_sign_in_url, on_signed_in);
     let pending_on = Memo::new(move |_| {
         auth.session.with(|session| {
             session
@@ -104,7 +114,7 @@ pub fn SignIn(
     });
     move || match pending_on.get() {
         None => view! {
-            <SignInCard on_sign_up=on_sign_up sign_up_url=sign_up_url.clone() class=class />
+            <SignInCard on_sign_up=on_sign_up sign_up_url=sign_up_url class=class />
         }
         .into_any(),
         Some(Some(GateKey::SecondFactor)) => view! { <SecondFactor class=class /> }.into_any(),
@@ -116,7 +126,7 @@ pub fn SignIn(
 #[component]
 fn SignInCard(
     on_sign_up: Option<Callback<()>>,
-    sign_up_url: Option<String>,
+    sign_up_url: MaybeProp<String>,
     class: MaybeProp<String>,
 ) -> impl IntoView {
     let auth = use_auth();
@@ -171,9 +181,7 @@ fn SignInCard(
         })
     };
     let body = move || match step.get() {
-        Step::Credentials => {
-            credentials_step(form, &prefix, on_sign_up, sign_up_url.clone()).into_any()
-        }
+        Step::Credentials => credentials_step(form, &prefix, on_sign_up, sign_up_url).into_any(),
         Step::LinkSent { email } => link_sent_step(form, email).into_any(),
         Step::ResetEmail => reset_email_step(form, &prefix).into_any(),
         Step::ResetCode { email } => reset_code_step(form, &prefix, email).into_any(),
@@ -279,7 +287,10 @@ impl SignInForm {
             let result = sign_in_with_passkey(&api, false, None).await;
             self.busy.set(None);
             match result {
-                Ok(me) => auth.accept(me),
+                Ok(me) => {
+                    flow::begin(auth, Kind::SignIn, Some(Method::Passkey));
+                    auth.accept(me);
+                }
                 Err(err) => self.errors.set(err.errors()),
             }
         });
@@ -302,7 +313,10 @@ impl SignInForm {
             }
             let result = sign_in_with_passkey(&api, true, Some(&abort)).await;
             match result {
-                Ok(me) => auth.accept(me),
+                Ok(me) => {
+                    flow::begin(auth, Kind::SignIn, Some(Method::Passkey));
+                    auth.accept(me);
+                }
                 // Only the server's verdict on a passkey the user picked is worth showing; an
                 // autofill that could not start, was dismissed or was cancelled by the page
                 // leaves the card as it was.
@@ -362,6 +376,7 @@ impl SignInForm {
             match result {
                 Ok(me) => {
                     self.password.set(String::new());
+                    flow::begin(auth, Kind::SignIn, Some(Method::Password));
                     auth.accept(me);
                 }
                 Err(err) => self.fail(&err),
@@ -382,6 +397,7 @@ impl SignInForm {
             redirect_url: page_origin().map(|origin| format!("{origin}/")),
         };
         let resending = matches!(self.step.get_untracked(), Step::LinkSent { .. });
+        flow::begin(self.auth, Kind::SignIn, Some(Method::MagicLink));
         spawn_local(async move {
             let result = api.request_magic_link(&request).await;
             self.busy.set(None);
@@ -444,6 +460,7 @@ impl SignInForm {
                     self.password.set(String::new());
                     self.new_password.set(String::new());
                     self.code.set(String::new());
+                    flow::begin(auth, Kind::SignIn, Some(Method::Password));
                     auth.accept(me);
                 }
                 Err(err) => self.fail(&err),
@@ -483,7 +500,7 @@ fn credentials_step(
     form: SignInForm,
     prefix: &str,
     on_sign_up: Option<Callback<()>>,
-    sign_up_url: Option<String>,
+    sign_up_url: MaybeProp<String>,
 ) -> impl IntoView {
     let email_ref = NodeRef::<leptos::html::Input>::new();
     Effect::new(move |_| {
@@ -548,6 +565,7 @@ fn credentials_step(
                         })
                     }}
                 </button>
+                <LastUsedBadge auth=form.auth method=Method::Password />
             }
         })
     };
@@ -596,13 +614,11 @@ fn credentials_step(
                         })
                     }}
                 </button>
+                <LastUsedBadge auth=form.auth method=Method::MagicLink />
             }
         })
     };
-    let oauth_buttons = match sign_up_url {
-        Some(url) => view! { <OAuthButtons auth=form.auth sign_up_url=url /> }.into_any(),
-        None => view! { <OAuthButtons auth=form.auth /> }.into_any(),
-    };
+    let oauth_buttons = view! { <OAuthButtons auth=form.auth sign_up_url=sign_up_url /> };
     let passkey_button = move || {
         form.offers_passkey().then(|| {
             view! {
@@ -626,6 +642,7 @@ fn credentials_step(
                         })
                     }}
                 </button>
+                <LastUsedBadge auth=form.auth method=Method::Passkey />
             }
         })
     };

@@ -24,13 +24,16 @@ use super::passkeys::add_passkey;
 use super::{Field, FormAlert, FormErrors, field_error, unique_prefix, with_class};
 use crate::api::ApiError;
 use crate::appearance::{Slot, slot};
+use crate::flow::{self, Kind};
 use crate::i18n::{Message, Pick, Texts, use_locale};
+use crate::last_method::Method;
 use crate::provider::{Auth, use_auth};
 use crate::webauthn;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use torii_shared::{
-    ContinueSignUpRequest, ErrorCode, Me, Secret, SignInMethod, SignUpRequest, VerifyCodeRequest,
+    ContinueSignUpRequest, ErrorCode, Me, Secret, SignInMethod, SignUpRequest, User,
+    VerifyCodeRequest,
 };
 
 /// Where the card stands.
@@ -48,11 +51,19 @@ pub fn SignUp(
     /// When set, the card offers "Already have an account? Sign in", which calls it.
     #[prop(optional, into)]
     on_sign_in: Option<Callback<()>>,
+    /// Where to go once signed up (every gate passed); default: the provider's
+    /// `after_sign_up_url`, then `after_sign_in_url`. Same-origin destinations only.
+    #[prop(optional, into)]
+    after_sign_up_url: MaybeProp<String>,
+    /// Called with the new user once a sign-up made here completes (every gate passed).
+    #[prop(optional, into)]
+    on_signed_in: Option<Callback<User>>,
     /// Extra classes on the card, added to `torii-card`, for the application's own styles.
     #[prop(optional, into)]
     class: MaybeProp<String>,
 ) -> impl IntoView {
     let auth = use_auth();
+    flow::register_card(auth, Kind::SignUp, after_sign_up_url, on_signed_in);
     let prefix = unique_prefix("sign-up");
     let title_id = format!("{prefix}-title");
     let labelled_by = title_id.clone();
@@ -226,6 +237,14 @@ impl SignUpForm {
         spawn_local(async move {
             let result = api.verify_sign_up(&sign_up_id, &request).await;
             self.busy.set(None);
+            if result.is_ok() {
+                let with_password = !self.use_passkey.get_untracked();
+                flow::begin(
+                    auth,
+                    Kind::SignUp,
+                    with_password.then_some(Method::Password),
+                );
+            }
             match result {
                 Ok(me) if self.use_passkey.get_untracked() => {
                     self.step.set(Step::Passkey { me: me.clone() });
@@ -379,7 +398,7 @@ fn details_step(form: SignUpForm, prefix: &str, on_sign_in: Option<Callback<()>>
     view! {
         <form class="torii-form" novalidate=true on:submit=submit>
             <FormAlert errors=form.errors />
-            <OAuthButtons auth=form.auth />
+            <OAuthButtons auth=form.auth kind=Kind::SignUp />
             <Field
                 id=format!("{prefix}-email")
                 name="email"
