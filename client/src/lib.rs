@@ -66,7 +66,7 @@ pub use components::{
 pub use hooks::{use_session, use_user};
 pub use i18n::{Locale, Texts, use_locale};
 pub use provider::{Auth, AuthTask, GateUrls, ToriiProvider, use_auth};
-pub use torii_shared::GateKey;
+pub use torii_shared::{GateKey, Session, SessionInfo, User};
 
 /// The components' default stylesheet. Inline it in a `<style>` element or serve it as a
 /// file; override the `--torii-*` custom properties to theme it.
