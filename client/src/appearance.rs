@@ -85,6 +85,8 @@ pub enum Slot {
     Divider,
     /// The logo at the top of the sign-in and sign-up cards (`torii-logo`).
     Logo,
+    /// A small mark beside a button, e.g. "Last used" on the sign-in card (`torii-badge`).
+    Badge,
 }
 
 impl Slot {
@@ -110,6 +112,7 @@ impl Slot {
             }
             Self::Divider => "torii-divider",
             Self::Logo => "torii-logo",
+            Self::Badge => "torii-badge",
         }
     }
 }

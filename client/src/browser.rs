@@ -21,3 +21,8 @@ pub(crate) fn page_origin() -> String {
         .and_then(|window| window.location().origin().ok())
         .unwrap_or_default()
 }
+
+/// The origin's `localStorage`; `None` off the browser or where storage is refused.
+pub(crate) fn local_storage() -> Option<web_sys::Storage> {
+    window()?.local_storage().ok().flatten()
+}

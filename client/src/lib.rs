@@ -44,10 +44,14 @@
 mod api;
 mod appearance;
 mod browser;
+mod completion;
 mod components;
+mod destinations;
 mod flows;
 mod form;
+mod hooks;
 pub mod i18n;
+mod last_method;
 mod provider;
 #[cfg(feature = "ssr")]
 pub mod ssr;
@@ -56,16 +60,19 @@ mod webauthn;
 pub use api::{ApiError, NETWORK_ERROR_MESSAGE};
 pub use appearance::{Appearance, Slot, SocialButtons, Theme, VARIABLES};
 pub use components::{
-    AcceptTerms, AuthLoading, Passkeys, Protected, RedirectToGates, RedirectToSignIn, SecondFactor,
-    SetupMfa, SignIn, SignUp, SignedIn, SignedOut, UserButton, UserProfile, VerifyEmail,
+    AcceptTerms, AuthLoading, AuthSnapshot, Condition, Decision, Passkeys, Protected,
+    RedirectToGates, RedirectToSignIn, RedirectToSignUp, RedirectToUserProfile, SecondFactor,
+    SetupMfa, Show, SignIn, SignInButton, SignOutButton, SignUp, SignUpButton, SignedIn, SignedOut,
+    UserButton, UserProfile, VerifyEmail, decide,
 };
 pub use flows::{
     SignInBusy, SignInFlow, SignInStep, SignUpBusy, SignUpFlow, SignUpStep, use_sign_in,
     use_sign_up,
 };
+pub use hooks::{use_session, use_user};
 pub use i18n::{Locale, Texts, use_locale};
 pub use provider::{Auth, AuthTask, GateUrls, ToriiProvider, use_auth};
-pub use torii_shared::GateKey;
+pub use torii_shared::{GateKey, Session, SessionInfo, User};
 
 /// The components' default stylesheet. Inline it in a `<style>` element or serve it as a
 /// file; override the `--torii-*` custom properties to theme it.

@@ -4,6 +4,7 @@
 
 mod accept_terms;
 mod auth_loading;
+mod buttons;
 mod code_step;
 mod kit;
 mod linked_accounts;
@@ -12,9 +13,10 @@ mod passkeys;
 mod protected;
 mod reauthenticate;
 mod redirect_to_gates;
-mod redirect_to_sign_in;
+mod redirects;
 mod second_factor;
 mod setup_mfa;
+mod show;
 mod sign_in;
 mod sign_up;
 mod signed_in;
@@ -26,13 +28,15 @@ mod verify_email;
 
 pub use accept_terms::AcceptTerms;
 pub use auth_loading::AuthLoading;
+pub use buttons::{SignInButton, SignOutButton, SignUpButton};
 pub use passkeys::Passkeys;
 pub(crate) use passkeys::{PasskeyError, add_passkey, sign_in_with_passkey};
 pub use protected::Protected;
 pub use redirect_to_gates::RedirectToGates;
-pub use redirect_to_sign_in::RedirectToSignIn;
+pub use redirects::{RedirectToSignIn, RedirectToSignUp, RedirectToUserProfile};
 pub use second_factor::SecondFactor;
 pub use setup_mfa::SetupMfa;
+pub use show::{AuthSnapshot, Condition, Decision, Show, decide};
 pub use sign_in::SignIn;
 pub use sign_up::SignUp;
 pub use signed_in::SignedIn;
@@ -112,7 +116,7 @@ fn join_classes(own: String, extra: Option<&str>) -> String {
 }
 
 /// Whether `target` is the page already shown, so a redirect to it would only reload it.
-fn is_current_location(target: &str) -> bool {
+pub(crate) fn is_current_location(target: &str) -> bool {
     crate::browser::window()
         .map(|window| window.location())
         .and_then(|location| Some((location.href().ok()?, location.origin().ok()?)))

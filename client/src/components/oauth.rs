@@ -10,7 +10,9 @@
 //! for), or the server's `oauthError`; [`take_profile_return`] reads and removes them.
 
 use crate::appearance::{Slot, slot};
+use crate::completion::{self, Kind};
 use crate::i18n::{Message, use_locale};
+use crate::last_method::{LastUsedBadge, Method};
 use crate::provider::Auth;
 use leptos::prelude::*;
 use torii_shared::{ErrorCode, OAUTH_ERROR_QUERY, OAUTH_SIGN_UP_QUERY, OAuthProviderInfo};
@@ -226,13 +228,15 @@ pub(crate) fn providers(auth: Auth) -> Vec<OAuthProviderInfo> {
 }
 
 /// A "Continue with …" button per provider, and the "or" line that separates them from the
-/// card's form. `sign_up_url` is the app's sign-up route (default: this page). A card mounts
-/// it above its form and again below it (`at_bottom`); the appearance's
+/// card's form. `sign_up_url` is the app's sign-up route (default: this page); `kind` the
+/// card they sit on (the sign-in card marks the provider used last). A card mounts them
+/// above its form and again below it (`at_bottom`); the appearance's
 /// [`SocialButtons`](crate::SocialButtons) placement decides which of the two shows.
 #[component]
 pub(crate) fn OAuthButtons(
     auth: Auth,
-    #[prop(optional)] sign_up_url: Option<String>,
+    #[prop(optional, into)] sign_up_url: MaybeProp<String>,
+    #[prop(optional)] kind: Kind,
     #[prop(optional)] at_bottom: bool,
 ) -> impl IntoView {
     let below = crate::appearance::social_buttons_below();
@@ -245,8 +249,8 @@ pub(crate) fn OAuthButtons(
             return;
         };
         let sign_up = sign_up_url
-            .as_deref()
-            .map_or_else(|| here.clone(), |url| absolute(url, &origin));
+            .get_untracked()
+            .map_or_else(|| here.clone(), |url| absolute(&url, &origin));
         let url = start_url(
             api.base(),
             api.publishable_key(),
@@ -254,6 +258,7 @@ pub(crate) fn OAuthButtons(
             &here,
             &sign_up,
         );
+        completion::begin(auth, kind, Some(Method::OAuth(provider)));
         if let Some(location) = location() {
             let _ = location.assign(&url);
         }
@@ -262,7 +267,6 @@ pub(crate) fn OAuthButtons(
     move || {
         let list = providers(auth);
         (!list.is_empty() && below.get() == at_bottom).then(|| {
-            let go = go.clone();
             let divider = move || {
                 view! {
                     <p class=slot(Slot::Divider) aria-hidden="true">
@@ -280,7 +284,6 @@ pub(crate) fn OAuthButtons(
                     {list
                         .into_iter()
                         .map(|provider| {
-                            let go = go.clone();
                             let id = provider.id.clone();
                             let label = texts
                                 .fill(
@@ -296,6 +299,12 @@ pub(crate) fn OAuthButtons(
                                 >
                                     {label}
                                 </button>
+                                {(kind == Kind::SignIn)
+                                    .then(|| {
+                                        view! {
+                                            <LastUsedBadge auth=auth method=Method::OAuth(provider.id) />
+                                        }
+                                    })}
                             }
                         })
                         .collect_view()}

@@ -5,9 +5,11 @@
 //! password, which signs in). Signing in hands the session to the provider: the app is then
 //! signed in, or pending on a gate (a second factor, the Terms…) like after any sign-in.
 
+use crate::completion::{self, Kind};
 use crate::components::{PasskeyError, sign_in_with_passkey};
 use crate::form::{FormErrors, FormState, normalise_code};
 use crate::i18n::{Message, Texts, use_locale};
+use crate::last_method::Method;
 use crate::provider::{Auth, use_auth};
 use crate::webauthn::{self, Abort};
 use leptos::prelude::*;
@@ -204,6 +206,7 @@ impl SignInFlow {
         let request = async move { api.sign_in_with_password(&request).await };
         self.form.run(SignInBusy::Password, request, move |me| {
             self.password.set(String::new());
+            completion::begin(auth, Kind::SignIn, Some(Method::Password));
             auth.accept(me);
         });
     }
@@ -221,8 +224,10 @@ impl SignInFlow {
                 .await
                 .map_err(|err| err.errors())
         };
-        self.form
-            .run(SignInBusy::Passkey, request, move |me| auth.accept(me));
+        self.form.run(SignInBusy::Passkey, request, move |me| {
+            completion::begin(auth, Kind::SignIn, Some(Method::Passkey));
+            auth.accept(me);
+        });
     }
 
     /// Emails a sign-in link to the Email field's address, bringing the browser back to this
@@ -236,6 +241,8 @@ impl SignInFlow {
             redirect_url: page_origin().map(|origin| format!("{origin}/")),
         };
         let resending = matches!(self.step.get_untracked(), SignInStep::LinkSent { .. });
+        // The link may be opened in another tab: the mark is stored before it is sent.
+        completion::begin(self.auth, Kind::SignIn, Some(Method::MagicLink));
         let request = async move { api.request_magic_link(&request).await };
         self.form.run(SignInBusy::SendingLink, request, move |_| {
             if resending {
@@ -290,6 +297,7 @@ impl SignInFlow {
             self.password.set(String::new());
             self.new_password.set(String::new());
             self.code.set(String::new());
+            completion::begin(auth, Kind::SignIn, Some(Method::Password));
             auth.accept(me);
         });
     }
@@ -332,7 +340,10 @@ impl SignInFlow {
                 return;
             }
             match sign_in_with_passkey(&api, true, Some(&abort)).await {
-                Ok(me) => auth.accept(me),
+                Ok(me) => {
+                    completion::begin(auth, Kind::SignIn, Some(Method::Passkey));
+                    auth.accept(me);
+                }
                 // Only the server's verdict on a passkey the user picked is worth showing; an
                 // autofill that could not start, was dismissed or was cancelled by the page
                 // leaves the card as it was.

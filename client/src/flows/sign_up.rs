@@ -5,9 +5,11 @@
 //! (the browser's dialog, then signed in). A new user who came back from an OAuth provider in
 //! an environment with Terms starts on *Consent*.
 
+use crate::completion::{self, Kind};
 use crate::components::add_passkey;
 use crate::form::{FormErrors, FormState, normalise_code};
 use crate::i18n::{Message, Texts, use_locale};
+use crate::last_method::Method;
 use crate::provider::{Auth, use_auth};
 use crate::webauthn;
 use leptos::prelude::*;
@@ -205,6 +207,12 @@ impl SignUpFlow {
         let request =
             async move { note_consent(demanded, api.verify_sign_up(&sign_up_id, &request).await) };
         self.form.run(SignUpBusy::Verifying, request, move |me| {
+            let with_password = !self.use_passkey.get_untracked();
+            completion::begin(
+                auth,
+                Kind::SignUp,
+                with_password.then_some(Method::Password),
+            );
             if self.use_passkey.get_untracked() {
                 self.step.set(SignUpStep::Passkey { me });
                 self.create_passkey();

@@ -22,6 +22,7 @@
 //! keeps the server's own message, which says the most; other languages use the table.
 
 mod common;
+mod controls;
 mod errors;
 mod gates;
 mod macros;
@@ -30,6 +31,7 @@ mod sign_in;
 mod sign_up;
 
 pub use common::CommonTexts;
+pub use controls::ControlTexts;
 pub use errors::ErrorTexts;
 pub use gates::GateTexts;
 pub use profile::{PasskeyTexts, ProfileTexts, SessionTexts, TwoStepTexts, UserButtonTexts};
@@ -176,6 +178,8 @@ pub struct Locale {
     pub two_step: TwoStepTexts,
     /// The sessions list.
     pub sessions: SessionTexts,
+    /// The sign-in, sign-up and sign-out buttons, and the sign-in card's "Last used" mark.
+    pub controls: ControlTexts,
 }
 
 impl PartialEq for Locale {
@@ -285,6 +289,7 @@ sections!(
     passkeys,
     two_step,
     sessions,
+    controls,
 );
 
 impl Locale {

@@ -80,6 +80,8 @@ pub struct Auth {
     load_waiters: StoredValue<Vec<oneshot::Sender<()>>>,
     tabs: StoredValue<Option<SendWrapper<TabSync>>>,
     ids: StoredValue<BTreeMap<String, u32>>,
+    /// Destinations and the sign-in under way (see [`crate::completion`]).
+    pub(crate) flow: StoredValue<crate::completion::Flow>,
 }
 
 impl fmt::Debug for Auth {
@@ -142,6 +144,7 @@ impl Auth {
             load_waiters: StoredValue::new(Vec::new()),
             tabs: StoredValue::new(None),
             ids: StoredValue::new(BTreeMap::new()),
+            flow: StoredValue::new(crate::completion::Flow::default()),
         }
     }
 
@@ -287,7 +290,14 @@ impl Auth {
             .try_update_value(|order| order.admit(ticket))
             .unwrap_or(false);
         if newer {
+            let completed = self
+                .me
+                .try_with_untracked(|old| crate::completion::observe(*self, old.as_ref(), &me))
+                .flatten();
             self.me.set(Some(me));
+            if let Some(completed) = completed {
+                crate::completion::finish(*self, completed);
+            }
             let waiters = self
                 .load_waiters
                 .try_update_value(std::mem::take)
@@ -436,6 +446,28 @@ pub fn ToriiProvider(
     /// A signal changes it in place.
     #[prop(optional, into)]
     appearance: Option<Signal<Appearance>>,
+    /// The app's sign-in route, for [`SignInButton`](crate::SignInButton) and
+    /// [`RedirectToSignIn`](crate::RedirectToSignIn).
+    #[prop(optional, into)]
+    sign_in_url: MaybeProp<String>,
+    /// The app's sign-up route, for [`SignUpButton`](crate::SignUpButton) and
+    /// [`RedirectToSignUp`](crate::RedirectToSignUp).
+    #[prop(optional, into)]
+    sign_up_url: MaybeProp<String>,
+    /// The app's profile route, for [`RedirectToUserProfile`](crate::RedirectToUserProfile).
+    #[prop(optional, into)]
+    user_profile_url: MaybeProp<String>,
+    /// Where a completed sign-in goes (once every gate is passed), unless the card names its
+    /// own; same-origin destinations only. Unset: the page stays where it is.
+    #[prop(optional, into)]
+    after_sign_in_url: MaybeProp<String>,
+    /// Where a completed sign-up goes; unset: `after_sign_in_url`.
+    #[prop(optional, into)]
+    after_sign_up_url: MaybeProp<String>,
+    /// Where [`SignOutButton`](crate::SignOutButton) goes after signing out, unless it names
+    /// its own.
+    #[prop(optional, into)]
+    after_sign_out_url: MaybeProp<String>,
     /// The app.
     children: Children,
 ) -> impl IntoView {
@@ -446,6 +478,16 @@ pub fn ToriiProvider(
     );
     let navigate = navigate.or_else(router_navigate);
     let auth = Auth::new(api, gate_urls, navigate);
+    auth.flow.set_value(crate::completion::Flow::new(
+        crate::destinations::Destinations {
+            sign_in_url,
+            sign_up_url,
+            user_profile_url,
+            after_sign_in_url,
+            after_sign_up_url,
+            after_sign_out_url,
+        },
+    ));
     provide_context(auth);
     provide_context(Texts::new(
         locale.unwrap_or_else(|| Signal::stored(Locale::en())),

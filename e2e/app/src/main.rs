@@ -29,6 +29,11 @@
 //! dashboard at `/`, which shows the session's kind and, for a JWT session, the end of the
 //! token `use_auth().token` hands to the application for its own backend.
 //!
+//! Protected UI (the dashboard, the profile, the header's controls) renders through
+//! `<Show when=Condition::signed_in()>`, never for a session pending on a gate. The header's
+//! `<SignOutButton>` lands on `/signed-out`; `?after=/profile` in the address sends the
+//! sign-in card there once the sign-in completes (gates included).
+//!
 //! Signed in, the header shows `<UserButton>`, whose "Manage account" opens `<UserProfile>` at
 //! `/profile`: name, email, password, passkeys and linked providers (as the environment
 //! offers them), and sessions. The header's "Theme" button (or `?theme=forest` in the address) switches the
@@ -39,10 +44,11 @@ mod custom_sign_in;
 use custom_sign_in::{CUSTOM_SIGN_IN_URL, CustomSignIn};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+// `Show` by name: it takes precedence over the prelude's own `Show`.
 use torii_client::{
-    AcceptTerms, Appearance, AuthLoading, GateKey, Locale, RedirectToGates, SetupMfa, SignIn,
-    SignUp, SignedIn, SignedOut, Slot, SocialButtons, Theme, ToriiProvider, UserButton,
-    UserProfile, VerifyEmail, use_auth,
+    AcceptTerms, Appearance, AuthLoading, Condition, GateKey, Locale, RedirectToGates, SetupMfa,
+    Show, SignIn, SignInButton, SignOutButton, SignUp, SignedOut, Slot, SocialButtons, Theme,
+    ToriiProvider, UserButton, UserProfile, VerifyEmail, use_auth, use_user,
 };
 use torii_shared::SessionKind;
 use wasm_bindgen::{JsCast, JsValue};
@@ -58,6 +64,8 @@ const MFA_URL: &str = "/gates/mfa";
 const SETUP_MFA_URL: &str = "/setup-two-step";
 /// The signed-in user's profile page.
 const PROFILE_URL: &str = "/profile";
+/// Where the header's "Sign out" lands.
+const SIGNED_OUT_URL: &str = "/signed-out";
 /// The second theme, set as `data-theme` on the root element.
 const ALT_THEME: &str = "forest";
 /// The application-defined gate the demo has a page for.
@@ -137,6 +145,17 @@ fn starts_on_sign_up() -> bool {
         || location.hash().is_ok_and(|hash| hash == "#sign-up")
 }
 
+/// `?after=/somewhere` in the address: where the sign-in card goes once signed in (the
+/// components follow same-origin destinations only).
+fn after_param() -> Option<String> {
+    let query = window().location().search().unwrap_or_default();
+    query
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("after="))
+        .map(|value| value.replace("%2F", "/").replace("%2f", "/"))
+}
+
 /// The components' language: `?lang=fr` in the address starts in French, else English.
 fn initial_locale() -> Locale {
     let query = window().location().search().unwrap_or_default();
@@ -172,6 +191,9 @@ fn App() -> impl IntoView {
                 (GateKey::SetupMfa, SETUP_MFA_URL),
             ]
             navigate=move |url: String| router.navigate(&url)
+            sign_in_url="/"
+            sign_up_url="/sign-up"
+            user_profile_url=PROFILE_URL
         >
             <LeaveGatePageWhenActive router=router />
             <header class="demo-header">
@@ -183,9 +205,11 @@ fn App() -> impl IntoView {
                 <DarkToggle dark=dark />
                 <LanguagePicker locale=locale />
                 <SignedInBadge />
-                <SignedIn>
+                // Protected UI through `<Show>`: never for a session pending on a gate.
+                <Show when=Condition::signed_in()>
+                    <SignOutButton redirect_url=SIGNED_OUT_URL class="demo-header-sign-out" />
                     <UserButton profile_url=PROFILE_URL />
-                </SignedIn>
+                </Show>
             </header>
             <div class="demo-content">
                 <AuthLoading>
@@ -200,9 +224,9 @@ fn App() -> impl IntoView {
                     <RedirectToGates />
                     <SignedOutPage router=router />
                 </SignedOut>
-                <SignedIn>
+                <Show when=Condition::signed_in()>
                     <SignedInPage router=router />
-                </SignedIn>
+                </Show>
             </div>
         </ToriiProvider>
     }
@@ -390,20 +414,40 @@ fn SignedOutPage(router: Router) -> impl IntoView {
                     .is_none_or(|gate| gate.key != GateKey::SecondFactor)
             })
     });
+    let on_signed_out_page = Memo::new(move |_| router.path.with(|path| path == SIGNED_OUT_URL));
     move || {
         if on_gate_page.get() {
             return view! { <GatePage router=router /> }.into_any();
+        }
+        if on_signed_out_page.get() {
+            return view! { <SignedOutNotice /> }.into_any();
         }
         if router.path.get() == CUSTOM_SIGN_IN_URL {
             return view! { <CustomSignIn /> }.into_any();
         }
         match card.get() {
-            Card::SignIn => {
-                view! { <SignIn on_sign_up=move || show(Card::SignUp) sign_up_url="/sign-up" /> }
-                    .into_any()
+            Card::SignIn => view! {
+                <SignIn
+                    on_sign_up=move || show(Card::SignUp)
+                    sign_up_url="/sign-up"
+                    after_sign_in_url=after_param()
+                />
             }
+            .into_any(),
             Card::SignUp => view! { <SignUp on_sign_in=move || show(Card::SignIn) /> }.into_any(),
         }
+    }
+}
+
+/// Where the header's `<SignOutButton>` lands: a short goodbye and a way back in.
+#[component]
+fn SignedOutNotice() -> impl IntoView {
+    view! {
+        <main class="demo-signed-out" data-testid="signed-out">
+            <h1 class="demo-page-title">"You are signed out"</h1>
+            <p>"Your session on this device has ended."</p>
+            <SignInButton url="/">"Sign in again"</SignInButton>
+        </main>
     }
 }
 
@@ -572,12 +616,12 @@ fn GatePending() -> impl IntoView {
 #[component]
 fn Dashboard(router: Router) -> impl IntoView {
     let auth = use_auth();
+    let user = use_user();
     let signing_out = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
-    let email = move || auth.user.with(|u| u.as_ref().map(|u| u.email.clone()));
+    let email = move || user.with(|u| u.as_ref().map(|u| u.email.clone()));
     let name = move || {
-        auth.user
-            .with(|u| u.as_ref().and_then(|u| u.name.clone()))
+        user.with(|u| u.as_ref().and_then(|u| u.name.clone()))
             .map(|name| {
                 view! {
                     <p>

@@ -9,6 +9,7 @@ export class Dashboard {
   constructor(readonly page: Page) {
     this.root = page.getByTestId('dashboard');
     this.userEmail = page.getByTestId('user-email');
-    this.signOut = page.getByRole('button', { name: 'Sign out' });
+    // The dashboard's own button (the header has a <SignOutButton> too).
+    this.signOut = this.root.getByRole('button', { name: 'Sign out' });
   }
 }

@@ -5,13 +5,14 @@ use super::super::oauth::OAuthButtons;
 use super::super::{Field, FormAlert, field_error, or_line};
 use crate::appearance::{Slot, slot};
 use crate::flows::{SignInBusy, SignInFlow};
+use crate::last_method::{LastUsedBadge, Method};
 use leptos::prelude::*;
 
 pub(super) fn credentials_step(
     flow: SignInFlow,
     prefix: &str,
     on_sign_up: Option<Callback<()>>,
-    sign_up_url: Option<String>,
+    sign_up_url: MaybeProp<String>,
 ) -> impl IntoView {
     let email_ref = NodeRef::<leptos::html::Input>::new();
     Effect::new(move |_| {
@@ -66,6 +67,7 @@ pub(super) fn credentials_step(
                     label=|l| &l.sign_in.submit
                     busy_label=|l| &l.sign_in.submitting
                 />
+                <LastUsedBadge auth=flow.auth method=Method::Password />
             }
         })
     };
@@ -95,14 +97,12 @@ pub(super) fn credentials_step(
                     role=role
                     on_click=on_click
                 />
+                <LastUsedBadge auth=flow.auth method=Method::MagicLink />
             }
         })
     };
-    let oauth_buttons = move |at_bottom: bool| match sign_up_url.clone() {
-        Some(url) => {
-            view! { <OAuthButtons auth=flow.auth sign_up_url=url at_bottom=at_bottom /> }.into_any()
-        }
-        None => view! { <OAuthButtons auth=flow.auth at_bottom=at_bottom /> }.into_any(),
+    let oauth_buttons = move |at_bottom: bool| {
+        view! { <OAuthButtons auth=flow.auth sign_up_url=sign_up_url at_bottom=at_bottom /> }
     };
     let passkey_button = move || {
         flow.offers_passkey().then(|| {
@@ -116,6 +116,7 @@ pub(super) fn credentials_step(
                     role=ButtonRole::Secondary
                     on_click=Callback::new(move |()| flow.sign_in_with_passkey())
                 />
+                <LastUsedBadge auth=flow.auth method=Method::Passkey />
             }
         })
     };

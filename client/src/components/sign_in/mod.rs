@@ -33,11 +33,12 @@ use super::oauth::{has_oauth_sign_up, take_oauth_error};
 use super::second_factor::SecondFactor;
 use super::{unique_prefix, with_class};
 use crate::appearance::{CardLogo, Slot, slot};
+use crate::completion::{self, Kind};
 use crate::flows::sign_in::Focus;
 use crate::flows::{SignInFlow, SignInStep, use_sign_in};
 use crate::provider::use_auth;
 use leptos::prelude::*;
-use torii_shared::GateKey;
+use torii_shared::{GateKey, User};
 
 mod credentials;
 mod reset;
@@ -60,12 +61,20 @@ pub fn SignIn(
     /// The app's sign-up route (absolute or root-relative), where a new user who signed in
     /// with a provider accepts the Terms; default: this page.
     #[prop(optional, into)]
-    sign_up_url: Option<String>,
+    sign_up_url: MaybeProp<String>,
+    /// Where to go once signed in (every gate passed); default: the provider's
+    /// `after_sign_in_url`. Same-origin destinations only.
+    #[prop(optional, into)]
+    after_sign_in_url: MaybeProp<String>,
+    /// Called with the user once a sign-in made here completes (every gate passed).
+    #[prop(optional, into)]
+    on_signed_in: Option<Callback<User>>,
     /// Extra classes on the card, added to `torii-card`, for the application's own styles.
     #[prop(optional, into)]
     class: MaybeProp<String>,
 ) -> impl IntoView {
     let auth = use_auth();
+    completion::register_card(auth, Kind::SignIn, after_sign_in_url, on_signed_in);
     let pending_on = Memo::new(move |_| {
         auth.session.with(|session| {
             session
@@ -82,7 +91,7 @@ pub fn SignIn(
     });
     move || match pending_on.get() {
         None => view! {
-            <SignInCard on_sign_up=on_sign_up sign_up_url=sign_up_url.clone() class=class />
+            <SignInCard on_sign_up=on_sign_up sign_up_url=sign_up_url class=class />
         }
         .into_any(),
         Some(Some(GateKey::SecondFactor)) => view! { <SecondFactor class=class /> }.into_any(),
@@ -94,7 +103,7 @@ pub fn SignIn(
 #[component]
 fn SignInCard(
     on_sign_up: Option<Callback<()>>,
-    sign_up_url: Option<String>,
+    sign_up_url: MaybeProp<String>,
     class: MaybeProp<String>,
 ) -> impl IntoView {
     let auth = use_auth();
@@ -152,7 +161,7 @@ fn SignInCard(
     };
     let body = move || match step.get() {
         SignInStep::Credentials => {
-            credentials::credentials_step(flow, &prefix, on_sign_up, sign_up_url.clone()).into_any()
+            credentials::credentials_step(flow, &prefix, on_sign_up, sign_up_url).into_any()
         }
         SignInStep::LinkSent { email } => reset::link_sent_step(flow, email).into_any(),
         SignInStep::ResetEmail => reset::reset_email_step(flow, &prefix).into_any(),

@@ -4,6 +4,7 @@ use super::super::kit::{BusyButton, EmailField};
 use super::super::oauth::OAuthButtons;
 use super::super::{Field, FormAlert, field_error};
 use crate::appearance::{Slot, slot};
+use crate::completion::Kind;
 use crate::flows::{SignUpBusy, SignUpFlow};
 use crate::i18n::Pick;
 use leptos::prelude::*;
@@ -83,7 +84,7 @@ pub(super) fn details_step(
     view! {
         <form class="torii-form" novalidate=true on:submit=submit>
             <FormAlert errors=flow.form.errors />
-            <OAuthButtons auth=flow.auth />
+            <OAuthButtons auth=flow.auth kind=Kind::SignUp />
             <EmailField id=format!("{prefix}-email") form=flow.form value=flow.email node_ref=email_ref />
             {password_field}
             {passkey_toggle}
@@ -106,7 +107,7 @@ pub(super) fn details_step(
                 busy_label=|l| &l.sign_up.submitting
                 ready=Signal::derive(move || !flow.consent_required() || flow.accepted.get())
             />
-            <OAuthButtons auth=flow.auth at_bottom=true />
+            <OAuthButtons auth=flow.auth kind=Kind::SignUp at_bottom=true />
         </form>
         {on_sign_in
             .map(|on_sign_in| {

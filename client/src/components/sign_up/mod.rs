@@ -22,8 +22,11 @@
 use super::oauth::{take_oauth_error, take_oauth_sign_up};
 use super::{unique_prefix, with_class};
 use crate::appearance::{CardLogo, Slot, slot};
+use crate::completion::{self, Kind};
 use crate::flows::{SignUpStep, use_sign_up};
+use crate::provider::use_auth;
 use leptos::prelude::*;
+use torii_shared::User;
 
 mod details;
 mod steps;
@@ -34,10 +37,18 @@ pub fn SignUp(
     /// When set, the card offers "Already have an account? Sign in", which calls it.
     #[prop(optional, into)]
     on_sign_in: Option<Callback<()>>,
+    /// Where to go once signed up (every gate passed); default: the provider's
+    /// `after_sign_up_url`, then `after_sign_in_url`. Same-origin destinations only.
+    #[prop(optional, into)]
+    after_sign_up_url: MaybeProp<String>,
+    /// Called with the new user once a sign-up made here completes (every gate passed).
+    #[prop(optional, into)]
+    on_signed_in: Option<Callback<User>>,
     /// Extra classes on the card, added to `torii-card`, for the application's own styles.
     #[prop(optional, into)]
     class: MaybeProp<String>,
 ) -> impl IntoView {
+    completion::register_card(use_auth(), Kind::SignUp, after_sign_up_url, on_signed_in);
     let prefix = unique_prefix("sign-up");
     let title_id = format!("{prefix}-title");
     let labelled_by = title_id.clone();
