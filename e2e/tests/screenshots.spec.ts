@@ -71,6 +71,16 @@ test('screenshots: sign-in, themed sign-in, sign-up, user button menu, user prof
   await expect(new SignUpPage(page).heading).toBeVisible();
   await shoot(page, 'sign-up.png');
 
+  await page.goto('/?lang=fr');
+  await expect(page.getByRole('heading', { name: 'Se connecter', exact: true })).toBeVisible();
+  await expect(page.locator('section.torii-card')).toHaveAttribute('lang', 'fr');
+  await shoot(page, 'sign-in-french.png');
+
+  await page.goto('/?appearance=dark');
+  await expect(signIn.heading).toBeVisible();
+  await expect(page.locator('section.torii-card img.torii-logo')).toBeVisible();
+  await shoot(page, 'sign-in-dark.png');
+
   // Each run has a fresh database and a fresh provider, and only this spec uses the address.
   const email = 'ada.lovelace@example.com';
   await signUpViaApi(page.request, email);
