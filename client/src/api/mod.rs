@@ -4,111 +4,22 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
-use std::fmt;
 use torii_shared::{
-    AccountMethods, ChangeEmailRequest, ChangePasswordRequest, ContinueSignUpRequest,
-    EmailAccepted, EnvironmentInfo, ErrorBody, ErrorCode, ErrorDetail, MagicLinkRequest, Me,
-    OAuthIdentity, OAuthLinkRequest, OAuthLinkStarted, PUBLISHABLE_KEY_HEADER, PasskeyInfo,
-    PasskeyOptions, PasskeyRegistrationRequest, PasskeySignInRequest, PasswordChanged,
-    PasswordResetComplete, PasswordResetRequest, PasswordSignInRequest, ReauthenticateRequest,
-    RenamePasskeyRequest, ResendAccepted, SessionList, SessionsRevoked, SignUpCreated,
-    SignUpRequest, UpdateProfileRequest, VerifyCodeRequest,
+    ContinueSignUpRequest, EmailAccepted, EnvironmentInfo, MagicLinkRequest, Me,
+    PUBLISHABLE_KEY_HEADER, PasswordResetComplete, PasswordResetRequest, PasswordSignInRequest,
+    ResendAccepted, SignUpCreated, SignUpRequest, VerifyCodeRequest,
 };
 use web_sys::RequestCredentials;
 
+mod account;
+mod error;
 mod mfa;
+mod passkeys;
+
+pub use error::ApiError;
 
 /// What the user is told when the server cannot be reached or answers something unreadable.
 pub const NETWORK_ERROR_MESSAGE: &str = "Could not reach the server. Try again.";
-
-/// Why a request to the Torii server failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ApiError {
-    /// The server answered with a non-2xx status and a well-formed error body.
-    Server {
-        /// The HTTP status.
-        status: u16,
-        /// The body's `error` object: code, message, field messages, tries left.
-        detail: ErrorDetail,
-    },
-    /// The server could not be reached, or its answer could not be understood.
-    Network,
-}
-
-impl ApiError {
-    /// A message safe to show to the user: the server's own message, or
-    /// [`NETWORK_ERROR_MESSAGE`].
-    #[must_use]
-    pub fn message(&self) -> &str {
-        match self {
-            Self::Server { detail, .. } => &detail.message,
-            Self::Network => NETWORK_ERROR_MESSAGE,
-        }
-    }
-
-    /// The server's stable error code, if the server answered.
-    #[must_use]
-    pub fn code(&self) -> Option<ErrorCode> {
-        match self {
-            Self::Server { detail, .. } => Some(detail.code),
-            Self::Network => None,
-        }
-    }
-
-    /// Whether the server asked the user to prove who they are again before this change:
-    /// `reauthentication_required` (a recent sign-in) or `second_factor_required` (a recent
-    /// second factor, for an account that has one).
-    #[must_use]
-    pub fn needs_reauthentication(&self) -> bool {
-        matches!(
-            self.code(),
-            Some(ErrorCode::ReauthenticationRequired | ErrorCode::SecondFactorRequired)
-        )
-    }
-
-    /// For `rate_limited`, how many seconds to wait before trying again.
-    #[must_use]
-    pub fn retry_after_secs(&self) -> Option<u64> {
-        match self {
-            Self::Server { detail, .. } => detail.retry_after_secs,
-            Self::Network => None,
-        }
-    }
-
-    /// The message for one request field (`email`, `password`, `name`, `code`, ...), if any.
-    #[must_use]
-    pub fn field(&self, name: &str) -> Option<&str> {
-        match self {
-            Self::Server { detail, .. } => detail
-                .fields
-                .as_ref()
-                .and_then(|fields| fields.get(name))
-                .map(String::as_str),
-            Self::Network => None,
-        }
-    }
-
-    /// Decodes a non-2xx answer. A body that is not an [`ErrorBody`] (a proxy's HTML page,
-    /// an empty 502) counts as [`ApiError::Network`]: there is nothing better to tell the user.
-    pub(crate) fn from_status_and_body(status: u16, body: &str) -> Self {
-        match serde_json::from_str::<ErrorBody>(body) {
-            Ok(body) => Self::Server {
-                status,
-                detail: body.error,
-            },
-            Err(_) => Self::Network,
-        }
-    }
-}
-
-impl fmt::Display for ApiError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.message())
-    }
-}
-
-impl std::error::Error for ApiError {}
 
 /// Where the API lives and how to address it: base URL, publishable key, credentials mode.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -304,169 +215,6 @@ impl ApiClient {
     }
 }
 
-impl ApiClient {
-    /// `GET /v1/sessions`: the signed-in user's sessions, most recently active first.
-    pub(crate) async fn sessions(&self) -> Result<SessionList, ApiError> {
-        expect_json(send(self.get("/v1/sessions")?).await?).await
-    }
-
-    /// `DELETE /v1/sessions/{id}`: ends one of the user's sessions (404 for any other id).
-    pub(crate) async fn revoke_session(&self, id: &str) -> Result<(), ApiError> {
-        let path = format!("/v1/sessions/{}", encode_path_segment(id));
-        expect_success(send(self.delete(&path)?).await?).await
-    }
-
-    /// `DELETE /v1/sessions`: ends every session of the user but this one.
-    pub(crate) async fn revoke_other_sessions(&self) -> Result<SessionsRevoked, ApiError> {
-        expect_json(send(self.delete("/v1/sessions")?).await?).await
-    }
-
-    /// `POST /v1/session/reauthenticate`: the password or a passkey assertion again, for the
-    /// changes that need a recent sign-in. Answers the session's state.
-    pub(crate) async fn reauthenticate(
-        &self,
-        request: &ReauthenticateRequest,
-    ) -> Result<Me, ApiError> {
-        expect_json(send(self.post_json("/v1/session/reauthenticate", request)?).await?).await
-    }
-
-    /// `POST /v1/session/reauthenticate/passkey/options`: a challenge only the user's own
-    /// passkeys answer (404 when they have none).
-    pub(crate) async fn reauthenticate_passkey_options(&self) -> Result<PasskeyOptions, ApiError> {
-        let path = "/v1/session/reauthenticate/passkey/options";
-        expect_json(send(self.post_empty(path)?).await?).await
-    }
-
-    /// `POST /v1/oauth/{provider}/reauthenticate`: the provider page to prove who the user
-    /// is with a provider linked to them; coming back to `redirect_url` renews the sign-in.
-    pub(crate) async fn reauthenticate_with_provider(
-        &self,
-        provider: &str,
-        request: &OAuthLinkRequest,
-    ) -> Result<OAuthLinkStarted, ApiError> {
-        let path = format!("/v1/oauth/{}/reauthenticate", encode_path_segment(provider));
-        expect_json(send(self.post_json(&path, request)?).await?).await
-    }
-
-    /// `GET /v1/me/sign-in-methods`: password, passkeys and linked providers of the user, and
-    /// until when the sign-in counts as recent.
-    pub(crate) async fn account_methods(&self) -> Result<AccountMethods, ApiError> {
-        expect_json(send(self.get("/v1/me/sign-in-methods")?).await?).await
-    }
-
-    /// `GET /v1/oauth/identities`: the provider accounts linked to the user.
-    pub(crate) async fn oauth_identities(&self) -> Result<Vec<OAuthIdentity>, ApiError> {
-        expect_json(send(self.get("/v1/oauth/identities")?).await?).await
-    }
-
-    /// `POST /v1/oauth/{provider}/link`: the provider page to navigate to, to link it.
-    pub(crate) async fn link_provider(
-        &self,
-        provider: &str,
-        request: &OAuthLinkRequest,
-    ) -> Result<OAuthLinkStarted, ApiError> {
-        let path = format!("/v1/oauth/{}/link", encode_path_segment(provider));
-        expect_json(send(self.post_json(&path, request)?).await?).await
-    }
-
-    /// `DELETE /v1/oauth/identities/{id}`: unlinks a provider account (409 when it is the
-    /// last way to sign in).
-    pub(crate) async fn unlink_provider(&self, id: &str) -> Result<(), ApiError> {
-        let path = format!("/v1/oauth/identities/{}", encode_path_segment(id));
-        expect_success(send(self.delete(&path)?).await?).await
-    }
-
-    /// `PATCH /v1/me`: changes the display name. Answers the new state.
-    pub(crate) async fn update_profile(
-        &self,
-        request: &UpdateProfileRequest,
-    ) -> Result<Me, ApiError> {
-        expect_json(send(self.patch_json("/v1/me", request)?).await?).await
-    }
-
-    /// `POST /v1/me/password`.
-    pub(crate) async fn change_password(
-        &self,
-        request: &ChangePasswordRequest,
-    ) -> Result<PasswordChanged, ApiError> {
-        expect_json(send(self.post_json("/v1/me/password", request)?).await?).await
-    }
-
-    /// `POST /v1/me/email`: emails a code to the new address (403
-    /// `reauthentication_required` without a recent sign-in; 429 during the cooldown).
-    pub(crate) async fn start_email_change(
-        &self,
-        request: &ChangeEmailRequest,
-    ) -> Result<ResendAccepted, ApiError> {
-        expect_json(send(self.post_json("/v1/me/email", request)?).await?).await
-    }
-
-    /// `POST /v1/me/email/verify`: the code from the new address makes it the account's.
-    pub(crate) async fn verify_email_change(
-        &self,
-        request: &VerifyCodeRequest,
-    ) -> Result<Me, ApiError> {
-        expect_json(send(self.post_json("/v1/me/email/verify", request)?).await?).await
-    }
-}
-
-impl ApiClient {
-    /// `POST /v1/passkeys/sign-in/options`: a challenge for a passkey sign-in (no email).
-    pub(crate) async fn passkey_sign_in_options(&self) -> Result<PasskeyOptions, ApiError> {
-        expect_json(send(self.post_empty("/v1/passkeys/sign-in/options")?).await?).await
-    }
-
-    /// `POST /v1/passkeys/sign-in`: signs in with the browser's assertion.
-    pub(crate) async fn passkey_sign_in(
-        &self,
-        request: &PasskeySignInRequest,
-    ) -> Result<Me, ApiError> {
-        expect_json(send(self.post_json("/v1/passkeys/sign-in", request)?).await?).await
-    }
-
-    /// `POST /v1/passkeys/registration/options`: a challenge to add a passkey (signed in).
-    pub(crate) async fn passkey_registration_options(&self) -> Result<PasskeyOptions, ApiError> {
-        expect_json(send(self.post_empty("/v1/passkeys/registration/options")?).await?).await
-    }
-
-    /// `POST /v1/passkeys`: stores the new passkey.
-    pub(crate) async fn register_passkey(
-        &self,
-        request: &PasskeyRegistrationRequest,
-    ) -> Result<PasskeyInfo, ApiError> {
-        expect_json(send(self.post_json("/v1/passkeys", request)?).await?).await
-    }
-
-    /// `GET /v1/passkeys`: the signed-in user's passkeys.
-    pub(crate) async fn list_passkeys(&self) -> Result<Vec<PasskeyInfo>, ApiError> {
-        expect_json(send(self.get("/v1/passkeys")?).await?).await
-    }
-
-    /// `PATCH /v1/passkeys/{id}`: renames a passkey.
-    pub(crate) async fn rename_passkey(
-        &self,
-        id: &str,
-        request: &RenamePasskeyRequest,
-    ) -> Result<PasskeyInfo, ApiError> {
-        let path = format!("/v1/passkeys/{}", encode_path_segment(id));
-        let request = self
-            .prepare(Request::patch(&self.url(&path)))
-            .json(request)
-            .map_err(|_| ApiError::Network)?;
-        expect_json(send(request).await?).await
-    }
-
-    /// `DELETE /v1/passkeys/{id}`: removes a passkey (409 when it is the last way to sign in).
-    pub(crate) async fn delete_passkey(&self, id: &str) -> Result<(), ApiError> {
-        let path = format!("/v1/passkeys/{}", encode_path_segment(id));
-        let request = self
-            .prepare(Request::delete(&self.url(&path)))
-            .build()
-            .map_err(|_| ApiError::Network)?;
-        expect_success(send(request).await?).await
-    }
-}
-
 async fn send(request: Request) -> Result<Response, ApiError> {
     request.send().await.map_err(|_| ApiError::Network)
 }
@@ -564,6 +312,7 @@ fn encode_path_segment(segment: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use torii_shared::ErrorCode;
 
     #[test]
     fn error_bodies_decode_with_code_message_and_fields() {
