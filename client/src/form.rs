@@ -1,16 +1,18 @@
 //! The one form machinery under every card and headless flow: what is in flight, what went
 //! wrong (one line for the form, one per field) and what went right, and how a request runs.
 //!
-//! A [`FormState`] is `Copy` (signals only), so a flow's methods take `self` and its views
-//! read the same state. [`FormState::run`] is the only place a form starts a request: one at a
-//! time, the previous outcome cleared, the busy mark lifted before the outcome is handled.
+//! A [`FormState`] is `Copy` (arena handles only), so a flow's methods take `self` and its
+//! views read the same state. [`FormState::run`] is the only place a form starts a request: one
+//! at a time, the previous outcome cleared, dispatched through the form's Leptos [`Action`],
+//! the busy mark lifted before the outcome is handled.
 
 use crate::api::ApiError;
 use crate::i18n::{Message, use_locale};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::pin::Pin;
 
 /// What a failed request shows: one message for the alert line, and one per field (the
 /// server's, shown through the locale: see [`Locale::field_error`](crate::Locale)).
@@ -72,12 +74,17 @@ pub(crate) fn normalise_code(typed: &str) -> String {
         .collect()
 }
 
+/// One submit of a form: the request and what follows it, handed to the form's action once.
+struct Submit(RefCell<Option<Pin<Box<dyn Future<Output = ()>>>>>);
+
 /// A form's state: which request of kind `B` is in flight (one at a time), the errors of
 /// the last one, and a success line worth announcing.
 pub(crate) struct FormState<B: Send + Sync + 'static> {
     pub(crate) busy: RwSignal<Option<B>>,
     pub(crate) errors: RwSignal<FormErrors>,
     pub(crate) notice: RwSignal<Option<Message>>,
+    /// Runs the submits (in the browser's task queue, on this thread).
+    submits: Action<Submit, ()>,
 }
 
 impl<B: Send + Sync + 'static> Clone for FormState<B> {
@@ -94,6 +101,14 @@ impl<B: Copy + PartialEq + Send + Sync + 'static> FormState<B> {
             busy: RwSignal::new(None),
             errors: RwSignal::new(FormErrors::default()),
             notice: RwSignal::new(None),
+            submits: Action::new_local(|submit: &Submit| {
+                let work = submit.0.borrow_mut().take();
+                async move {
+                    if let Some(work) = work {
+                        work.await;
+                    }
+                }
+            }),
         }
     }
 
@@ -143,14 +158,16 @@ impl<B: Copy + PartialEq + Send + Sync + 'static> FormState<B> {
         if !self.start(what) {
             return;
         }
-        spawn_local(async move {
+        let work = async move {
             let outcome = request.await;
             self.busy.set(None);
             match outcome {
                 Ok(value) => done(value),
                 Err(err) => self.fail(err),
             }
-        });
+        };
+        self.submits
+            .dispatch_local(Submit(RefCell::new(Some(Box::pin(work)))));
     }
 }
 
