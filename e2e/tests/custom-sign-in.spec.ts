@@ -3,6 +3,7 @@
 // and with the emailed reset code; the server's errors reach the app's own alert line.
 
 import { expect, test } from '@playwright/test';
+import { expectNoSeriousViolations } from '../fixtures/axe';
 import { messagesFor, waitForCode } from '../fixtures/mail';
 import { signUpViaApi } from '../fixtures/users';
 import { Dashboard } from './pages/Dashboard';
@@ -25,6 +26,7 @@ test('a custom form over use_sign_in() signs in with a password; a wrong one sho
   await expect(page.getByTestId('custom-error')).toBeVisible();
   await expect(page.getByTestId('custom-error')).not.toBeEmpty();
   await expect(dashboard.root).toBeHidden();
+  await expectNoSeriousViolations(page, 'custom sign-in');
 
   await page.getByTestId('custom-password').fill(user.password);
   await page.getByTestId('custom-submit').click();
