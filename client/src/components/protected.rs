@@ -25,9 +25,9 @@ use super::{RedirectToGates, RedirectToSignIn};
 /// ```
 #[component]
 pub fn Protected(
-    /// The app's sign-in route, e.g. `/sign-in`.
-    #[prop(into)]
-    sign_in_url: String,
+    /// The app's sign-in route, e.g. `/sign-in`; default: the provider's `sign_in_url`.
+    #[prop(optional, into)]
+    sign_in_url: MaybeProp<String>,
     /// Shown until the session is known.
     #[prop(optional, into)]
     fallback: ViewFn,
@@ -38,7 +38,6 @@ pub fn Protected(
     let active = auth.is_active();
     let loaded = auth.is_loaded;
     let pending = auth.is_pending;
-    let sign_in_url = StoredValue::new(sign_in_url);
     move || {
         if active.get() {
             children().into_any()
@@ -47,7 +46,7 @@ pub fn Protected(
         } else if pending.get() {
             view! { <RedirectToGates /> }.into_any()
         } else {
-            view! { <RedirectToSignIn sign_in_url=sign_in_url.get_value() /> }.into_any()
+            view! { <RedirectToSignIn sign_in_url=sign_in_url /> }.into_any()
         }
     }
 }
