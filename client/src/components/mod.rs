@@ -6,6 +6,7 @@ mod accept_terms;
 mod auth_loading;
 mod linked_accounts;
 mod oauth;
+mod passkey_ceremony;
 mod passkeys;
 mod protected;
 mod reauthenticate;

@@ -1,5 +1,6 @@
 //! `<Passkeys>`: the signed-in user's passkeys (name, added, last used), "Add a passkey",
-//! and "Rename" (inline) and "Remove" for each; and the two passkey ceremonies the cards share (sign in, add).
+//! and "Rename" (inline) and "Remove" for each (the ceremonies are in
+//! [`super::passkey_ceremony`]).
 //! The same list is a part of `<UserProfile>`'s security section ([`PasskeysSection`]).
 //!
 //! Adding runs `POST /v1/passkeys/registration/options` → the browser's passkey dialog →
@@ -10,80 +11,13 @@
 //! (browsers only open their passkey dialog right after a press).
 
 use super::oauth::{ProfileReturn, ProfileTrip, take_profile_return};
+use super::passkey_ceremony::{PasskeyError, add_passkey};
 use super::reauthenticate::Reauth;
 use super::{FormErrors, local_date, unique_prefix, with_class};
-use crate::api::{ApiClient, ApiError};
 use crate::provider::use_auth;
-use crate::webauthn::{self, Abort, PasskeyFailure};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use torii_shared::{
-    Me, PasskeyInfo, PasskeyRegistrationRequest, PasskeySignInRequest, RenamePasskeyRequest,
-};
-
-/// A passkey ceremony that did not finish: the server said no, or the browser gave nothing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum PasskeyError {
-    /// The server's answer.
-    Api(ApiError),
-    /// The browser's.
-    Browser(PasskeyFailure),
-}
-
-impl PasskeyError {
-    /// Whether the server asked for a recent sign-in first.
-    pub(crate) fn needs_reauthentication(&self) -> bool {
-        matches!(self, Self::Api(err) if err.needs_reauthentication())
-    }
-
-    /// What the card shows.
-    pub(crate) fn errors(&self) -> FormErrors {
-        match self {
-            Self::Api(err) => FormErrors::from_api(err),
-            Self::Browser(failure) => FormErrors::message(failure.message()),
-        }
-    }
-}
-
-impl From<ApiError> for PasskeyError {
-    fn from(err: ApiError) -> Self {
-        Self::Api(err)
-    }
-}
-
-impl From<PasskeyFailure> for PasskeyError {
-    fn from(failure: PasskeyFailure) -> Self {
-        Self::Browser(failure)
-    }
-}
-
-/// Signs in with a discoverable passkey: options, the browser (a dialog, or the email
-/// field's autofill when `conditional`), then the server. The answer is the new state.
-pub(crate) async fn sign_in_with_passkey(
-    api: &ApiClient,
-    conditional: bool,
-    abort: Option<&Abort>,
-) -> Result<Me, PasskeyError> {
-    let options = api.passkey_sign_in_options().await?;
-    let credential = webauthn::get_assertion(&options.public_key, conditional, abort).await?;
-    let request = PasskeySignInRequest {
-        ceremony_id: options.ceremony_id,
-        credential,
-    };
-    Ok(api.passkey_sign_in(&request).await?)
-}
-
-/// Creates a passkey for the signed-in user and stores it.
-pub(crate) async fn add_passkey(api: &ApiClient) -> Result<PasskeyInfo, PasskeyError> {
-    let options = api.passkey_registration_options().await?;
-    let credential = webauthn::create(&options.public_key).await?;
-    let request = PasskeyRegistrationRequest {
-        ceremony_id: options.ceremony_id,
-        credential,
-        name: None,
-    };
-    Ok(api.register_passkey(&request).await?)
-}
+use torii_shared::{PasskeyInfo, RenamePasskeyRequest};
 
 /// Which request is in flight; one at a time.
 #[derive(Debug, Clone, PartialEq, Eq)]

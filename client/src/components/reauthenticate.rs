@@ -19,10 +19,10 @@
 //! the prompt when it opens, and back to the control that was focused when it closes.
 
 use super::oauth::{self, ProfileTrip};
-use super::passkeys::PasskeyError;
+use super::passkey_ceremony::reauthenticate_with_passkey;
 use super::second_factor::{CodeChoice, CodeShape};
 use super::{AutoFocusField, FormAlert, FormErrors, field_error, unique_prefix};
-use crate::api::{ApiClient, ApiError};
+use crate::api::ApiError;
 use crate::provider::use_auth;
 use crate::webauthn;
 use leptos::prelude::*;
@@ -156,17 +156,6 @@ enum Busy {
     Provider(String),
 }
 
-async fn with_passkey(api: &ApiClient) -> Result<(), PasskeyError> {
-    let options = api.reauthenticate_passkey_options().await?;
-    let credential = webauthn::get_assertion(&options.public_key, false, None).await?;
-    let request = ReauthenticateRequest::Passkey {
-        ceremony_id: options.ceremony_id,
-        credential,
-    };
-    api.reauthenticate(&request).await?;
-    Ok(())
-}
-
 #[component]
 fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
     let auth = use_auth();
@@ -249,7 +238,7 @@ fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
             return;
         }
         spawn_local(async move {
-            let outcome = with_passkey(&api).await;
+            let outcome = reauthenticate_with_passkey(&api).await;
             busy.set(None);
             match outcome {
                 Ok(()) => reauth.succeed(),

@@ -15,18 +15,15 @@
 //! that route gates through `gate_urls` and `<RedirectToGates>` mount it on the gate's route,
 //! inside `<SignedOut>`.
 
-use super::passkeys::PasskeyError;
+use super::passkey_ceremony::second_factor_with_passkey;
 use super::{Field, FormAlert, FormErrors, field_error, unique_prefix, with_class};
-use crate::api::ApiClient;
 use crate::appearance::{Slot, slot, slot_with};
 use crate::i18n::{Pick, Texts, use_locale};
 use crate::provider::{Auth, use_auth};
 use crate::webauthn;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use torii_shared::{
-    Me, PasskeySignInRequest, SecondFactorMethod, SecondFactorRequest, Secret, SignInMethod,
-};
+use torii_shared::{Me, SecondFactorMethod, SecondFactorRequest, Secret, SignInMethod};
 
 /// Which request is in flight; one at a time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +80,7 @@ pub fn SecondFactor(
             return;
         }
         spawn_local(async move {
-            let outcome = with_passkey(&api).await;
+            let outcome = second_factor_with_passkey(&api).await;
             busy.set(None);
             match outcome {
                 Ok(me) => signed_in(auth, code, me),
@@ -196,16 +193,6 @@ pub fn SecondFactor(
 fn signed_in(auth: Auth, code: RwSignal<String>, me: Me) {
     code.set(String::new());
     auth.accept(me);
-}
-
-async fn with_passkey(api: &ApiClient) -> Result<Me, PasskeyError> {
-    let options = api.second_factor_passkey_options().await?;
-    let credential = webauthn::get_assertion(&options.public_key, false, None).await?;
-    let request = PasskeySignInRequest {
-        ceremony_id: options.ceremony_id,
-        credential,
-    };
-    Ok(api.second_factor_passkey(&request).await?)
 }
 
 /// The code a second-factor form takes (authenticator or backup code) and what was typed:

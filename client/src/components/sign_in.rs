@@ -30,7 +30,7 @@
 //! account, and so does the card: it never says that an account exists.
 
 use super::oauth::{OAuthButtons, has_oauth_sign_up, take_oauth_error};
-use super::passkeys::{PasskeyError, sign_in_with_passkey};
+use super::passkey_ceremony::{PasskeyError, sign_in_with_passkey};
 use super::second_factor::SecondFactor;
 use super::{Field, FormAlert, FormErrors, field_error, unique_prefix, with_class};
 use crate::api::ApiError;

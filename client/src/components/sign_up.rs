@@ -20,7 +20,7 @@
 //! *Details* also offers a "Continue with …" button per OAuth provider of the environment.
 
 use super::oauth::{OAuthButtons, take_oauth_error, take_oauth_sign_up};
-use super::passkeys::add_passkey;
+use super::passkey_ceremony::add_passkey;
 use super::{Field, FormAlert, FormErrors, field_error, unique_prefix, with_class};
 use crate::api::ApiError;
 use crate::appearance::{Slot, slot};
