@@ -1,5 +1,5 @@
 //! Torii's components, one per file, and the small pieces their forms share: unique element
-//! ids, a labelled text field that shows its own error, the card's alert line, and times in
+//! ids, a labelled text field that shows its own error, the card's alert and notice lines, and times in
 //! the reader's own time zone and language.
 
 mod accept_terms;
@@ -296,6 +296,22 @@ fn FormAlert(errors: RwSignal<FormErrors>) -> impl IntoView {
             let message = texts.with(|l| message.render(l));
             view! {
                 <p class=slot(Slot::Alert) role="alert" aria-live="assertive">
+                    {message}
+                </p>
+            }
+        })
+    }
+}
+
+/// A form's success line: announced politely, in the current language.
+#[component]
+fn FormNotice(notice: RwSignal<Option<Message>>) -> impl IntoView {
+    let texts = use_locale();
+    move || {
+        notice.get().map(|message| {
+            let message = texts.with(|l| message.render(l));
+            view! {
+                <p class=slot(Slot::Notice) role="status">
                     {message}
                 </p>
             }

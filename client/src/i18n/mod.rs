@@ -28,13 +28,17 @@ mod macros;
 mod profile;
 mod sign_in;
 mod sign_up;
+mod two_step;
 
 pub use common::CommonTexts;
 pub use errors::ErrorTexts;
 pub use gates::GateTexts;
-pub use profile::{PasskeyTexts, ProfileTexts, SessionTexts, TwoStepTexts, UserButtonTexts};
+pub use profile::{
+    LinkedAccountTexts, PasskeyTexts, ProfileTexts, ReauthTexts, SessionTexts, UserButtonTexts,
+};
 pub use sign_in::{SecondFactorTexts, SignInTexts};
 pub use sign_up::SignUpTexts;
+pub use two_step::TwoStepTexts;
 
 use crate::api::ApiError;
 use leptos::prelude::*;
@@ -164,14 +168,18 @@ pub struct Locale {
     pub second_factor: SecondFactorTexts,
     /// `<SignUp>`.
     pub sign_up: SignUpTexts,
-    /// The gate screens: `<AcceptTerms>`, `<VerifyEmail>`, `<SetupMfa>`'s frame.
+    /// The gate screens: `<AcceptTerms>`, `<VerifyEmail>`.
     pub gates: GateTexts,
-    /// `<UserButton>`.
+    /// `<UserButton>` and its menu.
     pub user_button: UserButtonTexts,
-    /// `<UserProfile>`'s account and security sections and the re-authentication prompt.
+    /// `<UserProfile>`'s frame, account section and password form.
     pub profile: ProfileTexts,
-    /// `<Passkeys>`.
+    /// `<Passkeys>`, also in the profile's security section.
     pub passkeys: PasskeyTexts,
+    /// The profile's linked provider accounts.
+    pub linked_accounts: LinkedAccountTexts,
+    /// The re-authentication prompt.
+    pub reauth: ReauthTexts,
     /// Two-step verification: the profile section and `<SetupMfa>`.
     pub two_step: TwoStepTexts,
     /// The sessions list.
@@ -283,8 +291,10 @@ sections!(
     user_button,
     profile,
     passkeys,
+    linked_accounts,
     two_step,
     sessions,
+    reauth,
 );
 
 impl Locale {
@@ -632,6 +642,40 @@ mod tests {
         assert_eq!(fr.count(&plural, 0), "0 code restant");
         assert_eq!(fr.count(&plural, 1), "1 code restant");
         assert_eq!(fr.count(&plural, 7), "7 codes restants");
+    }
+
+    #[test]
+    fn the_profiles_counts_take_the_languages_plural_forms() {
+        let en = Locale::en();
+        let fr = Locale::fr();
+        assert_eq!(
+            en.count(&en.sessions.signed_out_others, 1),
+            "Signed out of 1 other session."
+        );
+        assert_eq!(
+            en.count(&en.sessions.signed_out_others, 3),
+            "Signed out of 3 other sessions."
+        );
+        assert_eq!(
+            fr.count(&fr.sessions.signed_out_others, 1),
+            "1 autre session a été fermée."
+        );
+        assert_eq!(
+            fr.count(&fr.sessions.signed_out_others, 2),
+            "2 autres sessions ont été fermées."
+        );
+        assert_eq!(
+            en.count(&en.two_step.backup_codes_left, 10),
+            "Backup codes: 10 left"
+        );
+        assert_eq!(
+            fr.count(&fr.two_step.backup_codes_left, 0),
+            "Codes de secours : 0 restant"
+        );
+        assert_eq!(
+            fr.count(&fr.two_step.backup_codes_left, 9),
+            "Codes de secours : 9 restants"
+        );
     }
 
     #[test]

@@ -1,9 +1,13 @@
 //! The profile's *Account* section: the display name and the email address (the change and
 //! its states are described in the profile's module documentation).
 
-use super::{Action, notice_view};
+use super::Action;
+use crate::appearance::{Slot, slot};
 use crate::components::reauthenticate::Reauth;
-use crate::components::{AutoFocusField, Field, FormAlert, FormErrors, field_error, unique_prefix};
+use crate::components::{
+    AutoFocusField, Field, FormAlert, FormErrors, FormNotice, field_error, unique_prefix,
+};
+use crate::i18n::{Message, Pick, use_locale};
 use crate::provider::use_auth;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -12,6 +16,7 @@ use torii_shared::{ChangeEmailRequest, Secret, UpdateProfileRequest, VerifyCodeR
 #[component]
 pub(super) fn NameForm() -> impl IntoView {
     let auth = use_auth();
+    let t = use_locale();
     let prefix = unique_prefix("profile-name");
     let current = move || {
         auth.user
@@ -38,7 +43,7 @@ pub(super) fn NameForm() -> impl IntoView {
                         .unwrap_or_default();
                     name.set(saved);
                     auth.accept(me);
-                    action.succeed("Your name was saved.");
+                    action.succeed(Message::Text(|l| &l.profile.name_saved));
                 }
                 Err(err) => action.fail(&err),
             }
@@ -47,11 +52,11 @@ pub(super) fn NameForm() -> impl IntoView {
     view! {
         <form class="torii-form" novalidate=true on:submit=submit>
             <FormAlert errors=action.errors />
-            {notice_view(action.notice)}
+            <FormNotice notice=action.notice />
             <Field
                 id=format!("{prefix}-name")
                 name="name"
-                label="Name"
+                label=t.text(|l| &l.profile.name)
                 input_type="text"
                 autocomplete="name"
                 maxlength="100"
@@ -59,12 +64,16 @@ pub(super) fn NameForm() -> impl IntoView {
                 error=field_error(action.errors, "name")
             />
             <button
-                class="torii-button torii-button-primary"
+                class=slot(Slot::ButtonPrimary)
                 type="submit"
                 disabled=move || action.busy.get()
                 aria-busy=move || action.busy.get().then_some("true")
             >
-                {move || if action.busy.get() { "Saving…" } else { "Save name" }}
+                {t.either(
+                    move || action.busy.get(),
+                    |l| &l.common.saving,
+                    |l| &l.profile.save_name,
+                )}
             </button>
         </form>
     }
@@ -82,6 +91,7 @@ enum EmailStep {
 #[component]
 pub(super) fn EmailForm() -> impl IntoView {
     let auth = use_auth();
+    let t = use_locale();
     let prefix = unique_prefix("profile-email");
     let step = RwSignal::new(EmailStep::Idle);
     let new_email = RwSignal::new(String::new());
@@ -109,9 +119,9 @@ pub(super) fn EmailForm() -> impl IntoView {
                 Ok(_) => {
                     code.set(String::new());
                     step.set(EmailStep::Code);
-                    action.succeed(format!(
-                        "We sent a 6-digit code to {}.",
-                        request.email.trim()
+                    action.succeed(Message::Fill(
+                        |l| &l.common.code_sent_to,
+                        vec![("email", request.email.trim().to_owned())],
                     ));
                 }
                 Err(err) if err.needs_reauthentication() => {
@@ -151,7 +161,10 @@ pub(super) fn EmailForm() -> impl IntoView {
                     auth.accept(me);
                     step.set(EmailStep::Idle);
                     new_email.set(String::new());
-                    action.succeed(format!("Your email address is now {now}."));
+                    action.succeed(Message::Fill(
+                        |l| &l.profile.email_changed,
+                        vec![("email", now)],
+                    ));
                 }
                 Err(err) => action.fail(&err),
             }
@@ -162,102 +175,107 @@ pub(super) fn EmailForm() -> impl IntoView {
         action.errors.set(FormErrors::default());
         action.notice.set(None);
     };
-    let busy_label = move |idle: &'static str, busy: &'static str| {
-        move || if action.busy.get() { busy } else { idle }
-    };
+    let busy_label = move |idle: Pick, busy: Pick| t.either(move || action.busy.get(), busy, idle);
 
     let body = move || {
         if reauth.is_open() {
             return reauth.view().into_any();
         }
         match step.get() {
-        EmailStep::Idle => view! {
-            <button
-                class="torii-button torii-button-secondary"
-                type="button"
-                on:click=move |_| {
-                    action.errors.set(FormErrors::default());
-                    action.notice.set(None);
-                    step.set(EmailStep::Enter);
-                }
-            >
-                "Change email"
-            </button>
+            EmailStep::Idle => view! {
+                <button
+                    class=slot(Slot::ButtonSecondary)
+                    type="button"
+                    on:click=move |_| {
+                        action.errors.set(FormErrors::default());
+                        action.notice.set(None);
+                        step.set(EmailStep::Enter);
+                    }
+                >
+                    {t.text(|l| &l.profile.change_email)}
+                </button>
+            }
+            .into_any(),
+            EmailStep::Enter => view! {
+                <form class="torii-form" novalidate=true on:submit=on_enter>
+                    <AutoFocusField
+                        id=format!("{prefix}-new")
+                        name="email"
+                        label=t.text(|l| &l.profile.new_email)
+                        input_type="email"
+                        autocomplete="email"
+                        value=new_email
+                        error=field_error(action.errors, "email")
+                    />
+                    <div class="torii-row">
+                        <button
+                            class=slot(Slot::ButtonPrimary)
+                            type="submit"
+                            disabled=move || action.busy.get()
+                            aria-busy=move || action.busy.get().then_some("true")
+                        >
+                            {busy_label(|l| &l.common.send_code, |l| &l.common.sending)}
+                        </button>
+                        <button class=slot(Slot::ButtonSecondary) type="button" on:click=cancel>
+                            {t.text(|l| &l.common.cancel)}
+                        </button>
+                    </div>
+                </form>
+            }
+            .into_any(),
+            EmailStep::Code => view! {
+                <form class="torii-form" novalidate=true on:submit=on_verify>
+                    <AutoFocusField
+                        id=format!("{prefix}-code")
+                        name="code"
+                        label=t.text(|l| &l.common.code_label)
+                        input_type="text"
+                        autocomplete="one-time-code"
+                        inputmode="numeric"
+                        maxlength="6"
+                        value=code
+                        error=field_error(action.errors, "code")
+                    />
+                    <div class="torii-row">
+                        <button
+                            class=slot(Slot::ButtonPrimary)
+                            type="submit"
+                            disabled=move || action.busy.get()
+                            aria-busy=move || action.busy.get().then_some("true")
+                        >
+                            {busy_label(|l| &l.common.verify, |l| &l.common.verifying)}
+                        </button>
+                        <button class=slot(Slot::ButtonSecondary) type="button" on:click=cancel>
+                            {t.text(|l| &l.common.cancel)}
+                        </button>
+                    </div>
+                </form>
+            }
+            .into_any(),
         }
-        .into_any(),
-        EmailStep::Enter => view! {
-            <form class="torii-form" novalidate=true on:submit=on_enter>
-                <AutoFocusField
-                    id=format!("{prefix}-new")
-                    name="email"
-                    label="New email"
-                    input_type="email"
-                    autocomplete="email"
-                    value=new_email
-                    error=field_error(action.errors, "email")
-                />
-                <div class="torii-row">
-                    <button
-                        class="torii-button torii-button-primary"
-                        type="submit"
-                        disabled=move || action.busy.get()
-                        aria-busy=move || action.busy.get().then_some("true")
-                    >
-                        {busy_label("Send code", "Sending…")}
-                    </button>
-                    <button class="torii-button torii-button-secondary" type="button" on:click=cancel>
-                        "Cancel"
-                    </button>
-                </div>
-            </form>
-        }
-        .into_any(),
-        EmailStep::Code => view! {
-            <form class="torii-form" novalidate=true on:submit=on_verify>
-                <AutoFocusField
-                    id=format!("{prefix}-code")
-                    name="code"
-                    label="Verification code"
-                    input_type="text"
-                    autocomplete="one-time-code"
-                    inputmode="numeric"
-                    maxlength="6"
-                    value=code
-                    error=field_error(action.errors, "code")
-                />
-                <div class="torii-row">
-                    <button
-                        class="torii-button torii-button-primary"
-                        type="submit"
-                        disabled=move || action.busy.get()
-                        aria-busy=move || action.busy.get().then_some("true")
-                    >
-                        {busy_label("Verify", "Verifying…")}
-                    </button>
-                    <button class="torii-button torii-button-secondary" type="button" on:click=cancel>
-                        "Cancel"
-                    </button>
-                </div>
-            </form>
-        }
-        .into_any(),
-    }
     };
     view! {
         <div class="torii-form torii-profile-email">
             <p class="torii-text">
-                "Email: " <strong data-testid="profile-email">{email}</strong> " "
+                {t.before(|l| &l.profile.current_email, "email")}
+                <strong data-testid="profile-email">{email}</strong>
+                {t.after(|l| &l.profile.current_email, "email")} " "
                 {move || {
                     if verified() {
-                        view! { <span class="torii-badge">"Verified"</span> }.into_any()
+                        view! { <span class="torii-badge">{t.text(|l| &l.profile.verified)}</span> }
+                            .into_any()
                     } else {
-                        view! { <span class="torii-badge torii-badge-muted">"Not verified"</span> }
+                        view! {
+                            <span class="torii-badge torii-badge-muted">
+                                {t.text(|l| &l.profile.not_verified)}
+                            </span>
+                        }
                             .into_any()
                     }
                 }}
             </p>
             <FormAlert errors=action.errors />
-            {notice_view(action.notice)}
+            <FormNotice notice=action.notice />
             {body}
         </div>
     }

@@ -31,6 +31,8 @@ use super::passkeys::PasskeysSection;
 use super::two_step::TwoStepSection;
 use super::unique_prefix;
 use crate::api::ApiError;
+use crate::appearance::{Slot, slot, slot_with};
+use crate::i18n::{Message, Pick, use_locale};
 use crate::provider::use_auth;
 use account::{EmailForm, NameForm};
 use leptos::prelude::*;
@@ -54,6 +56,7 @@ pub fn UserProfile(
     children: Option<ChildrenFn>,
 ) -> impl IntoView {
     let auth = use_auth();
+    let t = use_locale();
     let root_class = super::with_class("torii-profile", class);
     // Bumped when something ends sessions, so the list reads them again.
     let sessions_version = RwSignal::new(0_u32);
@@ -75,12 +78,12 @@ pub fn UserProfile(
         // Rebuilt only when the user signs in or out, not on every profile change.
         auth.is_signed_in.get().then(|| {
             view! {
-                <div class=root_class>
-                    <ProfileSection title="Account" slug="account">
+                <div class=root_class lang=t.lang()>
+                    <ProfileSection title=|l| &l.profile.account_title slug="account">
                         <NameForm />
                         <EmailForm />
                     </ProfileSection>
-                    <ProfileSection title="Security" slug="security">
+                    <ProfileSection title=|l| &l.profile.security_title slug="security">
                         <PasswordForm sessions_version=sessions_version />
                         {move || offers_passkeys.get().then(|| view! { <PasskeysSection /> })}
                         {move || {
@@ -97,14 +100,14 @@ pub fn UserProfile(
                             .get()
                             .then(|| {
                                 view! {
-                                    <ProfileSection title="Two-step verification" slug="two-step">
+                                    <ProfileSection title=|l| &l.two_step.title slug="two-step">
                                         <TwoStepSection />
                                     </ProfileSection>
                                 }
                             })
                     }}
                     {children.with_value(|children| children.as_ref().map(|c| c()))}
-                    <ProfileSection title="Sessions" slug="sessions">
+                    <ProfileSection title=|l| &l.sessions.title slug="sessions">
                         <SessionsList version=sessions_version />
                     </ProfileSection>
                 </div>
@@ -115,33 +118,22 @@ pub fn UserProfile(
 
 /// A section of the profile: a card with its heading, labelled by it.
 #[component]
-fn ProfileSection(title: &'static str, slug: &'static str, children: Children) -> impl IntoView {
+fn ProfileSection(title: Pick, slug: &'static str, children: Children) -> impl IntoView {
+    let t = use_locale();
     let heading_id = format!("{}-title", unique_prefix(slug));
     let labelled_by = heading_id.clone();
     view! {
         <section
-            class="torii-card torii-profile-section"
+            class=slot_with(Slot::Card, "torii-profile-section")
             data-section=slug
             aria-labelledby=labelled_by
+            lang=t.lang()
         >
-            <h2 class="torii-card-title" id=heading_id>
-                {title}
+            <h2 class=slot(Slot::Title) id=heading_id>
+                {t.text(title)}
             </h2>
             {children()}
         </section>
-    }
-}
-
-/// A status line for a success, announced politely.
-fn notice_view(notice: RwSignal<Option<String>>) -> impl IntoView {
-    move || {
-        notice.get().map(|message| {
-            view! {
-                <p class="torii-notice" role="status">
-                    {message}
-                </p>
-            }
-        })
     }
 }
 
@@ -150,7 +142,7 @@ fn notice_view(notice: RwSignal<Option<String>>) -> impl IntoView {
 struct Action {
     busy: RwSignal<bool>,
     errors: RwSignal<FormErrors>,
-    notice: RwSignal<Option<String>>,
+    notice: RwSignal<Option<Message>>,
 }
 
 impl Action {
@@ -178,8 +170,8 @@ impl Action {
         self.errors.set(FormErrors::from_api(err));
     }
 
-    fn succeed(self, message: impl Into<String>) {
+    fn succeed(self, message: Message) {
         self.busy.set(false);
-        self.notice.set(Some(message.into()));
+        self.notice.set(Some(message));
     }
 }

@@ -1,9 +1,11 @@
 //! The profile's password form: change it (current and new, and whether to sign out every
 //! other session), or set one for an account without it, after a recent sign-in.
 
-use super::{Action, notice_view};
+use super::Action;
+use crate::appearance::{Slot, slot};
 use crate::components::reauthenticate::Reauth;
-use crate::components::{Field, FormAlert, field_error, unique_prefix};
+use crate::components::{Field, FormAlert, FormNotice, field_error, unique_prefix};
+use crate::i18n::{Message, use_locale};
 use crate::provider::use_auth;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -12,6 +14,7 @@ use torii_shared::{ChangePasswordRequest, Secret};
 #[component]
 pub(super) fn PasswordForm(sessions_version: RwSignal<u32>) -> impl IntoView {
     let auth = use_auth();
+    let t = use_locale();
     let prefix = unique_prefix("profile-password");
     let current = RwSignal::new(String::new());
     let new_password = RwSignal::new(String::new());
@@ -46,22 +49,15 @@ pub(super) fn PasswordForm(sessions_version: RwSignal<u32>) -> impl IntoView {
         spawn_local(async move {
             match api.change_password(&request).await {
                 Ok(changed) => {
-                    let verb = if has_password.get_untracked() {
-                        "changed"
-                    } else {
-                        "set"
-                    };
+                    let had_password = has_password.get_untracked();
                     current.set(String::new());
                     new_password.set(String::new());
                     has_password.set(true);
-                    let message = match changed.revoked_sessions {
-                        0 => format!("Your password was {verb}."),
-                        1 => {
-                            format!("Your password was {verb}, and 1 other session was signed out.")
-                        }
-                        n => format!(
-                            "Your password was {verb}, and {n} other sessions were signed out."
-                        ),
+                    let message = match (changed.revoked_sessions, had_password) {
+                        (0, true) => Message::Text(|l| &l.profile.password_changed),
+                        (0, false) => Message::Text(|l| &l.profile.password_set),
+                        (n, true) => Message::Count(|l| &l.profile.password_changed_sessions, n),
+                        (n, false) => Message::Count(|l| &l.profile.password_set_sessions, n),
                     };
                     action.succeed(message);
                     sessions_version.update(|v| *v += 1);
@@ -91,7 +87,7 @@ pub(super) fn PasswordForm(sessions_version: RwSignal<u32>) -> impl IntoView {
                 <Field
                     id=current_id.clone()
                     name="currentPassword"
-                    label="Current password"
+                    label=t.text(|l| &l.profile.current_password)
                     input_type="password"
                     autocomplete="current-password"
                     value=current
@@ -103,20 +99,24 @@ pub(super) fn PasswordForm(sessions_version: RwSignal<u32>) -> impl IntoView {
     view! {
         <div class="torii-form torii-profile-password">
             <h3 class="torii-subtitle">
-                {move || if has_password.get() { "Password" } else { "Set a password" }}
+                {t.either(
+                    move || has_password.get(),
+                    |l| &l.common.password,
+                    |l| &l.profile.set_password_title,
+                )}
             </h3>
             {move || {
                 (!has_password.get())
                     .then(|| {
                         view! {
                             <p class="torii-text torii-muted">
-                                "Your account has no password yet: add one to sign in with your email too."
+                                {t.text(|l| &l.profile.no_password)}
                             </p>
                         }
                     })
             }}
             <FormAlert errors=action.errors />
-            {notice_view(action.notice)}
+            <FormNotice notice=action.notice />
             // Outside the form below: the prompt has a form of its own.
             {reauth.view()}
             <form class="torii-form" novalidate=true on:submit=submit>
@@ -124,10 +124,10 @@ pub(super) fn PasswordForm(sessions_version: RwSignal<u32>) -> impl IntoView {
                 <Field
                     id=format!("{prefix}-new")
                     name="newPassword"
-                    label="New password"
+                    label=t.text(|l| &l.profile.new_password)
                     input_type="password"
                     autocomplete="new-password"
-                    hint="At least 8 characters."
+                    hint=t.text(|l| &l.common.password_hint)
                     required=true
                     value=new_password
                     error=field_error(action.errors, "newPassword")
@@ -139,18 +139,21 @@ pub(super) fn PasswordForm(sessions_version: RwSignal<u32>) -> impl IntoView {
                         type="checkbox"
                         bind:checked=sign_out_others
                     />
-                    <label for=checkbox_id>"Sign out of all other sessions"</label>
+                    <label for=checkbox_id>{t.text(|l| &l.sessions.sign_out_others)}</label>
                 </div>
                 <button
-                    class="torii-button torii-button-primary"
+                    class=slot(Slot::ButtonPrimary)
                     type="submit"
                     disabled=move || action.busy.get() || reauth.is_open()
                     aria-busy=move || action.busy.get().then_some("true")
                 >
-                    {move || match (action.busy.get(), has_password.get()) {
-                        (true, _) => "Saving…",
-                        (false, true) => "Change password",
-                        (false, false) => "Set password",
+                    {move || {
+                        let pick: crate::i18n::Pick = match (action.busy.get(), has_password.get()) {
+                            (true, _) => |l| &l.common.saving,
+                            (false, true) => |l| &l.profile.change_password,
+                            (false, false) => |l| &l.profile.set_password,
+                        };
+                        t.text(pick)()
                     }}
                 </button>
             </form>

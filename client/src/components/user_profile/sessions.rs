@@ -1,9 +1,11 @@
 //! The profile's *Sessions* section: every session of the user with its device, IP address
 //! and times, "Sign out" on each other one, and "Sign out of all other sessions".
 
-use super::{Action, notice_view};
+use super::Action;
 use crate::api::ApiError;
-use crate::components::{FormAlert, unique_prefix};
+use crate::appearance::{Slot, slot};
+use crate::components::{FormAlert, FormNotice, local_date_time, unique_prefix};
+use crate::i18n::{Message, Pick, fill, use_locale};
 use crate::provider::use_auth;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -12,6 +14,7 @@ use torii_shared::SessionSummary;
 #[component]
 pub(super) fn SessionsList(version: RwSignal<u32>) -> impl IntoView {
     let auth = use_auth();
+    let t = use_locale();
     let sessions = RwSignal::new(None::<Result<Vec<SessionSummary>, ApiError>>);
     let action = Action::new();
     let revoking = RwSignal::new(None::<String>);
@@ -34,7 +37,10 @@ pub(super) fn SessionsList(version: RwSignal<u32>) -> impl IntoView {
         revoking.set(Some(session.id.clone()));
         spawn_local(async move {
             match api.revoke_session(&session.id).await {
-                Ok(()) => action.succeed(format!("Signed out of {}.", session.device)),
+                Ok(()) => action.succeed(Message::Fill(
+                    |l| &l.sessions.signed_out_of,
+                    vec![("device", session.device.clone())],
+                )),
                 Err(err) => action.fail(&err),
             }
             revoking.set(None);
@@ -49,9 +55,8 @@ pub(super) fn SessionsList(version: RwSignal<u32>) -> impl IntoView {
         spawn_local(async move {
             match api.revoke_other_sessions().await {
                 Ok(done) => action.succeed(match done.revoked {
-                    0 => "There were no other sessions.".to_owned(),
-                    1 => "Signed out of 1 other session.".to_owned(),
-                    n => format!("Signed out of {n} other sessions."),
+                    0 => Message::Text(|l| &l.sessions.no_others),
+                    n => Message::Count(|l| &l.sessions.signed_out_others, n),
                 }),
                 Err(err) => action.fail(&err),
             }
@@ -65,11 +70,20 @@ pub(super) fn SessionsList(version: RwSignal<u32>) -> impl IntoView {
                 .is_some_and(|list| list.iter().any(|s| !s.current))
         })
     };
+    // A line with a date in it, in the reader's time zone and the current language.
+    let dated = move |template: Pick, at: time::OffsetDateTime| {
+        move || t.with(|l| fill(template(l), &[("date", &local_date_time(l, at))]))
+    };
     let list = move || match sessions.get() {
-        None => view! { <p class="torii-muted" role="status">"Loading sessions…"</p> }.into_any(),
+        None => view! {
+            <p class="torii-muted" role="status">
+                {t.text(|l| &l.sessions.loading)}
+            </p>
+        }
+        .into_any(),
         Some(Err(err)) => view! {
-            <p class="torii-alert" role="alert">
-                {err.message().to_owned()}
+            <p class=slot(Slot::Alert) role="alert">
+                {move || t.with(|l| l.api_error(&err))}
             </p>
         }
         .into_any(),
@@ -88,14 +102,21 @@ pub(super) fn SessionsList(version: RwSignal<u32>) -> impl IntoView {
                                 <p class="torii-session-device" id=device_id.clone()>
                                     <strong>{session.device.clone()}</strong>
                                     {current
-                                        .then(|| view! { " " <span class="torii-badge">"This device"</span> })}
+                                        .then(|| {
+                                            view! {
+                                                " "
+                                                <span class="torii-badge">
+                                                    {t.text(|l| &l.sessions.this_device)}
+                                                </span>
+                                            }
+                                        })}
                                 </p>
                                 <p class="torii-muted">
                                     {ip.map(|ip| format!("{ip} · "))}
-                                    "Signed in " {crate::i18n::use_locale().with_untracked(|l| crate::components::local_date_time(l, session.created_at))}
+                                    {dated(|l| &l.sessions.signed_in_at, session.created_at)}
                                 </p>
                                 <p class="torii-muted">
-                                    "Last active " {crate::i18n::use_locale().with_untracked(|l| crate::components::local_date_time(l, session.last_active_at))}
+                                    {dated(|l| &l.sessions.last_active, session.last_active_at)}
                                 </p>
                             </div>
                             {(!current)
@@ -107,14 +128,18 @@ pub(super) fn SessionsList(version: RwSignal<u32>) -> impl IntoView {
                                     let busy_too = busy.clone();
                                     view! {
                                         <button
-                                            class="torii-button torii-button-secondary"
+                                            class=slot(Slot::ButtonSecondary)
                                             type="button"
                                             aria-describedby=device_id
                                             disabled=move || action.busy.get()
                                             aria-busy=move || busy().then_some("true")
                                             on:click=move |_| revoke(for_click.clone())
                                         >
-                                            {move || if busy_too() { "Signing out…" } else { "Sign out" }}
+                                            {t.either(
+                                                busy_too,
+                                                |l| &l.common.signing_out,
+                                                |l| &l.common.sign_out,
+                                            )}
                                         </button>
                                     }
                                 })}
@@ -128,15 +153,15 @@ pub(super) fn SessionsList(version: RwSignal<u32>) -> impl IntoView {
     view! {
         <div class="torii-form">
             <FormAlert errors=action.errors />
-            {notice_view(action.notice)}
+            <FormNotice notice=action.notice />
             {list}
             <button
-                class="torii-button torii-button-secondary"
+                class=slot(Slot::ButtonSecondary)
                 type="button"
                 disabled=move || action.busy.get() || !others()
                 on:click=revoke_others
             >
-                "Sign out of all other sessions"
+                {t.text(|l| &l.sessions.sign_out_others)}
             </button>
         </div>
     }
