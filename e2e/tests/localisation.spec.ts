@@ -28,6 +28,7 @@ import { e2eDir, startServer } from '../fixtures/processes';
 import { totpCode } from '../fixtures/totp';
 import { PASSWORD, signUpViaApi, uniqueEmail } from '../fixtures/users';
 import { Dashboard } from './pages/Dashboard';
+import { OidcProviderPages } from './pages/OidcProviderPages';
 import { ProfilePage } from './pages/ProfilePage';
 import { EnrollSteps, SecondFactorStep, SetupMfaPage } from './pages/SecondFactorPages';
 
@@ -231,6 +232,39 @@ test('the sign-up card speaks French at every step, then the user button and its
   await page.getByTestId('language').selectOption('en');
   await expect(page.getByRole('button', { name: /^Account menu for / })).toBeVisible();
   await expect(page.locator('.torii-user-button')).toHaveAttribute('lang', 'en');
+});
+
+test('the passkey step of a passkey-first sign-up speaks French', async ({ page }) => {
+  await VirtualAuthenticator.attach(page);
+  // The passkey's options refused once: the step stays, with its error and its choices.
+  await page.route('**/v1/passkeys/registration/options', (route) => route.abort(), {
+    times: 1,
+  });
+  await page.goto('/sign-up?lang=fr');
+  const card = page.locator('.torii-card');
+  await button(card, 'sign_up.use_passkey').click();
+  const email = uniqueEmail('cle');
+  await card.locator('input[name="email"]').fill(email);
+  await card.getByRole('checkbox').check();
+  await button(card, 'sign_up.submit').click();
+  await card.getByLabel(fr('common.code_label')).fill(await waitForCode(email));
+  await button(card, 'common.verify').click();
+  await expect(card.getByRole('alert').filter({ hasText: /\S/ })).toHaveText(fr('errors.network'));
+  await expect(button(card, 'sign_up.try_again')).toBeVisible();
+  await expectFrench(page, 'sign-up passkey step');
+  await button(card, 'sign_up.try_again').click();
+  await expect(new Dashboard(page).userEmail).toHaveText(email);
+});
+
+test('the consent step of a sign-up through a provider speaks French', async ({ page }) => {
+  await page.goto('/?lang=fr');
+  await page.locator('.torii-card [data-provider]').first().click();
+  const consentStep = page.getByTestId('oauth-consent');
+  await new OidcProviderPages(page).signIn(uniqueEmail('oidc-fr'), consentStep);
+  // Back from the provider on a page load: the language is chosen again, in place.
+  await page.getByTestId('language').selectOption('fr');
+  await expect(button(consentStep, 'common.continue_')).toBeDisabled();
+  await expectFrench(page, 'sign-up consent after a provider');
 });
 
 test('the profile speaks French in every section, with the re-authentication prompt', async ({
