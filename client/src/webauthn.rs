@@ -19,6 +19,8 @@ pub(crate) enum PasskeyFailure {
     Aborted,
     /// This browser has no passkey support.
     Unsupported,
+    /// The server's options or the browser's answer could not be read.
+    Malformed,
     /// Anything else; the browser's message.
     Other(String),
 }
@@ -31,6 +33,7 @@ impl PasskeyFailure {
             Self::AlreadyRegistered => Message::Text(|l| &l.errors.passkey_already_registered),
             Self::Aborted => Message::Text(|l| &l.errors.passkey_aborted),
             Self::Unsupported => Message::Text(|l| &l.errors.passkey_unsupported),
+            Self::Malformed => Message::Text(|l| &l.errors.passkey_malformed),
             Self::Other(reason) => Message::Fill(
                 |l| &l.errors.passkey_failed,
                 vec![("reason", reason.clone())],
@@ -136,13 +139,12 @@ async fn run(
     abort: Option<&Abort>,
 ) -> Result<serde_json::Value, PasskeyFailure> {
     let pkc = public_key_credential().ok_or(PasskeyFailure::Unsupported)?;
-    let json = js_sys::JSON::parse(&public_key.to_string())
-        .map_err(|_| PasskeyFailure::Other("unreadable options".to_owned()))?;
+    let json =
+        js_sys::JSON::parse(&public_key.to_string()).map_err(|_| PasskeyFailure::Malformed)?;
     let parsed = call_method(&pkc, parse, &json)?;
     let options = Object::new();
     let set = |key: &str, value: &JsValue| {
-        Reflect::set(&options, &key.into(), value)
-            .map_err(|_| PasskeyFailure::Other("options".to_owned()))
+        Reflect::set(&options, &key.into(), value).map_err(|_| PasskeyFailure::Malformed)
     };
     set("publicKey", &parsed)?;
     if conditional {
@@ -171,7 +173,7 @@ async fn run(
     let text: String = js_sys::JSON::stringify(&value)
         .map_err(|e| PasskeyFailure::from_js(&e))?
         .into();
-    serde_json::from_str(&text).map_err(|e| PasskeyFailure::Other(e.to_string()))
+    serde_json::from_str(&text).map_err(|_| PasskeyFailure::Malformed)
 }
 
 /// `navigator.credentials.create()`: a new passkey for the registration options.

@@ -4,8 +4,7 @@
 //! code" when the flow can, and the step's own extra fields and links.
 
 use super::kit::{BusyButton, ButtonRole};
-use super::{Field, FormAlert, field_error};
-use crate::appearance::{Slot, slot};
+use super::{Field, FormAlert, FormNotice, field_error};
 use crate::form::FormState;
 use crate::i18n::{Pick, use_locale};
 use leptos::prelude::*;
@@ -60,15 +59,6 @@ where
     });
     let (submit_label, busy_label) =
         submit.unwrap_or((|l| &l.common.verify, |l| &l.common.verifying));
-    let notice = move || {
-        form.notice.get().map(|notice| {
-            view! {
-                <p class=slot(Slot::Notice) role="status">
-                    {t.with(|l| notice.render(l))}
-                </p>
-            }
-        })
-    };
     let resend_button = resend.map(|(resending, on_resend)| {
         view! {
             <BusyButton
@@ -92,7 +82,7 @@ where
             </p>
             {intro.map(|intro| view! { <p class="torii-text torii-muted">{t.text(intro)}</p> })}
             <FormAlert errors=form.errors />
-            {notice}
+            <FormNotice notice=form.notice />
             <Field
                 id=id
                 name="code"

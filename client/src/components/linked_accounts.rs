@@ -13,7 +13,9 @@
 
 use super::oauth::{self, ProfileReturn, ProfileTrip};
 use super::reauthenticate::Reauth;
-use super::{FormAlert, FormErrors, local_date, unique_prefix};
+use super::{FormAlert, FormErrors, FormNotice, local_date, unique_prefix};
+use crate::appearance::{Slot, slot};
+use crate::i18n::{Message, fill, use_locale};
 use crate::provider::use_auth;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -41,11 +43,12 @@ fn run<T: 'static>(action: Action<T>, value: T) {
 #[component]
 pub(crate) fn LinkedAccounts(back: Option<ProfileReturn>) -> impl IntoView {
     let auth = use_auth();
+    let t = use_locale();
     let heading_id = format!("{}-title", unique_prefix("linked-accounts"));
     let identities = RwSignal::new(Vec::<OAuthIdentity>::new());
     let busy = RwSignal::new(Some(Busy::Loading));
     let errors = RwSignal::new(FormErrors::default());
-    let notice = RwSignal::new(None::<String>);
+    let notice = RwSignal::new(None::<Message>);
     let reauth = Reauth::new();
     let name_of = move |provider: &str| {
         oauth::providers(auth)
@@ -68,11 +71,11 @@ pub(crate) fn LinkedAccounts(back: Option<ProfileReturn>) -> impl IntoView {
     reload();
     match back {
         Some(ProfileReturn::Done(ProfileTrip::Link)) => {
-            notice.set(Some("The account was linked.".to_owned()));
+            notice.set(Some(Message::Text(|l| &l.linked_accounts.linked)));
         }
-        Some(ProfileReturn::Done(ProfileTrip::Reauthenticate)) => notice.set(Some(
-            "You confirmed it is you. Go ahead with your change.".to_owned(),
-        )),
+        Some(ProfileReturn::Done(ProfileTrip::Reauthenticate)) => {
+            notice.set(Some(Message::Text(|l| &l.reauth.confirmed)));
+        }
         Some(ProfileReturn::Failed(message)) => errors.set(FormErrors::message(message)),
         None => {}
     }
@@ -123,7 +126,10 @@ pub(crate) fn LinkedAccounts(back: Option<ProfileReturn>) -> impl IntoView {
         spawn_local(async move {
             match api.unlink_provider(&identity.id).await {
                 Ok(()) => {
-                    notice.set(Some(format!("Unlinked {}.", name_of(&identity.provider))));
+                    notice.set(Some(Message::Fill(
+                        |l| &l.linked_accounts.unlinked,
+                        vec![("provider", name_of(&identity.provider))],
+                    )));
                     reload();
                 }
                 Err(err) if err.needs_reauthentication() => {
@@ -143,37 +149,50 @@ pub(crate) fn LinkedAccounts(back: Option<ProfileReturn>) -> impl IntoView {
     let item = move |identity: OAuthIdentity| {
         let name = name_of(&identity.provider);
         let label = match &identity.email {
-            Some(email) => format!("Unlink {name} ({email})"),
-            None => format!("Unlink {name}"),
+            Some(email) => t.fill(
+                |l| &l.linked_accounts.unlink_label_email,
+                vec![("provider", name.clone()), ("email", email.clone())],
+            ),
+            None => t.fill(
+                |l| &l.linked_accounts.unlink_label,
+                vec![("provider", name.clone())],
+            ),
         };
         let unlinking = {
             let id = identity.id.clone();
             Signal::derive(move || busy.get() == Some(Busy::Unlinking(id.clone())))
         };
         let provider = identity.provider.clone();
-        let details = match &identity.email {
-            Some(email) => format!(
-                "{email} · Linked {}",
-                crate::i18n::use_locale().with_untracked(|l| local_date(l, identity.created_at))
-            ),
-            None => format!(
-                "Linked {}",
-                crate::i18n::use_locale().with_untracked(|l| local_date(l, identity.created_at))
-            ),
+        let (email, created_at) = (identity.email.clone(), identity.created_at);
+        let details = move || {
+            t.with(|l| {
+                let linked = fill(
+                    &l.linked_accounts.linked_on,
+                    &[("date", &local_date(l, created_at))],
+                );
+                match &email {
+                    Some(email) => format!("{email} · {linked}"),
+                    None => linked,
+                }
+            })
         };
         view! {
             <li class="torii-passkey torii-linked-account" data-provider=provider>
                 <span class="torii-passkey-name">{name}</span>
                 <span class="torii-muted">{details}</span>
                 <button
-                    class="torii-button torii-button-secondary"
+                    class=slot(Slot::ButtonSecondary)
                     type="button"
                     aria-label=label
                     disabled=move || busy.get().is_some() || reauth.is_open()
                     aria-busy=move || unlinking.get().then_some("true")
                     on:click=move |_| run(unlink, identity.clone())
                 >
-                    {move || if unlinking.get() { "Unlinking…" } else { "Unlink" }}
+                    {t.either(
+                        move || unlinking.get(),
+                        |l| &l.linked_accounts.unlinking,
+                        |l| &l.linked_accounts.unlink,
+                    )}
                 </button>
             </li>
         }
@@ -181,9 +200,14 @@ pub(crate) fn LinkedAccounts(back: Option<ProfileReturn>) -> impl IntoView {
 
     let list = move || {
         if busy.get() == Some(Busy::Loading) {
-            view! { <p class="torii-text" role="status">"Loading…"</p> }.into_any()
+            view! {
+                <p class="torii-text" role="status">
+                    {t.text(|l| &l.common.loading)}
+                </p>
+            }
+            .into_any()
         } else if identities.with(Vec::is_empty) {
-            view! { <p class="torii-text">"No linked accounts."</p> }.into_any()
+            view! { <p class="torii-text">{t.text(|l| &l.linked_accounts.none)}</p> }.into_any()
         } else {
             view! {
                 <ul class="torii-passkey-list">
@@ -207,15 +231,14 @@ pub(crate) fn LinkedAccounts(back: Option<ProfileReturn>) -> impl IntoView {
                 };
                 view! {
                     <button
-                        class="torii-button torii-button-secondary"
+                        class=slot(Slot::ButtonSecondary)
                         type="button"
                         data-provider=provider.id.clone()
                         disabled=move || busy.get().is_some() || reauth.is_open()
                         aria-busy=move || linking.get().then_some("true")
                         on:click=move |_| run(link, id.clone())
                     >
-                        "Link "
-                        {provider.name}
+                        {t.fill(|l| &l.linked_accounts.link, vec![("provider", provider.name)])}
                     </button>
                 }
             })
@@ -224,25 +247,17 @@ pub(crate) fn LinkedAccounts(back: Option<ProfileReturn>) -> impl IntoView {
 
     let labelled_by = heading_id.clone();
     view! {
-        <section class="torii-profile-part torii-linked-accounts" aria-labelledby=labelled_by>
+        <section
+            class="torii-profile-part torii-linked-accounts"
+            aria-labelledby=labelled_by
+            lang=t.lang()
+        >
             <h3 class="torii-subtitle" id=heading_id>
-                "Linked accounts"
+                {t.text(|l| &l.linked_accounts.title)}
             </h3>
-            <p class="torii-text torii-muted">
-                "Sign in with an account you have with one of these providers."
-            </p>
+            <p class="torii-text torii-muted">{t.text(|l| &l.linked_accounts.intro)}</p>
             <FormAlert errors=errors />
-            {move || {
-                notice
-                    .get()
-                    .map(|message| {
-                        view! {
-                            <p class="torii-notice" role="status">
-                                {message}
-                            </p>
-                        }
-                    })
-            }}
+            <FormNotice notice=notice />
             {reauth.view()}
             {list}
             <div class="torii-row torii-link-providers">{link_buttons}</div>

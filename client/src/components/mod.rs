@@ -1,5 +1,5 @@
 //! Torii's components, one per file, and the small pieces their forms share: unique element
-//! ids, a labelled text field that shows its own error, the card's alert line, and times in
+//! ids, a labelled text field that shows its own error, the card's alert and notice lines, and times in
 //! the reader's own time zone and language.
 
 mod accept_terms;
@@ -9,6 +9,7 @@ mod code_step;
 mod kit;
 mod linked_accounts;
 mod oauth;
+mod passkey_ceremony;
 mod passkeys;
 mod protected;
 mod reauthenticate;
@@ -29,8 +30,8 @@ mod verify_email;
 pub use accept_terms::AcceptTerms;
 pub use auth_loading::AuthLoading;
 pub use buttons::{SignInButton, SignOutButton, SignUpButton};
+pub(crate) use passkey_ceremony::{PasskeyError, add_passkey, sign_in_with_passkey};
 pub use passkeys::Passkeys;
-pub(crate) use passkeys::{PasskeyError, add_passkey, sign_in_with_passkey};
 pub use protected::Protected;
 pub use redirect_to_gates::RedirectToGates;
 pub use redirects::{RedirectToSignIn, RedirectToSignUp, RedirectToUserProfile};
@@ -47,7 +48,7 @@ pub use verify_email::VerifyEmail;
 
 use crate::appearance::{Slot, slot};
 pub(crate) use crate::form::{FormErrors, field_error};
-use crate::i18n::{Locale, use_locale};
+use crate::i18n::{Locale, Message, use_locale};
 use leptos::prelude::*;
 use time::OffsetDateTime;
 
@@ -268,6 +269,22 @@ fn FormAlert(errors: RwSignal<FormErrors>) -> impl IntoView {
             let message = texts.with(|l| message.render(l));
             view! {
                 <p class=slot(Slot::Alert) role="alert" aria-live="assertive">
+                    {message}
+                </p>
+            }
+        })
+    }
+}
+
+/// A form's success line: announced politely, in the current language.
+#[component]
+fn FormNotice(notice: RwSignal<Option<Message>>) -> impl IntoView {
+    let texts = use_locale();
+    move || {
+        notice.get().map(|message| {
+            let message = texts.with(|l| message.render(l));
+            view! {
+                <p class=slot(Slot::Notice) role="status">
                     {message}
                 </p>
             }

@@ -1,5 +1,6 @@
 //! `<Passkeys>`: the signed-in user's passkeys (name, added, last used), "Add a passkey",
-//! and "Rename" (inline) and "Remove" for each; and the two passkey ceremonies the cards share (sign in, add).
+//! and "Rename" (inline) and "Remove" for each (the ceremonies are in
+//! [`super::passkey_ceremony`]).
 //! The same list is a part of `<UserProfile>`'s security section ([`PasskeysSection`]).
 //!
 //! Adding runs `POST /v1/passkeys/registration/options` → the browser's passkey dialog →
@@ -10,80 +11,15 @@
 //! (browsers only open their passkey dialog right after a press).
 
 use super::oauth::{ProfileReturn, ProfileTrip, take_profile_return};
+use super::passkey_ceremony::{PasskeyError, add_passkey};
 use super::reauthenticate::Reauth;
-use super::{FormErrors, local_date, unique_prefix, with_class};
-use crate::api::{ApiClient, ApiError};
+use super::{FormAlert, FormErrors, FormNotice, local_date, unique_prefix, with_class};
+use crate::appearance::{Slot, slot};
+use crate::i18n::{Message, fill, use_locale};
 use crate::provider::use_auth;
-use crate::webauthn::{self, Abort, PasskeyFailure};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use torii_shared::{
-    Me, PasskeyInfo, PasskeyRegistrationRequest, PasskeySignInRequest, RenamePasskeyRequest,
-};
-
-/// A passkey ceremony that did not finish: the server said no, or the browser gave nothing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum PasskeyError {
-    /// The server's answer.
-    Api(ApiError),
-    /// The browser's.
-    Browser(PasskeyFailure),
-}
-
-impl PasskeyError {
-    /// Whether the server asked for a recent sign-in first.
-    pub(crate) fn needs_reauthentication(&self) -> bool {
-        matches!(self, Self::Api(err) if err.needs_reauthentication())
-    }
-
-    /// What the card shows.
-    pub(crate) fn errors(&self) -> FormErrors {
-        match self {
-            Self::Api(err) => FormErrors::from_api(err),
-            Self::Browser(failure) => FormErrors::message(failure.message()),
-        }
-    }
-}
-
-impl From<ApiError> for PasskeyError {
-    fn from(err: ApiError) -> Self {
-        Self::Api(err)
-    }
-}
-
-impl From<PasskeyFailure> for PasskeyError {
-    fn from(failure: PasskeyFailure) -> Self {
-        Self::Browser(failure)
-    }
-}
-
-/// Signs in with a discoverable passkey: options, the browser (a dialog, or the email
-/// field's autofill when `conditional`), then the server. The answer is the new state.
-pub(crate) async fn sign_in_with_passkey(
-    api: &ApiClient,
-    conditional: bool,
-    abort: Option<&Abort>,
-) -> Result<Me, PasskeyError> {
-    let options = api.passkey_sign_in_options().await?;
-    let credential = webauthn::get_assertion(&options.public_key, conditional, abort).await?;
-    let request = PasskeySignInRequest {
-        ceremony_id: options.ceremony_id,
-        credential,
-    };
-    Ok(api.passkey_sign_in(&request).await?)
-}
-
-/// Creates a passkey for the signed-in user and stores it.
-pub(crate) async fn add_passkey(api: &ApiClient) -> Result<PasskeyInfo, PasskeyError> {
-    let options = api.passkey_registration_options().await?;
-    let credential = webauthn::create(&options.public_key).await?;
-    let request = PasskeyRegistrationRequest {
-        ceremony_id: options.ceremony_id,
-        credential,
-        name: None,
-    };
-    Ok(api.register_passkey(&request).await?)
-}
+use torii_shared::{PasskeyInfo, RenamePasskeyRequest};
 
 /// Which request is in flight; one at a time.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +39,7 @@ pub fn Passkeys(
     #[prop(optional, into)]
     class: MaybeProp<String>,
 ) -> impl IntoView {
+    let t = use_locale();
     let heading_id = format!("{}-title", unique_prefix("passkeys"));
     let root_class = with_class("torii-card torii-passkeys", class);
     // Back from confirming who the user is with a provider (see `<UserProfile>`, which reads
@@ -110,9 +47,9 @@ pub fn Passkeys(
     let back = take_profile_return();
     let labelled_by = heading_id.clone();
     view! {
-        <section class=root_class aria-labelledby=labelled_by>
-            <h2 class="torii-card-title" id=heading_id>
-                "Passkeys"
+        <section class=root_class aria-labelledby=labelled_by lang=t.lang()>
+            <h2 class=slot(Slot::Title) id=heading_id>
+                {t.text(|l| &l.passkeys.title)}
             </h2>
             <PasskeysBody back=back />
         </section>
@@ -122,12 +59,17 @@ pub fn Passkeys(
 /// The list inside `<UserProfile>`'s security section: a sub-section with its own heading.
 #[component]
 pub(crate) fn PasskeysSection() -> impl IntoView {
+    let t = use_locale();
     let heading_id = format!("{}-title", unique_prefix("passkeys"));
     let labelled_by = heading_id.clone();
     view! {
-        <section class="torii-profile-part torii-passkeys" aria-labelledby=labelled_by>
+        <section
+            class="torii-profile-part torii-passkeys"
+            aria-labelledby=labelled_by
+            lang=t.lang()
+        >
             <h3 class="torii-subtitle" id=heading_id>
-                "Passkeys"
+                {t.text(|l| &l.passkeys.title)}
             </h3>
             <PasskeysBody back=None />
         </section>
@@ -137,13 +79,13 @@ pub(crate) fn PasskeysSection() -> impl IntoView {
 /// What a trip to a provider came back with, as the list's notice or error.
 fn show_return(
     back: Option<ProfileReturn>,
-    notice: RwSignal<Option<String>>,
+    notice: RwSignal<Option<Message>>,
     errors: RwSignal<FormErrors>,
 ) {
     match back {
-        Some(ProfileReturn::Done(ProfileTrip::Reauthenticate)) => notice.set(Some(
-            "You confirmed it is you. Go ahead with your change.".to_owned(),
-        )),
+        Some(ProfileReturn::Done(ProfileTrip::Reauthenticate)) => {
+            notice.set(Some(Message::Text(|l| &l.reauth.confirmed)));
+        }
         Some(ProfileReturn::Failed(message)) => errors.set(FormErrors::message(message)),
         Some(ProfileReturn::Done(ProfileTrip::Link)) | None => {}
     }
@@ -152,10 +94,11 @@ fn show_return(
 #[component]
 fn PasskeysBody(back: Option<ProfileReturn>) -> impl IntoView {
     let auth = use_auth();
+    let t = use_locale();
     let passkeys = RwSignal::new(Vec::<PasskeyInfo>::new());
     let busy = RwSignal::new(Some(Busy::Loading));
     let errors = RwSignal::new(FormErrors::default());
-    let notice = RwSignal::new(None::<String>);
+    let notice = RwSignal::new(None::<Message>);
     let reauth = Reauth::new();
     show_return(back, notice, errors);
 
@@ -184,7 +127,10 @@ fn PasskeysBody(back: Option<ProfileReturn>) -> impl IntoView {
         spawn_local(async move {
             match add_passkey(&api).await {
                 Ok(added) => {
-                    notice.set(Some(format!("Added “{}”.", added.name)));
+                    notice.set(Some(Message::Fill(
+                        |l| &l.passkeys.added,
+                        vec![("name", added.name)],
+                    )));
                     reload();
                 }
                 Err(err) if err.needs_reauthentication() => {
@@ -194,9 +140,7 @@ fn PasskeysBody(back: Option<ProfileReturn>) -> impl IntoView {
                     }
                     // The browser's dialog needs a fresh press of the button.
                     reauth.ask(move || {
-                        notice.set(Some(
-                            "You confirmed it is you. Press “Add a passkey” again.".to_owned(),
-                        ));
+                        notice.set(Some(Message::Text(|l| &l.passkeys.add_again)));
                     });
                 }
                 Err(err) => {
@@ -220,7 +164,10 @@ fn PasskeysBody(back: Option<ProfileReturn>) -> impl IntoView {
         spawn_local(async move {
             match api.delete_passkey(&passkey.id).await {
                 Ok(()) => {
-                    notice.set(Some(format!("Removed “{}”.", passkey.name)));
+                    notice.set(Some(Message::Fill(
+                        |l| &l.passkeys.removed,
+                        vec![("name", passkey.name.clone())],
+                    )));
                     reload();
                 }
                 Err(err) if err.needs_reauthentication() => {
@@ -262,7 +209,10 @@ fn PasskeysBody(back: Option<ProfileReturn>) -> impl IntoView {
             match api.rename_passkey(&id, &request).await {
                 Ok(renamed) => {
                     editing.set(None);
-                    notice.set(Some(format!("Renamed to “{}”.", renamed.name)));
+                    notice.set(Some(Message::Fill(
+                        |l| &l.passkeys.renamed,
+                        vec![("name", renamed.name)],
+                    )));
                     reload();
                 }
                 Err(err) => {
@@ -287,7 +237,10 @@ fn PasskeysBody(back: Option<ProfileReturn>) -> impl IntoView {
                 editing.set(Some(id.clone()));
             }
         };
-        let rename_label = format!("Rename {}", passkey.name);
+        let rename_label = t.fill(
+            |l| &l.passkeys.rename_label,
+            vec![("name", passkey.name.clone())],
+        );
         let rename_form = move || {
             let id = rename_id.clone();
             is_editing.get().then(|| {
@@ -307,8 +260,8 @@ fn PasskeysBody(back: Option<ProfileReturn>) -> impl IntoView {
                         }
                     >
                         <input
-                            class="torii-input"
-                            aria-label="Passkey name"
+                            class=slot(Slot::Input)
+                            aria-label=t.text(|l| &l.passkeys.name_label)
                             maxlength="64"
                             node_ref=input
                             on:keydown=move |ev: leptos::ev::KeyboardEvent| {
@@ -319,52 +272,68 @@ fn PasskeysBody(back: Option<ProfileReturn>) -> impl IntoView {
                             bind:value=new_name
                         />
                         <button
-                            class="torii-button torii-button-secondary"
+                            class=slot(Slot::ButtonSecondary)
                             type="submit"
                             disabled=move || busy.get().is_some()
                         >
-                            "Save"
+                            {t.text(|l| &l.common.save)}
                         </button>
-                        <button class="torii-link" type="button" on:click=move |_| editing.set(None)>
-                            "Cancel"
+                        <button class=slot(Slot::Link) type="button" on:click=move |_| editing.set(None)>
+                            {t.text(|l| &l.common.cancel)}
                         </button>
                     </form>
                 }
             })
         };
-        let last_used = passkey.last_used_at.map_or_else(
-            || "never".to_owned(),
-            |at| crate::i18n::use_locale().with_untracked(|l| local_date(l, at)),
+        let (created_at, last_used_at) = (passkey.created_at, passkey.last_used_at);
+        let dates = move || {
+            t.with(|l| {
+                let last_used = last_used_at
+                    .map_or_else(|| l.passkeys.never.to_string(), |at| local_date(l, at));
+                format!(
+                    "{} · {}",
+                    fill(
+                        &l.passkeys.added_on,
+                        &[("date", &local_date(l, created_at))]
+                    ),
+                    fill(&l.passkeys.last_used, &[("date", &last_used)]),
+                )
+            })
+        };
+        let label = t.fill(
+            |l| &l.passkeys.remove_label,
+            vec![("name", passkey.name.clone())],
         );
-        let label = format!("Remove {}", passkey.name);
         let removing_id = passkey.id.clone();
         let removing =
             Signal::derive(move || busy.get() == Some(Busy::Removing(removing_id.clone())));
         view! {
             <li class="torii-passkey" data-testid="passkey">
                 <span class="torii-passkey-name">{passkey.name.clone()}</span>
-                <span class="torii-muted">
-                    "Added " {crate::i18n::use_locale().with_untracked(|l| local_date(l, passkey.created_at))} " · Last used " {last_used}
-                </span>
+                <span class="torii-muted">{dates}</span>
                 {rename_form}
                 <button
-                    class="torii-link"
+                    class=slot(Slot::Link)
                     type="button"
                     aria-label=rename_label
                     disabled=move || busy.get().is_some() || reauth.is_open()
                     on:click=start_rename
                 >
-                    "Rename"
+                    {t.text(|l| &l.passkeys.rename)}
                 </button>
                 <button
-                    class="torii-button torii-button-secondary"
+                    class=slot(Slot::ButtonSecondary)
                     type="button"
                     aria-label=label
                     disabled=move || busy.get().is_some() || reauth.is_open()
                     aria-busy=move || removing.get().then_some("true")
                     on:click=move |_| remove(passkey.clone())
                 >
-                    {move || if removing.get() { "Removing…" } else { "Remove" }}
+                    {t.either(
+                        move || removing.get(),
+                        |l| &l.common.removing,
+                        |l| &l.common.remove,
+                    )}
                 </button>
             </li>
         }
@@ -373,39 +342,38 @@ fn PasskeysBody(back: Option<ProfileReturn>) -> impl IntoView {
     view! {
         <div class="torii-passkeys-body">
             <p class="torii-text torii-muted">
-                "Sign in with your fingerprint, face or screen lock instead of a password."
+                {t.text(|l| &l.passkeys.intro)}
             </p>
-            <super::FormAlert errors=errors />
+            <FormAlert errors=errors />
             {reauth.view()}
-            {move || {
-                notice
-                    .get()
-                    .map(|notice| {
-                        view! {
-                            <p class="torii-notice" role="status">
-                                {notice}
-                            </p>
-                        }
-                    })
-            }}
+            <FormNotice notice=notice />
             {move || {
                 if busy.get() == Some(Busy::Loading) {
-                    view! { <p class="torii-text" role="status">"Loading…"</p> }.into_any()
+                    view! {
+                        <p class="torii-text" role="status">
+                            {t.text(|l| &l.common.loading)}
+                        </p>
+                    }
+                    .into_any()
                 } else if passkeys.with(Vec::is_empty) {
-                    view! { <p class="torii-text">"No passkeys yet."</p> }.into_any()
+                    view! { <p class="torii-text">{t.text(|l| &l.passkeys.none)}</p> }.into_any()
                 } else {
                     view! { <ul class="torii-passkey-list">{passkeys.get().into_iter().map(item).collect_view()}</ul> }
                         .into_any()
                 }
             }}
             <button
-                class="torii-button torii-button-primary"
+                class=slot(Slot::ButtonPrimary)
                 type="button"
                 disabled=move || busy.get().is_some() || reauth.is_open()
                 aria-busy=move || (busy.get() == Some(Busy::Adding)).then_some("true")
                 on:click=add
             >
-                {move || if busy.get() == Some(Busy::Adding) { "Adding…" } else { "Add a passkey" }}
+                {t.either(
+                    move || busy.get() == Some(Busy::Adding),
+                    |l| &l.passkeys.adding,
+                    |l| &l.passkeys.add,
+                )}
             </button>
         </div>
     }

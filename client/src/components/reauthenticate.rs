@@ -19,10 +19,12 @@
 //! the prompt when it opens, and back to the control that was focused when it closes.
 
 use super::oauth::{self, ProfileTrip};
-use super::passkeys::PasskeyError;
+use super::passkey_ceremony::reauthenticate_with_passkey;
 use super::second_factor::{CodeChoice, CodeShape};
 use super::{AutoFocusField, FormAlert, FormErrors, field_error, unique_prefix};
-use crate::api::{ApiClient, ApiError};
+use crate::api::ApiError;
+use crate::appearance::{Slot, slot, slot_with};
+use crate::i18n::use_locale;
 use crate::provider::use_auth;
 use crate::webauthn;
 use leptos::prelude::*;
@@ -156,20 +158,10 @@ enum Busy {
     Provider(String),
 }
 
-async fn with_passkey(api: &ApiClient) -> Result<(), PasskeyError> {
-    let options = api.reauthenticate_passkey_options().await?;
-    let credential = webauthn::get_assertion(&options.public_key, false, None).await?;
-    let request = ReauthenticateRequest::Passkey {
-        ceremony_id: options.ceremony_id,
-        credential,
-    };
-    api.reauthenticate(&request).await?;
-    Ok(())
-}
-
 #[component]
 fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
     let auth = use_auth();
+    let t = use_locale();
     let prefix = unique_prefix("reauth");
     let title_id = format!("{prefix}-title");
     let methods = RwSignal::new(None::<AccountMethods>);
@@ -249,7 +241,7 @@ fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
             return;
         }
         spawn_local(async move {
-            let outcome = with_passkey(&api).await;
+            let outcome = reauthenticate_with_passkey(&api).await;
             busy.set(None);
             match outcome {
                 Ok(()) => reauth.succeed(),
@@ -289,7 +281,13 @@ fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
         let Some(found) = methods.get() else {
             return errors
                 .with(|e| e.message.is_none())
-                .then(|| view! { <p class="torii-muted" role="status">"Loading…"</p> })
+                .then(|| {
+                    view! {
+                        <p class="torii-muted" role="status">
+                            {t.text(|l| &l.common.loading)}
+                        </p>
+                    }
+                })
                 .into_any();
         };
         let has_passkey = found.passkeys > 0 && passkeys_offered();
@@ -303,7 +301,7 @@ fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
                             <AutoFocusField
                                 id=code_id.clone()
                                 name="code"
-                                label=crate::i18n::use_locale().text(shape.label)
+                                label=t.text(shape.label)
                                 input_type="text"
                                 autocomplete="one-time-code"
                                 inputmode=shape.inputmode
@@ -314,30 +312,36 @@ fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
                         }
                     }}
                     <button
-                        class="torii-button torii-button-primary"
+                        class=slot(Slot::ButtonPrimary)
                         type="submit"
                         disabled=move || busy.get().is_some()
                         aria-busy=move || (busy.get() == Some(Busy::Code)).then_some("true")
                     >
-                        {move || {
-                            if busy.get() == Some(Busy::Code) { "Confirming…" } else { "Confirm" }
-                        }}
+                        {t.either(
+                            move || busy.get() == Some(Busy::Code),
+                            |l| &l.common.confirming,
+                            |l| &l.common.confirm,
+                        )}
                     </button>
-                    <button class="torii-link" type="button" on:click=switch_method>
-                        {move || choice.switch_label(crate::i18n::use_locale())}
+                    <button class=slot(Slot::Link) type="button" on:click=switch_method>
+                        {move || choice.switch_label(t)}
                     </button>
                 </form>
             };
             let passkey_button = has_passkey.then(|| {
                 view! {
                     <button
-                        class="torii-button torii-button-secondary torii-button-block"
+                        class=slot_with(Slot::ButtonSecondary, "torii-button-block")
                         type="button"
                         disabled=move || busy.get().is_some()
                         aria-busy=move || (busy.get() == Some(Busy::Passkey)).then_some("true")
                         on:click=use_passkey
                     >
-                        "Use a passkey"
+                        {t.either(
+                            move || busy.get() == Some(Busy::Passkey),
+                            |l| &l.common.passkey_waiting,
+                            |l| &l.second_factor.use_passkey,
+                        )}
                     </button>
                 }
             });
@@ -357,21 +361,23 @@ fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
                     <AutoFocusField
                         id=format!("{prefix}-password")
                         name="password"
-                        label="Password"
+                        label=t.text(|l| &l.common.password)
                         input_type="password"
                         autocomplete="current-password"
                         value=password
                         error=field_error(errors, "password")
                     />
                     <button
-                        class="torii-button torii-button-primary"
+                        class=slot(Slot::ButtonPrimary)
                         type="submit"
                         disabled=move || busy.get().is_some()
                         aria-busy=move || (busy.get() == Some(Busy::Password)).then_some("true")
                     >
-                        {move || {
-                            if busy.get() == Some(Busy::Password) { "Confirming…" } else { "Confirm" }
-                        }}
+                        {t.either(
+                            move || busy.get() == Some(Busy::Password),
+                            |l| &l.common.confirming,
+                            |l| &l.common.confirm,
+                        )}
                     </button>
                 </form>
             }
@@ -386,16 +392,18 @@ fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
             });
             view! {
                 <button
-                    class="torii-button torii-button-secondary torii-button-block"
+                    class=slot_with(Slot::ButtonSecondary, "torii-button-block")
                     type="button"
                     node_ref=button
                     disabled=move || busy.get().is_some()
                     aria-busy=move || (busy.get() == Some(Busy::Passkey)).then_some("true")
                     on:click=use_passkey
                 >
-                    {move || {
-                        if busy.get() == Some(Busy::Passkey) { "Waiting for your passkey…" } else { "Use a passkey" }
-                    }}
+                    {t.either(
+                        move || busy.get() == Some(Busy::Passkey),
+                        |l| &l.common.passkey_waiting,
+                        |l| &l.second_factor.use_passkey,
+                    )}
                 </button>
             }
         });
@@ -407,7 +415,7 @@ fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
                     let mine = provider.id.clone();
                     view! {
                         <button
-                            class="torii-button torii-button-secondary torii-button-block"
+                            class=slot(Slot::ProviderButton)
                             type="button"
                             data-provider=provider.id.clone()
                             disabled=move || busy.get().is_some()
@@ -416,8 +424,7 @@ fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
                             }
                             on:click=move |_| use_provider(id.clone())
                         >
-                            "Continue with "
-                            {provider.name}
+                            {t.fill(|l| &l.common.continue_with, vec![("provider", provider.name)])}
                         </button>
                     }
                 })
@@ -425,9 +432,7 @@ fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
         });
         let nothing = (!found.password && !has_passkey && provider_buttons.is_none()).then(|| {
             view! {
-                <p class="torii-text">
-                    "This browser cannot confirm it is you here. Sign out, then sign in again to continue."
-                </p>
+                <p class="torii-text">{t.text(|l| &l.reauth.impossible)}</p>
             }
         });
         view! {
@@ -441,25 +446,21 @@ fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
 
     let labelled_by = title_id.clone();
     view! {
-        <div class="torii-reauth" role="group" aria-labelledby=labelled_by>
+        <div class="torii-reauth" role="group" aria-labelledby=labelled_by lang=t.lang()>
             <p class="torii-subtitle" id=title_id>
-                "Confirm it is you"
+                {t.text(|l| &l.reauth.title)}
             </p>
             <p class="torii-text torii-muted">
-                {if second_factor {
-                    "For your security, enter a code from your authenticator app (or a backup code) before this change."
-                } else {
-                    "For your security, prove who you are again before this change."
-                }}
+                {t.either(
+                    move || second_factor,
+                    |l| &l.reauth.intro_second_factor,
+                    |l| &l.reauth.intro,
+                )}
             </p>
             <FormAlert errors=errors />
             {choices}
-            <button
-                class="torii-link"
-                type="button"
-                on:click=move |_| reauth.cancel()
-            >
-                "Cancel"
+            <button class=slot(Slot::Link) type="button" on:click=move |_| reauth.cancel()>
+                {t.text(|l| &l.common.cancel)}
             </button>
         </div>
     }

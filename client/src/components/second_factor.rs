@@ -16,18 +16,15 @@
 //! inside `<SignedOut>`.
 
 use super::kit::{BusyButton, ButtonRole};
-use super::passkeys::PasskeyError;
+use super::passkey_ceremony::second_factor_with_passkey;
 use super::{Field, FormAlert, FormErrors, field_error, unique_prefix, with_class};
-use crate::api::ApiClient;
 use crate::appearance::{Slot, slot};
 use crate::form::FormState;
 use crate::i18n::{Pick, Texts, use_locale};
 use crate::provider::{Auth, use_auth};
 use crate::webauthn;
 use leptos::prelude::*;
-use torii_shared::{
-    Me, PasskeySignInRequest, SecondFactorMethod, SecondFactorRequest, Secret, SignInMethod,
-};
+use torii_shared::{Me, SecondFactorMethod, SecondFactorRequest, Secret, SignInMethod};
 
 /// Which request is in flight; one at a time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,7 +60,11 @@ pub fn SecondFactor(
     };
     let use_passkey = move |()| {
         let Some(api) = auth.api() else { return };
-        let request = async move { with_passkey(&api).await.map_err(|err| err.errors()) };
+        let request = async move {
+            second_factor_with_passkey(&api)
+                .await
+                .map_err(|err| err.errors())
+        };
         form.run(Busy::Passkey, request, move |me| signed_in(auth, code, me));
     };
     let switch = move |_| {
@@ -160,16 +161,6 @@ pub fn SecondFactor(
 fn signed_in(auth: Auth, code: RwSignal<String>, me: Me) {
     code.set(String::new());
     auth.accept(me);
-}
-
-async fn with_passkey(api: &ApiClient) -> Result<Me, PasskeyError> {
-    let options = api.second_factor_passkey_options().await?;
-    let credential = webauthn::get_assertion(&options.public_key, false, None).await?;
-    let request = PasskeySignInRequest {
-        ceremony_id: options.ceremony_id,
-        credential,
-    };
-    Ok(api.second_factor_passkey(&request).await?)
 }
 
 /// The code a second-factor form takes (authenticator or backup code) and what was typed:

@@ -9,6 +9,8 @@
 //! refreshed, the gate is gone and `<SignedIn>` renders).
 
 use super::{Field, FormAlert, FormErrors, field_error, unique_prefix, with_class};
+use crate::appearance::{Slot, slot};
+use crate::i18n::use_locale;
 use crate::provider::use_auth;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -25,6 +27,7 @@ pub fn SetupMfa(
     class: MaybeProp<String>,
 ) -> impl IntoView {
     let auth = use_auth();
+    let t = use_locale();
     let prefix = unique_prefix("setup-mfa");
     let title_id = format!("{prefix}-title");
     let labelled_by = title_id.clone();
@@ -48,25 +51,28 @@ pub fn SetupMfa(
         Some(list) => view! {
             <SavedCodes codes=list />
             <button
-                class="torii-button torii-button-primary"
+                class=slot(Slot::ButtonPrimary)
                 type="button"
                 disabled=move || finishing.get()
                 aria-busy=move || finishing.get().then_some("true")
                 on:click=move |_| finish()
             >
-                "Continue"
+                {t.text(|l| &l.common.continue_)}
             </button>
         }
         .into_any(),
     };
     view! {
-        <section class=card_class aria-labelledby=labelled_by data-torii-step="setup-mfa">
-            <h2 class="torii-card-title" id=title_id>
-                "Set up two-step verification"
+        <section
+            class=card_class
+            aria-labelledby=labelled_by
+            data-torii-step="setup-mfa"
+            lang=t.lang()
+        >
+            <h2 class=slot(Slot::Title) id=title_id>
+                {t.text(|l| &l.two_step.setup_title)}
             </h2>
-            <p class="torii-text">
-                "This account needs a second step at sign-in: a code from an authenticator app on your phone."
-            </p>
+            <p class="torii-text">{t.text(|l| &l.two_step.setup_intro)}</p>
             {body}
         </section>
     }
@@ -76,6 +82,7 @@ pub fn SetupMfa(
 #[component]
 pub(crate) fn EnrollAuthenticator(on_confirmed: Callback<TotpConfirmed>) -> impl IntoView {
     let auth = use_auth();
+    let t = use_locale();
     let prefix = unique_prefix("enroll-totp");
     let enrollment = RwSignal::new(None::<TotpEnrollment>);
     let code = RwSignal::new(String::new());
@@ -130,46 +137,48 @@ pub(crate) fn EnrollAuthenticator(on_confirmed: Callback<TotpConfirmed>) -> impl
         });
     };
     let code_id = format!("{prefix}-code");
-    move || {
-        match enrollment.get() {
+    move || match enrollment.get() {
         None => view! {
             <div class="torii-form">
                 <FormAlert errors=errors />
                 <button
-                    class="torii-button torii-button-primary"
+                    class=slot(Slot::ButtonPrimary)
                     type="button"
                     disabled=move || busy.get()
                     aria-busy=move || busy.get().then_some("true")
                     on:click=begin
                 >
-                    {move || if busy.get() { "Preparing…" } else { "Set up authenticator" }}
+                    {t.either(
+                        move || busy.get(),
+                        |l| &l.two_step.preparing,
+                        |l| &l.two_step.set_up,
+                    )}
                 </button>
             </div>
         }
         .into_any(),
         Some(found) => view! {
             <form class="torii-form torii-enroll" novalidate=true on:submit=confirm>
-                <p class="torii-text">
-                    "Scan this QR code with your authenticator app, then enter the 6-digit code it shows."
-                </p>
+                <p class="torii-text">{t.text(|l| &l.two_step.scan)}</p>
                 <img
                     class="torii-qr"
                     src=svg_data_url(&found.qr_svg)
-                    alt="QR code for your authenticator app"
+                    alt=t.text(|l| &l.two_step.qr_alt)
                     width="200"
                     height="200"
                 />
                 <p class="torii-text torii-muted">
-                    "Cannot scan it? Enter this key in the app: "
+                    {t.before(|l| &l.two_step.manual_key, "key")}
                     <code class="torii-secret" data-testid="totp-secret">
                         {found.secret.clone()}
                     </code>
+                    {t.after(|l| &l.two_step.manual_key, "key")}
                 </p>
                 <FormAlert errors=errors />
                 <Field
                     id=code_id.clone()
                     name="code"
-                    label="Authentication code"
+                    label=t.text(|l| &l.second_factor.authenticator_code)
                     input_type="text"
                     autocomplete="one-time-code"
                     inputmode="numeric"
@@ -179,33 +188,35 @@ pub(crate) fn EnrollAuthenticator(on_confirmed: Callback<TotpConfirmed>) -> impl
                     error=field_error(errors, "code")
                 />
                 <button
-                    class="torii-button torii-button-primary"
+                    class=slot(Slot::ButtonPrimary)
                     type="submit"
                     disabled=move || busy.get()
                     aria-busy=move || busy.get().then_some("true")
                 >
-                    {move || if busy.get() { "Confirming…" } else { "Confirm" }}
+                    {t.either(
+                        move || busy.get(),
+                        |l| &l.common.confirming,
+                        |l| &l.common.confirm,
+                    )}
                 </button>
             </form>
         }
         .into_any(),
-    }
     }
 }
 
 /// Backup codes, shown once, with what they are for.
 #[component]
 pub(crate) fn SavedCodes(codes: Vec<String>) -> impl IntoView {
+    let t = use_locale();
     let items = codes
         .into_iter()
         .map(|code| view! { <li><code>{code}</code></li> })
         .collect_view();
     view! {
         <div class="torii-backup-codes" role="status">
-            <p class="torii-subtitle">"Save your backup codes"</p>
-            <p class="torii-text">
-                "If you lose your phone, each of these codes signs you in once. Keep them somewhere safe: they are not shown again."
-            </p>
+            <p class="torii-subtitle">{t.text(|l| &l.two_step.saved_title)}</p>
+            <p class="torii-text">{t.text(|l| &l.two_step.saved_intro)}</p>
             <ul class="torii-code-list" data-testid="backup-codes">
                 {items}
             </ul>

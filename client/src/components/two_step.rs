@@ -10,7 +10,9 @@
 
 use super::reauthenticate::Reauth;
 use super::setup_mfa::{EnrollAuthenticator, SavedCodes};
-use super::{FormAlert, FormErrors};
+use super::{FormAlert, FormErrors, FormNotice};
+use crate::appearance::{Slot, slot};
+use crate::i18n::{Message, Pick, use_locale};
 use crate::provider::use_auth;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -30,12 +32,13 @@ enum Busy {
 #[component]
 pub(crate) fn TwoStepSection() -> impl IntoView {
     let auth = use_auth();
+    let t = use_locale();
     let factors = RwSignal::new(None::<SecondFactors>);
     let enrolling = RwSignal::new(false);
     let new_codes = RwSignal::new(None::<Vec<String>>);
     let busy = RwSignal::new(None::<Busy>);
     let errors = RwSignal::new(FormErrors::default());
-    let notice = RwSignal::new(None::<String>);
+    let notice = RwSignal::new(None::<Message>);
     let reauth = Reauth::new();
     let reload = move || {
         let Some(api) = auth.api() else { return };
@@ -75,7 +78,7 @@ pub(crate) fn TwoStepSection() -> impl IntoView {
         spawn_local(async move {
             match api.remove_totp().await {
                 Ok(()) => {
-                    notice.set(Some("Removed the authenticator app.".to_owned()));
+                    notice.set(Some(Message::Text(|l| &l.two_step.authenticator_removed)));
                     reload();
                 }
                 Err(err) if err.needs_reauthentication() => {
@@ -111,29 +114,48 @@ pub(crate) fn TwoStepSection() -> impl IntoView {
     let on_confirmed = Callback::new(move |confirmed: TotpConfirmed| {
         enrolling.set(false);
         factors.set(Some(confirmed.factors));
-        notice.set(Some("Two-step verification is on.".to_owned()));
+        notice.set(Some(Message::Text(|l| &l.two_step.turned_on)));
         new_codes.set(confirmed.backup_codes);
     });
 
+    // "Authenticator app: on", the state in bold.
+    let state = move |value: Pick| {
+        view! {
+            <span class="torii-text">
+                {t.before(|l| &l.two_step.authenticator, "state")} <strong>{t.text(value)}</strong>
+                {t.after(|l| &l.two_step.authenticator, "state")}
+            </span>
+        }
+    };
     let status = move || {
         let Some(found) = factors.get() else {
             return errors
                 .with(|e| e.message.is_none())
-                .then(|| view! { <p class="torii-muted" role="status">"Loading…"</p> })
+                .then(|| {
+                    view! {
+                        <p class="torii-muted" role="status">
+                            {t.text(|l| &l.common.loading)}
+                        </p>
+                    }
+                })
                 .into_any();
         };
         let authenticator = if found.totp {
             view! {
                 <div class="torii-row torii-factor" data-factor="totp">
-                    <span class="torii-text">"Authenticator app: " <strong>"on"</strong></span>
+                    {state(|l| &l.two_step.on)}
                     <button
-                        class="torii-button torii-button-secondary"
+                        class=slot(Slot::ButtonSecondary)
                         type="button"
                         disabled=move || busy.get().is_some()
                         aria-busy=move || (busy.get() == Some(Busy::Removing)).then_some("true")
                         on:click=move |_| run(remove)
                     >
-                        {move || if busy.get() == Some(Busy::Removing) { "Removing…" } else { "Remove" }}
+                        {t.either(
+                            move || busy.get() == Some(Busy::Removing),
+                            |l| &l.common.removing,
+                            |l| &l.common.remove,
+                        )}
                     </button>
                 </div>
             }
@@ -143,9 +165,9 @@ pub(crate) fn TwoStepSection() -> impl IntoView {
         } else {
             view! {
                 <div class="torii-row torii-factor" data-factor="totp">
-                    <span class="torii-text">"Authenticator app: " <strong>"off"</strong></span>
+                    {state(|l| &l.two_step.off)}
                     <button
-                        class="torii-button torii-button-primary"
+                        class=slot(Slot::ButtonPrimary)
                         type="button"
                         disabled=move || busy.get().is_some()
                         on:click=move |_| {
@@ -153,7 +175,7 @@ pub(crate) fn TwoStepSection() -> impl IntoView {
                             enrolling.set(true);
                         }
                     >
-                        "Add an authenticator app"
+                        {t.text(|l| &l.two_step.add_authenticator)}
                     </button>
                 </div>
             }
@@ -164,20 +186,20 @@ pub(crate) fn TwoStepSection() -> impl IntoView {
             view! {
                 <div class="torii-row torii-factor" data-factor="backup-codes">
                     <span class="torii-text" data-testid="backup-codes-left">
-                        {format!(
-                            "Backup codes: {left} left",
-                        )}
+                        {move || t.with(|l| l.count(&l.two_step.backup_codes_left, u64::from(left)))}
                     </span>
                     <button
-                        class="torii-button torii-button-secondary"
+                        class=slot(Slot::ButtonSecondary)
                         type="button"
                         disabled=move || busy.get().is_some()
                         aria-busy=move || (busy.get() == Some(Busy::Regenerating)).then_some("true")
                         on:click=move |_| run(regenerate)
                     >
-                        {move || {
-                            if busy.get() == Some(Busy::Regenerating) { "Creating…" } else { "Create new backup codes" }
-                        }}
+                        {t.either(
+                            move || busy.get() == Some(Busy::Regenerating),
+                            |l| &l.two_step.creating,
+                            |l| &l.two_step.new_backup_codes,
+                        )}
                     </button>
                 </div>
             }
@@ -193,28 +215,13 @@ pub(crate) fn TwoStepSection() -> impl IntoView {
             .get()
             .map(|codes| view! { <SavedCodes codes=codes /> })
     };
-    let notice_line = move || {
-        notice.get().map(|message| {
-            view! {
-                <p class="torii-notice" role="status">
-                    {message}
-                </p>
-            }
-        })
-    };
     view! {
-        <div class="torii-two-step">
+        <div class="torii-two-step" lang=t.lang()>
             <p class="torii-text torii-muted">
-                {move || {
-                    if required() {
-                        "This app requires a second step at sign-in."
-                    } else {
-                        "Ask for a code from your phone after your password, so a stolen password is not enough."
-                    }
-                }}
+                {t.either(required, |l| &l.two_step.required, |l| &l.two_step.intro)}
             </p>
             <FormAlert errors=errors />
-            {notice_line}
+            <FormNotice notice=notice />
             {status}
             {saved}
             {reauth.view()}

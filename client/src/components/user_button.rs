@@ -8,6 +8,8 @@
 //! elsewhere) closes it.
 
 use super::unique_prefix;
+use crate::appearance::{Slot, slot};
+use crate::i18n::{Message, use_locale};
 use crate::provider::use_auth;
 use leptos::html;
 use leptos::prelude::*;
@@ -56,10 +58,11 @@ pub fn UserButton(
     class: MaybeProp<String>,
 ) -> impl IntoView {
     let auth = use_auth();
+    let t = use_locale();
     let prefix = unique_prefix("user-button");
     let open = RwSignal::new(false);
     let signing_out = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<Message>);
     let button_ref = NodeRef::<html::Button>::new();
     let menu_ref = NodeRef::<html::Div>::new();
     let root_ref = NodeRef::<html::Div>::new();
@@ -179,23 +182,26 @@ pub fn UserButton(
             signing_out.set(false);
             match outcome {
                 Ok(()) => open.set(false),
-                Err(err) => error.set(Some(err.message().to_owned())),
+                Err(err) => error.set(Some(Message::Api(err))),
             }
         });
     };
 
     move || {
         let user = auth.user.get()?;
-        let label = format!(
-            "Account menu for {}",
-            user.name.clone().unwrap_or_else(|| user.email.clone())
+        let label = t.fill(
+            |l| &l.user_button.menu_button,
+            vec![(
+                "name",
+                user.name.clone().unwrap_or_else(|| user.email.clone()),
+            )],
         );
         let avatar = initials(user.name.as_deref(), &user.email);
         let menu_id = menu_id.clone();
         let controls = menu_id.clone();
         let has_profile = profile_url.with_value(Option::is_some);
         Some(view! {
-            <div class=root_class node_ref=root_ref on:focusout=on_focus_out>
+            <div class=root_class node_ref=root_ref on:focusout=on_focus_out lang=t.lang()>
                 <button
                     class="torii-user-button-trigger"
                     type="button"
@@ -211,7 +217,7 @@ pub fn UserButton(
                         {avatar}
                     </span>
                 </button>
-                <div class="torii-user-menu" hidden=move || !open.get()>
+                <div class="torii-user-menu" hidden=move || !open.get() lang=t.lang()>
                     <div class="torii-user-menu-header">
                         {user
                             .name
@@ -222,7 +228,7 @@ pub fn UserButton(
                     <div
                         role="menu"
                         id=menu_id
-                        aria-label="Account"
+                        aria-label=t.text(|l| &l.user_button.menu)
                         node_ref=menu_ref
                         on:keydown=on_menu_key
                     >
@@ -236,7 +242,7 @@ pub fn UserButton(
                                         tabindex="-1"
                                         on:click=manage
                                     >
-                                        "Manage account"
+                                        {t.text(|l| &l.user_button.manage_account)}
                                     </button>
                                 }
                             })}
@@ -248,15 +254,20 @@ pub fn UserButton(
                             aria-disabled=move || signing_out.get().then_some("true")
                             on:click=sign_out
                         >
-                            {move || if signing_out.get() { "Signing out…" } else { "Sign out" }}
+                            {t.either(
+                                move || signing_out.get(),
+                                |l| &l.common.signing_out,
+                                |l| &l.common.sign_out,
+                            )}
                         </button>
                     </div>
                     {move || {
                         error
                             .get()
                             .map(|message| {
+                                let message = move || t.with(|l| message.render(l));
                                 view! {
-                                    <p class="torii-alert" role="alert">
+                                    <p class=slot(Slot::Alert) role="alert">
                                         {message}
                                     </p>
                                 }

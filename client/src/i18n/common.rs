@@ -29,7 +29,8 @@ section! {
         code_sent_to: "We sent a 6-digit code to {email}." => "Nous avons envoyé un code à 6 chiffres à {email}.",
         new_code_sent_to: "We sent a new code to {email}." => "Nous avons envoyé un nouveau code à {email}.",
         code_label: "Verification code" => "Code de vérification",
-        last_used: "Last used" => "Dernière utilisée",
+        confirm: "Confirm" => "Confirmer",
+        confirming: "Confirming…" => "Confirmation…",
     }
     plurals {}
 }

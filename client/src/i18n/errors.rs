@@ -67,6 +67,7 @@ section! {
         passkey_already_registered: "This device already has a passkey for your account." => "Cet appareil a déjà une clé d’accès pour votre compte.",
         passkey_aborted: "The passkey request was cancelled." => "La demande de clé d’accès a été annulée.",
         passkey_unsupported: "This browser does not support passkeys." => "Ce navigateur ne prend pas en charge les clés d’accès.",
+        passkey_malformed: "The passkey request could not be read. Try again." => "La demande de clé d’accès est illisible. Réessayez.",
         passkey_failed: "The passkey request failed: {reason}" => "La demande de clé d’accès a échoué : {reason}",
     }
     plurals {

@@ -26,100 +26,34 @@ mod controls;
 mod errors;
 mod gates;
 mod macros;
+mod plural;
 mod profile;
 mod sign_in;
 mod sign_up;
+mod texts;
+mod two_step;
 
 pub use common::CommonTexts;
 pub use controls::ControlTexts;
 pub use errors::ErrorTexts;
 pub use gates::GateTexts;
-pub use profile::{PasskeyTexts, ProfileTexts, SessionTexts, TwoStepTexts, UserButtonTexts};
+pub use plural::{Plural, PluralCategory, PluralRule, english_plural, french_plural};
+pub use profile::{
+    LinkedAccountTexts, PasskeyTexts, ProfileTexts, ReauthTexts, SessionTexts, UserButtonTexts,
+};
 pub use sign_in::{SecondFactorTexts, SignInTexts};
 pub use sign_up::SignUpTexts;
+pub(crate) use texts::Message;
+pub use texts::{Pick, Texts, use_locale};
+pub use two_step::TwoStepTexts;
 
 use crate::api::ApiError;
-use leptos::prelude::*;
 use std::borrow::Cow;
 use std::fmt;
 use torii_shared::ErrorCode;
 
 /// One string of the table.
 pub type Text = Cow<'static, str>;
-
-/// The plural categories of the Unicode CLDR; a language's [`PluralRule`] picks one per count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PluralCategory {
-    /// e.g. English "1 code", French "0 code" and "1 code".
-    One,
-    /// e.g. Polish 2–4.
-    Few,
-    /// e.g. Polish 5–21.
-    Many,
-    /// Everything else.
-    Other,
-}
-
-/// A language's plural rule: which form a count takes.
-pub type PluralRule = fn(u64) -> PluralCategory;
-
-/// English: one for exactly 1.
-#[must_use]
-pub fn english_plural(n: u64) -> PluralCategory {
-    if n == 1 {
-        PluralCategory::One
-    } else {
-        PluralCategory::Other
-    }
-}
-
-/// French: one for 0 and 1.
-#[must_use]
-pub fn french_plural(n: u64) -> PluralCategory {
-    if n <= 1 {
-        PluralCategory::One
-    } else {
-        PluralCategory::Other
-    }
-}
-
-/// The forms of a counted phrase; `{n}` is the count. `few` and `many` are for languages
-/// that have them (they fall back to `other`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Plural {
-    /// The singular form (CLDR `one`).
-    pub one: Text,
-    /// CLDR `few`, where the language has it.
-    pub few: Option<Text>,
-    /// CLDR `many`, where the language has it.
-    pub many: Option<Text>,
-    /// Every other count.
-    pub other: Text,
-}
-
-impl Plural {
-    /// A phrase with a singular and a plural form.
-    #[must_use]
-    pub fn new(one: impl Into<Text>, other: impl Into<Text>) -> Self {
-        Self {
-            one: one.into(),
-            few: None,
-            many: None,
-            other: other.into(),
-        }
-    }
-
-    /// The form for `category`.
-    #[must_use]
-    pub fn form(&self, category: PluralCategory) -> &str {
-        match category {
-            PluralCategory::One => &self.one,
-            PluralCategory::Few => self.few.as_deref().unwrap_or(&self.other),
-            PluralCategory::Many => self.many.as_deref().unwrap_or(&self.other),
-            PluralCategory::Other => &self.other,
-        }
-    }
-}
 
 /// A key that [`Locale::set`] does not know.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,14 +100,18 @@ pub struct Locale {
     pub second_factor: SecondFactorTexts,
     /// `<SignUp>`.
     pub sign_up: SignUpTexts,
-    /// The gate screens: `<AcceptTerms>`, `<VerifyEmail>`, `<SetupMfa>`'s frame.
+    /// The gate screens: `<AcceptTerms>`, `<VerifyEmail>`.
     pub gates: GateTexts,
-    /// `<UserButton>`.
+    /// `<UserButton>` and its menu.
     pub user_button: UserButtonTexts,
-    /// `<UserProfile>`'s account and security sections and the re-authentication prompt.
+    /// `<UserProfile>`'s frame, account section and password form.
     pub profile: ProfileTexts,
-    /// `<Passkeys>`.
+    /// `<Passkeys>`, also in the profile's security section.
     pub passkeys: PasskeyTexts,
+    /// The profile's linked provider accounts.
+    pub linked_accounts: LinkedAccountTexts,
+    /// The re-authentication prompt.
+    pub reauth: ReauthTexts,
     /// Two-step verification: the profile section and `<SetupMfa>`.
     pub two_step: TwoStepTexts,
     /// The sessions list.
@@ -287,8 +225,10 @@ sections!(
     user_button,
     profile,
     passkeys,
+    linked_accounts,
     two_step,
     sessions,
+    reauth,
     controls,
 );
 
@@ -430,151 +370,6 @@ pub fn split(template: &str, name: &str) -> (String, String) {
     }
 }
 
-/// The locale of the nearest provider, as the components read it; see [`use_locale`].
-#[derive(Clone, Copy)]
-pub struct Texts(Signal<Locale>);
-
-impl fmt::Debug for Texts {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Texts")
-    }
-}
-
-/// Picks one text out of the table.
-pub type Pick = fn(&Locale) -> &Text;
-
-impl Texts {
-    pub(crate) fn new(locale: Signal<Locale>) -> Self {
-        Self(locale)
-    }
-
-    /// The current locale, tracked: `texts.with(|l| ...)`.
-    pub fn with<R>(self, read: impl FnOnce(&Locale) -> R) -> R {
-        self.0.with(read)
-    }
-
-    /// The current locale, untracked (inside event handlers and tasks).
-    pub fn with_untracked<R>(self, read: impl FnOnce(&Locale) -> R) -> R {
-        self.0.with_untracked(read)
-    }
-
-    /// A text as a view child or attribute, re-rendered when the locale changes.
-    pub fn text(self, pick: Pick) -> impl Fn() -> String + Copy + Send + Sync + 'static {
-        move || self.0.with(|l| pick(l).to_string())
-    }
-
-    /// A template with its values filled in, re-rendered when the locale changes.
-    pub fn fill(
-        self,
-        pick: Pick,
-        values: Vec<(&'static str, String)>,
-    ) -> impl Fn() -> String + Clone + Send + Sync + 'static {
-        move || {
-            self.0.with(|l| {
-                let values: Vec<(&str, &str)> =
-                    values.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                fill(pick(l), &values)
-            })
-        }
-    }
-
-    /// The part of a template before `{name}`, for markup around the value.
-    pub fn before(
-        self,
-        pick: Pick,
-        name: &'static str,
-    ) -> impl Fn() -> String + Copy + Send + Sync + 'static {
-        move || self.0.with(|l| split(pick(l), name).0)
-    }
-
-    /// The part of a template after `{name}`.
-    pub fn after(
-        self,
-        pick: Pick,
-        name: &'static str,
-    ) -> impl Fn() -> String + Copy + Send + Sync + 'static {
-        move || self.0.with(|l| split(pick(l), name).1)
-    }
-
-    /// One of two texts, as `condition` says: a button's busy and idle labels.
-    pub fn either(
-        self,
-        condition: impl Fn() -> bool + Send + Sync + 'static,
-        yes: Pick,
-        no: Pick,
-    ) -> impl Fn() -> String + Send + Sync + 'static {
-        move || {
-            let pick = if condition() { yes } else { no };
-            self.0.with(|l| pick(l).to_string())
-        }
-    }
-
-    /// A text now, untracked: for messages set from an event handler or a task.
-    pub fn now(self, pick: Pick) -> String {
-        self.0.with_untracked(|l| pick(l).to_string())
-    }
-
-    /// The language tag, for the cards' `lang` attribute.
-    pub fn lang(self) -> impl Fn() -> String + Copy + Send + Sync + 'static {
-        move || self.0.with(|l| l.lang.to_string())
-    }
-}
-
-/// The texts of the nearest [`ToriiProvider`](crate::ToriiProvider) (English without one).
-#[must_use]
-pub fn use_locale() -> Texts {
-    use_context::<Texts>().unwrap_or_else(|| Texts(Signal::stored(Locale::en())))
-}
-
-/// A message kept for display: rendered in the current locale whenever it shows, so a
-/// language switch changes it too.
-#[derive(Clone)]
-pub(crate) enum Message {
-    /// A fixed text of the table.
-    Text(Pick),
-    /// A template of the table and its values.
-    Fill(Pick, Vec<(&'static str, String)>),
-    /// A plural form of the table and its count.
-    Count(fn(&Locale) -> &Plural, u64),
-    /// A failed request, told by its code.
-    Api(ApiError),
-}
-
-impl fmt::Debug for Message {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Text(_) => f.write_str("Message::Text"),
-            Self::Fill(_, values) => f.debug_tuple("Message::Fill").field(values).finish(),
-            Self::Count(_, n) => f.debug_tuple("Message::Count").field(n).finish(),
-            Self::Api(err) => f.debug_tuple("Message::Api").field(err).finish(),
-        }
-    }
-}
-
-impl PartialEq for Message {
-    fn eq(&self, other: &Self) -> bool {
-        // The table decides what a message says: compare them in English.
-        let english = Locale::en();
-        self.render(&english) == other.render(&english)
-    }
-}
-
-impl Message {
-    /// The message in `locale`.
-    pub(crate) fn render(&self, locale: &Locale) -> String {
-        match self {
-            Self::Text(pick) => pick(locale).to_string(),
-            Self::Fill(pick, values) => {
-                let values: Vec<(&str, &str)> =
-                    values.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                fill(pick(locale), &values)
-            }
-            Self::Count(pick, n) => locale.count(pick(locale), *n),
-            Self::Api(err) => locale.api_error(err),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -623,39 +418,6 @@ mod tests {
         for ((key, english), (_, french)) in en.entries().into_iter().zip(fr.entries()) {
             assert_eq!(names(english), names(french), "`{key}` names other values");
         }
-    }
-
-    #[test]
-    fn plural_rules_differ_between_english_and_french() {
-        let plural = Plural::new("{n} code left", "{n} codes left");
-        let en = Locale::en();
-        assert_eq!(en.count(&plural, 0), "0 codes left");
-        assert_eq!(en.count(&plural, 1), "1 code left");
-        assert_eq!(en.count(&plural, 2), "2 codes left");
-        let fr = Locale::fr();
-        let plural = Plural::new("{n} code restant", "{n} codes restants");
-        assert_eq!(fr.count(&plural, 0), "0 code restant");
-        assert_eq!(fr.count(&plural, 1), "1 code restant");
-        assert_eq!(fr.count(&plural, 7), "7 codes restants");
-    }
-
-    #[test]
-    fn a_language_with_few_and_many_forms_can_be_added() {
-        fn polish(n: u64) -> PluralCategory {
-            match (n % 10, n % 100) {
-                _ if n == 1 => PluralCategory::One,
-                (2..=4, m) if !(12..=14).contains(&m) => PluralCategory::Few,
-                _ => PluralCategory::Many,
-            }
-        }
-        let mut plural = Plural::new("{n} kod", "{n} kodu");
-        plural.few = Some("{n} kody".into());
-        plural.many = Some("{n} kodów".into());
-        let locale = Locale::en().with(|l| l.plural_rule = polish);
-        assert_eq!(locale.count(&plural, 1), "1 kod");
-        assert_eq!(locale.count(&plural, 3), "3 kody");
-        assert_eq!(locale.count(&plural, 12), "12 kodów");
-        assert_eq!(locale.count(&plural, 25), "25 kodów");
     }
 
     #[test]

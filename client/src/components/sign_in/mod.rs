@@ -35,7 +35,7 @@ use super::{unique_prefix, with_class};
 use crate::appearance::{CardLogo, Slot, slot};
 use crate::completion::{self, Kind};
 use crate::flows::sign_in::Focus;
-use crate::flows::{SignInFlow, SignInStep, use_sign_in};
+use crate::flows::{SignInStep, use_sign_in};
 use crate::provider::use_auth;
 use leptos::prelude::*;
 use torii_shared::{GateKey, User};
@@ -177,18 +177,5 @@ fn SignInCard(
             {app_name}
             {body}
         </section>
-    }
-}
-
-/// The notice line (`role="status"`): a success worth announcing, not an error.
-fn notice_line(flow: SignInFlow) -> impl IntoView {
-    move || {
-        flow.notice().map(|notice| {
-            view! {
-                <p class=slot(Slot::Notice) role="status">
-                    {notice}
-                </p>
-            }
-        })
     }
 }

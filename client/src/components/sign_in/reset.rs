@@ -2,8 +2,7 @@
 
 use super::super::code_step::CodeStep;
 use super::super::kit::{BusyButton, ButtonRole, EmailField};
-use super::super::{Field, FormAlert, field_error};
-use super::notice_line;
+use super::super::{Field, FormAlert, FormNotice, field_error};
 use crate::appearance::{Slot, slot};
 use crate::flows::{SignInBusy, SignInFlow};
 use leptos::prelude::*;
@@ -18,7 +17,7 @@ pub(super) fn link_sent_step(flow: SignInFlow, email: String) -> impl IntoView {
             </p>
             <p class="torii-text torii-muted">{t.text(|l| &l.sign_in.link_sent_hint)}</p>
             <FormAlert errors=flow.form.errors />
-            {notice_line(flow)}
+            <FormNotice notice=flow.form.notice />
             <div class="torii-row">
                 <BusyButton
                     form=flow.form

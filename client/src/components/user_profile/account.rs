@@ -1,0 +1,282 @@
+//! The profile's *Account* section: the display name and the email address (the change and
+//! its states are described in the profile's module documentation).
+
+use super::Action;
+use crate::appearance::{Slot, slot};
+use crate::components::reauthenticate::Reauth;
+use crate::components::{
+    AutoFocusField, Field, FormAlert, FormErrors, FormNotice, field_error, unique_prefix,
+};
+use crate::i18n::{Message, Pick, use_locale};
+use crate::provider::use_auth;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use torii_shared::{ChangeEmailRequest, Secret, UpdateProfileRequest, VerifyCodeRequest};
+
+#[component]
+pub(super) fn NameForm() -> impl IntoView {
+    let auth = use_auth();
+    let t = use_locale();
+    let prefix = unique_prefix("profile-name");
+    let current = move || {
+        auth.user
+            .with_untracked(|u| u.as_ref().and_then(|u| u.name.clone()))
+    };
+    let name = RwSignal::new(current().unwrap_or_default());
+    let action = Action::new();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(api) = auth.api() else { return };
+        if !action.start() {
+            return;
+        }
+        let request = UpdateProfileRequest {
+            name: Some(name.get_untracked()),
+        };
+        spawn_local(async move {
+            match api.update_profile(&request).await {
+                Ok(me) => {
+                    let saved = me
+                        .user
+                        .as_ref()
+                        .and_then(|u| u.name.clone())
+                        .unwrap_or_default();
+                    name.set(saved);
+                    auth.accept(me);
+                    action.succeed(Message::Text(|l| &l.profile.name_saved));
+                }
+                Err(err) => action.fail(&err),
+            }
+        });
+    };
+    view! {
+        <form class="torii-form" novalidate=true on:submit=submit>
+            <FormAlert errors=action.errors />
+            <FormNotice notice=action.notice />
+            <Field
+                id=format!("{prefix}-name")
+                name="name"
+                label=t.text(|l| &l.profile.name)
+                input_type="text"
+                autocomplete="name"
+                maxlength="100"
+                value=name
+                error=field_error(action.errors, "name")
+            />
+            <button
+                class=slot(Slot::ButtonPrimary)
+                type="submit"
+                disabled=move || action.busy.get()
+                aria-busy=move || action.busy.get().then_some("true")
+            >
+                {t.either(
+                    move || action.busy.get(),
+                    |l| &l.common.saving,
+                    |l| &l.profile.save_name,
+                )}
+            </button>
+        </form>
+    }
+}
+
+/// Where the email change stands; see the module documentation. (The re-authentication
+/// prompt, when the server asks for it, stands in for *Enter* while it is open.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EmailStep {
+    Idle,
+    Enter,
+    Code,
+}
+
+#[component]
+pub(super) fn EmailForm() -> impl IntoView {
+    let auth = use_auth();
+    let t = use_locale();
+    let prefix = unique_prefix("profile-email");
+    let step = RwSignal::new(EmailStep::Idle);
+    let new_email = RwSignal::new(String::new());
+    let code = RwSignal::new(String::new());
+    let action = Action::new();
+    let reauth = Reauth::new();
+    let email = move || auth.user.with(|u| u.as_ref().map(|u| u.email.clone()));
+    let verified = move || {
+        auth.user
+            .with(|u| u.as_ref().is_some_and(|u| u.email_verified))
+    };
+
+    // The request, kept where it can call itself again after a re-authentication.
+    let send_code_slot = StoredValue::new(None::<std::sync::Arc<dyn Fn() + Send + Sync>>);
+    let send_code = move || {
+        let Some(api) = auth.api() else { return };
+        if !action.start() {
+            return;
+        }
+        let request = ChangeEmailRequest {
+            email: new_email.get_untracked(),
+        };
+        spawn_local(async move {
+            match api.start_email_change(&request).await {
+                Ok(_) => {
+                    code.set(String::new());
+                    step.set(EmailStep::Code);
+                    action.succeed(Message::Fill(
+                        |l| &l.common.code_sent_to,
+                        vec![("email", request.email.trim().to_owned())],
+                    ));
+                }
+                Err(err) if err.needs_reauthentication() => {
+                    action.busy.set(false);
+                    reauth.after(&err).ask(move || {
+                        if let Some(again) = send_code_slot.get_value() {
+                            again();
+                        }
+                    });
+                }
+                Err(err) => action.fail(&err),
+            }
+        });
+    };
+    send_code_slot.set_value(Some(std::sync::Arc::new(send_code)));
+    let on_enter = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        send_code();
+    };
+    let on_verify = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(api) = auth.api() else { return };
+        if !action.start() {
+            return;
+        }
+        let request = VerifyCodeRequest {
+            code: Secret::new(code.get_untracked().trim().to_owned()),
+        };
+        spawn_local(async move {
+            match api.verify_email_change(&request).await {
+                Ok(me) => {
+                    let now = me
+                        .user
+                        .as_ref()
+                        .map(|u| u.email.clone())
+                        .unwrap_or_default();
+                    auth.accept(me);
+                    step.set(EmailStep::Idle);
+                    new_email.set(String::new());
+                    action.succeed(Message::Fill(
+                        |l| &l.profile.email_changed,
+                        vec![("email", now)],
+                    ));
+                }
+                Err(err) => action.fail(&err),
+            }
+        });
+    };
+    let cancel = move |_| {
+        step.set(EmailStep::Idle);
+        action.errors.set(FormErrors::default());
+        action.notice.set(None);
+    };
+    let busy_label = move |idle: Pick, busy: Pick| t.either(move || action.busy.get(), busy, idle);
+
+    let body = move || {
+        if reauth.is_open() {
+            return reauth.view().into_any();
+        }
+        match step.get() {
+            EmailStep::Idle => view! {
+                <button
+                    class=slot(Slot::ButtonSecondary)
+                    type="button"
+                    on:click=move |_| {
+                        action.errors.set(FormErrors::default());
+                        action.notice.set(None);
+                        step.set(EmailStep::Enter);
+                    }
+                >
+                    {t.text(|l| &l.profile.change_email)}
+                </button>
+            }
+            .into_any(),
+            EmailStep::Enter => view! {
+                <form class="torii-form" novalidate=true on:submit=on_enter>
+                    <AutoFocusField
+                        id=format!("{prefix}-new")
+                        name="email"
+                        label=t.text(|l| &l.profile.new_email)
+                        input_type="email"
+                        autocomplete="email"
+                        value=new_email
+                        error=field_error(action.errors, "email")
+                    />
+                    <div class="torii-row">
+                        <button
+                            class=slot(Slot::ButtonPrimary)
+                            type="submit"
+                            disabled=move || action.busy.get()
+                            aria-busy=move || action.busy.get().then_some("true")
+                        >
+                            {busy_label(|l| &l.common.send_code, |l| &l.common.sending)}
+                        </button>
+                        <button class=slot(Slot::ButtonSecondary) type="button" on:click=cancel>
+                            {t.text(|l| &l.common.cancel)}
+                        </button>
+                    </div>
+                </form>
+            }
+            .into_any(),
+            EmailStep::Code => view! {
+                <form class="torii-form" novalidate=true on:submit=on_verify>
+                    <AutoFocusField
+                        id=format!("{prefix}-code")
+                        name="code"
+                        label=t.text(|l| &l.common.code_label)
+                        input_type="text"
+                        autocomplete="one-time-code"
+                        inputmode="numeric"
+                        maxlength="6"
+                        value=code
+                        error=field_error(action.errors, "code")
+                    />
+                    <div class="torii-row">
+                        <button
+                            class=slot(Slot::ButtonPrimary)
+                            type="submit"
+                            disabled=move || action.busy.get()
+                            aria-busy=move || action.busy.get().then_some("true")
+                        >
+                            {busy_label(|l| &l.common.verify, |l| &l.common.verifying)}
+                        </button>
+                        <button class=slot(Slot::ButtonSecondary) type="button" on:click=cancel>
+                            {t.text(|l| &l.common.cancel)}
+                        </button>
+                    </div>
+                </form>
+            }
+            .into_any(),
+        }
+    };
+    view! {
+        <div class="torii-form torii-profile-email">
+            <p class="torii-text">
+                {t.before(|l| &l.profile.current_email, "email")}
+                <strong data-testid="profile-email">{email}</strong>
+                {t.after(|l| &l.profile.current_email, "email")} " "
+                {move || {
+                    if verified() {
+                        view! { <span class="torii-badge">{t.text(|l| &l.profile.verified)}</span> }
+                            .into_any()
+                    } else {
+                        view! {
+                            <span class="torii-badge torii-badge-muted">
+                                {t.text(|l| &l.profile.not_verified)}
+                            </span>
+                        }
+                            .into_any()
+                    }
+                }}
+            </p>
+            <FormAlert errors=action.errors />
+            <FormNotice notice=action.notice />
+            {body}
+        </div>
+    }
+}

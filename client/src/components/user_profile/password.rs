@@ -1,0 +1,162 @@
+//! The profile's password form: change it (current and new, and whether to sign out every
+//! other session), or set one for an account without it, after a recent sign-in.
+
+use super::Action;
+use crate::appearance::{Slot, slot};
+use crate::components::reauthenticate::Reauth;
+use crate::components::{Field, FormAlert, FormNotice, field_error, unique_prefix};
+use crate::i18n::{Message, use_locale};
+use crate::provider::use_auth;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use torii_shared::{ChangePasswordRequest, Secret};
+
+#[component]
+pub(super) fn PasswordForm(sessions_version: RwSignal<u32>) -> impl IntoView {
+    let auth = use_auth();
+    let t = use_locale();
+    let prefix = unique_prefix("profile-password");
+    let current = RwSignal::new(String::new());
+    let new_password = RwSignal::new(String::new());
+    let sign_out_others = RwSignal::new(false);
+    let action = Action::new();
+    let reauth = Reauth::new();
+    let checkbox_id = format!("{prefix}-others");
+    // Whether the account has a password: until the server says, as if it had one.
+    let has_password = RwSignal::new(true);
+    if let Some(api) = auth.api() {
+        spawn_local(async move {
+            if let Ok(methods) = api.account_methods().await {
+                has_password.set(methods.password);
+            }
+        });
+    }
+    // The request, kept where it can call itself again after a re-authentication.
+    let change_slot = StoredValue::new(None::<std::sync::Arc<dyn Fn() + Send + Sync>>);
+    let change = move || {
+        let Some(api) = auth.api() else { return };
+        if reauth.is_open_untracked() || !action.start() {
+            return;
+        }
+        reauth.note_focus();
+        let current_value = current.get_untracked();
+        let request = ChangePasswordRequest {
+            current_password: (has_password.get_untracked() && !current_value.is_empty())
+                .then(|| Secret::new(current_value)),
+            new_password: Secret::new(new_password.get_untracked()),
+            sign_out_other_sessions: sign_out_others.get_untracked(),
+        };
+        spawn_local(async move {
+            match api.change_password(&request).await {
+                Ok(changed) => {
+                    let had_password = has_password.get_untracked();
+                    current.set(String::new());
+                    new_password.set(String::new());
+                    has_password.set(true);
+                    let message = match (changed.revoked_sessions, had_password) {
+                        (0, true) => Message::Text(|l| &l.profile.password_changed),
+                        (0, false) => Message::Text(|l| &l.profile.password_set),
+                        (n, true) => Message::Count(|l| &l.profile.password_changed_sessions, n),
+                        (n, false) => Message::Count(|l| &l.profile.password_set_sessions, n),
+                    };
+                    action.succeed(message);
+                    sessions_version.update(|v| *v += 1);
+                }
+                // Only without a password: a current one is itself the proof.
+                Err(err) if err.needs_reauthentication() => {
+                    action.busy.set(false);
+                    reauth.after(&err).ask(move || {
+                        if let Some(again) = change_slot.get_value() {
+                            again();
+                        }
+                    });
+                }
+                Err(err) => action.fail(&err),
+            }
+        });
+    };
+    change_slot.set_value(Some(std::sync::Arc::new(change)));
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        change();
+    };
+    let current_id = format!("{prefix}-current");
+    let current_field = move || {
+        has_password.get().then(|| {
+            view! {
+                <Field
+                    id=current_id.clone()
+                    name="currentPassword"
+                    label=t.text(|l| &l.profile.current_password)
+                    input_type="password"
+                    autocomplete="current-password"
+                    value=current
+                    error=field_error(action.errors, "currentPassword")
+                />
+            }
+        })
+    };
+    view! {
+        <div class="torii-form torii-profile-password">
+            <h3 class="torii-subtitle">
+                {t.either(
+                    move || has_password.get(),
+                    |l| &l.common.password,
+                    |l| &l.profile.set_password_title,
+                )}
+            </h3>
+            {move || {
+                (!has_password.get())
+                    .then(|| {
+                        view! {
+                            <p class="torii-text torii-muted">
+                                {t.text(|l| &l.profile.no_password)}
+                            </p>
+                        }
+                    })
+            }}
+            <FormAlert errors=action.errors />
+            <FormNotice notice=action.notice />
+            // Outside the form below: the prompt has a form of its own.
+            {reauth.view()}
+            <form class="torii-form" novalidate=true on:submit=submit>
+                {current_field}
+                <Field
+                    id=format!("{prefix}-new")
+                    name="newPassword"
+                    label=t.text(|l| &l.profile.new_password)
+                    input_type="password"
+                    autocomplete="new-password"
+                    hint=t.text(|l| &l.common.password_hint)
+                    required=true
+                    value=new_password
+                    error=field_error(action.errors, "newPassword")
+                />
+                <div class="torii-field torii-consent">
+                    <input
+                        class="torii-checkbox"
+                        id=checkbox_id.clone()
+                        type="checkbox"
+                        bind:checked=sign_out_others
+                    />
+                    <label for=checkbox_id>{t.text(|l| &l.sessions.sign_out_others)}</label>
+                </div>
+                <button
+                    class=slot(Slot::ButtonPrimary)
+                    type="submit"
+                    disabled=move || action.busy.get() || reauth.is_open()
+                    aria-busy=move || action.busy.get().then_some("true")
+                >
+                    {move || {
+                        let pick: crate::i18n::Pick = match (action.busy.get(), has_password.get()) {
+                            (true, _) => |l| &l.common.saving,
+                            (false, true) => |l| &l.profile.change_password,
+                            (false, false) => |l| &l.profile.set_password,
+                        };
+                        t.text(pick)()
+                    }}
+                </button>
+            </form>
+        </div>
+    }
+}

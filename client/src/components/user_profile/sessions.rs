@@ -1,0 +1,168 @@
+//! The profile's *Sessions* section: every session of the user with its device, IP address
+//! and times, "Sign out" on each other one, and "Sign out of all other sessions".
+
+use super::Action;
+use crate::api::ApiError;
+use crate::appearance::{Slot, slot};
+use crate::components::{FormAlert, FormNotice, local_date_time, unique_prefix};
+use crate::i18n::{Message, Pick, fill, use_locale};
+use crate::provider::use_auth;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use torii_shared::SessionSummary;
+
+#[component]
+pub(super) fn SessionsList(version: RwSignal<u32>) -> impl IntoView {
+    let auth = use_auth();
+    let t = use_locale();
+    let sessions = RwSignal::new(None::<Result<Vec<SessionSummary>, ApiError>>);
+    let action = Action::new();
+    let revoking = RwSignal::new(None::<String>);
+    let load = move || {
+        let Some(api) = auth.api() else { return };
+        spawn_local(async move {
+            let answer = api.sessions().await.map(|list| list.sessions);
+            sessions.set(Some(answer));
+        });
+    };
+    Effect::new(move |_| {
+        version.track();
+        load();
+    });
+    let revoke = move |session: SessionSummary| {
+        let Some(api) = auth.api() else { return };
+        if !action.start() {
+            return;
+        }
+        revoking.set(Some(session.id.clone()));
+        spawn_local(async move {
+            match api.revoke_session(&session.id).await {
+                Ok(()) => action.succeed(Message::Fill(
+                    |l| &l.sessions.signed_out_of,
+                    vec![("device", session.device.clone())],
+                )),
+                Err(err) => action.fail(&err),
+            }
+            revoking.set(None);
+            load();
+        });
+    };
+    let revoke_others = move |_| {
+        let Some(api) = auth.api() else { return };
+        if !action.start() {
+            return;
+        }
+        spawn_local(async move {
+            match api.revoke_other_sessions().await {
+                Ok(done) => action.succeed(match done.revoked {
+                    0 => Message::Text(|l| &l.sessions.no_others),
+                    n => Message::Count(|l| &l.sessions.signed_out_others, n),
+                }),
+                Err(err) => action.fail(&err),
+            }
+            load();
+        });
+    };
+    let others = move || {
+        sessions.with(|s| {
+            s.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .is_some_and(|list| list.iter().any(|s| !s.current))
+        })
+    };
+    // A line with a date in it, in the reader's time zone and the current language.
+    let dated = move |template: Pick, at: time::OffsetDateTime| {
+        move || t.with(|l| fill(template(l), &[("date", &local_date_time(l, at))]))
+    };
+    let list = move || match sessions.get() {
+        None => view! {
+            <p class="torii-muted" role="status">
+                {t.text(|l| &l.sessions.loading)}
+            </p>
+        }
+        .into_any(),
+        Some(Err(err)) => view! {
+            <p class=slot(Slot::Alert) role="alert">
+                {move || t.with(|l| l.api_error(&err))}
+            </p>
+        }
+        .into_any(),
+        Some(Ok(list)) => {
+            let items = list
+                .into_iter()
+                .map(|session| {
+                    let device_id = format!("{}-device", unique_prefix("session"));
+                    let current = session.current;
+                    let id = session.id.clone();
+                    let for_click = session.clone();
+                    let ip = session.ip.clone();
+                    view! {
+                        <li class="torii-session" data-current=current.then_some("true")>
+                            <div class="torii-session-details">
+                                <p class="torii-session-device" id=device_id.clone()>
+                                    <strong>{session.device.clone()}</strong>
+                                    {current
+                                        .then(|| {
+                                            view! {
+                                                " "
+                                                <span class="torii-badge">
+                                                    {t.text(|l| &l.sessions.this_device)}
+                                                </span>
+                                            }
+                                        })}
+                                </p>
+                                <p class="torii-muted">
+                                    {ip.map(|ip| format!("{ip} · "))}
+                                    {dated(|l| &l.sessions.signed_in_at, session.created_at)}
+                                </p>
+                                <p class="torii-muted">
+                                    {dated(|l| &l.sessions.last_active, session.last_active_at)}
+                                </p>
+                            </div>
+                            {(!current)
+                                .then(|| {
+                                    let busy = {
+                                        let id = id.clone();
+                                        move || revoking.get().as_deref() == Some(id.as_str())
+                                    };
+                                    let busy_too = busy.clone();
+                                    view! {
+                                        <button
+                                            class=slot(Slot::ButtonSecondary)
+                                            type="button"
+                                            aria-describedby=device_id
+                                            disabled=move || action.busy.get()
+                                            aria-busy=move || busy().then_some("true")
+                                            on:click=move |_| revoke(for_click.clone())
+                                        >
+                                            {t.either(
+                                                busy_too,
+                                                |l| &l.common.signing_out,
+                                                |l| &l.common.sign_out,
+                                            )}
+                                        </button>
+                                    }
+                                })}
+                        </li>
+                    }
+                })
+                .collect_view();
+            view! { <ul class="torii-sessions">{items}</ul> }.into_any()
+        }
+    };
+    view! {
+        <div class="torii-form">
+            <FormAlert errors=action.errors />
+            <FormNotice notice=action.notice />
+            {list}
+            <button
+                class=slot(Slot::ButtonSecondary)
+                type="button"
+                disabled=move || action.busy.get() || !others()
+                on:click=revoke_others
+            >
+                {t.text(|l| &l.sessions.sign_out_others)}
+            </button>
+        </div>
+    }
+}
