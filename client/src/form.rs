@@ -7,7 +7,7 @@
 //! the busy mark lifted before the outcome is handled.
 
 use crate::api::ApiError;
-use crate::i18n::{Message, use_locale};
+use crate::i18n::{Message, Texts, use_locale};
 use leptos::prelude::*;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -131,6 +131,24 @@ impl<B: Copy + PartialEq + Send + Sync + 'static> FormState<B> {
     /// Whether any request is in flight (tracked).
     pub(crate) fn is_any_busy(self) -> bool {
         self.busy.with(Option::is_some)
+    }
+
+    /// The last request's error for the whole form, in `texts`' language (tracked).
+    pub(crate) fn error_text(self, texts: Texts) -> Option<String> {
+        let message = self.errors.with(|e| e.message.clone())?;
+        Some(texts.with(|l| message.render(l)))
+    }
+
+    /// The last request's error for the field `name`, in `texts`' language (tracked).
+    pub(crate) fn field_error_text(self, texts: Texts, name: &str) -> Option<String> {
+        let message = self.errors.with(|e| e.field(name))?;
+        Some(texts.with(|l| l.field_error(name, &message)))
+    }
+
+    /// The success line, in `texts`' language (tracked).
+    pub(crate) fn notice_text(self, texts: Texts) -> Option<String> {
+        let message = self.notice.get()?;
+        Some(texts.with(|l| message.render(l)))
     }
 
     /// Forgets the last outcome (moving to another step).

@@ -152,21 +152,18 @@ impl SignInFlow {
 
     /// The last request's error for the whole form, in the provider's language (tracked).
     pub fn error(self) -> Option<String> {
-        let message = self.form.errors.with(|e| e.message.clone())?;
-        Some(self.texts.with(|l| message.render(l)))
+        self.form.error_text(self.texts)
     }
 
     /// The last request's error for the field `name` (`email`, `password`, `code`), in the
     /// provider's language (tracked).
     pub fn field_error(self, name: &str) -> Option<String> {
-        let message = self.form.errors.with(|e| e.field(name))?;
-        Some(self.texts.with(|l| l.field_error(name, &message)))
+        self.form.field_error_text(self.texts, name)
     }
 
     /// A success worth announcing ("We sent a new link"), in the provider's language.
     pub fn notice(self) -> Option<String> {
-        let message = self.form.notice.get()?;
-        Some(self.texts.with(|l| message.render(l)))
+        self.form.notice_text(self.texts)
     }
 
     fn has_method(self, method: SignInMethod) -> bool {

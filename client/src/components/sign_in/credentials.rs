@@ -13,7 +13,7 @@ pub(super) fn credentials_step(
     prefix: &str,
     on_sign_up: Option<Callback<()>>,
     sign_up_url: MaybeProp<String>,
-) -> impl IntoView {
+) -> AnyView {
     let email_ref = NodeRef::<leptos::html::Input>::new();
     Effect::new(move |_| {
         if let Some(input) = email_ref.get() {
@@ -69,6 +69,7 @@ pub(super) fn credentials_step(
                 />
                 <LastUsedBadge auth=flow.auth method=Method::Password />
             }
+            .into_any()
         })
     };
     let link_button = move || {
@@ -99,6 +100,7 @@ pub(super) fn credentials_step(
                 />
                 <LastUsedBadge auth=flow.auth method=Method::MagicLink />
             }
+            .into_any()
         })
     };
     let oauth_buttons = move |at_bottom: bool| {
@@ -118,6 +120,7 @@ pub(super) fn credentials_step(
                 />
                 <LastUsedBadge auth=flow.auth method=Method::Passkey />
             }
+            .into_any()
         })
     };
     view! {
@@ -142,4 +145,5 @@ pub(super) fn credentials_step(
                 }
             })}
     }
+    .into_any()
 }

@@ -13,7 +13,7 @@ pub(super) fn details_step(
     flow: SignUpFlow,
     prefix: &str,
     on_sign_in: Option<Callback<()>>,
-) -> impl IntoView {
+) -> AnyView {
     let consent_id = format!("{prefix}-consent");
     let email_ref = NodeRef::<leptos::html::Input>::new();
     // Coming back from the code step, whose button had the focus: give it to the email.
@@ -121,6 +121,7 @@ pub(super) fn details_step(
                 }
             })}
     }
+    .into_any()
 }
 
 /// The Terms/Privacy checkbox. The label reads "I agree to the Terms of Service and Privacy
