@@ -58,6 +58,9 @@ pub fn email(raw: &str) -> Result<EmailAddress, &'static str> {
     {
         return Err(INVALID);
     }
+    // Lower-cased first, then normalised again: some capitals lower-case to a letter and a
+    // combining mark (`İ` to `i̇`), which the label check must see as the stored form has it.
+    let domain: String = domain.to_lowercase().nfkc().collect();
     let labels: Vec<&str> = domain.split('.').collect();
     let label_ok = |label: &&str| {
         !label.is_empty()
@@ -69,7 +72,6 @@ pub fn email(raw: &str) -> Result<EmailAddress, &'static str> {
     if labels.len() < 2 || !labels.iter().all(label_ok) {
         return Err(INVALID);
     }
-    let domain = domain.to_lowercase();
     Ok(EmailAddress {
         display: format!("{local}@{domain}"),
         canonical: format!("{}@{domain}", local.to_lowercase()),
@@ -209,6 +211,26 @@ mod tests {
         assert_eq!(
             email("\u{3000}ada@example.com").unwrap().display,
             "ada@example.com"
+        );
+    }
+
+    #[test]
+    fn an_accepted_address_is_accepted_again_as_stored() {
+        // `İ` lower-cases to `i` and a combining dot, which no label may hold: the domain is
+        // judged as it would be stored, so what is accepted once is accepted again.
+        for raw in [
+            "4=@XHHHI\u{307}.H\u{307}HH\u{307}.H\u{307}",
+            "a@\u{130}stanbul.com",
+        ] {
+            if let Ok(address) = email(raw) {
+                let again = email(&address.display).expect("a stored address stays valid");
+                assert_eq!(again, address, "{raw:?}");
+            }
+        }
+        assert_eq!(
+            email("a@\u{1e22}ost.com").unwrap().display,
+            "a@\u{1e23}ost.com",
+            "a precomposed capital lower-cases to its precomposed letter"
         );
     }
 
