@@ -1,7 +1,7 @@
 //! The profile's *Account* section: the display name and the email address (the change and
 //! its states are described in the profile's module documentation).
 
-use super::Action;
+use super::SectionForm;
 use crate::appearance::{Slot, slot};
 use crate::components::reauthenticate::Reauth;
 use crate::components::{
@@ -23,11 +23,11 @@ pub(super) fn NameForm() -> impl IntoView {
             .with_untracked(|u| u.as_ref().and_then(|u| u.name.clone()))
     };
     let name = RwSignal::new(current().unwrap_or_default());
-    let action = Action::new();
+    let action = SectionForm::new();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Some(api) = auth.api() else { return };
-        if !action.start() {
+        if !action.start(()) {
             return;
         }
         let request = UpdateProfileRequest {
@@ -43,9 +43,9 @@ pub(super) fn NameForm() -> impl IntoView {
                         .unwrap_or_default();
                     name.set(saved);
                     auth.accept(me);
-                    action.succeed(Message::Text(|l| &l.profile.name_saved));
+                    action.succeeded(Message::Text(|l| &l.profile.name_saved));
                 }
-                Err(err) => action.fail(&err),
+                Err(err) => action.failed(&err),
             }
         });
     };
@@ -66,11 +66,11 @@ pub(super) fn NameForm() -> impl IntoView {
             <button
                 class=slot(Slot::ButtonPrimary)
                 type="submit"
-                disabled=move || action.busy.get()
-                aria-busy=move || action.busy.get().then_some("true")
+                disabled=move || action.is_any_busy()
+                aria-busy=move || action.is_any_busy().then_some("true")
             >
                 {t.either(
-                    move || action.busy.get(),
+                    move || action.is_any_busy(),
                     |l| &l.common.saving,
                     |l| &l.profile.save_name,
                 )}
@@ -96,7 +96,7 @@ pub(super) fn EmailForm() -> impl IntoView {
     let step = RwSignal::new(EmailStep::Idle);
     let new_email = RwSignal::new(String::new());
     let code = RwSignal::new(String::new());
-    let action = Action::new();
+    let action = SectionForm::new();
     let reauth = Reauth::new();
     let email = move || auth.user.with(|u| u.as_ref().map(|u| u.email.clone()));
     let verified = move || {
@@ -108,7 +108,7 @@ pub(super) fn EmailForm() -> impl IntoView {
     let send_code_slot = StoredValue::new(None::<std::sync::Arc<dyn Fn() + Send + Sync>>);
     let send_code = move || {
         let Some(api) = auth.api() else { return };
-        if !action.start() {
+        if !action.start(()) {
             return;
         }
         let request = ChangeEmailRequest {
@@ -119,20 +119,20 @@ pub(super) fn EmailForm() -> impl IntoView {
                 Ok(_) => {
                     code.set(String::new());
                     step.set(EmailStep::Code);
-                    action.succeed(Message::Fill(
+                    action.succeeded(Message::Fill(
                         |l| &l.common.code_sent_to,
                         vec![("email", request.email.trim().to_owned())],
                     ));
                 }
                 Err(err) if err.needs_reauthentication() => {
-                    action.busy.set(false);
+                    action.busy.set(None);
                     reauth.after(&err).ask(move || {
                         if let Some(again) = send_code_slot.get_value() {
                             again();
                         }
                     });
                 }
-                Err(err) => action.fail(&err),
+                Err(err) => action.failed(&err),
             }
         });
     };
@@ -144,7 +144,7 @@ pub(super) fn EmailForm() -> impl IntoView {
     let on_verify = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Some(api) = auth.api() else { return };
-        if !action.start() {
+        if !action.start(()) {
             return;
         }
         let request = VerifyCodeRequest {
@@ -161,12 +161,12 @@ pub(super) fn EmailForm() -> impl IntoView {
                     auth.accept(me);
                     step.set(EmailStep::Idle);
                     new_email.set(String::new());
-                    action.succeed(Message::Fill(
+                    action.succeeded(Message::Fill(
                         |l| &l.profile.email_changed,
                         vec![("email", now)],
                     ));
                 }
-                Err(err) => action.fail(&err),
+                Err(err) => action.failed(&err),
             }
         });
     };
@@ -175,7 +175,8 @@ pub(super) fn EmailForm() -> impl IntoView {
         action.errors.set(FormErrors::default());
         action.notice.set(None);
     };
-    let busy_label = move |idle: Pick, busy: Pick| t.either(move || action.busy.get(), busy, idle);
+    let busy_label =
+        move |idle: Pick, busy: Pick| t.either(move || action.is_any_busy(), busy, idle);
 
     let body = move || {
         if reauth.is_open() {
@@ -211,8 +212,8 @@ pub(super) fn EmailForm() -> impl IntoView {
                         <button
                             class=slot(Slot::ButtonPrimary)
                             type="submit"
-                            disabled=move || action.busy.get()
-                            aria-busy=move || action.busy.get().then_some("true")
+                            disabled=move || action.is_any_busy()
+                            aria-busy=move || action.is_any_busy().then_some("true")
                         >
                             {busy_label(|l| &l.common.send_code, |l| &l.common.sending)}
                         </button>
@@ -240,8 +241,8 @@ pub(super) fn EmailForm() -> impl IntoView {
                         <button
                             class=slot(Slot::ButtonPrimary)
                             type="submit"
-                            disabled=move || action.busy.get()
-                            aria-busy=move || action.busy.get().then_some("true")
+                            disabled=move || action.is_any_busy()
+                            aria-busy=move || action.is_any_busy().then_some("true")
                         >
                             {busy_label(|l| &l.common.verify, |l| &l.common.verifying)}
                         </button>

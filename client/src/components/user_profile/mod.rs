@@ -24,15 +24,14 @@ mod account;
 mod password;
 mod sessions;
 
-use super::FormErrors;
 use super::linked_accounts::LinkedAccounts;
 use super::oauth::{self, take_profile_return};
 use super::passkeys::PasskeysSection;
 use super::two_step::TwoStepSection;
 use super::unique_prefix;
-use crate::api::ApiError;
 use crate::appearance::{Slot, slot, slot_with};
-use crate::i18n::{Message, Pick, use_locale};
+use crate::form::FormState;
+use crate::i18n::{Pick, use_locale};
 use crate::provider::use_auth;
 use account::{EmailForm, NameForm};
 use leptos::prelude::*;
@@ -137,41 +136,6 @@ fn ProfileSection(title: Pick, slug: &'static str, children: Children) -> impl I
     }
 }
 
-/// What one form of the profile keeps: its busy flag, errors and success message.
-#[derive(Clone, Copy)]
-struct Action {
-    busy: RwSignal<bool>,
-    errors: RwSignal<FormErrors>,
-    notice: RwSignal<Option<Message>>,
-}
-
-impl Action {
-    fn new() -> Self {
-        Self {
-            busy: RwSignal::new(false),
-            errors: RwSignal::new(FormErrors::default()),
-            notice: RwSignal::new(None),
-        }
-    }
-
-    /// Marks the action under way and clears the last outcome; false when it already is.
-    fn start(self) -> bool {
-        if self.busy.get_untracked() {
-            return false;
-        }
-        self.busy.set(true);
-        self.errors.set(FormErrors::default());
-        self.notice.set(None);
-        true
-    }
-
-    fn fail(self, err: &ApiError) {
-        self.busy.set(false);
-        self.errors.set(FormErrors::from_api(err));
-    }
-
-    fn succeed(self, message: Message) {
-        self.busy.set(false);
-        self.notice.set(Some(message));
-    }
-}
+/// What one form of the profile keeps: whether its request runs, its errors and success
+/// message (requests that may need a re-authentication first run by hand over it).
+type SectionForm = FormState<()>;

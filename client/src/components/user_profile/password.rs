@@ -1,7 +1,7 @@
 //! The profile's password form: change it (current and new, and whether to sign out every
 //! other session), or set one for an account without it, after a recent sign-in.
 
-use super::Action;
+use super::SectionForm;
 use crate::appearance::{Slot, slot};
 use crate::components::reauthenticate::Reauth;
 use crate::components::{Field, FormAlert, FormNotice, field_error, unique_prefix};
@@ -19,7 +19,7 @@ pub(super) fn PasswordForm(sessions_version: RwSignal<u32>) -> impl IntoView {
     let current = RwSignal::new(String::new());
     let new_password = RwSignal::new(String::new());
     let sign_out_others = RwSignal::new(false);
-    let action = Action::new();
+    let action = SectionForm::new();
     let reauth = Reauth::new();
     let checkbox_id = format!("{prefix}-others");
     // Whether the account has a password: until the server says, as if it had one.
@@ -35,7 +35,7 @@ pub(super) fn PasswordForm(sessions_version: RwSignal<u32>) -> impl IntoView {
     let change_slot = StoredValue::new(None::<std::sync::Arc<dyn Fn() + Send + Sync>>);
     let change = move || {
         let Some(api) = auth.api() else { return };
-        if reauth.is_open_untracked() || !action.start() {
+        if reauth.is_open_untracked() || !action.start(()) {
             return;
         }
         reauth.note_focus();
@@ -59,19 +59,19 @@ pub(super) fn PasswordForm(sessions_version: RwSignal<u32>) -> impl IntoView {
                         (n, true) => Message::Count(|l| &l.profile.password_changed_sessions, n),
                         (n, false) => Message::Count(|l| &l.profile.password_set_sessions, n),
                     };
-                    action.succeed(message);
+                    action.succeeded(message);
                     sessions_version.update(|v| *v += 1);
                 }
                 // Only without a password: a current one is itself the proof.
                 Err(err) if err.needs_reauthentication() => {
-                    action.busy.set(false);
+                    action.busy.set(None);
                     reauth.after(&err).ask(move || {
                         if let Some(again) = change_slot.get_value() {
                             again();
                         }
                     });
                 }
-                Err(err) => action.fail(&err),
+                Err(err) => action.failed(&err),
             }
         });
     };
@@ -144,11 +144,11 @@ pub(super) fn PasswordForm(sessions_version: RwSignal<u32>) -> impl IntoView {
                 <button
                     class=slot(Slot::ButtonPrimary)
                     type="submit"
-                    disabled=move || action.busy.get() || reauth.is_open()
-                    aria-busy=move || action.busy.get().then_some("true")
+                    disabled=move || action.is_any_busy() || reauth.is_open()
+                    aria-busy=move || action.is_any_busy().then_some("true")
                 >
                     {move || {
-                        let pick: crate::i18n::Pick = match (action.busy.get(), has_password.get()) {
+                        let pick: crate::i18n::Pick = match (action.is_any_busy(), has_password.get()) {
                             (true, _) => |l| &l.common.saving,
                             (false, true) => |l| &l.profile.change_password,
                             (false, false) => |l| &l.profile.set_password,

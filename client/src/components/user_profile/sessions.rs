@@ -1,7 +1,7 @@
 //! The profile's *Sessions* section: every session of the user with its device, IP address
 //! and times, "Sign out" on each other one, and "Sign out of all other sessions".
 
-use super::Action;
+use super::SectionForm;
 use crate::api::ApiError;
 use crate::appearance::{Slot, slot};
 use crate::components::{FormAlert, FormNotice, local_date_time, unique_prefix};
@@ -15,33 +15,32 @@ use torii_shared::SessionSummary;
 pub(super) fn SessionsList(version: RwSignal<u32>) -> impl IntoView {
     let auth = use_auth();
     let t = use_locale();
-    let sessions = RwSignal::new(None::<Result<Vec<SessionSummary>, ApiError>>);
-    let action = Action::new();
-    let revoking = RwSignal::new(None::<String>);
-    let load = move || {
-        let Some(api) = auth.api() else { return };
-        spawn_local(async move {
-            let answer = api.sessions().await.map(|list| list.sessions);
-            sessions.set(Some(answer));
-        });
-    };
-    Effect::new(move |_| {
+    // Read when the section mounts, again whenever `version` moves (a password change that
+    // signed other sessions out) and after each sign-out from here.
+    let sessions = LocalResource::new(move || {
         version.track();
-        load();
+        let api = auth.api();
+        async move {
+            let api = api.ok_or(ApiError::Network)?;
+            api.sessions().await.map(|list| list.sessions)
+        }
     });
+    let action = SectionForm::new();
+    let revoking = RwSignal::new(None::<String>);
+    let load = move || sessions.refetch();
     let revoke = move |session: SessionSummary| {
         let Some(api) = auth.api() else { return };
-        if !action.start() {
+        if !action.start(()) {
             return;
         }
         revoking.set(Some(session.id.clone()));
         spawn_local(async move {
             match api.revoke_session(&session.id).await {
-                Ok(()) => action.succeed(Message::Fill(
+                Ok(()) => action.succeeded(Message::Fill(
                     |l| &l.sessions.signed_out_of,
                     vec![("device", session.device.clone())],
                 )),
-                Err(err) => action.fail(&err),
+                Err(err) => action.failed(&err),
             }
             revoking.set(None);
             load();
@@ -49,16 +48,16 @@ pub(super) fn SessionsList(version: RwSignal<u32>) -> impl IntoView {
     };
     let revoke_others = move |_| {
         let Some(api) = auth.api() else { return };
-        if !action.start() {
+        if !action.start(()) {
             return;
         }
         spawn_local(async move {
             match api.revoke_other_sessions().await {
-                Ok(done) => action.succeed(match done.revoked {
+                Ok(done) => action.succeeded(match done.revoked {
                     0 => Message::Text(|l| &l.sessions.no_others),
                     n => Message::Count(|l| &l.sessions.signed_out_others, n),
                 }),
-                Err(err) => action.fail(&err),
+                Err(err) => action.failed(&err),
             }
             load();
         });
@@ -131,7 +130,7 @@ pub(super) fn SessionsList(version: RwSignal<u32>) -> impl IntoView {
                                             class=slot(Slot::ButtonSecondary)
                                             type="button"
                                             aria-describedby=device_id
-                                            disabled=move || action.busy.get()
+                                            disabled=move || action.is_any_busy()
                                             aria-busy=move || busy().then_some("true")
                                             on:click=move |_| revoke(for_click.clone())
                                         >
@@ -158,7 +157,7 @@ pub(super) fn SessionsList(version: RwSignal<u32>) -> impl IntoView {
             <button
                 class=slot(Slot::ButtonSecondary)
                 type="button"
-                disabled=move || action.busy.get() || !others()
+                disabled=move || action.is_any_busy() || !others()
                 on:click=revoke_others
             >
                 {t.text(|l| &l.sessions.sign_out_others)}
