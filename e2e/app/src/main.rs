@@ -297,7 +297,9 @@ fn dark_appearance() -> Appearance {
 
 /// The logo the dark appearance shows on the sign-in and sign-up cards.
 const DEMO_LOGO: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' \
-     viewBox='0 0 64 32'%3E%3Crect width='64' height='32' rx='6' fill='%23818cf8'/%3E%3C/svg%3E";
+     viewBox='0 0 96 32'%3E%3Crect width='96' height='32' rx='8' fill='%23818cf8'/%3E\
+     %3Ctext x='48' y='22' font-family='sans-serif' font-size='16' font-weight='700' \
+     text-anchor='middle' fill='%23111827'%3ETorii%3C/text%3E%3C/svg%3E";
 
 /// Switches the components between the default appearance and [`dark_appearance`].
 /// `?appearance=dark` starts on it.
