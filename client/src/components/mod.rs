@@ -72,12 +72,26 @@ fn intl_format(lang: &str, at: OffsetDateTime, with_time: bool) -> Option<String
     if with_time {
         Reflect::set(&options, &"timeStyle".into(), &"short".into()).ok()?;
     }
-    // The locale's language, in the browser's time zone.
-    let locales = js_sys::Array::of1(&lang.into());
+    // The locale's language, in the browser's time zone; the browser's own regional variant
+    // of it when it has one (`en-GB` reads "22 Nov 2026" where `en` reads "Nov 22, 2026").
+    let tag = browser_language()
+        .filter(|tag| tag.split('-').next() == Some(lang))
+        .unwrap_or_else(|| lang.to_owned());
+    let locales = js_sys::Array::of1(&tag.into());
     let format = js_sys::Intl::DateTimeFormat::new(&locales, &options);
     let millis = (at.unix_timestamp_nanos() / 1_000_000) as f64;
     let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(millis));
     format.format().call1(&format, &date).ok()?.as_string()
+}
+
+/// `navigator.language`, e.g. `en-GB`.
+#[cfg(target_arch = "wasm32")]
+fn browser_language() -> Option<String> {
+    let window = crate::browser::window()?;
+    let navigator = js_sys::Reflect::get(&window, &"navigator".into()).ok()?;
+    js_sys::Reflect::get(&navigator, &"language".into())
+        .ok()?
+        .as_string()
 }
 
 #[cfg(not(target_arch = "wasm32"))]
