@@ -6,7 +6,7 @@ mod accept_terms;
 mod auth_loading;
 mod buttons;
 mod code_step;
-mod kit;
+pub(crate) mod kit;
 mod linked_accounts;
 mod oauth;
 mod passkey_ceremony;
@@ -48,7 +48,7 @@ pub use verify_email::VerifyEmail;
 
 use crate::appearance::{Slot, slot};
 pub(crate) use crate::form::{FormErrors, field_error};
-use crate::i18n::{Locale, Message, use_locale};
+use crate::i18n::{Locale, Message, Pick, use_locale};
 use leptos::prelude::*;
 use time::OffsetDateTime;
 
@@ -213,18 +213,32 @@ fn Field(
                 bind:value=value
             />
             {hint.map(|hint| view! { <p class=slot(Slot::Hint) id=hint_id>{hint}</p> })}
-            {move || {
-                error
-                    .get()
-                    .map(|message| {
-                        view! {
-                            <p class=slot(Slot::FieldError) id=error_id.clone()>
-                                {message}
-                            </p>
-                        }
-                    })
-            }}
+            <FieldErrorLine id=error_id error=error />
         </div>
+    }
+}
+
+/// A field's error line, under it, with the id its `aria-describedby` names.
+#[component]
+fn FieldErrorLine(id: String, error: Signal<Option<String>>) -> impl IntoView {
+    move || {
+        error
+            .get()
+            .map(|message| view! { <p class=slot(Slot::FieldError) id=id.clone()>{message}</p> })
+    }
+}
+
+/// The line at a card's foot offering the other card: `text`, then a link-styled button.
+#[component]
+fn SwitchCardLine(text: Pick, action: Pick, on_click: Callback<()>) -> impl IntoView {
+    let t = use_locale();
+    view! {
+        <p class=slot(Slot::Footer)>
+            {t.text(text)}
+            <button class=slot(Slot::Link) type="button" on:click=move |_| on_click.run(())>
+                {t.text(action)}
+            </button>
+        </p>
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::super::kit::{BusyButton, ButtonRole, EmailField};
 use super::super::oauth::OAuthButtons;
-use super::super::{Field, FormAlert, field_error, or_line};
+use super::super::{Field, FormAlert, SwitchCardLine, field_error, or_line};
 use crate::appearance::{Slot, slot};
 use crate::flows::{SignInBusy, SignInFlow};
 use crate::last_method::{LastUsedBadge, Method};
@@ -134,14 +134,13 @@ pub(super) fn credentials_step(
             {oauth_buttons(true)}
         </form>
         {on_sign_up
-            .map(|on_sign_up| {
+            .map(|on_click| {
                 view! {
-                    <p class=slot(Slot::Footer)>
-                        {t.text(|l| &l.sign_in.no_account)}
-                        <button class=slot(Slot::Link) type="button" on:click=move |_| on_sign_up.run(())>
-                            {t.text(|l| &l.sign_in.create_account)}
-                        </button>
-                    </p>
+                    <SwitchCardLine
+                        text=|l| &l.sign_in.no_account
+                        action=|l| &l.sign_in.create_account
+                        on_click=on_click
+                    />
                 }
             })}
     }

@@ -2,7 +2,7 @@
 
 use super::super::kit::{BusyButton, EmailField};
 use super::super::oauth::OAuthButtons;
-use super::super::{Field, FormAlert, field_error};
+use super::super::{Field, FieldErrorLine, FormAlert, SwitchCardLine, field_error};
 use crate::appearance::{Slot, slot};
 use crate::completion::Kind;
 use crate::flows::{SignUpBusy, SignUpFlow};
@@ -110,14 +110,13 @@ pub(super) fn details_step(
             <OAuthButtons auth=flow.auth kind=Kind::SignUp at_bottom=true />
         </form>
         {on_sign_in
-            .map(|on_sign_in| {
+            .map(|on_click| {
                 view! {
-                    <p class=slot(Slot::Footer)>
-                        {t.text(|l| &l.sign_up.have_account)}
-                        <button class=slot(Slot::Link) type="button" on:click=move |_| on_sign_in.run(())>
-                            {t.text(|l| &l.sign_up.sign_in)}
-                        </button>
-                    </p>
+                    <SwitchCardLine
+                        text=|l| &l.sign_up.have_account
+                        action=|l| &l.sign_up.sign_in
+                        on_click=on_click
+                    />
                 }
             })}
     }
@@ -193,17 +192,7 @@ pub(super) fn Consent(id: String, flow: SignUpFlow) -> impl IntoView {
                 {privacy}
                 {consent_part(2)}
             </label>
-            {move || {
-                error
-                    .get()
-                    .map(|message| {
-                        view! {
-                            <p class=slot(Slot::FieldError) id=error_id.clone()>
-                                {message}
-                            </p>
-                        }
-                    })
-            }}
+            <FieldErrorLine id=error_id error=error />
         </div>
     }
 }

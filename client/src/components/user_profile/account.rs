@@ -3,11 +3,12 @@
 
 use super::SectionForm;
 use crate::appearance::{Slot, slot};
+use crate::components::kit::BusyButton;
 use crate::components::reauthenticate::Reauth;
 use crate::components::{
     AutoFocusField, Field, FormAlert, FormErrors, FormNotice, field_error, unique_prefix,
 };
-use crate::i18n::{Message, Pick, use_locale};
+use crate::i18n::{Message, use_locale};
 use crate::provider::use_auth;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -63,18 +64,12 @@ pub(super) fn NameForm() -> impl IntoView {
                 value=name
                 error=field_error(action.errors, "name")
             />
-            <button
-                class=slot(Slot::ButtonPrimary)
-                type="submit"
-                disabled=move || action.is_any_busy()
-                aria-busy=move || action.is_any_busy().then_some("true")
-            >
-                {t.either(
-                    move || action.is_any_busy(),
-                    |l| &l.common.saving,
-                    |l| &l.profile.save_name,
-                )}
-            </button>
+            <BusyButton
+                form=action
+                what=()
+                label=|l| &l.profile.save_name
+                busy_label=|l| &l.common.saving
+            />
         </form>
     }
 }
@@ -175,8 +170,6 @@ pub(super) fn EmailForm() -> impl IntoView {
         action.errors.set(FormErrors::default());
         action.notice.set(None);
     };
-    let busy_label =
-        move |idle: Pick, busy: Pick| t.either(move || action.is_any_busy(), busy, idle);
 
     let body = move || {
         if reauth.is_open() {
@@ -209,14 +202,12 @@ pub(super) fn EmailForm() -> impl IntoView {
                         error=field_error(action.errors, "email")
                     />
                     <div class="torii-row">
-                        <button
-                            class=slot(Slot::ButtonPrimary)
-                            type="submit"
-                            disabled=move || action.is_any_busy()
-                            aria-busy=move || action.is_any_busy().then_some("true")
-                        >
-                            {busy_label(|l| &l.common.send_code, |l| &l.common.sending)}
-                        </button>
+                        <BusyButton
+                            form=action
+                            what=()
+                            label=|l| &l.common.send_code
+                            busy_label=|l| &l.common.sending
+                        />
                         <button class=slot(Slot::ButtonSecondary) type="button" on:click=cancel>
                             {t.text(|l| &l.common.cancel)}
                         </button>
@@ -238,14 +229,12 @@ pub(super) fn EmailForm() -> impl IntoView {
                         error=field_error(action.errors, "code")
                     />
                     <div class="torii-row">
-                        <button
-                            class=slot(Slot::ButtonPrimary)
-                            type="submit"
-                            disabled=move || action.is_any_busy()
-                            aria-busy=move || action.is_any_busy().then_some("true")
-                        >
-                            {busy_label(|l| &l.common.verify, |l| &l.common.verifying)}
-                        </button>
+                        <BusyButton
+                            form=action
+                            what=()
+                            label=|l| &l.common.verify
+                            busy_label=|l| &l.common.verifying
+                        />
                         <button class=slot(Slot::ButtonSecondary) type="button" on:click=cancel>
                             {t.text(|l| &l.common.cancel)}
                         </button>
