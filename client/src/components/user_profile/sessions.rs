@@ -8,7 +8,6 @@ use crate::components::{FormAlert, FormNotice, local_date_time, unique_prefix};
 use crate::i18n::{Message, Pick, fill, use_locale};
 use crate::provider::use_auth;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use torii_shared::SessionSummary;
 
 #[component]
@@ -27,39 +26,37 @@ pub(super) fn SessionsList(version: RwSignal<u32>) -> impl IntoView {
     });
     let action = SectionForm::new();
     let revoking = RwSignal::new(None::<String>);
-    let load = move || sessions.refetch();
     let revoke = move |session: SessionSummary| {
         let Some(api) = auth.api() else { return };
-        if !action.start(()) {
+        if action.busy.get_untracked().is_some() {
             return;
         }
         revoking.set(Some(session.id.clone()));
-        spawn_local(async move {
-            match api.revoke_session(&session.id).await {
-                Ok(()) => action.succeeded(Message::Fill(
-                    |l| &l.sessions.signed_out_of,
-                    vec![("device", session.device.clone())],
-                )),
-                Err(err) => action.failed(&err),
-            }
+        let id = session.id.clone();
+        let request = async move {
+            let outcome = api.revoke_session(&id).await;
             revoking.set(None);
-            load();
+            sessions.refetch();
+            outcome
+        };
+        action.run((), request, move |()| {
+            let device = vec![("device", session.device)];
+            let done = Message::Fill(|l| &l.sessions.signed_out_of, device);
+            action.notice.set(Some(done));
         });
     };
     let revoke_others = move |_| {
         let Some(api) = auth.api() else { return };
-        if !action.start(()) {
-            return;
-        }
-        spawn_local(async move {
-            match api.revoke_other_sessions().await {
-                Ok(done) => action.succeeded(match done.revoked {
-                    0 => Message::Text(|l| &l.sessions.no_others),
-                    n => Message::Count(|l| &l.sessions.signed_out_others, n),
-                }),
-                Err(err) => action.failed(&err),
-            }
-            load();
+        let request = async move {
+            let outcome = api.revoke_other_sessions().await;
+            sessions.refetch();
+            outcome
+        };
+        action.run((), request, move |done| {
+            action.notice.set(Some(match done.revoked {
+                0 => Message::Text(|l| &l.sessions.no_others),
+                n => Message::Count(|l| &l.sessions.signed_out_others, n),
+            }));
         });
     };
     let others = move || {
