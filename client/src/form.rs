@@ -185,6 +185,22 @@ impl<B: Copy + PartialEq + Send + Sync + 'static> FormState<B> {
         T: 'static,
         E: Into<FormErrors> + 'static,
     {
+        self.run_or(what, request, done, Some);
+    }
+
+    /// [`run`](Self::run), with `refused` seeing a failure first: it may take it (a
+    /// re-authentication prompt that retries the request once answered) by returning `None`,
+    /// or hand it back to be shown.
+    pub(crate) fn run_or<T, E>(
+        self,
+        what: B,
+        request: impl Future<Output = Result<T, E>> + 'static,
+        done: impl FnOnce(T) + 'static,
+        refused: impl FnOnce(E) -> Option<E> + 'static,
+    ) where
+        T: 'static,
+        E: Into<FormErrors> + 'static,
+    {
         if !self.start(what) {
             return;
         }
@@ -193,7 +209,11 @@ impl<B: Copy + PartialEq + Send + Sync + 'static> FormState<B> {
             self.busy.set(None);
             match outcome {
                 Ok(value) => done(value),
-                Err(err) => self.fail(err),
+                Err(err) => {
+                    if let Some(err) = refused(err) {
+                        self.fail(err);
+                    }
+                }
             }
         };
         self.submits

@@ -11,13 +11,15 @@
 use super::reauthenticate::Reauth;
 use super::setup_mfa::{EnrollAuthenticator, SavedCodes};
 use super::{FormAlert, FormErrors, FormNotice};
+use crate::api::ApiError;
 use crate::appearance::{Slot, slot};
+use crate::form::FormState;
 use crate::i18n::{Message, Pick, use_locale};
 use crate::provider::use_auth;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::sync::Arc;
-use torii_shared::{MfaPolicy, SecondFactors, TotpConfirmed};
+use torii_shared::{BackupCodes, MfaPolicy, SecondFactors, TotpConfirmed};
 
 type Change = StoredValue<Option<Arc<dyn Fn() + Send + Sync>>>;
 
@@ -36,9 +38,8 @@ pub(crate) fn TwoStepSection() -> impl IntoView {
     let factors = RwSignal::new(None::<SecondFactors>);
     let enrolling = RwSignal::new(false);
     let new_codes = RwSignal::new(None::<Vec<String>>);
-    let busy = RwSignal::new(None::<Busy>);
-    let errors = RwSignal::new(FormErrors::default());
-    let notice = RwSignal::new(None::<Message>);
+    let form = FormState::<Busy>::new();
+    let (busy, errors, notice) = (form.busy, form.errors, form.notice);
     let reauth = Reauth::new();
     let reload = move || {
         let Some(api) = auth.api() else { return };
@@ -57,58 +58,59 @@ pub(crate) fn TwoStepSection() -> impl IntoView {
                 .is_some_and(|env| env.mfa == MfaPolicy::Required)
         })
     };
-    let begin = move |what: Busy| {
+    // Whether a change may start now (none running, no prompt open); it then starts afresh.
+    let may_begin = move || {
         if busy.get_untracked().is_some() || reauth.is_open_untracked() {
             return false;
         }
         reauth.note_focus();
-        busy.set(Some(what));
-        errors.set(FormErrors::default());
-        notice.set(None);
         new_codes.set(None);
         true
+    };
+    // A refusal for want of a recent sign-in opens the prompt, which runs `again` once
+    // answered; any other is shown.
+    let or_reauthenticate = move |again: Change| {
+        move |err: ApiError| {
+            if err.needs_reauthentication() {
+                reauth.after(&err).ask(move || run(again));
+                None
+            } else {
+                Some(err)
+            }
+        }
     };
 
     let remove: Change = StoredValue::new(None);
     remove.set_value(Some(Arc::new(move || {
         let Some(api) = auth.api() else { return };
-        if !begin(Busy::Removing) {
+        if !may_begin() {
             return;
         }
-        spawn_local(async move {
-            match api.remove_totp().await {
-                Ok(()) => {
-                    notice.set(Some(Message::Text(|l| &l.two_step.authenticator_removed)));
-                    reload();
-                }
-                Err(err) if err.needs_reauthentication() => {
-                    reauth.after(&err).ask(move || run(remove));
-                }
-                Err(err) => errors.set(FormErrors::from_api(&err)),
-            }
-            busy.set(None);
-        });
+        let request = async move { api.remove_totp().await };
+        let done = move |()| {
+            notice.set(Some(Message::Text(|l| &l.two_step.authenticator_removed)));
+            reload();
+        };
+        form.run_or(Busy::Removing, request, done, or_reauthenticate(remove));
     })));
 
     let regenerate: Change = StoredValue::new(None);
     regenerate.set_value(Some(Arc::new(move || {
         let Some(api) = auth.api() else { return };
-        if !begin(Busy::Regenerating) {
+        if !may_begin() {
             return;
         }
-        spawn_local(async move {
-            match api.regenerate_backup_codes().await {
-                Ok(created) => {
-                    new_codes.set(Some(created.codes));
-                    reload();
-                }
-                Err(err) if err.needs_reauthentication() => {
-                    reauth.after(&err).ask(move || run(regenerate));
-                }
-                Err(err) => errors.set(FormErrors::from_api(&err)),
-            }
-            busy.set(None);
-        });
+        let request = async move { api.regenerate_backup_codes().await };
+        let done = move |created: BackupCodes| {
+            new_codes.set(Some(created.codes));
+            reload();
+        };
+        form.run_or(
+            Busy::Regenerating,
+            request,
+            done,
+            or_reauthenticate(regenerate),
+        );
     })));
 
     let on_confirmed = Callback::new(move |confirmed: TotpConfirmed| {
