@@ -140,6 +140,12 @@ test('an authenticator added in the profile is asked for after the password', as
   await expect(panel.backupCodes).toHaveCount(10);
   expect(await panel.codes()).not.toContain(backupCodes[1]);
   await expect(panel.left).toHaveText('Backup codes: 10 left');
+
+  // Removing the authenticator (the second factor was just confirmed): off again, said so.
+  await panel.remove.click();
+  await expect(panel.notice).toHaveText('Removed the authenticator app.');
+  await expect(panel.add).toBeVisible();
+  await expect(panel.remove).toBeHidden();
 });
 
 test('a backup code signs in once', async ({ page }) => {
