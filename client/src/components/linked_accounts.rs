@@ -30,11 +30,12 @@ enum Busy {
     Unlinking(String),
 }
 
-type Action<T> = StoredValue<Option<Arc<dyn Fn(T) + Send + Sync>>>;
+/// A request kept where the re-authentication prompt can run it again once answered.
+type Retryable<T> = StoredValue<Option<Arc<dyn Fn(T) + Send + Sync>>>;
 
-fn run<T: 'static>(action: Action<T>, value: T) {
-    if let Some(action) = action.get_value() {
-        action(value);
+fn call<T: 'static>(request: Retryable<T>, value: T) {
+    if let Some(request) = request.get_value() {
+        request(value);
     }
 }
 
@@ -91,7 +92,7 @@ pub(crate) fn LinkedAccounts(back: Option<ProfileReturn>) -> impl IntoView {
         true
     };
 
-    let link: Action<String> = StoredValue::new(None);
+    let link: Retryable<String> = StoredValue::new(None);
     link.set_value(Some(Arc::new(move |provider: String| {
         let (Some(api), Some(redirect_url)) = (auth.api(), oauth::return_url(ProfileTrip::Link))
         else {
@@ -107,7 +108,7 @@ pub(crate) fn LinkedAccounts(back: Option<ProfileReturn>) -> impl IntoView {
                 Ok(started) => oauth::go_to(&started.url),
                 Err(err) if err.needs_reauthentication() => {
                     busy.set(None);
-                    reauth.after(&err).ask(move || run(link, provider.clone()));
+                    reauth.after(&err).ask(move || call(link, provider.clone()));
                 }
                 Err(err) => {
                     busy.set(None);
@@ -117,7 +118,7 @@ pub(crate) fn LinkedAccounts(back: Option<ProfileReturn>) -> impl IntoView {
         });
     })));
 
-    let unlink: Action<OAuthIdentity> = StoredValue::new(None);
+    let unlink: Retryable<OAuthIdentity> = StoredValue::new(None);
     unlink.set_value(Some(Arc::new(move |identity: OAuthIdentity| {
         let Some(api) = auth.api() else { return };
         if !begin(Busy::Unlinking(identity.id.clone())) {
@@ -136,7 +137,7 @@ pub(crate) fn LinkedAccounts(back: Option<ProfileReturn>) -> impl IntoView {
                     busy.set(None);
                     reauth
                         .after(&err)
-                        .ask(move || run(unlink, identity.clone()));
+                        .ask(move || call(unlink, identity.clone()));
                 }
                 Err(err) => {
                     busy.set(None);
@@ -186,7 +187,7 @@ pub(crate) fn LinkedAccounts(back: Option<ProfileReturn>) -> impl IntoView {
                     aria-label=label
                     disabled=move || busy.get().is_some() || reauth.is_open()
                     aria-busy=move || unlinking.get().then_some("true")
-                    on:click=move |_| run(unlink, identity.clone())
+                    on:click=move |_| call(unlink, identity.clone())
                 >
                     {t.either(
                         move || unlinking.get(),
@@ -236,7 +237,7 @@ pub(crate) fn LinkedAccounts(back: Option<ProfileReturn>) -> impl IntoView {
                         data-provider=provider.id.clone()
                         disabled=move || busy.get().is_some() || reauth.is_open()
                         aria-busy=move || linking.get().then_some("true")
-                        on:click=move |_| run(link, id.clone())
+                        on:click=move |_| call(link, id.clone())
                     >
                         {t.fill(|l| &l.linked_accounts.link, vec![("provider", provider.name)])}
                     </button>
