@@ -2,16 +2,17 @@
 //! its states are described in the profile's module documentation).
 
 use super::SectionForm;
+use crate::api::ApiError;
 use crate::appearance::{Slot, slot};
 use crate::components::kit::BusyButton;
 use crate::components::reauthenticate::Reauth;
 use crate::components::{
     AutoFocusField, Field, FormAlert, FormErrors, FormNotice, field_error, unique_prefix,
 };
+use crate::form::normalise_code;
 use crate::i18n::{Message, use_locale};
 use crate::provider::use_auth;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use torii_shared::{ChangeEmailRequest, Secret, UpdateProfileRequest, VerifyCodeRequest};
 
 #[component]
@@ -28,26 +29,21 @@ pub(super) fn NameForm() -> impl IntoView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Some(api) = auth.api() else { return };
-        if !action.start(()) {
-            return;
-        }
         let request = UpdateProfileRequest {
             name: Some(name.get_untracked()),
         };
-        spawn_local(async move {
-            match api.update_profile(&request).await {
-                Ok(me) => {
-                    let saved = me
-                        .user
-                        .as_ref()
-                        .and_then(|u| u.name.clone())
-                        .unwrap_or_default();
-                    name.set(saved);
-                    auth.accept(me);
-                    action.succeeded(Message::Text(|l| &l.profile.name_saved));
-                }
-                Err(err) => action.failed(&err),
-            }
+        let request = async move { api.update_profile(&request).await };
+        action.run((), request, move |me| {
+            let saved = me
+                .user
+                .as_ref()
+                .and_then(|u| u.name.clone())
+                .unwrap_or_default();
+            name.set(saved);
+            auth.accept(me);
+            action
+                .notice
+                .set(Some(Message::Text(|l| &l.profile.name_saved)));
         });
     };
     view! {
@@ -103,33 +99,32 @@ pub(super) fn EmailForm() -> impl IntoView {
     let send_code_slot = StoredValue::new(None::<std::sync::Arc<dyn Fn() + Send + Sync>>);
     let send_code = move || {
         let Some(api) = auth.api() else { return };
-        if !action.start(()) {
-            return;
-        }
+        let email = new_email.get_untracked();
         let request = ChangeEmailRequest {
-            email: new_email.get_untracked(),
+            email: email.clone(),
         };
-        spawn_local(async move {
-            match api.start_email_change(&request).await {
-                Ok(_) => {
-                    code.set(String::new());
-                    step.set(EmailStep::Code);
-                    action.succeeded(Message::Fill(
-                        |l| &l.common.code_sent_to,
-                        vec![("email", request.email.trim().to_owned())],
-                    ));
-                }
-                Err(err) if err.needs_reauthentication() => {
-                    action.busy.set(None);
-                    reauth.after(&err).ask(move || {
-                        if let Some(again) = send_code_slot.get_value() {
-                            again();
-                        }
-                    });
-                }
-                Err(err) => action.failed(&err),
+        let request = async move { api.start_email_change(&request).await };
+        let done = move |_| {
+            code.set(String::new());
+            step.set(EmailStep::Code);
+            let sent = vec![("email", email.trim().to_owned())];
+            action
+                .notice
+                .set(Some(Message::Fill(|l| &l.common.code_sent_to, sent)));
+        };
+        // Refused for want of a recent sign-in: the prompt, then the same request again.
+        let refused = move |err: ApiError| {
+            if !err.needs_reauthentication() {
+                return Some(err);
             }
-        });
+            reauth.after(&err).ask(move || {
+                if let Some(again) = send_code_slot.get_value() {
+                    again();
+                }
+            });
+            None
+        };
+        action.run_or((), request, done, refused);
     };
     send_code_slot.set_value(Some(std::sync::Arc::new(send_code)));
     let on_enter = move |ev: leptos::ev::SubmitEvent| {
@@ -139,30 +134,21 @@ pub(super) fn EmailForm() -> impl IntoView {
     let on_verify = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Some(api) = auth.api() else { return };
-        if !action.start(()) {
-            return;
-        }
         let request = VerifyCodeRequest {
-            code: Secret::new(code.get_untracked().trim().to_owned()),
+            code: Secret::new(normalise_code(&code.get_untracked())),
         };
-        spawn_local(async move {
-            match api.verify_email_change(&request).await {
-                Ok(me) => {
-                    let now = me
-                        .user
-                        .as_ref()
-                        .map(|u| u.email.clone())
-                        .unwrap_or_default();
-                    auth.accept(me);
-                    step.set(EmailStep::Idle);
-                    new_email.set(String::new());
-                    action.succeeded(Message::Fill(
-                        |l| &l.profile.email_changed,
-                        vec![("email", now)],
-                    ));
-                }
-                Err(err) => action.failed(&err),
-            }
+        let request = async move { api.verify_email_change(&request).await };
+        action.run((), request, move |me| {
+            let now = me
+                .user
+                .as_ref()
+                .map(|u| u.email.clone())
+                .unwrap_or_default();
+            auth.accept(me);
+            step.set(EmailStep::Idle);
+            new_email.set(String::new());
+            let changed = Message::Fill(|l| &l.profile.email_changed, vec![("email", now)]);
+            action.notice.set(Some(changed));
         });
     };
     let cancel = move |_| {
