@@ -162,18 +162,6 @@ impl<B: Copy + PartialEq + Send + Sync + 'static> FormState<B> {
         self.errors.set(errors.into());
     }
 
-    /// A request run by hand (one that may need a re-authentication first) ended in `err`.
-    pub(crate) fn failed(self, err: &ApiError) {
-        self.busy.set(None);
-        self.fail(err.clone());
-    }
-
-    /// A request run by hand ended well: `message` says so.
-    pub(crate) fn succeeded(self, message: Message) {
-        self.busy.set(None);
-        self.notice.set(Some(message));
-    }
-
     /// Runs `request` as `what`, unless another request is in flight: when it ends the busy
     /// mark goes, then a success goes to `done` and a failure to the form's errors.
     pub(crate) fn run<T, E>(

@@ -2,6 +2,7 @@
 //! other session), or set one for an account without it, after a recent sign-in.
 
 use super::SectionForm;
+use crate::api::ApiError;
 use crate::appearance::{Slot, slot};
 use crate::components::reauthenticate::Reauth;
 use crate::components::{Field, FormAlert, FormNotice, field_error, unique_prefix};
@@ -9,7 +10,7 @@ use crate::i18n::{Message, use_locale};
 use crate::provider::use_auth;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use torii_shared::{ChangePasswordRequest, Secret};
+use torii_shared::{ChangePasswordRequest, PasswordChanged, Secret};
 
 #[component]
 pub(super) fn PasswordForm(sessions_version: RwSignal<u32>) -> impl IntoView {
@@ -35,7 +36,7 @@ pub(super) fn PasswordForm(sessions_version: RwSignal<u32>) -> impl IntoView {
     let change_slot = StoredValue::new(None::<std::sync::Arc<dyn Fn() + Send + Sync>>);
     let change = move || {
         let Some(api) = auth.api() else { return };
-        if reauth.is_open_untracked() || !action.start(()) {
+        if reauth.is_open_untracked() || action.busy.get_untracked().is_some() {
             return;
         }
         reauth.note_focus();
@@ -46,34 +47,34 @@ pub(super) fn PasswordForm(sessions_version: RwSignal<u32>) -> impl IntoView {
             new_password: Secret::new(new_password.get_untracked()),
             sign_out_other_sessions: sign_out_others.get_untracked(),
         };
-        spawn_local(async move {
-            match api.change_password(&request).await {
-                Ok(changed) => {
-                    let had_password = has_password.get_untracked();
-                    current.set(String::new());
-                    new_password.set(String::new());
-                    has_password.set(true);
-                    let message = match (changed.revoked_sessions, had_password) {
-                        (0, true) => Message::Text(|l| &l.profile.password_changed),
-                        (0, false) => Message::Text(|l| &l.profile.password_set),
-                        (n, true) => Message::Count(|l| &l.profile.password_changed_sessions, n),
-                        (n, false) => Message::Count(|l| &l.profile.password_set_sessions, n),
-                    };
-                    action.succeeded(message);
-                    sessions_version.update(|v| *v += 1);
-                }
-                // Only without a password: a current one is itself the proof.
-                Err(err) if err.needs_reauthentication() => {
-                    action.busy.set(None);
-                    reauth.after(&err).ask(move || {
-                        if let Some(again) = change_slot.get_value() {
-                            again();
-                        }
-                    });
-                }
-                Err(err) => action.failed(&err),
+        let request = async move { api.change_password(&request).await };
+        let done = move |changed: PasswordChanged| {
+            let had_password = has_password.get_untracked();
+            current.set(String::new());
+            new_password.set(String::new());
+            has_password.set(true);
+            let message = match (changed.revoked_sessions, had_password) {
+                (0, true) => Message::Text(|l| &l.profile.password_changed),
+                (0, false) => Message::Text(|l| &l.profile.password_set),
+                (n, true) => Message::Count(|l| &l.profile.password_changed_sessions, n),
+                (n, false) => Message::Count(|l| &l.profile.password_set_sessions, n),
+            };
+            action.notice.set(Some(message));
+            sessions_version.update(|v| *v += 1);
+        };
+        // Only without a password: a current one is itself the proof.
+        let refused = move |err: ApiError| {
+            if !err.needs_reauthentication() {
+                return Some(err);
             }
-        });
+            reauth.after(&err).ask(move || {
+                if let Some(again) = change_slot.get_value() {
+                    again();
+                }
+            });
+            None
+        };
+        action.run_or((), request, done, refused);
     };
     change_slot.set_value(Some(std::sync::Arc::new(change)));
     let submit = move |ev: leptos::ev::SubmitEvent| {
