@@ -5,7 +5,7 @@
 use anyhow::Context as _;
 use std::path::PathBuf;
 use std::sync::Arc;
-use torii_server::config::Config;
+use torii_server::config::{Config, LogFormat};
 use torii_server::mail::{LogMailer, Mailer, SmtpMailer};
 use torii_server::store::{MySqlStore, PostgresStore, SqliteStore, Store};
 use torii_server::{Torii, http, serve};
@@ -66,10 +66,22 @@ async fn run() -> anyhow::Result<()> {
         Args::Run { config } => config,
     };
     let config = Config::load(path.as_deref(), |name| std::env::var(name).ok())?;
-    tracing_subscriber::fmt()
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .with_env_filter(EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info")))
-        .init();
+    let filter = EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    match config.log_format {
+        LogFormat::Text => tracing_subscriber::fmt()
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+            .with_env_filter(filter)
+            .init(),
+        // One object a line: the event's fields at the top level, with the request's span
+        // (request id, method, route, path) beside them.
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(filter)
+            .init(),
+    }
     let store = connect_store(&config).await?;
     store
         .migrate()

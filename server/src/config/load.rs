@@ -60,6 +60,13 @@ impl Config {
         if let Some(v) = var("TORII_LOG") {
             config.log = v;
         }
+        if let Some(v) = var("TORII_LOG_FORMAT") {
+            config.log_format = match v.as_str() {
+                "text" => super::LogFormat::Text,
+                "json" => super::LogFormat::Json,
+                _ => return Err(invalid("TORII_LOG_FORMAT", "expected text or json")),
+            };
+        }
         if let Some(v) = var("TORII_SECRET_KEY_FILE") {
             config.secret_key_file = Some(PathBuf::from(v)).filter(|p| !p.as_os_str().is_empty());
         }

@@ -41,6 +41,9 @@ pub struct Config {
     pub static_dir: Option<PathBuf>,
     /// `TORII_LOG`: log filter (`info`, `torii_server=debug`, …).
     pub log: String,
+    /// `TORII_LOG_FORMAT`: `text` (default, for people) or `json` (one object a line, for
+    /// log pipelines).
+    pub log_format: LogFormat,
     /// `TORII_SECRET_KEY_FILE`: the server key, 64 hexadecimal characters (32 random bytes).
     /// Required when an environment is in live mode; in test mode, unset → a key file beside
     /// the SQLite database (`<database file>.key`), or `torii-secret.key` in the working
@@ -77,6 +80,17 @@ pub struct Config {
     pub environments: Vec<EnvironmentConfig>,
 }
 
+/// How the log is written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object a line, with the request's span fields (request id, method, route).
+    Json,
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -90,6 +104,7 @@ impl Default for Config {
             mail_from: "Torii <no-reply@localhost>".to_owned(),
             static_dir: None,
             log: "info".to_owned(),
+            log_format: LogFormat::Text,
             secret_key_file: None,
             secret_key_previous_file: None,
             trusted_proxies: Vec::new(),

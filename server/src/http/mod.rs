@@ -15,6 +15,7 @@ mod oauth;
 mod openapi;
 mod passkeys;
 mod password_reset;
+mod request_id;
 mod sign_in;
 mod sign_up;
 
@@ -32,6 +33,8 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 
+use axum::extract::MatchedPath;
+pub use request_id::{REQUEST_ID_HEADER, RequestId};
 use std::sync::Arc;
 use torii_shared::{ErrorCode, PUBLISHABLE_KEY_HEADER, PUBLISHABLE_KEY_QUERY};
 use tower_http::services::{ServeDir, ServeFile};
@@ -83,10 +86,26 @@ pub fn router(torii: Torii) -> Router {
             // Paths only: query strings may carry tokens and must not reach the log.
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request| {
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                    let id = req
+                        .extensions()
+                        .get::<RequestId>()
+                        .map_or("", |id| id.0.as_str());
+                    let route = req
+                        .extensions()
+                        .get::<MatchedPath>()
+                        .map_or("", MatchedPath::as_str);
+                    tracing::info_span!(
+                        "request",
+                        request_id = %id,
+                        method = %req.method(),
+                        route = %route,
+                        path = %req.uri().path(),
+                    )
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+        // Outside the trace layer, so the span has the id.
+        .layer(middleware::from_fn(request_id::assign))
         .with_state(torii)
 }
 
