@@ -97,8 +97,8 @@ pub fn router(torii: Torii) -> Router {
                     tracing::info_span!(
                         "request",
                         request_id = %id,
-                        method = %req.method(),
                         route = %route,
+                        method = %req.method(),
                         path = %req.uri().path(),
                     )
                 })
