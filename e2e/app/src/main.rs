@@ -40,15 +40,19 @@
 //! components to a second theme made only of `--torii-*` custom properties (see `demo.css`).
 
 mod custom_sign_in;
+mod gates;
+mod looks;
 
 use custom_sign_in::{CUSTOM_SIGN_IN_URL, CustomSignIn};
+use gates::GatePage;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use looks::{DarkToggle, LanguagePicker, ThemeToggle, dark_appearance, initial_locale, query_has};
 // `Show` by name: it takes precedence over the prelude's own `Show`.
 use torii_client::{
-    AcceptTerms, Appearance, AuthLoading, Condition, GateKey, Locale, RedirectToGates, SetupMfa,
-    Show, SignIn, SignInButton, SignOutButton, SignUp, SignedOut, Slot, SocialButtons, Theme,
-    ToriiProvider, UserButton, UserProfile, VerifyEmail, use_auth, use_user,
+    AcceptTerms, Appearance, AuthLoading, Condition, GateKey, RedirectToGates, SetupMfa, Show,
+    SignIn, SignInButton, SignOutButton, SignUp, SignedOut, ToriiProvider, UserButton, UserProfile,
+    VerifyEmail, use_auth, use_user,
 };
 use torii_shared::SessionKind;
 use wasm_bindgen::{JsCast, JsValue};
@@ -66,8 +70,6 @@ const SETUP_MFA_URL: &str = "/setup-two-step";
 const PROFILE_URL: &str = "/profile";
 /// Where the header's "Sign out" lands.
 const SIGNED_OUT_URL: &str = "/signed-out";
-/// The second theme, set as `data-theme` on the root element.
-const ALT_THEME: &str = "forest";
 /// The application-defined gate the demo has a page for.
 const MFA_GATE: &str = "mfa_enrollment";
 /// How much of a JWT session's token the dashboard shows.
@@ -156,17 +158,6 @@ fn after_param() -> Option<String> {
         .map(|value| value.replace("%2F", "/").replace("%2f", "/"))
 }
 
-/// The components' language: `?lang=fr` in the address starts in French, else English.
-fn initial_locale() -> Locale {
-    let query = window().location().search().unwrap_or_default();
-    query
-        .trim_start_matches('?')
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("lang="))
-        .and_then(Locale::builtin)
-        .unwrap_or_default()
-}
-
 #[component]
 fn App() -> impl IntoView {
     let router = Router::new();
@@ -245,99 +236,6 @@ fn SignedInBadge() -> impl IntoView {
                 </span>
             }
         })
-    }
-}
-
-/// Switches the components between the default theme and [`ALT_THEME`], which only sets
-/// `--torii-*` custom properties on the root element. `?theme=forest` starts on it.
-#[component]
-fn ThemeToggle() -> impl IntoView {
-    let from_query = window()
-        .location()
-        .search()
-        .is_ok_and(|query| query.contains(&format!("theme={ALT_THEME}")));
-    let alt = RwSignal::new(from_query);
-    Effect::new(move |_| {
-        if let Some(root) = document().document_element() {
-            let _ = if alt.get() {
-                root.set_attribute("data-theme", ALT_THEME)
-            } else {
-                root.remove_attribute("data-theme")
-            };
-        }
-    });
-    view! {
-        <button
-            class="demo-theme-toggle"
-            type="button"
-            aria-pressed=move || if alt.get() { "true" } else { "false" }
-            on:click=move |_| alt.update(|alt| *alt = !*alt)
-        >
-            "Forest theme"
-        </button>
-    }
-}
-
-/// Whether the address's query holds `pair` (`appearance=dark`).
-fn query_has(pair: &str) -> bool {
-    let query = window().location().search().unwrap_or_default();
-    query.trim_start_matches('?').split('&').any(|p| p == pair)
-}
-
-/// The demo's dark appearance, set from Rust: the dark theme, a rounder card, a class of the
-/// demo's own on every card, a logo, and the provider buttons below the form.
-fn dark_appearance() -> Appearance {
-    Appearance::default()
-        .theme(Theme::Dark)
-        .variable("radius", "14px")
-        .class(Slot::Card, "demo-card-dark")
-        .logo(DEMO_LOGO, "Torii demo")
-        .social_buttons(SocialButtons::Bottom)
-}
-
-/// The logo the dark appearance shows on the sign-in and sign-up cards.
-const DEMO_LOGO: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' \
-     viewBox='0 0 96 32'%3E%3Crect width='96' height='32' rx='8' fill='%23818cf8'/%3E\
-     %3Ctext x='48' y='22' font-family='sans-serif' font-size='16' font-weight='700' \
-     text-anchor='middle' fill='%23111827'%3ETorii%3C/text%3E%3C/svg%3E";
-
-/// Switches the components between the default appearance and [`dark_appearance`].
-/// `?appearance=dark` starts on it.
-#[component]
-fn DarkToggle(dark: RwSignal<bool>) -> impl IntoView {
-    view! {
-        <button
-            class="demo-theme-toggle"
-            type="button"
-            data-testid="dark-appearance"
-            aria-pressed=move || if dark.get() { "true" } else { "false" }
-            on:click=move |_| dark.update(|dark| *dark = !*dark)
-        >
-            "Dark cards"
-        </button>
-    }
-}
-
-/// Switches the components' language in place (the demo's own words stay English).
-#[component]
-fn LanguagePicker(locale: RwSignal<Locale>) -> impl IntoView {
-    let on_change = move |ev: leptos::ev::Event| {
-        let tag = event_target_value(&ev);
-        locale.set(Locale::builtin(&tag).unwrap_or_default());
-    };
-    let selected = move |tag: &'static str| move || locale.with(|l| l.lang == tag);
-    view! {
-        <label class="demo-language">
-            <span class="demo-visually-hidden">"Language"</span>
-            <select class="demo-language-select" on:change=on_change data-testid="language">
-                <option value="en" selected=selected("en")>
-                    "English"
-                </option>
-                <option value="fr" selected=selected("fr") lang="fr">
-                    "Français"
-                </option>
-            </select>
-        </label>
     }
 }
 
@@ -450,167 +348,6 @@ fn SignedOutNotice() -> impl IntoView {
             <p>"Your session on this device has ended."</p>
             <SignInButton url="/">"Sign in again"</SignInButton>
         </main>
-    }
-}
-
-/// The page for the path a pending session is on; `<RedirectToGates>` brings it to its
-/// current gate's page, and a gate without one keeps the "One more step" panel.
-#[component]
-fn GatePage(router: Router) -> impl IntoView {
-    let page = Memo::new(move |_| router.path.get());
-    move || {
-        let screen = match page.get().as_str() {
-            LEGAL_URL => view! { <AcceptTerms /> }.into_any(),
-            VERIFY_EMAIL_URL => view! { <VerifyEmail /> }.into_any(),
-            MFA_URL => view! { <MfaGate /> }.into_any(),
-            SETUP_MFA_URL => view! { <SetupMfa /> }.into_any(),
-            _ => return view! { <GatePending /> }.into_any(),
-        };
-        view! {
-            {screen}
-            <GateFooter />
-        }
-        .into_any()
-    }
-}
-
-/// Under a gate's page: a way out for a user who does not want to go on.
-#[component]
-fn GateFooter() -> impl IntoView {
-    let auth = use_auth();
-    view! {
-        <p class="demo-gate-footer">
-            "Not now? "
-            <button
-                class="torii-link"
-                type="button"
-                on:click=move |_| {
-                    auth.sign_out();
-                }
-            >
-                "Sign out"
-            </button>
-        </p>
-    }
-}
-
-/// The page of `mfa_enrollment`, a gate of the application's own: its backend requires it
-/// and clears it with the secret-key API, and the user can only wait and check again.
-#[component]
-fn MfaGate() -> impl IntoView {
-    let auth = use_auth();
-    let checking = RwSignal::new(false);
-    let status = RwSignal::new(None::<String>);
-    let error = RwSignal::new(None::<String>);
-    let check = move |_| {
-        if checking.get_untracked() {
-            return;
-        }
-        checking.set(true);
-        status.set(None);
-        error.set(None);
-        let task = auth.refresh_session();
-        spawn_local(async move {
-            let outcome = task.await;
-            checking.set(false);
-            match outcome {
-                // Cleared: the session is active and the dashboard replaces this page.
-                Ok(()) if !auth.is_pending.get_untracked() => {}
-                Ok(()) => status.set(Some(
-                    "Still waiting: your administrator has not finished yet.".to_owned(),
-                )),
-                Err(err) => error.set(Some(err.message().to_owned())),
-            }
-        });
-    };
-    view! {
-        <section class="torii-card" data-testid="gate-mfa" aria-labelledby="gate-mfa-title">
-            <h2 class="torii-card-title" id="gate-mfa-title">
-                "Waiting for your administrator"
-            </h2>
-            <div class="torii-form">
-                <p class="torii-text">
-                    "Your administrator has to finish setting up two-factor authentication "
-                    "for your account before you can continue. Check again once they say it is done."
-                </p>
-                {move || {
-                    error
-                        .get()
-                        .map(|message| {
-                            view! {
-                                <p class="torii-alert" role="alert">
-                                    {message}
-                                </p>
-                            }
-                        })
-                }}
-                {move || {
-                    status
-                        .get()
-                        .map(|message| {
-                            view! {
-                                <p class="torii-notice" role="status">
-                                    {message}
-                                </p>
-                            }
-                        })
-                }}
-                <button
-                    class="torii-button torii-button-primary"
-                    type="button"
-                    disabled=move || checking.get()
-                    aria-busy=move || checking.get().then_some("true")
-                    on:click=check
-                >
-                    {move || if checking.get() { "Checking…" } else { "Check again" }}
-                </button>
-            </div>
-        </section>
-    }
-}
-
-/// Shown while the session is pending on a gate the demo has no page for: the gate it waits
-/// for, and a way to check again once the gate was cleared.
-#[component]
-fn GatePending() -> impl IntoView {
-    let auth = use_auth();
-    let gate = move || {
-        auth.session.with(|session| {
-            session
-                .as_ref()
-                .and_then(|s| s.info.current_gate.as_ref())
-                .map(|gate| gate.key.to_string())
-        })
-    };
-    view! {
-        <section class="torii-card" data-testid="gate-pending" aria-labelledby="gate-title">
-            <h2 class="torii-card-title" id="gate-title">
-                "One more step"
-            </h2>
-            <p class="torii-text">
-                "Your session is waiting on " <code data-testid="gate-key">{gate}</code> "."
-            </p>
-            <div class="torii-form">
-                <button
-                    class="torii-button torii-button-primary"
-                    type="button"
-                    on:click=move |_| {
-                        auth.refresh_session();
-                    }
-                >
-                    "Check again"
-                </button>
-                <button
-                    class="torii-button torii-button-secondary"
-                    type="button"
-                    on:click=move |_| {
-                        auth.sign_out();
-                    }
-                >
-                    "Sign out"
-                </button>
-            </div>
-        </section>
     }
 }
 
