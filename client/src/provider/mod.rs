@@ -368,14 +368,21 @@ impl Auth {
         }
         let this = *self;
         spawn_local(async move {
-            // The failure is not the user's business here: the state stays as it was.
-            let _ = if this.has_jwt_session() {
-                this.fetch_refreshed().await
-            } else {
-                this.fetch_me().await
-            };
-            this.order
-                .try_update_value(AnswerOrder::end_background_read);
+            loop {
+                // The failure is not the user's business here: the state stays as it was.
+                let _ = if this.has_jwt_session() {
+                    this.fetch_refreshed().await
+                } else {
+                    this.fetch_me().await
+                };
+                let again = this
+                    .order
+                    .try_update_value(AnswerOrder::end_background_read)
+                    .unwrap_or(false);
+                if !again {
+                    break;
+                }
+            }
         });
     }
 

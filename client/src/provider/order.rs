@@ -4,14 +4,17 @@
 //! later than it started. Every operation takes a ticket from one counter (reads when they
 //! start, sign-in, sign-up and sign-out when they finish), and an answer is applied only when
 //! its ticket is newer than the one last applied: a read begun before a sign-in finished never
-//! undoes it. Background reads (focus and visibility usually fire together) run one at a time.
+//! undoes it. Background reads (focus and visibility usually fire together) run one at a time;
+//! a refocus while one is in flight asks for one more read after it, never for none, since
+//! the read in flight may have been answered before what the refocus is about.
 
 /// The ticket counter of one provider.
 #[derive(Debug, Default)]
 pub(super) struct AnswerOrder {
     issued: u64,
     applied: u64,
-    background_reads: u32,
+    background_read: bool,
+    read_again: bool,
 }
 
 impl AnswerOrder {
@@ -31,18 +34,26 @@ impl AnswerOrder {
         newer
     }
 
-    /// Starts a background read unless one runs already.
+    /// Starts a background read unless one runs already; then that one reads once more when
+    /// it ends.
     pub(super) fn begin_background_read(&mut self) -> bool {
-        if self.background_reads > 0 {
+        if self.background_read {
+            self.read_again = true;
             return false;
         }
-        self.background_reads += 1;
+        self.background_read = true;
         true
     }
 
-    /// The background read ended (whatever its outcome).
-    pub(super) fn end_background_read(&mut self) {
-        self.background_reads = self.background_reads.saturating_sub(1);
+    /// The background read ended (whatever its outcome): true when it must read once more
+    /// (it stays the one running).
+    pub(super) fn end_background_read(&mut self) -> bool {
+        if self.read_again {
+            self.read_again = false;
+            return true;
+        }
+        self.background_read = false;
+        false
     }
 }
 
@@ -74,20 +85,30 @@ mod tests {
     }
 
     #[test]
-    fn background_reads_run_one_at_a_time() {
+    fn background_reads_run_one_at_a_time_and_a_refocus_meanwhile_reads_once_more() {
         let mut order = AnswerOrder::default();
         assert!(order.begin_background_read());
         assert!(
             !order.begin_background_read(),
             "focus and visibility together"
         );
-        order.end_background_read();
-        assert!(order.begin_background_read());
-        order.end_background_read();
-        order.end_background_read();
         assert!(
-            order.begin_background_read(),
+            !order.begin_background_read(),
+            "any number of them: one more read"
+        );
+        assert!(
+            order.end_background_read(),
+            "the read in flight reads again"
+        );
+        assert!(!order.begin_background_read(), "still one at a time");
+        assert!(order.end_background_read());
+        assert!(!order.end_background_read(), "then it is done");
+        assert!(order.begin_background_read(), "and the next refocus reads");
+        assert!(!order.end_background_read());
+        assert!(
+            !order.end_background_read(),
             "an extra end never blocks reads"
         );
+        assert!(order.begin_background_read());
     }
 }
