@@ -95,7 +95,7 @@ impl<B: Send + Sync + 'static> Clone for FormState<B> {
 
 impl<B: Send + Sync + 'static> Copy for FormState<B> {}
 
-impl<B: Copy + PartialEq + Send + Sync + 'static> FormState<B> {
+impl<B: Clone + PartialEq + Send + Sync + 'static> FormState<B> {
     pub(crate) fn new() -> Self {
         Self {
             busy: RwSignal::new(None),
@@ -125,7 +125,7 @@ impl<B: Copy + PartialEq + Send + Sync + 'static> FormState<B> {
 
     /// Whether `what` is in flight (tracked).
     pub(crate) fn is_busy(self, what: B) -> bool {
-        self.busy.with(|busy| *busy == Some(what))
+        self.busy.with(|busy| busy.as_ref() == Some(&what))
     }
 
     /// Whether any request is in flight (tracked).
@@ -157,9 +157,9 @@ impl<B: Copy + PartialEq + Send + Sync + 'static> FormState<B> {
         self.notice.set(None);
     }
 
-    /// Shows `errors`.
+    /// Shows `errors` (nothing, once the form is gone).
     pub(crate) fn fail(self, errors: impl Into<FormErrors>) {
-        self.errors.set(errors.into());
+        self.errors.try_set(errors.into());
     }
 
     /// Runs `request` as `what`, unless another request is in flight: when it ends the busy
@@ -194,7 +194,8 @@ impl<B: Copy + PartialEq + Send + Sync + 'static> FormState<B> {
         }
         let work = async move {
             let outcome = request.await;
-            self.busy.set(None);
+            // The form may be gone by now (a sign-out that took its card away).
+            self.busy.try_set(None);
             match outcome {
                 Ok(value) => done(value),
                 Err(err) => {

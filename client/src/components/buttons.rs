@@ -5,10 +5,18 @@ use super::{is_current_location, join_classes};
 use crate::appearance::{Slot, slot};
 use crate::completion::destinations;
 use crate::destinations::{Destinations, pick};
+use crate::form::FormState;
 use crate::i18n::{Pick, use_locale};
-use crate::provider::use_auth;
+use crate::provider::{Auth, use_auth};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
+
+/// Signs out through `form` (one request at a time, a failure shown on it); `then` runs once
+/// signed out.
+pub(crate) fn sign_out_through(form: FormState<()>, auth: Auth, then: impl FnOnce() + 'static) {
+    if form.busy.get_untracked().is_none() {
+        form.run((), auth.sign_out(), move |()| then());
+    }
+}
 
 /// The slot's classes, then the application's `class`.
 fn classes(own: Slot, class: MaybeProp<String>) -> impl Fn() -> String + Send + Sync + 'static {
@@ -129,29 +137,13 @@ pub fn SignOutButton(
     let auth = use_auth();
     let texts = use_locale();
     let after_sign_out = destinations(auth).after_sign_out_url;
-    let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<crate::api::ApiError>);
+    let form = FormState::<()>::new();
     let sign_out = move |_| {
-        if busy.get_untracked() {
-            return;
-        }
         // Read now: once signed out, this button (inside `<Show>`) may be gone.
         let target = pick(&[redirect_url.get_untracked(), after_sign_out.get_untracked()]);
-        busy.set(true);
-        error.set(None);
-        let task = auth.sign_out();
-        spawn_local(async move {
-            let outcome = task.await;
-            busy.try_set(false);
-            match outcome {
-                Ok(()) => {
-                    if let Some(target) = target.filter(|t| !is_current_location(t)) {
-                        auth.navigate_to(&target);
-                    }
-                }
-                Err(err) => {
-                    error.try_set(Some(err));
-                }
+        sign_out_through(form, auth, move || {
+            if let Some(target) = target.filter(|t| !is_current_location(t)) {
+                auth.navigate_to(&target);
             }
         });
     };
@@ -159,7 +151,7 @@ pub fn SignOutButton(
         || {
             (move || {
                 texts.with(|l| {
-                    if busy.get() {
+                    if form.is_any_busy() {
                         l.controls.signing_out.to_string()
                     } else {
                         l.controls.sign_out.to_string()
@@ -171,10 +163,10 @@ pub fn SignOutButton(
         |c| c(),
     );
     let alert = move || {
-        error.get().map(|err| {
+        form.error_text(texts).map(|message| {
             view! {
                 <span class=slot(Slot::Alert) role="alert">
-                    {texts.with(|l| l.api_error(&err))}
+                    {message}
                 </span>
             }
         })
@@ -184,8 +176,8 @@ pub fn SignOutButton(
             <button
                 class=classes(Slot::ButtonSecondary, class)
                 type="button"
-                disabled=move || busy.get()
-                aria-busy=move || busy.get().then_some("true")
+                disabled=move || form.is_any_busy()
+                aria-busy=move || form.is_any_busy().then_some("true")
                 on:click=sign_out
             >
                 {label}

@@ -33,12 +33,16 @@ pub(crate) fn BusyButton<B>(
     /// The click (none for a submit button: the form's submit handler runs).
     #[prop(optional)]
     on_click: Option<Callback<()>>,
-    /// A further condition for the button to be enabled (a ticked checkbox).
+    /// A further condition for the button to be enabled (a ticked checkbox, a closed
+    /// prompt).
     #[prop(optional, into)]
     ready: Option<Signal<bool>>,
+    /// The accessible name, where the label alone does not say which item it acts on.
+    #[prop(optional, into)]
+    aria_label: Option<Signal<String>>,
 ) -> impl IntoView
 where
-    B: Copy + PartialEq + Send + Sync + 'static,
+    B: Clone + PartialEq + Send + Sync + 'static,
 {
     let t = use_locale();
     let (primary, secondary, inline) = (
@@ -51,6 +55,8 @@ where
         ButtonRole::Secondary => secondary(),
         ButtonRole::Inline => inline(),
     };
+    let running = move || form.is_busy(what.clone());
+    let marked = running.clone();
     let button_type = if role == ButtonRole::Submit {
         "submit"
     } else {
@@ -61,14 +67,15 @@ where
             class=class
             type=button_type
             disabled=move || form.is_any_busy() || ready.is_some_and(|ready| !ready.get())
-            aria-busy=move || form.is_busy(what).then_some("true")
+            aria-label=aria_label
+            aria-busy=move || marked().then_some("true")
             on:click=move |_| {
                 if let Some(on_click) = on_click {
                     on_click.run(());
                 }
             }
         >
-            {t.either(move || form.is_busy(what), busy_label, label)}
+            {t.either(running, busy_label, label)}
         </button>
     }
 }

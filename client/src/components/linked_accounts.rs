@@ -11,32 +11,22 @@
 //! `reauthentication_required` the re-authentication prompt opens here, and the request is
 //! made again once it is answered.
 
+use super::guarded::{GuardedForm, Retry};
+use super::item_list::{ItemRow, item_list, listing, loaded};
+use super::kit::{BusyButton, ButtonRole};
 use super::oauth::{self, ProfileReturn, ProfileTrip};
-use super::reauthenticate::Reauth;
 use super::{FormAlert, FormErrors, FormNotice, local_date, unique_prefix};
 use crate::appearance::{Slot, slot};
 use crate::i18n::{Message, fill, use_locale};
 use crate::provider::use_auth;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
-use std::sync::Arc;
-use torii_shared::{OAuthIdentity, OAuthLinkRequest};
+use torii_shared::{OAuthIdentity, OAuthLinkRequest, OAuthLinkStarted};
 
-/// Which request is in flight; one at a time.
+/// Which change is in flight; one at a time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Busy {
-    Loading,
     Linking(String),
     Unlinking(String),
-}
-
-/// A request kept where the re-authentication prompt can run it again once answered.
-type Retryable<T> = StoredValue<Option<Arc<dyn Fn(T) + Send + Sync>>>;
-
-fn call<T: 'static>(request: Retryable<T>, value: T) {
-    if let Some(request) = request.get_value() {
-        request(value);
-    }
 }
 
 /// The provider accounts linked to the user; see the module documentation. `back` is what a
@@ -46,106 +36,59 @@ pub(crate) fn LinkedAccounts(back: Option<ProfileReturn>) -> impl IntoView {
     let auth = use_auth();
     let t = use_locale();
     let heading_id = format!("{}-title", unique_prefix("linked-accounts"));
-    let identities = RwSignal::new(Vec::<OAuthIdentity>::new());
-    let busy = RwSignal::new(Some(Busy::Loading));
-    let errors = RwSignal::new(FormErrors::default());
-    let notice = RwSignal::new(None::<Message>);
-    let reauth = Reauth::new();
+    let identities = listing(|api| async move { api.oauth_identities().await });
+    let guarded = GuardedForm::<Busy>::new();
+    let form = guarded.form;
+    let open = Signal::derive(move || !guarded.reauth.is_open());
     let name_of = move |provider: &str| {
         oauth::providers(auth)
             .into_iter()
             .find(|p| p.id == provider)
             .map_or_else(|| provider.to_owned(), |p| p.name)
     };
-
-    let reload = move || {
-        let Some(api) = auth.api() else { return };
-        spawn_local(async move {
-            let result = api.oauth_identities().await;
-            busy.set(None);
-            match result {
-                Ok(list) => identities.set(list),
-                Err(err) => errors.set(FormErrors::from_api(&err)),
-            }
-        });
-    };
-    reload();
     match back {
         Some(ProfileReturn::Done(ProfileTrip::Link)) => {
-            notice.set(Some(Message::Text(|l| &l.linked_accounts.linked)));
+            form.notice
+                .set(Some(Message::Text(|l| &l.linked_accounts.linked)));
         }
         Some(ProfileReturn::Done(ProfileTrip::Reauthenticate)) => {
-            notice.set(Some(Message::Text(|l| &l.reauth.confirmed)));
+            form.notice
+                .set(Some(Message::Text(|l| &l.reauth.confirmed)));
         }
-        Some(ProfileReturn::Failed(message)) => errors.set(FormErrors::message(message)),
+        Some(ProfileReturn::Failed(message)) => form.fail(FormErrors::message(message)),
         None => {}
     }
 
-    let begin = move |what: Busy| {
-        if busy.get_untracked().is_some() || reauth.is_open_untracked() {
-            return false;
-        }
-        reauth.note_focus();
-        busy.set(Some(what));
-        errors.set(FormErrors::default());
-        notice.set(None);
-        true
-    };
-
-    let link: Retryable<String> = StoredValue::new(None);
-    link.set_value(Some(Arc::new(move |provider: String| {
+    let link = Retry::new(move |provider: String, again| {
         let (Some(api), Some(redirect_url)) = (auth.api(), oauth::return_url(ProfileTrip::Link))
         else {
             return;
         };
-        if !begin(Busy::Linking(provider.clone())) {
-            return;
-        }
         let request = OAuthLinkRequest { redirect_url };
-        spawn_local(async move {
-            match api.link_provider(&provider, &request).await {
-                // Off to the provider; the page comes back here.
-                Ok(started) => oauth::go_to(&started.url),
-                Err(err) if err.needs_reauthentication() => {
-                    busy.set(None);
-                    reauth.after(&err).ask(move || call(link, provider.clone()));
-                }
-                Err(err) => {
-                    busy.set(None);
-                    errors.set(FormErrors::from_api(&err));
-                }
-            }
-        });
-    })));
+        let id = provider.clone();
+        let request = async move { api.link_provider(&id, &request).await };
+        // Off to the provider; the page comes back here.
+        let done = |started: OAuthLinkStarted| oauth::go_to(&started.url);
+        let retry = {
+            let provider = provider.clone();
+            move || again.call(provider.clone())
+        };
+        guarded.run(Busy::Linking(provider), request, done, retry);
+    });
 
-    let unlink: Retryable<OAuthIdentity> = StoredValue::new(None);
-    unlink.set_value(Some(Arc::new(move |identity: OAuthIdentity| {
+    let unlink = Retry::new(move |identity: OAuthIdentity, again| {
         let Some(api) = auth.api() else { return };
-        if !begin(Busy::Unlinking(identity.id.clone())) {
-            return;
-        }
-        spawn_local(async move {
-            match api.unlink_provider(&identity.id).await {
-                Ok(()) => {
-                    notice.set(Some(Message::Fill(
-                        |l| &l.linked_accounts.unlinked,
-                        vec![("provider", name_of(&identity.provider))],
-                    )));
-                    reload();
-                }
-                Err(err) if err.needs_reauthentication() => {
-                    busy.set(None);
-                    reauth
-                        .after(&err)
-                        .ask(move || call(unlink, identity.clone()));
-                }
-                Err(err) => {
-                    busy.set(None);
-                    errors.set(FormErrors::from_api(&err));
-                }
-            }
-        });
-    })));
+        let id = identity.id.clone();
+        let request = async move { api.unlink_provider(&id).await };
+        let provider = vec![("provider", name_of(&identity.provider))];
+        let done = move |()| {
+            let unlinked = Message::Fill(|l| &l.linked_accounts.unlinked, provider);
+            form.notice.set(Some(unlinked));
+            identities.refetch();
+        };
+        let what = Busy::Unlinking(identity.id.clone());
+        guarded.run(what, request, done, move || again.call(identity.clone()));
+    });
 
     let item = move |identity: OAuthIdentity| {
         let name = name_of(&identity.provider);
@@ -159,13 +102,8 @@ pub(crate) fn LinkedAccounts(back: Option<ProfileReturn>) -> impl IntoView {
                 vec![("provider", name.clone())],
             ),
         };
-        let unlinking = {
-            let id = identity.id.clone();
-            Signal::derive(move || busy.get() == Some(Busy::Unlinking(id.clone())))
-        };
-        let provider = identity.provider.clone();
         let (email, created_at) = (identity.email.clone(), identity.created_at);
-        let details = move || {
+        let details = Signal::derive(move || {
             t.with(|l| {
                 let linked = fill(
                     &l.linked_accounts.linked_on,
@@ -176,68 +114,57 @@ pub(crate) fn LinkedAccounts(back: Option<ProfileReturn>) -> impl IntoView {
                     None => linked,
                 }
             })
-        };
+        });
+        let what = Busy::Unlinking(identity.id.clone());
+        let provider = identity.provider.clone();
         view! {
-            <li class="torii-passkey torii-linked-account" data-provider=provider>
-                <span class="torii-passkey-name">{name}</span>
-                <span class="torii-muted">{details}</span>
-                <button
-                    class=slot(Slot::ButtonSecondary)
-                    type="button"
-                    aria-label=label
-                    disabled=move || busy.get().is_some() || reauth.is_open()
-                    aria-busy=move || unlinking.get().then_some("true")
-                    on:click=move |_| call(unlink, identity.clone())
-                >
-                    {t.either(
-                        move || unlinking.get(),
-                        |l| &l.linked_accounts.unlinking,
-                        |l| &l.linked_accounts.unlink,
-                    )}
-                </button>
-            </li>
+            <ItemRow
+                class="torii-passkey torii-linked-account"
+                provider=provider
+                name=name
+                details=details
+            >
+                <BusyButton
+                    form=form
+                    what=what
+                    label=|l| &l.linked_accounts.unlink
+                    busy_label=|l| &l.linked_accounts.unlinking
+                    role=ButtonRole::Inline
+                    ready=open
+                    aria_label=label
+                    on_click=Callback::new(move |()| unlink.call(identity.clone()))
+                />
+            </ItemRow>
         }
     };
 
-    let list = move || {
-        if busy.get() == Some(Busy::Loading) {
-            view! {
-                <p class="torii-text" role="status">
-                    {t.text(|l| &l.common.loading)}
-                </p>
-            }
-            .into_any()
-        } else if identities.with(Vec::is_empty) {
-            view! { <p class="torii-text">{t.text(|l| &l.linked_accounts.none)}</p> }.into_any()
-        } else {
-            view! {
-                <ul class="torii-passkey-list">
-                    {identities.get().into_iter().map(item).collect_view()}
-                </ul>
-            }
-            .into_any()
-        }
-    };
+    let list = item_list(
+        identities,
+        "torii-passkey-list",
+        |l| &l.common.loading,
+        |l| &l.linked_accounts.none,
+        item,
+    );
     let link_buttons = move || {
-        let linked: Vec<String> =
-            identities.with(|list| list.iter().map(|i| i.provider.clone()).collect());
+        let linked: Vec<String> = loaded(identities)
+            .into_iter()
+            .map(|identity| identity.provider)
+            .collect();
         oauth::providers(auth)
             .into_iter()
             .filter(|provider| !linked.contains(&provider.id))
             .map(|provider| {
                 let id = provider.id.clone();
-                let linking = {
-                    let id = provider.id.clone();
-                    Signal::derive(move || busy.get() == Some(Busy::Linking(id.clone())))
-                };
+                let what = Busy::Linking(provider.id.clone());
+                let running = move || form.is_busy(what.clone());
                 view! {
                     <button
                         class=slot(Slot::ButtonSecondary)
                         type="button"
                         data-provider=provider.id.clone()
-                        disabled=move || busy.get().is_some() || reauth.is_open()
-                        aria-busy=move || linking.get().then_some("true")
-                        on:click=move |_| call(link, id.clone())
+                        disabled=move || guarded.is_locked()
+                        aria-busy=move || running().then_some("true")
+                        on:click=move |_| link.call(id.clone())
                     >
                         {t.fill(|l| &l.linked_accounts.link, vec![("provider", provider.name)])}
                     </button>
@@ -257,9 +184,9 @@ pub(crate) fn LinkedAccounts(back: Option<ProfileReturn>) -> impl IntoView {
                 {t.text(|l| &l.linked_accounts.title)}
             </h3>
             <p class="torii-text torii-muted">{t.text(|l| &l.linked_accounts.intro)}</p>
-            <FormAlert errors=errors />
-            <FormNotice notice=notice />
-            {reauth.view()}
+            <FormAlert errors=form.errors />
+            <FormNotice notice=form.notice />
+            {guarded.reauth.view()}
             {list}
             <div class="torii-row torii-link-providers">{link_buttons}</div>
         </section>

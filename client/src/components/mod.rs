@@ -6,6 +6,8 @@ mod accept_terms;
 mod auth_loading;
 mod buttons;
 mod code_step;
+mod guarded;
+pub(crate) mod item_list;
 pub(crate) mod kit;
 mod linked_accounts;
 mod oauth;

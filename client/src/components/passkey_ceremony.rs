@@ -20,17 +20,18 @@ pub(crate) enum PasskeyError {
 }
 
 impl PasskeyError {
-    /// Whether the server asked for a recent sign-in first.
-    pub(crate) fn needs_reauthentication(&self) -> bool {
-        matches!(self, Self::Api(err) if err.needs_reauthentication())
-    }
-
     /// What the card shows.
     pub(crate) fn errors(&self) -> FormErrors {
         match self {
             Self::Api(err) => FormErrors::from_api(err),
             Self::Browser(failure) => FormErrors::message(failure.message()),
         }
+    }
+}
+
+impl From<PasskeyError> for FormErrors {
+    fn from(err: PasskeyError) -> Self {
+        err.errors()
     }
 }
 

@@ -10,21 +10,21 @@
 //! goes on by itself, while an addition waits for the user to press "Add a passkey" again
 //! (browsers only open their passkey dialog right after a press).
 
+use super::guarded::{GuardedForm, Retry};
+use super::item_list::{ItemRow, item_list, listing};
+use super::kit::{BusyButton, ButtonRole};
 use super::oauth::{ProfileReturn, ProfileTrip, take_profile_return};
-use super::passkey_ceremony::{PasskeyError, add_passkey};
-use super::reauthenticate::Reauth;
+use super::passkey_ceremony::add_passkey;
 use super::{FormAlert, FormErrors, FormNotice, local_date, unique_prefix, with_class};
 use crate::appearance::{Slot, slot};
 use crate::i18n::{Message, fill, use_locale};
 use crate::provider::use_auth;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use torii_shared::{PasskeyInfo, RenamePasskeyRequest};
 
-/// Which request is in flight; one at a time.
+/// Which change is in flight; one at a time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Busy {
-    Loading,
     Adding,
     Removing(String),
     Renaming(String),
@@ -95,131 +95,60 @@ fn show_return(
 fn PasskeysBody(back: Option<ProfileReturn>) -> impl IntoView {
     let auth = use_auth();
     let t = use_locale();
-    let passkeys = RwSignal::new(Vec::<PasskeyInfo>::new());
-    let busy = RwSignal::new(Some(Busy::Loading));
-    let errors = RwSignal::new(FormErrors::default());
-    let notice = RwSignal::new(None::<Message>);
-    let reauth = Reauth::new();
-    show_return(back, notice, errors);
+    let passkeys = listing(|api| async move { api.list_passkeys().await });
+    let guarded = GuardedForm::<Busy>::new();
+    let form = guarded.form;
+    show_return(back, form.notice, form.errors);
+    let open = Signal::derive(move || !guarded.reauth.is_open());
 
-    let reload = move || {
+    let add = move || {
         let Some(api) = auth.api() else { return };
-        spawn_local(async move {
-            let result = api.list_passkeys().await;
-            busy.set(None);
-            match result {
-                Ok(list) => passkeys.set(list),
-                Err(err) => errors.set(FormErrors::from_api(&err)),
-            }
-        });
-    };
-    reload();
-
-    let add = move |_| {
-        let Some(api) = auth.api() else { return };
-        if busy.get_untracked().is_some() || reauth.is_open_untracked() {
-            return;
-        }
-        reauth.note_focus();
-        busy.set(Some(Busy::Adding));
-        errors.set(FormErrors::default());
-        notice.set(None);
-        spawn_local(async move {
-            match add_passkey(&api).await {
-                Ok(added) => {
-                    notice.set(Some(Message::Fill(
-                        |l| &l.passkeys.added,
-                        vec![("name", added.name)],
-                    )));
-                    reload();
-                }
-                Err(err) if err.needs_reauthentication() => {
-                    busy.set(None);
-                    if let PasskeyError::Api(refusal) = &err {
-                        reauth.after(refusal);
-                    }
-                    // The browser's dialog needs a fresh press of the button.
-                    reauth.ask(move || {
-                        notice.set(Some(Message::Text(|l| &l.passkeys.add_again)));
-                    });
-                }
-                Err(err) => {
-                    busy.set(None);
-                    errors.set(err.errors());
-                }
-            }
-        });
+        let request = async move { add_passkey(&api).await };
+        let done = move |added: PasskeyInfo| {
+            let name = vec![("name", added.name)];
+            form.notice
+                .set(Some(Message::Fill(|l| &l.passkeys.added, name)));
+            passkeys.refetch();
+        };
+        // The browser's dialog needs a fresh press of the button.
+        let again = move || {
+            form.notice
+                .set(Some(Message::Text(|l| &l.passkeys.add_again)));
+        };
+        guarded.run(Busy::Adding, request, done, again);
     };
 
-    let remove = StoredValue::new(None::<std::sync::Arc<dyn Fn(PasskeyInfo) + Send + Sync>>);
-    remove.set_value(Some(std::sync::Arc::new(move |passkey: PasskeyInfo| {
+    let remove = Retry::new(move |passkey: PasskeyInfo, again| {
         let Some(api) = auth.api() else { return };
-        if busy.get_untracked().is_some() || reauth.is_open_untracked() {
-            return;
-        }
-        reauth.note_focus();
-        busy.set(Some(Busy::Removing(passkey.id.clone())));
-        errors.set(FormErrors::default());
-        notice.set(None);
-        spawn_local(async move {
-            match api.delete_passkey(&passkey.id).await {
-                Ok(()) => {
-                    notice.set(Some(Message::Fill(
-                        |l| &l.passkeys.removed,
-                        vec![("name", passkey.name.clone())],
-                    )));
-                    reload();
-                }
-                Err(err) if err.needs_reauthentication() => {
-                    busy.set(None);
-                    reauth.after(&err).ask(move || {
-                        if let Some(again) = remove.get_value() {
-                            again(passkey.clone());
-                        }
-                    });
-                }
-                Err(err) => {
-                    busy.set(None);
-                    errors.set(FormErrors::from_api(&err));
-                }
-            }
-        });
-    })));
-    let remove = move |passkey: PasskeyInfo| {
-        if let Some(remove) = remove.get_value() {
-            remove(passkey);
-        }
-    };
+        let id = passkey.id.clone();
+        let request = async move { api.delete_passkey(&id).await };
+        let name = passkey.name.clone();
+        let done = move |()| {
+            let name = vec![("name", name)];
+            form.notice
+                .set(Some(Message::Fill(|l| &l.passkeys.removed, name)));
+            passkeys.refetch();
+        };
+        let what = Busy::Removing(passkey.id.clone());
+        guarded.run(what, request, done, move || again.call(passkey.clone()));
+    });
 
     // The passkey being renamed, and the name typed so far.
     let editing = RwSignal::new(None::<String>);
     let new_name = RwSignal::new(String::new());
     let save_name = move |id: String| {
         let Some(api) = auth.api() else { return };
-        if busy.get_untracked().is_some() {
-            return;
-        }
-        busy.set(Some(Busy::Renaming(id.clone())));
-        errors.set(FormErrors::default());
-        notice.set(None);
         let request = RenamePasskeyRequest {
             name: new_name.get_untracked(),
         };
-        spawn_local(async move {
-            match api.rename_passkey(&id, &request).await {
-                Ok(renamed) => {
-                    editing.set(None);
-                    notice.set(Some(Message::Fill(
-                        |l| &l.passkeys.renamed,
-                        vec![("name", renamed.name)],
-                    )));
-                    reload();
-                }
-                Err(err) => {
-                    busy.set(None);
-                    errors.set(FormErrors::from_api(&err));
-                }
-            }
+        let what = Busy::Renaming(id.clone());
+        let request = async move { api.rename_passkey(&id, &request).await };
+        form.run(what, request, move |renamed| {
+            editing.set(None);
+            let name = vec![("name", renamed.name)];
+            form.notice
+                .set(Some(Message::Fill(|l| &l.passkeys.renamed, name)));
+            passkeys.refetch();
         });
     };
 
@@ -274,7 +203,7 @@ fn PasskeysBody(back: Option<ProfileReturn>) -> impl IntoView {
                         <button
                             class=slot(Slot::ButtonSecondary)
                             type="submit"
-                            disabled=move || busy.get().is_some()
+                            disabled=move || form.is_any_busy()
                         >
                             {t.text(|l| &l.common.save)}
                         </button>
@@ -286,7 +215,7 @@ fn PasskeysBody(back: Option<ProfileReturn>) -> impl IntoView {
             })
         };
         let (created_at, last_used_at) = (passkey.created_at, passkey.last_used_at);
-        let dates = move || {
+        let dates = Signal::derive(move || {
             t.with(|l| {
                 let last_used = last_used_at
                     .map_or_else(|| l.passkeys.never.to_string(), |at| local_date(l, at));
@@ -299,43 +228,39 @@ fn PasskeysBody(back: Option<ProfileReturn>) -> impl IntoView {
                     fill(&l.passkeys.last_used, &[("date", &last_used)]),
                 )
             })
-        };
-        let label = t.fill(
+        });
+        let remove_label = t.fill(
             |l| &l.passkeys.remove_label,
             vec![("name", passkey.name.clone())],
         );
-        let removing_id = passkey.id.clone();
-        let removing =
-            Signal::derive(move || busy.get() == Some(Busy::Removing(removing_id.clone())));
+        let what = Busy::Removing(passkey.id.clone());
+        let name = passkey.name.clone();
         view! {
-            <li class="torii-passkey" data-testid="passkey">
-                <span class="torii-passkey-name">{passkey.name.clone()}</span>
-                <span class="torii-muted">{dates}</span>
+            <ItemRow class="torii-passkey" testid="passkey" name=name details=dates>
                 {rename_form}
                 <button
                     class=slot(Slot::Link)
                     type="button"
                     aria-label=rename_label
-                    disabled=move || busy.get().is_some() || reauth.is_open()
+                    disabled=move || guarded.is_locked()
                     on:click=start_rename
                 >
                     {t.text(|l| &l.passkeys.rename)}
                 </button>
-                <button
-                    class=slot(Slot::ButtonSecondary)
-                    type="button"
-                    aria-label=label
-                    disabled=move || busy.get().is_some() || reauth.is_open()
-                    aria-busy=move || removing.get().then_some("true")
-                    on:click=move |_| remove(passkey.clone())
-                >
-                    {t.either(
-                        move || removing.get(),
-                        |l| &l.common.removing,
-                        |l| &l.common.remove,
-                    )}
-                </button>
-            </li>
+                <BusyButton
+                    form=form
+                    what=what
+                    label=|l| &l.common.remove
+                    busy_label=|l| &l.common.removing
+                    role=ButtonRole::Inline
+                    ready=open
+                    aria_label=remove_label
+                    on_click=Callback::new({
+                        let passkey = passkey.clone();
+                        move |()| remove.call(passkey.clone())
+                    })
+                />
+            </ItemRow>
         }
     };
 
@@ -344,37 +269,19 @@ fn PasskeysBody(back: Option<ProfileReturn>) -> impl IntoView {
             <p class="torii-text torii-muted">
                 {t.text(|l| &l.passkeys.intro)}
             </p>
-            <FormAlert errors=errors />
-            {reauth.view()}
-            <FormNotice notice=notice />
-            {move || {
-                if busy.get() == Some(Busy::Loading) {
-                    view! {
-                        <p class="torii-text" role="status">
-                            {t.text(|l| &l.common.loading)}
-                        </p>
-                    }
-                    .into_any()
-                } else if passkeys.with(Vec::is_empty) {
-                    view! { <p class="torii-text">{t.text(|l| &l.passkeys.none)}</p> }.into_any()
-                } else {
-                    view! { <ul class="torii-passkey-list">{passkeys.get().into_iter().map(item).collect_view()}</ul> }
-                        .into_any()
-                }
-            }}
-            <button
-                class=slot(Slot::ButtonPrimary)
-                type="button"
-                disabled=move || busy.get().is_some() || reauth.is_open()
-                aria-busy=move || (busy.get() == Some(Busy::Adding)).then_some("true")
-                on:click=add
-            >
-                {t.either(
-                    move || busy.get() == Some(Busy::Adding),
-                    |l| &l.passkeys.adding,
-                    |l| &l.passkeys.add,
-                )}
-            </button>
+            <FormAlert errors=form.errors />
+            {guarded.reauth.view()}
+            <FormNotice notice=form.notice />
+            {item_list(passkeys, "torii-passkey-list", |l| &l.common.loading, |l| &l.passkeys.none, item)}
+            <BusyButton
+                form=form
+                what=Busy::Adding
+                label=|l| &l.passkeys.add
+                busy_label=|l| &l.passkeys.adding
+                role=ButtonRole::Primary
+                ready=open
+                on_click=Callback::new(move |()| add())
+            />
         </div>
     }
 }

@@ -18,22 +18,24 @@
 //! *Closed*, and the `then` action runs; "Cancel" → *Closed*, nothing runs. Focus goes into
 //! the prompt when it opens, and back to the control that was focused when it closes.
 
+use super::item_list::{load_failed, still_loading};
+use super::kit::BusyButton;
 use super::oauth::{self, ProfileTrip};
 use super::passkey_ceremony::reauthenticate_with_passkey;
 use super::second_factor::{CodeChoice, CodeShape};
-use super::{AutoFocusField, FormAlert, FormErrors, field_error, unique_prefix};
+use super::{AutoFocusField, FormAlert, field_error, unique_prefix};
 use crate::api::ApiError;
 use crate::appearance::{Slot, slot, slot_with};
+use crate::form::FormState;
 use crate::i18n::use_locale;
 use crate::provider::use_auth;
 use crate::webauthn;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use send_wrapper::SendWrapper;
 use std::sync::Arc;
 use torii_shared::{
-    AccountMethods, ErrorCode, OAuthLinkRequest, OAuthProviderInfo, ReauthenticateRequest,
-    SecondFactorRequest, Secret, SignInMethod,
+    ErrorCode, OAuthLinkRequest, OAuthProviderInfo, ReauthenticateRequest, SecondFactorRequest,
+    Secret, SignInMethod,
 };
 use wasm_bindgen::JsCast;
 
@@ -164,111 +166,84 @@ fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
     let t = use_locale();
     let prefix = unique_prefix("reauth");
     let title_id = format!("{prefix}-title");
-    let methods = RwSignal::new(None::<AccountMethods>);
+    let methods = LocalResource::new(move || {
+        let api = auth.api();
+        async move { api.ok_or(ApiError::Network)?.account_methods().await }
+    });
     let password = RwSignal::new(String::new());
     let choice = CodeChoice::new();
     let second_factor = reauth.second_factor.get_untracked();
-    let busy = RwSignal::new(None::<Busy>);
-    let errors = RwSignal::new(FormErrors::default());
-    if let Some(api) = auth.api() {
-        spawn_local(async move {
-            match api.account_methods().await {
-                Ok(found) => methods.set(Some(found)),
-                Err(err) => errors.set(FormErrors::from_api(&err)),
-            }
+    let form = FormState::<Busy>::new();
+    let errors = form.errors;
+    let confirm = move |what: Busy, request: ReauthenticateRequest| {
+        let Some(api) = auth.api() else { return };
+        let request = async move { api.reauthenticate(&request).await };
+        form.run(what, request, move |_| {
+            password.set(String::new());
+            choice.code.set(String::new());
+            reauth.succeed();
         });
-    }
-    let start = move |what: Busy| {
-        if busy.get_untracked().is_some() {
-            return false;
-        }
-        busy.set(Some(what));
-        errors.set(FormErrors::default());
-        true
     };
     let confirm_password = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let Some(api) = auth.api() else { return };
-        if !start(Busy::Password) {
-            return;
-        }
-        let request = ReauthenticateRequest::Password {
-            password: Secret::new(password.get_untracked()),
-        };
-        spawn_local(async move {
-            match api.reauthenticate(&request).await {
-                Ok(_) => {
-                    password.set(String::new());
-                    busy.set(None);
-                    reauth.succeed();
-                }
-                Err(err) => {
-                    busy.set(None);
-                    errors.set(FormErrors::from_api(&err));
-                }
-            }
-        });
+        let password = Secret::new(password.get_untracked());
+        confirm(Busy::Password, ReauthenticateRequest::Password { password });
     };
     let confirm_code = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let Some(api) = auth.api() else { return };
-        if !start(Busy::Code) {
-            return;
-        }
         let SecondFactorRequest { method, code } = choice.request();
-        let request = ReauthenticateRequest::SecondFactor { method, code };
-        spawn_local(async move {
-            match api.reauthenticate(&request).await {
-                Ok(_) => {
-                    choice.code.set(String::new());
-                    busy.set(None);
-                    reauth.succeed();
-                }
-                Err(err) => {
-                    busy.set(None);
-                    errors.set(FormErrors::from_api(&err));
-                }
-            }
-        });
+        confirm(
+            Busy::Code,
+            ReauthenticateRequest::SecondFactor { method, code },
+        );
     };
     let switch_method = move |_| {
         choice.switch();
-        errors.set(FormErrors::default());
+        form.clear();
     };
-    let use_passkey = move |_| {
+    let use_passkey = Callback::new(move |()| {
         let Some(api) = auth.api() else { return };
-        if !start(Busy::Passkey) {
-            return;
-        }
-        spawn_local(async move {
-            let outcome = reauthenticate_with_passkey(&api).await;
-            busy.set(None);
-            match outcome {
-                Ok(()) => reauth.succeed(),
-                Err(err) => errors.set(err.errors()),
-            }
-        });
-    };
+        let request = async move { reauthenticate_with_passkey(&api).await };
+        form.run(Busy::Passkey, request, move |()| reauth.succeed());
+    });
     let use_provider = move |provider: String| {
         let (Some(api), Some(redirect_url)) =
             (auth.api(), oauth::return_url(ProfileTrip::Reauthenticate))
         else {
             return;
         };
-        if !start(Busy::Provider(provider.clone())) {
-            return;
-        }
         let request = OAuthLinkRequest { redirect_url };
-        spawn_local(async move {
-            match api.reauthenticate_with_provider(&provider, &request).await {
-                // The page is left; what was asked for is done again on the way back.
-                Ok(started) => oauth::go_to(&started.url),
-                Err(err) => {
-                    busy.set(None);
-                    errors.set(FormErrors::from_api(&err));
-                }
+        let id = provider.clone();
+        let request = async move { api.reauthenticate_with_provider(&id, &request).await };
+        // The page is left; what was asked for is done again on the way back.
+        form.run(Busy::Provider(provider), request, |started| {
+            oauth::go_to(&started.url);
+        });
+    };
+    // "Use a passkey", taking the focus when it is the only way offered.
+    let passkey_button = move |autofocus: bool| {
+        let button = NodeRef::<leptos::html::Button>::new();
+        Effect::new(move |_| {
+            if autofocus && let Some(button) = button.get() {
+                let _ = button.focus();
             }
         });
+        view! {
+            <button
+                class=slot_with(Slot::ButtonSecondary, "torii-button-block")
+                type="button"
+                node_ref=button
+                disabled=move || form.is_any_busy()
+                aria-busy=move || form.is_busy(Busy::Passkey).then_some("true")
+                on:click=move |_| use_passkey.run(())
+            >
+                {t.either(
+                    move || form.is_busy(Busy::Passkey),
+                    |l| &l.common.passkey_waiting,
+                    |l| &l.second_factor.use_passkey,
+                )}
+            </button>
+        }
     };
 
     let passkeys_offered = move || {
@@ -278,17 +253,10 @@ fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
         }) && webauthn::supported()
     };
     let choices = move || {
-        let Some(found) = methods.get() else {
-            return errors
-                .with(|e| e.message.is_none())
-                .then(|| {
-                    view! {
-                        <p class="torii-muted" role="status">
-                            {t.text(|l| &l.common.loading)}
-                        </p>
-                    }
-                })
-                .into_any();
+        let found = match methods.get() {
+            None => return still_loading(|l| &l.common.loading).into_any(),
+            Some(Err(err)) => return load_failed(err).into_any(),
+            Some(Ok(found)) => found,
         };
         let has_passkey = found.passkeys > 0 && passkeys_offered();
         if second_factor {
@@ -311,40 +279,18 @@ fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
                             />
                         }
                     }}
-                    <button
-                        class=slot(Slot::ButtonPrimary)
-                        type="submit"
-                        disabled=move || busy.get().is_some()
-                        aria-busy=move || (busy.get() == Some(Busy::Code)).then_some("true")
-                    >
-                        {t.either(
-                            move || busy.get() == Some(Busy::Code),
-                            |l| &l.common.confirming,
-                            |l| &l.common.confirm,
-                        )}
-                    </button>
+                    <BusyButton
+                        form=form
+                        what=Busy::Code
+                        label=|l| &l.common.confirm
+                        busy_label=|l| &l.common.confirming
+                    />
                     <button class=slot(Slot::Link) type="button" on:click=switch_method>
                         {move || choice.switch_label(t)}
                     </button>
                 </form>
             };
-            let passkey_button = has_passkey.then(|| {
-                view! {
-                    <button
-                        class=slot_with(Slot::ButtonSecondary, "torii-button-block")
-                        type="button"
-                        disabled=move || busy.get().is_some()
-                        aria-busy=move || (busy.get() == Some(Busy::Passkey)).then_some("true")
-                        on:click=use_passkey
-                    >
-                        {t.either(
-                            move || busy.get() == Some(Busy::Passkey),
-                            |l| &l.common.passkey_waiting,
-                            |l| &l.second_factor.use_passkey,
-                        )}
-                    </button>
-                }
-            });
+            let passkey_button = has_passkey.then(|| passkey_button(false));
             return view! {
                 {code_form}
                 {passkey_button}
@@ -367,46 +313,16 @@ fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
                         value=password
                         error=field_error(errors, "password")
                     />
-                    <button
-                        class=slot(Slot::ButtonPrimary)
-                        type="submit"
-                        disabled=move || busy.get().is_some()
-                        aria-busy=move || (busy.get() == Some(Busy::Password)).then_some("true")
-                    >
-                        {t.either(
-                            move || busy.get() == Some(Busy::Password),
-                            |l| &l.common.confirming,
-                            |l| &l.common.confirm,
-                        )}
-                    </button>
+                    <BusyButton
+                        form=form
+                        what=Busy::Password
+                        label=|l| &l.common.confirm
+                        busy_label=|l| &l.common.confirming
+                    />
                 </form>
             }
         });
-        let passkey_button = has_passkey.then(|| {
-            let autofocus = !found.password;
-            let button = NodeRef::<leptos::html::Button>::new();
-            Effect::new(move |_| {
-                if autofocus && let Some(button) = button.get() {
-                    let _ = button.focus();
-                }
-            });
-            view! {
-                <button
-                    class=slot_with(Slot::ButtonSecondary, "torii-button-block")
-                    type="button"
-                    node_ref=button
-                    disabled=move || busy.get().is_some()
-                    aria-busy=move || (busy.get() == Some(Busy::Passkey)).then_some("true")
-                    on:click=use_passkey
-                >
-                    {t.either(
-                        move || busy.get() == Some(Busy::Passkey),
-                        |l| &l.common.passkey_waiting,
-                        |l| &l.second_factor.use_passkey,
-                    )}
-                </button>
-            }
-        });
+        let passkey_button = has_passkey.then(|| passkey_button(!found.password));
         let provider_buttons = (!providers.is_empty()).then(|| {
             providers
                 .into_iter()
@@ -418,9 +334,9 @@ fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
                             class=slot(Slot::ProviderButton)
                             type="button"
                             data-provider=provider.id.clone()
-                            disabled=move || busy.get().is_some()
+                            disabled=move || form.is_any_busy()
                             aria-busy=move || {
-                                (busy.get() == Some(Busy::Provider(mine.clone()))).then_some("true")
+                                form.is_busy(Busy::Provider(mine.clone())).then_some("true")
                             }
                             on:click=move |_| use_provider(id.clone())
                         >

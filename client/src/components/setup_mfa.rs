@@ -8,12 +8,13 @@
 //! factor): the ten codes, shown this once, and "Continue" (for the gate: the session is
 //! refreshed, the gate is gone and `<SignedIn>` renders).
 
-use super::{Field, FormAlert, FormErrors, field_error, unique_prefix, with_class};
+use super::kit::{BusyButton, ButtonRole};
+use super::{Field, FormAlert, field_error, unique_prefix, with_class};
 use crate::appearance::{Slot, slot};
+use crate::form::{FormState, normalise_code};
 use crate::i18n::use_locale;
 use crate::provider::use_auth;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use torii_shared::{Secret, TotpConfirmRequest, TotpConfirmed, TotpEnrollment};
 
 /// The screen that clears the `setup_mfa` gate: add an authenticator app, then save the
@@ -78,6 +79,13 @@ pub fn SetupMfa(
     }
 }
 
+/// The enrolment's requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Start,
+    Confirm,
+}
+
 /// The enrolment steps: start, scan and confirm. `on_confirmed` gets the server's answer.
 #[component]
 pub(crate) fn EnrollAuthenticator(on_confirmed: Callback<TotpConfirmed>) -> impl IntoView {
@@ -86,54 +94,25 @@ pub(crate) fn EnrollAuthenticator(on_confirmed: Callback<TotpConfirmed>) -> impl
     let prefix = unique_prefix("enroll-totp");
     let enrollment = RwSignal::new(None::<TotpEnrollment>);
     let code = RwSignal::new(String::new());
-    let busy = RwSignal::new(false);
-    let errors = RwSignal::new(FormErrors::default());
-    let start = move || {
-        if busy.get_untracked() {
-            return false;
-        }
-        busy.set(true);
-        errors.set(FormErrors::default());
-        true
-    };
-    let begin = move |_| {
+    let form = FormState::<Step>::new();
+    let errors = form.errors;
+    let begin = move |()| {
         let Some(api) = auth.api() else { return };
-        if !start() {
-            return;
-        }
-        spawn_local(async move {
-            let outcome = api.enroll_totp().await;
-            busy.set(false);
-            match outcome {
-                Ok(found) => enrollment.set(Some(found)),
-                Err(err) => errors.set(FormErrors::from_api(&err)),
-            }
+        let request = async move { api.enroll_totp().await };
+        form.run(Step::Start, request, move |found| {
+            enrollment.set(Some(found))
         });
     };
     let confirm = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Some(api) = auth.api() else { return };
-        if !start() {
-            return;
-        }
-        let typed: String = code
-            .get_untracked()
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '-')
-            .collect();
         let request = TotpConfirmRequest {
-            code: Secret::new(typed),
+            code: Secret::new(normalise_code(&code.get_untracked())),
         };
-        spawn_local(async move {
-            let outcome = api.confirm_totp(&request).await;
-            busy.set(false);
-            match outcome {
-                Ok(confirmed) => {
-                    code.set(String::new());
-                    on_confirmed.run(confirmed);
-                }
-                Err(err) => errors.set(FormErrors::from_api(&err)),
-            }
+        let request = async move { api.confirm_totp(&request).await };
+        form.run(Step::Confirm, request, move |confirmed| {
+            code.set(String::new());
+            on_confirmed.run(confirmed);
         });
     };
     let code_id = format!("{prefix}-code");
@@ -141,19 +120,14 @@ pub(crate) fn EnrollAuthenticator(on_confirmed: Callback<TotpConfirmed>) -> impl
         None => view! {
             <div class="torii-form">
                 <FormAlert errors=errors />
-                <button
-                    class=slot(Slot::ButtonPrimary)
-                    type="button"
-                    disabled=move || busy.get()
-                    aria-busy=move || busy.get().then_some("true")
-                    on:click=begin
-                >
-                    {t.either(
-                        move || busy.get(),
-                        |l| &l.two_step.preparing,
-                        |l| &l.two_step.set_up,
-                    )}
-                </button>
+                <BusyButton
+                    form=form
+                    what=Step::Start
+                    label=|l| &l.two_step.set_up
+                    busy_label=|l| &l.two_step.preparing
+                    role=ButtonRole::Primary
+                    on_click=Callback::new(begin)
+                />
             </div>
         }
         .into_any(),
@@ -187,18 +161,12 @@ pub(crate) fn EnrollAuthenticator(on_confirmed: Callback<TotpConfirmed>) -> impl
                     value=code
                     error=field_error(errors, "code")
                 />
-                <button
-                    class=slot(Slot::ButtonPrimary)
-                    type="submit"
-                    disabled=move || busy.get()
-                    aria-busy=move || busy.get().then_some("true")
-                >
-                    {t.either(
-                        move || busy.get(),
-                        |l| &l.common.confirming,
-                        |l| &l.common.confirm,
-                    )}
-                </button>
+                <BusyButton
+                    form=form
+                    what=Step::Confirm
+                    label=|l| &l.common.confirm
+                    busy_label=|l| &l.common.confirming
+                />
             </form>
         }
         .into_any(),

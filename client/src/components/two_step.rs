@@ -8,22 +8,19 @@
 //! the change runs again once it is given. New backup codes are shown once; the old ones stop
 //! working.
 
-use super::reauthenticate::Reauth;
+use super::guarded::{GuardedForm, Retry};
+use super::item_list::{load_failed, still_loading};
+use super::kit::{BusyButton, ButtonRole};
 use super::setup_mfa::{EnrollAuthenticator, SavedCodes};
-use super::{FormAlert, FormErrors, FormNotice};
+use super::{FormAlert, FormNotice};
 use crate::api::ApiError;
 use crate::appearance::{Slot, slot};
-use crate::form::FormState;
 use crate::i18n::{Message, Pick, use_locale};
 use crate::provider::use_auth;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
-use std::sync::Arc;
-use torii_shared::{BackupCodes, MfaPolicy, SecondFactors, TotpConfirmed};
+use torii_shared::{BackupCodes, MfaPolicy, TotpConfirmed};
 
-type Change = StoredValue<Option<Arc<dyn Fn() + Send + Sync>>>;
-
-/// Which request is in flight; one at a time.
+/// Which change is in flight; one at a time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Busy {
     Removing,
@@ -35,87 +32,49 @@ enum Busy {
 pub(crate) fn TwoStepSection() -> impl IntoView {
     let auth = use_auth();
     let t = use_locale();
-    let factors = RwSignal::new(None::<SecondFactors>);
+    // Read in the browser only: the server renders the section's shell.
+    let factors = LocalResource::new(move || {
+        let api = auth.api();
+        async move { api.ok_or(ApiError::Network)?.second_factors().await }
+    });
     let enrolling = RwSignal::new(false);
     let new_codes = RwSignal::new(None::<Vec<String>>);
-    let form = FormState::<Busy>::new();
-    let (busy, errors, notice) = (form.busy, form.errors, form.notice);
-    let reauth = Reauth::new();
-    let reload = move || {
-        let Some(api) = auth.api() else { return };
-        spawn_local(async move {
-            match api.second_factors().await {
-                Ok(found) => factors.set(Some(found)),
-                Err(err) => errors.set(FormErrors::from_api(&err)),
-            }
-        });
-    };
-    // The first load waits for the browser: the server renders the section's shell only.
-    Effect::new(move |_| untrack(reload));
+    let guarded = GuardedForm::<Busy>::new();
+    let (form, reauth) = (guarded.form, guarded.reauth);
+    let notice = form.notice;
+    let open = Signal::derive(move || !reauth.is_open());
     let required = move || {
         auth.environment.with(|env| {
             env.as_ref()
                 .is_some_and(|env| env.mfa == MfaPolicy::Required)
         })
     };
-    // Whether a change may start now (none running, no prompt open); it then starts afresh.
-    let may_begin = move || {
-        if busy.get_untracked().is_some() || reauth.is_open_untracked() {
-            return false;
-        }
-        reauth.note_focus();
-        new_codes.set(None);
-        true
-    };
-    // A refusal for want of a recent sign-in opens the prompt, which runs `again` once
-    // answered; any other is shown.
-    let or_reauthenticate = move |again: Change| {
-        move |err: ApiError| {
-            if err.needs_reauthentication() {
-                reauth.after(&err).ask(move || run(again));
-                None
-            } else {
-                Some(err)
-            }
-        }
-    };
 
-    let remove: Change = StoredValue::new(None);
-    remove.set_value(Some(Arc::new(move || {
+    let remove = Retry::new(move |(), again| {
         let Some(api) = auth.api() else { return };
-        if !may_begin() {
-            return;
-        }
         let request = async move { api.remove_totp().await };
         let done = move |()| {
             notice.set(Some(Message::Text(|l| &l.two_step.authenticator_removed)));
-            reload();
+            factors.refetch();
         };
-        form.run_or(Busy::Removing, request, done, or_reauthenticate(remove));
-    })));
+        new_codes.set(None);
+        guarded.run(Busy::Removing, request, done, move || again.call(()));
+    });
 
-    let regenerate: Change = StoredValue::new(None);
-    regenerate.set_value(Some(Arc::new(move || {
+    let regenerate = Retry::new(move |(), again| {
         let Some(api) = auth.api() else { return };
-        if !may_begin() {
-            return;
-        }
         let request = async move { api.regenerate_backup_codes().await };
         let done = move |created: BackupCodes| {
             new_codes.set(Some(created.codes));
-            reload();
+            factors.refetch();
         };
-        form.run_or(
-            Busy::Regenerating,
-            request,
-            done,
-            or_reauthenticate(regenerate),
-        );
-    })));
+        new_codes.set(None);
+        guarded.run(Busy::Regenerating, request, done, move || again.call(()));
+    });
 
     let on_confirmed = Callback::new(move |confirmed: TotpConfirmed| {
         enrolling.set(false);
-        factors.set(Some(confirmed.factors));
+        factors.refetch();
         notice.set(Some(Message::Text(|l| &l.two_step.turned_on)));
         new_codes.set(confirmed.backup_codes);
     });
@@ -130,35 +89,24 @@ pub(crate) fn TwoStepSection() -> impl IntoView {
         }
     };
     let status = move || {
-        let Some(found) = factors.get() else {
-            return errors
-                .with(|e| e.message.is_none())
-                .then(|| {
-                    view! {
-                        <p class="torii-muted" role="status">
-                            {t.text(|l| &l.common.loading)}
-                        </p>
-                    }
-                })
-                .into_any();
+        let found = match factors.get() {
+            None => return still_loading(|l| &l.common.loading).into_any(),
+            Some(Err(err)) => return load_failed(err).into_any(),
+            Some(Ok(found)) => found,
         };
         let authenticator = if found.totp {
             view! {
                 <div class="torii-row torii-factor" data-factor="totp">
                     {state(|l| &l.two_step.on)}
-                    <button
-                        class=slot(Slot::ButtonSecondary)
-                        type="button"
-                        disabled=move || busy.get().is_some()
-                        aria-busy=move || (busy.get() == Some(Busy::Removing)).then_some("true")
-                        on:click=move |_| run(remove)
-                    >
-                        {t.either(
-                            move || busy.get() == Some(Busy::Removing),
-                            |l| &l.common.removing,
-                            |l| &l.common.remove,
-                        )}
-                    </button>
+                    <BusyButton
+                        form=form
+                        what=Busy::Removing
+                        label=|l| &l.common.remove
+                        busy_label=|l| &l.common.removing
+                        role=ButtonRole::Inline
+                        ready=open
+                        on_click=Callback::new(move |()| remove.call(()))
+                    />
                 </div>
             }
             .into_any()
@@ -171,7 +119,7 @@ pub(crate) fn TwoStepSection() -> impl IntoView {
                     <button
                         class=slot(Slot::ButtonPrimary)
                         type="button"
-                        disabled=move || busy.get().is_some()
+                        disabled=move || guarded.is_locked()
                         on:click=move |_| {
                             notice.set(None);
                             enrolling.set(true);
@@ -190,19 +138,15 @@ pub(crate) fn TwoStepSection() -> impl IntoView {
                     <span class="torii-text" data-testid="backup-codes-left">
                         {move || t.with(|l| l.count(&l.two_step.backup_codes_left, u64::from(left)))}
                     </span>
-                    <button
-                        class=slot(Slot::ButtonSecondary)
-                        type="button"
-                        disabled=move || busy.get().is_some()
-                        aria-busy=move || (busy.get() == Some(Busy::Regenerating)).then_some("true")
-                        on:click=move |_| run(regenerate)
-                    >
-                        {t.either(
-                            move || busy.get() == Some(Busy::Regenerating),
-                            |l| &l.two_step.creating,
-                            |l| &l.two_step.new_backup_codes,
-                        )}
-                    </button>
+                    <BusyButton
+                        form=form
+                        what=Busy::Regenerating
+                        label=|l| &l.two_step.new_backup_codes
+                        busy_label=|l| &l.two_step.creating
+                        role=ButtonRole::Inline
+                        ready=open
+                        on_click=Callback::new(move |()| regenerate.call(()))
+                    />
                 </div>
             }
         });
@@ -222,17 +166,11 @@ pub(crate) fn TwoStepSection() -> impl IntoView {
             <p class="torii-text torii-muted">
                 {t.either(required, |l| &l.two_step.required, |l| &l.two_step.intro)}
             </p>
-            <FormAlert errors=errors />
+            <FormAlert errors=form.errors />
             <FormNotice notice=notice />
             {status}
             {saved}
             {reauth.view()}
         </div>
-    }
-}
-
-fn run(change: Change) {
-    if let Some(change) = change.get_value() {
-        change();
     }
 }

@@ -7,13 +7,14 @@
 //! and gives the focus back to the button, and focus leaving the menu (Tab, a click
 //! elsewhere) closes it.
 
+use super::buttons::sign_out_through;
 use super::unique_prefix;
 use crate::appearance::{Slot, slot};
-use crate::i18n::{Message, use_locale};
+use crate::form::FormState;
+use crate::i18n::use_locale;
 use crate::provider::use_auth;
 use leptos::html;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
 /// The initials an avatar shows: the first letters of the first and last words of the name,
@@ -61,8 +62,7 @@ pub fn UserButton(
     let t = use_locale();
     let prefix = unique_prefix("user-button");
     let open = RwSignal::new(false);
-    let signing_out = RwSignal::new(false);
-    let error = RwSignal::new(None::<Message>);
+    let signing_out = FormState::<()>::new();
     let button_ref = NodeRef::<html::Button>::new();
     let menu_ref = NodeRef::<html::Div>::new();
     let root_ref = NodeRef::<html::Div>::new();
@@ -101,7 +101,7 @@ pub fn UserButton(
         }
     };
     let open_at = move |which: Focus| {
-        error.set(None);
+        signing_out.clear();
         open.set(true);
         focus_item(which);
     };
@@ -170,22 +170,7 @@ pub fn UserButton(
             auth.navigate_to(&url);
         }
     };
-    let sign_out = move |_| {
-        if signing_out.get_untracked() {
-            return;
-        }
-        signing_out.set(true);
-        error.set(None);
-        let task = auth.sign_out();
-        spawn_local(async move {
-            let outcome = task.await;
-            signing_out.set(false);
-            match outcome {
-                Ok(()) => open.set(false),
-                Err(err) => error.set(Some(Message::Api(err))),
-            }
-        });
-    };
+    let sign_out = move |_| sign_out_through(signing_out, auth, move || open.set(false));
 
     move || {
         let user = auth.user.get()?;
@@ -251,21 +236,20 @@ pub fn UserButton(
                             type="button"
                             role="menuitem"
                             tabindex="-1"
-                            aria-disabled=move || signing_out.get().then_some("true")
+                            aria-disabled=move || signing_out.is_any_busy().then_some("true")
                             on:click=sign_out
                         >
                             {t.either(
-                                move || signing_out.get(),
+                                move || signing_out.is_any_busy(),
                                 |l| &l.common.signing_out,
                                 |l| &l.common.sign_out,
                             )}
                         </button>
                     </div>
                     {move || {
-                        error
-                            .get()
+                        signing_out
+                            .error_text(t)
                             .map(|message| {
-                                let message = move || t.with(|l| message.render(l));
                                 view! {
                                     <p class=slot(Slot::Alert) role="alert">
                                         {message}

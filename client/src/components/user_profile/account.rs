@@ -2,10 +2,9 @@
 //! its states are described in the profile's module documentation).
 
 use super::SectionForm;
-use crate::api::ApiError;
 use crate::appearance::{Slot, slot};
+use crate::components::guarded::{GuardedForm, Retry};
 use crate::components::kit::BusyButton;
-use crate::components::reauthenticate::Reauth;
 use crate::components::{
     AutoFocusField, Field, FormAlert, FormErrors, FormNotice, field_error, unique_prefix,
 };
@@ -87,17 +86,16 @@ pub(super) fn EmailForm() -> impl IntoView {
     let step = RwSignal::new(EmailStep::Idle);
     let new_email = RwSignal::new(String::new());
     let code = RwSignal::new(String::new());
-    let action = SectionForm::new();
-    let reauth = Reauth::new();
+    let guarded = GuardedForm::<()>::new();
+    let (action, reauth) = (guarded.form, guarded.reauth);
     let email = move || auth.user.with(|u| u.as_ref().map(|u| u.email.clone()));
     let verified = move || {
         auth.user
             .with(|u| u.as_ref().is_some_and(|u| u.email_verified))
     };
 
-    // The request, kept where it can call itself again after a re-authentication.
-    let send_code_slot = StoredValue::new(None::<std::sync::Arc<dyn Fn() + Send + Sync>>);
-    let send_code = move || {
+    // The request, kept where it can make itself again after a re-authentication.
+    let send_code = Retry::new(move |(), again| {
         let Some(api) = auth.api() else { return };
         let email = new_email.get_untracked();
         let request = ChangeEmailRequest {
@@ -112,24 +110,11 @@ pub(super) fn EmailForm() -> impl IntoView {
                 .notice
                 .set(Some(Message::Fill(|l| &l.common.code_sent_to, sent)));
         };
-        // Refused for want of a recent sign-in: the prompt, then the same request again.
-        let refused = move |err: ApiError| {
-            if !err.needs_reauthentication() {
-                return Some(err);
-            }
-            reauth.after(&err).ask(move || {
-                if let Some(again) = send_code_slot.get_value() {
-                    again();
-                }
-            });
-            None
-        };
-        action.run_or((), request, done, refused);
-    };
-    send_code_slot.set_value(Some(std::sync::Arc::new(send_code)));
+        guarded.run((), request, done, move || again.call(()));
+    });
     let on_enter = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        send_code();
+        send_code.call(());
     };
     let on_verify = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

@@ -1,15 +1,13 @@
 //! The profile's password form: change it (current and new, and whether to sign out every
 //! other session), or set one for an account without it, after a recent sign-in.
 
-use super::SectionForm;
 use crate::api::ApiError;
 use crate::appearance::{Slot, slot};
-use crate::components::reauthenticate::Reauth;
+use crate::components::guarded::{GuardedForm, Retry};
 use crate::components::{Field, FormAlert, FormNotice, field_error, unique_prefix};
 use crate::i18n::{Message, use_locale};
 use crate::provider::use_auth;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use torii_shared::{ChangePasswordRequest, PasswordChanged, Secret};
 
 #[component]
@@ -20,26 +18,24 @@ pub(super) fn PasswordForm(sessions_version: RwSignal<u32>) -> impl IntoView {
     let current = RwSignal::new(String::new());
     let new_password = RwSignal::new(String::new());
     let sign_out_others = RwSignal::new(false);
-    let action = SectionForm::new();
-    let reauth = Reauth::new();
+    let guarded = GuardedForm::<()>::new();
+    let (action, reauth) = (guarded.form, guarded.reauth);
     let checkbox_id = format!("{prefix}-others");
     // Whether the account has a password: until the server says, as if it had one.
     let has_password = RwSignal::new(true);
-    if let Some(api) = auth.api() {
-        spawn_local(async move {
-            if let Ok(methods) = api.account_methods().await {
-                has_password.set(methods.password);
-            }
-        });
-    }
-    // The request, kept where it can call itself again after a re-authentication.
-    let change_slot = StoredValue::new(None::<std::sync::Arc<dyn Fn() + Send + Sync>>);
-    let change = move || {
-        let Some(api) = auth.api() else { return };
-        if reauth.is_open_untracked() || action.busy.get_untracked().is_some() {
-            return;
+    let methods = LocalResource::new(move || {
+        let api = auth.api();
+        async move { api.ok_or(ApiError::Network)?.account_methods().await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(found)) = methods.get() {
+            has_password.set(found.password);
         }
-        reauth.note_focus();
+    });
+    // The request, kept where it can make itself again after a re-authentication (only
+    // without a password: a current one is itself the proof).
+    let change = Retry::new(move |(), again| {
+        let Some(api) = auth.api() else { return };
         let current_value = current.get_untracked();
         let request = ChangePasswordRequest {
             current_password: (has_password.get_untracked() && !current_value.is_empty())
@@ -62,24 +58,11 @@ pub(super) fn PasswordForm(sessions_version: RwSignal<u32>) -> impl IntoView {
             action.notice.set(Some(message));
             sessions_version.update(|v| *v += 1);
         };
-        // Only without a password: a current one is itself the proof.
-        let refused = move |err: ApiError| {
-            if !err.needs_reauthentication() {
-                return Some(err);
-            }
-            reauth.after(&err).ask(move || {
-                if let Some(again) = change_slot.get_value() {
-                    again();
-                }
-            });
-            None
-        };
-        action.run_or((), request, done, refused);
-    };
-    change_slot.set_value(Some(std::sync::Arc::new(change)));
+        guarded.run((), request, done, move || again.call(()));
+    });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        change();
+        change.call(());
     };
     let current_id = format!("{prefix}-current");
     let current_field = move || {
@@ -145,7 +128,7 @@ pub(super) fn PasswordForm(sessions_version: RwSignal<u32>) -> impl IntoView {
                 <button
                     class=slot(Slot::ButtonPrimary)
                     type="submit"
-                    disabled=move || action.is_any_busy() || reauth.is_open()
+                    disabled=move || guarded.is_locked()
                     aria-busy=move || action.is_any_busy().then_some("true")
                 >
                     {move || {

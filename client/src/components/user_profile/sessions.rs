@@ -2,8 +2,8 @@
 //! and times, "Sign out" on each other one, and "Sign out of all other sessions".
 
 use super::SectionForm;
-use crate::api::ApiError;
 use crate::appearance::{Slot, slot};
+use crate::components::item_list::{listing, load_failed, loaded, still_loading};
 use crate::components::{FormAlert, FormNotice, local_date_time, unique_prefix};
 use crate::i18n::{Message, Pick, fill, use_locale};
 use crate::provider::use_auth;
@@ -16,13 +16,9 @@ pub(super) fn SessionsList(version: RwSignal<u32>) -> impl IntoView {
     let t = use_locale();
     // Read when the section mounts, again whenever `version` moves (a password change that
     // signed other sessions out) and after each sign-out from here.
-    let sessions = LocalResource::new(move || {
+    let sessions = listing(move |api| {
         version.track();
-        let api = auth.api();
-        async move {
-            let api = api.ok_or(ApiError::Network)?;
-            api.sessions().await.map(|list| list.sessions)
-        }
+        async move { api.sessions().await.map(|list| list.sessions) }
     });
     let action = SectionForm::new();
     let revoking = RwSignal::new(None::<String>);
@@ -59,30 +55,14 @@ pub(super) fn SessionsList(version: RwSignal<u32>) -> impl IntoView {
             }));
         });
     };
-    let others = move || {
-        sessions.with(|s| {
-            s.as_ref()
-                .and_then(|r| r.as_ref().ok())
-                .is_some_and(|list| list.iter().any(|s| !s.current))
-        })
-    };
+    let others = move || loaded(sessions).iter().any(|s| !s.current);
     // A line with a date in it, in the reader's time zone and the current language.
     let dated = move |template: Pick, at: time::OffsetDateTime| {
         move || t.with(|l| fill(template(l), &[("date", &local_date_time(l, at))]))
     };
     let list = move || match sessions.get() {
-        None => view! {
-            <p class="torii-muted" role="status">
-                {t.text(|l| &l.sessions.loading)}
-            </p>
-        }
-        .into_any(),
-        Some(Err(err)) => view! {
-            <p class=slot(Slot::Alert) role="alert">
-                {move || t.with(|l| l.api_error(&err))}
-            </p>
-        }
-        .into_any(),
+        None => still_loading(|l| &l.sessions.loading).into_any(),
+        Some(Err(err)) => load_failed(err).into_any(),
         Some(Ok(list)) => {
             let items = list
                 .into_iter()
