@@ -66,7 +66,7 @@ pub use components::{
     UserButton, UserProfile, VerifyEmail, decide,
 };
 pub use flows::{
-    SignInBusy, SignInFlow, SignInStep, SignUpBusy, SignUpFlow, SignUpStep, use_sign_in,
+    FlowState, SignInBusy, SignInFlow, SignInStep, SignUpBusy, SignUpFlow, SignUpStep, use_sign_in,
     use_sign_up,
 };
 pub use hooks::{use_session, use_user};

@@ -5,7 +5,7 @@
 //! `<RedirectToGates>` moves on to the next gate) or idle again with the server's message in
 //! the alert line.
 
-use super::{FormAlert, unique_prefix, with_class};
+use super::{FormAlert, GateCard};
 use crate::appearance::{Slot, slot};
 use crate::form::FormState;
 use crate::provider::use_auth;
@@ -25,10 +25,6 @@ pub fn AcceptTerms(
     class: MaybeProp<String>,
 ) -> impl IntoView {
     let auth = use_auth();
-    let prefix = unique_prefix("accept-terms");
-    let title_id = format!("{prefix}-title");
-    let labelled_by = title_id.clone();
-    let card_class = with_class("torii-card", class);
     let form = FormState::<()>::new();
     let errors = form.errors;
     let accepting = Signal::derive(move || form.is_any_busy());
@@ -80,10 +76,7 @@ pub fn AcceptTerms(
     };
 
     view! {
-        <section class=card_class aria-labelledby=labelled_by lang=t.lang()>
-            <h2 class=slot(Slot::Title) id=title_id>
-                {t.text(|l| &l.gates.terms_title)}
-            </h2>
+        <GateCard class=class title=|l| &l.gates.terms_title>
             <form class="torii-form" novalidate=true on:submit=submit>
                 <p class="torii-text">{t.text(|l| &l.gates.terms_intro)}</p>
                 {documents}
@@ -98,6 +91,6 @@ pub fn AcceptTerms(
                     {t.either(move || accepting.get(), |l| &l.gates.accepting, |l| &l.gates.accept)}
                 </button>
             </form>
-        </section>
+        </GateCard>
     }
 }

@@ -4,7 +4,7 @@
 //! code" when the flow can, and the step's own extra fields and links.
 
 use super::kit::{BusyButton, ButtonRole};
-use super::{Field, FormAlert, FormNotice, field_error};
+use super::{Field, FieldKind, FormAlert, FormNotice};
 use crate::form::FormState;
 use crate::i18n::{Pick, use_locale};
 use leptos::prelude::*;
@@ -85,15 +85,9 @@ where
             <FormNotice notice=form.notice />
             <Field
                 id=id
-                name="code"
-                label=t.text(label.unwrap_or(|l| &l.common.code_label))
-                input_type="text"
-                autocomplete="one-time-code"
-                inputmode="numeric"
-                maxlength="6"
-                required=true
+                kind=label.map_or(FieldKind::CODE, |label| FieldKind::CODE.labelled(label))
                 value=code
-                error=field_error(form.errors, "code")
+                errors=form.errors
                 node_ref=code_ref
             />
             {fields.map(|fields| fields())}

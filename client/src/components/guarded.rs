@@ -7,6 +7,7 @@
 
 use super::passkey_ceremony::PasskeyError;
 use super::reauthenticate::Reauth;
+use super::{FormAlert, FormNotice};
 use crate::api::ApiError;
 use crate::form::{FormErrors, FormState};
 use leptos::prelude::*;
@@ -83,6 +84,15 @@ impl<B: Clone + PartialEq + Send + Sync + 'static> GuardedForm<B> {
         Self {
             form: FormState::new(),
             reauth: Reauth::new(),
+        }
+    }
+
+    /// The form's outcome lines (its alert, its notice) and, when open, its prompt.
+    pub(crate) fn outcome(self) -> impl IntoView {
+        view! {
+            <FormAlert errors=self.form.errors />
+            <FormNotice notice=self.form.notice />
+            {self.reauth.view()}
         }
     }
 

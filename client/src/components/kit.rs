@@ -2,7 +2,7 @@
 //! while any request of its form runs, marked busy and relabelled while its own runs) and the
 //! email field.
 
-use super::{Field, field_error};
+use super::{Field, FieldKind};
 use crate::appearance::{Slot, slot, slot_with};
 use crate::form::FormState;
 use crate::i18n::{Pick, use_locale};
@@ -92,18 +92,18 @@ pub(crate) fn EmailField<B>(
 where
     B: Copy + PartialEq + Send + Sync + 'static,
 {
+    view! {
+        <Field id=id kind=FieldKind::EMAIL value=value errors=form.errors node_ref=node_ref />
+    }
+}
+
+/// A link-styled button (`type="button"`): "Back", "Forgot password?", "Cancel".
+#[component]
+pub(crate) fn LinkButton(label: Pick, #[prop(into)] on_click: Callback<()>) -> impl IntoView {
     let t = use_locale();
     view! {
-        <Field
-            id=id
-            name="email"
-            label=t.text(|l| &l.common.email)
-            input_type="email"
-            autocomplete="username"
-            required=true
-            value=value
-            error=field_error(form.errors, "email")
-            node_ref=node_ref
-        />
+        <button class=slot(Slot::Link) type="button" on:click=move |_| on_click.run(())>
+            {t.text(label)}
+        </button>
     }
 }

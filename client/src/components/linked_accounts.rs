@@ -15,7 +15,7 @@ use super::guarded::{GuardedForm, Retry};
 use super::item_list::{ItemRow, item_list, listing, loaded};
 use super::kit::{BusyButton, ButtonRole};
 use super::oauth::{self, ProfileReturn, ProfileTrip};
-use super::{FormAlert, FormErrors, FormNotice, local_date, unique_prefix};
+use super::{FormErrors, ProfilePart, local_date};
 use crate::appearance::{Slot, slot};
 use crate::i18n::{Message, fill, use_locale};
 use crate::provider::use_auth;
@@ -35,7 +35,6 @@ enum Busy {
 pub(crate) fn LinkedAccounts(back: Option<ProfileReturn>) -> impl IntoView {
     let auth = use_auth();
     let t = use_locale();
-    let heading_id = format!("{}-title", unique_prefix("linked-accounts"));
     let identities = listing(|api| async move { api.oauth_identities().await });
     let guarded = GuardedForm::<Busy>::new();
     let form = guarded.form;
@@ -173,22 +172,12 @@ pub(crate) fn LinkedAccounts(back: Option<ProfileReturn>) -> impl IntoView {
             .collect_view()
     };
 
-    let labelled_by = heading_id.clone();
     view! {
-        <section
-            class="torii-profile-part torii-linked-accounts"
-            aria-labelledby=labelled_by
-            lang=t.lang()
-        >
-            <h3 class="torii-subtitle" id=heading_id>
-                {t.text(|l| &l.linked_accounts.title)}
-            </h3>
+        <ProfilePart class="torii-linked-accounts" title=|l| &l.linked_accounts.title>
             <p class="torii-text torii-muted">{t.text(|l| &l.linked_accounts.intro)}</p>
-            <FormAlert errors=form.errors />
-            <FormNotice notice=form.notice />
-            {guarded.reauth.view()}
+            {guarded.outcome()}
             {list}
             <div class="torii-row torii-link-providers">{link_buttons}</div>
-        </section>
+        </ProfilePart>
     }
 }

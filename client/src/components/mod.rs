@@ -168,24 +168,122 @@ fn described_by(hint_id: Option<&str>, error_id: Option<&str>) -> Option<String>
     }
 }
 
-/// A labelled input bound to `value`. Its error, when set, appears under it and is tied to
-/// it with `aria-invalid` and `aria-describedby`.
+/// What a field holds: its input type, autocomplete token, keyboard and length, the name the
+/// server gives its errors under, its usual label and its hint. One place for each, so the
+/// same field reads the same on every card.
+#[derive(Clone, Copy)]
+pub(crate) struct FieldKind {
+    name: &'static str,
+    label: Pick,
+    input_type: &'static str,
+    autocomplete: &'static str,
+    inputmode: Option<&'static str>,
+    maxlength: Option<&'static str>,
+    hint: Option<Pick>,
+}
+
+impl FieldKind {
+    const TEXT: Self = Self {
+        name: "",
+        label: |l| &l.common.email,
+        input_type: "text",
+        autocomplete: "off",
+        inputmode: None,
+        maxlength: None,
+        hint: None,
+    };
+    /// The address an account signs in with.
+    pub(crate) const EMAIL: Self = Self {
+        name: "email",
+        input_type: "email",
+        autocomplete: "username",
+        ..Self::TEXT
+    };
+    /// A new address for the account.
+    pub(crate) const NEW_EMAIL: Self = Self {
+        label: |l| &l.profile.new_email,
+        autocomplete: "email",
+        ..Self::EMAIL
+    };
+    /// The display name.
+    pub(crate) const NAME: Self = Self {
+        name: "name",
+        label: |l| &l.sign_up.name,
+        autocomplete: "name",
+        maxlength: Some("100"),
+        ..Self::TEXT
+    };
+    /// The password the account has.
+    pub(crate) const CURRENT_PASSWORD: Self = Self {
+        name: "password",
+        label: |l| &l.common.password,
+        input_type: "password",
+        autocomplete: "current-password",
+        ..Self::TEXT
+    };
+    /// A password being chosen, with the rules as its hint.
+    pub(crate) const NEW_PASSWORD: Self = Self {
+        autocomplete: "new-password",
+        hint: Some(|l| &l.common.password_hint),
+        ..Self::CURRENT_PASSWORD
+    };
+    /// A 6-digit code (emailed, or from an authenticator app).
+    pub(crate) const CODE: Self = Self {
+        name: "code",
+        label: |l| &l.common.code_label,
+        autocomplete: "one-time-code",
+        inputmode: Some("numeric"),
+        maxlength: Some("6"),
+        ..Self::TEXT
+    };
+
+    /// The same field under another label.
+    pub(crate) const fn labelled(self, label: Pick) -> Self {
+        Self { label, ..self }
+    }
+
+    /// The same field under another name (the server's for it).
+    pub(crate) const fn named(self, name: &'static str) -> Self {
+        Self { name, ..self }
+    }
+
+    /// A second factor's code field: an authenticator's code or a backup code.
+    pub(crate) fn second_factor(shape: second_factor::CodeShape) -> Self {
+        Self {
+            label: shape.label,
+            inputmode: Some(shape.inputmode),
+            maxlength: Some(shape.maxlength),
+            hint: Some(shape.hint),
+            ..Self::CODE
+        }
+    }
+}
+
+/// A labelled input of `kind` bound to `value`, required unless `optional`. The error of its
+/// name in `errors`, when set, appears under it and is tied to it with `aria-invalid` and
+/// `aria-describedby`. With `autofocus`, it takes the focus when it appears (it replaced
+/// what had it).
 #[component]
 fn Field(
     id: String,
-    name: &'static str,
-    #[prop(into)] label: Signal<String>,
-    input_type: &'static str,
-    autocomplete: &'static str,
+    kind: FieldKind,
     value: RwSignal<String>,
-    error: Signal<Option<String>>,
-    #[prop(optional)] required: bool,
-    #[prop(optional, into)] hint: Option<Signal<String>>,
-    #[prop(optional)] inputmode: Option<&'static str>,
-    #[prop(optional)] maxlength: Option<&'static str>,
-    #[prop(optional)] node_ref: NodeRef<leptos::html::Input>,
+    errors: RwSignal<FormErrors>,
+    #[prop(optional)] optional: bool,
+    #[prop(optional)] autofocus: bool,
+    #[prop(optional)] node_ref: Option<NodeRef<leptos::html::Input>>,
 ) -> impl IntoView {
-    let hint_id = hint.map(|_| format!("{id}-hint"));
+    let t = use_locale();
+    let node_ref = node_ref.unwrap_or_default();
+    if autofocus {
+        Effect::new(move |_| {
+            if let Some(input) = node_ref.get() {
+                let _ = input.focus();
+            }
+        });
+    }
+    let error = field_error(errors, kind.name);
+    let hint_id = kind.hint.map(|_| format!("{id}-hint"));
     let error_id = format!("{id}-error");
     let describedby = {
         let hint_id = hint_id.clone();
@@ -198,23 +296,23 @@ fn Field(
     view! {
         <div class="torii-field">
             <label class=slot(Slot::Label) for=id.clone()>
-                {label}
+                {t.text(kind.label)}
             </label>
             <input
                 class=slot(Slot::Input)
                 id=id
-                name=name
-                type=input_type
-                autocomplete=autocomplete
-                inputmode=inputmode
-                maxlength=maxlength
-                required=required
+                name=kind.name
+                type=kind.input_type
+                autocomplete=kind.autocomplete
+                inputmode=kind.inputmode
+                maxlength=kind.maxlength
+                required=!optional
                 aria-invalid=move || error.with(Option::is_some).then_some("true")
                 aria-describedby=describedby
                 node_ref=node_ref
                 bind:value=value
             />
-            {hint.map(|hint| view! { <p class=slot(Slot::Hint) id=hint_id>{hint}</p> })}
+            {kind.hint.map(|hint| view! { <p class=slot(Slot::Hint) id=hint_id>{t.text(hint)}</p> })}
             <FieldErrorLine id=error_id error=error />
         </div>
     }
@@ -237,46 +335,56 @@ fn SwitchCardLine(text: Pick, action: Pick, on_click: Callback<()>) -> impl Into
     view! {
         <p class=slot(Slot::Footer)>
             {t.text(text)}
-            <button class=slot(Slot::Link) type="button" on:click=move |_| on_click.run(())>
-                {t.text(action)}
-            </button>
+            <kit::LinkButton label=action on_click=on_click />
         </p>
     }
 }
 
-/// A [`Field`] that takes the focus when it appears: it replaces the button that had it.
+/// A gate's card: a `<section>` named by its `<h2>` `title`, with the appearance's and the
+/// application's classes, `data-torii-step` when given, in the current language.
 #[component]
-fn AutoFocusField(
-    id: String,
-    name: &'static str,
-    #[prop(into)] label: Signal<String>,
-    input_type: &'static str,
-    autocomplete: &'static str,
-    value: RwSignal<String>,
-    error: Signal<Option<String>>,
-    #[prop(optional)] inputmode: Option<&'static str>,
-    #[prop(optional)] maxlength: Option<&'static str>,
+fn GateCard(
+    class: MaybeProp<String>,
+    title: Pick,
+    #[prop(optional)] step: Option<&'static str>,
+    children: Children,
 ) -> impl IntoView {
-    let input = NodeRef::<leptos::html::Input>::new();
-    Effect::new(move |_| {
-        if let Some(input) = input.get() {
-            let _ = input.focus();
-        }
-    });
+    let t = use_locale();
+    let title_id = format!("{}-title", unique_prefix("gate"));
+    let labelled_by = title_id.clone();
     view! {
-        <Field
-            id=id
-            name=name
-            label=label
-            input_type=input_type
-            autocomplete=autocomplete
-            inputmode=inputmode.unwrap_or("text")
-            maxlength=maxlength.unwrap_or("320")
-            required=true
-            value=value
-            error=error
-            node_ref=input
-        />
+        <section
+            class=with_class("torii-card", class)
+            aria-labelledby=labelled_by
+            data-torii-step=step
+            lang=t.lang()
+        >
+            <h2 class=slot(Slot::Title) id=title_id>
+                {t.text(title)}
+            </h2>
+            {children()}
+        </section>
+    }
+}
+
+/// A titled part of a profile section (passkeys, linked accounts): a `<section>` named by its
+/// `<h3>`, in the current language.
+#[component]
+fn ProfilePart(class: &'static str, title: Pick, children: Children) -> impl IntoView {
+    let t = use_locale();
+    let heading_id = format!("{}-title", unique_prefix("profile-part"));
+    let labelled_by = heading_id.clone();
+    view! {
+        <section
+            class=format!("torii-profile-part {class}")
+            aria-labelledby=labelled_by
+            lang=t.lang()
+        >
+            <h3 class="torii-subtitle" id=heading_id>
+                {t.text(title)}
+            </h3>
+            {children()}
+        </section>
     }
 }
 

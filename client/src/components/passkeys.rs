@@ -12,10 +12,10 @@
 
 use super::guarded::{GuardedForm, Retry};
 use super::item_list::{ItemRow, item_list, listing};
-use super::kit::{BusyButton, ButtonRole};
+use super::kit::{BusyButton, ButtonRole, LinkButton};
 use super::oauth::{ProfileReturn, ProfileTrip, take_profile_return};
 use super::passkey_ceremony::add_passkey;
-use super::{FormAlert, FormErrors, FormNotice, local_date, unique_prefix, with_class};
+use super::{FormErrors, ProfilePart, local_date, unique_prefix, with_class};
 use crate::appearance::{Slot, slot};
 use crate::i18n::{Message, fill, use_locale};
 use crate::provider::use_auth;
@@ -59,20 +59,10 @@ pub fn Passkeys(
 /// The list inside `<UserProfile>`'s security section: a sub-section with its own heading.
 #[component]
 pub(crate) fn PasskeysSection() -> impl IntoView {
-    let t = use_locale();
-    let heading_id = format!("{}-title", unique_prefix("passkeys"));
-    let labelled_by = heading_id.clone();
     view! {
-        <section
-            class="torii-profile-part torii-passkeys"
-            aria-labelledby=labelled_by
-            lang=t.lang()
-        >
-            <h3 class="torii-subtitle" id=heading_id>
-                {t.text(|l| &l.passkeys.title)}
-            </h3>
+        <ProfilePart class="torii-passkeys" title=|l| &l.passkeys.title>
             <PasskeysBody back=None />
-        </section>
+        </ProfilePart>
     }
 }
 
@@ -207,9 +197,7 @@ fn PasskeysBody(back: Option<ProfileReturn>) -> impl IntoView {
                         >
                             {t.text(|l| &l.common.save)}
                         </button>
-                        <button class=slot(Slot::Link) type="button" on:click=move |_| editing.set(None)>
-                            {t.text(|l| &l.common.cancel)}
-                        </button>
+                        <LinkButton label=|l| &l.common.cancel on_click=move |()| editing.set(None) />
                     </form>
                 }
             })
@@ -269,9 +257,7 @@ fn PasskeysBody(back: Option<ProfileReturn>) -> impl IntoView {
             <p class="torii-text torii-muted">
                 {t.text(|l| &l.passkeys.intro)}
             </p>
-            <FormAlert errors=form.errors />
-            {guarded.reauth.view()}
-            <FormNotice notice=form.notice />
+            {guarded.outcome()}
             {item_list(passkeys, "torii-passkey-list", |l| &l.common.loading, |l| &l.passkeys.none, item)}
             <BusyButton
                 form=form

@@ -19,11 +19,11 @@
 //! the prompt when it opens, and back to the control that was focused when it closes.
 
 use super::item_list::{load_failed, still_loading};
-use super::kit::BusyButton;
+use super::kit::{BusyButton, LinkButton};
 use super::oauth::{self, ProfileTrip};
 use super::passkey_ceremony::reauthenticate_with_passkey;
 use super::second_factor::{CodeChoice, CodeShape};
-use super::{AutoFocusField, FormAlert, field_error, unique_prefix};
+use super::{Field, FieldKind, FormAlert, unique_prefix};
 use crate::api::ApiError;
 use crate::appearance::{Slot, slot, slot_with};
 use crate::form::FormState;
@@ -266,16 +266,12 @@ fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
                     {move || {
                         let shape = CodeShape::of(choice.method.get());
                         view! {
-                            <AutoFocusField
+                            <Field
                                 id=code_id.clone()
-                                name="code"
-                                label=t.text(shape.label)
-                                input_type="text"
-                                autocomplete="one-time-code"
-                                inputmode=shape.inputmode
-                                maxlength=shape.maxlength
+                                kind=FieldKind::second_factor(shape)
                                 value=choice.code
-                                error=field_error(errors, "code")
+                                errors=errors
+                                autofocus=true
                             />
                         }
                     }}
@@ -304,14 +300,12 @@ fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
         let password_form = found.password.then(|| {
             view! {
                 <form class="torii-form torii-reauth-password" novalidate=true on:submit=confirm_password>
-                    <AutoFocusField
+                    <Field
                         id=format!("{prefix}-password")
-                        name="password"
-                        label=t.text(|l| &l.common.password)
-                        input_type="password"
-                        autocomplete="current-password"
+                        kind=FieldKind::CURRENT_PASSWORD
                         value=password
-                        error=field_error(errors, "password")
+                        errors=errors
+                        autofocus=true
                     />
                     <BusyButton
                         form=form
@@ -375,9 +369,7 @@ fn ReauthPrompt(reauth: Reauth) -> impl IntoView {
             </p>
             <FormAlert errors=errors />
             {choices}
-            <button class=slot(Slot::Link) type="button" on:click=move |_| reauth.cancel()>
-                {t.text(|l| &l.common.cancel)}
-            </button>
+            <LinkButton label=|l| &l.common.cancel on_click=move |()| reauth.cancel() />
         </div>
     }
 }

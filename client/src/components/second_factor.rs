@@ -17,7 +17,7 @@
 
 use super::kit::{BusyButton, ButtonRole};
 use super::passkey_ceremony::second_factor_with_passkey;
-use super::{Field, FormAlert, FormErrors, field_error, unique_prefix, with_class};
+use super::{Field, FieldKind, FormAlert, FormErrors, GateCard, unique_prefix};
 use crate::appearance::{Slot, slot};
 use crate::form::FormState;
 use crate::i18n::{Pick, Texts, use_locale};
@@ -43,9 +43,6 @@ pub fn SecondFactor(
 ) -> impl IntoView {
     let auth = use_auth();
     let prefix = unique_prefix("second-factor");
-    let title_id = format!("{prefix}-title");
-    let labelled_by = title_id.clone();
-    let card_class = with_class("torii-card", class);
     let choice = CodeChoice::new();
     let code = choice.code;
     let t = use_locale();
@@ -83,16 +80,9 @@ pub fn SecondFactor(
         view! {
             <Field
                 id=code_id.clone()
-                name="code"
-                label=t.text(shape.label)
-                input_type="text"
-                autocomplete="one-time-code"
-                inputmode=shape.inputmode
-                maxlength=shape.maxlength
-                required=true
-                hint=t.text(shape.hint)
+                kind=FieldKind::second_factor(shape)
                 value=code
-                error=field_error(errors, "code")
+                errors=errors
             />
         }
     };
@@ -112,15 +102,7 @@ pub fn SecondFactor(
     };
     let email = move || auth.user.with(|u| u.as_ref().map(|u| u.email.clone()));
     view! {
-        <section
-            class=card_class
-            aria-labelledby=labelled_by
-            data-torii-step="second-factor"
-            lang=t.lang()
-        >
-            <h2 class=slot(Slot::Title) id=title_id>
-                {t.text(|l| &l.second_factor.title)}
-            </h2>
+        <GateCard class=class title=|l| &l.second_factor.title step="second-factor">
             <p class=slot(Slot::Subtitle)>
                 {t.before(|l| &l.second_factor.signing_in_as, "email")} <strong>{email}</strong>
                 {t.after(|l| &l.second_factor.signing_in_as, "email")}
@@ -153,7 +135,7 @@ pub fn SecondFactor(
                     {t.text(|l| &l.common.sign_out)}
                 </button>
             </p>
-        </section>
+        </GateCard>
     }
 }
 

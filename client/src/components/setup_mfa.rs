@@ -9,7 +9,7 @@
 //! refreshed, the gate is gone and `<SignedIn>` renders).
 
 use super::kit::{BusyButton, ButtonRole};
-use super::{Field, FormAlert, field_error, unique_prefix, with_class};
+use super::{Field, FieldKind, FormAlert, GateCard, unique_prefix};
 use crate::appearance::{Slot, slot};
 use crate::form::{FormState, normalise_code};
 use crate::i18n::use_locale;
@@ -29,10 +29,6 @@ pub fn SetupMfa(
 ) -> impl IntoView {
     let auth = use_auth();
     let t = use_locale();
-    let prefix = unique_prefix("setup-mfa");
-    let title_id = format!("{prefix}-title");
-    let labelled_by = title_id.clone();
-    let card_class = with_class("torii-card", class);
     let codes = RwSignal::new(None::<Vec<String>>);
     let finishing = RwSignal::new(false);
     let finish = move || {
@@ -64,18 +60,10 @@ pub fn SetupMfa(
         .into_any(),
     };
     view! {
-        <section
-            class=card_class
-            aria-labelledby=labelled_by
-            data-torii-step="setup-mfa"
-            lang=t.lang()
-        >
-            <h2 class=slot(Slot::Title) id=title_id>
-                {t.text(|l| &l.two_step.setup_title)}
-            </h2>
+        <GateCard class=class title=|l| &l.two_step.setup_title step="setup-mfa">
             <p class="torii-text">{t.text(|l| &l.two_step.setup_intro)}</p>
             {body}
-        </section>
+        </GateCard>
     }
 }
 
@@ -151,15 +139,9 @@ pub(crate) fn EnrollAuthenticator(on_confirmed: Callback<TotpConfirmed>) -> impl
                 <FormAlert errors=errors />
                 <Field
                     id=code_id.clone()
-                    name="code"
-                    label=t.text(|l| &l.second_factor.authenticator_code)
-                    input_type="text"
-                    autocomplete="one-time-code"
-                    inputmode="numeric"
-                    maxlength="6"
-                    required=true
+                    kind=FieldKind::CODE.labelled(|l| &l.second_factor.authenticator_code)
                     value=code
-                    error=field_error(errors, "code")
+                    errors=errors
                 />
                 <BusyButton
                     form=form

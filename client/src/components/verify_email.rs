@@ -12,7 +12,7 @@
 
 use super::code_step::CodeStep;
 use super::kit::{BusyButton, ButtonRole};
-use super::{FormAlert, FormErrors, unique_prefix, with_class};
+use super::{FormAlert, FormErrors, GateCard, unique_prefix};
 use crate::api::ApiError;
 use crate::appearance::{Slot, slot};
 use crate::form::FormState;
@@ -37,9 +37,6 @@ pub fn VerifyEmail(
 ) -> impl IntoView {
     let auth = use_auth();
     let prefix = unique_prefix("verify-email");
-    let title_id = format!("{prefix}-title");
-    let labelled_by = title_id.clone();
-    let card_class = with_class("torii-card", class);
     let form = VerifyForm::new(auth);
     let body = move || {
         if form.code_step.get() {
@@ -49,12 +46,9 @@ pub fn VerifyEmail(
         }
     };
     view! {
-        <section class=card_class aria-labelledby=labelled_by lang=form.texts.lang()>
-            <h2 class=slot(Slot::Title) id=title_id>
-                {form.texts.text(|l| &l.gates.verify_title)}
-            </h2>
+        <GateCard class=class title=|l| &l.gates.verify_title>
             {body}
-        </section>
+        </GateCard>
     }
 }
 

@@ -5,12 +5,12 @@
 //! password, which signs in). Signing in hands the session to the provider: the app is then
 //! signed in, or pending on a gate (a second factor, the Terms…) like after any sign-in.
 
+use super::FlowState;
 use crate::completion::{self, Kind};
 use crate::components::{PasskeyError, sign_in_with_passkey};
-use crate::form::{FormErrors, FormState, normalise_code};
-use crate::i18n::{Message, Texts, use_locale};
+use crate::form::{FormErrors, normalise_code};
+use crate::i18n::Message;
 use crate::last_method::Method;
-use crate::provider::{Auth, use_auth};
 use crate::webauthn::{self, Abort};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -90,10 +90,7 @@ pub(crate) enum Focus {
 /// ```
 #[derive(Clone, Copy)]
 pub struct SignInFlow {
-    pub(crate) auth: Auth,
-    pub(crate) texts: Texts,
-    pub(crate) form: FormState<SignInBusy>,
-    pub(crate) step: RwSignal<SignInStep>,
+    state: FlowState<SignInStep, SignInBusy>,
     /// The Email field (kept across steps).
     pub email: RwSignal<String>,
     /// The Password field.
@@ -112,10 +109,7 @@ pub struct SignInFlow {
 /// [`ToriiProvider`](crate::ToriiProvider) above.
 pub fn use_sign_in() -> SignInFlow {
     SignInFlow {
-        auth: use_auth(),
-        texts: use_locale(),
-        form: FormState::new(),
-        step: RwSignal::new(SignInStep::Credentials),
+        state: FlowState::new(SignInStep::Credentials),
         email: RwSignal::new(String::new()),
         password: RwSignal::new(String::new()),
         code: RwSignal::new(String::new()),
@@ -127,45 +121,19 @@ pub fn use_sign_in() -> SignInFlow {
 
 impl std::fmt::Debug for SignInFlow {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SignInFlow")
-            .field("step", &self.step.get_untracked())
-            .field("busy", &self.form.busy.get_untracked())
-            .finish_non_exhaustive()
+        self.state.debug("SignInFlow", f)
+    }
+}
+
+impl std::ops::Deref for SignInFlow {
+    type Target = FlowState<SignInStep, SignInBusy>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.state
     }
 }
 
 impl SignInFlow {
-    /// The current step (tracked).
-    pub fn step(self) -> SignInStep {
-        self.step.get()
-    }
-
-    /// The request in flight, if any (tracked).
-    pub fn busy(self) -> Option<SignInBusy> {
-        self.form.busy.get()
-    }
-
-    /// Whether `what` is in flight (tracked).
-    pub fn is_busy(self, what: SignInBusy) -> bool {
-        self.form.is_busy(what)
-    }
-
-    /// The last request's error for the whole form, in the provider's language (tracked).
-    pub fn error(self) -> Option<String> {
-        self.form.error_text(self.texts)
-    }
-
-    /// The last request's error for the field `name` (`email`, `password`, `code`), in the
-    /// provider's language (tracked).
-    pub fn field_error(self, name: &str) -> Option<String> {
-        self.form.field_error_text(self.texts, name)
-    }
-
-    /// A success worth announcing ("We sent a new link"), in the provider's language.
-    pub fn notice(self) -> Option<String> {
-        self.form.notice_text(self.texts)
-    }
-
     fn has_method(self, method: SignInMethod) -> bool {
         self.auth.environment.with(|env| {
             env.as_ref()

@@ -5,12 +5,12 @@
 //! (the browser's dialog, then signed in). A new user who came back from an OAuth provider in
 //! an environment with Terms starts on *Consent*.
 
+use super::FlowState;
 use crate::completion::{self, Kind};
 use crate::components::add_passkey;
-use crate::form::{FormErrors, FormState, normalise_code};
-use crate::i18n::{Message, Texts, use_locale};
+use crate::form::{FormErrors, normalise_code};
+use crate::i18n::Message;
 use crate::last_method::Method;
-use crate::provider::{Auth, use_auth};
 use crate::webauthn;
 use leptos::prelude::*;
 use torii_shared::{
@@ -62,10 +62,7 @@ pub enum SignUpBusy {
 /// the actions. `Copy`; errors and notices come in the provider's language.
 #[derive(Clone, Copy)]
 pub struct SignUpFlow {
-    pub(crate) auth: Auth,
-    pub(crate) texts: Texts,
-    pub(crate) form: FormState<SignUpBusy>,
-    pub(crate) step: RwSignal<SignUpStep>,
+    state: FlowState<SignUpStep, SignUpBusy>,
     /// The Email field.
     pub email: RwSignal<String>,
     /// The Password field (unused with a passkey).
@@ -87,10 +84,15 @@ pub struct SignUpFlow {
 
 impl std::fmt::Debug for SignUpFlow {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SignUpFlow")
-            .field("step", &self.step.get_untracked())
-            .field("busy", &self.form.busy.get_untracked())
-            .finish_non_exhaustive()
+        self.state.debug("SignUpFlow", f)
+    }
+}
+
+impl std::ops::Deref for SignUpFlow {
+    type Target = FlowState<SignUpStep, SignUpBusy>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.state
     }
 }
 
@@ -98,10 +100,7 @@ impl std::fmt::Debug for SignUpFlow {
 /// [`ToriiProvider`](crate::ToriiProvider) above.
 pub fn use_sign_up() -> SignUpFlow {
     SignUpFlow {
-        auth: use_auth(),
-        texts: use_locale(),
-        form: FormState::new(),
-        step: RwSignal::new(SignUpStep::Details),
+        state: FlowState::new(SignUpStep::Details),
         email: RwSignal::new(String::new()),
         password: RwSignal::new(String::new()),
         name: RwSignal::new(String::new()),
@@ -114,37 +113,6 @@ pub fn use_sign_up() -> SignUpFlow {
 }
 
 impl SignUpFlow {
-    /// The current step (tracked).
-    pub fn step(self) -> SignUpStep {
-        self.step.get()
-    }
-
-    /// The request in flight, if any (tracked).
-    pub fn busy(self) -> Option<SignUpBusy> {
-        self.form.busy.get()
-    }
-
-    /// Whether `what` is in flight (tracked).
-    pub fn is_busy(self, what: SignUpBusy) -> bool {
-        self.form.is_busy(what)
-    }
-
-    /// The last request's error for the whole form, in the provider's language (tracked).
-    pub fn error(self) -> Option<String> {
-        self.form.error_text(self.texts)
-    }
-
-    /// The last request's error for the field `name` (`email`, `password`, `name`, `code`,
-    /// `legalAccepted`), in the provider's language (tracked).
-    pub fn field_error(self, name: &str) -> Option<String> {
-        self.form.field_error_text(self.texts, name)
-    }
-
-    /// A success worth announcing ("We sent a new code to …"), in the provider's language.
-    pub fn notice(self) -> Option<String> {
-        self.form.notice_text(self.texts)
-    }
-
     /// Whether the environment takes passkeys and this browser has them. Unknown (false)
     /// while the server renders and at hydration, so both render the same markup.
     pub fn offers_passkey(self) -> bool {

@@ -1,9 +1,8 @@
 //! *Credentials*: the sign-in card's start.
 
-use super::super::kit::{BusyButton, ButtonRole, EmailField};
+use super::super::kit::{BusyButton, ButtonRole, EmailField, LinkButton};
 use super::super::oauth::OAuthButtons;
-use super::super::{Field, FormAlert, SwitchCardLine, field_error, or_line};
-use crate::appearance::{Slot, slot};
+use super::super::{Field, FieldKind, FormAlert, SwitchCardLine, or_line};
 use crate::flows::{SignInBusy, SignInFlow};
 use crate::last_method::{LastUsedBadge, Method};
 use leptos::prelude::*;
@@ -37,29 +36,18 @@ pub(super) fn credentials_step(
             flow.send_link();
         }
     };
-    let t = flow.texts;
     let password_id = format!("{prefix}-password");
     let password_field = move || {
         flow.offers_password().then(|| {
             view! {
                 <Field
                     id=password_id.clone()
-                    name="password"
-                    label=t.text(|l| &l.common.password)
-                    input_type="password"
-                    autocomplete="current-password"
-                    required=true
+                    kind=FieldKind::CURRENT_PASSWORD
                     value=flow.password
-                    error=field_error(flow.form.errors, "password")
+                    errors=flow.form.errors
                 />
                 <div class="torii-row torii-row-end">
-                    <button
-                        class=slot(Slot::Link)
-                        type="button"
-                        on:click=move |_| flow.forgot_password()
-                    >
-                        {t.text(|l| &l.sign_in.forgot_password)}
-                    </button>
+                    <LinkButton label=|l| &l.sign_in.forgot_password on_click=move |()| flow.forgot_password() />
                 </div>
                 <BusyButton
                     form=flow.form

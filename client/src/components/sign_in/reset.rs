@@ -1,8 +1,8 @@
 //! *Link sent*, *Reset email* and *Reset code*: the sign-in card's other steps.
 
 use super::super::code_step::CodeStep;
-use super::super::kit::{BusyButton, ButtonRole, EmailField};
-use super::super::{Field, FormAlert, FormNotice, field_error};
+use super::super::kit::{BusyButton, ButtonRole, EmailField, LinkButton};
+use super::super::{Field, FieldKind, FormAlert, FormNotice};
 use crate::appearance::{Slot, slot};
 use crate::flows::{SignInBusy, SignInFlow};
 use leptos::prelude::*;
@@ -27,13 +27,7 @@ pub(super) fn link_sent_step(flow: SignInFlow, email: String) -> impl IntoView {
                     role=ButtonRole::Inline
                     on_click=Callback::new(move |()| flow.send_link())
                 />
-                <button
-                    class=slot(Slot::Link)
-                    type="button"
-                    on:click=move |_| flow.back()
-                >
-                    {t.text(|l| &l.common.back)}
-                </button>
+                <LinkButton label=|l| &l.common.back on_click=move |()| flow.back() />
             </div>
         </div>
     }
@@ -64,19 +58,12 @@ pub(super) fn reset_email_step(flow: SignInFlow, prefix: &str) -> impl IntoView 
             />
         </form>
         <p class=slot(Slot::Footer)>
-            <button
-                class=slot(Slot::Link)
-                type="button"
-                on:click=move |_| flow.back()
-            >
-                {t.text(|l| &l.sign_in.back_to_sign_in)}
-            </button>
+            <LinkButton label=|l| &l.sign_in.back_to_sign_in on_click=move |()| flow.back() />
         </p>
     }
 }
 
 pub(super) fn reset_code_step(flow: SignInFlow, prefix: &str, email: String) -> impl IntoView {
-    let t = flow.texts;
     let new_password_id = format!("{prefix}-new-password");
     let username = email.clone();
     view! {
@@ -104,25 +91,16 @@ pub(super) fn reset_code_step(flow: SignInFlow, prefix: &str, email: String) -> 
                     />
                     <Field
                         id=new_password_id.clone()
-                        name="password"
-                        label=t.text(|l| &l.sign_in.new_password)
-                        input_type="password"
-                        autocomplete="new-password"
-                        required=true
-                        hint=t.text(|l| &l.common.password_hint)
+                        kind=FieldKind::NEW_PASSWORD.labelled(|l| &l.sign_in.new_password)
                         value=flow.new_password
-                        error=field_error(flow.form.errors, "password")
+                        errors=flow.form.errors
                     />
                 }
                 .into_any()
             })
         >
-            <button class=slot(Slot::Link) type="button" on:click=move |_| flow.forgot_password()>
-                {t.text(|l| &l.sign_in.different_email)}
-            </button>
-            <button class=slot(Slot::Link) type="button" on:click=move |_| flow.back()>
-                {t.text(|l| &l.sign_in.back_to_sign_in)}
-            </button>
+            <LinkButton label=|l| &l.sign_in.different_email on_click=move |()| flow.forgot_password() />
+            <LinkButton label=|l| &l.sign_in.back_to_sign_in on_click=move |()| flow.back() />
         </CodeStep>
     }
 }

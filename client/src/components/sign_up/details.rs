@@ -2,7 +2,7 @@
 
 use super::super::kit::{BusyButton, EmailField};
 use super::super::oauth::OAuthButtons;
-use super::super::{Field, FieldErrorLine, FormAlert, SwitchCardLine, field_error};
+use super::super::{Field, FieldErrorLine, FieldKind, FormAlert, SwitchCardLine, field_error};
 use crate::appearance::{Slot, slot};
 use crate::completion::Kind;
 use crate::flows::{SignUpBusy, SignUpFlow};
@@ -32,14 +32,9 @@ pub(super) fn details_step(
             view! {
                 <Field
                     id=password_id.clone()
-                    name="password"
-                    label=t.text(|l| &l.common.password)
-                    input_type="password"
-                    autocomplete="new-password"
-                    required=true
-                    hint=t.text(|l| &l.common.password_hint)
+                    kind=FieldKind::NEW_PASSWORD
                     value=flow.password
-                    error=field_error(flow.form.errors, "password")
+                    errors=flow.form.errors
                 />
             }
         })
@@ -90,12 +85,10 @@ pub(super) fn details_step(
             {passkey_toggle}
             <Field
                 id=format!("{prefix}-name")
-                name="name"
-                label=t.text(|l| &l.sign_up.name)
-                input_type="text"
-                autocomplete="name"
+                kind=FieldKind::NAME
                 value=flow.name
-                error=field_error(flow.form.errors, "name")
+                errors=flow.form.errors
+                optional=true
             />
             <Show when=move || flow.consent_required()>
                 <Consent id=consent_id.clone() flow=flow />

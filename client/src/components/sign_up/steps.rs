@@ -2,13 +2,12 @@
 
 use super::super::FormAlert;
 use super::super::code_step::CodeStep;
-use super::super::kit::{BusyButton, ButtonRole};
+use super::super::kit::{BusyButton, ButtonRole, LinkButton};
 use crate::appearance::{Slot, slot};
 use crate::flows::{SignUpBusy, SignUpFlow};
 use leptos::prelude::*;
 
 pub(super) fn code_step(flow: SignUpFlow, prefix: &str, email: String) -> impl IntoView {
-    let t = flow.texts;
     view! {
         <CodeStep
             id=format!("{prefix}-code")
@@ -21,9 +20,7 @@ pub(super) fn code_step(flow: SignUpFlow, prefix: &str, email: String) -> impl I
             on_submit=Callback::new(move |()| flow.verify())
             resend=(SignUpBusy::Resending, Callback::new(move |()| flow.resend()))
         >
-            <button class=slot(Slot::Link) type="button" on:click=move |_| flow.back_to_details()>
-                {t.text(|l| &l.sign_up.different_email)}
-            </button>
+            <LinkButton label=|l| &l.sign_up.different_email on_click=move |()| flow.back_to_details() />
         </CodeStep>
     }
 }

@@ -5,9 +5,7 @@ use super::SectionForm;
 use crate::appearance::{Slot, slot};
 use crate::components::guarded::{GuardedForm, Retry};
 use crate::components::kit::BusyButton;
-use crate::components::{
-    AutoFocusField, Field, FormAlert, FormErrors, FormNotice, field_error, unique_prefix,
-};
+use crate::components::{Field, FieldKind, FormAlert, FormErrors, FormNotice, unique_prefix};
 use crate::form::normalise_code;
 use crate::i18n::{Message, use_locale};
 use crate::provider::use_auth;
@@ -17,7 +15,6 @@ use torii_shared::{ChangeEmailRequest, Secret, UpdateProfileRequest, VerifyCodeR
 #[component]
 pub(super) fn NameForm() -> impl IntoView {
     let auth = use_auth();
-    let t = use_locale();
     let prefix = unique_prefix("profile-name");
     let current = move || {
         auth.user
@@ -51,13 +48,10 @@ pub(super) fn NameForm() -> impl IntoView {
             <FormNotice notice=action.notice />
             <Field
                 id=format!("{prefix}-name")
-                name="name"
-                label=t.text(|l| &l.profile.name)
-                input_type="text"
-                autocomplete="name"
-                maxlength="100"
+                kind=FieldKind::NAME.labelled(|l| &l.profile.name)
                 value=name
-                error=field_error(action.errors, "name")
+                errors=action.errors
+                optional=true
             />
             <BusyButton
                 form=action
@@ -163,14 +157,12 @@ pub(super) fn EmailForm() -> impl IntoView {
             .into_any(),
             EmailStep::Enter => view! {
                 <form class="torii-form" novalidate=true on:submit=on_enter>
-                    <AutoFocusField
+                    <Field
                         id=format!("{prefix}-new")
-                        name="email"
-                        label=t.text(|l| &l.profile.new_email)
-                        input_type="email"
-                        autocomplete="email"
+                        kind=FieldKind::NEW_EMAIL
                         value=new_email
-                        error=field_error(action.errors, "email")
+                        errors=action.errors
+                        autofocus=true
                     />
                     <div class="torii-row">
                         <BusyButton
@@ -188,16 +180,12 @@ pub(super) fn EmailForm() -> impl IntoView {
             .into_any(),
             EmailStep::Code => view! {
                 <form class="torii-form" novalidate=true on:submit=on_verify>
-                    <AutoFocusField
+                    <Field
                         id=format!("{prefix}-code")
-                        name="code"
-                        label=t.text(|l| &l.common.code_label)
-                        input_type="text"
-                        autocomplete="one-time-code"
-                        inputmode="numeric"
-                        maxlength="6"
+                        kind=FieldKind::CODE
                         value=code
-                        error=field_error(action.errors, "code")
+                        errors=action.errors
+                        autofocus=true
                     />
                     <div class="torii-row">
                         <BusyButton

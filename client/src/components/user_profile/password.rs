@@ -4,7 +4,7 @@
 use crate::api::ApiError;
 use crate::appearance::{Slot, slot};
 use crate::components::guarded::{GuardedForm, Retry};
-use crate::components::{Field, FormAlert, FormNotice, field_error, unique_prefix};
+use crate::components::{Field, FieldKind, unique_prefix};
 use crate::i18n::{Message, use_locale};
 use crate::provider::use_auth;
 use leptos::prelude::*;
@@ -19,7 +19,7 @@ pub(super) fn PasswordForm(sessions_version: RwSignal<u32>) -> impl IntoView {
     let new_password = RwSignal::new(String::new());
     let sign_out_others = RwSignal::new(false);
     let guarded = GuardedForm::<()>::new();
-    let (action, reauth) = (guarded.form, guarded.reauth);
+    let action = guarded.form;
     let checkbox_id = format!("{prefix}-others");
     // Whether the account has a password: until the server says, as if it had one.
     let has_password = RwSignal::new(true);
@@ -70,12 +70,12 @@ pub(super) fn PasswordForm(sessions_version: RwSignal<u32>) -> impl IntoView {
             view! {
                 <Field
                     id=current_id.clone()
-                    name="currentPassword"
-                    label=t.text(|l| &l.profile.current_password)
-                    input_type="password"
-                    autocomplete="current-password"
+                    kind=FieldKind::CURRENT_PASSWORD
+                        .named("currentPassword")
+                        .labelled(|l| &l.profile.current_password)
                     value=current
-                    error=field_error(action.errors, "currentPassword")
+                    errors=action.errors
+                    optional=true
                 />
             }
         })
@@ -99,22 +99,17 @@ pub(super) fn PasswordForm(sessions_version: RwSignal<u32>) -> impl IntoView {
                         }
                     })
             }}
-            <FormAlert errors=action.errors />
-            <FormNotice notice=action.notice />
             // Outside the form below: the prompt has a form of its own.
-            {reauth.view()}
+            {guarded.outcome()}
             <form class="torii-form" novalidate=true on:submit=submit>
                 {current_field}
                 <Field
                     id=format!("{prefix}-new")
-                    name="newPassword"
-                    label=t.text(|l| &l.profile.new_password)
-                    input_type="password"
-                    autocomplete="new-password"
-                    hint=t.text(|l| &l.common.password_hint)
-                    required=true
+                    kind=FieldKind::NEW_PASSWORD
+                        .named("newPassword")
+                        .labelled(|l| &l.profile.new_password)
                     value=new_password
-                    error=field_error(action.errors, "newPassword")
+                    errors=action.errors
                 />
                 <div class="torii-field torii-consent">
                     <input
