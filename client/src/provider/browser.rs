@@ -2,8 +2,8 @@
 //! the other tabs of the origin told of every change.
 
 use super::Auth;
+use super::task::detach;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use send_wrapper::SendWrapper;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -24,15 +24,15 @@ pub(super) fn connect_to_browser(auth: Auth, tab_topic: &str, fetch_me: bool) {
     });
     auth.tabs.set_value(Some(SendWrapper::new(tabs)));
 
-    spawn_local(async move { auth.load_environment().await });
+    detach(async move { auth.load_environment().await });
     if fetch_me {
-        spawn_local(async move {
+        detach(async move {
             // The first answer (or its failure) ends the loading state inside `fetch_me`.
             let _ = auth.fetch_me().await;
         });
     } else if auth.has_jwt_session() {
         // The page carries no token: a JWT session gets its own from a refresh.
-        spawn_local(async move {
+        detach(async move {
             let _ = auth.fetch_refreshed().await;
         });
     }

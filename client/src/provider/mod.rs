@@ -26,7 +26,6 @@ use crate::appearance::{Appearance, AppearanceStyle, Looks};
 use crate::i18n::{Locale, Texts};
 use futures_channel::oneshot;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use send_wrapper::SendWrapper;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -43,6 +42,7 @@ pub use component::ToriiProvider;
 pub use gate_urls::GateUrls;
 use order::AnswerOrder;
 pub use task::AuthTask;
+use task::detach;
 
 /// The auth state and its operations, as provided by [`ToriiProvider`]. Cheap to copy:
 /// every field is a handle into the reactive arena.
@@ -240,7 +240,7 @@ impl Auth {
     /// read from undoing this one.
     fn refetch_for_other_tab(&self) {
         let this = *self;
-        spawn_local(async move {
+        detach(async move {
             let _ = this.fetch_me().await;
         });
     }
@@ -367,7 +367,7 @@ impl Auth {
             return;
         }
         let this = *self;
-        spawn_local(async move {
+        detach(async move {
             loop {
                 // The failure is not the user's business here: the state stays as it was.
                 let _ = if this.has_jwt_session() {

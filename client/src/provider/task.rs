@@ -18,10 +18,19 @@ impl fmt::Debug for AuthTask {
     }
 }
 
+/// Runs the provider's own background work (first loads, reads on refocus and for other
+/// tabs, a JWT refresh) on the browser's task queue. These are not a form's submits: they
+/// belong to the provider, outlive any component that caused them, and are ordered by
+/// [`AnswerOrder`](super::order::AnswerOrder) rather than by a form's busy state. The one
+/// place the provider detaches a task.
+pub(super) fn detach(work: impl Future<Output = ()> + 'static) {
+    spawn_local(work);
+}
+
 impl AuthTask {
     pub(super) fn spawn(work: impl Future<Output = Result<(), ApiError>> + 'static) -> Self {
         let (sender, receiver) = oneshot::channel();
-        spawn_local(async move {
+        detach(async move {
             // The receiver may have been dropped: nobody wants the outcome, which is fine.
             let _ = sender.send(work.await);
         });
