@@ -5,8 +5,8 @@
 //! `<RedirectToGates>` moves on to the next gate) or idle again with the server's message in
 //! the alert line.
 
+use super::kit::BusyButton;
 use super::{FormAlert, GateCard};
-use crate::appearance::{Slot, slot};
 use crate::form::FormState;
 use crate::provider::use_auth;
 use leptos::prelude::*;
@@ -27,7 +27,6 @@ pub fn AcceptTerms(
     let auth = use_auth();
     let form = FormState::<()>::new();
     let errors = form.errors;
-    let accepting = Signal::derive(move || form.is_any_busy());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Some(api) = auth.api() else { return };
@@ -82,14 +81,12 @@ pub fn AcceptTerms(
                 {documents}
                 {version}
                 <FormAlert errors=errors />
-                <button
-                    class=slot(Slot::ButtonPrimary)
-                    type="submit"
-                    disabled=move || accepting.get()
-                    aria-busy=move || accepting.get().then_some("true")
-                >
-                    {t.either(move || accepting.get(), |l| &l.gates.accepting, |l| &l.gates.accept)}
-                </button>
+                <BusyButton
+                    form=form
+                    what=()
+                    label=|l| &l.gates.accept
+                    busy_label=|l| &l.gates.accepting
+                />
             </form>
         </GateCard>
     }

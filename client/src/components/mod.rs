@@ -328,16 +328,19 @@ fn FieldErrorLine(id: String, error: Signal<Option<String>>) -> impl IntoView {
     }
 }
 
-/// The line at a card's foot offering the other card: `text`, then a link-styled button.
+/// The line at a card's foot offering the other card: `text`, then a link-styled button;
+/// nothing when the card was given no way to the other (`on_click` is `None`).
 #[component]
-fn SwitchCardLine(text: Pick, action: Pick, on_click: Callback<()>) -> impl IntoView {
+fn SwitchCardLine(text: Pick, action: Pick, on_click: Option<Callback<()>>) -> impl IntoView {
     let t = use_locale();
-    view! {
-        <p class=slot(Slot::Footer)>
-            {t.text(text)}
-            <kit::LinkButton label=action on_click=on_click />
-        </p>
-    }
+    on_click.map(|on_click| {
+        view! {
+            <p class=slot(Slot::Footer)>
+                {t.text(text)}
+                <kit::LinkButton label=action on_click=on_click />
+            </p>
+        }
+    })
 }
 
 /// A gate's card: a `<section>` named by its `<h2>` `title`, with the appearance's and the

@@ -121,16 +121,7 @@ pub(super) fn credentials_step(
             {passkey_button}
             {oauth_buttons(true)}
         </form>
-        {on_sign_up
-            .map(|on_click| {
-                view! {
-                    <SwitchCardLine
-                        text=|l| &l.sign_in.no_account
-                        action=|l| &l.sign_in.create_account
-                        on_click=on_click
-                    />
-                }
-            })}
+        <SwitchCardLine text=|l| &l.sign_in.no_account action=|l| &l.sign_in.create_account on_click=on_sign_up />
     }
     .into_any()
 }

@@ -102,16 +102,7 @@ pub(super) fn details_step(
             />
             <OAuthButtons auth=flow.auth kind=Kind::SignUp at_bottom=true />
         </form>
-        {on_sign_in
-            .map(|on_click| {
-                view! {
-                    <SwitchCardLine
-                        text=|l| &l.sign_up.have_account
-                        action=|l| &l.sign_up.sign_in
-                        on_click=on_click
-                    />
-                }
-            })}
+        <SwitchCardLine text=|l| &l.sign_up.have_account action=|l| &l.sign_up.sign_in on_click=on_sign_in />
     }
     .into_any()
 }

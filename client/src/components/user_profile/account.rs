@@ -5,9 +5,9 @@ use super::SectionForm;
 use crate::appearance::{Slot, slot};
 use crate::components::guarded::{GuardedForm, Retry};
 use crate::components::kit::BusyButton;
-use crate::components::{Field, FieldKind, FormAlert, FormErrors, FormNotice, unique_prefix};
+use crate::components::{Field, FieldKind, FormAlert, FormNotice, unique_prefix};
 use crate::form::normalise_code;
-use crate::i18n::{Message, use_locale};
+use crate::i18n::{Message, Pick, use_locale};
 use crate::provider::use_auth;
 use leptos::prelude::*;
 use torii_shared::{ChangeEmailRequest, Secret, UpdateProfileRequest, VerifyCodeRequest};
@@ -106,12 +106,7 @@ pub(super) fn EmailForm() -> impl IntoView {
         };
         guarded.run((), request, done, move || again.call(()));
     });
-    let on_enter = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        send_code.call(());
-    };
-    let on_verify = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let verify = move |()| {
         let Some(api) = auth.api() else { return };
         let request = VerifyCodeRequest {
             code: Secret::new(normalise_code(&code.get_untracked())),
@@ -130,12 +125,39 @@ pub(super) fn EmailForm() -> impl IntoView {
             action.notice.set(Some(changed));
         });
     };
-    let cancel = move |_| {
-        step.set(EmailStep::Idle);
-        action.errors.set(FormErrors::default());
-        action.notice.set(None);
-    };
 
+    let cancel = Callback::new(move |()| {
+        step.set(EmailStep::Idle);
+        action.clear();
+    });
+    // A step of one field: its button, then "Cancel".
+    let one_field_step = move |(id, kind, value): (String, FieldKind, RwSignal<String>),
+                               form: SectionForm,
+                               (label, busy_label): (Pick, Pick),
+                               submit: Callback<()>| {
+        view! {
+            <form
+                class="torii-form"
+                novalidate=true
+                on:submit=move |ev: leptos::ev::SubmitEvent| {
+                    ev.prevent_default();
+                    submit.run(());
+                }
+            >
+                <Field id=id kind=kind value=value errors=form.errors autofocus=true />
+                <div class="torii-row">
+                    <BusyButton form=form what=() label=label busy_label=busy_label />
+                    <button
+                        class=slot(Slot::ButtonSecondary)
+                        type="button"
+                        on:click=move |_| cancel.run(())
+                    >
+                        {t.text(|l| &l.common.cancel)}
+                    </button>
+                </div>
+            </form>
+        }
+    };
     let body = move || {
         if reauth.is_open() {
             return reauth.view().into_any();
@@ -146,8 +168,7 @@ pub(super) fn EmailForm() -> impl IntoView {
                     class=slot(Slot::ButtonSecondary)
                     type="button"
                     on:click=move |_| {
-                        action.errors.set(FormErrors::default());
-                        action.notice.set(None);
+                        action.clear();
                         step.set(EmailStep::Enter);
                     }
                 >
@@ -155,51 +176,19 @@ pub(super) fn EmailForm() -> impl IntoView {
                 </button>
             }
             .into_any(),
-            EmailStep::Enter => view! {
-                <form class="torii-form" novalidate=true on:submit=on_enter>
-                    <Field
-                        id=format!("{prefix}-new")
-                        kind=FieldKind::NEW_EMAIL
-                        value=new_email
-                        errors=action.errors
-                        autofocus=true
-                    />
-                    <div class="torii-row">
-                        <BusyButton
-                            form=action
-                            what=()
-                            label=|l| &l.common.send_code
-                            busy_label=|l| &l.common.sending
-                        />
-                        <button class=slot(Slot::ButtonSecondary) type="button" on:click=cancel>
-                            {t.text(|l| &l.common.cancel)}
-                        </button>
-                    </div>
-                </form>
-            }
+            EmailStep::Enter => one_field_step(
+                (format!("{prefix}-new"), FieldKind::NEW_EMAIL, new_email),
+                action,
+                (|l| &l.common.send_code, |l| &l.common.sending),
+                Callback::new(move |()| send_code.call(())),
+            )
             .into_any(),
-            EmailStep::Code => view! {
-                <form class="torii-form" novalidate=true on:submit=on_verify>
-                    <Field
-                        id=format!("{prefix}-code")
-                        kind=FieldKind::CODE
-                        value=code
-                        errors=action.errors
-                        autofocus=true
-                    />
-                    <div class="torii-row">
-                        <BusyButton
-                            form=action
-                            what=()
-                            label=|l| &l.common.verify
-                            busy_label=|l| &l.common.verifying
-                        />
-                        <button class=slot(Slot::ButtonSecondary) type="button" on:click=cancel>
-                            {t.text(|l| &l.common.cancel)}
-                        </button>
-                    </div>
-                </form>
-            }
+            EmailStep::Code => one_field_step(
+                (format!("{prefix}-code"), FieldKind::CODE, code),
+                action,
+                (|l| &l.common.verify, |l| &l.common.verifying),
+                Callback::new(verify),
+            )
             .into_any(),
         }
     };
