@@ -6,8 +6,11 @@
 // and sets TORII_SERVER_BIN, TORII_STATIC_DIR and TORII_TEST_POSTGRES_URL.
 //
 // Projects: `sqlite` runs every spec against a server on SQLite; `postgres` (only when
-// TORII_TEST_POSTGRES_URL names a PostgreSQL server to create a database on) runs the
-// sign-up/sign-in spec again against a second server on PostgreSQL; `ssr` (only when
+// TORII_TEST_POSTGRES_URL names a PostgreSQL server to create a database on) and `mariadb`
+// (only when TORII_TEST_MYSQL_URL names a MariaDB or MySQL server) run every spec again
+// against a server of their own on that database (the screenshots only once); specs that
+// start servers of their own put them on their project's database (fixtures/databases.ts);
+// `ssr` (only when
 // TORII_SSR_SERVER_BIN names the server-rendered demo's binary, with TORII_SSR_STATIC_DIR its
 // bundle) runs tests/ssr against it.
 
@@ -46,8 +49,17 @@ export default defineConfig({
       ? [
           {
             name: 'postgres',
-            testMatch: 'sign-up-sign-in.spec.ts',
+            testIgnore: ['ssr/**', 'screenshots.spec.ts'],
             use: { baseURL: process.env.TORII_E2E_POSTGRES_SERVER_URL },
+          },
+        ]
+      : []),
+    ...(process.env.TORII_TEST_MYSQL_URL
+      ? [
+          {
+            name: 'mariadb',
+            testIgnore: ['ssr/**', 'screenshots.spec.ts'],
+            use: { baseURL: process.env.TORII_E2E_MARIADB_SERVER_URL },
           },
         ]
       : []),

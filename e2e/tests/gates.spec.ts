@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { clearUserGate, requireUserGate, userIdByEmail } from '../fixtures/admin';
 import { messagesFor, waitForCode } from '../fixtures/mail';
+import { forProject, freshDatabase } from '../fixtures/databases';
 import { e2eDir, startServer } from '../fixtures/processes';
 import { PASSWORD, signUpViaApi, uniqueEmail } from '../fixtures/users';
 import { Dashboard } from './pages/Dashboard';
@@ -285,7 +286,8 @@ test('a Terms version bump sends a signed-up user to /legal after a restart; acc
   const smtpUrl = process.env.MAIL_SMTP_URL;
   if (!smtpUrl) throw new Error('MAIL_SMTP_URL is not set: the global setup starts the SMTP sink');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'torii-e2e-terms-'));
-  const databaseUrl = `sqlite://${path.join(dir, 'terms.db')}`;
+  const database = freshDatabase('terms');
+  const databaseUrl = database.url;
   const baseConfig = fs.readFileSync(path.join(e2eDir, 'fixtures', 'torii.toml'), 'utf8');
   /** The e2e environment with its Terms at `version`. */
   const configWithTerms = (version: string): string => {
@@ -297,7 +299,7 @@ test('a Terms version bump sends a signed-up user to /legal after a restart; acc
   };
 
   let server = await startServer({
-    name: 'torii-server-terms-2026-01',
+    name: forProject('torii-server-terms-2026-01'),
     databaseUrl,
     smtpUrl,
     configFile: configWithTerms('2026-01'),
@@ -326,7 +328,7 @@ test('a Terms version bump sends a signed-up user to /legal after a restart; acc
     const port = Number(new URL(server.url).port);
     await server.stop();
     server = await startServer({
-      name: 'torii-server-terms-2026-06',
+      name: forProject('torii-server-terms-2026-06'),
       databaseUrl,
       smtpUrl,
       configFile: configWithTerms('2026-06'),
@@ -350,6 +352,7 @@ test('a Terms version bump sends a signed-up user to /legal after a restart; acc
     await expect(page).toHaveURL(at('/'));
   } finally {
     await server.stop();
+    database.drop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

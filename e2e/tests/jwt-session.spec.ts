@@ -10,6 +10,7 @@ import path from 'node:path';
 import { clearUserGate, requireUserGate, userIdByEmail } from '../fixtures/admin';
 import { at, refocus } from '../fixtures/browser';
 import { waitForCode } from '../fixtures/mail';
+import { forProject, freshDatabase } from '../fixtures/databases';
 import { e2eDir, startServer } from '../fixtures/processes';
 import { PASSWORD, uniqueEmail } from '../fixtures/users';
 import { Dashboard } from './pages/Dashboard';
@@ -51,9 +52,10 @@ test('a JWT session: the page gets its token; a refresh brings a required gate, 
   const configFile = path.join(dir, 'torii-jwt.toml');
   fs.writeFileSync(configFile, `${baseConfig.trimEnd()}\n\n[environments.session]\nkind = "jwt"\n`);
 
+  const database = freshDatabase('jwt');
   const server = await startServer({
-    name: 'torii-server-jwt',
-    databaseUrl: `sqlite://${path.join(dir, 'jwt.db')}`,
+    name: forProject('torii-server-jwt'),
+    databaseUrl: database.url,
     smtpUrl,
     configFile,
   });
@@ -117,6 +119,7 @@ test('a JWT session: the page gets its token; a refresh brings a required gate, 
   } finally {
     await backend.dispose();
     await server.stop();
+    database.drop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

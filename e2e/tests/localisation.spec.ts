@@ -24,6 +24,7 @@ import path from 'node:path';
 import { requireUserGate, userIdByEmail } from '../fixtures/admin';
 import { VirtualAuthenticator } from '../fixtures/authenticator';
 import { messagesFor, waitForCode } from '../fixtures/mail';
+import { forProject, freshDatabase } from '../fixtures/databases';
 import { e2eDir, startServer } from '../fixtures/processes';
 import { totpCode } from '../fixtures/totp';
 import { PASSWORD, signUpViaApi, uniqueEmail } from '../fixtures/users';
@@ -436,9 +437,10 @@ test('<SetupMfa> speaks French on a server that requires a second factor', async
     configFile,
     baseConfig.replace(/^methods = .*$/m, (line) => `${line}\nmfa = "required"`),
   );
+  const database = freshDatabase('fr-mfa');
   const server = await startServer({
-    name: 'torii-server-fr-mfa',
-    databaseUrl: `sqlite://${path.join(dir, 'mfa.db')}`,
+    name: forProject('torii-server-fr-mfa'),
+    databaseUrl: database.url,
     smtpUrl,
     configFile,
   });
@@ -462,6 +464,7 @@ test('<SetupMfa> speaks French on a server that requires a second factor', async
     await expect(new Dashboard(page).userEmail).toHaveText(email);
   } finally {
     await server.stop();
+    database.drop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

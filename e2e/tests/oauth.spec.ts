@@ -8,7 +8,7 @@ import { expect, test, type Page } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
 import { messagesFor, waitForCode } from '../fixtures/mail';
-import { createDatabase, dropDatabase } from '../fixtures/postgres';
+import { forProject, freshDatabase, sharedDatabase } from '../fixtures/databases';
 import { freePort, startServer, type ToriiServer } from '../fixtures/processes';
 import { signUpViaApi, uniqueEmail } from '../fixtures/users';
 import { Dashboard } from './pages/Dashboard';
@@ -150,14 +150,15 @@ test('where unverified provider emails may sign up, the address owner takes the 
   // The suite's environment, opted in to unverified provider emails.
   const config = fs.readFileSync(configFile, 'utf8');
   expect(config).toContain('methods = [');
-  const optIn = path.join(tmpDir, 'unverified-allowed.toml');
+  const optIn = path.join(tmpDir, `${forProject('unverified-allowed')}.toml`);
   fs.writeFileSync(
     optIn,
     config.replace('methods = [', 'oauth_allow_unverified_emails = true\nmethods = ['),
   );
+  const database = freshDatabase('unverified-allowed');
   const server = await startServer({
-    name: 'oauth-unverified-allowed',
-    databaseUrl: `sqlite://${path.join(tmpDir, 'unverified-allowed.db')}`,
+    name: forProject('oauth-unverified-allowed'),
+    databaseUrl: database.url,
     configFile: optIn,
     smtpUrl,
   });
@@ -216,6 +217,7 @@ test('where unverified provider emails may sign up, the address owner takes the 
   } finally {
     await owner.close();
     await server.stop();
+    database.drop();
   }
 });
 
@@ -236,25 +238,22 @@ test('a tampered state on the callback shows an error and signs nobody in', asyn
   await expectSignedOut(page);
 });
 
-test('a sign-in started on one node finishes on another sharing PostgreSQL', async ({ page }) => {
-  const adminUrl = process.env.TORII_TEST_POSTGRES_URL;
+test('a sign-in started on one node finishes on another sharing its database', async ({ page }) => {
   const configFile = process.env.TORII_E2E_CONFIG;
-  if (!adminUrl || !configFile) {
-    throw new Error('TORII_TEST_POSTGRES_URL and TORII_E2E_CONFIG are set by `cargo xtask e2e`');
-  }
-  const database = createDatabase(adminUrl);
+  if (!configFile) throw new Error('TORII_E2E_CONFIG is set by the global setup');
+  const database = sharedDatabase('oauth-nodes');
   const nodes: ToriiServer[] = [];
   try {
     // Both nodes answer for one public URL (as behind a load balancer): node A's.
     const a = await startServer({
-      name: 'oauth-node-a',
+      name: forProject('oauth-node-a'),
       databaseUrl: database.url,
       configFile,
       port: await freePort(),
     });
     nodes.push(a);
     const b = await startServer({
-      name: 'oauth-node-b',
+      name: forProject('oauth-node-b'),
       databaseUrl: database.url,
       configFile,
       env: { TORII_PUBLIC_URL: a.url },
@@ -283,6 +282,6 @@ test('a sign-in started on one node finishes on another sharing PostgreSQL', asy
     expect(logA).not.toContain('/v1/oauth/oidc/callback');
   } finally {
     for (const node of nodes) await node.stop();
-    dropDatabase(adminUrl, database.name);
+    database.drop();
   }
 });

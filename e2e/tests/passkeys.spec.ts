@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { VirtualAuthenticator } from '../fixtures/authenticator';
 import { waitForCode } from '../fixtures/mail';
-import { createDatabase, dropDatabase } from '../fixtures/postgres';
+import { forProject, sharedDatabase, type TestDatabase } from '../fixtures/databases';
 import { e2eDir, freePort, startServer, type ToriiServer } from '../fixtures/processes';
 import { signUpViaApi, uniqueEmail } from '../fixtures/users';
 import { Dashboard } from './pages/Dashboard';
@@ -202,15 +202,14 @@ test('a passkey deleted from the list no longer signs in', async ({ page }) => {
   await expect(new Dashboard(page).userEmail).toHaveText(user.email);
 });
 
-test.describe('two server nodes on one PostgreSQL database', () => {
+test.describe('two server nodes on one database', () => {
   let nodeA: ToriiServer | undefined;
   let nodeB: ToriiServer | undefined;
-  let database: { name: string; url: string } | undefined;
-  const adminUrl = process.env.TORII_TEST_POSTGRES_URL ?? '';
+  let database: TestDatabase | undefined;
 
-  test.beforeAll(async () => {
-    expect(adminUrl, 'TORII_TEST_POSTGRES_URL names the PostgreSQL server').not.toBe('');
-    database = createDatabase(adminUrl);
+  test.beforeAll(async ({}, testInfo) => {
+    const project = testInfo.project.name;
+    database = sharedDatabase('passkey-nodes', project);
     const [portA, portB] = [await freePort(), await freePort()];
     const origins = [`http://localhost:${portA}`, `http://localhost:${portB}`];
     // Both nodes accept both origins: the page lives on A, and B finishes its ceremonies.
@@ -220,14 +219,20 @@ test.describe('two server nodes on one PostgreSQL database', () => {
       .readFileSync(base, 'utf8')
       .replace('methods = [', `allowed_origins = ${JSON.stringify(origins)}\nmethods = [`);
     const tmpDir = process.env.TORII_E2E_TMPDIR ?? fs.mkdtempSync(path.join(e2eDir, 'tmp-'));
-    const configFile = path.join(tmpDir, 'two-nodes.toml');
+    const configFile = path.join(tmpDir, `${forProject('two-nodes', project)}.toml`);
     fs.writeFileSync(configFile, config);
     const smtpUrl = process.env.MAIL_SMTP_URL;
     for (const [name, port] of [
       ['passkeys-node-a', portA],
       ['passkeys-node-b', portB],
     ] as const) {
-      const node = await startServer({ name, databaseUrl: database.url, configFile, port, smtpUrl });
+      const node = await startServer({
+        name: forProject(name, project),
+        databaseUrl: database.url,
+        configFile,
+        port,
+        smtpUrl,
+      });
       if (name === 'passkeys-node-a') nodeA = node;
       else nodeB = node;
     }
@@ -236,7 +241,7 @@ test.describe('two server nodes on one PostgreSQL database', () => {
   test.afterAll(async () => {
     await nodeA?.stop();
     await nodeB?.stop();
-    if (database) dropDatabase(adminUrl, database.name);
+    database?.drop();
   });
 
   test('a registration and a sign-in started on one node finish on the other', async ({

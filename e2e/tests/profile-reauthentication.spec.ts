@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { VirtualAuthenticator } from '../fixtures/authenticator';
 import { expectNoSeriousViolations } from '../fixtures/axe';
+import { forProject, freshDatabase, projectBackend } from '../fixtures/databases';
 import { startServer, type ToriiServer } from '../fixtures/processes';
 import { PASSWORD, signUpViaApi, uniqueEmail } from '../fixtures/users';
 import { Dashboard } from './pages/Dashboard';
@@ -33,21 +34,23 @@ const test = base.extend<{}, { shortWindowServer: ToriiServer }>({
       if (!configFile || !tmpDir) {
         throw new Error('TORII_E2E_CONFIG and TORII_E2E_TMPDIR are set by the global setup');
       }
-      const name = `short-window-${workerInfo.workerIndex}`;
+      const name = forProject(`short-window-${workerInfo.workerIndex}`, workerInfo.project.name);
       const config = path.join(tmpDir, `${name}.toml`);
       fs.writeFileSync(
         config,
         `${fs.readFileSync(configFile, 'utf8').trimEnd()}\n\n` +
           `[environments.session]\nrecent_sign_in_secs = ${WINDOW_SECS}\n`,
       );
+      const database = freshDatabase(name, projectBackend(workerInfo.project.name));
       const server = await startServer({
         name,
-        databaseUrl: `sqlite://${path.join(tmpDir, `${name}.db`)}`,
+        databaseUrl: database.url,
         configFile: config,
         smtpUrl: process.env.MAIL_SMTP_URL,
       });
       await use(server);
       await server.stop();
+      database.drop();
     },
     { scope: 'worker' },
   ],

@@ -71,7 +71,10 @@ async fn answers_carry_cors_headers_for_their_environments_origins() {
         "https://app.example.com"
     );
     assert_eq!(me.headers["access-control-allow-credentials"], "true");
-    assert_eq!(me.headers["access-control-expose-headers"], "retry-after");
+    assert_eq!(
+        me.headers["access-control-expose-headers"],
+        "retry-after, x-request-id"
+    );
 
     let foreign = Req::get("/me")
         .header("origin", "https://evil.example.com")

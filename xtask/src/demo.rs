@@ -271,6 +271,10 @@ pub fn demo(paths: &Paths, listen: Option<String>, ssr: bool) -> Result<()> {
     let database =
         std::env::var("TORII_DATABASE_URL").unwrap_or_else(|_| "sqlite://torii.db".to_owned());
     let smtp = std::env::var_os("TORII_SMTP_URL").is_some();
+    // The demo's environment (every method that works on localhost), unless the caller
+    // names a configuration of their own.
+    let config = std::env::var_os("TORII_CONFIG")
+        .map_or_else(|| paths.root.join("demo").join("torii.toml"), PathBuf::from);
 
     setup::wasm_toolchain(paths)?;
     if find_tool("npm").is_some() {
@@ -289,12 +293,22 @@ pub fn demo(paths: &Paths, listen: Option<String>, ssr: bool) -> Result<()> {
     println!();
     println!("Torii demo: open {url}");
     println!("  database: {database} (in {})", paths.root.display());
+    println!("  configuration: {}", config.display());
+    println!("  sign-in methods: password, emailed codes, sign-in links, passkeys");
     if smtp {
         println!("  emails go to TORII_SMTP_URL");
     } else {
-        println!("  no SMTP configured: verification codes appear in the server log below");
+        println!("  no SMTP configured: codes and sign-in links appear in the server log below");
     }
     println!("  stop with Ctrl-C");
+    println!();
+    println!(
+        "To add a provider (Google, GitHub or any OpenID Connect issuer): add \"oauth\" to \
+         `methods` in {}, add an [[environments.oauth_providers]] table with its client id and \
+         secret (the file shows one), register {url}/v1/oauth/<id>/callback as its redirect \
+         URI, and run the demo again.",
+        config.display()
+    );
     println!();
 
     let mut server = Command::new(&server);
@@ -303,6 +317,7 @@ pub fn demo(paths: &Paths, listen: Option<String>, ssr: bool) -> Result<()> {
         .env("TORII_LISTEN", &listen)
         .env("TORII_PUBLIC_URL", &url)
         .env("TORII_DATABASE_URL", &database)
+        .env("TORII_CONFIG", &config)
         .env("TORII_STATIC_DIR", static_dir);
     run_in_foreground(server)
 }

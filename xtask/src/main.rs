@@ -211,16 +211,16 @@ fn fuzz(paths: &Paths) -> Result<()> {
     Ok(())
 }
 
-/// What the tests need, each step a no-op when already there; MariaDB only for the `full`
-/// suite (the end-to-end tests use SQLite and PostgreSQL).
+/// What the tests need, each step a no-op when already there (the browser tests run on
+/// SQLite, PostgreSQL and MariaDB alike).
 fn install_steps(paths: &Paths, full: bool, steps: &mut Steps) -> Result<()> {
     steps.run("install: wasm toolchain", || setup::wasm_toolchain(paths))?;
     steps.run("install: chromium", setup::chromium)?;
     steps.run("install: node and npm", setup::node)?;
     steps.run("install: e2e npm packages", || setup::npm_ci(paths))?;
     steps.run("install: postgresql", services::postgres)?;
+    steps.run("install: mariadb", services::mariadb)?;
     if full {
-        steps.run("install: mariadb", services::mariadb)?;
         steps.run("install: schemathesis", || schemathesis::install(paths))?;
     }
     Ok(())

@@ -81,7 +81,7 @@ pub(super) async fn cors(State(torii): State<Torii>, req: Request, next: Next) -
         allow(headers, origin);
         headers.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("retry-after"),
+            HeaderValue::from_static("retry-after, x-request-id"),
         );
     }
     response
