@@ -70,7 +70,7 @@ pub enum ErrorCode {
     PasskeyTaken,
     /// 503: sending email failed; nothing was changed.
     MailUnavailable,
-    /// 503: the store cannot be reached.
+    /// 503: the store cannot be reached; see `Retry-After`.
     StoreUnavailable,
     /// 500: an unexpected failure; details are in the server log only.
     Internal,
@@ -213,7 +213,8 @@ pub struct ErrorDetail {
     /// Remaining tries for a code, on `invalid_code`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tries_left: Option<u32>,
-    /// Seconds until a retry may succeed, on `rate_limited` (also in `Retry-After`).
+    /// Seconds until a retry may succeed, on `rate_limited`, `server_busy` and
+    /// `store_unavailable` (also in `Retry-After`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_secs: Option<u64>,
     /// The gate to clear, on `session_pending`.

@@ -4,11 +4,10 @@
 use crate::Torii;
 use crate::error::ApiError;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use std::time::Duration;
-use torii_shared::{ErrorCode, Health};
+use torii_shared::Health;
 
 pub(super) fn routes() -> Router<Torii> {
     Router::new()
@@ -44,13 +43,7 @@ async fn healthz() -> Json<Health> {
     )
 )]
 async fn readyz(State(torii): State<Torii>) -> Result<Json<Health>, ApiError> {
-    let unavailable = || {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::StoreUnavailable,
-            "The store is not reachable.",
-        )
-    };
+    let unavailable = || ApiError::store_unavailable("The store is not reachable.");
     match tokio::time::timeout(Duration::from_secs(3), torii.ping_store()).await {
         Ok(Ok(())) => Ok(Json(Health {
             status: "ok".to_owned(),
