@@ -103,6 +103,8 @@ struct Inner {
     breached_passwords: Option<breached::BreachedPasswords>,
     /// Whether the missing socket address was reported (once, not per request).
     no_peer_reported: std::sync::atomic::AtomicBool,
+    /// Set when shutdown begins: readiness answers 503 from then on (see [`Torii::drain`]).
+    draining: std::sync::atomic::AtomicBool,
 }
 
 /// Why a [`Torii`] could not be built.
@@ -359,6 +361,7 @@ impl ToriiBuilder {
                 trusted_proxies: self.trusted_proxies,
                 breached_passwords: self.breached_passwords,
                 no_peer_reported: std::sync::atomic::AtomicBool::new(false),
+                draining: std::sync::atomic::AtomicBool::new(false),
             }),
         };
         // During a server-key rotation, authenticator secrets move to the new key, as the JWT
@@ -408,6 +411,24 @@ impl Torii {
     #[must_use]
     pub fn store_arc(&self) -> Arc<dyn Store> {
         Arc::clone(&self.inner.store)
+    }
+
+    /// Marks this instance as shutting down: from now on `/readyz` answers
+    /// `503 shutting_down`, so that a load balancer takes the node out of rotation while it
+    /// still serves every request (call it before closing the listener, then wait the drain
+    /// delay). There is no way back: a draining instance is on its way out.
+    pub fn drain(&self) {
+        self.inner
+            .draining
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether [`Torii::drain`] was called.
+    #[must_use]
+    pub fn is_draining(&self) -> bool {
+        self.inner
+            .draining
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub(crate) fn mailer(&self) -> &dyn Mailer {

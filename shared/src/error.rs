@@ -122,6 +122,9 @@ pub enum ErrorCode {
     /// or backup code (`POST /v1/session/reauthenticate` `{"method", "code"}`) or a passkey,
     /// then try again.
     SecondFactorRequired,
+    /// 503, from `/readyz` only: the server is shutting down and wants no new traffic; it
+    /// still answers requests sent to it until its listener closes.
+    ShuttingDown,
     /// A code this client version does not know.
     #[serde(other)]
     Unknown,
@@ -179,6 +182,7 @@ impl ErrorCode {
             Self::MfaAlreadyEnrolled => "mfa_already_enrolled",
             Self::MfaRequired => "mfa_required",
             Self::SecondFactorRequired => "second_factor_required",
+            Self::ShuttingDown => "shutting_down",
             Self::Unknown => "unknown",
         }
     }
@@ -297,6 +301,7 @@ mod tests {
             ErrorCode::MfaAlreadyEnrolled,
             ErrorCode::MfaRequired,
             ErrorCode::SecondFactorRequired,
+            ErrorCode::ShuttingDown,
         ] {
             assert_eq!(serde_json::to_value(code).unwrap(), json!(code.as_str()));
         }

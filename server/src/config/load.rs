@@ -113,6 +113,14 @@ impl Config {
             config.max_connections = usize::try_from(positive("TORII_MAX_CONNECTIONS", &v)?)
                 .map_err(|_| invalid("TORII_MAX_CONNECTIONS", "too large"))?;
         }
+        if let Some(v) = var("TORII_DRAIN_DELAY_SECS") {
+            config.drain_delay_secs = v.parse().map_err(|_| {
+                invalid(
+                    "TORII_DRAIN_DELAY_SECS",
+                    "expected a whole number of seconds",
+                )
+            })?;
+        }
         if let Some(v) = var("TORII_PASSWORD_HASH_QUEUE") {
             config.password_hash_queue = Some(
                 usize::try_from(positive("TORII_PASSWORD_HASH_QUEUE", &v)?)

@@ -79,6 +79,13 @@ impl Config {
         }
     }
 
+    /// How long a shutting-down server keeps serving, with readiness at 503, before it closes
+    /// its listener.
+    #[must_use]
+    pub fn drain_delay(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.drain_delay_secs)
+    }
+
     /// The public URL.
     ///
     /// # Errors
@@ -202,6 +209,25 @@ mod tests {
             .validate()
             .unwrap_err();
         assert!(error.to_string().contains("max_connections"), "{error}");
+    }
+
+    #[test]
+    fn the_drain_delay_has_a_documented_default_and_is_read_and_checked() {
+        let secs = |config: &Config| config.drain_delay().as_secs();
+        assert_eq!(secs(&Config::load(None, vars(&[])).unwrap()), 5);
+        assert_eq!(
+            secs(&toml::from_str::<Config>("drain_delay_secs = 12").unwrap()),
+            12
+        );
+        let zero = Config::load(None, vars(&[("TORII_DRAIN_DELAY_SECS", "0")])).unwrap();
+        assert_eq!(secs(&zero), 0);
+        for value in ["-1", "soon", ""] {
+            let error = Config::load(None, vars(&[("TORII_DRAIN_DELAY_SECS", value)])).unwrap_err();
+            assert!(
+                error.to_string().contains("TORII_DRAIN_DELAY_SECS"),
+                "{error}"
+            );
+        }
     }
 
     #[test]

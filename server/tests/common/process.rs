@@ -118,6 +118,28 @@ impl Node {
         request_port(self.port, method, path, headers, body).await
     }
 
+    /// Sends SIGTERM, as a service manager or an orchestrator stops a node.
+    pub fn terminate(&self) {
+        let pid = self.child.id().expect("the process is running");
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -TERM {pid} failed");
+    }
+
+    /// Waits (with a deadline) for the process to exit, and returns how it did.
+    pub async fn exited(mut self, deadline: Duration) -> std::process::ExitStatus {
+        match tokio::time::timeout(deadline, self.child.wait()).await {
+            Ok(status) => status.unwrap(),
+            Err(_) => {
+                let log = self.log().join("\n");
+                let _ = self.child.start_kill();
+                panic!("torii-server did not exit within {deadline:?}:\n{log}");
+            }
+        }
+    }
+
     pub async fn stop(mut self) {
         let _ = self.child.start_kill();
         let _ = self.child.wait().await;
