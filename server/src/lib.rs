@@ -49,6 +49,7 @@ pub mod http;
 pub mod log;
 pub mod mail;
 pub mod methods;
+pub mod metrics;
 pub mod rate_limit;
 pub mod secret_key;
 pub mod serve;
@@ -105,6 +106,8 @@ struct Inner {
     no_peer_reported: std::sync::atomic::AtomicBool,
     /// Set when shutdown begins: readiness answers 503 from then on (see [`Torii::drain`]).
     draining: std::sync::atomic::AtomicBool,
+    /// What this node counts, for `GET /metrics`.
+    metrics: Arc<metrics::Metrics>,
 }
 
 /// Why a [`Torii`] could not be built.
@@ -330,7 +333,11 @@ impl ToriiBuilder {
                 passkeys.insert(env.id.clone(), rp);
             }
         }
-        let mailer = self.mailer.unwrap_or_else(|| Arc::new(LogMailer));
+        let metrics = Arc::new(metrics::Metrics::new());
+        let mailer: Arc<dyn Mailer> = Arc::new(metrics::CountedMailer::new(
+            self.mailer.unwrap_or_else(|| Arc::new(LogMailer)),
+            Arc::clone(&metrics),
+        ));
         if !mailer.delivers()
             && let Some(live) = environments
                 .iter()
@@ -362,6 +369,7 @@ impl ToriiBuilder {
                 breached_passwords: self.breached_passwords,
                 no_peer_reported: std::sync::atomic::AtomicBool::new(false),
                 draining: std::sync::atomic::AtomicBool::new(false),
+                metrics,
             }),
         };
         // During a server-key rotation, authenticator secrets move to the new key, as the JWT
@@ -421,6 +429,23 @@ impl Torii {
         self.inner
             .draining
             .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// What this node counts.
+    #[must_use]
+    pub fn metrics(&self) -> &metrics::Metrics {
+        &self.inner.metrics
+    }
+
+    /// The text of `GET /metrics`, the gauges read now (store pool, password-hashing queue).
+    ///
+    /// # Errors
+    /// Never in practice (the text is written to memory).
+    pub fn metrics_text(&self) -> Result<String, std::fmt::Error> {
+        self.inner.metrics.encode(
+            self.inner.store.connections(),
+            self.inner.hasher.queue_depth(),
+        )
     }
 
     /// Whether [`Torii::drain`] was called.

@@ -155,6 +155,22 @@ async fn run() -> anyhow::Result<()> {
     // `torii_server::serve`). A signal starts the drain: readiness answers 503 at once so that
     // a balancer stops sending traffic, every request is still served for the drain delay,
     // then the listener closes and in-flight requests finish.
+    // What the node counts, on a listener of its own when configured (never the API's).
+    let metrics = match config.metrics_addr()? {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("TORII_METRICS_LISTEN: cannot bind {addr}"))?;
+            tracing::info!("metrics on http://{}/metrics", listener.local_addr()?);
+            Some(tokio::spawn(serve::serve(
+                listener,
+                http::metrics_router(torii.clone()),
+                config.serve_settings(),
+                std::future::pending(),
+            )))
+        }
+        None => None,
+    };
     let drain_delay = config.drain_delay();
     let draining = {
         let torii = torii.clone();
@@ -174,6 +190,9 @@ async fn run() -> anyhow::Result<()> {
         }
     };
     serve::serve(listener, app, config.serve_settings(), draining).await?;
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     // Mails already promised (sign-in links, reset codes) go out before the process ends.
     if tokio::time::timeout(std::time::Duration::from_secs(10), torii.mail_settled())
         .await

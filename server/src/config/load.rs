@@ -113,6 +113,9 @@ impl Config {
             config.max_connections = usize::try_from(positive("TORII_MAX_CONNECTIONS", &v)?)
                 .map_err(|_| invalid("TORII_MAX_CONNECTIONS", "too large"))?;
         }
+        if let Some(v) = var("TORII_METRICS_LISTEN") {
+            config.metrics_listen = Some(v).filter(|v| !v.trim().is_empty());
+        }
         if let Some(v) = var("TORII_DRAIN_DELAY_SECS") {
             config.drain_delay_secs = v.parse().map_err(|_| {
                 invalid(
@@ -141,6 +144,7 @@ impl Config {
 
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
         self.listen_addr()?;
+        self.metrics_addr()?;
         self.trusted_proxies()?;
         self.breached_passwords()?;
         for (setting, value) in [

@@ -33,6 +33,21 @@ impl Config {
         })
     }
 
+    /// The address of the metrics listener, when one is configured.
+    ///
+    /// # Errors
+    /// An address that is not `host:port`.
+    pub fn metrics_addr(&self) -> Result<Option<SocketAddr>, ConfigError> {
+        self.metrics_listen
+            .as_deref()
+            .map(|addr| {
+                addr.parse().map_err(|_| {
+                    invalid("TORII_METRICS_LISTEN", format!("`{addr}` is not host:port"))
+                })
+            })
+            .transpose()
+    }
+
     /// The trusted proxies.
     ///
     /// # Errors
@@ -209,6 +224,28 @@ mod tests {
             .validate()
             .unwrap_err();
         assert!(error.to_string().contains("max_connections"), "{error}");
+    }
+
+    #[test]
+    fn the_metrics_listener_is_off_by_default_and_its_address_is_checked() {
+        assert_eq!(
+            Config::load(None, vars(&[]))
+                .unwrap()
+                .metrics_addr()
+                .unwrap(),
+            None
+        );
+        let on = Config::load(None, vars(&[("TORII_METRICS_LISTEN", "127.0.0.1:9100")])).unwrap();
+        assert_eq!(
+            on.metrics_addr().unwrap(),
+            Some("127.0.0.1:9100".parse().unwrap())
+        );
+        let error = Config::load(None, vars(&[("TORII_METRICS_LISTEN", "port 9100")])).unwrap_err();
+        assert!(
+            error.to_string().contains("TORII_METRICS_LISTEN"),
+            "{error}"
+        );
+        assert!(toml::from_str::<Config>("metrics_listen = \"0.0.0.0:9100\"").is_ok());
     }
 
     #[test]

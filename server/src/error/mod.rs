@@ -186,7 +186,10 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let retry_after = self.body.error.retry_after_secs;
+        let code = self.body.error.code;
         let mut response = (self.status, axum::Json(self.body)).into_response();
+        // For the metrics layer: the result of a sign-in or sign-up step is its code.
+        response.extensions_mut().insert(code);
         if let Some(value) = retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }

@@ -205,6 +205,15 @@ impl Store for SqlStore {
     async fn ping(&self) -> Result<(), StoreError> {
         self.db.run("SELECT 1", &[]).await
     }
+
+    fn connections(&self) -> Option<(u32, u32)> {
+        let (open, idle) = match &self.db {
+            SqlPool::Sqlite(pool) => (pool.size(), pool.num_idle()),
+            SqlPool::Postgres(pool) => (pool.size(), pool.num_idle()),
+            SqlPool::MySql(pool) => (pool.size(), pool.num_idle()),
+        };
+        Some((open, u32::try_from(idle).unwrap_or(u32::MAX)))
+    }
 }
 
 fn invalid_url(kind: &str, error: &sqlx::Error) -> StoreError {
