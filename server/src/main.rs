@@ -151,10 +151,6 @@ async fn run() -> anyhow::Result<()> {
         .with_context(|| format!("TORII_LISTEN: cannot bind {}", config.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!("torii-server listening on http://{addr}");
-    // Each request gets its peer's address; slow and excess clients are cut off (see
-    // `torii_server::serve`). A signal starts the drain: readiness answers 503 at once so that
-    // a balancer stops sending traffic, every request is still served for the drain delay,
-    // then the listener closes and in-flight requests finish.
     // What the node counts, on a listener of its own when configured (never the API's).
     let metrics = match config.metrics_addr()? {
         Some(addr) => {
@@ -171,6 +167,10 @@ async fn run() -> anyhow::Result<()> {
         }
         None => None,
     };
+    // Each request gets its peer's address; slow and excess clients are cut off (see
+    // `torii_server::serve`). A signal starts the drain: readiness answers 503 at once so that
+    // a balancer stops sending traffic, every request is still served for the drain delay,
+    // then the listener closes and in-flight requests finish.
     let drain_delay = config.drain_delay();
     let draining = {
         let torii = torii.clone();
