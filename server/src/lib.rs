@@ -49,6 +49,7 @@ pub mod http;
 pub mod log;
 pub mod mail;
 pub mod methods;
+pub mod metrics;
 pub mod rate_limit;
 pub mod secret_key;
 pub mod serve;
@@ -103,6 +104,10 @@ struct Inner {
     breached_passwords: Option<breached::BreachedPasswords>,
     /// Whether the missing socket address was reported (once, not per request).
     no_peer_reported: std::sync::atomic::AtomicBool,
+    /// Set when shutdown begins: readiness answers 503 from then on (see [`Torii::drain`]).
+    draining: std::sync::atomic::AtomicBool,
+    /// What this node counts, for `GET /metrics`.
+    metrics: Arc<metrics::Metrics>,
 }
 
 /// Why a [`Torii`] could not be built.
@@ -328,7 +333,11 @@ impl ToriiBuilder {
                 passkeys.insert(env.id.clone(), rp);
             }
         }
-        let mailer = self.mailer.unwrap_or_else(|| Arc::new(LogMailer));
+        let metrics = Arc::new(metrics::Metrics::new());
+        let mailer: Arc<dyn Mailer> = Arc::new(metrics::CountedMailer::new(
+            self.mailer.unwrap_or_else(|| Arc::new(LogMailer)),
+            Arc::clone(&metrics),
+        ));
         if !mailer.delivers()
             && let Some(live) = environments
                 .iter()
@@ -359,6 +368,8 @@ impl ToriiBuilder {
                 trusted_proxies: self.trusted_proxies,
                 breached_passwords: self.breached_passwords,
                 no_peer_reported: std::sync::atomic::AtomicBool::new(false),
+                draining: std::sync::atomic::AtomicBool::new(false),
+                metrics,
             }),
         };
         // During a server-key rotation, authenticator secrets move to the new key, as the JWT
@@ -408,6 +419,41 @@ impl Torii {
     #[must_use]
     pub fn store_arc(&self) -> Arc<dyn Store> {
         Arc::clone(&self.inner.store)
+    }
+
+    /// Marks this instance as shutting down: from now on `/readyz` answers
+    /// `503 shutting_down`, so that a load balancer takes the node out of rotation while it
+    /// still serves every request (call it before closing the listener, then wait the drain
+    /// delay). There is no way back: a draining instance is on its way out.
+    pub fn drain(&self) {
+        self.inner
+            .draining
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// What this node counts.
+    #[must_use]
+    pub fn metrics(&self) -> &metrics::Metrics {
+        &self.inner.metrics
+    }
+
+    /// The text of `GET /metrics`, the gauges read now (store pool, password-hashing queue).
+    ///
+    /// # Errors
+    /// Never in practice (the text is written to memory).
+    pub fn metrics_text(&self) -> Result<String, std::fmt::Error> {
+        self.inner.metrics.encode(
+            self.inner.store.connections(),
+            self.inner.hasher.queue_depth(),
+        )
+    }
+
+    /// Whether [`Torii::drain`] was called.
+    #[must_use]
+    pub fn is_draining(&self) -> bool {
+        self.inner
+            .draining
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub(crate) fn mailer(&self) -> &dyn Mailer {

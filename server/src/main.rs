@@ -151,9 +151,48 @@ async fn run() -> anyhow::Result<()> {
         .with_context(|| format!("TORII_LISTEN: cannot bind {}", config.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!("torii-server listening on http://{addr}");
+    // What the node counts, on a listener of its own when configured (never the API's).
+    let metrics = match config.metrics_addr()? {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("TORII_METRICS_LISTEN: cannot bind {addr}"))?;
+            tracing::info!("metrics on http://{}/metrics", listener.local_addr()?);
+            Some(tokio::spawn(serve::serve(
+                listener,
+                http::metrics_router(torii.clone()),
+                config.serve_settings(),
+                std::future::pending(),
+            )))
+        }
+        None => None,
+    };
     // Each request gets its peer's address; slow and excess clients are cut off (see
-    // `torii_server::serve`); a signal stops accepting and lets in-flight requests finish.
-    serve::serve(listener, app, config.serve_settings(), shutdown_signal()).await?;
+    // `torii_server::serve`). A signal starts the drain: readiness answers 503 at once so that
+    // a balancer stops sending traffic, every request is still served for the drain delay,
+    // then the listener closes and in-flight requests finish.
+    let drain_delay = config.drain_delay();
+    let draining = {
+        let torii = torii.clone();
+        async move {
+            shutdown_signal().await;
+            torii.drain();
+            tracing::info!(
+                drain_delay_secs = drain_delay.as_secs(),
+                "shutting down: /readyz answers 503 while requests are still served"
+            );
+            // A second signal cuts the drain short.
+            tokio::select! {
+                () = tokio::time::sleep(drain_delay) => {}
+                () = shutdown_signal() => {}
+            }
+            tracing::info!("closing the listener; requests in flight finish");
+        }
+    };
+    serve::serve(listener, app, config.serve_settings(), draining).await?;
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     // Mails already promised (sign-in links, reset codes) go out before the process ends.
     if tokio::time::timeout(std::time::Duration::from_secs(10), torii.mail_settled())
         .await

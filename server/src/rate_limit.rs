@@ -364,6 +364,7 @@ impl Torii {
             )
             .await?;
         if hits > rule.max {
+            self.metrics().rate_limited(bucket.name());
             return Err(limited(window_start + rule.window - now));
         }
         Ok(())
@@ -443,7 +444,10 @@ impl Torii {
             .await?;
         match verdict {
             AttemptVerdict::Counted(_) => Ok(()),
-            AttemptVerdict::Wait(until) => Err(limited(until - now)),
+            AttemptVerdict::Wait(until) => {
+                self.metrics().rate_limited(bucket.name());
+                Err(limited(until - now))
+            }
         }
     }
 
@@ -489,6 +493,7 @@ impl Torii {
             .hit_rate_limit(&bucket, rule.window, now)
             .await?;
         if hits > rule.max {
+            self.metrics().rate_limited("wrong_secret_key_ip");
             return Err(limited(window_start + rule.window - now));
         }
         Ok(())

@@ -8,9 +8,12 @@
 //!   otherwise it answers `408 request_timeout` in the error shape and the connection closes.
 //! - **Connection cap**: at most this many connections at once; one more is answered at once
 //!   with `503 server_busy` (`Retry-After: 1`) and closed, rather than left waiting unseen.
-//! - **Shutdown**: when the signal future completes, no new connection is accepted, every
-//!   open connection finishes the request it is serving (idle ones close), and [`serve`]
-//!   returns once all are done.
+//! - **Shutdown**: when the signal future completes, the listener closes (no new connection
+//!   is accepted), every open connection finishes the request it is serving (idle ones
+//!   close), and [`serve`] returns once all are done, or after the request timeout at most:
+//!   no request may take longer, so a connection still open then is one that would never end
+//!   by itself, and is dropped. A server behind a load balancer first drains (see
+//!   `Torii::drain`): the signal future given here completes only after its drain delay.
 //!
 //! Each request carries its peer's address as `ConnectInfo<SocketAddr>`, as
 //! `into_make_service_with_connect_info` gives it.
@@ -53,6 +56,9 @@ impl Default for ServeSettings {
         }
     }
 }
+
+/// Beyond the request timeout, what a shutdown waits for the last answers to be written.
+const SHUTDOWN_SLACK: Duration = Duration::from_secs(1);
 
 /// How long a refused connection is drained before it closes, so that the client reads the
 /// refusal instead of a reset.
@@ -122,7 +128,13 @@ pub async fn serve(
         });
     }
     drop((listener, stop, done));
-    let _ = finished.recv().await;
+    let bound = settings.request_timeout + SHUTDOWN_SLACK;
+    if tokio::time::timeout(bound, finished.recv()).await.is_err() {
+        tracing::warn!(
+            waited_secs = bound.as_secs(),
+            "connections still open after the request timeout: dropped"
+        );
+    }
     Ok(())
 }
 

@@ -295,6 +295,23 @@ async fn every_operation_is_named_and_every_error_has_the_error_shape() {
                     "{name}: 429 without Retry-After"
                 );
             }
+            let storeless = [
+                "GET /healthz",
+                "GET /openapi.json",
+                "GET /.well-known/jwks.json",
+            ];
+            if status == "503" && !storeless.contains(&name.as_str()) {
+                assert!(
+                    response["headers"].get("Retry-After").is_some(),
+                    "{name}: 503 without Retry-After"
+                );
+                assert!(
+                    response["description"]
+                        .as_str()
+                        .is_some_and(|d| d.contains("store")),
+                    "{name}: 503 does not name store_unavailable"
+                );
+            }
         }
         if operation.get("requestBody").is_some() {
             for status in ["400", "413", "415", "422"] {

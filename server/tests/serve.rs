@@ -2,7 +2,9 @@
 //! what `torii-server` runs): a client that sends its header slowly is cut off; a request
 //! slower than the request timeout answers 408 in the error shape; a connection over the cap
 //! is answered 503 `server_busy` at once; shutdown stops accepting and lets the request in
-//! flight finish.
+//! flight finish. And a real `torii-server` process stopped with SIGTERM: it drains (readiness
+//! 503, every request still served), then closes its listener, finishes the request in
+//! flight and exits 0.
 
 mod common;
 
@@ -240,4 +242,84 @@ async fn shutdown_stops_accepting_and_lets_the_request_in_flight_finish() {
         .expect("serve returns once every connection is done")
         .unwrap()
         .unwrap();
+}
+
+/// The graceful stop of a real process, as a balancer sees it: SIGTERM turns `/readyz` to
+/// `503 shutting_down` while the listener is still open and `/healthz` and the API still
+/// answer; after the drain delay the listener closes; a request in flight (its body still
+/// arriving) is answered; the process exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_drains_then_closes_the_listener_finishes_in_flight_requests_and_exits_0() {
+    let db = db::TestDb::new(db::Backend::Sqlite).await;
+    let node = process::Node::start(&[
+        ("TORII_DATABASE_URL", &db.url),
+        ("TORII_DRAIN_DELAY_SECS", "5"),
+    ])
+    .await;
+    let ready = node.request("GET", "/readyz", &[], None).await.unwrap();
+    assert_eq!(ready.status, 200);
+
+    // In flight across the whole stop: the header and the start of the body are sent now, the
+    // rest only once the listener is closed.
+    let body = r#"{"email": "not an address", "password": "correct horse battery"}"#;
+    let (start, rest) = body.split_at(12);
+    let mut in_flight = TcpStream::connect(("127.0.0.1", node.port)).await.unwrap();
+    in_flight
+        .write_all(
+            format!(
+                "POST /v1/sign-ups HTTP/1.1\r\nhost: localhost\r\n\
+                 content-type: application/json\r\ncontent-length: {}\r\n\r\n{start}",
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+
+    node.terminate();
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let ready = node
+            .request("GET", "/readyz", &[], None)
+            .await
+            .expect("the listener stays open while readiness turns");
+        if ready.status == 503 {
+            assert_eq!(ready.body["error"]["code"], "shutting_down");
+            break;
+        }
+        assert_eq!(ready.status, 200, "{:?}", ready.body);
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "readiness never turned"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Draining, not stopped: liveness and the API answer as before.
+    let health = node.request("GET", "/healthz", &[], None).await.unwrap();
+    assert_eq!(health.status, 200);
+    let environment = node
+        .request("GET", "/v1/environment", &[], None)
+        .await
+        .unwrap();
+    assert_eq!(environment.status, 200, "{:?}", environment.body);
+    let again = node.request("GET", "/readyz", &[], None).await.unwrap();
+    assert_eq!(again.body["error"]["code"], "shutting_down");
+
+    // After the drain delay the listener closes.
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while TcpStream::connect(("127.0.0.1", node.port)).await.is_ok() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the listener never closed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The request in flight is still answered, in full.
+    let answer = exchange(&mut in_flight, rest).await;
+    assert_eq!(answer.status, 422, "{:?}", answer.body);
+    assert_eq!(answer.body["error"]["code"], "validation_failed");
+    let log = node.log().join("\n");
+    let status = node.exited(DEADLINE).await;
+    assert!(status.success(), "exit status {status:?}\n{log}");
+    assert!(log.contains("shutting down"), "{log}");
 }

@@ -70,7 +70,7 @@ pub enum ErrorCode {
     PasskeyTaken,
     /// 503: sending email failed; nothing was changed.
     MailUnavailable,
-    /// 503: the store cannot be reached.
+    /// 503: the store cannot be reached; see `Retry-After`.
     StoreUnavailable,
     /// 500: an unexpected failure; details are in the server log only.
     Internal,
@@ -122,6 +122,9 @@ pub enum ErrorCode {
     /// or backup code (`POST /v1/session/reauthenticate` `{"method", "code"}`) or a passkey,
     /// then try again.
     SecondFactorRequired,
+    /// 503, from `/readyz` only: the server is shutting down and wants no new traffic; it
+    /// still answers requests sent to it until its listener closes.
+    ShuttingDown,
     /// A code this client version does not know.
     #[serde(other)]
     Unknown,
@@ -179,6 +182,7 @@ impl ErrorCode {
             Self::MfaAlreadyEnrolled => "mfa_already_enrolled",
             Self::MfaRequired => "mfa_required",
             Self::SecondFactorRequired => "second_factor_required",
+            Self::ShuttingDown => "shutting_down",
             Self::Unknown => "unknown",
         }
     }
@@ -213,7 +217,8 @@ pub struct ErrorDetail {
     /// Remaining tries for a code, on `invalid_code`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tries_left: Option<u32>,
-    /// Seconds until a retry may succeed, on `rate_limited` (also in `Retry-After`).
+    /// Seconds until a retry may succeed, on `rate_limited`, `server_busy` and
+    /// `store_unavailable` (also in `Retry-After`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_secs: Option<u64>,
     /// The gate to clear, on `session_pending`.
@@ -296,6 +301,7 @@ mod tests {
             ErrorCode::MfaAlreadyEnrolled,
             ErrorCode::MfaRequired,
             ErrorCode::SecondFactorRequired,
+            ErrorCode::ShuttingDown,
         ] {
             assert_eq!(serde_json::to_value(code).unwrap(), json!(code.as_str()));
         }

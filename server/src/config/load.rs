@@ -113,6 +113,17 @@ impl Config {
             config.max_connections = usize::try_from(positive("TORII_MAX_CONNECTIONS", &v)?)
                 .map_err(|_| invalid("TORII_MAX_CONNECTIONS", "too large"))?;
         }
+        if let Some(v) = var("TORII_METRICS_LISTEN") {
+            config.metrics_listen = Some(v).filter(|v| !v.trim().is_empty());
+        }
+        if let Some(v) = var("TORII_DRAIN_DELAY_SECS") {
+            config.drain_delay_secs = v.parse().map_err(|_| {
+                invalid(
+                    "TORII_DRAIN_DELAY_SECS",
+                    "expected a whole number of seconds",
+                )
+            })?;
+        }
         if let Some(v) = var("TORII_PASSWORD_HASH_QUEUE") {
             config.password_hash_queue = Some(
                 usize::try_from(positive("TORII_PASSWORD_HASH_QUEUE", &v)?)
@@ -133,6 +144,7 @@ impl Config {
 
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
         self.listen_addr()?;
+        self.metrics_addr()?;
         self.trusted_proxies()?;
         self.breached_passwords()?;
         for (setting, value) in [

@@ -73,6 +73,13 @@ pub struct Config {
     /// `TORII_MAX_CONNECTIONS`: connections open at once; one more is answered
     /// `503 server_busy` (default 1024).
     pub max_connections: usize,
+    /// `TORII_METRICS_LISTEN`: address of a second listener serving only `GET /metrics`;
+    /// unset (the default): no metrics listener.
+    pub metrics_listen: Option<String>,
+    /// `TORII_DRAIN_DELAY_SECS`: on SIGTERM or SIGINT, how long `/readyz` answers
+    /// `503 shutting_down` while every request is still served, before the listener closes
+    /// (default 5; 0 closes at once).
+    pub drain_delay_secs: u64,
     /// `TORII_PASSWORD_HASH_QUEUE`: password hashes that may wait for a hashing thread before
     /// more are answered `503 server_busy` (default: 64 per hashing thread).
     pub password_hash_queue: Option<usize>,
@@ -114,6 +121,8 @@ impl Default for Config {
             header_read_timeout_secs: 10,
             request_timeout_secs: 30,
             max_connections: 1024,
+            metrics_listen: None,
+            drain_delay_secs: 5,
             password_hash_queue: None,
             environments: Vec::new(),
         }

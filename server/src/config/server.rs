@@ -33,6 +33,21 @@ impl Config {
         })
     }
 
+    /// The address of the metrics listener, when one is configured.
+    ///
+    /// # Errors
+    /// An address that is not `host:port`.
+    pub fn metrics_addr(&self) -> Result<Option<SocketAddr>, ConfigError> {
+        self.metrics_listen
+            .as_deref()
+            .map(|addr| {
+                addr.parse().map_err(|_| {
+                    invalid("TORII_METRICS_LISTEN", format!("`{addr}` is not host:port"))
+                })
+            })
+            .transpose()
+    }
+
     /// The trusted proxies.
     ///
     /// # Errors
@@ -77,6 +92,13 @@ impl Config {
             request_timeout: std::time::Duration::from_secs(self.request_timeout_secs),
             max_connections: self.max_connections,
         }
+    }
+
+    /// How long a shutting-down server keeps serving, with readiness at 503, before it closes
+    /// its listener.
+    #[must_use]
+    pub fn drain_delay(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.drain_delay_secs)
     }
 
     /// The public URL.
@@ -202,6 +224,47 @@ mod tests {
             .validate()
             .unwrap_err();
         assert!(error.to_string().contains("max_connections"), "{error}");
+    }
+
+    #[test]
+    fn the_metrics_listener_is_off_by_default_and_its_address_is_checked() {
+        assert_eq!(
+            Config::load(None, vars(&[]))
+                .unwrap()
+                .metrics_addr()
+                .unwrap(),
+            None
+        );
+        let on = Config::load(None, vars(&[("TORII_METRICS_LISTEN", "127.0.0.1:9100")])).unwrap();
+        assert_eq!(
+            on.metrics_addr().unwrap(),
+            Some("127.0.0.1:9100".parse().unwrap())
+        );
+        let error = Config::load(None, vars(&[("TORII_METRICS_LISTEN", "port 9100")])).unwrap_err();
+        assert!(
+            error.to_string().contains("TORII_METRICS_LISTEN"),
+            "{error}"
+        );
+        assert!(toml::from_str::<Config>("metrics_listen = \"0.0.0.0:9100\"").is_ok());
+    }
+
+    #[test]
+    fn the_drain_delay_has_a_documented_default_and_is_read_and_checked() {
+        let secs = |config: &Config| config.drain_delay().as_secs();
+        assert_eq!(secs(&Config::load(None, vars(&[])).unwrap()), 5);
+        assert_eq!(
+            secs(&toml::from_str::<Config>("drain_delay_secs = 12").unwrap()),
+            12
+        );
+        let zero = Config::load(None, vars(&[("TORII_DRAIN_DELAY_SECS", "0")])).unwrap();
+        assert_eq!(secs(&zero), 0);
+        for value in ["-1", "soon", ""] {
+            let error = Config::load(None, vars(&[("TORII_DRAIN_DELAY_SECS", value)])).unwrap_err();
+            assert!(
+                error.to_string().contains("TORII_DRAIN_DELAY_SECS"),
+                "{error}"
+            );
+        }
     }
 
     #[test]

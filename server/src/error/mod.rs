@@ -19,6 +19,11 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use torii_shared::{ErrorBody, ErrorCode};
 
+/// The `Retry-After` of `503 store_unavailable`: about the time a database takes to restart or
+/// fail over, and longer than a pooled connection is waited for, so that retries do not pile
+/// onto a database that is coming back.
+pub const STORE_RETRY_AFTER_SECS: u64 = 5;
+
 /// An error as the API answers it.
 #[derive(Debug, Clone)]
 pub struct ApiError {
@@ -89,6 +94,19 @@ impl ApiError {
             ErrorCode::MailUnavailable,
             "We could not send the email right now. Try again shortly.",
         )
+    }
+
+    /// 503 `store_unavailable` with `Retry-After`: the database cannot be reached now, and the
+    /// same request may succeed once it is back.
+    #[must_use]
+    pub fn store_unavailable(message: impl Into<String>) -> Self {
+        let mut error = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::StoreUnavailable,
+            message,
+        );
+        error.body.error.retry_after_secs = Some(STORE_RETRY_AFTER_SECS);
+        error
     }
 
     /// 404.
@@ -168,7 +186,10 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let retry_after = self.body.error.retry_after_secs;
+        let code = self.body.error.code;
         let mut response = (self.status, axum::Json(self.body)).into_response();
+        // For the metrics layer: the result of a sign-in or sign-up step is its code.
+        response.extensions_mut().insert(code);
         if let Some(value) = retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
@@ -195,6 +216,7 @@ impl From<SessionError> for ApiError {
         match error {
             SessionError::Store(e) => e.into(),
             SessionError::Internal(e) => e.into(),
+            SessionError::KeyReload(e @ StoreError::Unavailable(_)) => e.into(),
             SessionError::KeyReload(e) => {
                 tracing::error!(
                     cause = %crate::log::escaped(&e),
@@ -211,9 +233,7 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::Unavailable(cause) => {
                 tracing::error!(cause = %crate::log::escaped(cause), "store unavailable");
-                Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    ErrorCode::StoreUnavailable,
+                Self::store_unavailable(
                     "The service is temporarily unavailable. Try again shortly.",
                 )
             }

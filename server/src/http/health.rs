@@ -1,5 +1,6 @@
 //! Liveness and readiness: `/healthz` answers while the process runs; `/readyz` only while the
-//! store answers, within a bound.
+//! store answers, within a bound, and the server is not shutting down (so that a balancer
+//! drains a node before it closes its listener).
 
 use crate::Torii;
 use crate::error::ApiError;
@@ -32,7 +33,8 @@ async fn healthz() -> Json<Health> {
     })
 }
 
-/// Readiness: answers 200 only while the store answers, within 3 seconds.
+/// Readiness: answers 200 only while the store answers, within 3 seconds, and the server is not
+/// shutting down.
 #[utoipa::path(
     get,
     path = "/readyz",
@@ -40,17 +42,19 @@ async fn healthz() -> Json<Health> {
     tag = "health",
     responses(
         (status = 200, description = "The store answers", body = torii_shared::Health),
-        (status = 503, description = "`store_unavailable`")
+        (status = 503, description = "`store_unavailable`; `shutting_down`: the server has begun \
+            a graceful shutdown and still serves requests until its drain delay is over")
     )
 )]
 async fn readyz(State(torii): State<Torii>) -> Result<Json<Health>, ApiError> {
-    let unavailable = || {
-        ApiError::new(
+    if torii.is_draining() {
+        return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::StoreUnavailable,
-            "The store is not reachable.",
-        )
-    };
+            ErrorCode::ShuttingDown,
+            "The server is shutting down.",
+        ));
+    }
+    let unavailable = || ApiError::store_unavailable("The store is not reachable.");
     match tokio::time::timeout(Duration::from_secs(3), torii.ping_store()).await {
         Ok(Ok(())) => Ok(Json(Health {
             status: "ok".to_owned(),

@@ -10,6 +10,7 @@ mod health;
 mod jwks;
 mod magic_link;
 mod me;
+mod metrics;
 mod mfa;
 mod oauth;
 mod openapi;
@@ -21,6 +22,7 @@ mod sign_up;
 
 pub use admin::SecretKeyEnv;
 pub use extract::{ActiveSession, AnySession, ApiJson, BearerOrCookie, Client, Env, Path, Query};
+pub use metrics::metrics_router;
 pub use openapi::document as openapi_document;
 
 use crate::error::ApiError;
@@ -81,6 +83,11 @@ pub fn router(torii: Torii) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
+        // Inside the routes (a `Router::layer`), so the route template is known.
+        .layer(middleware::from_fn_with_state(
+            torii.clone(),
+            metrics::track,
         ))
         .layer(
             // Paths only: query strings may carry tokens and must not reach the log.

@@ -5,7 +5,7 @@
 //! behind the same layer can answer, so that no route forgets one: the error body on every
 //! 4xx/5xx, 403 for the environment layer (unknown publishable key, foreign Origin), 400 for
 //! path and query parameters, 400, 413, 415 and 422 for a JSON body, 503 when the store is
-//! down, `Retry-After` on every 429.
+//! down, `Retry-After` on every 429 and on the 503 of every route that uses the store.
 
 use super::{account, admin, gates, health, jwks, magic_link, me, mfa, oauth, passkeys};
 use super::{password_reset, sign_in, sign_up};
@@ -279,6 +279,14 @@ fn add_common_answers(path: &str, operation: &mut Operation) {
     }
     if !STORELESS.contains(&path) {
         add("503", "`store_unavailable`");
+        // A route that names its own 503s may fail for want of the store too.
+        if let Some(RefOr::T(response)) = responses.get_mut("503")
+            && !response.description.contains("store")
+        {
+            response
+                .description
+                .push_str("; `store_unavailable`: the store cannot be reached");
+        }
     }
     for (status, response) in responses.iter_mut() {
         let RefOr::T(response) = response else {
@@ -291,7 +299,8 @@ fn add_common_answers(path: &str, operation: &mut Operation) {
                 Content::new(Some(Ref::from_schema_name("ErrorBody"))),
             );
         }
-        if status == "429" && !response.headers.contains_key("Retry-After") {
+        let retried = status == "429" || (status == "503" && !STORELESS.contains(&path));
+        if retried && !response.headers.contains_key("Retry-After") {
             response.headers.insert(
                 "Retry-After".to_owned(),
                 HeaderBuilder::new()
@@ -300,7 +309,12 @@ fn add_common_answers(path: &str, operation: &mut Operation) {
                             .schema_type(Type::Integer)
                             .minimum(Some(0)),
                     )
-                    .description(Some("Seconds until a retry may succeed"))
+                    .description(Some(if status == "429" {
+                        "Seconds until a retry may succeed"
+                    } else {
+                        "On `store_unavailable` and `server_busy`: seconds until a retry may \
+                         succeed"
+                    }))
                     .build(),
             );
         }

@@ -18,8 +18,8 @@ pub enum SessionError {
     #[error(transparent)]
     Internal(#[from] InternalError),
     /// The store failed while the JWT key set was read again (a token named a key this node
-    /// did not hold). Answered as an opaque 500, not as an outage: only tokens naming an
-    /// unknown key are affected.
+    /// did not hold). Answered as an opaque 500 unless the store was unreachable, which is
+    /// `503 store_unavailable` like every other request the outage fails.
     #[error("reading the JWT key set again: {0}")]
     KeyReload(StoreError),
 }

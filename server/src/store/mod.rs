@@ -100,4 +100,8 @@ pub trait Store:
     async fn migrate(&self) -> Result<(), StoreError>;
     /// Cheap round trip, for readiness.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// The connection pool's connections, open and idle, where the store has a pool.
+    fn connections(&self) -> Option<(u32, u32)> {
+        None
+    }
 }

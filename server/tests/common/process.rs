@@ -115,31 +115,64 @@ impl Node {
         headers: &[(&str, &str)],
         body: Option<&serde_json::Value>,
     ) -> std::io::Result<HttpResponse> {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).await?;
-        let body = body.map(ToString::to_string).unwrap_or_default();
-        let mut request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: localhost:{}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.port,
-            body.len()
-        );
-        if !body.is_empty() {
-            request.push_str("Content-Type: application/json\r\n");
+        request_port(self.port, method, path, headers, body).await
+    }
+
+    /// Sends SIGTERM, as a service manager or an orchestrator stops a node.
+    pub fn terminate(&self) {
+        let pid = self.child.id().expect("the process is running");
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -TERM {pid} failed");
+    }
+
+    /// Waits (with a deadline) for the process to exit, and returns how it did.
+    pub async fn exited(mut self, deadline: Duration) -> std::process::ExitStatus {
+        match tokio::time::timeout(deadline, self.child.wait()).await {
+            Ok(status) => status.unwrap(),
+            Err(_) => {
+                let log = self.log().join("\n");
+                let _ = self.child.start_kill();
+                panic!("torii-server did not exit within {deadline:?}:\n{log}");
+            }
         }
-        for (name, value) in headers {
-            request.push_str(&format!("{name}: {value}\r\n"));
-        }
-        request.push_str("\r\n");
-        request.push_str(&body);
-        stream.write_all(request.as_bytes()).await?;
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await?;
-        Ok(HttpResponse::parse(&raw))
     }
 
     pub async fn stop(mut self) {
         let _ = self.child.start_kill();
         let _ = self.child.wait().await;
     }
+}
+
+/// One request to the server on `port` of loopback, on a connection of its own (for a task
+/// that does not hold the [`Node`]).
+pub async fn request_port(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&serde_json::Value>,
+) -> std::io::Result<HttpResponse> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await?;
+    let body = body.map(ToString::to_string).unwrap_or_default();
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if !body.is_empty() {
+        request.push_str("Content-Type: application/json\r\n");
+    }
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(&body);
+    stream.write_all(request.as_bytes()).await?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await?;
+    Ok(HttpResponse::parse(&raw))
 }
 
 #[derive(Debug)]
@@ -237,12 +270,18 @@ impl Proxy {
         }));
     }
 
-    /// Refuses new connections and cuts the open ones.
-    pub async fn cut(&mut self) {
+    /// Refuses new connections; the open ones go on carrying what either side sends (as a
+    /// database that is stopping still tells its live connections why it ends them).
+    pub async fn refuse_new(&mut self) {
         if let Some(task) = self.task.take() {
             task.abort();
             let _ = task.await;
         }
+    }
+
+    /// Refuses new connections and cuts the open ones.
+    pub async fn cut(&mut self) {
+        self.refuse_new().await;
         for handle in self.connections.lock().unwrap().drain(..) {
             handle.abort();
         }

@@ -70,6 +70,8 @@ struct Workers {
     threads: usize,
     /// Hashes that may wait for a thread.
     capacity: usize,
+    /// Hashes queued and not yet taken by a thread.
+    waiting: Arc<std::sync::atomic::AtomicUsize>,
     queue: OnceLock<Result<mpsc::SyncSender<Job>, String>>,
 }
 
@@ -208,6 +210,7 @@ impl PasswordHasher {
             workers: Arc::new(Workers {
                 threads: parallelism.max(1),
                 capacity: queue.max(1),
+                waiting: Arc::default(),
                 queue: OnceLock::new(),
             }),
             dummy: Arc::new(OnceCell::new()),
@@ -230,17 +233,33 @@ impl PasswordHasher {
         work: impl FnOnce(&mut Memory) -> Result<T, HashError> + Send + 'static,
     ) -> Result<oneshot::Receiver<Result<T, HashError>>, HashError> {
         let (reply, answer) = oneshot::channel();
+        let waiting = Arc::clone(&self.workers.waiting);
+        let taken = Arc::clone(&waiting);
         let job: Job = Box::new(move |memory| {
+            taken.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
             // Nobody waits any more (the client went away while queued): skip the work.
             if !reply.is_closed() {
                 let _ = reply.send(work(memory));
             }
         });
-        self.workers.queue()?.try_send(job).map_err(|e| match e {
-            mpsc::TrySendError::Full(_) => HashError::Busy,
-            mpsc::TrySendError::Disconnected(_) => HashError::Task,
+        let queue = self.workers.queue()?;
+        waiting.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        queue.try_send(job).map_err(|e| {
+            waiting.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            match e {
+                mpsc::TrySendError::Full(_) => HashError::Busy,
+                mpsc::TrySendError::Disconnected(_) => HashError::Task,
+            }
         })?;
         Ok(answer)
+    }
+
+    /// Hashes waiting for a hashing thread now.
+    #[must_use]
+    pub fn queue_depth(&self) -> usize {
+        self.workers
+            .waiting
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Hashes a password into a PHC string.
