@@ -127,7 +127,7 @@ async fn poll_loop(store: Arc<dyn Store>, cache: Arc<SessionCache>, wake: Arc<No
             Err(error) => {
                 if !failing {
                     tracing::warn!(
-                        error = %crate::log::escaped(&error.to_string()),
+                        error = %crate::log::escaped(&error),
                         "cannot read the revocation log; session lookups go to the store \
                          until it can"
                     );
@@ -140,7 +140,7 @@ async fn poll_loop(store: Arc<dyn Store>, cache: Arc<SessionCache>, wake: Arc<No
             let before = time::OffsetDateTime::now_utc() - RETENTION;
             if let Err(error) = store.prune_revocations(before).await {
                 tracing::warn!(
-                    error = %crate::log::escaped(&error.to_string()),
+                    error = %crate::log::escaped(&error),
                     "pruning the revocation log failed"
                 );
             }
@@ -164,7 +164,7 @@ async fn listen_loop(store: Arc<dyn Store>, wake: Arc<Notify>) {
             Err(error) => {
                 if failures == 0 {
                     tracing::warn!(
-                        error = %crate::log::escaped(&error.to_string()),
+                        error = %crate::log::escaped(&error),
                         "cannot listen for revocations; polling the log meanwhile"
                     );
                 }
@@ -184,7 +184,7 @@ async fn listen_loop(store: Arc<dyn Store>, wake: Arc<Notify>) {
                 Ok(()) => wake.notify_one(),
                 Err(error) => {
                     tracing::warn!(
-                        error = %crate::log::escaped(&error.to_string()),
+                        error = %crate::log::escaped(&error),
                         "the revocation listener's connection failed; connecting again"
                     );
                     wake.notify_one();
