@@ -91,6 +91,11 @@ impl SessionCache {
         }
     }
 
+    /// Sessions held at most.
+    pub(crate) fn capacity(&self) -> usize {
+        self.capacity
+    }
+
     /// The bound a change takes to reach this cache.
     pub(crate) fn bound(&self) -> Duration {
         self.bound

@@ -10,7 +10,8 @@
 //!   change commits. It only makes propagation quicker: a lost connection or notification
 //!   costs at most one poll interval, never correctness.
 //! - Entries older than [`RETENTION`] are pruned by whichever node gets there first. A node
-//!   whose position fell behind what was pruned forgets its whole cache.
+//!   that finds entries missing between its position and the log's head (pruned before it read
+//!   them) forgets its whole cache.
 
 use super::cache::SessionCache;
 use crate::store::{RevocationObserver, Store, StoreError};
@@ -49,14 +50,18 @@ impl Drop for Follower {
     }
 }
 
-/// Starts following the log into `cache`. Without a tokio runtime nothing is started and
-/// the cache stays stale (every lookup goes to the store).
+/// Starts following the log into `cache`. Without a tokio runtime (or with a cache of no
+/// capacity) nothing is started and the cache stays stale: every lookup goes to the store.
 pub(crate) fn follow(store: &Arc<dyn Store>, cache: &Arc<SessionCache>) -> Follower {
     let observer: Arc<dyn RevocationObserver> = Arc::<SessionCache>::clone(cache);
     store.observe_revocations(Arc::downgrade(&observer));
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         return Follower { tasks: Vec::new() };
     };
+    if cache.capacity() == 0 {
+        // Nothing is ever cached, so there is nothing to keep true.
+        return Follower { tasks: Vec::new() };
+    }
     let wake = Arc::new(Notify::new());
     let poll = runtime.spawn(poll_loop(
         Arc::clone(store),
@@ -76,35 +81,47 @@ struct Position {
 }
 
 impl Position {
-    /// Reads every entry after the position and applies it to the cache.
+    /// Reads every entry after the position and applies it to the cache. The log's head is
+    /// read first: in the usual case (nothing new) that is the only query, and entries up to
+    /// it that cannot be read were pruned (or the database went back in time), which this
+    /// node may have missed, so it forgets its whole cache.
     async fn read(&mut self, store: &dyn Store, cache: &SessionCache) -> Result<(), StoreError> {
+        let head = store.last_revocation_id().await?;
         let Some(mut last) = self.last else {
             // Nothing is cached before the first read: start at the end of the log.
-            self.last = Some(store.last_revocation_id().await?);
+            self.last = Some(head);
             return Ok(());
         };
-        loop {
+        if head < last {
+            tracing::warn!(
+                head,
+                read = last,
+                "the revocation log is behind what this node read (a restored database?); \
+                 clearing its session cache"
+            );
+            cache.clear();
+            self.last = Some(head);
+            return Ok(());
+        }
+        while last < head {
             let entries = store.revocations_after(last, PAGE).await?;
-            let Some(first) = entries.first() else {
-                break;
-            };
-            if first.id != last + 1 {
-                // Entries this node never read were pruned: whatever it holds may be stale.
+            if entries.first().map(|e| e.id) != Some(last + 1) {
                 tracing::warn!(
-                    from = last + 1,
-                    to = first.id - 1,
-                    "revocations were pruned before this node read them; clearing its session cache"
+                    after = last,
+                    "revocations were pruned before this node read them; clearing its session \
+                     cache"
                 );
                 cache.clear();
             }
-            let scopes: Vec<_> = entries.iter().map(|e| e.scope.clone()).collect();
-            cache.invalidate(&scopes);
-            last = entries.last().map_or(last, |e| e.id);
-            self.last = Some(last);
-            if entries.len() < PAGE as usize {
+            let Some(end) = entries.last().map(|e| e.id) else {
+                last = head;
                 break;
-            }
+            };
+            let scopes: Vec<_> = entries.into_iter().map(|e| e.scope).collect();
+            cache.invalidate(&scopes);
+            last = end;
         }
+        self.last = Some(last);
         Ok(())
     }
 }
@@ -192,5 +209,147 @@ async fn listen_loop(store: Arc<dyn Store>, wake: Arc<Notify>) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::cache::Cached;
+    use crate::store::{SessionRecord, SqliteStore, UserRecord};
+    use time::OffsetDateTime;
+    use torii_shared::SessionInfo;
+
+    struct Db {
+        store: Arc<dyn Store>,
+        dir: std::path::PathBuf,
+    }
+
+    impl Drop for Db {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    async fn db() -> Db {
+        let dir = std::env::temp_dir().join(crate::session::new_id("torii-follow"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}", dir.join("t.db").display());
+        let store = SqliteStore::connect(&url, 2).await.unwrap();
+        store.migrate().await.unwrap();
+        Db {
+            store: Arc::new(store),
+            dir,
+        }
+    }
+
+    fn user(id: &str) -> UserRecord {
+        let at = OffsetDateTime::UNIX_EPOCH;
+        UserRecord {
+            id: id.to_owned(),
+            environment_id: "env".to_owned(),
+            email: format!("{id}@example.com"),
+            email_canonical: format!("{id}@example.com"),
+            name: None,
+            email_verified: true,
+            legal_version: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    fn cached(user_id: &str) -> Cached {
+        let at = OffsetDateTime::UNIX_EPOCH;
+        Cached {
+            session: SessionRecord {
+                id: format!("ses_{user_id}"),
+                environment_id: "env".to_owned(),
+                user_id: user_id.to_owned(),
+                token_hash: format!("hash_{user_id}"),
+                created_at: at,
+                expires_at: at,
+                last_active_at: at,
+                authenticated_at: at,
+                user_agent: None,
+                ip: None,
+            },
+            user: user(user_id),
+            info: SessionInfo::from_gates(Vec::new()),
+        }
+    }
+
+    fn put(cache: &SessionCache, user_id: &str) {
+        let now = Instant::now();
+        let ticket = cache.ticket(now).unwrap();
+        cache.insert(ticket, &format!("hash_{user_id}"), cached(user_id), now);
+    }
+
+    fn has(cache: &SessionCache, user_id: &str) -> bool {
+        cache
+            .get(&format!("hash_{user_id}"), Instant::now())
+            .is_some()
+    }
+
+    async fn setup() -> (Db, SessionCache, Position) {
+        let db = db().await;
+        for id in ["usr_a", "usr_b"] {
+            db.store.insert_user(&user(id), None).await.unwrap();
+        }
+        let cache = SessionCache::new(16, Duration::from_secs(60));
+        cache.fresh_since(Instant::now());
+        let mut position = Position { last: None };
+        position.read(db.store.as_ref(), &cache).await.unwrap();
+        put(&cache, "usr_a");
+        put(&cache, "usr_b");
+        (db, cache, position)
+    }
+
+    #[tokio::test]
+    async fn entries_read_drop_what_they_name_and_nothing_else() {
+        let (db, cache, mut position) = setup().await;
+        let now = OffsetDateTime::now_utc();
+        db.store
+            .set_user_name("usr_a", Some("Ada"), now)
+            .await
+            .unwrap();
+        assert!(has(&cache, "usr_a"), "not read yet");
+        position.read(db.store.as_ref(), &cache).await.unwrap();
+        assert!(!has(&cache, "usr_a"));
+        assert!(has(&cache, "usr_b"));
+        assert_eq!(position.last, Some(1));
+        // Read again: nothing new, nothing dropped.
+        put(&cache, "usr_a");
+        position.read(db.store.as_ref(), &cache).await.unwrap();
+        assert!(has(&cache, "usr_a"));
+    }
+
+    #[tokio::test]
+    async fn entries_pruned_before_they_were_read_clear_the_whole_cache() {
+        let (db, cache, mut position) = setup().await;
+        let now = OffsetDateTime::now_utc();
+        db.store
+            .set_user_name("usr_a", Some("Ada"), now)
+            .await
+            .unwrap();
+        db.store
+            .prune_revocations(now + time::Duration::minutes(1))
+            .await
+            .unwrap();
+        position.read(db.store.as_ref(), &cache).await.unwrap();
+        assert!(!has(&cache, "usr_a"));
+        assert!(
+            !has(&cache, "usr_b"),
+            "what the lost entry named is unknown"
+        );
+        assert_eq!(position.last, Some(1));
+    }
+
+    #[tokio::test]
+    async fn a_log_behind_the_position_clears_the_cache_and_starts_over() {
+        let (db, cache, mut position) = setup().await;
+        position.last = Some(40);
+        position.read(db.store.as_ref(), &cache).await.unwrap();
+        assert!(!has(&cache, "usr_a") && !has(&cache, "usr_b"));
+        assert_eq!(position.last, Some(0));
     }
 }
