@@ -86,6 +86,10 @@ struct Inner {
     store: Arc<dyn Store>,
     /// The session lookup of every request, coalesced under load.
     lookups: Arc<session::lookups::SessionLookups>,
+    /// This node's cache of database-session lookups, kept true by the revocation log.
+    session_cache: Arc<session::cache::SessionCache>,
+    /// The tasks following the revocation log (stopped with the instance).
+    _follower: session::follow::Follower,
     mailer: Arc<dyn Mailer>,
     clock: Arc<dyn Clock>,
     environments: Vec<Arc<Environment>>,
@@ -160,6 +164,7 @@ pub struct ToriiBuilder {
     hash_queue: Option<usize>,
     trusted_proxies: client_ip::TrustedProxies,
     breached_passwords: Option<breached::BreachedPasswords>,
+    session_cache: Option<(usize, std::time::Duration)>,
 }
 
 impl ToriiBuilder {
@@ -261,6 +266,17 @@ impl ToriiBuilder {
         self
     }
 
+    /// The per-node cache of database-session lookups: at most `capacity` sessions (0 turns
+    /// it off), answered from memory only while every change that ends or alters a session,
+    /// made through any node on the store, reaches this node within `bound` (see
+    /// [`session::follow`]). Default: [`session::DEFAULT_SESSION_CACHE_CAPACITY`] and
+    /// [`session::DEFAULT_REVOCATION_BOUND`].
+    #[must_use]
+    pub fn session_cache(mut self, capacity: usize, bound: std::time::Duration) -> Self {
+        self.session_cache = Some((capacity, bound));
+        self
+    }
+
     /// Builds the instance, creating the default environment when none was given.
     ///
     /// # Errors
@@ -348,9 +364,17 @@ impl ToriiBuilder {
         let parallelism = self.hash_parallelism.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
         });
+        let (capacity, bound) = self.session_cache.unwrap_or((
+            session::DEFAULT_SESSION_CACHE_CAPACITY,
+            session::DEFAULT_REVOCATION_BOUND,
+        ));
+        let session_cache = Arc::new(session::cache::SessionCache::new(capacity, bound));
+        let follower = session::follow::follow(&store, &session_cache);
         let torii = Torii {
             inner: Arc::new(Inner {
                 lookups: session::lookups::SessionLookups::new(Arc::clone(&store)),
+                session_cache,
+                _follower: follower,
                 store,
                 mailer,
                 clock,

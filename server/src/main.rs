@@ -119,6 +119,8 @@ async fn run() -> anyhow::Result<()> {
         .shared_mailer(mailer)
         .public_url(config.public_url()?)
         .trusted_proxies(config.trusted_proxies()?);
+    let (capacity, bound) = config.session_cache();
+    builder = builder.session_cache(capacity, bound);
     if let Some(waiting) = config.password_hash_queue {
         builder = builder.hash_queue(waiting);
     }

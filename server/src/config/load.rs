@@ -130,6 +130,17 @@ impl Config {
                     .map_err(|_| invalid("TORII_PASSWORD_HASH_QUEUE", "too large"))?,
             );
         }
+        if let Some(v) = var("TORII_SESSION_CACHE_SIZE") {
+            config.session_cache_size = v.parse().map_err(|_| {
+                invalid(
+                    "TORII_SESSION_CACHE_SIZE",
+                    "expected a non-negative integer",
+                )
+            })?;
+        }
+        if let Some(v) = var("TORII_REVOCATION_BOUND_MS") {
+            config.revocation_bound_ms = positive("TORII_REVOCATION_BOUND_MS", &v)?;
+        }
         if let Some(v) = var("TORII_TRUSTED_PROXIES") {
             config.trusted_proxies = v
                 .split(',')
@@ -159,6 +170,10 @@ impl Config {
             (
                 "max_connections (TORII_MAX_CONNECTIONS)",
                 u64::try_from(self.max_connections).unwrap_or(u64::MAX),
+            ),
+            (
+                "revocation_bound_ms (TORII_REVOCATION_BOUND_MS)",
+                self.revocation_bound_ms,
             ),
             (
                 "password_hash_queue (TORII_PASSWORD_HASH_QUEUE)",

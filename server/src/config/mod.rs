@@ -83,6 +83,12 @@ pub struct Config {
     /// `TORII_PASSWORD_HASH_QUEUE`: password hashes that may wait for a hashing thread before
     /// more are answered `503 server_busy` (default: 64 per hashing thread).
     pub password_hash_queue: Option<usize>,
+    /// `TORII_SESSION_CACHE_SIZE`: database sessions each node answers from memory at most
+    /// (default 10000); 0 turns the cache off (every request asks the store).
+    pub session_cache_size: usize,
+    /// `TORII_REVOCATION_BOUND_MS`: how long at most a change that ends or alters a session
+    /// takes to reach every node's cache (default 1000).
+    pub revocation_bound_ms: u64,
     /// Environments; none → one test environment is created on first start.
     pub environments: Vec<EnvironmentConfig>,
 }
@@ -124,6 +130,8 @@ impl Default for Config {
             metrics_listen: None,
             drain_delay_secs: 5,
             password_hash_queue: None,
+            session_cache_size: crate::session::DEFAULT_SESSION_CACHE_CAPACITY,
+            revocation_bound_ms: 1000,
             environments: Vec::new(),
         }
     }

@@ -101,6 +101,16 @@ impl Config {
         std::time::Duration::from_secs(self.drain_delay_secs)
     }
 
+    /// The session cache's capacity and the bound on propagating a revocation, for
+    /// [`crate::ToriiBuilder::session_cache`].
+    #[must_use]
+    pub fn session_cache(&self) -> (usize, std::time::Duration) {
+        (
+            self.session_cache_size,
+            std::time::Duration::from_millis(self.revocation_bound_ms),
+        )
+    }
+
     /// The public URL.
     ///
     /// # Errors
@@ -172,6 +182,47 @@ mod tests {
             assert!(error.to_string().contains(var), "{error}");
         }
         assert!(toml::from_str::<Config>("breached_passwords_on_error = \"sometimes\"").is_err());
+    }
+
+    #[test]
+    fn the_session_cache_has_documented_defaults_and_is_read_and_checked() {
+        let config = Config::load(None, vars(&[])).unwrap();
+        assert_eq!(
+            config.session_cache(),
+            (10_000, std::time::Duration::from_secs(1))
+        );
+        let config: Config =
+            toml::from_str("session_cache_size = 0\nrevocation_bound_ms = 250").unwrap();
+        assert_eq!(
+            config.session_cache(),
+            (0, std::time::Duration::from_millis(250))
+        );
+        let config = Config::load(
+            None,
+            vars(&[
+                ("TORII_SESSION_CACHE_SIZE", "64"),
+                ("TORII_REVOCATION_BOUND_MS", "500"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            config.session_cache(),
+            (64, std::time::Duration::from_millis(500))
+        );
+        for (var, value) in [
+            ("TORII_SESSION_CACHE_SIZE", "-1"),
+            ("TORII_SESSION_CACHE_SIZE", "lots"),
+            ("TORII_REVOCATION_BOUND_MS", "0"),
+            ("TORII_REVOCATION_BOUND_MS", "soon"),
+        ] {
+            let error = Config::load(None, vars(&[(var, value)])).unwrap_err();
+            assert!(error.to_string().contains(var), "{error}");
+        }
+        let error = toml::from_str::<Config>("revocation_bound_ms = 0")
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        assert!(error.to_string().contains("revocation_bound_ms"), "{error}");
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Authenticating a request's session token, re-issuing it, and signing out. A database
-//! session is looked up (coalesced under load) and marked active; a JWT session is verified
-//! without the store.
+//! session is answered from this node's cache (see [`super::cache`]) or looked up (coalesced
+//! under load), and marked active at most once a minute; a JWT session is verified without the
+//! store.
 
+use super::cache::Cached;
 use super::jwt::JwtError;
 use super::sign_in::{AuthenticatedSession, AuthenticatedSessionWithToken};
 use crate::error::internal::{InternalError, InternalSource};
@@ -13,6 +15,14 @@ use torii_shared::{SessionInfo, SessionKind};
 
 /// How often at most "last active" is written for a session.
 pub const TOUCH_INTERVAL: Duration = Duration::minutes(1);
+
+/// Whether a database session may be used now in `env`: its own environment's, before its
+/// absolute expiry, and not idle for too long.
+fn live(env: &Environment, session: &SessionRecord, now: OffsetDateTime) -> bool {
+    session.environment_id == env.id
+        && session.expires_at > now
+        && session.last_active_at + env.session.idle_timeout > now
+}
 
 impl Torii {
     /// Verifies a JWT session without the store. An unknown `kid` (a key rotated on another
@@ -127,30 +137,60 @@ impl Torii {
         if env.session.kind == SessionKind::Jwt {
             return self.authenticate_jwt(env, token).await;
         }
-        let Some((session, user, has_gates)) = self.inner.lookups.find(token.hash()).await? else {
+        let hash = token.hash();
+        let cache = &self.inner.session_cache;
+        let now = self.now();
+        if let Some(hit) = cache.get(&hash, std::time::Instant::now()) {
+            if live(env, &hit.session, now) {
+                if hit.session.last_active_at + TOUCH_INTERVAL <= now {
+                    self.store()
+                        .touch_session(&hit.session.id, now, now - TOUCH_INTERVAL)
+                        .await?;
+                    cache.touched(&hash, now);
+                }
+                return Ok(Some(AuthenticatedSession {
+                    session: hit.session,
+                    user: hit.user,
+                    info: hit.info,
+                    kind: SessionKind::Database,
+                }));
+            }
+            // Expired as far as this node knows; the store may know better (another node may
+            // have marked it active since), and answers.
+            cache.remove(&hash);
+        }
+        let ticket = cache.ticket(std::time::Instant::now());
+        let Some((mut session, user, has_gates)) = self.inner.lookups.find(hash.clone()).await?
+        else {
             return Ok(None);
         };
-        let now = self.now();
-        if session.environment_id != env.id
-            || session.expires_at <= now
-            || session.last_active_at + env.session.idle_timeout <= now
-        {
+        if !live(env, &session, now) {
             return Ok(None);
         }
         if session.last_active_at + TOUCH_INTERVAL <= now {
             self.store()
                 .touch_session(&session.id, now, now - TOUCH_INTERVAL)
                 .await?;
+            session.last_active_at = now;
         }
         let info = self
             .session_gates_if_stored(env, &user, &session.id, has_gates)
             .await?;
-        Ok(Some(AuthenticatedSession {
+        let found = AuthenticatedSession {
             session,
             user,
             info,
             kind: SessionKind::Database,
-        }))
+        };
+        if let Some(ticket) = ticket {
+            cache.insert(
+                ticket,
+                &hash,
+                Cached::from_authenticated(&found),
+                std::time::Instant::now(),
+            );
+        }
+        Ok(Some(found))
     }
 
     /// Revokes the session a token names; true when one was revoked.

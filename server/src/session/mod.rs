@@ -2,8 +2,10 @@
 //! the store keeps only its SHA-256, so a leaked database does not leak live sessions.
 
 mod authenticate;
+pub(crate) mod cache;
 pub mod device;
 mod error;
+pub mod follow;
 pub mod jwt;
 pub(crate) mod lookups;
 mod sign_in;
@@ -20,6 +22,12 @@ use sha2::{Digest as _, Sha256};
 use std::fmt;
 use time::Duration;
 use torii_shared::EnvironmentMode;
+
+/// Sessions a node's lookup cache holds at most, unless configured.
+pub const DEFAULT_SESSION_CACHE_CAPACITY: usize = 10_000;
+/// How long at most a change that ends or alters a session takes to reach every node, unless
+/// configured.
+pub const DEFAULT_REVOCATION_BOUND: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Cookie name in test mode.
 pub const COOKIE_NAME: &str = "torii_session";

@@ -5,8 +5,10 @@
 //! The contract is split by aggregate, one trait per file with its record types: [`users`],
 //! [`sessions`], [`codes`] (emailed codes and sign-in links), [`sign_ups`], [`ceremonies`],
 //! [`passkeys`], [`identities`] (OAuth), [`gates`], [`rate_limits`], [`second_factors`]
-//! (authenticator apps, backup codes), [`keys`] (JWT) and [`environments`]. A decision that spans several aggregates (proving an address, finishing a
-//! sign-up) belongs to the trait of the aggregate that owns it, and is one transaction there.
+//! (authenticator apps, backup codes), [`keys`] (JWT), [`environments`] and [`revocations`]
+//! (the log of changes to sessions that every node follows). A decision that spans several
+//! aggregates (proving an address, finishing a sign-up) belongs to the trait of the aggregate
+//! that owns it, and is one transaction there.
 //! [`Store`] is all of them together: the one object the server holds (`Arc<dyn Store>`).
 //! Import [`prelude`] to call the aggregate methods on a concrete store.
 //!
@@ -26,6 +28,7 @@ pub mod identities;
 pub mod keys;
 pub mod passkeys;
 pub mod rate_limits;
+pub mod revocations;
 pub mod second_factors;
 pub mod sessions;
 pub mod sign_ups;
@@ -33,7 +36,9 @@ mod sql;
 pub mod users;
 
 pub(crate) use sql::MAX_LOOKUP_BATCH;
-pub use sql::{ACQUIRE_TIMEOUT, MySqlStore, PostgresStore, SqlPool, SqlStore, SqliteStore};
+pub use sql::{
+    ACQUIRE_TIMEOUT, MySqlStore, PostgresStore, REVOCATION_CHANNEL, SqlPool, SqlStore, SqliteStore,
+};
 
 pub use ceremonies::{CeremonyRecord, CeremonyStore};
 pub use codes::{AttemptReservation, CodeSend, CodeStore, MagicLinkRecord, UserCodeRecord};
@@ -43,6 +48,9 @@ pub use identities::{CreateOAuthUser, IdentityStore, OAuthIdentityRecord};
 pub use keys::{JwtKeyRecord, KeyStore};
 pub use passkeys::{PasskeyRecord, PasskeyStore};
 pub use rate_limits::{AttemptVerdict, RateLimitStore};
+pub use revocations::{
+    Revocation, RevocationListener, RevocationObserver, RevocationScope, RevocationStore,
+};
 pub use second_factors::{SecondFactorStore, TotpConfirmation, TotpRecord};
 pub use sessions::{SessionRecord, SessionStore};
 pub use sign_ups::{CompleteSignUp, SignUpRecord, SignUpStore};
@@ -55,8 +63,8 @@ use std::fmt::Debug;
 pub mod prelude {
     pub use super::{
         CeremonyStore, CodeStore, EnvironmentStore, GateStore, IdentityStore, KeyStore,
-        PasskeyStore, RateLimitStore, SecondFactorStore, SessionStore, SignUpStore, Store,
-        UserStore,
+        PasskeyStore, RateLimitStore, RevocationStore, SecondFactorStore, SessionStore,
+        SignUpStore, Store, UserStore,
     };
 }
 
@@ -91,6 +99,7 @@ pub trait Store:
     + SecondFactorStore
     + KeyStore
     + EnvironmentStore
+    + RevocationStore
     + Send
     + Sync
     + Debug

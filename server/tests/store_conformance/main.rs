@@ -115,6 +115,7 @@ mod identities;
 mod keys;
 mod passkeys;
 mod rate_limits;
+mod revocations;
 mod second_factors;
 mod sessions;
 mod sign_ups;

@@ -2,9 +2,17 @@
 
 use super::SqlStore;
 use super::db::Param;
-use crate::store::{GateRecord, GateStore, GateTarget, StoreError};
+use crate::store::{GateRecord, GateStore, GateTarget, RevocationScope, StoreError};
 use async_trait::async_trait;
 use time::OffsetDateTime;
+
+/// The log entry a change of a gate on `target` appends.
+fn scope(target: GateTarget<'_>) -> RevocationScope {
+    match target {
+        GateTarget::User(id) => RevocationScope::User(id.to_owned()),
+        GateTarget::Session(id) => RevocationScope::Session(id.to_owned()),
+    }
+}
 
 #[async_trait]
 impl GateStore for SqlStore {
@@ -25,8 +33,11 @@ impl GateStore for SqlStore {
             ),
         };
         let inserted = self
-            .db
-            .execute(sql, &[Param::Text(id), Param::Text(key), Param::Time(now)])
+            .execute_revoking(
+                sql,
+                &[Param::Text(id), Param::Text(key), Param::Time(now)],
+                scope(target),
+            )
             .await;
         match inserted {
             // Already required: idempotent, and the original order is kept.
@@ -46,8 +57,7 @@ impl GateStore for SqlStore {
                 id,
             ),
         };
-        self.db
-            .execute(sql, &[Param::Text(id), Param::Text(key)])
+        self.execute_revoking(sql, &[Param::Text(id), Param::Text(key)], scope(target))
             .await
             .map(|affected| affected == 1)
     }

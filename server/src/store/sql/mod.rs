@@ -15,12 +15,14 @@ mod keys;
 mod passkeys;
 mod rate_limits;
 mod records;
+mod revocations;
 mod second_factors;
 mod sessions;
 mod sign_ups;
 mod users;
 
 pub use db::SqlPool;
+pub use revocations::REVOCATION_CHANNEL;
 pub(crate) use sessions::MAX_LOOKUP_BATCH;
 
 use super::{Store, StoreError};
@@ -50,9 +52,18 @@ pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 #[derive(Debug, Clone)]
 pub struct SqlStore {
     db: SqlPool,
+    /// This process's observers of revoking writes, shared by every clone.
+    observers: std::sync::Arc<revocations::Observers>,
 }
 
 impl SqlStore {
+    fn new(db: SqlPool) -> Self {
+        Self {
+            db,
+            observers: std::sync::Arc::default(),
+        }
+    }
+
     /// The connection pool, for applications that share it.
     #[must_use]
     pub fn pool(&self) -> &SqlPool {
@@ -246,9 +257,7 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(map_err)?;
-        Ok(SqlStore {
-            db: SqlPool::Sqlite(pool),
-        })
+        Ok(SqlStore::new(SqlPool::Sqlite(pool)))
     }
 }
 
@@ -267,9 +276,7 @@ impl PostgresStore {
             // (503 `store_unavailable`) and is replaced on the next acquire.
             .test_before_acquire(false)
             .connect_lazy_with(options);
-        Ok(SqlStore {
-            db: SqlPool::Postgres(pool),
-        })
+        Ok(SqlStore::new(SqlPool::Postgres(pool)))
     }
 }
 
@@ -287,9 +294,7 @@ impl MySqlStore {
             // (503 `store_unavailable`) and is replaced on the next acquire.
             .test_before_acquire(false)
             .connect_lazy_with(options);
-        Ok(SqlStore {
-            db: SqlPool::MySql(pool),
-        })
+        Ok(SqlStore::new(SqlPool::MySql(pool)))
     }
 }
 

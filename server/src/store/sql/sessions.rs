@@ -4,7 +4,7 @@ use super::db::{Param, Row, question};
 use super::records::insert_session;
 use super::records::user_from;
 use super::{SqlPool, SqlStore, map_err};
-use crate::store::{SessionRecord, SessionStore, StoreError, UserRecord};
+use crate::store::{RevocationScope, SessionRecord, SessionStore, StoreError, UserRecord};
 use async_trait::async_trait;
 use std::sync::OnceLock;
 use time::OffsetDateTime;
@@ -247,17 +247,17 @@ impl SessionStore for SqlStore {
         at: OffsetDateTime,
         token_hash: &str,
     ) -> Result<bool, StoreError> {
-        self.db
-            .execute(
-                "UPDATE sessions SET authenticated_at = $1, token_hash = $2 WHERE id = $3",
-                &[
-                    Param::Time(at),
-                    Param::Text(token_hash),
-                    Param::Text(session_id),
-                ],
-            )
-            .await
-            .map(|affected| affected == 1)
+        self.execute_revoking(
+            "UPDATE sessions SET authenticated_at = $1, token_hash = $2 WHERE id = $3",
+            &[
+                Param::Time(at),
+                Param::Text(token_hash),
+                Param::Text(session_id),
+            ],
+            RevocationScope::Session(session_id.to_owned()),
+        )
+        .await
+        .map(|affected| affected == 1)
     }
 
     async fn set_session_authenticated(
@@ -265,23 +265,23 @@ impl SessionStore for SqlStore {
         session_id: &str,
         at: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        self.db
-            .execute(
-                "UPDATE sessions SET authenticated_at = $1 WHERE id = $2",
-                &[Param::Time(at), Param::Text(session_id)],
-            )
-            .await
-            .map(|affected| affected == 1)
+        self.execute_revoking(
+            "UPDATE sessions SET authenticated_at = $1 WHERE id = $2",
+            &[Param::Time(at), Param::Text(session_id)],
+            RevocationScope::Session(session_id.to_owned()),
+        )
+        .await
+        .map(|affected| affected == 1)
     }
 
     async fn delete_session(&self, session_id: &str) -> Result<bool, StoreError> {
-        self.db
-            .execute(
-                "DELETE FROM sessions WHERE id = $1",
-                &[Param::Text(session_id)],
-            )
-            .await
-            .map(|affected| affected == 1)
+        self.execute_revoking(
+            "DELETE FROM sessions WHERE id = $1",
+            &[Param::Text(session_id)],
+            RevocationScope::Session(session_id.to_owned()),
+        )
+        .await
+        .map(|affected| affected == 1)
     }
 
     async fn delete_user_session(
@@ -289,30 +289,30 @@ impl SessionStore for SqlStore {
         user_id: &str,
         session_id: &str,
     ) -> Result<bool, StoreError> {
-        self.db
-            .execute(
-                "DELETE FROM sessions WHERE id = $1 AND user_id = $2",
-                &[Param::Text(session_id), Param::Text(user_id)],
-            )
-            .await
-            .map(|affected| affected == 1)
+        self.execute_revoking(
+            "DELETE FROM sessions WHERE id = $1 AND user_id = $2",
+            &[Param::Text(session_id), Param::Text(user_id)],
+            RevocationScope::Session(session_id.to_owned()),
+        )
+        .await
+        .map(|affected| affected == 1)
     }
 
     async fn delete_other_sessions(&self, user_id: &str, keep: &str) -> Result<u64, StoreError> {
-        self.db
-            .execute(
-                "DELETE FROM sessions WHERE user_id = $1 AND id <> $2",
-                &[Param::Text(user_id), Param::Text(keep)],
-            )
-            .await
+        self.execute_revoking(
+            "DELETE FROM sessions WHERE user_id = $1 AND id <> $2",
+            &[Param::Text(user_id), Param::Text(keep)],
+            RevocationScope::User(user_id.to_owned()),
+        )
+        .await
     }
 
     async fn delete_user_sessions(&self, user_id: &str) -> Result<u64, StoreError> {
-        self.db
-            .execute(
-                "DELETE FROM sessions WHERE user_id = $1",
-                &[Param::Text(user_id)],
-            )
-            .await
+        self.execute_revoking(
+            "DELETE FROM sessions WHERE user_id = $1",
+            &[Param::Text(user_id)],
+            RevocationScope::User(user_id.to_owned()),
+        )
+        .await
     }
 }

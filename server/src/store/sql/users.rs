@@ -4,9 +4,11 @@ use super::db::Param;
 use super::records::{USER_COLUMNS, USER_NAMES, insert_password, insert_user, user_from};
 use super::records::{USER_IDENTITIES, identity_from};
 use super::records::{USER_PASSKEYS, passkey_from};
+use super::revocations::append;
 use super::{SqlStore, lost_race, map_err};
 use crate::store::{
-    ClaimedMethods, MethodRemoval, SignInMethodRef, StoreError, UserRecord, UserStore,
+    ClaimedMethods, MethodRemoval, RevocationScope, SignInMethodRef, StoreError, UserRecord,
+    UserStore,
 };
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -58,12 +60,13 @@ impl UserStore for SqlStore {
         version: &str,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        self.db
-            .run(
-                "UPDATE users SET legal_version = $1, updated_at = $2 WHERE id = $3",
-                &[Param::Text(version), Param::Time(now), Param::Text(user_id)],
-            )
-            .await
+        self.execute_revoking(
+            "UPDATE users SET legal_version = $1, updated_at = $2 WHERE id = $3",
+            &[Param::Text(version), Param::Time(now), Param::Text(user_id)],
+            RevocationScope::User(user_id.to_owned()),
+        )
+        .await
+        .map(|_| ())
     }
 
     async fn set_email_verified(
@@ -71,12 +74,13 @@ impl UserStore for SqlStore {
         user_id: &str,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        self.db
-            .run(
-                "UPDATE users SET email_verified = $1, updated_at = $2 WHERE id = $3",
-                &[Param::Bool(true), Param::Time(now), Param::Text(user_id)],
-            )
-            .await
+        self.execute_revoking(
+            "UPDATE users SET email_verified = $1, updated_at = $2 WHERE id = $3",
+            &[Param::Bool(true), Param::Time(now), Param::Text(user_id)],
+            RevocationScope::User(user_id.to_owned()),
+        )
+        .await
+        .map(|_| ())
     }
 
     async fn set_user_name(
@@ -85,12 +89,13 @@ impl UserStore for SqlStore {
         name: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        self.db
-            .run(
-                "UPDATE users SET name = $1, updated_at = $2 WHERE id = $3",
-                &[Param::OptText(name), Param::Time(now), Param::Text(user_id)],
-            )
-            .await
+        self.execute_revoking(
+            "UPDATE users SET name = $1, updated_at = $2 WHERE id = $3",
+            &[Param::OptText(name), Param::Time(now), Param::Text(user_id)],
+            RevocationScope::User(user_id.to_owned()),
+        )
+        .await
+        .map(|_| ())
     }
 
     async fn set_user_email(
@@ -100,20 +105,21 @@ impl UserStore for SqlStore {
         email_canonical: &str,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        self.db
-            .run(
-                "UPDATE users SET email = $1, email_canonical = $2, email_verified = $3,
+        self.execute_revoking(
+            "UPDATE users SET email = $1, email_canonical = $2, email_verified = $3,
                     updated_at = $4
                  WHERE id = $5",
-                &[
-                    Param::Text(email),
-                    Param::Text(email_canonical),
-                    Param::Bool(true),
-                    Param::Time(now),
-                    Param::Text(user_id),
-                ],
-            )
-            .await
+            &[
+                Param::Text(email),
+                Param::Text(email_canonical),
+                Param::Bool(true),
+                Param::Time(now),
+                Param::Text(user_id),
+            ],
+            RevocationScope::User(user_id.to_owned()),
+        )
+        .await
+        .map(|_| ())
     }
 
     async fn set_password(
@@ -134,7 +140,11 @@ impl UserStore for SqlStore {
             &[Param::Text(user_id), Param::Text(hash), Param::Time(now)],
         )
         .await?;
-        tx.commit().await.map_err(map_err)
+        let scope = RevocationScope::User(user_id.to_owned());
+        append(&mut exec, &scope).await?;
+        tx.commit().await.map_err(map_err)?;
+        self.announce(&[scope]);
+        Ok(())
     }
 
     async fn password_hash(&self, user_id: &str) -> Result<Option<String>, StoreError> {
@@ -192,7 +202,10 @@ impl UserStore for SqlStore {
             )
             .await
             .map_err(map_err)?;
+        let scope = RevocationScope::User(user_id.to_owned());
+        append(&mut exec, &scope).await?;
         tx.commit().await.map_err(map_err)?;
+        self.announce(&[scope]);
         Ok(Some(ClaimedMethods {
             identities,
             passkeys,
@@ -265,9 +278,12 @@ impl UserStore for SqlStore {
     }
 
     async fn delete_user(&self, user_id: &str) -> Result<bool, StoreError> {
-        self.db
-            .execute("DELETE FROM users WHERE id = $1", &[Param::Text(user_id)])
-            .await
-            .map(|affected| affected == 1)
+        self.execute_revoking(
+            "DELETE FROM users WHERE id = $1",
+            &[Param::Text(user_id)],
+            RevocationScope::User(user_id.to_owned()),
+        )
+        .await
+        .map(|affected| affected == 1)
     }
 }
