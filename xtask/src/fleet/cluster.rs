@@ -45,10 +45,12 @@ impl Postgres {
         let bin = PathBuf::from(format!("/usr/lib/postgresql/{version}/bin"));
         let dir = work.join("postgres");
         fs::create_dir_all(&dir)?;
-        Cmd::new("chown")
-            .args(["-R", "postgres:postgres"])
-            .arg(&dir)
-            .run()?;
+        if crate::util::is_root() {
+            Cmd::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&dir)
+                .run()?;
+        }
         let data = dir.join("data");
         let log = dir.join("postgres.log");
         as_postgres(&bin.join("initdb"))
