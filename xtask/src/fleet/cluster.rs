@@ -280,6 +280,8 @@ pub struct ServerStats {
     pub status: String,
     /// Requests (sessions) HAProxy sent to it.
     pub sessions: u64,
+    /// How many times failed checks took it from up to down (`chkdown`).
+    pub taken_out: u64,
 }
 
 impl Balancer {
@@ -361,16 +363,17 @@ impl Balancer {
                 .position(|c| *c == name)
                 .with_context(|| format!("no `{name}` column in HAProxy's statistics"))
         };
-        let (px, sv, status, stot) = (
+        let (px, sv, status, stot, chkdown) = (
             column("pxname")?,
             column("svname")?,
             column("status")?,
             column("stot")?,
+            column("chkdown")?,
         );
         let mut servers = Vec::new();
         for line in lines {
             let cols: Vec<&str> = line.split(',').collect();
-            if cols.len() <= stot.max(status) || cols[px] != "torii_nodes" {
+            if cols.len() <= stot.max(status).max(chkdown) || cols[px] != "torii_nodes" {
                 continue;
             }
             if cols[sv] == "BACKEND" || cols[sv] == "FRONTEND" {
@@ -380,6 +383,7 @@ impl Balancer {
                 name: cols[sv].to_owned(),
                 status: cols[status].to_owned(),
                 sessions: cols[stot].parse().unwrap_or(0),
+                taken_out: cols[chkdown].parse().unwrap_or(0),
             });
         }
         Ok(servers)

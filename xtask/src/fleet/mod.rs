@@ -85,12 +85,17 @@ pub struct Fault {
 
 /// The fleet run with the given `torii-server` binary.
 pub fn run(paths: &Paths, server: &Path) -> Result<()> {
-    let work = env::temp_dir().join("torii-fleet");
+    // A directory of this run's own: two runs at once (two clones testing) never share a
+    // database directory, a port file or a log.
+    let work = env::temp_dir().join(format!("torii-fleet-{}", std::process::id()));
     if work.exists() {
         fs::remove_dir_all(&work).with_context(|| format!("could not empty {}", work.display()))?;
     }
     fs::create_dir_all(&work)?;
-    println!("fleet: working in {} (logs stay there)", work.display());
+    println!(
+        "fleet: working in {} (removed when every check passes)",
+        work.display()
+    );
 
     let pg = Postgres::start(&work)?;
     pg.psql("postgres", "CREATE DATABASE fleet_gone")?;
@@ -182,6 +187,7 @@ pub fn run(paths: &Paths, server: &Path) -> Result<()> {
     problems.extend(check_store(&pg, &outcome)?);
     problems.extend(check_sessions(&nodes, &outcome));
     problems.extend(check_broken_node(&balancer, &broken)?);
+    print!("{}", rotation_table(&balancer.stats()?));
     drop(balancer);
     drop(nodes);
     drop(broken);
@@ -199,7 +205,26 @@ pub fn run(paths: &Paths, server: &Path) -> Result<()> {
         records.len(),
         took.as_secs_f64()
     );
+    if let Err(err) = fs::remove_dir_all(&work) {
+        println!("warning: could not remove {}: {err}", work.display());
+    }
     Ok(())
+}
+
+/// HAProxy's view of each node at the end: its state, the requests it was sent, and how often
+/// readiness checks took it out of rotation.
+fn rotation_table(stats: &[cluster::ServerStats]) -> String {
+    let mut out = String::from(
+        "\n| node (HAProxy) | state | requests sent | taken out of rotation |\n|---|---|---:|---:|\n",
+    );
+    for s in stats {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            s.name, s.status, s.sessions, s.taken_out
+        );
+    }
+    out
 }
 
 /// The three faults, each when the workload has sent `FAULT_AT[i]` requests, each over when
