@@ -32,6 +32,7 @@ pub struct Postgres {
     bin: PathBuf,
     data: PathBuf,
     log: PathBuf,
+    options: String,
     pub port: u16,
     running: bool,
 }
@@ -59,8 +60,7 @@ impl Postgres {
             .read()
             .context("initdb failed")?;
         let port = free_port()?;
-        // Sockets in the instance's own directory, TCP on loopback only; pg_ctl keeps these
-        // options for `restart`.
+        // Sockets in the instance's own directory, TCP on loopback only.
         let options = format!(
             "-p {port} -c listen_addresses=127.0.0.1 -k {} -c max_connections=100",
             dir.display()
@@ -77,6 +77,7 @@ impl Postgres {
             bin,
             data,
             log,
+            options,
             port,
             running: true,
         };
@@ -89,18 +90,29 @@ impl Postgres {
         format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
     }
 
-    /// A fast restart (clients disconnected, no crash recovery), waiting until it accepts
-    /// connections again. The log file again: without one, the new server would keep the
-    /// output pipe open and the command would not return.
-    pub fn restart(&self) -> Result<()> {
+    /// A fast shutdown: clients are disconnected, nothing needs recovery at the next start.
+    pub fn stop_for_outage(&self) -> Result<()> {
         as_postgres(&self.bin.join("pg_ctl"))
             .args(["-w", "-t", "60", "-m", "fast", "-D"])
             .arg(&self.data)
+            .arg("stop")
+            .read()
+            .context("pg_ctl stop failed")
+            .map(drop)
+    }
+
+    /// Starts it again after [`Postgres::stop_for_outage`], waiting until it accepts
+    /// connections. With the log file: without one, the server would keep the output pipe
+    /// open and the command would not return.
+    pub fn start_after_outage(&self) -> Result<()> {
+        as_postgres(&self.bin.join("pg_ctl"))
+            .args(["-w", "-t", "60", "-D"])
+            .arg(&self.data)
             .arg("-l")
             .arg(&self.log)
-            .arg("restart")
+            .args(["-o", &self.options, "start"])
             .read()
-            .context("pg_ctl restart failed")
+            .context("pg_ctl start failed")
             .map(drop)
     }
 
@@ -391,10 +403,19 @@ impl Balancer {
 
     /// Whether HAProxy has each of `names` in rotation (`UP`, not in a transition).
     pub fn all_up(&self, names: &[&str]) -> bool {
+        self.all_in_state(names, "UP")
+    }
+
+    /// Whether readiness checks have taken each of `names` out of rotation.
+    pub fn all_down(&self, names: &[&str]) -> bool {
+        self.all_in_state(names, "DOWN")
+    }
+
+    fn all_in_state(&self, names: &[&str], state: &str) -> bool {
         self.stats().is_ok_and(|servers| {
             names
                 .iter()
-                .all(|name| servers.iter().any(|s| s.name == *name && s.status == "UP"))
+                .all(|name| servers.iter().any(|s| s.name == *name && s.status == state))
         })
     }
 }

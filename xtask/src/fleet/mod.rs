@@ -1,7 +1,8 @@
 //! `cargo xtask fleet` (and a step of `cargo xtask test`): three `torii-server` nodes on one
 //! PostgreSQL database behind HAProxy, under a bounded mixed workload while, in turn, one node
-//! restarts gracefully, one is killed and the database restarts; then the store and every
-//! node are checked, and a table tells what each fault cost.
+//! restarts gracefully, one is killed and the database restarts, each fault lasting until
+//! HAProxy's readiness checks have taken what failed out of rotation; then the store and
+//! every node are checked, and a table tells what each fault cost.
 //!
 //! The parts, all on loopback, all stopped by their ids at the end (on failure too):
 //! - a private PostgreSQL instance (`initdb` in a temporary directory, a free port), so the
@@ -243,6 +244,15 @@ fn run_faults(
             || workload.sent.load(Ordering::SeqCst) >= at,
         )?;
         let start = workload.now();
+        // Each fault lasts until HAProxy's readiness checks have taken the broken part out of
+        // rotation, so that the run shows the balancer draining, not only retrying.
+        let taken_out = |names: &[&str]| {
+            wait_until(
+                &format!("HAProxy to take {} out of rotation", names.join(", ")),
+                Duration::from_secs(30),
+                || balancer.all_down(names),
+            )
+        };
         let fault = match i {
             0 => {
                 let status = nodes[0].signal_and_wait("TERM")?;
@@ -251,6 +261,7 @@ fn run_faults(
                     "node1 did not shut down cleanly on SIGTERM ({status}):\n{}",
                     nodes[0].log_tail()
                 );
+                taken_out(&NODES[..1])?;
                 nodes[0].start()?;
                 Fault {
                     name: "node1 restarted (SIGTERM)",
@@ -261,6 +272,7 @@ fn run_faults(
             }
             1 => {
                 nodes[1].signal_and_wait("KILL")?;
+                taken_out(&NODES[1..2])?;
                 nodes[1].start()?;
                 Fault {
                     name: "node2 killed (SIGKILL)",
@@ -270,9 +282,11 @@ fn run_faults(
                 }
             }
             _ => {
-                pg.restart()?;
+                pg.stop_for_outage()?;
+                taken_out(&NODES)?;
+                pg.start_after_outage()?;
                 Fault {
-                    name: "PostgreSQL restarted",
+                    name: "PostgreSQL stopped and started",
                     start,
                     end: start,
                     allowed: |f| matches!(f, Failure::StoreUnavailable | Failure::Balancer(503)),

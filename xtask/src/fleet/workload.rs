@@ -16,6 +16,8 @@ use crate::bench::{Response, http};
 
 /// Every account's password: the workload signs in, it does not guess.
 pub const PASSWORD: &str = "fleet horse battery staple";
+/// The pause of a worker after a failed request.
+const BACKOFF: Duration = Duration::from_millis(200);
 /// How long an email may take to reach a node's log.
 const EMAIL_DEADLINE: Duration = Duration::from_secs(10);
 
@@ -200,6 +202,11 @@ impl Workload {
             Ok(response) => Err(classify(kind, &response)),
         };
         let failure = outcome.as_ref().err().cloned();
+        if failure.is_some() {
+            // A client backs off after a failure (Torii's 503s say `Retry-After`), rather
+            // than hammering a balancer with no node in rotation.
+            thread::sleep(BACKOFF);
+        }
         self.records
             .lock()
             .unwrap_or_else(|e| e.into_inner())
