@@ -54,8 +54,9 @@ const REQUESTS: usize = 1500;
 const FAULT_AT: [usize; 3] = [300, 700, 1100];
 /// A bound on the whole workload, faults included: a hang fails instead of waiting forever.
 const WORKLOAD_DEADLINE: Duration = Duration::from_secs(150);
-/// How long after the last node is ready again a failure still counts as the fault's.
-const GRACE: Duration = Duration::from_secs(2);
+/// How long after the last node is ready again a failure still counts as the fault's. The
+/// next fault starts only after it, so a failure belongs to one fault at most.
+const GRACE: Duration = Duration::from_secs(1);
 const NODES: [&str; 3] = ["node1", "node2", "node3"];
 const BROKEN: &str = "node4";
 
@@ -238,10 +239,11 @@ fn run_faults(
 ) -> Result<Vec<Fault>> {
     let mut faults = Vec::new();
     for (i, at) in FAULT_AT.into_iter().enumerate() {
+        let previous_end = faults.last().map_or(Duration::ZERO, |f: &Fault| f.end);
         wait_until(
             &format!("{at} requests before the next fault"),
             WORKLOAD_DEADLINE.saturating_sub(workload.now()),
-            || workload.sent.load(Ordering::SeqCst) >= at,
+            || workload.sent.load(Ordering::SeqCst) >= at && workload.now() > previous_end + GRACE,
         )?;
         let start = workload.now();
         // Each fault lasts until HAProxy's readiness checks have taken the broken part out of
