@@ -443,3 +443,14 @@ impl Drop for Balancer {
         let _ = self.child.wait();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunked_bodies_are_joined() {
+        let body = "7\r\n# pxnam\r\n6\r\ne,svna\r\n0\r\n\r\n";
+        assert_eq!(dechunk(body), "# pxname,svna");
+    }
+}

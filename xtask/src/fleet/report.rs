@@ -197,3 +197,90 @@ fn percentile(sorted: &[Duration], p: usize) -> Duration {
 fn millis(d: Duration) -> String {
     format!("{:.0} ms", d.as_secs_f64() * 1000.0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(start_ms: u64, end_ms: u64, failure: Option<Failure>) -> Record {
+        Record {
+            kind: Kind::Me,
+            start: Duration::from_millis(start_ms),
+            end: Duration::from_millis(end_ms),
+            failure,
+        }
+    }
+
+    fn faults() -> Vec<Fault> {
+        vec![
+            Fault {
+                name: "node1 restarted (SIGTERM)",
+                start: Duration::from_secs(10),
+                end: Duration::from_secs(12),
+                allowed: |_| false,
+            },
+            Fault {
+                name: "node2 killed (SIGKILL)",
+                start: Duration::from_secs(20),
+                end: Duration::from_secs(22),
+                allowed: |f| matches!(f, Failure::Transport | Failure::Balancer(_)),
+            },
+        ]
+    }
+
+    #[test]
+    fn failures_are_judged_by_the_fault_they_overlap() {
+        let faults = faults();
+        let outcome = Outcome::default();
+        let records = vec![
+            record(1_000, 1_010, None),
+            // In flight when the node was killed: allowed.
+            record(19_990, 20_010, Some(Failure::Balancer(502))),
+            // Within the second after the kill's recovery: still the kill's.
+            record(22_500, 22_510, Some(Failure::Transport)),
+        ];
+        let report = Report::new(&records, &faults, &outcome, Duration::from_secs(30));
+        assert!(report.problems(4).is_empty(), "{:?}", report.problems(4));
+
+        let records = vec![
+            // The graceful restart allows nothing.
+            record(11_000, 11_010, Some(Failure::Balancer(502))),
+            // No fault under way.
+            record(15_000, 15_010, Some(Failure::Transport)),
+            // A wrong answer is never allowed, even during a kill.
+            record(
+                20_500,
+                20_510,
+                Some(Failure::Wrong("GET /me answered 500".to_owned())),
+            ),
+        ];
+        let report = Report::new(&records, &faults, &outcome, Duration::from_secs(30));
+        let problems = report.problems(4);
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].contains("must cost none"), "{problems:?}");
+        assert!(problems[1].contains("no fault"), "{problems:?}");
+        assert!(problems[2].contains("answered 500"), "{problems:?}");
+    }
+
+    #[test]
+    fn a_kill_may_cost_only_what_was_in_flight() {
+        let faults = faults();
+        let outcome = Outcome::default();
+        let records: Vec<Record> = (0..5)
+            .map(|i| record(20_000 + i, 20_100, Some(Failure::Transport)))
+            .collect();
+        let report = Report::new(&records, &faults, &outcome, Duration::from_secs(30));
+        assert!(report.problems(5).is_empty());
+        let problems = report.problems(4);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("more than the 4"), "{problems:?}");
+    }
+
+    #[test]
+    fn percentiles_pick_the_rank_at_or_above() {
+        let sorted: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        assert_eq!(percentile(&sorted, 50), Duration::from_millis(50));
+        assert_eq!(percentile(&sorted, 99), Duration::from_millis(99));
+        assert_eq!(percentile(&[], 99), Duration::ZERO);
+    }
+}
