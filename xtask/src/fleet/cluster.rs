@@ -3,22 +3,19 @@
 
 use std::fmt::Write as _;
 use std::fs::{self, File, OpenOptions};
-use std::net::TcpListener;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::bench::http;
+use crate::bench::http_at;
 use crate::services::newest_postgres_version;
 use crate::setup::apt_install;
 use crate::util::{Cmd, wait_until};
 
-/// The address HAProxy connects to the nodes from: the nodes' `trusted_proxies`. The
-/// workload connects from 127.0.0.1, so a node can tell the balancer from a client, and the
-/// client address it records can only have come from `X-Forwarded-For`.
-pub const BALANCER_SOURCE: &str = "127.0.0.2";
+use super::net::{Host, Net};
 
 pub fn free_port() -> Result<u16> {
     let listener = TcpListener::bind("127.0.0.1:0").context("no free port on 127.0.0.1")?;
@@ -38,7 +35,7 @@ pub struct Postgres {
 }
 
 impl Postgres {
-    pub fn start(work: &Path) -> Result<Self> {
+    pub fn start(work: &Path, net: &Net) -> Result<Self> {
         if newest_postgres_version().is_err() {
             apt_install(&["postgresql"])?;
         }
@@ -59,10 +56,21 @@ impl Postgres {
             .arg(&data)
             .read()
             .context("initdb failed")?;
+        if let Some(subnet) = &net.subnet {
+            let hba = data.join("pg_hba.conf");
+            let current = fs::read_to_string(&hba)?;
+            fs::write(&hba, format!("{current}\nhost all all {subnet} trust\n"))?;
+        }
         let port = free_port()?;
-        // Sockets in the instance's own directory, TCP on loopback only.
+        // Sockets in the instance's own directory, TCP on loopback and, with namespaces,
+        // on the bridge the nodes reach this host by.
+        let listen = if net.here.is_loopback() {
+            "127.0.0.1".to_owned()
+        } else {
+            format!("127.0.0.1,{}", net.here)
+        };
         let options = format!(
-            "-p {port} -c listen_addresses=127.0.0.1 -k {} -c max_connections=100",
+            "-p {port} -c listen_addresses={listen} -k {} -c max_connections=100",
             dir.display()
         );
         as_postgres(&bin.join("pg_ctl"))
@@ -86,8 +94,9 @@ impl Postgres {
         Ok(pg)
     }
 
-    pub fn url(&self, database: &str) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+    /// The URL of `database` for a node, which reaches this host at `host`.
+    pub fn url(&self, host: Ipv4Addr, database: &str) -> String {
+        format!("postgres://postgres@{host}:{}/{database}", self.port)
     }
 
     /// A fast shutdown: clients are disconnected, nothing needs recovery at the next start.
@@ -173,7 +182,8 @@ fn as_postgres(program: &Path) -> Cmd {
 #[derive(Debug)]
 pub struct Node {
     pub name: String,
-    pub port: u16,
+    pub addr: SocketAddr,
+    host: Host,
     pub log: PathBuf,
     bin: PathBuf,
     env: Vec<(String, String)>,
@@ -181,13 +191,20 @@ pub struct Node {
 }
 
 impl Node {
-    pub fn new(bin: &Path, work: &Path, name: &str, env: Vec<(String, String)>) -> Result<Self> {
-        let port = free_port()?;
+    pub fn new(
+        bin: &Path,
+        work: &Path,
+        name: &str,
+        host: Host,
+        env: Vec<(String, String)>,
+    ) -> Result<Self> {
+        let addr = SocketAddr::from((host.ip, free_port()?));
         let log = work.join(format!("{name}.log"));
         File::create(&log)?;
         Ok(Self {
             name: name.to_owned(),
-            port,
+            addr,
+            host,
             log,
             bin: bin.to_owned(),
             env,
@@ -199,9 +216,9 @@ impl Node {
     /// database is gone is alive but not ready).
     pub fn start(&mut self) -> Result<()> {
         let out = OpenOptions::new().append(true).open(&self.log)?;
-        let mut cmd = Command::new(&self.bin);
+        let mut cmd = self.host.command(&self.bin);
         cmd.env_clear()
-            .env("TORII_LISTEN", format!("127.0.0.1:{}", self.port))
+            .env("TORII_LISTEN", self.addr.to_string())
             .env("TORII_LOG", "info")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
@@ -214,7 +231,7 @@ impl Node {
             .spawn()
             .with_context(|| format!("could not start {}", self.bin.display()))?;
         self.child = Some(child);
-        let port = self.port;
+        let addr = self.addr;
         let mut exited = None;
         let child = self.child.as_mut().context("no child")?;
         let ready = wait_until(&self.name, Duration::from_secs(60), || {
@@ -222,7 +239,7 @@ impl Node {
                 exited = Some(status);
                 return true;
             }
-            http(port, "GET", "/healthz", &[], None).is_ok_and(|r| r.status == 200)
+            http_at(addr, "GET", "/healthz", &[], None).is_ok_and(|r| r.status == 200)
         });
         if let Some(status) = exited {
             self.child = None;
@@ -232,7 +249,7 @@ impl Node {
     }
 
     pub fn ready(&self) -> bool {
-        http(self.port, "GET", "/readyz", &[], None).is_ok_and(|r| r.status == 200)
+        http_at(self.addr, "GET", "/readyz", &[], None).is_ok_and(|r| r.status == 200)
     }
 
     /// Sends `signal` (`TERM` or `KILL`) and waits for the process to end; its exit status.
@@ -279,8 +296,8 @@ impl Drop for Node {
 /// HAProxy, run in the foreground from `deploy/haproxy.cfg` with its placeholders filled in.
 #[derive(Debug)]
 pub struct Balancer {
-    pub port: u16,
-    stats_port: u16,
+    pub addr: SocketAddr,
+    stats: SocketAddr,
     child: Child,
 }
 
@@ -297,22 +314,29 @@ pub struct ServerStats {
 }
 
 impl Balancer {
-    pub fn start(root: &Path, work: &Path, port: u16, nodes: &[&Node]) -> Result<Self> {
+    pub fn start(
+        root: &Path,
+        work: &Path,
+        host: &Host,
+        port: u16,
+        nodes: &[&Node],
+    ) -> Result<Self> {
         if !Path::new("/usr/sbin/haproxy").is_file() {
             apt_install(&["haproxy"])?;
         }
         let template_path = root.join("deploy/haproxy.cfg");
         let template = fs::read_to_string(&template_path)
             .with_context(|| format!("could not read {}", template_path.display()))?;
-        let stats_port = free_port()?;
+        let addr = SocketAddr::from((host.ip, port));
+        let stats = SocketAddr::from((host.ip, free_port()?));
         let mut servers = String::new();
         for node in nodes {
-            let _ = writeln!(servers, "    server {} 127.0.0.1:{}", node.name, node.port);
+            let _ = writeln!(servers, "    server {} {}", node.name, node.addr);
         }
         let config = template
-            .replace("{{LISTEN}}", &format!("127.0.0.1:{port}"))
-            .replace("{{STATS}}", &format!("127.0.0.1:{stats_port}"))
-            .replace("{{SOURCE}}", BALANCER_SOURCE)
+            .replace("{{LISTEN}}", &addr.to_string())
+            .replace("{{STATS}}", &stats.to_string())
+            .replace("{{SOURCE}}", &host.source.to_string())
             .replace("{{SERVERS}}", servers.trim_end());
         if config.contains("{{") {
             bail!("a placeholder of deploy/haproxy.cfg was left unfilled:\n{config}");
@@ -327,7 +351,8 @@ impl Balancer {
             .read()
             .context("HAProxy refused the configuration")?;
         let log = File::create(work.join("haproxy.log"))?;
-        let child = Command::new("/usr/sbin/haproxy")
+        let child = host
+            .command(Path::new("/usr/sbin/haproxy"))
             .arg("-db")
             .arg("-f")
             .arg(&path)
@@ -336,21 +361,17 @@ impl Balancer {
             .stderr(log)
             .spawn()
             .context("could not start haproxy")?;
-        let balancer = Self {
-            port,
-            stats_port,
-            child,
-        };
+        let balancer = Self { addr, stats, child };
         wait_until("HAProxy's statistics", Duration::from_secs(30), || {
             balancer.stats().is_ok()
         })?;
-        println!("HAProxy: 127.0.0.1:{port}, statistics on 127.0.0.1:{stats_port}/stats");
+        println!("HAProxy: {addr}, statistics on {stats}/stats");
         Ok(balancer)
     }
 
     /// The backend servers' lines of `/stats;csv`.
     pub fn stats(&self) -> Result<Vec<ServerStats>> {
-        let response = http(self.stats_port, "GET", "/stats;csv", &[], None)?;
+        let response = http_at(self.stats, "GET", "/stats;csv", &[], None)?;
         if response.status != 200 {
             bail!("HAProxy's statistics answered {}", response.status);
         }

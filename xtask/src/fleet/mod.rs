@@ -24,6 +24,7 @@
 //! request.
 
 mod cluster;
+mod net;
 mod report;
 mod workload;
 
@@ -39,11 +40,12 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail, ensure};
 
-use crate::bench::http;
+use crate::bench::http_at;
 use crate::demo;
 use crate::util::{Paths, Steps, wait_until};
 
-use cluster::{BALANCER_SOURCE, Balancer, Node, Postgres, free_port};
+use cluster::{Balancer, Node, Postgres, free_port};
+use net::Net;
 use workload::{Failure, Workload};
 
 /// Worker threads of the workload: also the most requests that can be in flight at once.
@@ -99,7 +101,9 @@ pub fn run(paths: &Paths, server: &Path) -> Result<()> {
         work.display()
     );
 
-    let pg = Postgres::start(&work)?;
+    // First made, last dropped: every process on it is stopped before it goes.
+    let (net, balancer_host, mut hosts) = Net::new(&[NODES[0], NODES[1], NODES[2], BROKEN]);
+    let pg = Postgres::start(&work, &net)?;
     pg.psql("postgres", "CREATE DATABASE fleet_gone")?;
     let key = work.join("server.key");
     fs::write(&key, random_hex()?)?;
@@ -108,10 +112,10 @@ pub fn run(paths: &Paths, server: &Path) -> Result<()> {
     let balancer_port = free_port()?;
     let node_env = |database: &str| {
         vec![
-            ("TORII_DATABASE_URL".to_owned(), pg.url(database)),
+            ("TORII_DATABASE_URL".to_owned(), pg.url(net.here, database)),
             (
                 "TORII_PUBLIC_URL".to_owned(),
-                format!("http://127.0.0.1:{balancer_port}"),
+                format!("http://{}:{balancer_port}", balancer_host.ip),
             ),
             ("TORII_CONFIG".to_owned(), config.display().to_string()),
             (
@@ -120,18 +124,19 @@ pub fn run(paths: &Paths, server: &Path) -> Result<()> {
             ),
             (
                 "TORII_TRUSTED_PROXIES".to_owned(),
-                BALANCER_SOURCE.to_owned(),
+                balancer_host.source.to_string(),
             ),
         ]
     };
+    let broken_host = hosts.pop().context("no host for the broken node")?;
     let mut nodes = Vec::new();
-    for name in NODES {
-        let mut node = Node::new(server, &work, name, node_env("fleet"))?;
+    for (name, host) in NODES.into_iter().zip(hosts) {
+        let mut node = Node::new(server, &work, name, host, node_env("fleet"))?;
         node.start()?;
         nodes.push(node);
     }
     // The broken node: it starts (migrating its database), then its database is dropped.
-    let mut broken = Node::new(server, &work, BROKEN, node_env("fleet_gone"))?;
+    let mut broken = Node::new(server, &work, BROKEN, broken_host, node_env("fleet_gone"))?;
     broken.start()?;
     pg.psql("postgres", "DROP DATABASE fleet_gone WITH (FORCE)")?;
     wait_until(
@@ -142,7 +147,7 @@ pub fn run(paths: &Paths, server: &Path) -> Result<()> {
 
     let mut all: Vec<&Node> = nodes.iter().collect();
     all.push(&broken);
-    let balancer = Balancer::start(&paths.root, &work, balancer_port, &all)?;
+    let balancer = Balancer::start(&paths.root, &work, &balancer_host, balancer_port, &all)?;
     wait_until(
         "HAProxy to have node1-3 up and node4 down",
         Duration::from_secs(30),
@@ -157,7 +162,7 @@ pub fn run(paths: &Paths, server: &Path) -> Result<()> {
     )?;
 
     let logs = nodes.iter().map(|n| n.log.clone()).collect();
-    let workload = Arc::new(Workload::new(balancer.port, logs));
+    let workload = Arc::new(Workload::new(balancer.addr, logs));
     let workers: Vec<_> = (0..WORKERS)
         .map(|worker| {
             let workload = Arc::clone(&workload);
@@ -186,7 +191,7 @@ pub fn run(paths: &Paths, server: &Path) -> Result<()> {
     print!("{}", report.table());
     let mut problems = report.problems(WORKERS);
 
-    problems.extend(check_store(&pg, &outcome)?);
+    problems.extend(check_store(&pg, &outcome, &net.here.to_string())?);
     problems.extend(check_sessions(&nodes, &outcome));
     problems.extend(check_broken_node(&balancer, &broken)?);
     print!("{}", rotation_table(&balancer.stats()?));
@@ -316,7 +321,7 @@ fn run_faults(
 
 /// The store, read directly: what the workload completed is there exactly once, and nothing
 /// is left half-done.
-fn check_store(pg: &Postgres, outcome: &workload::Outcome) -> Result<Vec<String>> {
+fn check_store(pg: &Postgres, outcome: &workload::Outcome, client: &str) -> Result<Vec<String>> {
     let mut problems = Vec::new();
     let users: BTreeMap<String, usize> = pg
         .psql(
@@ -381,16 +386,16 @@ fn check_store(pg: &Postgres, outcome: &workload::Outcome) -> Result<Vec<String>
             "the sign-in link of {email} was used but is still there"
         ));
     }
-    // The balancer's requests come from 127.0.0.2, a trusted proxy: the client the nodes
-    // record is the workload's address, which only X-Forwarded-For carried.
+    // The balancer's requests come from its own address, a trusted proxy: the client the
+    // nodes record is the workload's address, which only X-Forwarded-For carried.
     let addresses = pg.psql(
         "fleet",
         "SELECT DISTINCT coalesce(ip, '(none)') FROM sessions",
     )?;
     for row in addresses {
-        if row[0] != "127.0.0.1" {
+        if row[0] != client {
             problems.push(format!(
-                "a session records the client address {} instead of the workload's 127.0.0.1",
+                "a session records the client address {} instead of the workload's {client}",
                 row[0]
             ));
         }
@@ -405,7 +410,7 @@ fn check_sessions(nodes: &[Node], outcome: &workload::Outcome) -> Vec<String> {
     for node in nodes {
         for (token, email) in &outcome.held {
             let bearer = format!("Bearer {token}");
-            match http(node.port, "GET", "/me", &[("Authorization", &bearer)], None) {
+            match http_at(node.addr, "GET", "/me", &[("Authorization", &bearer)], None) {
                 Ok(r) if r.status == 200 && workload::has_user(&r, email).is_ok() => {}
                 Ok(r) => problems.push(format!(
                     "{}: the session of {email} answered {} {:.200}",
@@ -416,7 +421,7 @@ fn check_sessions(nodes: &[Node], outcome: &workload::Outcome) -> Vec<String> {
         }
         for token in &outcome.signed_out {
             let bearer = format!("Bearer {token}");
-            match http(node.port, "GET", "/me", &[("Authorization", &bearer)], None) {
+            match http_at(node.addr, "GET", "/me", &[("Authorization", &bearer)], None) {
                 Ok(r) if r.status == 200 && workload::signed_out(&r).is_ok() => {}
                 Ok(r) => problems.push(format!(
                     "{}: a signed-out session answered {} {:.200}",

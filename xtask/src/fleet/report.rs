@@ -32,11 +32,13 @@ impl<'a> Report<'a> {
     }
 
     /// The fault whose window (from its start until `GRACE` after every node was ready
-    /// again) overlaps the request.
+    /// again) the request ended in: a failure is seen when its request ends, and one in flight
+    /// when a node is killed belongs to the kill, not to whatever came before. The windows
+    /// never overlap (a fault starts after the previous window), so there is one at most.
     fn fault_of(&self, record: &Record) -> Option<&'a Fault> {
         self.faults
             .iter()
-            .find(|f| record.start <= f.end + GRACE && record.end >= f.start)
+            .find(|f| record.end >= f.start && record.end <= f.end + GRACE)
     }
 
     pub fn table(&self) -> String {
@@ -234,8 +236,9 @@ mod tests {
         let outcome = Outcome::default();
         let records = vec![
             record(1_000, 1_010, None),
-            // In flight when the node was killed: allowed.
-            record(19_990, 20_010, Some(Failure::Balancer(502))),
+            // In flight when the node was killed, started in the graceful restart's last
+            // second: the kill's, and allowed.
+            record(12_990, 20_010, Some(Failure::Balancer(502))),
             // Within the second after the kill's recovery: still the kill's.
             record(22_500, 22_510, Some(Failure::Transport)),
         ];

@@ -6,13 +6,14 @@
 //! reads its code or link from the logs of every node.
 
 use std::fs;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::bench::{Response, http};
+use crate::bench::{Response, http_at};
 
 /// Every account's password: the workload signs in, it does not guess.
 pub const PASSWORD: &str = "fleet horse battery staple";
@@ -117,7 +118,7 @@ struct User {
 
 #[derive(Debug)]
 pub struct Workload {
-    port: u16,
+    balancer: SocketAddr,
     origin: String,
     logs: Vec<PathBuf>,
     pub epoch: Instant,
@@ -130,10 +131,10 @@ pub struct Workload {
 }
 
 impl Workload {
-    pub fn new(port: u16, logs: Vec<PathBuf>) -> Self {
+    pub fn new(balancer: SocketAddr, logs: Vec<PathBuf>) -> Self {
         Self {
-            port,
-            origin: format!("http://127.0.0.1:{port}"),
+            balancer,
+            origin: format!("http://{balancer}"),
             logs,
             epoch: Instant::now(),
             sent: AtomicUsize::new(0),
@@ -191,7 +192,7 @@ impl Workload {
         let (method, path) = route.split_once(' ').unwrap_or(("GET", route));
         self.sent.fetch_add(1, Ordering::SeqCst);
         let start = self.now();
-        let result = http(self.port, method, path, &headers, body);
+        let result = http_at(self.balancer, method, path, &headers, body);
         let end = self.now();
         let outcome = match result {
             Err(_) => Err(Failure::Transport),
