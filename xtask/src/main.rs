@@ -56,10 +56,11 @@ commands:
   bench                 build torii-server (server-release), seed 100,000 sessions, load it
                         with wrk, weigh the wasm bundles; writes bench/results.{md,json}
   fleet                 build torii-server, run three nodes on one private PostgreSQL behind
-                        HAProxy (deploy/haproxy.cfg) plus one without a database, and send a
+                        HAProxy (deploy/haproxy.cfg) plus one without a database (each in a
+                        network namespace of its own when root, else on loopback), and send a
                         bounded workload while one node restarts gracefully, one is killed
                         and PostgreSQL restarts; check the store and every node afterwards and
-                        print what each fault cost (about a minute; part of `test`)";
+                        print what each fault cost (under a minute; part of `test`)";
 
 fn main() -> ExitCode {
     match run() {

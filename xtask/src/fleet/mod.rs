@@ -4,13 +4,14 @@
 //! HAProxy's readiness checks have taken what failed out of rotation; then the store and
 //! every node are checked, and a table tells what each fault cost.
 //!
-//! The parts, all on loopback, all stopped by their ids at the end (on failure too):
+//! The parts, each in a network namespace of its own on a bridge when run as root (else all on
+//! loopback; `net.rs`), all stopped by their ids at the end (on failure too):
 //! - a private PostgreSQL instance (`initdb` in a temporary directory, a free port), so the
 //!   database can be restarted under load without touching the machine's shared server;
 //! - nodes `node1`…`node3` on database `fleet`, and `node4`, whose database is dropped once it
 //!   has started: alive (`/healthz`) but never ready (`/readyz` answers 503);
 //! - HAProxy from `deploy/haproxy.cfg`, health-checking `/readyz`, connecting to the nodes from
-//!   127.0.0.2, which is the nodes' `trusted_proxies`;
+//!   its own address (127.0.0.2 on loopback), which is the nodes' `trusted_proxies`;
 //! - the workload (`workload.rs`), from this process, while the faults run one after another.
 //!
 //! What must hold: a graceful restart costs no request; a kill costs at most the requests in
