@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo xtask test         # install what the tests need, then fmt, clippy, cargo test, fuzz,
-//!                          # schemathesis, Playwright
+//!                          # schemathesis, Playwright, the fleet
 //! cargo xtask demo         # build the demo app and serve it with torii-server on SQLite
 //! cargo xtask demo --ssr   # the same for the server-rendered demo (e2e/ssr-app)
 //! cargo xtask build-demo   # build the demo app into e2e/dist (used by both of the above)
@@ -10,6 +10,7 @@
 //! cargo xtask schemathesis # only the API fuzzing part of `test`: server, schemathesis
 //! cargo xtask install      # only install what `test` needs (tools, npm packages, databases)
 //! cargo xtask bench        # load-test a release-like server, weigh the wasm bundles
+//! cargo xtask fleet        # three servers behind HAProxy on one PostgreSQL, faults under load
 //! ```
 //!
 //! Every command installs what it needs when it is missing (the wasm target, the
@@ -21,6 +22,7 @@
 
 mod bench;
 mod demo;
+mod fleet;
 mod schemathesis;
 mod services;
 mod setup;
@@ -39,7 +41,8 @@ usage: cargo xtask <command>
 commands:
   test                  install what the tests need, then run rustfmt, clippy (native and
                         wasm32), cargo test, a bounded run of each fuzz target, schemathesis
-                        against a running server, the demo build and the Playwright suite
+                        against a running server, the demo build, the Playwright suite and
+                        the fleet run
   e2e                   only the end-to-end part: build the demo and the server, run Playwright
   schemathesis          only the API fuzzing part: build the server, run schemathesis against
                         its /openapi.json
@@ -51,7 +54,13 @@ commands:
                         bundle into e2e/ssr-dist, and its server binary)
   install               only install (and start) what `test` needs
   bench                 build torii-server (server-release), seed 100,000 sessions, load it
-                        with wrk, weigh the wasm bundles; writes bench/results.{md,json}";
+                        with wrk, weigh the wasm bundles; writes bench/results.{md,json}
+  fleet                 build torii-server, run three nodes on one private PostgreSQL behind
+                        HAProxy (deploy/haproxy.cfg) plus one without a database (each in a
+                        network namespace of its own when root, else on loopback), and send a
+                        bounded workload while one node restarts gracefully, one is killed
+                        and PostgreSQL restarts; check the store and every node afterwards and
+                        print what each fault cost (under a minute; part of `test`)";
 
 fn main() -> ExitCode {
     match run() {
@@ -109,6 +118,10 @@ fn run() -> Result<()> {
         Some("bench") => {
             no_extra_args(&rest)?;
             bench::bench(&paths)
+        }
+        Some("fleet") => {
+            no_extra_args(&rest)?;
+            fleet::fleet(&paths)
         }
         Some("help" | "-h" | "--help") => {
             println!("{USAGE}");
@@ -366,5 +379,13 @@ fn test_steps(paths: &Paths, full: bool, steps: &mut Steps) -> Result<()> {
             .env("TORII_SSR_STATIC_DIR", paths.ssr_dist())
             .run()
     })?;
+    if full {
+        // Last: it reuses the release build the browser tests ran against, and it is the
+        // slowest failure to read (several processes' logs), so every cheaper check that
+        // could explain a failure has passed before it starts.
+        steps.run("fleet (HAProxy, three nodes, faults under load)", || {
+            fleet::run(paths, &server)
+        })?;
+    }
     Ok(())
 }

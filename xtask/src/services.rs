@@ -72,7 +72,7 @@ fn postgres_installed() -> bool {
 }
 
 /// The newest server version under /usr/lib/postgresql.
-fn newest_postgres_version() -> Result<String> {
+pub(crate) fn newest_postgres_version() -> Result<String> {
     let mut versions: Vec<u32> = fs::read_dir("/usr/lib/postgresql")
         .context("no PostgreSQL server under /usr/lib/postgresql")?
         .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())

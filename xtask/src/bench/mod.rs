@@ -43,7 +43,7 @@ mod seed;
 mod server;
 mod wrk;
 
-pub(crate) use http::http;
+pub(crate) use http::{Response, http, http_at};
 pub(crate) use server::Server;
 
 use bundles::bundles;

@@ -1,0 +1,496 @@
+//! `cargo xtask fleet` (and a step of `cargo xtask test`): three `torii-server` nodes on one
+//! PostgreSQL database behind HAProxy, under a bounded mixed workload while, in turn, one node
+//! restarts gracefully, one is killed and the database restarts, each fault lasting until
+//! HAProxy's readiness checks have taken what failed out of rotation; then the store and
+//! every node are checked, and a table tells what each fault cost.
+//!
+//! The parts, each in a network namespace of its own on a bridge when run as root (else all on
+//! loopback; `net.rs`), all stopped by their ids at the end (on failure too):
+//! - a private PostgreSQL instance (`initdb` in a temporary directory, a free port), so the
+//!   database can be restarted under load without touching the machine's shared server;
+//! - nodes `node1`…`node3` on database `fleet`, and `node4`, whose database is dropped once it
+//!   has started: alive (`/healthz`) but never ready (`/readyz` answers 503);
+//! - HAProxy from `deploy/haproxy.cfg`, health-checking `/readyz`, connecting to the nodes from
+//!   its own address (127.0.0.2 on loopback), which is the nodes' `trusted_proxies`;
+//! - the workload (`workload.rs`), from this process, while the faults run one after another.
+//!
+//! What must hold: a graceful restart costs no request; a kill costs at most the requests in
+//! flight, each failing cleanly (a 502/503 of the balancer or a closed connection); the
+//! database restart costs only `503 store_unavailable` (or the balancer's 503 while no node is
+//! ready) during the outage, and every node is ready again without a restart; no request ever
+//! gets a wrong answer. Afterwards every completed sign-up is exactly one user, no sign-up is
+//! both completed and pending, no used sign-in link is left, every session the workload holds
+//! answers on every node directly, every signed-out one is signed out everywhere, every session
+//! records the workload's address (read from `X-Forwarded-For`), and `node4` was never sent a
+//! request.
+
+mod cluster;
+mod net;
+mod report;
+mod workload;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::thread;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail, ensure};
+
+use crate::bench::http_at;
+use crate::demo;
+use crate::util::{Paths, Steps, wait_until};
+
+use cluster::{Balancer, Node, Postgres, free_port};
+use net::Net;
+use workload::{Failure, Workload};
+
+/// Worker threads of the workload: also the most requests that can be in flight at once.
+const WORKERS: usize = 4;
+/// Requests the workload sends at least; it also runs until the last fault is over.
+const REQUESTS: usize = 1500;
+/// The faults start when the workload has sent this many requests.
+const FAULT_AT: [usize; 3] = [300, 700, 1100];
+/// A bound on the whole workload, faults included: a hang fails instead of waiting forever.
+const WORKLOAD_DEADLINE: Duration = Duration::from_secs(150);
+/// How long after the last node is ready again a failure still counts as the fault's. The
+/// next fault starts only after it, so a failure belongs to one fault at most.
+const GRACE: Duration = Duration::from_secs(1);
+const NODES: [&str; 3] = ["node1", "node2", "node3"];
+const BROKEN: &str = "node4";
+
+/// `cargo xtask fleet`: builds `torii-server` (debug: argon2 is optimised even there) and runs
+/// the fleet.
+pub fn fleet(paths: &Paths) -> Result<()> {
+    let mut steps = Steps::new();
+    let result = steps
+        .run("cargo build -p torii-server", || demo::build_server(paths))
+        .and_then(|server| {
+            steps.run("fleet (HAProxy, three nodes, faults under load)", || {
+                run(paths, &server)
+            })
+        });
+    steps.summary(result.is_ok());
+    result
+}
+
+/// One fault, as it happened.
+#[derive(Debug)]
+pub struct Fault {
+    pub name: &'static str,
+    pub start: Duration,
+    /// When every node was ready and in rotation again.
+    pub end: Duration,
+    pub allowed: fn(&Failure) -> bool,
+}
+
+/// The fleet run with the given `torii-server` binary.
+pub fn run(paths: &Paths, server: &Path) -> Result<()> {
+    // A directory of this run's own: two runs at once (two clones testing) never share a
+    // database directory, a port file or a log.
+    let work = env::temp_dir().join(format!("torii-fleet-{}", std::process::id()));
+    if work.exists() {
+        fs::remove_dir_all(&work).with_context(|| format!("could not empty {}", work.display()))?;
+    }
+    fs::create_dir_all(&work)?;
+    println!(
+        "fleet: working in {} (removed when every check passes)",
+        work.display()
+    );
+
+    // First made, last dropped: every process on it is stopped before it goes.
+    let (net, balancer_host, mut hosts) = Net::new(&[NODES[0], NODES[1], NODES[2], BROKEN]);
+    let pg = Postgres::start(&work, &net)?;
+    pg.psql("postgres", "CREATE DATABASE fleet_gone")?;
+    let key = work.join("server.key");
+    fs::write(&key, random_hex()?)?;
+    let config = work.join("torii.toml");
+    fs::write(&config, FLEET_CONFIG)?;
+    let balancer_port = free_port()?;
+    let node_env = |database: &str| {
+        vec![
+            ("TORII_DATABASE_URL".to_owned(), pg.url(net.here, database)),
+            (
+                "TORII_PUBLIC_URL".to_owned(),
+                format!("http://{}:{balancer_port}", balancer_host.ip),
+            ),
+            ("TORII_CONFIG".to_owned(), config.display().to_string()),
+            (
+                "TORII_SECRET_KEY_FILE".to_owned(),
+                key.display().to_string(),
+            ),
+            (
+                "TORII_TRUSTED_PROXIES".to_owned(),
+                balancer_host.source.to_string(),
+            ),
+        ]
+    };
+    let broken_host = hosts.pop().context("no host for the broken node")?;
+    let mut nodes = Vec::new();
+    for (name, host) in NODES.into_iter().zip(hosts) {
+        let mut node = Node::new(server, &work, name, host, node_env("fleet"))?;
+        node.start()?;
+        nodes.push(node);
+    }
+    // The broken node: it starts (migrating its database), then its database is dropped.
+    let mut broken = Node::new(server, &work, BROKEN, broken_host, node_env("fleet_gone"))?;
+    broken.start()?;
+    pg.psql("postgres", "DROP DATABASE fleet_gone WITH (FORCE)")?;
+    wait_until(
+        "node4's /readyz to answer 503",
+        Duration::from_secs(30),
+        || !broken.ready(),
+    )?;
+
+    let mut all: Vec<&Node> = nodes.iter().collect();
+    all.push(&broken);
+    let balancer = Balancer::start(&paths.root, &work, &balancer_host, balancer_port, &all)?;
+    wait_until(
+        "HAProxy to have node1-3 up and node4 down",
+        Duration::from_secs(30),
+        || {
+            balancer.all_up(&NODES)
+                && balancer.stats().is_ok_and(|servers| {
+                    servers
+                        .iter()
+                        .any(|s| s.name == BROKEN && s.status.starts_with("DOWN"))
+                })
+        },
+    )?;
+
+    let logs = nodes.iter().map(|n| n.log.clone()).collect();
+    let workload = Arc::new(Workload::new(balancer.addr, logs));
+    let workers: Vec<_> = (0..WORKERS)
+        .map(|worker| {
+            let workload = Arc::clone(&workload);
+            thread::spawn(move || workload.worker(worker))
+        })
+        .collect();
+    let faults = run_faults(&workload, &mut nodes, &pg, &balancer);
+    // Stop the workers whatever happened, then judge.
+    let sent_enough = wait_until(
+        "the workload's requests",
+        WORKLOAD_DEADLINE.saturating_sub(workload.now()),
+        || workload.sent.load(Ordering::SeqCst) >= REQUESTS,
+    );
+    workload.stop.store(true, Ordering::SeqCst);
+    for worker in workers {
+        let _ = worker.join();
+    }
+    let took = workload.now();
+    let faults = faults?;
+    sent_enough?;
+    let workload = Arc::try_unwrap(workload)
+        .map_err(|_| anyhow::anyhow!("a worker still holds the workload"))?;
+    let (records, outcome) = workload.into_results();
+
+    let report = report::Report::new(&records, &faults, &outcome, took);
+    print!("{}", report.table());
+    let mut problems = report.problems(WORKERS);
+
+    problems.extend(check_store(&pg, &outcome, &net.here.to_string())?);
+    problems.extend(check_sessions(&nodes, &outcome));
+    problems.extend(check_broken_node(&balancer, &broken)?);
+    print!("{}", rotation_table(&balancer.stats()?));
+    drop(balancer);
+    drop(nodes);
+    drop(broken);
+    drop(pg);
+    if !problems.is_empty() {
+        let mut text = String::from("the fleet run found problems:\n");
+        for problem in &problems {
+            let _ = writeln!(text, "  - {problem}");
+        }
+        let _ = write!(text, "logs: {}", work.display());
+        bail!(text);
+    }
+    println!(
+        "fleet: every check passed ({} requests in {:.1}s)",
+        records.len(),
+        took.as_secs_f64()
+    );
+    if let Err(err) = fs::remove_dir_all(&work) {
+        println!("warning: could not remove {}: {err}", work.display());
+    }
+    Ok(())
+}
+
+/// HAProxy's view of each node at the end: its state, the requests it was sent, and how often
+/// readiness checks took it out of rotation.
+fn rotation_table(stats: &[cluster::ServerStats]) -> String {
+    let mut out = String::from(
+        "\n| node (HAProxy) | state | requests sent | taken out of rotation |\n|---|---|---:|---:|\n",
+    );
+    for s in stats {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            s.name, s.status, s.sessions, s.taken_out
+        );
+    }
+    out
+}
+
+/// The three faults, each when the workload has sent `FAULT_AT[i]` requests, each over when
+/// every node is ready and HAProxy has them all in rotation again.
+fn run_faults(
+    workload: &Workload,
+    nodes: &mut [Node],
+    pg: &Postgres,
+    balancer: &Balancer,
+) -> Result<Vec<Fault>> {
+    let mut faults = Vec::new();
+    for (i, at) in FAULT_AT.into_iter().enumerate() {
+        let previous_end = faults.last().map_or(Duration::ZERO, |f: &Fault| f.end);
+        wait_until(
+            &format!("{at} requests before the next fault"),
+            WORKLOAD_DEADLINE.saturating_sub(workload.now()),
+            || workload.sent.load(Ordering::SeqCst) >= at && workload.now() > previous_end + GRACE,
+        )?;
+        let start = workload.now();
+        // Each fault lasts until HAProxy's readiness checks have taken the broken part out of
+        // rotation, so that the run shows the balancer draining, not only retrying.
+        let taken_out = |names: &[&str]| {
+            wait_until(
+                &format!("HAProxy to take {} out of rotation", names.join(", ")),
+                Duration::from_secs(30),
+                || balancer.all_down(names),
+            )
+        };
+        let fault = match i {
+            0 => {
+                let status = nodes[0].signal_and_wait("TERM")?;
+                ensure!(
+                    status.contains("exit status: 0"),
+                    "node1 did not shut down cleanly on SIGTERM ({status}):\n{}",
+                    nodes[0].log_tail()
+                );
+                taken_out(&NODES[..1])?;
+                nodes[0].start()?;
+                Fault {
+                    name: "node1 restarted (SIGTERM)",
+                    start,
+                    end: start,
+                    allowed: |_| false,
+                }
+            }
+            1 => {
+                nodes[1].signal_and_wait("KILL")?;
+                taken_out(&NODES[1..2])?;
+                nodes[1].start()?;
+                Fault {
+                    name: "node2 killed (SIGKILL)",
+                    start,
+                    end: start,
+                    allowed: |f| matches!(f, Failure::Transport | Failure::Balancer(_)),
+                }
+            }
+            _ => {
+                pg.stop_for_outage()?;
+                taken_out(&NODES)?;
+                pg.start_after_outage()?;
+                Fault {
+                    name: "PostgreSQL stopped and started",
+                    start,
+                    end: start,
+                    allowed: |f| matches!(f, Failure::StoreUnavailable | Failure::Balancer(503)),
+                }
+            }
+        };
+        wait_until(
+            "every node ready and in rotation",
+            Duration::from_secs(60),
+            || nodes.iter().all(Node::ready) && balancer.all_up(&NODES),
+        )?;
+        println!(
+            "fault: {} at {:.1}s, all nodes ready again after {:.1}s",
+            fault.name,
+            start.as_secs_f64(),
+            (workload.now() - start).as_secs_f64()
+        );
+        faults.push(Fault {
+            end: workload.now(),
+            ..fault
+        });
+    }
+    Ok(faults)
+}
+
+/// The store, read directly: what the workload completed is there exactly once, and nothing
+/// is left half-done.
+fn check_store(pg: &Postgres, outcome: &workload::Outcome, client: &str) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    let users: BTreeMap<String, usize> = pg
+        .psql(
+            "fleet",
+            "SELECT email_canonical, count(*) FROM users GROUP BY email_canonical",
+        )?
+        .into_iter()
+        .map(|row| (row[0].clone(), row[1].parse().unwrap_or(0)))
+        .collect();
+    for email in &outcome.completed_sign_ups {
+        let count = users.get(email).copied().unwrap_or(0);
+        if count != 1 {
+            problems.push(format!("completed sign-up {email}: {count} users"));
+        }
+    }
+    let pending: BTreeSet<String> = pg
+        .psql("fleet", "SELECT email_canonical FROM sign_ups")?
+        .into_iter()
+        .map(|row| row[0].clone())
+        .collect();
+    for email in pending.iter().filter(|e| users.contains_key(*e)) {
+        problems.push(format!("{email} is both a user and a pending sign-up"));
+    }
+    for email in &outcome.uncertain_sign_ups {
+        if users.contains_key(email) && pending.contains(email) {
+            problems.push(format!("interrupted sign-up {email} is half-done"));
+        }
+    }
+    let known: BTreeSet<&String> = outcome
+        .completed_sign_ups
+        .iter()
+        .chain(&outcome.uncertain_sign_ups)
+        .collect();
+    for email in users.keys().filter(|e| !known.contains(e)) {
+        problems.push(format!("user {email} was never signed up by the workload"));
+    }
+    let without_password = pg.psql(
+        "fleet",
+        "SELECT u.email_canonical FROM users u \
+         WHERE NOT EXISTS (SELECT 1 FROM passwords p WHERE p.user_id = u.id)",
+    )?;
+    for row in without_password {
+        problems.push(format!(
+            "user {} has no password: a half-done sign-up",
+            row[0]
+        ));
+    }
+    let live_links: BTreeSet<String> = pg
+        .psql(
+            "fleet",
+            "SELECT u.email_canonical FROM magic_links m JOIN users u ON u.id = m.user_id",
+        )?
+        .into_iter()
+        .map(|row| row[0].clone())
+        .collect();
+    for email in outcome
+        .links_used
+        .iter()
+        .filter(|e| live_links.contains(*e))
+    {
+        problems.push(format!(
+            "the sign-in link of {email} was used but is still there"
+        ));
+    }
+    // The balancer's requests come from its own address, a trusted proxy: the client the
+    // nodes record is the workload's address, which only X-Forwarded-For carried.
+    let addresses = pg.psql(
+        "fleet",
+        "SELECT DISTINCT coalesce(ip, '(none)') FROM sessions",
+    )?;
+    for row in addresses {
+        if row[0] != client {
+            problems.push(format!(
+                "a session records the client address {} instead of the workload's {client}",
+                row[0]
+            ));
+        }
+    }
+    Ok(problems)
+}
+
+/// Every session the workload holds answers on every node, asked directly; every one it
+/// signed out is signed out on every node.
+fn check_sessions(nodes: &[Node], outcome: &workload::Outcome) -> Vec<String> {
+    let mut problems = Vec::new();
+    for node in nodes {
+        for (token, email) in &outcome.held {
+            let bearer = format!("Bearer {token}");
+            match http_at(node.addr, "GET", "/me", &[("Authorization", &bearer)], None) {
+                Ok(r) if r.status == 200 && workload::has_user(&r, email).is_ok() => {}
+                Ok(r) => problems.push(format!(
+                    "{}: the session of {email} answered {} {:.200}",
+                    node.name, r.status, r.body
+                )),
+                Err(err) => problems.push(format!("{}: /me failed: {err:#}", node.name)),
+            }
+        }
+        for token in &outcome.signed_out {
+            let bearer = format!("Bearer {token}");
+            match http_at(node.addr, "GET", "/me", &[("Authorization", &bearer)], None) {
+                Ok(r) if r.status == 200 && workload::signed_out(&r).is_ok() => {}
+                Ok(r) => problems.push(format!(
+                    "{}: a signed-out session answered {} {:.200}",
+                    node.name, r.status, r.body
+                )),
+                Err(err) => problems.push(format!("{}: /me failed: {err:#}", node.name)),
+            }
+        }
+    }
+    problems
+}
+
+/// The node without a database: HAProxy has it down, sent it nothing, and its log shows only
+/// readiness checks.
+fn check_broken_node(balancer: &Balancer, broken: &Node) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    let stats = balancer.stats()?;
+    match stats.iter().find(|s| s.name == BROKEN) {
+        Some(s) if s.status.starts_with("DOWN") && s.sessions == 0 => {}
+        Some(s) => problems.push(format!(
+            "{BROKEN}: HAProxy has it {} after sending it {} requests",
+            s.status, s.sessions
+        )),
+        None => problems.push(format!("{BROKEN} is missing from HAProxy's statistics")),
+    }
+    let log = broken.log_text();
+    let routes: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("finished processing request"))
+        .filter(|line| !line.contains("route=/readyz") && !line.contains("route=/healthz"))
+        .collect();
+    if let Some(line) = routes.first() {
+        problems.push(format!(
+            "{BROKEN} served {} requests besides probes, e.g. {line}",
+            routes.len()
+        ));
+    }
+    if !log.contains("route=/readyz") {
+        problems.push(format!("{BROKEN} was never probed on /readyz"));
+    }
+    Ok(problems)
+}
+
+/// 32 random bytes as 64 hexadecimal characters: the nodes' shared server key.
+fn random_hex() -> Result<String> {
+    let mut bytes = [0_u8; 32];
+    let mut urandom = fs::File::open("/dev/urandom")?;
+    std::io::Read::read_exact(&mut urandom, &mut bytes)?;
+    Ok(bytes.iter().fold(String::new(), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}");
+        hex
+    }))
+}
+
+/// The nodes' configuration: one test environment with passwords and sign-in links. Every
+/// request reaches the nodes from one client address, so the per-address limits are raised
+/// far above what the workload sends; they are still counted in the store.
+const FLEET_CONFIG: &str = r#"
+[[environments]]
+name = "Fleet"
+mode = "test"
+publishable_key = "pk_test_fleet"
+secret_key = "sk_test_fleet_secret"
+methods = ["password", "magic_link"]
+
+[environments.rate_limits]
+sign_in_per_ip = { max = 100000, window_secs = 300 }
+verifications_per_ip = { max = 100000, window_secs = 300 }
+emails_per_ip = { max = 100000, window_secs = 900 }
+sign_ups_per_ip = { max = 100000, window_secs = 900 }
+"#;
