@@ -183,6 +183,8 @@ fn as_postgres(program: &Path) -> Cmd {
 pub struct Node {
     pub name: String,
     pub addr: SocketAddr,
+    /// Its metrics listener (`TORII_METRICS_LISTEN`).
+    pub metrics: SocketAddr,
     host: Host,
     pub log: PathBuf,
     bin: PathBuf,
@@ -199,11 +201,13 @@ impl Node {
         env: Vec<(String, String)>,
     ) -> Result<Self> {
         let addr = SocketAddr::from((host.ip, free_port()?));
+        let metrics = SocketAddr::from((host.ip, free_port()?));
         let log = work.join(format!("{name}.log"));
         File::create(&log)?;
         Ok(Self {
             name: name.to_owned(),
             addr,
+            metrics,
             host,
             log,
             bin: bin.to_owned(),
@@ -219,6 +223,7 @@ impl Node {
         let mut cmd = self.host.command(&self.bin);
         cmd.env_clear()
             .env("TORII_LISTEN", self.addr.to_string())
+            .env("TORII_METRICS_LISTEN", self.metrics.to_string())
             .env("TORII_LOG", "info")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())

@@ -21,10 +21,12 @@
 //! gets a wrong answer. Afterwards every completed sign-up is exactly one user, no sign-up is
 //! both completed and pending, no used sign-in link is left, every session the workload holds
 //! answers on every node directly, every signed-out one is signed out everywhere, every session
-//! records the workload's address (read from `X-Forwarded-For`), and `node4` was never sent a
-//! request.
+//! records the workload's address (read from `X-Forwarded-For`), `node4` was never sent a
+//! request, and a counted batch sent through the balancer grows the nodes' `/metrics`
+//! counters, summed over the nodes, by exactly what was sent (`metrics.rs`).
 
 mod cluster;
+mod metrics;
 mod net;
 mod report;
 mod workload;
@@ -195,6 +197,11 @@ pub fn run(paths: &Paths, server: &Path) -> Result<()> {
     problems.extend(check_store(&pg, &outcome, &net.here.to_string())?);
     problems.extend(check_sessions(&nodes, &outcome));
     problems.extend(check_broken_node(&balancer, &broken)?);
+    // After every direct request of the checks above: the counted batch is all that moves.
+    match outcome.held.first() {
+        Some((token, _)) => problems.extend(metrics::check(balancer.addr, &nodes, token)?),
+        None => problems.push("metrics: the workload holds no session to count with".to_owned()),
+    }
     print!("{}", rotation_table(&balancer.stats()?));
     drop(balancer);
     drop(nodes);
