@@ -368,7 +368,11 @@ impl ToriiBuilder {
             session::DEFAULT_SESSION_CACHE_CAPACITY,
             session::DEFAULT_REVOCATION_BOUND,
         ));
-        let session_cache = Arc::new(session::cache::SessionCache::new(capacity, bound));
+        let session_cache = Arc::new(session::cache::SessionCache::new(
+            capacity,
+            bound,
+            metrics.cache_counters(),
+        ));
         let follower = session::follow::follow(&store, &session_cache);
         let torii = Torii {
             inner: Arc::new(Inner {
@@ -469,6 +473,7 @@ impl Torii {
         self.inner.metrics.encode(
             self.inner.store.connections(),
             self.inner.hasher.queue_depth(),
+            self.inner.session_cache.len(),
         )
     }
 

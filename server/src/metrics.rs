@@ -1,7 +1,8 @@
 //! What a node counts, for `GET /metrics` (Prometheus scrapes its OpenMetrics text): requests
 //! by route template and status, latency by route, sign-ins and sign-up steps by method and
-//! result, rate-limit refusals by bucket, emails sent and failed, and, read at each scrape, the
-//! store pool's connections and the password-hashing queue.
+//! result, rate-limit refusals by bucket, emails sent and failed, session-cache lookups by
+//! result and the revocation lag, and, read at each scrape, the store pool's connections, the
+//! password-hashing queue and the sessions cached.
 //!
 //! Every label value comes from a closed set (route templates, never raw paths; stable error
 //! codes; bucket names), so no client can grow the number of series.
@@ -57,6 +58,34 @@ struct ResultLabels {
 
 type Histograms = Family<RouteLabels, Histogram, fn() -> Histogram>;
 
+/// Upper bounds of the revocation-lag buckets, in seconds (the default bound is 1 s).
+const LAG_BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+
+/// The session cache's counters, handed to the cache and its follower (cheap clones of the
+/// registered metrics).
+#[derive(Debug, Clone)]
+pub(crate) struct CacheCounters {
+    /// Lookups answered from the cache.
+    pub(crate) hits: Counter,
+    /// Lookups the cache could have answered but did not hold.
+    pub(crate) misses: Counter,
+    /// Lookups while the cache was not fresh (the log not read within the bound).
+    pub(crate) stale: Counter,
+    /// From a revoking change's commit (its log entry's time) to this node reading it.
+    pub(crate) lag: Histogram,
+}
+
+impl Default for CacheCounters {
+    fn default() -> Self {
+        Self {
+            hits: Counter::default(),
+            misses: Counter::default(),
+            stale: Counter::default(),
+            lag: Histogram::new(LAG_BUCKETS),
+        }
+    }
+}
+
 fn latency_histogram() -> Histogram {
     Histogram::new(LATENCY_BUCKETS)
 }
@@ -74,6 +103,8 @@ pub struct Metrics {
     pool_in_use: Gauge,
     pool_idle: Gauge,
     hash_queue: Gauge,
+    cache: CacheCounters,
+    cache_entries: Gauge,
 }
 
 impl Default for Metrics {
@@ -161,6 +192,36 @@ impl Metrics {
             "Password hashes waiting for a hashing thread",
             hash_queue.clone(),
         );
+        let lookups = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "session_cache_lookups",
+            "Database-session lookups by result: hit (answered from memory), miss (read from \
+             the store), stale (the revocation log not read within the bound: read from the store)",
+            lookups.clone(),
+        );
+        let cache = CacheCounters {
+            hits: lookups
+                .get_or_create(&ResultLabels { result: "hit" })
+                .clone(),
+            misses: lookups
+                .get_or_create(&ResultLabels { result: "miss" })
+                .clone(),
+            stale: lookups
+                .get_or_create(&ResultLabels { result: "stale" })
+                .clone(),
+            lag: Histogram::new(LAG_BUCKETS),
+        };
+        registry.register(
+            "session_revocation_lag_seconds",
+            "From a revoking change's log entry to this node reading it from the revocation log",
+            cache.lag.clone(),
+        );
+        let cache_entries = Gauge::default();
+        registry.register(
+            "session_cache_entries",
+            "Sessions held in this node's cache",
+            cache_entries.clone(),
+        );
         Self {
             registry,
             requests,
@@ -172,6 +233,8 @@ impl Metrics {
             pool_in_use,
             pool_idle,
             hash_queue,
+            cache,
+            cache_entries,
         }
     }
 
@@ -219,6 +282,11 @@ impl Metrics {
         .inc();
     }
 
+    /// The session cache's counters, for the cache and its follower to count into.
+    pub(crate) fn cache_counters(&self) -> CacheCounters {
+        self.cache.clone()
+    }
+
     /// Counts a refusal by the rate limit named `bucket`.
     pub fn rate_limited(&self, bucket: &'static str) {
         self.rate_limited
@@ -239,7 +307,10 @@ impl Metrics {
         &self,
         connections: Option<(u32, u32)>,
         hash_queue: usize,
+        cache_entries: usize,
     ) -> Result<String, std::fmt::Error> {
+        self.cache_entries
+            .set(i64::try_from(cache_entries).unwrap_or(i64::MAX));
         if let Some((open, idle)) = connections {
             self.pool_in_use.set(i64::from(open.saturating_sub(idle)));
             self.pool_idle.set(i64::from(idle));
@@ -293,7 +364,12 @@ mod tests {
         metrics.request("GET", Some("/me"), 200, None, tick);
         metrics.request("GET", None, 404, Some(ErrorCode::NotFound), tick);
         metrics.rate_limited("sign_in_ip");
-        let text = metrics.encode(Some((5, 2)), 3).unwrap();
+        let cache = metrics.cache_counters();
+        cache.hits.inc();
+        cache.hits.inc();
+        cache.misses.inc();
+        cache.lag.observe(0.2);
+        let text = metrics.encode(Some((5, 2)), 3, 7).unwrap();
         for line in [
             r#"torii_sign_ins_total{method="password",result="ok"} 1"#,
             r#"torii_sign_ins_total{method="password",result="invalid_credentials"} 1"#,
@@ -303,6 +379,13 @@ mod tests {
             "torii_store_connections_in_use 3",
             "torii_store_connections_idle 2",
             "torii_password_hash_queue_depth 3",
+            r#"torii_session_cache_lookups_total{result="hit"} 2"#,
+            r#"torii_session_cache_lookups_total{result="miss"} 1"#,
+            r#"torii_session_cache_lookups_total{result="stale"} 0"#,
+            "torii_session_cache_entries 7",
+            "torii_session_revocation_lag_seconds_count 1",
+            r#"torii_session_revocation_lag_seconds_bucket{le="0.25"} 1"#,
+            r#"torii_session_revocation_lag_seconds_bucket{le="0.1"} 0"#,
             "# EOF",
         ] {
             assert!(text.lines().any(|l| l == line), "no {line:?} in\n{text}");

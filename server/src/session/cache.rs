@@ -14,6 +14,7 @@
 //! change, and putting it after the change was applied would bring it back.
 
 use super::sign_in::AuthenticatedSession;
+use crate::metrics::CacheCounters;
 use crate::store::{RevocationObserver, RevocationScope, SessionRecord, UserRecord};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -48,6 +49,7 @@ pub(crate) struct SessionCache {
     capacity: usize,
     bound: Duration,
     state: Mutex<State>,
+    counters: CacheCounters,
 }
 
 impl std::fmt::Debug for SessionCache {
@@ -83,12 +85,19 @@ struct State {
 impl SessionCache {
     /// A cache of at most `capacity` sessions (0: nothing is cached), trusted for `bound` after
     /// each successful read of the revocation log.
-    pub(crate) fn new(capacity: usize, bound: Duration) -> Self {
+    pub(crate) fn new(capacity: usize, bound: Duration, counters: CacheCounters) -> Self {
         Self {
             capacity,
             bound,
             state: Mutex::new(State::default()),
+            counters,
         }
+    }
+
+    /// A change's log entry was read `lag` after it was appended (the appending node's clock
+    /// against this one's): counted in the revocation-lag histogram.
+    pub(crate) fn saw_revocation(&self, lag: Duration) {
+        self.counters.lag.observe(lag.as_secs_f64());
     }
 
     /// Sessions held at most.
@@ -107,13 +116,25 @@ impl SessionCache {
 
     /// The cached lookup of a token hash, when the cache is fresh.
     pub(crate) fn get(&self, token_hash: &str, now: Instant) -> Option<Cached> {
-        let mut state = self.state();
-        if !state.fresh(now) {
+        if self.capacity == 0 {
             return None;
         }
-        let at = *state.index.get(token_hash)?;
-        let slot = state.slots[at].as_mut()?;
+        let mut state = self.state();
+        if !state.fresh(now) {
+            self.counters.stale.inc();
+            return None;
+        }
+        let found = state
+            .index
+            .get(token_hash)
+            .copied()
+            .and_then(|at| state.slots[at].as_mut());
+        let Some(slot) = found else {
+            self.counters.misses.inc();
+            return None;
+        };
         slot.referenced = true;
+        self.counters.hits.inc();
         Some(slot.value.clone())
     }
 
@@ -224,8 +245,7 @@ impl SessionCache {
     }
 
     /// Entries held.
-    #[cfg(test)]
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.state().index.len()
     }
 }
@@ -305,7 +325,7 @@ mod tests {
     }
 
     fn fresh_cache(capacity: usize) -> (SessionCache, Instant) {
-        let cache = SessionCache::new(capacity, Duration::from_secs(1));
+        let cache = SessionCache::new(capacity, Duration::from_secs(1), CacheCounters::default());
         let now = Instant::now();
         cache.fresh_since(now);
         (cache, now)
@@ -407,7 +427,7 @@ mod tests {
 
     #[test]
     fn a_cache_never_read_fresh_answers_nothing() {
-        let cache = SessionCache::new(16, Duration::from_secs(1));
+        let cache = SessionCache::new(16, Duration::from_secs(1), CacheCounters::default());
         let now = Instant::now();
         assert!(cache.ticket(now).is_none());
         assert!(cache.get("t", now).is_none());

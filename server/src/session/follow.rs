@@ -117,6 +117,11 @@ impl Position {
                 last = head;
                 break;
             };
+            let read_at = time::OffsetDateTime::now_utc();
+            if let Some(oldest) = entries.first() {
+                let lag = (read_at - oldest.created_at).max(time::Duration::ZERO);
+                cache.saw_revocation(lag.unsigned_abs());
+            }
             let scopes: Vec<_> = entries.into_iter().map(|e| e.scope).collect();
             cache.invalidate(&scopes);
             last = end;
@@ -295,7 +300,11 @@ mod tests {
         for id in ["usr_a", "usr_b"] {
             db.store.insert_user(&user(id), None).await.unwrap();
         }
-        let cache = SessionCache::new(16, Duration::from_secs(60));
+        let cache = SessionCache::new(
+            16,
+            Duration::from_secs(60),
+            crate::metrics::CacheCounters::default(),
+        );
         cache.fresh_since(Instant::now());
         let mut position = Position { last: None };
         position.read(db.store.as_ref(), &cache).await.unwrap();

@@ -18,7 +18,8 @@
 //! flight, each failing cleanly (a 502/503 of the balancer or a closed connection); the
 //! database restart costs only `503 store_unavailable` (or the balancer's 503 while no node is
 //! ready) during the outage, and every node is ready again without a restart; no request ever
-//! gets a wrong answer. Afterwards every completed sign-up is exactly one user, no sign-up is
+//! gets a wrong answer (a session signed out through one node may still be answered as signed
+//! in by another for the revocation bound, never longer: `workload::STALE_FOR`). Afterwards every completed sign-up is exactly one user, no sign-up is
 //! both completed and pending, no used sign-in link is left, every session the workload holds
 //! answers on every node directly, every signed-out one is signed out everywhere, every session
 //! records the workload's address (read from `X-Forwarded-For`), `node4` was never sent a

@@ -82,6 +82,11 @@ impl Failure {
 }
 
 /// One request: what, when (since the workload started), and how it failed, if it did.
+/// How long after a sign-out another node may still answer the session as signed in: the
+/// nodes' revocation bound (`TORII_REVOCATION_BOUND_MS`, 1 s by default), plus slack for the
+/// request that asks.
+pub const STALE_FOR: Duration = Duration::from_millis(1500);
+
 #[derive(Debug, Clone)]
 pub struct Record {
     pub kind: Kind,
@@ -330,7 +335,39 @@ impl Workload {
             return;
         }
         self.outcome().signed_out.push(token.clone());
-        self.call(Kind::Me, "GET /me", Some(&token), None, 200, signed_out);
+        self.expect_signed_out(&token);
+    }
+
+    /// `/me` through the balancer after a sign-out, until it answers signed out. A node other
+    /// than the one that signed out may answer from its session cache until the revocation
+    /// bound has passed since the sign-out committed; past [`STALE_FOR`] an active answer is
+    /// wrong.
+    fn expect_signed_out(&self, token: &str) {
+        let answered = self.now();
+        loop {
+            let within_bound = self.now().saturating_sub(answered) < STALE_FOR;
+            let seen = self.call(
+                Kind::Me,
+                "GET /me",
+                Some(token),
+                None,
+                200,
+                |r| match signed_out(r) {
+                    Ok(()) => Ok(()),
+                    Err(_) if within_bound => Ok(()),
+                    Err(why) => Err(format!(
+                        "still signed in {:.2}s after the sign-out was answered: {why}",
+                        self.now().saturating_sub(answered).as_secs_f64()
+                    )),
+                },
+            );
+            match seen {
+                Some(response) if signed_out(&response).is_err() => {
+                    thread::sleep(Duration::from_millis(50));
+                }
+                _ => return,
+            }
+        }
     }
 
     /// A sign-in link for a user who never had one, used through the balancer, then `/me`.
