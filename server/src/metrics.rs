@@ -199,16 +199,21 @@ impl Metrics {
              the store), stale (the revocation log not read within the bound: read from the store)",
             lookups.clone(),
         );
+        // One statement each: the family's read guard lives to the end of its statement, and
+        // creating the next label takes its write lock.
+        let hits = lookups
+            .get_or_create(&ResultLabels { result: "hit" })
+            .clone();
+        let misses = lookups
+            .get_or_create(&ResultLabels { result: "miss" })
+            .clone();
+        let stale = lookups
+            .get_or_create(&ResultLabels { result: "stale" })
+            .clone();
         let cache = CacheCounters {
-            hits: lookups
-                .get_or_create(&ResultLabels { result: "hit" })
-                .clone(),
-            misses: lookups
-                .get_or_create(&ResultLabels { result: "miss" })
-                .clone(),
-            stale: lookups
-                .get_or_create(&ResultLabels { result: "stale" })
-                .clone(),
+            hits,
+            misses,
+            stale,
             lag: Histogram::new(LAG_BUCKETS),
         };
         registry.register(
