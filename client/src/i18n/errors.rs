@@ -79,7 +79,7 @@ section! {
 
 /// Every code the table has a text for (all but [`ErrorCode::Unknown`]), for its tests.
 #[cfg(test)]
-pub(crate) const ALL_CODES: [ErrorCode; 48] = [
+pub(crate) const ALL_CODES: [ErrorCode; 49] = [
     ErrorCode::MalformedRequest,
     ErrorCode::ValidationFailed,
     ErrorCode::ConsentRequired,
