@@ -841,3 +841,47 @@ async fn a_live_environment_needs_a_server_key() {
             .is_ok()
     );
 }
+
+#[tokio::test]
+async fn an_idle_refresh_session_ends_like_a_database_session() {
+    let mut env = jwt_env("env_jwt", "pk_test_jwt", "sk_test_jwt");
+    env.session.idle_timeout = Duration::minutes(10);
+    let app = app_with(vec![env]).await;
+    let Signed { cookie, .. } = jwt_session(&app, "idle@example.com").await;
+    // A second session, left unused.
+    let idle = Req::post(
+        "/v1/sign-in/password",
+        &json!({"email": "idle@example.com", "password": PASSWORD}),
+    )
+    .send(&app)
+    .await
+    .session_cookie()
+    .unwrap();
+    let refresh = || {
+        Req::post("/v1/session/refresh", &json!({}))
+            .cookie(&cookie)
+            .send(&app)
+    };
+    // Each refresh marks it active: used every 9 minutes, it outlives the idle timeout.
+    for _ in 0..3 {
+        app.clock.advance(Duration::minutes(9));
+        assert_eq!(refresh().await.status, StatusCode::OK);
+    }
+    let listed = Req::get("/v1/sessions").bearer(&cookie).send(&app).await;
+    assert_eq!(
+        listed.body["sessions"].as_array().unwrap().len(),
+        1,
+        "the idle session is over: {}",
+        listed.text
+    );
+    assert_eq!(
+        Req::get("/me").cookie(&idle).send(&app).await.body["user"],
+        json!(null)
+    );
+    app.clock.advance(Duration::minutes(10));
+    assert_eq!(refresh().await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        Req::get("/me").cookie(&cookie).send(&app).await.body["user"],
+        json!(null)
+    );
+}
