@@ -58,7 +58,9 @@ pub mod store;
 pub mod validate;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use environment::{Environment, FirstFactor, MfaSettings, SessionSettings};
+pub use environment::{
+    DEFAULT_JWT_LIFETIME, Environment, FirstFactor, MAX_JWT_LIFETIME, MfaSettings, SessionSettings,
+};
 pub use error::ApiError;
 pub use http::{openapi_document, router};
 pub use methods::email_code::SignUpError;

@@ -642,7 +642,16 @@ async fn a_revoked_jwt_session_can_no_longer_refresh_and_the_recent_rule_reads_t
         .await
         .session_cookie()
         .unwrap();
-    let there = sign_in_from(&app, "jwt@example.com", PASSWORD, FIREFOX_MAC).await;
+    let there_answer = Req::post(
+        "/v1/sign-in/password",
+        &json!({"email": "jwt@example.com", "password": PASSWORD}),
+    )
+    .header("user-agent", FIREFOX_MAC)
+    .send(&app)
+    .await;
+    let there_refresh = there_answer.session_cookie().unwrap();
+    // The short-lived JWT handed out with it, as a page would give its backend.
+    let there = there_answer.body["token"].as_str().unwrap().to_owned();
 
     let listed = Req::get("/v1/sessions").bearer(&here).send(&app).await;
     assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
@@ -661,12 +670,15 @@ async fn a_revoked_jwt_session_can_no_longer_refresh_and_the_recent_rule_reads_t
         .send(&app)
         .await;
     assert_eq!(revoked.status, StatusCode::NO_CONTENT);
-    // A JWT stays valid until it expires; what revocation stops is its refresh.
+    // A JWT stays valid until it expires (its short lifetime); the refresh session it came
+    // from ends at once.
     let refresh = Req::post("/v1/session/refresh", &json!({}))
-        .bearer(&there)
+        .bearer(&there_refresh)
         .send(&app)
         .await;
     assert_eq!(refresh.status, StatusCode::UNAUTHORIZED);
+    let me = Req::get("/me").bearer(&there).send(&app).await;
+    assert!(me.body["user"].is_object(), "verified offline");
     let gone = Req::post("/v1/me/email", &json!({"email": "x@example.com"}))
         .bearer(&there)
         .send(&app)

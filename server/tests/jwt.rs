@@ -1,5 +1,6 @@
-//! JWT sessions: issuance, verification without the store, every rejection, rotation, JWKS,
-//! refresh with current gates.
+//! JWT sessions: the refresh session in the cookie, the short-lived JWT signed from it,
+//! verification without the store, every rejection, rotation, JWKS, refresh with current
+//! gates, and revocation ending refreshes at once while an issued JWT lives out its lifetime.
 
 mod common;
 
@@ -29,7 +30,18 @@ fn sign_up_body_plain(email: &str) -> Value {
     json!({"email": email, "password": PASSWORD})
 }
 
+/// A signed-up user's refresh session token (the cookie) and the JWT the answer carried.
+struct Signed {
+    cookie: String,
+    jwt: String,
+}
+
+/// Signs a user up and answers the JWT of the sign-up's answer.
 async fn jwt_user(app: &TestApp, email: &str) -> String {
+    jwt_session(app, email).await.jwt
+}
+
+async fn jwt_session(app: &TestApp, email: &str) -> Signed {
     let created = Req::post("/v1/sign-ups", &sign_up_body_plain(email))
         .send(app)
         .await;
@@ -39,7 +51,10 @@ async fn jwt_user(app: &TestApp, email: &str) -> String {
         .send(app)
         .await;
     assert_eq!(verified.status, StatusCode::OK, "{}", verified.text);
-    verified.session_cookie().unwrap()
+    Signed {
+        cookie: verified.session_cookie().unwrap(),
+        jwt: verified.body["token"].as_str().unwrap().to_owned(),
+    }
 }
 
 fn claims_of(token: &str) -> Claims {
@@ -54,16 +69,27 @@ async fn me_user(app: &TestApp, token: &str) -> Value {
 #[tokio::test]
 async fn sign_in_issues_a_signed_token_with_the_session_state() {
     let app = jwt_app().await;
-    let token = jwt_user(&app, "jwt@example.com").await;
+    let Signed { cookie, jwt: token } = jwt_session(&app, "jwt@example.com").await;
     assert_eq!(token.matches('.').count(), 2, "a JWT");
+    assert_eq!(
+        cookie.matches('.').count(),
+        0,
+        "the cookie holds the refresh session, not a JWT"
+    );
     let claims = claims_of(&token);
+    assert_eq!(
+        claims.exp,
+        claims.iat + 60,
+        "a JWT lives a minute by default"
+    );
+    assert_eq!(claims.nbf, claims.iat);
     assert_eq!(claims.iss, "http://localhost:3000");
     assert_eq!(claims.aud, "env_jwt");
     assert_eq!(claims.email, "jwt@example.com");
     assert!(claims.email_verified);
     assert!(claims.gates.is_empty());
     assert!(claims.sub.starts_with("usr_") && claims.sid.starts_with("ses_"));
-    let me = Req::get("/me").cookie(&token).send(&app).await;
+    let me = Req::get("/me").cookie(&cookie).send(&app).await;
     assert_eq!(me.body["session"]["kind"], "jwt");
     assert_eq!(me.body["session"]["status"], "active");
     assert_eq!(me.body["user"]["email"], "jwt@example.com");
@@ -92,7 +118,10 @@ async fn sign_in_issues_a_signed_token_with_the_session_state() {
     )
     .send(&app)
     .await;
-    assert_eq!(signed_in.session_cookie().unwrap().matches('.').count(), 2);
+    assert_eq!(signed_in.session_cookie().unwrap().matches('.').count(), 0);
+    let signed_in_jwt = signed_in.body["token"].as_str().unwrap();
+    assert_eq!(claims_of(signed_in_jwt).email, "jwt@example.com");
+    assert!(me_user(&app, signed_in_jwt).await.is_object());
 }
 
 #[tokio::test]
@@ -178,11 +207,16 @@ async fn hostile_and_stale_tokens_are_refused() {
         "the genuine token still works"
     );
 
-    app.clock.advance(Duration::hours(1) + Duration::seconds(1));
+    app.clock.advance(Duration::seconds(59));
+    assert!(
+        me_user(&app, &token).await.is_object(),
+        "within its lifetime"
+    );
+    app.clock.advance(Duration::seconds(1));
     assert_eq!(
         me_user(&app, &token).await,
         json!(null),
-        "expired by the clock"
+        "expired by the clock at iat + the JWT lifetime"
     );
 }
 
@@ -199,12 +233,18 @@ async fn a_token_of_one_environment_is_refused_by_another() {
         .await;
     let id = created.body["signUpId"].as_str().unwrap().to_owned();
     let code = code_from(&app, "two@example.com");
-    let token = Req::post(&format!("/v1/sign-ups/{id}/verify"), &json!({"code": code}))
+    let verified = Req::post(&format!("/v1/sign-ups/{id}/verify"), &json!({"code": code}))
         .header("torii-publishable-key", "pk_test_a")
         .send(&app)
-        .await
-        .session_cookie()
-        .unwrap();
+        .await;
+    let token = verified.body["token"].as_str().unwrap().to_owned();
+    let cookie = verified.session_cookie().unwrap();
+    let refresh_in_b = Req::post("/v1/session/refresh", &json!({}))
+        .header("torii-publishable-key", "pk_test_b")
+        .cookie(&cookie)
+        .send(&app)
+        .await;
+    assert_eq!(refresh_in_b.status, StatusCode::UNAUTHORIZED);
     let in_a = Req::get("/me")
         .header("torii-publishable-key", "pk_test_a")
         .bearer(&token)
@@ -246,8 +286,10 @@ async fn rotation_keeps_old_tokens_valid_and_signs_new_ones_with_the_new_key() {
     )
     .send(&app)
     .await
-    .session_cookie()
-    .unwrap();
+    .body["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let header: Value = serde_json::from_slice(
         &URL_SAFE_NO_PAD
             .decode(fresh.split('.').next().unwrap())
@@ -257,8 +299,9 @@ async fn rotation_keeps_old_tokens_valid_and_signs_new_ones_with_the_new_key() {
     assert_eq!(header["kid"], new_kid.as_str());
     let jwks = Req::get("/.well-known/jwks.json").send(&app).await;
     assert_eq!(jwks.body["keys"].as_array().unwrap().len(), 2);
-    // Once every token the old key signed has expired, it is no longer published.
-    app.clock.advance(Duration::hours(1) + Duration::seconds(1));
+    // Once every token the old key signed has expired (a JWT lifetime after the rotation), it
+    // is no longer published.
+    app.clock.advance(Duration::seconds(61));
     let jwks = Req::get("/.well-known/jwks.json").send(&app).await;
     assert_eq!(jwks.body["keys"].as_array().unwrap().len(), 1);
     assert_eq!(jwks.body["keys"][0]["kid"], new_kid.as_str());
@@ -285,15 +328,17 @@ async fn another_node_rotating_is_picked_up_by_kid() {
     )
     .send(&other)
     .await
-    .session_cookie()
-    .unwrap();
+    .body["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(me_user(&app, &from_other).await.is_object());
 }
 
 #[tokio::test]
 async fn refresh_carries_gates_and_sign_out_stops_refresh() {
     let app = jwt_app().await;
-    let token = jwt_user(&app, "refresh@example.com").await;
+    let Signed { cookie, jwt: token } = jwt_session(&app, "refresh@example.com").await;
     let user = claims_of(&token).sub;
     Req::post(
         &format!("/v1/admin/users/{user}/gates"),
@@ -308,12 +353,16 @@ async fn refresh_carries_gates_and_sign_out_stops_refresh() {
         "a JWT carries its state until refreshed"
     );
     let refreshed = Req::post("/v1/session/refresh", &json!({}))
-        .cookie(&token)
+        .cookie(&cookie)
         .send(&app)
         .await;
     assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.text);
     assert_eq!(refreshed.body["session"]["status"], "pending");
-    let pending_token = refreshed.session_cookie().unwrap();
+    assert!(
+        refreshed.session_cookie().is_none(),
+        "the refresh session keeps its token"
+    );
+    let pending_token = refreshed.body["token"].as_str().unwrap().to_owned();
     assert_eq!(
         Req::get("/me").bearer(&pending_token).send(&app).await.body["session"]["currentGate"],
         json!({"key": "mfa_enrollment"})
@@ -327,14 +376,14 @@ async fn refresh_carries_gates_and_sign_out_stops_refresh() {
         .send(&app)
         .await;
     let cleared = Req::post("/v1/session/refresh", &json!({}))
-        .cookie(&pending_token)
+        .cookie(&cookie)
         .send(&app)
         .await;
     assert_eq!(cleared.body["session"]["status"], "active");
-    let active = cleared.session_cookie().unwrap();
+    let active = cleared.body["token"].as_str().unwrap().to_owned();
 
     let out = Req::post("/v1/sign-out", &json!({}))
-        .cookie(&active)
+        .cookie(&cookie)
         .send(&app)
         .await;
     assert_eq!(out.status, StatusCode::NO_CONTENT);
@@ -344,13 +393,167 @@ async fn refresh_carries_gates_and_sign_out_stops_refresh() {
             .unwrap()
             .contains("Max-Age=0")
     );
-    // Not revocable: the token verifies until it expires, but it can no longer be refreshed.
-    assert!(me_user(&app, &active).await.is_object());
+    // The refresh session is gone at once; the JWT already issued verifies offline until it
+    // expires, a JWT lifetime after it was signed.
     let after = Req::post("/v1/session/refresh", &json!({}))
-        .cookie(&active)
+        .cookie(&cookie)
         .send(&app)
         .await;
     assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+    let me = Req::get("/me").cookie(&cookie).send(&app).await;
+    assert_eq!(me.body["user"], json!(null));
+    assert!(me.body.get("token").is_none());
+    assert!(me_user(&app, &active).await.is_object());
+    let exp = claims_of(&active).exp;
+    app.clock.advance(Duration::seconds(
+        exp - app.torii.now().unix_timestamp() - 1,
+    ));
+    assert!(me_user(&app, &active).await.is_object(), "until its exp");
+    app.clock.advance(Duration::seconds(1));
+    assert_eq!(me_user(&app, &active).await, json!(null), "not after");
+}
+
+#[tokio::test]
+async fn a_refresh_signs_a_new_short_lived_token_and_a_jwt_cannot_refresh() {
+    let mut env = jwt_env("env_jwt", "pk_test_jwt", "sk_test_jwt");
+    env.session.jwt_lifetime = Duration::seconds(10);
+    let app = app_with(vec![env]).await;
+    let Signed { cookie, jwt } = jwt_session(&app, "short@example.com").await;
+    let first = claims_of(&jwt);
+    assert_eq!(
+        first.exp,
+        first.iat + 10,
+        "exp is iat plus the configured lifetime"
+    );
+    let mut previous = jwt;
+    // Across several lifetimes, each refresh answers a new token that lives 10 seconds more.
+    for _ in 0..3 {
+        app.clock.advance(Duration::seconds(7));
+        let refreshed = Req::post("/v1/session/refresh", &json!({}))
+            .cookie(&cookie)
+            .send(&app)
+            .await;
+        assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.text);
+        let token = refreshed.body["token"].as_str().unwrap().to_owned();
+        assert_ne!(token, previous);
+        let claims = claims_of(&token);
+        assert_eq!(claims.iat, app.torii.now().unix_timestamp());
+        assert_eq!(claims.exp, claims.iat + 10);
+        assert_eq!(claims.sid, first.sid);
+        assert!(me_user(&app, &token).await.is_object());
+        previous = token;
+    }
+    // /me with the cookie answers a fresh token too.
+    app.clock.advance(Duration::seconds(1));
+    let me = Req::get("/me").cookie(&cookie).send(&app).await;
+    let from_me = me.body["token"].as_str().unwrap();
+    assert_eq!(
+        claims_of(from_me).iat,
+        app.torii.now().unix_timestamp(),
+        "signed now"
+    );
+    // A bearer client holding the refresh session token refreshes the same way.
+    let bearer = Req::post("/v1/session/refresh", &json!({}))
+        .bearer(&cookie)
+        .send(&app)
+        .await;
+    assert_eq!(bearer.status, StatusCode::OK, "{}", bearer.text);
+    assert_eq!(
+        bearer.body["token"].as_str().unwrap().matches('.').count(),
+        2
+    );
+    // A JWT is not a refresh session: presented as a bearer or a cookie, no new token.
+    for refused in [
+        Req::post("/v1/session/refresh", &json!({})).bearer(&previous),
+        Req::post("/v1/session/refresh", &json!({})).cookie(&previous),
+    ] {
+        assert_eq!(refused.send(&app).await.status, StatusCode::UNAUTHORIZED);
+    }
+    // /me with a JWT answers that same JWT, never a longer-lived one.
+    let me = Req::get("/me").bearer(&previous).send(&app).await;
+    assert_eq!(me.body["token"], previous.as_str());
+}
+
+#[tokio::test]
+async fn revocation_ends_the_refresh_session_at_once_and_the_jwt_within_its_lifetime() {
+    let app = jwt_app().await;
+    // Revoked from another of the user's sessions.
+    let first = jwt_session(&app, "revoked@example.com").await;
+    let second = Req::post(
+        "/v1/sign-in/password",
+        &json!({"email": "revoked@example.com", "password": PASSWORD}),
+    )
+    .send(&app)
+    .await;
+    let second_cookie = second.session_cookie().unwrap();
+    let first_sid = claims_of(&first.jwt).sid;
+    let revoked = Req::get("/")
+        .method("DELETE", &format!("/v1/sessions/{first_sid}"))
+        .cookie(&second_cookie)
+        .header("origin", "http://localhost:3000")
+        .send(&app)
+        .await;
+    assert!(revoked.status.is_success(), "{}", revoked.text);
+    assert_eq!(
+        Req::post("/v1/session/refresh", &json!({}))
+            .cookie(&first.cookie)
+            .send(&app)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        Req::get("/me").cookie(&first.cookie).send(&app).await.body["user"],
+        json!(null)
+    );
+    assert!(
+        me_user(&app, &first.jwt).await.is_object(),
+        "the issued JWT lives out its lifetime"
+    );
+
+    // Deleted through the secret-key API.
+    let second_sid = claims_of(second.body["token"].as_str().unwrap()).sid;
+    let deleted = Req::get("/")
+        .method("DELETE", &format!("/v1/admin/sessions/{second_sid}"))
+        .header("authorization", "Bearer sk_test_jwt")
+        .send(&app)
+        .await;
+    assert!(deleted.status.is_success(), "{}", deleted.text);
+    assert_eq!(
+        Req::post("/v1/session/refresh", &json!({}))
+            .cookie(&second_cookie)
+            .send(&app)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        Req::get("/me").cookie(&second_cookie).send(&app).await.body["user"],
+        json!(null)
+    );
+
+    // Every session of a deleted user.
+    let third = jwt_session(&app, "deleted@example.com").await;
+    let user = claims_of(&third.jwt).sub;
+    let gone = Req::get("/")
+        .method("DELETE", &format!("/v1/admin/users/{user}"))
+        .header("authorization", "Bearer sk_test_jwt")
+        .send(&app)
+        .await;
+    assert!(gone.status.is_success(), "{}", gone.text);
+    assert_eq!(
+        Req::post("/v1/session/refresh", &json!({}))
+            .cookie(&third.cookie)
+            .send(&app)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Issued JWTs end with their lifetime (60 seconds here), whatever the session's timeout.
+    app.clock.advance(Duration::seconds(60));
+    assert_eq!(me_user(&app, &first.jwt).await, json!(null));
+    assert_eq!(me_user(&app, &third.jwt).await, json!(null));
 }
 
 #[tokio::test]
@@ -384,9 +587,12 @@ async fn me_answers_for_a_jwt_session_while_the_database_is_down() {
 #[tokio::test]
 async fn the_token_is_on_me_only_for_jwt_sessions() {
     let app = jwt_app().await;
-    let token = jwt_user(&app, "token@example.com").await;
-    let me = Req::get("/me").cookie(&token).send(&app).await;
-    assert_eq!(me.body["token"], token.as_str());
+    let Signed { cookie, jwt } = jwt_session(&app, "token@example.com").await;
+    app.clock.advance(Duration::seconds(1));
+    let me = Req::get("/me").cookie(&cookie).send(&app).await;
+    let token = me.body["token"].as_str().unwrap();
+    assert_ne!(token, jwt.as_str(), "a JWT signed for this answer");
+    assert_eq!(claims_of(token).sid, claims_of(&jwt).sid);
     let db_app = common::app().await;
     let db_token = signed_up(&db_app, "db-token@example.com").await;
     let me = Req::get("/me").cookie(&db_token).send(&db_app).await;
@@ -551,14 +757,14 @@ async fn a_retired_key_is_refused_once_its_tokens_can_have_expired() {
         .send(&app)
         .await;
     assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.text);
-    app.clock.advance(Duration::minutes(59));
+    app.clock.advance(Duration::seconds(59));
     assert!(
         me_user(&app, &long_lived).await.is_object(),
         "within the bound"
     );
-    // The longest token lifetime (one hour here) after its retirement, the key is done.
-    app.clock
-        .advance(Duration::minutes(1) + Duration::seconds(1));
+    // The longest JWT lifetime (a minute by default; not the session's hour) after its
+    // retirement, the key is done.
+    app.clock.advance(Duration::seconds(1));
     assert_eq!(me_user(&app, &long_lived).await, json!(null));
     let jwks = Req::get("/.well-known/jwks.json").send(&app).await;
     assert_eq!(jwks.body["keys"].as_array().unwrap().len(), 1);
@@ -585,8 +791,10 @@ async fn keys_of_one_environment_never_sign_or_verify_for_another() {
         .header("torii-publishable-key", "pk_test_b")
         .send(&app)
         .await
-        .session_cookie()
-        .unwrap();
+        .body["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // Environment A's key signing claims that are right in every way for environment B.
     let forged = keys
         .sign_with_header("env_a", &claims_of(&token_b), |_| {})
@@ -631,5 +839,49 @@ async fn a_live_environment_needs_a_server_key() {
         node_with_keys(&app, vec![live], Some(test_server_key()), None)
             .await
             .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn an_idle_refresh_session_ends_like_a_database_session() {
+    let mut env = jwt_env("env_jwt", "pk_test_jwt", "sk_test_jwt");
+    env.session.idle_timeout = Duration::minutes(10);
+    let app = app_with(vec![env]).await;
+    let Signed { cookie, .. } = jwt_session(&app, "idle@example.com").await;
+    // A second session, left unused.
+    let idle = Req::post(
+        "/v1/sign-in/password",
+        &json!({"email": "idle@example.com", "password": PASSWORD}),
+    )
+    .send(&app)
+    .await
+    .session_cookie()
+    .unwrap();
+    let refresh = || {
+        Req::post("/v1/session/refresh", &json!({}))
+            .cookie(&cookie)
+            .send(&app)
+    };
+    // Each refresh marks it active: used every 9 minutes, it outlives the idle timeout.
+    for _ in 0..3 {
+        app.clock.advance(Duration::minutes(9));
+        assert_eq!(refresh().await.status, StatusCode::OK);
+    }
+    let listed = Req::get("/v1/sessions").bearer(&cookie).send(&app).await;
+    assert_eq!(
+        listed.body["sessions"].as_array().unwrap().len(),
+        1,
+        "the idle session is over: {}",
+        listed.text
+    );
+    assert_eq!(
+        Req::get("/me").cookie(&idle).send(&app).await.body["user"],
+        json!(null)
+    );
+    app.clock.advance(Duration::minutes(10));
+    assert_eq!(refresh().await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        Req::get("/me").cookie(&cookie).send(&app).await.body["user"],
+        json!(null)
     );
 }

@@ -716,7 +716,14 @@ async fn a_jwt_session_gets_a_new_token_when_its_second_factor_clears_the_gate()
     let cleared = second_factor(&app, &token, "totp", &code_now(&app, &totp)).await;
     assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.text);
     assert_eq!(cleared.body["session"]["status"], "active");
-    let renewed = cleared.session_cookie().expect("a re-issued JWT");
+    let renewed = cleared
+        .session_cookie()
+        .expect("the renewed refresh session");
+    assert_eq!(
+        cleared.body["token"].as_str().unwrap().matches('.').count(),
+        2,
+        "a JWT with the cleared state"
+    );
     assert_ne!(renewed, token);
     assert_eq!(me(&app, &renewed).await["session"]["status"], "active");
 }

@@ -23,6 +23,7 @@ pub(super) fn connect_to_browser(auth: Auth, tab_topic: &str, fetch_me: bool) {
         }
     });
     auth.tabs.set_value(Some(SendWrapper::new(tabs)));
+    super::refresh::keep_token_fresh(auth);
 
     detach(async move { auth.load_environment().await });
     if fetch_me {

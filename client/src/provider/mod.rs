@@ -15,6 +15,10 @@
 //! may finish after a sign-in that finished later than it started: [`order`] decides which
 //! answer may replace the state.
 //!
+//! A JWT session's `token` is short-lived: [`refresh`] asks for a new one before it expires,
+//! and stops at once when an answer leaves the state without one (signed out here or in
+//! another tab, a refresh refused).
+//!
 //! Tabs of one origin agree: after a sign-in, sign-up, sign-out or account change made in this
 //! tab, the provider posts `changed` on a `BroadcastChannel` named after the publishable key
 //! (or, where there is none, writes a `localStorage` key whose `storage` event the other tabs
@@ -35,6 +39,7 @@ mod browser;
 mod component;
 mod gate_urls;
 mod order;
+mod refresh;
 mod task;
 
 use browser::{TabSync, connect_to_browser};
@@ -64,10 +69,10 @@ pub struct Auth {
     pub session: Signal<Option<Session>>,
     /// The environment's settings (methods, Terms/Privacy); `None` until fetched.
     pub environment: Signal<Option<EnvironmentInfo>>,
-    /// For a JWT session, the token itself, to call the application's own backend with
-    /// `Authorization: Bearer …` (it verifies it offline with the server's JWKS). `None` for
+    /// For a JWT session, the current short-lived JWT, to call the application's own backend
+    /// with `Authorization: Bearer …` (it verifies it offline with the server's JWKS). The
+    /// provider refreshes it before it expires, so read it when making each call. `None` for
     /// database sessions, whose token never leaves the HttpOnly cookie, and when signed out.
-    /// It changes whenever the session is refreshed.
     pub token: Signal<Option<String>>,
     /// The current session's id (`ses_…`), as the sessions list shows it; `None` when
     /// signed out.

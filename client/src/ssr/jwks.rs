@@ -10,8 +10,10 @@
 //!
 //! What a JWT says is what held when it was issued: a session signed out or revoked on the
 //! server stays valid here until the token expires, exactly as it does for the server itself.
-//! A database session's token is not a JWT and reads as signed out: use
-//! [`RemoteVerifier`](super::RemoteVerifier) for those.
+//! Torii's cookie holds an opaque session token (a database session's, or in a JWT
+//! environment the refresh session's) that reads as signed out here: use
+//! [`RemoteVerifier`](super::RemoteVerifier) for cookies, and this for the short-lived JWTs a
+//! page sends its backend (`use_auth().token` as `Authorization: Bearer`).
 
 use super::{SessionState, SessionVerifier, VerifyError, VerifyFuture};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};

@@ -402,8 +402,9 @@ impl Torii {
             .filter(|s| {
                 s.environment_id == env.id
                     && s.expires_at > now
-                    && (env.session.kind == SessionKind::Jwt
-                        || s.last_active_at + env.session.idle_timeout > now)
+                    // In a JWT environment too: the row is the refresh session, which ends
+                    // when idle like a database session.
+                    && s.last_active_at + env.session.idle_timeout > now
             })
             .map(|s| {
                 let device = Device::from_user_agent(s.user_agent.as_deref());

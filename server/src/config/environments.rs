@@ -3,7 +3,8 @@
 
 use super::{ConfigError, LIVE_SECRET_KEY_MIN_CHARS, RateLimitConfig, invalid};
 use crate::environment::{
-    Environment, FirstFactor, MfaSettings, PasskeySettings, SessionSettings, normalize_origin,
+    Environment, FirstFactor, MAX_JWT_LIFETIME, MIN_JWT_LIFETIME, MfaSettings, PasskeySettings,
+    SessionSettings, normalize_origin,
 };
 use crate::session::{new_id, random_url_token, sha256_hex};
 use crate::store::{Store, StoreError, StoredEnvironment};
@@ -113,6 +114,9 @@ pub struct SessionConfig {
     /// Seconds after a sign-in (or re-authentication) during which the changes that need a
     /// recent one are allowed (default 600, 10 minutes).
     pub recent_sign_in_secs: u32,
+    /// In a JWT environment, seconds a signed JWT lives (default 60, from 10 to 900): how long
+    /// a backend verifying it offline may still accept it after its session was revoked.
+    pub jwt_lifetime_secs: u32,
 }
 
 impl Default for SessionConfig {
@@ -125,6 +129,7 @@ impl Default for SessionConfig {
                 .unwrap_or(0),
             recent_sign_in_secs: u32::try_from(defaults.recent_sign_in.whole_seconds())
                 .unwrap_or(0),
+            jwt_lifetime_secs: u32::try_from(defaults.jwt_lifetime.whole_seconds()).unwrap_or(0),
         }
     }
 }
@@ -245,6 +250,18 @@ impl EnvironmentConfig {
                 "must be positive",
             ));
         }
+        let jwt_lifetime = Duration::seconds(i64::from(self.session.jwt_lifetime_secs));
+        if !(MIN_JWT_LIFETIME..=MAX_JWT_LIFETIME).contains(&jwt_lifetime) {
+            return Err(invalid(
+                &at("session.jwt_lifetime_secs"),
+                format!(
+                    "must be from {} to {} seconds (got {})",
+                    MIN_JWT_LIFETIME.whole_seconds(),
+                    MAX_JWT_LIFETIME.whole_seconds(),
+                    self.session.jwt_lifetime_secs
+                ),
+            ));
+        }
         Ok(Environment {
             id: self.id.clone().unwrap_or_else(|| {
                 format!("env_{}", &sha256_hex(self.publishable_key.as_bytes())[..20])
@@ -274,6 +291,7 @@ impl EnvironmentConfig {
                 idle_timeout: Duration::seconds(i64::from(self.session.idle_timeout_secs)),
                 absolute_timeout: Duration::seconds(i64::from(self.session.absolute_timeout_secs)),
                 recent_sign_in: Duration::seconds(i64::from(self.session.recent_sign_in_secs)),
+                jwt_lifetime,
             },
             passkeys: PasskeySettings {
                 rp_id: self.passkeys.rp_id.clone(),
@@ -470,5 +488,33 @@ mod tests {
             error.to_string().contains("session.recent_sign_in_secs"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn the_jwt_lifetime_defaults_to_a_minute_and_is_bounded() {
+        let parse = |session: &str| {
+            toml::from_str::<Config>(&format!(
+                "[[environments]]\nname = \"Demo\"\npublishable_key = \"pk_test_demo\"\n\
+                 secret_key = \"sk_test_demo\"\n[environments.session]\nkind = \"jwt\"\n{session}"
+            ))
+            .unwrap()
+            .environments()
+        };
+        let envs = parse("").unwrap();
+        assert_eq!(envs[0].session.jwt_lifetime, Duration::seconds(60));
+        for (value, lifetime) in [("10", 10), ("300", 300), ("900", 900)] {
+            let envs = parse(&format!("jwt_lifetime_secs = {value}")).unwrap();
+            assert_eq!(envs[0].session.jwt_lifetime, Duration::seconds(lifetime));
+        }
+        for value in ["0", "9", "901", "2592000"] {
+            let error = parse(&format!("jwt_lifetime_secs = {value}")).unwrap_err();
+            let message = error.to_string();
+            assert!(
+                message.contains("environments[Demo].session.jwt_lifetime_secs")
+                    && message.contains("from 10 to 900 seconds")
+                    && message.contains(&format!("got {value}")),
+                "{message}"
+            );
+        }
     }
 }

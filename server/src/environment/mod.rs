@@ -27,7 +27,18 @@ pub struct SessionSettings {
     /// How long after a sign-in (or re-authentication) the changes that need a recent one
     /// are allowed (default [`crate::account::REAUTH_WINDOW`], 10 minutes).
     pub recent_sign_in: Duration,
+    /// In a JWT environment, how long a signed JWT lives (default
+    /// [`DEFAULT_JWT_LIFETIME`], at most [`MAX_JWT_LIFETIME`]): the longest a backend that
+    /// verifies it offline may still accept it after its session was revoked.
+    pub jwt_lifetime: Duration,
 }
+
+/// How long a JWT lives unless configured.
+pub const DEFAULT_JWT_LIFETIME: Duration = Duration::seconds(60);
+/// The shortest JWT lifetime the configuration accepts.
+pub const MIN_JWT_LIFETIME: Duration = Duration::seconds(10);
+/// The longest JWT lifetime the configuration accepts.
+pub const MAX_JWT_LIFETIME: Duration = Duration::minutes(15);
 
 impl Default for SessionSettings {
     fn default() -> Self {
@@ -36,6 +47,7 @@ impl Default for SessionSettings {
             idle_timeout: Duration::days(7),
             absolute_timeout: Duration::days(30),
             recent_sign_in: crate::account::REAUTH_WINDOW,
+            jwt_lifetime: DEFAULT_JWT_LIFETIME,
         }
     }
 }

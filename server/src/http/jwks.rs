@@ -25,7 +25,7 @@ async fn jwks(State(torii): State<Torii>) -> impl axum::response::IntoResponse {
     let max_life = torii
         .environments()
         .iter()
-        .map(|env| env.session.absolute_timeout)
+        .map(|env| env.session.jwt_lifetime)
         .max()
         .unwrap_or_default();
     let body = torii

@@ -42,10 +42,8 @@ async fn me(
     let mut me = found
         .as_ref()
         .map_or_else(Me::signed_out, crate::AuthenticatedSession::me);
-    if let (Some(found), Some(token)) = (&found, &auth.token)
-        && found.kind == torii_shared::SessionKind::Jwt
-    {
-        me.token = Some(token.expose().to_owned());
+    if let (Some(found), Some(token)) = (&found, &auth.token) {
+        me.token = torii.jwt_for(&env, found, token)?;
     }
     let mut response = Json(me).into_response();
     let headers = response.headers_mut();
@@ -59,8 +57,9 @@ async fn me(
     Ok(response)
 }
 
-/// Re-issues the session with its current gates and user fields (a JWT session gets a new
-/// token); 401 when there is no valid session.
+/// Re-issues the session with its current gates and user fields (in a JWT environment, a
+/// freshly signed short-lived JWT in `token`); 401 when there is no valid session, and for a
+/// JWT, which is not a refresh session.
 #[utoipa::path(
     post,
     path = "/v1/session/refresh",
@@ -80,7 +79,8 @@ async fn refresh(
     refreshed(&torii, &env, &auth).await
 }
 
-/// The session's current state as an answer; a JWT session gets a re-issued cookie.
+/// The session's current state as an answer (with a new JWT in a JWT environment); the
+/// refresh session's token is unchanged, so no cookie is set.
 pub(super) async fn refreshed(
     torii: &Torii,
     env: &std::sync::Arc<crate::Environment>,
@@ -91,22 +91,19 @@ pub(super) async fn refreshed(
         .refresh_session(env, token)
         .await?
         .ok_or_else(ApiError::unauthenticated)?;
-    Ok(match refreshed.session.kind {
-        torii_shared::SessionKind::Jwt => super::signed_in(torii, env, StatusCode::OK, &refreshed),
-        torii_shared::SessionKind::Database => {
-            let mut response = Json(refreshed.session.me()).into_response();
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            response
-        }
-    })
+    let mut response = Json(refreshed.me()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
 }
 
 /// The answer to a call that gave the session a new token (a re-authentication, the second
 /// step of a sign-in): the old token no longer works, so the cookie gets the new one, and a
 /// client that sent its token as a bearer token gets it in the body (it holds its token
-/// itself). A JWT session gets a freshly signed JWT, as on a refresh.
+/// itself). In a JWT environment the token renewed is the refresh session's and the body's
+/// `token` is a freshly signed JWT, so a bearer client reads its new refresh session token from
+/// the `Set-Cookie` header, as after its sign-in.
 pub(super) async fn renewed(
     torii: &Torii,
     env: &std::sync::Arc<crate::Environment>,
@@ -114,15 +111,12 @@ pub(super) async fn renewed(
     kind: torii_shared::SessionKind,
     renewed: &session::SessionToken,
 ) -> Result<Response, ApiError> {
-    if kind == torii_shared::SessionKind::Jwt {
-        return refreshed(torii, env, auth).await;
-    }
     let done = torii
         .refresh_session(env, renewed)
         .await?
         .ok_or_else(ApiError::unauthenticated)?;
     let mut response = super::signed_in(torii, env, StatusCode::OK, &done);
-    if !auth.from_cookie {
+    if !auth.from_cookie && kind == torii_shared::SessionKind::Database {
         let mut me = done.me();
         me.token = Some(renewed.expose().to_owned());
         let body = Json(me).into_response();

@@ -1,7 +1,8 @@
-//! Authenticating a request's session token, re-issuing it, and signing out. A database
-//! session is answered from this node's cache (see [`super::cache`]) or looked up (coalesced
-//! under load), and marked active at most once a minute; a JWT session is verified without the
-//! store.
+//! Authenticating a request's session token, re-issuing it, and signing out. A session token
+//! (a database session, or in a JWT environment the refresh session) is answered from this
+//! node's cache (see [`super::cache`]) or looked up (coalesced under load), and marked active
+//! at most once a minute; a JWT is verified without the store, and is never a way to get
+//! another: only the refresh session is.
 
 use super::cache::Cached;
 use super::jwt::JwtError;
@@ -12,6 +13,13 @@ use crate::store::{SessionRecord, UserRecord};
 use crate::{Environment, Torii};
 use time::{Duration, OffsetDateTime};
 use torii_shared::{SessionInfo, SessionKind};
+
+/// Whether a token a client presented is a JWT (three dot-separated parts) rather than a
+/// session token (base64url, no dot).
+#[must_use]
+pub fn is_jwt(token: &SessionToken) -> bool {
+    token.expose().contains('.')
+}
 
 /// How often at most "last active" is written for a session.
 pub const TOUCH_INTERVAL: Duration = Duration::minutes(1);
@@ -36,7 +44,7 @@ impl Torii {
             return Ok(None);
         };
         let raw = token.expose();
-        let max_life = env.session.absolute_timeout;
+        let max_life = env.session.jwt_lifetime;
         let mut verified = keys.verify(raw, &self.issuer(), &env.id, self.now(), max_life);
         if matches!(verified, Err(super::jwt::JwtError::UnknownKid)) {
             // Perhaps rotated in on another node: read the key set again, once.
@@ -85,46 +93,62 @@ impl Torii {
         }))
     }
 
-    /// Re-issues a session's token with its current gates and user fields. For a JWT session
-    /// the session must still exist in the store (sign-out removes it); for a database
-    /// session this is the current state with the same token.
+    /// Re-issues a session's state: for a database session its current state with the same
+    /// token; in a JWT environment a freshly signed short-lived JWT from the refresh session
+    /// the token names. A JWT is not a refresh session: presented here it gets `None`, so a
+    /// backend handed a JWT cannot make it outlive its lifetime.
     ///
     /// # Errors
-    /// A store failure, or a JWT that could not be verified or signed for want of keys.
+    /// A store failure, or a JWT that could not be signed for want of keys.
     pub async fn refresh_session(
         &self,
         env: &Environment,
         token: &SessionToken,
     ) -> Result<Option<AuthenticatedSessionWithToken>, SessionError> {
+        if is_jwt(token) {
+            return Ok(None);
+        }
         let Some(found) = self.authenticate(env, token).await? else {
             return Ok(None);
         };
-        if found.kind == SessionKind::Database {
-            return Ok(Some(AuthenticatedSessionWithToken {
-                session: found,
-                token: token.clone(),
-            }));
+        let jwt = self.jwt_for(env, &found, token)?;
+        Ok(Some(AuthenticatedSessionWithToken {
+            session: found,
+            token: token.clone(),
+            jwt,
+        }))
+    }
+
+    /// The JWT `/me` hands out for a session found from `presented`: none outside a JWT
+    /// environment; the presented JWT itself (never a longer-lived one); or, for a refresh
+    /// session, a freshly signed one.
+    ///
+    /// # Errors
+    /// A JWT that could not be signed for want of keys.
+    pub fn jwt_for(
+        &self,
+        env: &Environment,
+        found: &AuthenticatedSession,
+        presented: &SessionToken,
+    ) -> Result<Option<String>, SessionError> {
+        if env.session.kind != SessionKind::Jwt {
+            return Ok(None);
         }
-        let Some(session) = self
-            .store()
-            .get_session(&found.session.id)
-            .await?
-            .filter(|s| s.environment_id == env.id && s.expires_at > self.now())
-        else {
-            return Ok(None);
-        };
-        let Some(user) = self.store().get_user(&session.user_id).await? else {
-            return Ok(None);
-        };
-        let info = self.session_gates(env, &user, &session.id).await?;
-        let db_token = SessionToken::generate();
-        self.finish_sign_in(env, session, user, info, db_token)
-            .map(Some)
+        if is_jwt(presented) {
+            return Ok(Some(presented.expose().to_owned()));
+        }
+        Ok(Some(self.sign_jwt(
+            env,
+            &found.session,
+            &found.user,
+            &found.info,
+        )?))
     }
 
     /// The valid session a token names in an environment, or `None` (unknown, revoked, expired,
     /// idle too long, or of another environment). Marks it active at most once a minute. A JWT
-    /// session is verified without the store.
+    /// is verified without the store; in a JWT environment a session token is the refresh
+    /// session's, looked up like a database session.
     ///
     /// # Errors
     /// A store failure, a lookup abandoned by the task carrying it, or a failure reading
@@ -134,9 +158,10 @@ impl Torii {
         env: &Environment,
         token: &SessionToken,
     ) -> Result<Option<AuthenticatedSession>, SessionError> {
-        if env.session.kind == SessionKind::Jwt {
+        if env.session.kind == SessionKind::Jwt && is_jwt(token) {
             return self.authenticate_jwt(env, token).await;
         }
+        let kind = env.session.kind;
         let hash = token.hash();
         let cache = &self.inner.session_cache;
         let now = self.now();
@@ -152,7 +177,7 @@ impl Torii {
                     session: hit.session,
                     user: hit.user,
                     info: hit.info,
-                    kind: SessionKind::Database,
+                    kind,
                 }));
             }
             // Expired as far as this node knows; the store may know better (another node may
@@ -180,7 +205,7 @@ impl Torii {
             session,
             user,
             info,
-            kind: SessionKind::Database,
+            kind,
         };
         if let Some(ticket) = ticket {
             cache.insert(
@@ -202,8 +227,9 @@ impl Torii {
         env: &Environment,
         token: &SessionToken,
     ) -> Result<bool, SessionError> {
-        if env.session.kind == SessionKind::Jwt {
-            // The token stays valid until it expires; removing the row stops its refresh.
+        if env.session.kind == SessionKind::Jwt && is_jwt(token) {
+            // The JWT stays valid until it expires (its lifetime); removing the row ends the
+            // refresh session it was signed from.
             return match self.authenticate_jwt(env, token).await? {
                 Some(found) => Ok(self.store().delete_session(&found.session.id).await?),
                 None => Ok(false),

@@ -4,7 +4,7 @@
 //! every node signs and verifies with the same set; each has a `kid`. Rotation (per
 //! environment) adds a key that signs from then on and retires the others, erasing their
 //! private halves; a retired key verifies only until the last token it signed can have
-//! expired (its retirement plus the longest token lifetime), then leaves the JWKS and is
+//! expired (its retirement plus the longest JWT lifetime, `jwt_lifetime_secs`), then leaves the JWKS and is
 //! refused.
 //!
 //! Validation pins the algorithm to `EdDSA` and the key to the header's `kid` (a key of the

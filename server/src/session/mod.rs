@@ -10,7 +10,7 @@ pub mod jwt;
 pub(crate) mod lookups;
 mod sign_in;
 
-pub use authenticate::TOUCH_INTERVAL;
+pub use authenticate::{TOUCH_INTERVAL, is_jwt};
 pub use error::SessionError;
 pub use sign_in::{AuthenticatedSession, AuthenticatedSessionWithToken, user_payload};
 

@@ -1,5 +1,7 @@
-//! Signing a user in: the session row, the token handed out (a JWT in a JWT environment), and
-//! the answers that carry them.
+//! Signing a user in: the session row, the token handed out, and the answers that carry them.
+//! In a JWT environment the token is that of a revocable *refresh session* (a session row, as
+//! in a database environment), and the answers also carry a short-lived JWT signed from it
+//! (`sign_jwt`).
 
 use crate::FirstFactor;
 use crate::error::internal::{InternalError, InternalSource};
@@ -40,22 +42,33 @@ impl AuthenticatedSession {
 }
 
 /// A session just created, with its token (shown to the client once).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AuthenticatedSessionWithToken {
     /// The session and user.
     pub session: AuthenticatedSession,
-    /// The secret token for the cookie or bearer header.
+    /// The secret token for the cookie or bearer header: in a JWT environment, that of the
+    /// refresh session.
     pub token: SessionToken,
+    /// In a JWT environment, a short-lived JWT freshly signed from the session.
+    pub jwt: Option<String>,
+}
+
+impl std::fmt::Debug for AuthenticatedSessionWithToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthenticatedSessionWithToken")
+            .field("session", &self.session)
+            .field("token", &self.token)
+            .field("jwt", &self.jwt.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
 }
 
 impl AuthenticatedSessionWithToken {
-    /// The `Me` payload; a JWT session's carries its token.
+    /// The `Me` payload; a JWT session's carries its short-lived JWT.
     #[must_use]
     pub fn me(&self) -> Me {
         let mut me = self.session.me();
-        if self.session.kind == SessionKind::Jwt {
-            me.token = Some(self.token.expose().to_owned());
-        }
+        me.token.clone_from(&self.jwt);
         me
     }
 }
@@ -133,8 +146,9 @@ impl Torii {
         self.finish_sign_in(env, session, user, info, token)
     }
 
-    /// Wraps a stored session into the answer of a sign-in: in a JWT environment the token
-    /// becomes a JWT carrying the session's state.
+    /// Wraps a stored session into the answer of a sign-in: in a JWT environment the answer
+    /// also carries a short-lived JWT with the session's state (the token stays the refresh
+    /// session's).
     ///
     /// # Errors
     /// [`SessionError::Internal`] when no key is loaded or the JWT cannot be signed.
@@ -147,11 +161,9 @@ impl Torii {
         token: SessionToken,
     ) -> Result<AuthenticatedSessionWithToken, SessionError> {
         let kind = env.session.kind;
-        let token = match kind {
-            SessionKind::Database => token,
-            SessionKind::Jwt => {
-                SessionToken::from_client(&self.sign_jwt(env, &session, &user, &info)?)
-            }
+        let jwt = match kind {
+            SessionKind::Database => None,
+            SessionKind::Jwt => Some(self.sign_jwt(env, &session, &user, &info)?),
         };
         Ok(AuthenticatedSessionWithToken {
             session: AuthenticatedSession {
@@ -161,6 +173,7 @@ impl Torii {
                 kind,
             },
             token,
+            jwt,
         })
     }
 
@@ -168,6 +181,8 @@ impl Torii {
         self.inner.public_url.origin().ascii_serialization()
     }
 
+    /// A JWT carrying the session's state, living the environment's `jwt_lifetime` (never
+    /// past the session's own expiry).
     pub(super) fn sign_jwt(
         &self,
         env: &Environment,
@@ -188,7 +203,8 @@ impl Torii {
             aud: env.id.clone(),
             iat: now,
             nbf: now,
-            exp: session.expires_at.unix_timestamp(),
+            exp: (now + env.session.jwt_lifetime.whole_seconds())
+                .min(session.expires_at.unix_timestamp()),
             status: info.status,
             gates: info.gates.clone(),
             email: user.email.clone(),

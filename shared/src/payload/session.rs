@@ -63,7 +63,8 @@ pub struct Me {
     /// The current session.
     #[cfg_attr(feature = "openapi", schema(required))]
     pub session: Option<Session>,
-    /// For a JWT session, the token itself, so a page can call its own backend with
+    /// For a JWT session, a short-lived JWT (signed for this answer from the refresh session,
+    /// or the JWT the request carried), so a page can call its own backend with
     /// `Authorization: Bearer …`. Absent for database sessions, whose token never leaves the
     /// HttpOnly cookie, except in the answer to a re-authentication that came with a bearer
     /// token: the session's new token, which replaces the old one.

@@ -216,6 +216,12 @@ fn write_script(paths: &Paths, work: &Path, name: &str) -> Result<PathBuf> {
 
 /// One environment, rate limits off (the storm signs the same accounts in again and again).
 fn write_config(work: &Path, kind: &str) -> Result<PathBuf> {
+    // JWTs that outlive the sign-ins, the server restart and the measured run.
+    let lifetime = if kind == "jwt" {
+        "jwt_lifetime_secs = 900\n"
+    } else {
+        ""
+    };
     let toml = format!(
         "[[environments]]\n\
          id = \"{ENV_ID}\"\n\
@@ -223,7 +229,8 @@ fn write_config(work: &Path, kind: &str) -> Result<PathBuf> {
          publishable_key = \"pk_test_bench\"\n\
          secret_key = \"{SECRET_KEY}\"\n\n\
          [environments.session]\n\
-         kind = \"{kind}\"\n\n\
+         kind = \"{kind}\"\n\
+         {lifetime}\n\
          [environments.rate_limits]\n\
          enabled = false\n"
     );
