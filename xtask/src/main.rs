@@ -53,8 +53,14 @@ commands:
   build-demo [--ssr]    build the demo app into e2e/dist (--ssr: the server-rendered demo's
                         bundle into e2e/ssr-dist, and its server binary)
   install               only install (and start) what `test` needs
-  bench                 build torii-server (server-release), seed 100,000 sessions, load it
-                        with wrk, weigh the wasm bundles; writes bench/results.{md,json}
+  bench [--only GROUP,...]
+                        build torii-server (server-release), seed 100,000 sessions, load it
+                        with wrk, weigh the wasm bundles; writes bench/results.{md,json}.
+                        Groups: load (/healthz, /me cached and uncached, JWT), scale (/me
+                        on PostgreSQL at 10k, 100k, 1M sessions), propagation (a sign-out
+                        on one node seen by another, PostgreSQL and MariaDB), sign-in,
+                        bundles; a run of some groups writes its results under the target
+                        directory's bench-run/ instead
   fleet                 build torii-server, run three nodes on one private PostgreSQL behind
                         HAProxy (deploy/haproxy.cfg) plus one without a database (each in a
                         network namespace of its own when root, else on loopback), and send a
@@ -115,10 +121,7 @@ fn run() -> Result<()> {
                 demo::build_demo(&paths)
             }
         }
-        Some("bench") => {
-            no_extra_args(&rest)?;
-            bench::bench(&paths)
-        }
+        Some("bench") => bench::bench(&paths, &rest),
         Some("fleet") => {
             no_extra_args(&rest)?;
             fleet::fleet(&paths)

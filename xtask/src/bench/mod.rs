@@ -2,21 +2,31 @@
 //! real load generator, as ratios to a no-op route measured in the same run, plus the size of
 //! the WebAssembly bundles. Writes `bench/results.md` and `bench/results.json`.
 //!
-//! What it does, in order:
+//! What it does, in order (`--only load,scale,propagation,sign-in,bundles` picks groups):
 //! 1. installs `wrk` and the `sqlite3` shell from Debian when missing, and makes sure
-//!    PostgreSQL answers on 127.0.0.1:5432 (as `cargo xtask test` does);
+//!    PostgreSQL answers on 127.0.0.1:5432, and MariaDB on 127.0.0.1:3306 for the
+//!    propagation group (as `cargo xtask test` does);
 //! 2. builds `torii-server` with `--profile server-release`;
 //! 3. seeds 100,000 users and 100,000 database sessions by a SQL bulk insert into a migrated
 //!    SQLite file and into a fresh PostgreSQL database (the server migrates each first; the
 //!    first 1,000 users get a password, an argon2id hash the server made);
-//! 4. runs `wrk` (2 threads, 64 connections, a warm-up then 10 s) against a fresh server for
-//!    each of `GET /healthz`, `GET /me` on SQLite, on PostgreSQL and with JWT sessions; every
-//!    request carries a bearer token that a Lua script picks at random from the seeded ones;
-//! 5. measures sign-ins at concurrency 1 (the argon2 time, hence the ceiling: cores ÷ time),
+//! 4. load: runs `wrk` (2 threads, 64 connections, a warm-up then 10 s) against a fresh server
+//!    for each of `GET /healthz`, `GET /me` on SQLite and PostgreSQL with the session cache
+//!    on ([`cache::CACHE_SIZE`], filled with every token first), on PostgreSQL with it off,
+//!    and with JWT sessions; every request carries a bearer token that a Lua script picks at
+//!    random from the seeded ones; the cache's hits while measured come from `/metrics`;
+//! 5. scale: the same `/me` rows on PostgreSQL at 10,000, 100,000 and 1,000,000 sessions
+//!    (`scale.rs`), between the same two baselines;
+//! 6. propagation: two servers on one database, PostgreSQL then MariaDB, under `/me` load;
+//!    200 sessions signed out through one, the other polled until it answers signed out
+//!    (`propagation.rs`);
+//! 7. measures sign-ins at concurrency 1 (the argon2 time, hence the ceiling: cores ÷ time),
 //!    then a storm of 50 concurrent sign-ins with a paced `/me` client alongside;
-//! 6. builds the demo app (`cargo xtask build-demo`), a SignIn-only app, and a Leptos app
+//! 8. builds the demo app (`cargo xtask build-demo`), a SignIn-only app, and a Leptos app
 //!    with nothing of Torii (the framework's own floor), and weighs their wasm and js, raw and
 //!    gzipped.
+//!
+//! Only a full run writes `bench/results.*`; a partial one writes them in its work directory.
 //!
 //! The load scripts (`bench/lua/`) and the small apps (`bench/apps/`) are files of the
 //! repository, read at run time.
@@ -36,8 +46,12 @@ use crate::util::{Paths, Steps, find_tool};
 use crate::{demo, services};
 
 mod bundles;
+mod cache;
+mod groups;
 mod http;
+mod propagation;
 mod report;
+mod scale;
 mod scenarios;
 mod seed;
 mod server;
@@ -47,7 +61,11 @@ pub(crate) use http::{Response, http, http_at};
 pub(crate) use server::Server;
 
 use bundles::bundles;
+use cache::{Cache, CacheCounts};
+use groups::{Group, Groups};
+use propagation::Backend;
 use report::{Report, load_average};
+use scenarios::{DATABASE_SESSION, JWT_SESSION, Row};
 use seed::PgDatabase;
 use wrk::WrkResult;
 
@@ -75,28 +93,75 @@ const PACED_SECS: u32 = 5;
 
 const POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
-/// `cargo xtask bench`.
-pub fn bench(paths: &Paths) -> Result<()> {
+/// `cargo xtask bench [--only GROUP,…]`.
+pub fn bench(paths: &Paths, args: &[String]) -> Result<()> {
+    let groups = Groups::parse(args)?;
     let mut steps = Steps::new();
-    let result = run(paths, &mut steps);
+    let result = run(paths, &groups, &mut steps);
     steps.summary(result.is_ok());
     result
 }
 
-fn run(paths: &Paths, steps: &mut Steps) -> Result<()> {
-    steps.run("install: wrk, sqlite3", tools)?;
-    steps.run("install: postgresql", services::postgres)?;
-    let server = steps.run(
-        "cargo build -p torii-server --profile server-release",
-        || demo::build_release_server(paths),
-    )?;
+fn run(paths: &Paths, groups: &Groups, steps: &mut Steps) -> Result<()> {
+    let loads = groups.has(Group::Load) || groups.has(Group::Scale);
+    let servers = loads || groups.has(Group::Propagation) || groups.has(Group::SignIn);
+    let mut report = Report::new(groups);
+    if servers {
+        let bench = steps.run("prepare: wrk, databases, torii-server", || {
+            prepare(paths, groups)
+        })?;
+        // The SQLite seed also makes the tokens file the baselines send.
+        let seed = if loads || groups.has(Group::SignIn) {
+            Some(steps.run("seed SQLite: 100,000 users and sessions", || {
+                bench.seed_sqlite()
+            })?)
+        } else {
+            None
+        };
+        if loads {
+            load_rows(&bench, groups, seed.as_ref(), &mut report, steps)?;
+        }
+        if groups.has(Group::Propagation) {
+            for backend in [Backend::Postgres, Backend::MariaDb] {
+                let name = format!("revocation propagation, {}", backend.label());
+                report
+                    .propagation
+                    .push(steps.run(&name, || bench.propagation(backend))?);
+            }
+        }
+        if groups.has(Group::SignIn) {
+            report.sign_in = Some(steps.run("sign-in storm", || bench.sign_in_storm())?);
+        }
+        report.load_after = load_average();
+    }
+    if groups.has(Group::Bundles) {
+        report.bundles = steps.run("bundle sizes", || bundles(paths))?;
+    }
+    // Only a full run replaces the committed results; a partial one writes beside its work.
+    let dir = if groups.is_full() {
+        paths.root.join("bench")
+    } else {
+        paths.target.join("bench-run")
+    };
+    steps.run(&format!("write {}", dir.display()), || report.write(&dir))?;
+    Ok(())
+}
 
+/// The tools, the database servers the chosen groups use, the server binary, an empty work
+/// directory and the files every scenario reads.
+fn prepare(paths: &Paths, groups: &Groups) -> Result<Bench> {
+    tools()?;
+    services::postgres()?;
+    if groups.has(Group::Propagation) {
+        services::mariadb()?;
+    }
+    let server = demo::build_release_server(paths)?;
     let work = paths.target.join("bench-run");
     if work.exists() {
         fs::remove_dir_all(&work).with_context(|| format!("could not empty {}", work.display()))?;
     }
     fs::create_dir_all(&work)?;
-    let bench = Bench {
+    Ok(Bench {
         server,
         work: work.clone(),
         database_config: write_config(&work, "database")?,
@@ -106,73 +171,101 @@ fn run(paths: &Paths, steps: &mut Steps) -> Result<()> {
         tokens: work.join("tokens.txt"),
         jwt_tokens: work.join("jwt_tokens.txt"),
         sqlite_url: format!("sqlite://{}", work.join("bench.db").display()),
-    };
+    })
+}
 
-    let mut report = Report::new();
-    let seed = steps.run("seed SQLite: 100,000 users and sessions", || {
-        bench.seed_sqlite()
-    })?;
+/// The baselines around the `/me` rows (the load group's, the scale group's, or both).
+fn load_rows(
+    bench: &Bench,
+    groups: &Groups,
+    seed: Option<&Seed>,
+    report: &mut Report,
+    steps: &mut Steps,
+) -> Result<()> {
     let baseline = |name: &str| {
-        bench.load_scenario(
+        bench.load_scenario(&Row {
             name,
-            &bench.sqlite_url,
-            &bench.database_config,
-            "/healthz",
-            &bench.tokens,
-            None,
-        )
+            database_url: &bench.sqlite_url,
+            config: &bench.database_config,
+            path: "/healthz",
+            tokens: &bench.tokens,
+            expect: None,
+            cache: Cache::On,
+        })
     };
     report.add(steps.run("GET /healthz (baseline)", || {
         baseline("GET /healthz (baseline)")
     })?);
-    report.add(steps.run("GET /me, database session, SQLite", || {
-        bench.refresh_sqlite_sessions()?;
-        bench.load_scenario(
-            "GET /me, database session, SQLite",
-            &bench.sqlite_url,
-            &bench.database_config,
-            "/me",
-            &bench.tokens,
-            Some("\"kind\":\"database\""),
-        )
-    })?);
-    report.add(steps.run("GET /me, database session, PostgreSQL", || {
-        let db = PgDatabase::create()?;
-        bench.seed_postgres(&db, &seed)?;
-        bench.load_scenario(
-            "GET /me, database session, PostgreSQL",
-            &db.url,
-            &bench.database_config,
-            "/me",
-            &bench.tokens,
-            Some("\"kind\":\"database\""),
-        )
-    })?);
-    report.add(steps.run("GET /me, JWT session", || {
-        bench.sign_in_jwt_users()?;
-        bench.load_scenario(
-            "GET /me, JWT session",
-            &bench.sqlite_url,
-            &bench.jwt_config,
-            "/me",
-            &bench.jwt_tokens,
-            Some("\"kind\":\"jwt\""),
-        )
-    })?);
+    if groups.has(Group::Load) {
+        let seed = seed.context("the load rows need the SQLite seed")?;
+        let name = "GET /me, database session (cached), SQLite";
+        report.add(steps.run(name, || {
+            bench.refresh_sqlite_sessions()?;
+            bench.load_scenario(&Row {
+                name,
+                database_url: &bench.sqlite_url,
+                config: &bench.database_config,
+                path: "/me",
+                tokens: &bench.tokens,
+                expect: Some(DATABASE_SESSION),
+                cache: Cache::On,
+            })
+        })?);
+        let db = steps.run("seed PostgreSQL: 100,000 users and sessions", || {
+            let db = PgDatabase::create("me")?;
+            bench.seed_postgres(&db, seed)?;
+            Ok(db)
+        })?;
+        for (name, cache) in [
+            ("GET /me, database session (cached), PostgreSQL", Cache::On),
+            (
+                "GET /me, database session (uncached), PostgreSQL",
+                Cache::Off,
+            ),
+        ] {
+            report.add(steps.run(name, || {
+                bench.load_scenario(&Row {
+                    name,
+                    database_url: &db.url,
+                    config: &bench.database_config,
+                    path: "/me",
+                    tokens: &bench.tokens,
+                    expect: Some(DATABASE_SESSION),
+                    cache,
+                })
+            })?);
+        }
+        drop(db);
+        let name = "GET /me, JWT session";
+        report.add(steps.run(name, || {
+            bench.sign_in_jwt_users()?;
+            bench.load_scenario(&Row {
+                name,
+                database_url: &bench.sqlite_url,
+                config: &bench.jwt_config,
+                path: "/me",
+                tokens: &bench.jwt_tokens,
+                expect: Some(JWT_SESSION),
+                cache: Cache::On,
+            })
+        })?);
+    }
+    if groups.has(Group::Scale) {
+        let mut scale = steps.run("PostgreSQL database for the scale rows", || {
+            bench.scale_db()
+        })?;
+        for size in scale::SIZES {
+            let name = format!("GET /me, PostgreSQL, {} sessions", scale::thousands(size));
+            for row in steps.run(&name, || bench.scale_rows(&mut scale, size))? {
+                report.add(row);
+            }
+        }
+    }
     // Measured again after the others: the machine may be shared, and the two baselines show
     // how much its speed drifted during the run. The ratios are to their mean.
     report.add(steps.run("GET /healthz (baseline, again)", || {
         baseline("GET /healthz (baseline, again)")
     })?);
-
-    report.sign_in = Some(steps.run("sign-in storm", || bench.sign_in_storm())?);
-    report.load_after = load_average();
-
-    report.bundles = steps.run("bundle sizes", || bundles(paths))?;
-
-    steps.run("write bench/results.md and bench/results.json", || {
-        report.write(paths)
-    })?;
     Ok(())
 }
 
@@ -273,6 +366,28 @@ struct Scenario {
     load: WrkResult,
     peak_rss_kib: u64,
     anon_rss_kib: u64,
+    /// For a database-session row: whether the cache was on, and its lookups while measured.
+    cache: Option<CacheRun>,
+}
+
+/// The session cache during a row's measured run.
+#[derive(Debug, Clone, Copy)]
+struct CacheRun {
+    on: bool,
+    counted: CacheCounts,
+}
+
+impl CacheRun {
+    /// "99.9% hits", or "off".
+    fn shown(self) -> String {
+        if !self.on {
+            return "off".to_owned();
+        }
+        self.counted.hit_ratio().map_or_else(
+            || "no lookups".to_owned(),
+            |r| format!("{:.1}% hits", 100.0 * r),
+        )
+    }
 }
 
 /// The sign-in figures.

@@ -2,13 +2,18 @@
 
 use std::fmt::Write as _;
 use std::fs;
+use std::path::Path;
 use std::process::Command;
 
 use anyhow::Result;
 
-use crate::util::{Cmd, Paths};
+use crate::util::Cmd;
 
 use super::bundles::Bundles;
+use super::cache::CACHE_SIZE;
+use super::groups::Groups;
+use super::propagation::{self, Propagation};
+use super::scale::{self, thousands};
 use super::wrk::WrkResult;
 use super::{
     CONNECTIONS, JWT_TOKENS, MEASURE_SECS, PACED_CONNECTIONS, PACED_DELAY_MS, SEED_USERS,
@@ -23,7 +28,11 @@ pub(super) struct Report {
     wrk: String,
     load_before: String,
     pub(super) load_after: String,
+    /// The groups run (`--only`), all for a full run.
+    groups: Vec<&'static str>,
+    full: bool,
     pub(super) scenarios: Vec<Scenario>,
+    pub(super) propagation: Vec<Propagation>,
     pub(super) sign_in: Option<SignIn>,
     pub(super) bundles: Bundles,
 }
@@ -69,7 +78,7 @@ pub(super) fn load_average() -> String {
 }
 
 impl Report {
-    pub(super) fn new() -> Self {
+    pub(super) fn new(groups: &Groups) -> Self {
         let date = Cmd::new("date")
             .args(["-u", "+%Y-%m-%d %H:%M UTC"])
             .read()
@@ -97,7 +106,10 @@ impl Report {
             wrk,
             load_before: load_average(),
             load_after: String::new(),
+            groups: groups.names(),
+            full: groups.is_full(),
             scenarios: Vec::new(),
+            propagation: Vec::new(),
             sign_in: None,
             bundles: Bundles {
                 items: Vec::new(),
@@ -122,6 +134,49 @@ impl Report {
         rps.iter().sum::<f64>() / rps.len().max(1) as f64
     }
 
+    fn load_markdown(&self, md: &mut String) {
+        let _ = writeln!(
+            md,
+            "Load: wrk, {THREADS} threads, {CONNECTIONS} connections, {WARM_UP_SECS} s \
+         warm-up then {MEASURE_SECS} s, a fresh server per row, every request with a \
+         bearer token picked at random from {} seeded sessions ({JWT_TOKENS} JWTs for the \
+         JWT row; for the scale rows, every seeded session up to {}, a random sample of \
+         {} above); the load generator shares the machine. \"vs baseline\" is the ratio \
+         to the mean of the two `/healthz` runs. \"(cached)\": the session cache on, \
+         `TORII_SESSION_CACHE_SIZE={CACHE_SIZE}` (the default, 10000, would hold a tenth \
+         of the tokens sent, and most random picks would miss), filled before the warm-up \
+         by sending every token once; \"(uncached)\": `TORII_SESSION_CACHE_SIZE=0`, every \
+         lookup asks the database. The cache column is the share of lookups answered \
+         from the cache during the measured run (the server's `/metrics`).\n",
+            thousands(SEED_USERS),
+            thousands(scale::SAMPLE),
+            thousands(scale::SAMPLE)
+        );
+        md.push_str(
+        "| scenario | requests/s | vs baseline | p50 | p99 | non-2xx | socket errors | peak RSS (anonymous) | session cache |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+        let baseline = self.baseline_rps();
+        for scenario in &self.scenarios {
+            let load = &scenario.load;
+            let _ = writeln!(
+                md,
+                "| {} | {:.0} | {:.0}% | {:.2} ms | {:.2} ms | {} | {} | {} | {} |",
+                scenario.name,
+                load.rps(),
+                100.0 * load.rps() / baseline,
+                load.p50_ms(),
+                load.p99_ms(),
+                load.non_2xx,
+                load.socket_errors,
+                rss(scenario.peak_rss_kib, scenario.anon_rss_kib),
+                scenario
+                    .cache
+                    .map_or_else(String::new, super::CacheRun::shown)
+            );
+        }
+    }
+
     fn markdown(&self) -> String {
         let mut md = String::new();
         let _ = writeln!(
@@ -131,33 +186,14 @@ impl Report {
              `TORII_LOG=warn`.\n",
             self.machine, self.load_before, self.load_after, self.date, self.commit, self.wrk
         );
-        let _ = writeln!(
-            md,
-            "Load: wrk, {THREADS} threads, {CONNECTIONS} connections, {WARM_UP_SECS} s \
-             warm-up then {MEASURE_SECS} s, a fresh server per row, every request with a \
-             bearer token picked at random from {SEED_USERS} seeded sessions \
-             ({JWT_TOKENS} JWTs for the JWT row); the load generator shares the machine. \
-             \"vs baseline\" is the ratio to the mean of the two `/healthz` runs.\n"
-        );
-        md.push_str(
-            "| scenario | requests/s | vs baseline | p50 | p99 | non-2xx | socket errors | peak RSS (anonymous) |\n\
-             |---|---:|---:|---:|---:|---:|---:|---:|\n",
-        );
-        let baseline = self.baseline_rps();
-        for scenario in &self.scenarios {
-            let load = &scenario.load;
-            let _ = writeln!(
-                md,
-                "| {} | {:.0} | {:.0}% | {:.2} ms | {:.2} ms | {} | {} | {} |",
-                scenario.name,
-                load.rps(),
-                100.0 * load.rps() / baseline,
-                load.p50_ms(),
-                load.p99_ms(),
-                load.non_2xx,
-                load.socket_errors,
-                rss(scenario.peak_rss_kib, scenario.anon_rss_kib)
-            );
+        if !self.full {
+            let _ = writeln!(md, "A partial run (`--only {}`).\n", self.groups.join(","));
+        }
+        if !self.scenarios.is_empty() {
+            self.load_markdown(&mut md);
+        }
+        if !self.propagation.is_empty() {
+            propagation::markdown(&mut md, &self.propagation);
         }
         if let Some(sign_in) = &self.sign_in {
             let _ = writeln!(
@@ -265,7 +301,19 @@ impl Report {
             "  \"settings\": {{\"threads\": {THREADS}, \"connections\": {CONNECTIONS}, \
              \"warmUpSecs\": {WARM_UP_SECS}, \"measureSecs\": {MEASURE_SECS}, \
              \"seededSessions\": {SEED_USERS}, \"jwtTokens\": {JWT_TOKENS}, \
-             \"serverLog\": \"warn\"}},"
+             \"sessionCacheSize\": {CACHE_SIZE}, \"scaleSample\": {}, \
+             \"serverLog\": \"warn\"}},",
+            scale::SAMPLE
+        );
+        let _ = writeln!(
+            out,
+            "  \"groups\": [{}], \"full\": {},",
+            self.groups
+                .iter()
+                .map(|group| json_str(group))
+                .collect::<Vec<_>>()
+                .join(", "),
+            self.full
         );
         out.push_str("  \"scenarios\": [\n");
         let rows: Vec<String> = self
@@ -274,17 +322,37 @@ impl Report {
             .map(|scenario| {
                 format!(
                     "    {{\"name\": {}, {}, \"ratioToBaseline\": {:.4}, \"peakRssKib\": {}, \
-                     \"peakAnonRssKib\": {}}}",
+                     \"peakAnonRssKib\": {}, \"sessionCache\": {}}}",
                     json_str(&scenario.name),
                     load_json(&scenario.load),
                     scenario.load.rps() / self.baseline_rps(),
                     scenario.peak_rss_kib,
-                    scenario.anon_rss_kib
+                    scenario.anon_rss_kib,
+                    scenario.cache.map_or_else(
+                        || "null".to_owned(),
+                        |cache| format!(
+                            "{{\"size\": {}, \"hits\": {}, \"misses\": {}, \"stale\": {}}}",
+                            if cache.on { CACHE_SIZE } else { 0 },
+                            cache.counted.hits,
+                            cache.counted.misses,
+                            cache.counted.stale
+                        )
+                    )
                 )
             })
             .collect();
         out.push_str(&rows.join(",\n"));
         out.push_str("\n  ],\n");
+        let rows: Vec<String> = self.propagation.iter().map(propagation::json).collect();
+        let _ = writeln!(
+            out,
+            "  \"propagation\": {{\"revocationBoundMs\": {}, \"pollLimitMs\": {}, \
+             \"loadConnectionsPerNode\": {}, \"rows\": [\n{}\n  ]}},",
+            propagation::BOUND_MS,
+            propagation::POLL_LIMIT.as_millis(),
+            propagation::LOAD_CONNECTIONS,
+            rows.join(",\n")
+        );
         match &self.sign_in {
             Some(sign_in) => {
                 let _ = writeln!(
@@ -343,9 +411,8 @@ impl Report {
         out
     }
 
-    pub(super) fn write(&self, paths: &Paths) -> Result<()> {
-        let dir = paths.root.join("bench");
-        fs::create_dir_all(&dir)?;
+    pub(super) fn write(&self, dir: &Path) -> Result<()> {
+        fs::create_dir_all(dir)?;
         let md = self.markdown();
         write_file(
             &dir.join("results.md"),
@@ -353,12 +420,12 @@ impl Report {
         )?;
         write_file(&dir.join("results.json"), &self.json())?;
         println!("\n{md}");
-        println!("written to bench/results.md and bench/results.json");
+        println!("written to {}/results.md and results.json", dir.display());
         Ok(())
     }
 }
 
-fn load_json(load: &WrkResult) -> String {
+pub(super) fn load_json(load: &WrkResult) -> String {
     format!(
         "\"connections\": {}, \"requests\": {}, \"durationUs\": {}, \"perSec\": {:.1}, \
          \"meanMs\": {:.3}, \"p50Ms\": {:.3}, \"p99Ms\": {:.3}, \"maxMs\": {:.3}, \
@@ -380,7 +447,7 @@ fn kb(bytes: u64) -> String {
     format!("{:.1} KB", bytes as f64 / 1000.0)
 }
 
-fn json_str(text: &str) -> String {
+pub(super) fn json_str(text: &str) -> String {
     let mut out = String::from("\"");
     for c in text.chars() {
         match c {

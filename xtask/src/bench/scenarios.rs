@@ -10,19 +10,40 @@ use anyhow::{Context, Result, bail};
 
 use crate::util::Cmd;
 
+use super::cache::{self, Cache, CacheCounts};
 use super::http::http;
-use super::seed::{PgDatabase, new_tokens, psql, run_with_stdin, seed_sql};
+use super::seed::{Dialect, PgDatabase, new_tokens, psql, run_with_stdin, seed_sql};
 use super::server::Server;
 use super::wrk::Wrk;
 use super::{
-    Bench, CONNECTIONS, JWT_TOKENS, MEASURE_SECS, PACED_CONNECTIONS, PACED_DELAY_MS, PACED_SECS,
-    PASSWORD, SECRET_KEY, SEED_USERS, SIGN_IN_CONNECTIONS, SINGLE_SIGN_IN_SECS, Scenario, Seed,
-    SignIn, THREADS, USERS_WITH_PASSWORD, WARM_UP_SECS, cores, now_millis, write_file,
+    Bench, CONNECTIONS, CacheRun, JWT_TOKENS, MEASURE_SECS, PACED_CONNECTIONS, PACED_DELAY_MS,
+    PACED_SECS, PASSWORD, SECRET_KEY, SEED_USERS, SIGN_IN_CONNECTIONS, SINGLE_SIGN_IN_SECS,
+    Scenario, Seed, SignIn, THREADS, USERS_WITH_PASSWORD, WARM_UP_SECS, cores, now_millis,
+    write_file,
 };
 
 impl Bench {
+    /// A server as every row runs it: cache on ([`CACHE_SIZE`](super::cache::CACHE_SIZE))
+    /// unless `cache` says off.
+    pub(super) fn start_cached(
+        &self,
+        name: &str,
+        database_url: &str,
+        config: &Path,
+        cache: Cache,
+    ) -> Result<Server> {
+        Server::start_with(
+            &self.server,
+            &self.work,
+            name,
+            database_url,
+            config,
+            &cache.vars(),
+        )
+    }
+
     fn start(&self, name: &str, database_url: &str, config: &Path) -> Result<Server> {
-        Server::start(&self.server, &self.work, name, database_url, config)
+        self.start_cached(name, database_url, config, Cache::On)
     }
 
     /// Migrates a fresh SQLite file (the server does), makes one argon2 hash through the
@@ -61,7 +82,7 @@ impl Bench {
         write_file(&self.tokens, &lines)?;
         let sql = write_file(
             &self.work.join("seed.sql"),
-            &seed_sql(&tokens, &hash, now_millis()?),
+            &seed_sql(&tokens, Some(&hash), now_millis()?, Dialect::Standard),
         )?;
         println!(
             "{} tokens and their SHA-256 in {:.1}s",
@@ -166,47 +187,54 @@ impl Bench {
         Ok(())
     }
 
-    /// A fresh server, a check that the tokens work, a warm-up, the measured run, peak RSS.
-    pub(super) fn load_scenario(
-        &self,
-        name: &str,
-        database_url: &str,
-        config: &Path,
-        path: &str,
-        tokens: &Path,
-        expect: Option<&str>,
-    ) -> Result<Scenario> {
-        let server = self.start(&slug(name), database_url, config)?;
-        if let Some(expect) = expect {
-            check_tokens(server.port, tokens, expect)?;
+    /// A fresh server, a check that the tokens work, for a cached row the cache filled with
+    /// every token, a warm-up, the measured run (with the cache's hits counted), peak RSS.
+    pub(super) fn load_scenario(&self, row: &Row<'_>) -> Result<Scenario> {
+        let name = row.name;
+        let server = self.start_cached(&slug(name), row.database_url, row.config, row.cache)?;
+        if let Some(expect) = row.expect {
+            check_tokens(server.port, row.tokens, expect)?;
+        }
+        let database_session = row.expect == Some(DATABASE_SESSION);
+        if database_session && row.cache == Cache::On {
+            let count = fs::read_to_string(row.tokens)?.lines().count();
+            cache::fill(&server, &self.bearer_lua, row.tokens, count)?;
         }
         let load = |secs| Wrk {
             threads: THREADS,
             connections: CONNECTIONS,
             secs,
             script: self.bearer_lua.clone(),
-            args: vec![path.to_owned(), tokens.display().to_string()],
+            args: vec![row.path.to_owned(), row.tokens.display().to_string()],
         };
         load(WARM_UP_SECS).run(server.port)?;
+        let before = CacheCounts::read(&server)?;
         let result = load(MEASURE_SECS).run(server.port)?;
+        let counted = CacheCounts::read(&server)?.since(before);
         let (peak_rss_kib, anon_rss_kib) = server.rss_kib()?;
         server.stop()?;
+        let cache = database_session.then_some(CacheRun {
+            on: row.cache == Cache::On,
+            counted,
+        });
         println!(
             "{name}: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms, {} non-2xx, peak RSS {} MiB \
-             (anonymous: {} MiB)",
+             (anonymous: {} MiB){}",
             result.rps(),
             result.p50_ms(),
             result.p99_ms(),
             result.non_2xx,
             peak_rss_kib / 1024,
-            anon_rss_kib / 1024
+            anon_rss_kib / 1024,
+            cache.map_or_else(String::new, |cache| format!(", cache: {}", cache.shown()))
         );
         Ok(Scenario {
             name: name.to_owned(),
-            baseline: path == "/healthz",
+            baseline: row.path == "/healthz",
             load: result,
             peak_rss_kib,
             anon_rss_kib,
+            cache,
         })
     }
 
@@ -216,7 +244,7 @@ impl Bench {
     pub(super) fn sign_in_storm(&self) -> Result<SignIn> {
         self.refresh_sqlite_sessions()?;
         let server = self.start("sign-in", &self.sqlite_url, &self.database_config)?;
-        check_tokens(server.port, &self.tokens, "\"kind\":\"database\"")?;
+        check_tokens(server.port, &self.tokens, DATABASE_SESSION)?;
         let sign_ins = |connections: u32, secs| Wrk {
             threads: connections.min(THREADS),
             connections,
@@ -273,9 +301,26 @@ impl Bench {
     }
 }
 
+/// What `/me` answers for a database session, and for a JWT session.
+pub(super) const DATABASE_SESSION: &str = "\"kind\":\"database\"";
+pub(super) const JWT_SESSION: &str = "\"kind\":\"jwt\"";
+
+/// One load row: what the server runs on and what wrk sends it.
+#[derive(Debug)]
+pub(super) struct Row<'a> {
+    pub(super) name: &'a str,
+    pub(super) database_url: &'a str,
+    pub(super) config: &'a Path,
+    pub(super) path: &'a str,
+    pub(super) tokens: &'a Path,
+    /// What a signed-in `/me` must contain, checked with a few tokens first.
+    pub(super) expect: Option<&'a str>,
+    pub(super) cache: Cache,
+}
+
 /// A few seeded tokens must answer a signed-in `/me`: a signed-out `/me` is a 200 too, so the
 /// load generator's status counts alone would not notice tokens that do not work.
-fn check_tokens(port: u16, tokens: &Path, expect: &str) -> Result<()> {
+pub(super) fn check_tokens(port: u16, tokens: &Path, expect: &str) -> Result<()> {
     let text = fs::read_to_string(tokens)?;
     let tokens: Vec<&str> = text.lines().collect();
     let step = (tokens.len() / 5).max(1);
@@ -332,7 +377,7 @@ fn sign_in(port: u16, user: usize) -> Result<String> {
         .context("the sign-in answer carried no token")
 }
 
-fn slug(name: &str) -> String {
+pub(super) fn slug(name: &str) -> String {
     let mut slug = String::new();
     for c in name.chars() {
         if c.is_ascii_alphanumeric() {

@@ -1,4 +1,5 @@
-//! Seeding: users and database sessions bulk-inserted by SQL, and PostgreSQL databases.
+//! Seeding: users and database sessions bulk-inserted by SQL, and fresh PostgreSQL and
+//! MariaDB databases.
 
 use std::fmt::Write as _;
 use std::fs::File;
@@ -11,7 +12,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest as _, Sha256};
 
-use crate::util::Cmd;
+use crate::util::{Cmd, find_tool};
 
 use super::{ENV_ID, POSTGRES_ADMIN_URL, USERS_WITH_PASSWORD};
 
@@ -27,13 +28,32 @@ pub(super) fn new_tokens(count: usize) -> Result<Vec<String>> {
         .collect())
 }
 
-/// One transaction of multi-row inserts, valid on SQLite and PostgreSQL alike; the columns
-/// and encodings are the store's (`server/src/store/sql/`): times in Unix milliseconds,
-/// `token_hash` the lowercase hex SHA-256 of the token.
-pub(super) fn seed_sql(tokens: &[String], password_hash: &str, now_ms: i64) -> String {
+/// Which SQL a seed is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Dialect {
+    /// SQLite and PostgreSQL.
+    Standard,
+    MySql,
+}
+
+/// One transaction of multi-row inserts, then the planner's statistics; the columns and
+/// encodings are the store's (`server/src/store/sql/`): times in Unix milliseconds,
+/// `token_hash` the lowercase hex SHA-256 of the token. User `n` has the `n`-th token; with a
+/// password hash, the first users get that password.
+pub(super) fn seed_sql(
+    tokens: &[String],
+    password_hash: Option<&str>,
+    now_ms: i64,
+    dialect: Dialect,
+) -> String {
     const CHUNK: usize = 1_000;
     let month_ms = 30 * 24 * 3600 * 1000_i64;
-    let hash = password_hash.replace('\'', "''");
+    let hash = password_hash.unwrap_or_default().replace('\'', "''");
+    let with_password = if password_hash.is_some() {
+        USERS_WITH_PASSWORD.min(tokens.len())
+    } else {
+        0
+    };
     let mut sql = String::with_capacity(tokens.len() * 420);
     sql.push_str("BEGIN;\n");
     let users: Vec<usize> = (1..=tokens.len()).collect();
@@ -51,7 +71,7 @@ pub(super) fn seed_sql(tokens: &[String], password_hash: &str, now_ms: i64) -> S
             );
         }
     }
-    for chunk in users[..USERS_WITH_PASSWORD.min(users.len())].chunks(CHUNK) {
+    for chunk in users[..with_password].chunks(CHUNK) {
         sql.push_str("INSERT INTO passwords (user_id, hash, updated_at) VALUES\n");
         for (i, n) in chunk.iter().enumerate() {
             let sep = if i + 1 == chunk.len() { ";\n" } else { ",\n" };
@@ -74,7 +94,11 @@ pub(super) fn seed_sql(tokens: &[String], password_hash: &str, now_ms: i64) -> S
             );
         }
     }
-    sql.push_str("COMMIT;\nANALYZE;\n");
+    sql.push_str("COMMIT;\n");
+    sql.push_str(match dialect {
+        Dialect::Standard => "ANALYZE;\n",
+        Dialect::MySql => "ANALYZE TABLE users, sessions;\n",
+    });
     sql
 }
 
@@ -125,8 +149,9 @@ pub(super) struct PgDatabase {
 }
 
 impl PgDatabase {
-    pub(super) fn create() -> Result<Self> {
-        let name = format!("torii_bench_{}", std::process::id());
+    /// `torii_bench_<label>_<pid>`: a label per scenario, since a run makes several.
+    pub(super) fn create(label: &str) -> Result<Self> {
+        let name = format!("torii_bench_{label}_{}", std::process::id());
         psql(
             POSTGRES_ADMIN_URL,
             &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
@@ -144,6 +169,54 @@ impl Drop for PgDatabase {
             &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
         );
         if let Err(err) = dropped {
+            eprintln!("warning: could not drop database {}: {err:#}", self.name);
+        }
+    }
+}
+
+/// `mariadb` (or `mysql`) as root over TCP to 127.0.0.1:3306, where `services::mariadb`
+/// makes root log in without a password.
+pub(super) fn mariadb_client() -> Result<Command> {
+    let bin = find_tool("mariadb")
+        .or_else(|| find_tool("mysql"))
+        .context("no `mariadb` client (the mariadb-server package installs it)")?;
+    let mut command = Command::new(bin);
+    command.args(["--protocol=tcp", "-h", "127.0.0.1", "-P", "3306", "-uroot"]);
+    Ok(command)
+}
+
+fn mariadb(sql: &str) -> Result<()> {
+    let mut command = mariadb_client()?;
+    let output = command.args(["-e", sql]).output()?;
+    if !output.status.success() {
+        bail!(
+            "mariadb `{sql}` failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(())
+}
+
+/// A fresh MariaDB database for this run, dropped when done (also on failure).
+#[derive(Debug)]
+pub(super) struct MariaDatabase {
+    pub(super) name: String,
+    pub(super) url: String,
+}
+
+impl MariaDatabase {
+    pub(super) fn create(label: &str) -> Result<Self> {
+        let name = format!("torii_bench_{label}_{}", std::process::id());
+        mariadb(&format!("DROP DATABASE IF EXISTS {name}"))?;
+        mariadb(&format!("CREATE DATABASE {name}"))?;
+        let url = format!("mysql://root@127.0.0.1:3306/{name}");
+        Ok(Self { name, url })
+    }
+}
+
+impl Drop for MariaDatabase {
+    fn drop(&mut self) {
+        if let Err(err) = mariadb(&format!("DROP DATABASE IF EXISTS {}", self.name)) {
             eprintln!("warning: could not drop database {}: {err:#}", self.name);
         }
     }
@@ -239,9 +312,13 @@ mod tests {
     #[test]
     fn seed_sql_hashes_each_token() {
         let tokens = vec!["t1".to_owned(), "t2".to_owned()];
-        let sql = seed_sql(&tokens, "$argon2id$x", 1000);
+        let sql = seed_sql(&tokens, Some("$argon2id$x"), 1000, Dialect::Standard);
         assert!(sql.contains(&sha256_hex(b"t2")));
         assert!(sql.contains("'user2@bench.test'"));
-        assert!(sql.starts_with("BEGIN;") && sql.contains("COMMIT;"));
+        assert!(sql.contains("INSERT INTO passwords"));
+        assert!(sql.starts_with("BEGIN;") && sql.ends_with("COMMIT;\nANALYZE;\n"));
+        let sql = seed_sql(&tokens, None, 1000, Dialect::MySql);
+        assert!(!sql.contains("INSERT INTO passwords"));
+        assert!(sql.ends_with("ANALYZE TABLE users, sessions;\n"));
     }
 }

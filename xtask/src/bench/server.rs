@@ -21,6 +21,8 @@ use super::http::http;
 pub(crate) struct Server {
     child: Option<Child>,
     pub(crate) port: u16,
+    /// Where it answers `GET /metrics` (`TORII_METRICS_LISTEN`).
+    pub(crate) metrics_port: u16,
     log: PathBuf,
     /// The largest `RssAnon` seen so far, in KiB, sampled by a thread of its own that ends
     /// with the process.
@@ -64,12 +66,33 @@ impl Server {
         database_url: &str,
         config: &Path,
     ) -> Result<Self> {
+        Self::start_with(bin, work, name, database_url, config, &[])
+    }
+
+    /// [`Server::start`] with more `TORII_*` variables.
+    pub(crate) fn start_with(
+        bin: &Path,
+        work: &Path,
+        name: &str,
+        database_url: &str,
+        config: &Path,
+        vars: &[(&str, String)],
+    ) -> Result<Self> {
         let port = free_port()?;
+        let mut metrics_port = free_port()?;
+        // Two ports asked for one after the other may come back the same.
+        for _ in 0..5 {
+            if metrics_port != port {
+                break;
+            }
+            metrics_port = free_port()?;
+        }
         let log = work.join(format!("server-{name}.log"));
         let out = File::create(&log)?;
         let child = Command::new(bin)
             .env_clear()
             .env("TORII_LISTEN", format!("127.0.0.1:{port}"))
+            .env("TORII_METRICS_LISTEN", format!("127.0.0.1:{metrics_port}"))
             // One public URL for every server: it is the JWT issuer, and the JWT scenario's
             // tokens come from another server process than the one it measures.
             .env("TORII_PUBLIC_URL", "http://localhost:3000")
@@ -79,6 +102,7 @@ impl Server {
             // baseline and `/me` measure.
             .env("TORII_LOG", "warn")
             .env("NO_COLOR", "1")
+            .envs(vars.iter().map(|(key, value)| (key, value)))
             .current_dir(work)
             .stdin(Stdio::null())
             .stdout(out.try_clone()?)
@@ -90,6 +114,7 @@ impl Server {
         let mut server = Self {
             child: Some(child),
             port,
+            metrics_port,
             log,
             anon_peak_kib,
         };

@@ -6,6 +6,8 @@ use std::process::{Child, Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 
+use crate::util::Cmd;
+
 /// One `wrk` run.
 #[derive(Debug)]
 pub(super) struct Wrk {
@@ -91,6 +93,16 @@ impl Wrk {
 }
 
 impl RunningWrk {
+    /// Stops it before its duration (SIGINT: wrk then reports what it measured so far).
+    pub(super) fn interrupt(self) -> Result<WrkResult> {
+        if let Some(child) = &self.child {
+            let _ = Cmd::new("kill")
+                .args(["-INT", &child.id().to_string()])
+                .succeeds();
+        }
+        self.finish()
+    }
+
     pub(super) fn finish(mut self) -> Result<WrkResult> {
         let child = self.child.take().context("wrk already finished")?;
         let output = child.wait_with_output().context("wrk did not finish")?;
