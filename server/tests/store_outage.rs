@@ -131,6 +131,29 @@ fn assert_store_unavailable(what: &str, answer: &HttpResponse) {
     );
 }
 
+/// A `503` page with a `Retry-After` of whole seconds: what a browser step answers while the
+/// store is unreachable.
+#[track_caller]
+fn assert_unavailable_page(what: &str, answer: &HttpResponse) {
+    assert_eq!(answer.status, 503, "{what}: {:?}", answer.body);
+    let header = |name: &str| {
+        answer
+            .headers
+            .get(name)
+            .and_then(|v| v.first())
+            .cloned()
+            .unwrap_or_else(|| panic!("{what}: no {name}"))
+    };
+    assert!(
+        header("content-type").starts_with("text/html"),
+        "{what}: not a page"
+    );
+    assert!(
+        header("retry-after").parse::<u64>().is_ok_and(|s| s > 0),
+        "{what}: Retry-After"
+    );
+}
+
 /// Every kind of request the issue names, during the outage: each answers 503, none a 500,
 /// within a bound.
 async fn assert_outage_answers(node: &Node, account: &Account, email: &str, round: &str) {
@@ -155,6 +178,23 @@ async fn assert_outage_answers(node: &Node, account: &Account, email: &str, roun
         .await
         .unwrap();
     assert_store_unavailable("session revoke", &revoke);
+    // The browser steps of a provider sign-in answer pages, not JSON: the same 503 and
+    // Retry-After, as a page.
+    let start = node
+        .request("GET", "/v1/oauth/oidc/start", &[], None)
+        .await
+        .unwrap();
+    assert_unavailable_page("OAuth start", &start);
+    let callback = node
+        .request(
+            "GET",
+            "/v1/oauth/oidc/callback?code=some-code&state=some-state",
+            &[("Cookie", "torii_oauth=some-state")],
+            None,
+        )
+        .await
+        .unwrap();
+    assert_unavailable_page("OAuth callback", &callback);
     assert!(
         started.elapsed() < Duration::from_secs(60),
         "bounded, not a hang"
@@ -322,12 +362,36 @@ async fn terminate_connections(db: &TestDb) {
     }
 }
 
+/// One environment with passwords and an OpenID provider that is never reached (its discovery
+/// happens on first use, and every request here fails before it).
+fn oauth_config() -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!(
+        "{}.toml",
+        torii_server::session::new_id("torii-outage")
+    ));
+    std::fs::write(
+        &path,
+        "[[environments]]\nname = \"Outage\"\nmode = \"test\"\n\
+         publishable_key = \"pk_test_outage\"\nsecret_key = \"sk_test_outage\"\n\
+         methods = [\"password\", \"oauth\"]\n\n\
+         [[environments.oauth_providers]]\nid = \"oidc\"\nkind = \"oidc\"\nname = \"IdP\"\n\
+         issuer = \"http://127.0.0.1:9\"\nclient_id = \"outage\"\nclient_secret = \"outage-secret\"\n",
+    )
+    .unwrap();
+    path
+}
+
 async fn outage_and_recovery(backend: Backend, db_port: u16) {
     let db = TestDb::new(backend).await;
     let mut proxy = Proxy::start(db_port).await;
     let mut url = url::Url::parse(&db.url).unwrap();
     url.set_port(Some(proxy.port)).unwrap();
-    let node = Node::start(&[("TORII_DATABASE_URL", url.as_str())]).await;
+    let config = oauth_config();
+    let node = Node::start(&[
+        ("TORII_DATABASE_URL", url.as_str()),
+        ("TORII_CONFIG", config.to_str().unwrap()),
+    ])
+    .await;
     let email = "durable@example.com";
     let account = signed_up(&node, email).await;
 

@@ -13,6 +13,7 @@ use crate::methods::oauth::{
     AppUrls, BoundState, CEREMONY_TTL, CallbackOutcome, CallbackParams, OAuthError, SIGN_UP_TTL,
     Started, with_query,
 };
+use crate::store::StoreError;
 use crate::{Torii, session};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -154,6 +155,22 @@ fn error_page(status: StatusCode, title: &str, text: &str) -> Response {
     response
 }
 
+/// The page for a browser step the store's absence failed: `503` with the `Retry-After` of
+/// `store_unavailable`, so that a browser or a balancer can tell it from a broken server.
+fn store_unavailable_page() -> Response {
+    tracing::warn!("OAuth step failed: the store is unavailable");
+    let mut page = error_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Temporarily unavailable",
+        "Sign-in is temporarily unavailable. Try again shortly.",
+    );
+    page.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(crate::error::STORE_RETRY_AFTER_SECS),
+    );
+    page
+}
+
 fn start_error_page(error: &OAuthError) -> Response {
     match error {
         OAuthError::UnknownProvider => error_page(
@@ -166,6 +183,7 @@ fn start_error_page(error: &OAuthError) -> Response {
             "Sign-in not started",
             "The page to come back to is not one this application allows.",
         ),
+        OAuthError::Store(StoreError::Unavailable(_)) => store_unavailable_page(),
         other => {
             tracing::error!(error = %crate::log::escaped(other), "OAuth start failed");
             error_page(
@@ -497,6 +515,7 @@ async fn callback(
             "This sign-in was not started in this browser, was already used, or has expired. \
              Go back to the application and sign in again.",
         ),
+        Err(OAuthError::Store(StoreError::Unavailable(_))) => store_unavailable_page(),
         Err(other) => {
             tracing::error!(error = %crate::log::escaped(&other), "OAuth callback failed");
             error_page(
