@@ -15,8 +15,13 @@ pub(crate) struct Response {
 }
 
 impl Response {
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.head.lines().skip(1).find_map(|line| {
+    pub(crate) fn header<'a>(&'a self, name: &'a str) -> Option<&'a str> {
+        self.headers(name).next()
+    }
+
+    /// Every value of the header `name`, in order (`Set-Cookie` comes once per cookie).
+    pub(crate) fn headers<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.head.lines().skip(1).filter_map(move |line| {
             let (key, value) = line.split_once(':')?;
             key.trim()
                 .eq_ignore_ascii_case(name)

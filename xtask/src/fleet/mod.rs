@@ -26,13 +26,14 @@
 //! request, and a counted batch sent through the balancer grows the nodes' `/metrics`
 //! counters, summed over the nodes, by exactly what was sent (`metrics.rs`).
 
+mod checks;
 mod cluster;
+mod idp;
 mod metrics;
 mod net;
 mod report;
 mod workload;
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::env;
 use std::fmt::Write as _;
 use std::fs;
@@ -44,13 +45,13 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail, ensure};
 
-use crate::bench::http_at;
 use crate::demo;
 use crate::util::{Paths, Steps, wait_until};
 
 use cluster::{Balancer, Node, Postgres, free_port};
+use idp::Idp;
 use net::Net;
-use workload::{Failure, Workload};
+use workload::{Failure, IdpLink, Workload};
 
 /// Worker threads of the workload: also the most requests that can be in flight at once.
 const WORKERS: usize = 4;
@@ -111,9 +112,16 @@ pub fn run(paths: &Paths, server: &Path) -> Result<()> {
     pg.psql("postgres", "CREATE DATABASE fleet_gone")?;
     let key = work.join("server.key");
     fs::write(&key, random_hex()?)?;
-    let config = work.join("torii.toml");
-    fs::write(&config, FLEET_CONFIG)?;
     let balancer_port = free_port()?;
+    // The provider runs here, beside PostgreSQL: the nodes reach it for the code exchange, the
+    // workload as a browser; its one extra redirect URI is the balancer's callback.
+    let callback = format!(
+        "http://{}:{balancer_port}/v1/oauth/oidc/callback",
+        balancer_host.ip
+    );
+    let idp = Idp::start(paths, net.here, &callback, &work.join("oidc-provider.log"))?;
+    let config = work.join("torii.toml");
+    fs::write(&config, format!("{FLEET_CONFIG}{}", idp.config()))?;
     let node_env = |database: &str| {
         vec![
             ("TORII_DATABASE_URL".to_owned(), pg.url(net.here, database)),
@@ -166,7 +174,11 @@ pub fn run(paths: &Paths, server: &Path) -> Result<()> {
     )?;
 
     let logs = nodes.iter().map(|n| n.log.clone()).collect();
-    let workload = Arc::new(Workload::new(balancer.addr, logs));
+    let link = IdpLink {
+        addr: idp.addr,
+        issuer: idp.issuer.clone(),
+    };
+    let workload = Arc::new(Workload::new(balancer.addr, logs, Some(link)));
     let workers: Vec<_> = (0..WORKERS)
         .map(|worker| {
             let workload = Arc::clone(&workload);
@@ -195,9 +207,9 @@ pub fn run(paths: &Paths, server: &Path) -> Result<()> {
     print!("{}", report.table());
     let mut problems = report.problems(WORKERS);
 
-    problems.extend(check_store(&pg, &outcome, &net.here.to_string())?);
-    problems.extend(check_sessions(&nodes, &outcome));
-    problems.extend(check_broken_node(&balancer, &broken)?);
+    problems.extend(checks::check_store(&pg, &outcome, &net.here.to_string())?);
+    problems.extend(checks::check_sessions(&nodes, &outcome));
+    problems.extend(checks::check_broken_node(&balancer, &broken)?);
     // After every direct request of the checks above: the counted batch is all that moves.
     match outcome.held.first() {
         Some((token, _)) => problems.extend(metrics::check(balancer.addr, &nodes, token)?),
@@ -207,6 +219,7 @@ pub fn run(paths: &Paths, server: &Path) -> Result<()> {
     drop(balancer);
     drop(nodes);
     drop(broken);
+    drop(idp);
     drop(pg);
     if !problems.is_empty() {
         let mut text = String::from("the fleet run found problems:\n");
@@ -328,152 +341,6 @@ fn run_faults(
     Ok(faults)
 }
 
-/// The store, read directly: what the workload completed is there exactly once, and nothing
-/// is left half-done.
-fn check_store(pg: &Postgres, outcome: &workload::Outcome, client: &str) -> Result<Vec<String>> {
-    let mut problems = Vec::new();
-    let users: BTreeMap<String, usize> = pg
-        .psql(
-            "fleet",
-            "SELECT email_canonical, count(*) FROM users GROUP BY email_canonical",
-        )?
-        .into_iter()
-        .map(|row| (row[0].clone(), row[1].parse().unwrap_or(0)))
-        .collect();
-    for email in &outcome.completed_sign_ups {
-        let count = users.get(email).copied().unwrap_or(0);
-        if count != 1 {
-            problems.push(format!("completed sign-up {email}: {count} users"));
-        }
-    }
-    let pending: BTreeSet<String> = pg
-        .psql("fleet", "SELECT email_canonical FROM sign_ups")?
-        .into_iter()
-        .map(|row| row[0].clone())
-        .collect();
-    for email in pending.iter().filter(|e| users.contains_key(*e)) {
-        problems.push(format!("{email} is both a user and a pending sign-up"));
-    }
-    for email in &outcome.uncertain_sign_ups {
-        if users.contains_key(email) && pending.contains(email) {
-            problems.push(format!("interrupted sign-up {email} is half-done"));
-        }
-    }
-    let known: BTreeSet<&String> = outcome
-        .completed_sign_ups
-        .iter()
-        .chain(&outcome.uncertain_sign_ups)
-        .collect();
-    for email in users.keys().filter(|e| !known.contains(e)) {
-        problems.push(format!("user {email} was never signed up by the workload"));
-    }
-    let without_password = pg.psql(
-        "fleet",
-        "SELECT u.email_canonical FROM users u \
-         WHERE NOT EXISTS (SELECT 1 FROM passwords p WHERE p.user_id = u.id)",
-    )?;
-    for row in without_password {
-        problems.push(format!(
-            "user {} has no password: a half-done sign-up",
-            row[0]
-        ));
-    }
-    let live_links: BTreeSet<String> = pg
-        .psql(
-            "fleet",
-            "SELECT u.email_canonical FROM magic_links m JOIN users u ON u.id = m.user_id",
-        )?
-        .into_iter()
-        .map(|row| row[0].clone())
-        .collect();
-    for email in outcome
-        .links_used
-        .iter()
-        .filter(|e| live_links.contains(*e))
-    {
-        problems.push(format!(
-            "the sign-in link of {email} was used but is still there"
-        ));
-    }
-    // The balancer's requests come from its own address, a trusted proxy: the client the
-    // nodes record is the workload's address, which only X-Forwarded-For carried.
-    let addresses = pg.psql(
-        "fleet",
-        "SELECT DISTINCT coalesce(ip, '(none)') FROM sessions",
-    )?;
-    for row in addresses {
-        if row[0] != client {
-            problems.push(format!(
-                "a session records the client address {} instead of the workload's {client}",
-                row[0]
-            ));
-        }
-    }
-    Ok(problems)
-}
-
-/// Every session the workload holds answers on every node, asked directly; every one it
-/// signed out is signed out on every node.
-fn check_sessions(nodes: &[Node], outcome: &workload::Outcome) -> Vec<String> {
-    let mut problems = Vec::new();
-    for node in nodes {
-        for (token, email) in &outcome.held {
-            let bearer = format!("Bearer {token}");
-            match http_at(node.addr, "GET", "/me", &[("Authorization", &bearer)], None) {
-                Ok(r) if r.status == 200 && workload::has_user(&r, email).is_ok() => {}
-                Ok(r) => problems.push(format!(
-                    "{}: the session of {email} answered {} {:.200}",
-                    node.name, r.status, r.body
-                )),
-                Err(err) => problems.push(format!("{}: /me failed: {err:#}", node.name)),
-            }
-        }
-        for token in &outcome.signed_out {
-            let bearer = format!("Bearer {token}");
-            match http_at(node.addr, "GET", "/me", &[("Authorization", &bearer)], None) {
-                Ok(r) if r.status == 200 && workload::signed_out(&r).is_ok() => {}
-                Ok(r) => problems.push(format!(
-                    "{}: a signed-out session answered {} {:.200}",
-                    node.name, r.status, r.body
-                )),
-                Err(err) => problems.push(format!("{}: /me failed: {err:#}", node.name)),
-            }
-        }
-    }
-    problems
-}
-
-/// The node without a database: HAProxy has it down, sent it nothing, and its log shows only
-/// readiness checks.
-fn check_broken_node(balancer: &Balancer, broken: &Node) -> Result<Vec<String>> {
-    let mut problems = Vec::new();
-    let stats = balancer.stats()?;
-    match stats.iter().find(|s| s.name == BROKEN) {
-        Some(s) if s.status.starts_with("DOWN") && s.sessions == 0 => {}
-        Some(s) => problems.push(format!(
-            "{BROKEN}: HAProxy has it {} after sending it {} requests",
-            s.status, s.sessions
-        )),
-        None => problems.push(format!("{BROKEN} is missing from HAProxy's statistics")),
-    }
-    let log = broken.log_text();
-    let routes: Vec<&str> = log
-        .lines()
-        .filter(|line| line.contains("finished processing request"))
-        .filter(|line| !line.contains("route=/readyz") && !line.contains("route=/healthz"))
-        .collect();
-    if let Some(line) = routes.first() {
-        problems.push(format!(
-            "{BROKEN} served {} requests besides probes, e.g. {line}",
-            routes.len()
-        ));
-    }
-    if !log.contains("route=/readyz") {
-        problems.push(format!("{BROKEN} was never probed on /readyz"));
-    }
-    Ok(problems)
-}
-
 /// 32 random bytes as 64 hexadecimal characters: the nodes' shared server key.
 fn random_hex() -> Result<String> {
     let mut bytes = [0_u8; 32];
@@ -485,7 +352,8 @@ fn random_hex() -> Result<String> {
     }))
 }
 
-/// The nodes' configuration: one test environment with passwords and sign-in links. Every
+/// The nodes' configuration: one test environment with passwords, sign-in links and the
+/// provider (appended once it runs). Every
 /// request reaches the nodes from one client address, so the per-address limits are raised
 /// far above what the workload sends; they are still counted in the store.
 const FLEET_CONFIG: &str = r#"
@@ -494,11 +362,12 @@ name = "Fleet"
 mode = "test"
 publishable_key = "pk_test_fleet"
 secret_key = "sk_test_fleet_secret"
-methods = ["password", "magic_link"]
+methods = ["password", "magic_link", "oauth"]
 
 [environments.rate_limits]
 sign_in_per_ip = { max = 100000, window_secs = 300 }
 verifications_per_ip = { max = 100000, window_secs = 300 }
 emails_per_ip = { max = 100000, window_secs = 900 }
 sign_ups_per_ip = { max = 100000, window_secs = 900 }
+ceremonies_per_ip = { max = 100000, window_secs = 300 }
 "#;

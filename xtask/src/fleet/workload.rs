@@ -1,6 +1,7 @@
 //! The fleet's workload: a few worker threads running sign-ups (verified with the emailed code),
-//! password sign-ins, `/me`, sign-outs and sign-in links through the balancer, recording every
-//! request and what the workload believes the store now holds.
+//! password sign-ins, `/me`, sign-outs, sign-in links and sign-ins through the OpenID provider
+//! (`oauth.rs`) through the balancer, recording every request and what the workload believes
+//! the store now holds.
 //!
 //! The nodes run without SMTP, so each email is in the log of the node that sent it; a worker
 //! reads its code or link from the logs of every node.
@@ -14,6 +15,13 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::bench::{Response, http_at};
+
+mod answers;
+mod oauth;
+
+use answers::{classify, find_email};
+pub use answers::{cookie, has_user, json_str, session_token, signed_out};
+pub use oauth::IdpLink;
 
 /// Every account's password: the workload signs in, it does not guess.
 pub const PASSWORD: &str = "fleet horse battery staple";
@@ -31,10 +39,14 @@ pub enum Kind {
     SignOut,
     MagicLink,
     VerifyLink,
+    OAuthStart,
+    /// A step at the OpenID provider itself, not through the balancer: never a fault's.
+    Provider,
+    OAuthCallback,
 }
 
 impl Kind {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 10] = [
         Self::SignUp,
         Self::VerifySignUp,
         Self::SignIn,
@@ -42,6 +54,9 @@ impl Kind {
         Self::SignOut,
         Self::MagicLink,
         Self::VerifyLink,
+        Self::OAuthStart,
+        Self::Provider,
+        Self::OAuthCallback,
     ];
 
     pub fn label(self) -> &'static str {
@@ -53,6 +68,9 @@ impl Kind {
             Self::SignOut => "POST /v1/sign-out",
             Self::MagicLink => "POST /v1/magic-links",
             Self::VerifyLink => "POST /v1/magic-links/verify",
+            Self::OAuthStart => "GET /v1/oauth/oidc/start",
+            Self::Provider => "OpenID provider (login, consent)",
+            Self::OAuthCallback => "GET /v1/oauth/oidc/callback",
         }
     }
 }
@@ -108,6 +126,10 @@ pub struct Outcome {
     pub signed_out: Vec<String>,
     /// Addresses whose sign-in link was used (200).
     pub links_used: Vec<String>,
+    /// Addresses signed up through the OpenID provider (the callback answered a session).
+    pub provider_sign_ups: Vec<String>,
+    /// Addresses whose provider sign-in failed at the callback: an account or none.
+    pub uncertain_provider_sign_ups: Vec<String>,
     /// Emails that never reached a log, with when they were asked for.
     pub lost_emails: Vec<(Duration, String)>,
 }
@@ -125,6 +147,7 @@ struct User {
 pub struct Workload {
     balancer: SocketAddr,
     origin: String,
+    idp: Option<IdpLink>,
     logs: Vec<PathBuf>,
     pub epoch: Instant,
     pub sent: AtomicUsize,
@@ -136,10 +159,11 @@ pub struct Workload {
 }
 
 impl Workload {
-    pub fn new(balancer: SocketAddr, logs: Vec<PathBuf>) -> Self {
+    pub fn new(balancer: SocketAddr, logs: Vec<PathBuf>, idp: Option<IdpLink>) -> Self {
         Self {
             balancer,
             origin: format!("http://{balancer}"),
+            idp,
             logs,
             epoch: Instant::now(),
             sent: AtomicUsize::new(0),
@@ -155,13 +179,15 @@ impl Workload {
         self.epoch.elapsed()
     }
 
-    /// Runs journeys until told to stop: sign-up, sign-in, sign-in link, sign-in, …
+    /// Runs journeys until told to stop: sign-up, sign-in, sign-in link, sign-in, provider
+    /// sign-in, …
     pub fn worker(&self, worker: usize) {
         let mut seq = 0_usize;
         while !self.stop.load(Ordering::SeqCst) {
-            match seq % 4 {
+            match seq % 5 {
                 0 => self.sign_up(worker, seq),
                 2 => self.magic_link(worker, seq),
+                4 => self.oauth(worker, seq),
                 _ => self.sign_in(worker, seq),
             }
             seq += 1;
@@ -190,10 +216,25 @@ impl Workload {
         check: impl Fn(&Response) -> Result<(), String>,
     ) -> Option<Response> {
         let bearer = token.map(|t| format!("Bearer {t}"));
-        let mut headers = vec![("Origin", self.origin.as_str())];
+        let mut headers = Vec::new();
         if let Some(bearer) = &bearer {
             headers.push(("Authorization", bearer.as_str()));
         }
+        self.call_with(kind, route, &headers, body, expected, check)
+    }
+
+    /// [`Self::call`] with headers of the caller's (besides the workload's `Origin`).
+    fn call_with(
+        &self,
+        kind: Kind,
+        route: &str,
+        extra: &[(&str, &str)],
+        body: Option<&str>,
+        expected: u16,
+        check: impl Fn(&Response) -> Result<(), String>,
+    ) -> Option<Response> {
+        let mut headers = vec![("Origin", self.origin.as_str())];
+        headers.extend_from_slice(extra);
         let (method, path) = route.split_once(' ').unwrap_or(("GET", route));
         self.sent.fetch_add(1, Ordering::SeqCst);
         let start = self.now();
@@ -207,10 +248,14 @@ impl Workload {
             },
             Ok(response) => Err(classify(kind, &response)),
         };
-        let failure = outcome.as_ref().err().cloned();
+        self.record(kind, start, end, outcome.as_ref().err().cloned());
+        outcome.ok()
+    }
+
+    /// Records one request; after a failure the worker backs off (Torii's 503s say
+    /// `Retry-After`) rather than hammering a balancer with no node in rotation.
+    fn record(&self, kind: Kind, start: Duration, end: Duration, failure: Option<Failure>) {
         if failure.is_some() {
-            // A client backs off after a failure (Torii's 503s say `Retry-After`), rather
-            // than hammering a balancer with no node in rotation.
             thread::sleep(BACKOFF);
         }
         self.records
@@ -222,7 +267,6 @@ impl Workload {
                 end,
                 failure,
             });
-        outcome.ok()
     }
 
     fn sign_up(&self, worker: usize, seq: usize) {
@@ -448,100 +492,5 @@ impl Workload {
             }
             thread::sleep(Duration::from_millis(25));
         }
-    }
-}
-
-/// In a log written by the log mailer (a header line, the body's lines indented with `    |`,
-/// then ` to=… subject=…` on the last one), the text after `marker` in an email whose last line
-/// names `addressee`.
-fn find_email(log: &str, addressee: &str, marker: &str) -> Option<String> {
-    let mut event = String::new();
-    for line in log.lines() {
-        if !line.starts_with("    |") {
-            event.clear();
-        }
-        event.push_str(line);
-        event.push('\n');
-        if line.starts_with("    |")
-            && line.contains(addressee)
-            && let Some((_, rest)) = event.split_once(marker)
-        {
-            return Some(rest.to_owned());
-        }
-    }
-    None
-}
-
-/// How a request that did not get its expected status failed.
-fn classify(kind: Kind, response: &Response) -> Failure {
-    let torii_error = response.body.trim_start().starts_with('{');
-    if response.status == 503 && response.body.contains("\"store_unavailable\"") {
-        Failure::StoreUnavailable
-    } else if matches!(response.status, 502..=504) && !torii_error {
-        Failure::Balancer(response.status)
-    } else {
-        Failure::Wrong(format!(
-            "{} answered {}: {:.200}",
-            kind.label(),
-            response.status,
-            response.body
-        ))
-    }
-}
-
-/// A string field of a flat JSON object, found by name (the answers here are Torii's own).
-pub fn json_str(body: &str, field: &str) -> Option<String> {
-    let start = body.find(&format!("\"{field}\":\""))? + field.len() + 4;
-    let len = body[start..].find('"')?;
-    Some(body[start..start + len].to_owned())
-}
-
-/// The session token of a `Set-Cookie: torii_session=…` header.
-pub fn session_token(response: &Response) -> Option<String> {
-    let cookie = response.header("set-cookie")?;
-    let value = cookie.split(';').next()?.strip_prefix("torii_session=")?;
-    (!value.is_empty()).then(|| value.to_owned())
-}
-
-/// A `Me` answer naming the user `email`, with an active session.
-pub fn has_user(response: &Response, email: &str) -> Result<(), String> {
-    let named = json_str(&response.body, "email").is_some_and(|e| e == email);
-    let active = response.body.contains(r#""status":"active""#);
-    if named && active {
-        Ok(())
-    } else {
-        Err(format!("expected {email}, active: {:.300}", response.body))
-    }
-}
-
-/// A `Me` answer of nobody.
-pub fn signed_out(response: &Response) -> Result<(), String> {
-    if response.body.contains(r#""user":null"#) {
-        Ok(())
-    } else {
-        Err(format!(
-            "expected a signed-out answer: {:.300}",
-            response.body
-        ))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_email_is_found_by_addressee_and_marker() {
-        let log = "2026 INFO x: email (no SMTP configured):\n    | Your verification code is 123456\n    | bye to=a@fleet.test subject=123456 is\n2026 INFO other\n2026 INFO x: email (no SMTP configured):\n    | Your verification code is 654321\n    | bye to=b@fleet.test subject=654321 is\n";
-        let found = find_email(log, " to=b@fleet.test ", "code is ").unwrap();
-        assert!(found.starts_with("654321"), "{found}");
-        assert!(find_email(log, " to=c@fleet.test ", "code is ").is_none());
-    }
-
-    #[test]
-    fn json_strings_are_read_by_name() {
-        let body = r#"{"signUpId":"sgu_1","status":"needs_verification"}"#;
-        assert_eq!(json_str(body, "signUpId").as_deref(), Some("sgu_1"));
-        assert_eq!(json_str(body, "missing"), None);
     }
 }
