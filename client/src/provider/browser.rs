@@ -100,8 +100,10 @@ impl TabSync {
         {
             return;
         }
-        // A new value each time, or the other tabs would see no change.
-        let stamp = js_sys::Date::now().to_string();
+        // A new value each time, or the other tabs would see no change. Whole milliseconds,
+        // formatted as an integer: a float's `Display` would bring ~10 KB of formatting code
+        // into the wasm for this one line.
+        let stamp = (js_sys::Date::now() as u64).to_string();
         if let Some(storage) =
             crate::browser::window().and_then(|w| w.local_storage().ok().flatten())
         {
