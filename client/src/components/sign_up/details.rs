@@ -1,11 +1,9 @@
 //! *Details*: the sign-up card's start, with the consent checkbox.
 
 use super::super::kit::{BusyButton, EmailField};
-#[cfg(feature = "oauth")]
 use super::super::oauth::OAuthButtons;
 use super::super::{Field, FieldErrorLine, FieldKind, FormAlert, SwitchCardLine, field_error};
 use crate::appearance::{Slot, slot};
-#[cfg(feature = "oauth")]
 use crate::completion::Kind;
 use crate::flows::{SignUpBusy, SignUpFlow};
 use crate::i18n::Pick;
@@ -81,7 +79,7 @@ pub(super) fn details_step(
     view! {
         <form class="torii-form" novalidate=true on:submit=submit>
             <FormAlert errors=flow.form.errors />
-            {oauth_buttons(flow, false)}
+            <OAuthButtons auth=flow.auth kind=Kind::SignUp />
             <EmailField id=format!("{prefix}-email") form=flow.form value=flow.email node_ref=email_ref />
             {password_field}
             {passkey_toggle}
@@ -102,7 +100,7 @@ pub(super) fn details_step(
                 busy_label=|l| &l.sign_up.submitting
                 ready=Signal::derive(move || !flow.consent_required() || flow.accepted.get())
             />
-            {oauth_buttons(flow, true)}
+            <OAuthButtons auth=flow.auth kind=Kind::SignUp at_bottom=true />
         </form>
         <SwitchCardLine text=|l| &l.sign_up.have_account action=|l| &l.sign_up.sign_in on_click=on_sign_in />
     }
@@ -182,11 +180,3 @@ pub(super) fn Consent(id: String, flow: SignUpFlow) -> impl IntoView {
         </div>
     }
 }
-
-#[cfg(feature = "oauth")]
-fn oauth_buttons(flow: SignUpFlow, at_bottom: bool) -> impl IntoView {
-    view! { <OAuthButtons auth=flow.auth kind=Kind::SignUp at_bottom=at_bottom /> }
-}
-
-#[cfg(not(feature = "oauth"))]
-fn oauth_buttons(_: SignUpFlow, _: bool) {}
