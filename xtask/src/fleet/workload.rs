@@ -324,6 +324,11 @@ impl Workload {
                 email: email.clone(),
                 link_sent: false,
             });
+        self.hold(token, email);
+    }
+
+    /// `/me` with a new session; the workload keeps it when it names `email`.
+    fn hold(&self, token: String, email: String) {
         if self
             .call(Kind::Me, "GET /me", Some(&token), None, 200, |r| {
                 has_user(r, &email)
@@ -465,14 +470,7 @@ impl Workload {
             return;
         };
         self.outcome().links_used.push(email.clone());
-        if self
-            .call(Kind::Me, "GET /me", Some(&token), None, 200, |r| {
-                has_user(r, &email)
-            })
-            .is_some()
-        {
-            self.outcome().held.push((token, email));
-        }
+        self.hold(token, email);
     }
 
     /// The text following `marker` in the email to `to`, from whichever node's log has it,

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 
 use crate::bench::{Response, http_at};
 
-use super::{Failure, Kind, Workload, cookie, has_user, session_token};
+use super::{Failure, Kind, Workload, cookie, session_token};
 
 /// Where the workload finds the provider.
 #[derive(Debug, Clone)]
@@ -77,14 +77,7 @@ impl Workload {
             return;
         };
         self.outcome().provider_sign_ups.push(email.clone());
-        if self
-            .call(Kind::Me, "GET /me", Some(&token), None, 200, |r| {
-                has_user(r, &email)
-            })
-            .is_some()
-        {
-            self.outcome().held.push((token, email));
-        }
+        self.hold(token, email);
     }
 
     /// The provider's pages from its authorisation URL (`path` and query) until it sends the
