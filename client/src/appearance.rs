@@ -318,6 +318,7 @@ pub(crate) fn slot_with(
 }
 
 /// Whether the provider buttons go below the form (tracked).
+#[cfg(feature = "oauth")]
 pub(crate) fn social_buttons_below() -> Signal<bool> {
     let appearance = use_appearance();
     Signal::derive(move || {

@@ -35,6 +35,7 @@ impl FormErrors {
     }
 
     /// Only an alert line.
+    #[cfg(any(feature = "oauth", feature = "passkeys"))]
     pub(crate) fn message(message: Message) -> Self {
         Self {
             message: Some(message),

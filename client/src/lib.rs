@@ -55,20 +55,29 @@ mod last_method;
 mod provider;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+#[cfg(feature = "passkeys")]
 mod webauthn;
 
 pub use api::{ApiError, NETWORK_ERROR_MESSAGE};
 pub use appearance::{Appearance, Slot, SocialButtons, Theme, VARIABLES};
+#[cfg(feature = "profile")]
+pub use components::Passkeys;
+#[cfg(feature = "email-code")]
+pub use components::SignUp;
+#[cfg(feature = "profile")]
+pub use components::UserProfile;
+#[cfg(feature = "email-code")]
+pub use components::VerifyEmail;
 pub use components::{
-    AcceptTerms, AuthLoading, AuthSnapshot, Condition, Decision, Passkeys, Protected,
-    RedirectToGates, RedirectToSignIn, RedirectToSignUp, RedirectToUserProfile, SecondFactor,
-    SetupMfa, Show, SignIn, SignInButton, SignOutButton, SignUp, SignUpButton, SignedIn, SignedOut,
-    UserButton, UserProfile, VerifyEmail, decide,
+    AcceptTerms, AuthLoading, AuthSnapshot, Condition, Decision, Protected, RedirectToGates,
+    RedirectToSignIn, RedirectToSignUp, RedirectToUserProfile, Show, SignIn, SignInButton,
+    SignOutButton, SignUpButton, SignedIn, SignedOut, UserButton, decide,
 };
-pub use flows::{
-    FlowState, SignInBusy, SignInFlow, SignInStep, SignUpBusy, SignUpFlow, SignUpStep, use_sign_in,
-    use_sign_up,
-};
+#[cfg(feature = "mfa")]
+pub use components::{SecondFactor, SetupMfa};
+pub use flows::{FlowState, SignInBusy, SignInFlow, SignInStep, use_sign_in};
+#[cfg(feature = "email-code")]
+pub use flows::{SignUpBusy, SignUpFlow, SignUpStep, use_sign_up};
 pub use hooks::{use_session, use_user};
 pub use i18n::{Locale, Texts, use_locale};
 pub use provider::{Auth, AuthTask, GateUrls, ToriiProvider, use_auth};

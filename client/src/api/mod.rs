@@ -4,16 +4,25 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
-use torii_shared::{
-    ContinueSignUpRequest, EmailAccepted, EnvironmentInfo, MagicLinkRequest, Me,
-    PUBLISHABLE_KEY_HEADER, PasswordResetComplete, PasswordResetRequest, PasswordSignInRequest,
-    ResendAccepted, SignUpCreated, SignUpRequest, VerifyCodeRequest,
-};
+#[cfg(all(feature = "email-code", feature = "oauth"))]
+use torii_shared::ContinueSignUpRequest;
+#[cfg(any(feature = "password", feature = "magic-link"))]
+use torii_shared::EmailAccepted;
+#[cfg(feature = "magic-link")]
+use torii_shared::MagicLinkRequest;
+use torii_shared::{EnvironmentInfo, Me, PUBLISHABLE_KEY_HEADER};
+#[cfg(feature = "password")]
+use torii_shared::{PasswordResetComplete, PasswordResetRequest, PasswordSignInRequest};
+#[cfg(feature = "email-code")]
+use torii_shared::{ResendAccepted, SignUpCreated, SignUpRequest, VerifyCodeRequest};
 use web_sys::RequestCredentials;
 
+#[cfg(feature = "profile")]
 mod account;
 mod error;
+#[cfg(feature = "mfa")]
 mod mfa;
+#[cfg(feature = "passkeys")]
 mod passkeys;
 
 pub use error::ApiError;
@@ -42,6 +51,7 @@ impl ApiClient {
     }
 
     /// The API's base URL (empty: the page's origin).
+    #[cfg(feature = "oauth")]
     pub(crate) fn base(&self) -> &str {
         &self.base
     }
@@ -89,12 +99,14 @@ impl ApiClient {
             .map_err(|_| ApiError::Network)
     }
 
+    #[cfg(feature = "profile")]
     fn delete(&self, path: &str) -> Result<Request, ApiError> {
         self.prepare(Request::delete(&self.url(path)))
             .build()
             .map_err(|_| ApiError::Network)
     }
 
+    #[cfg(feature = "profile")]
     fn patch_json<B: serde::Serialize>(&self, path: &str, body: &B) -> Result<Request, ApiError> {
         self.prepare(Request::patch(&self.url(path)))
             .json(body)
@@ -117,6 +129,7 @@ impl ApiClient {
         expect_json(send(self.post_empty("/v1/session/refresh")?).await?).await
     }
 
+    #[cfg(feature = "password")]
     /// `POST /v1/sign-in/password`.
     pub(crate) async fn sign_in_with_password(
         &self,
@@ -125,6 +138,7 @@ impl ApiClient {
         expect_json(send(self.post_json("/v1/sign-in/password", request)?).await?).await
     }
 
+    #[cfg(feature = "magic-link")]
     /// `POST /v1/magic-links`: emails a sign-in link when the address has an account. The
     /// answer is the same 202 either way.
     pub(crate) async fn request_magic_link(
@@ -134,6 +148,7 @@ impl ApiClient {
         expect_json(send(self.post_json("/v1/magic-links", request)?).await?).await
     }
 
+    #[cfg(feature = "password")]
     /// `POST /v1/password-resets`: emails a 6-digit reset code when the address has an
     /// account. The answer is the same 202 either way.
     pub(crate) async fn request_password_reset(
@@ -143,6 +158,7 @@ impl ApiClient {
         expect_json(send(self.post_json("/v1/password-resets", request)?).await?).await
     }
 
+    #[cfg(feature = "password")]
     /// `POST /v1/password-resets/complete`: sets the new password with the emailed code; the
     /// server revokes every other session of the user and answers a new one.
     pub(crate) async fn complete_password_reset(
@@ -152,6 +168,7 @@ impl ApiClient {
         expect_json(send(self.post_json("/v1/password-resets/complete", request)?).await?).await
     }
 
+    #[cfg(feature = "email-code")]
     /// `POST /v1/sign-ups`: starts a sign-up and has the server email a code.
     pub(crate) async fn start_sign_up(
         &self,
@@ -160,6 +177,7 @@ impl ApiClient {
         expect_json(send(self.post_json("/v1/sign-ups", request)?).await?).await
     }
 
+    #[cfg(feature = "email-code")]
     /// `POST /v1/sign-ups/{id}/verify`: finishes a sign-up with the emailed code.
     pub(crate) async fn verify_sign_up(
         &self,
@@ -170,6 +188,7 @@ impl ApiClient {
         expect_json(send(self.post_json(&path, request)?).await?).await
     }
 
+    #[cfg(feature = "email-code")]
     /// `POST /v1/sign-ups/{id}/resend`: emails a new code (429 while cooling down).
     pub(crate) async fn resend_sign_up_code(
         &self,
@@ -179,6 +198,7 @@ impl ApiClient {
         expect_json(send(self.post_empty(&path)?).await?).await
     }
 
+    #[cfg(all(feature = "email-code", feature = "oauth"))]
     /// `POST /v1/sign-ups/{id}/continue`: the consent step of a new user who came through an
     /// OAuth provider; signs them in.
     pub(crate) async fn continue_sign_up(
@@ -202,12 +222,14 @@ impl ApiClient {
         expect_json(send(self.post_json("/v1/legal/accept", &empty)?).await?).await
     }
 
+    #[cfg(feature = "email-code")]
     /// `POST /v1/email-verification/send`: emails the signed-in user a 6-digit code
     /// (429 during the cooldown after the previous one).
     pub(crate) async fn send_email_verification(&self) -> Result<ResendAccepted, ApiError> {
         expect_json(send(self.post_empty("/v1/email-verification/send")?).await?).await
     }
 
+    #[cfg(feature = "email-code")]
     /// `POST /v1/email-verification/verify`: the right code marks the email verified, which
     /// clears the `email_verification` gate. Answers the new state.
     pub(crate) async fn verify_email(&self, request: &VerifyCodeRequest) -> Result<Me, ApiError> {

@@ -1,7 +1,12 @@
 //! Passkeys: signing in with one, and the signed-in user's list.
 
-use super::{ApiClient, ApiError, encode_path_segment, expect_json, expect_success, send};
+use super::{ApiClient, ApiError, expect_json, send};
+#[cfg(feature = "profile")]
+use super::{encode_path_segment, expect_success};
+#[cfg(feature = "profile")]
 use gloo_net::http::Request;
+// Not every route is compiled in every build: see the features.
+#[allow(unused_imports)]
 use torii_shared::{
     Me, PasskeyInfo, PasskeyOptions, PasskeyRegistrationRequest, PasskeySignInRequest,
     RenamePasskeyRequest,
@@ -21,11 +26,13 @@ impl ApiClient {
         expect_json(send(self.post_json("/v1/passkeys/sign-in", request)?).await?).await
     }
 
+    #[cfg(any(feature = "profile", feature = "email-code"))]
     /// `POST /v1/passkeys/registration/options`: a challenge to add a passkey (signed in).
     pub(crate) async fn passkey_registration_options(&self) -> Result<PasskeyOptions, ApiError> {
         expect_json(send(self.post_empty("/v1/passkeys/registration/options")?).await?).await
     }
 
+    #[cfg(any(feature = "profile", feature = "email-code"))]
     /// `POST /v1/passkeys`: stores the new passkey.
     pub(crate) async fn register_passkey(
         &self,
@@ -34,11 +41,13 @@ impl ApiClient {
         expect_json(send(self.post_json("/v1/passkeys", request)?).await?).await
     }
 
+    #[cfg(feature = "profile")]
     /// `GET /v1/passkeys`: the signed-in user's passkeys.
     pub(crate) async fn list_passkeys(&self) -> Result<Vec<PasskeyInfo>, ApiError> {
         expect_json(send(self.get("/v1/passkeys")?).await?).await
     }
 
+    #[cfg(feature = "profile")]
     /// `PATCH /v1/passkeys/{id}`: renames a passkey.
     pub(crate) async fn rename_passkey(
         &self,
@@ -53,6 +62,7 @@ impl ApiClient {
         expect_json(send(request).await?).await
     }
 
+    #[cfg(feature = "profile")]
     /// `DELETE /v1/passkeys/{id}`: removes a passkey (409 when it is the last way to sign in).
     pub(crate) async fn delete_passkey(&self, id: &str) -> Result<(), ApiError> {
         let path = format!("/v1/passkeys/{}", encode_path_segment(id));

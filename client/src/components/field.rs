@@ -2,6 +2,7 @@
 //! keyboard, length, the server's name for it, its label and hint), and [`Field`] draws it with
 //! its label, hint and error line, tied together for assistive technology.
 
+#[cfg(feature = "mfa")]
 use super::second_factor;
 use crate::appearance::{Slot, slot};
 use crate::form::{FormErrors, field_error};
@@ -49,6 +50,7 @@ impl FieldKind {
         ..Self::TEXT
     };
     /// A new address for the account.
+    #[cfg(feature = "profile")]
     pub(crate) const NEW_EMAIL: Self = Self {
         label: |l| &l.profile.new_email,
         autocomplete: "email",
@@ -92,11 +94,13 @@ impl FieldKind {
     }
 
     /// The same field under another name (the server's for it).
+    #[cfg(feature = "profile")]
     pub(crate) const fn named(self, name: &'static str) -> Self {
         Self { name, ..self }
     }
 
     /// A second factor's code field: an authenticator's code or a backup code.
+    #[cfg(feature = "mfa")]
     pub(crate) fn second_factor(shape: second_factor::CodeShape) -> Self {
         Self {
             label: shape.label,

@@ -17,6 +17,10 @@ pub(crate) enum ButtonRole {
     /// The step's main action, not submitting (`type="button"`).
     Primary,
     /// Another way in, full width (`type="button"`).
+    #[cfg_attr(
+        not(any(feature = "magic-link", feature = "passkeys")),
+        allow(dead_code)
+    )]
     Secondary,
     /// A smaller secondary action in a row (`type="button"`).
     Inline,

@@ -7,52 +7,75 @@ mod auth_loading;
 mod buttons;
 mod code_step;
 mod field;
+#[cfg(feature = "profile")]
 mod guarded;
+#[cfg(feature = "profile")]
 pub(crate) mod item_list;
 pub(crate) mod kit;
+#[cfg(feature = "profile")]
 mod linked_accounts;
+#[cfg(feature = "oauth")]
 mod oauth;
+#[cfg(feature = "passkeys")]
 mod passkey_ceremony;
+#[cfg(feature = "profile")]
 mod passkeys;
 mod protected;
+#[cfg(feature = "profile")]
 mod reauthenticate;
 mod redirect_to_gates;
 mod redirects;
+#[cfg(feature = "mfa")]
 mod second_factor;
+#[cfg(feature = "mfa")]
 mod setup_mfa;
 mod show;
 mod sign_in;
+#[cfg(feature = "email-code")]
 mod sign_up;
 mod signed_in;
 mod signed_out;
+#[cfg(feature = "profile")]
 mod two_step;
 mod user_button;
+#[cfg(feature = "profile")]
 mod user_profile;
+#[cfg(feature = "email-code")]
 mod verify_email;
 
 pub use accept_terms::AcceptTerms;
 pub use auth_loading::AuthLoading;
 pub use buttons::{SignInButton, SignOutButton, SignUpButton};
+#[cfg(feature = "passkeys")]
 pub(crate) use passkey_ceremony::{PasskeyError, add_passkey, sign_in_with_passkey};
+#[cfg(feature = "profile")]
 pub use passkeys::Passkeys;
 pub use protected::Protected;
 pub use redirect_to_gates::RedirectToGates;
 pub use redirects::{RedirectToSignIn, RedirectToSignUp, RedirectToUserProfile};
+#[cfg(feature = "mfa")]
 pub use second_factor::SecondFactor;
+#[cfg(feature = "mfa")]
 pub use setup_mfa::SetupMfa;
 pub use show::{AuthSnapshot, Condition, Decision, Show, decide};
 pub use sign_in::SignIn;
+#[cfg(feature = "email-code")]
 pub use sign_up::SignUp;
 pub use signed_in::SignedIn;
 pub use signed_out::SignedOut;
 pub use user_button::UserButton;
+#[cfg(feature = "profile")]
 pub use user_profile::UserProfile;
+#[cfg(feature = "email-code")]
 pub use verify_email::VerifyEmail;
 
 use crate::appearance::{Slot, slot};
 pub(crate) use crate::form::{FormErrors, field_error};
-use crate::i18n::{Locale, Message, Pick, use_locale};
+#[cfg(feature = "profile")]
+use crate::i18n::Locale;
+use crate::i18n::{Message, Pick, use_locale};
 use leptos::prelude::*;
+#[cfg(feature = "profile")]
 use time::OffsetDateTime;
 
 use field::FieldErrorLine;
@@ -61,16 +84,18 @@ pub(crate) use field::{Field, FieldKind};
 /// The date and time of `at` in the browser's time zone, in the locale's language
 /// (`Intl.DateTimeFormat` with medium date and short time), e.g. "22 Nov 2026, 22:07" or
 /// "22 nov. 2026, 22:07"; without a browser, in UTC from the locale's table.
+#[cfg(feature = "profile")]
 fn local_date_time(locale: &Locale, at: OffsetDateTime) -> String {
     intl_format(&locale.lang, at, true).unwrap_or_else(|| locale.utc_date_time(at))
 }
 
 /// The date of `at` in the browser's time zone, in the locale's language, e.g. "22 Nov 2026".
+#[cfg(feature = "profile")]
 fn local_date(locale: &Locale, at: OffsetDateTime) -> String {
     intl_format(&locale.lang, at, false).unwrap_or_else(|| locale.utc_date(at))
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(feature = "profile", target_arch = "wasm32"))]
 fn intl_format(lang: &str, at: OffsetDateTime, with_time: bool) -> Option<String> {
     use js_sys::Reflect;
     let options = js_sys::Object::new();
@@ -91,7 +116,7 @@ fn intl_format(lang: &str, at: OffsetDateTime, with_time: bool) -> Option<String
 }
 
 /// `navigator.language`, e.g. `en-GB`.
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(feature = "profile", target_arch = "wasm32"))]
 fn browser_language() -> Option<String> {
     let window = crate::browser::window()?;
     let navigator = js_sys::Reflect::get(&window, &"navigator".into()).ok()?;
@@ -100,7 +125,7 @@ fn browser_language() -> Option<String> {
         .as_string()
 }
 
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(all(feature = "profile", not(target_arch = "wasm32")))]
 fn intl_format(_lang: &str, _at: OffsetDateTime, _with_time: bool) -> Option<String> {
     None
 }
@@ -207,6 +232,7 @@ fn GateCard(
 
 /// A titled part of a profile section (passkeys, linked accounts): a `<section>` named by its
 /// `<h3>`, in the current language.
+#[cfg(feature = "profile")]
 #[component]
 fn ProfilePart(class: &'static str, title: Pick, children: Children) -> impl IntoView {
     let t = use_locale();
@@ -227,6 +253,7 @@ fn ProfilePart(class: &'static str, title: Pick, children: Children) -> impl Int
 }
 
 /// The "or" line between two ways in.
+#[cfg(any(feature = "magic-link", feature = "passkeys"))]
 fn or_line() -> impl IntoView {
     let t = use_locale();
     view! {
@@ -273,6 +300,7 @@ mod tests {
     use super::*;
     use time::macros::datetime;
 
+    #[cfg(feature = "profile")]
     #[test]
     fn without_a_browser_times_read_as_day_month_year_and_utc_time() {
         let en = Locale::en();

@@ -19,7 +19,9 @@ use torii_shared::{ErrorCode, OAUTH_ERROR_QUERY, OAUTH_SIGN_UP_QUERY, OAuthProvi
 
 /// The query parameter saying why the profile went to a provider (see the module docs).
 const RETURN_QUERY: &str = "toriiOAuth";
+#[cfg(feature = "profile")]
 const LINKED: &str = "linked";
+#[cfg(feature = "profile")]
 const REAUTHENTICATED: &str = "reauthenticated";
 
 /// The value of `name` in a `?a=b&c=d` query (our values need no decoding).
@@ -157,6 +159,7 @@ pub(crate) fn take_oauth_sign_up() -> Option<String> {
     take_param(OAUTH_SIGN_UP_QUERY)
 }
 
+#[cfg(feature = "profile")]
 /// Why a signed-in user went to a provider from the profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ProfileTrip {
@@ -166,6 +169,7 @@ pub(crate) enum ProfileTrip {
     Reauthenticate,
 }
 
+#[cfg(feature = "profile")]
 /// What the page learnt on coming back from a provider: the outcome to show.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum ProfileReturn {
@@ -177,6 +181,7 @@ pub(crate) enum ProfileReturn {
 
 /// This page's URL (without the parameters of an earlier trip), marked with why it is left:
 /// where the provider sends the browser back to.
+#[cfg(feature = "profile")]
 pub(crate) fn return_url(trip: ProfileTrip) -> Option<String> {
     let value = match trip {
         ProfileTrip::Link => LINKED,
@@ -187,6 +192,7 @@ pub(crate) fn return_url(trip: ProfileTrip) -> Option<String> {
     Some(format!("{clean}{separator}{RETURN_QUERY}={value}"))
 }
 
+#[cfg(feature = "profile")]
 /// Reads (and removes from the address bar) the outcome of a trip to a provider.
 pub(crate) fn take_profile_return() -> Option<ProfileReturn> {
     let search = location()?.search().ok()?;
@@ -199,6 +205,7 @@ pub(crate) fn take_profile_return() -> Option<ProfileReturn> {
     profile_return(error.as_deref(), trip.as_deref())
 }
 
+#[cfg(feature = "profile")]
 fn profile_return(error: Option<&str>, trip: Option<&str>) -> Option<ProfileReturn> {
     if let Some(code) = error {
         return Some(ProfileReturn::Failed(error_message(code)));
@@ -210,6 +217,7 @@ fn profile_return(error: Option<&str>, trip: Option<&str>) -> Option<ProfileRetu
     }
 }
 
+#[cfg(feature = "profile")]
 /// Sends the browser to a provider's page (a full-page navigation).
 pub(crate) fn go_to(url: &str) {
     if let Some(location) = location() {
@@ -356,6 +364,7 @@ mod tests {
         assert_eq!(absolute("//evil", "http://h"), "//evil");
     }
 
+    #[cfg(feature = "profile")]
     #[test]
     fn a_profile_trip_comes_back_done_or_with_the_servers_error() {
         assert_eq!(

@@ -6,9 +6,9 @@
 use super::FormErrors;
 use crate::api::{ApiClient, ApiError};
 use crate::webauthn::{self, Abort, PasskeyFailure};
-use torii_shared::{
-    Me, PasskeyInfo, PasskeyRegistrationRequest, PasskeySignInRequest, ReauthenticateRequest,
-};
+#[cfg(feature = "profile")]
+use torii_shared::ReauthenticateRequest;
+use torii_shared::{Me, PasskeyInfo, PasskeyRegistrationRequest, PasskeySignInRequest};
 
 /// A passkey ceremony that did not finish: the server said no, or the browser gave nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +76,7 @@ pub(crate) async fn add_passkey(api: &ApiClient) -> Result<PasskeyInfo, PasskeyE
 }
 
 /// Proves the signed-in user's second factor with one of their passkeys.
+#[cfg(feature = "mfa")]
 pub(crate) async fn second_factor_with_passkey(api: &ApiClient) -> Result<Me, PasskeyError> {
     let options = api.second_factor_passkey_options().await?;
     let credential = webauthn::get_assertion(&options.public_key, false, None).await?;
@@ -87,6 +88,7 @@ pub(crate) async fn second_factor_with_passkey(api: &ApiClient) -> Result<Me, Pa
 }
 
 /// Proves who the signed-in user is again with one of their passkeys.
+#[cfg(feature = "profile")]
 pub(crate) async fn reauthenticate_with_passkey(api: &ApiClient) -> Result<(), PasskeyError> {
     let options = api.reauthenticate_passkey_options().await?;
     let credential = webauthn::get_assertion(&options.public_key, false, None).await?;

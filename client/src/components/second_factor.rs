@@ -15,21 +15,28 @@
 //! that route gates through `gate_urls` and `<RedirectToGates>` mount it on the gate's route,
 //! inside `<SignedOut>`.
 
-use super::kit::{BusyButton, ButtonRole};
+use super::kit::BusyButton;
+#[cfg(feature = "passkeys")]
+use super::kit::ButtonRole;
+#[cfg(feature = "passkeys")]
 use super::passkey_ceremony::second_factor_with_passkey;
 use super::{Field, FieldKind, FormAlert, FormErrors, GateCard, unique_prefix};
 use crate::appearance::{Slot, slot};
 use crate::form::FormState;
 use crate::i18n::{Pick, Texts, use_locale};
 use crate::provider::{Auth, use_auth};
+#[cfg(feature = "passkeys")]
 use crate::webauthn;
 use leptos::prelude::*;
-use torii_shared::{Me, SecondFactorMethod, SecondFactorRequest, Secret, SignInMethod};
+#[cfg(feature = "passkeys")]
+use torii_shared::SignInMethod;
+use torii_shared::{Me, SecondFactorMethod, SecondFactorRequest, Secret};
 
 /// Which request is in flight; one at a time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Busy {
     Code,
+    #[cfg(feature = "passkeys")]
     Passkey,
 }
 
@@ -55,24 +62,9 @@ pub fn SecondFactor(
         let request = async move { api.verify_second_factor(&request).await };
         form.run(Busy::Code, request, move |me| signed_in(auth, code, me));
     };
-    let use_passkey = move |()| {
-        let Some(api) = auth.api() else { return };
-        let request = async move {
-            second_factor_with_passkey(&api)
-                .await
-                .map_err(|err| err.errors())
-        };
-        form.run(Busy::Passkey, request, move |me| signed_in(auth, code, me));
-    };
     let switch = move |_| {
         choice.switch();
         errors.set(FormErrors::default());
-    };
-    let passkeys_offered = move || {
-        auth.environment.with(|env| {
-            env.as_ref()
-                .is_some_and(|env| env.methods.contains(&SignInMethod::Passkey))
-        }) && webauthn::supported()
     };
     let code_id = format!("{prefix}-code");
     let field = move || {
@@ -85,20 +77,6 @@ pub fn SecondFactor(
                 errors=errors
             />
         }
-    };
-    let passkey_button = move || {
-        passkeys_offered().then(|| {
-            view! {
-                <BusyButton
-                    form=form
-                    what=Busy::Passkey
-                    label=|l| &l.second_factor.use_passkey
-                    busy_label=|l| &l.common.passkey_waiting
-                    role=ButtonRole::Secondary
-                    on_click=Callback::new(use_passkey)
-                />
-            }
-        })
     };
     let email = move || auth.user.with(|u| u.as_ref().map(|u| u.email.clone()));
     view! {
@@ -118,7 +96,7 @@ pub fn SecondFactor(
                 />
             </form>
             <div class="torii-form">
-                {passkey_button}
+                {passkey_button(auth, form, code)}
                 <button class=slot(Slot::Link) type="button" on:click=switch>
                     {move || choice.switch_label(t)}
                 </button>
@@ -140,6 +118,43 @@ pub fn SecondFactor(
 }
 
 /// The step is done: the answer (the gate cleared) becomes the state, for every tab.
+/// "Use a passkey", when the environment offers passkeys and the browser supports them.
+#[cfg(feature = "passkeys")]
+fn passkey_button(auth: Auth, form: FormState<Busy>, code: RwSignal<String>) -> impl IntoView {
+    let use_passkey = move |()| {
+        let Some(api) = auth.api() else { return };
+        let request = async move {
+            second_factor_with_passkey(&api)
+                .await
+                .map_err(|err| err.errors())
+        };
+        form.run(Busy::Passkey, request, move |me| signed_in(auth, code, me));
+    };
+    let passkeys_offered = move || {
+        auth.environment.with(|env| {
+            env.as_ref()
+                .is_some_and(|env| env.methods.contains(&SignInMethod::Passkey))
+        }) && webauthn::supported()
+    };
+    move || {
+        passkeys_offered().then(|| {
+            view! {
+                <BusyButton
+                    form=form
+                    what=Busy::Passkey
+                    label=|l| &l.second_factor.use_passkey
+                    busy_label=|l| &l.common.passkey_waiting
+                    role=ButtonRole::Secondary
+                    on_click=Callback::new(use_passkey)
+                />
+            }
+        })
+    }
+}
+
+#[cfg(not(feature = "passkeys"))]
+fn passkey_button(_: Auth, _: FormState<Busy>, _: RwSignal<String>) {}
+
 fn signed_in(auth: Auth, code: RwSignal<String>, me: Me) {
     code.set(String::new());
     auth.accept(me);

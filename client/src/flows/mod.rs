@@ -4,6 +4,7 @@
 //! language, passkeys and the session hand-over right.
 
 pub(crate) mod sign_in;
+#[cfg(feature = "email-code")]
 pub(crate) mod sign_up;
 
 use crate::form::FormState;
@@ -12,6 +13,7 @@ use crate::provider::{Auth, use_auth};
 use leptos::prelude::*;
 
 pub use sign_in::{SignInBusy, SignInFlow, SignInStep, use_sign_in};
+#[cfg(feature = "email-code")]
 pub use sign_up::{SignUpBusy, SignUpFlow, SignUpStep, use_sign_up};
 
 /// What every flow has: its step, the request of kind `B` in flight, and the last

@@ -7,17 +7,25 @@
 
 use super::FlowState;
 use crate::completion::{self, Kind};
+#[cfg(feature = "passkeys")]
 use crate::components::{PasskeyError, sign_in_with_passkey};
-use crate::form::{FormErrors, normalise_code};
+#[cfg(feature = "oauth")]
+use crate::form::FormErrors;
+#[cfg(feature = "password")]
+use crate::form::normalise_code;
+#[cfg(any(feature = "oauth", feature = "magic-link"))]
 use crate::i18n::Message;
 use crate::last_method::Method;
+#[cfg(feature = "passkeys")]
 use crate::webauthn::{self, Abort};
 use leptos::prelude::*;
+#[cfg(feature = "passkeys")]
 use leptos::task::spawn_local;
-use torii_shared::{
-    MagicLinkRequest, PasswordResetComplete, PasswordResetRequest, PasswordSignInRequest, Secret,
-    SignInMethod,
-};
+#[cfg(feature = "magic-link")]
+use torii_shared::MagicLinkRequest;
+use torii_shared::SignInMethod;
+#[cfg(feature = "password")]
+use torii_shared::{PasswordResetComplete, PasswordResetRequest, PasswordSignInRequest, Secret};
 
 /// Where a sign-in stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +110,7 @@ pub struct SignInFlow {
     /// Set when the flow moved to another step: the element that had the focus is gone.
     pub(crate) focus: RwSignal<Option<Focus>>,
     /// Cancels the autofill (conditional) passkey request while it waits.
+    #[cfg(feature = "passkeys")]
     autofill: StoredValue<Option<Abort>, LocalStorage>,
 }
 
@@ -115,6 +124,7 @@ pub fn use_sign_in() -> SignInFlow {
         code: RwSignal::new(String::new()),
         new_password: RwSignal::new(String::new()),
         focus: RwSignal::new(None),
+        #[cfg(feature = "passkeys")]
         autofill: StoredValue::new_local(None),
     }
 }
@@ -142,24 +152,31 @@ impl SignInFlow {
     }
 
     /// Whether passwords are offered: unless the environment says otherwise (including
-    /// before it has loaded, or when it could not be).
+    /// before it has loaded, or when it could not be). Never in a build without the
+    /// `password` feature.
     pub fn offers_password(self) -> bool {
-        self.auth.environment.with(|env| {
-            env.as_ref()
-                .is_none_or(|env| env.methods.contains(&SignInMethod::Password))
-        })
+        cfg!(feature = "password")
+            && self.auth.environment.with(|env| {
+                env.as_ref()
+                    .is_none_or(|env| env.methods.contains(&SignInMethod::Password))
+            })
     }
 
-    /// Whether the environment emails sign-in links.
+    /// Whether the environment emails sign-in links (and the build has `magic-link`).
     pub fn offers_magic_link(self) -> bool {
-        self.has_method(SignInMethod::MagicLink)
+        cfg!(feature = "magic-link") && self.has_method(SignInMethod::MagicLink)
     }
 
-    /// Whether the environment takes passkeys and this browser has them.
+    /// Whether the environment takes passkeys and this browser has them (and the build has
+    /// `passkeys`).
     pub fn offers_passkey(self) -> bool {
-        self.has_method(SignInMethod::Passkey) && webauthn::supported()
+        #[cfg(feature = "passkeys")]
+        return self.has_method(SignInMethod::Passkey) && webauthn::supported();
+        #[cfg(not(feature = "passkeys"))]
+        false
     }
 
+    #[cfg(feature = "password")]
     /// Signs in with the Email and Password fields.
     pub fn sign_in_with_password(self) {
         let Some(api) = self.auth.api() else { return };
@@ -176,6 +193,7 @@ impl SignInFlow {
         });
     }
 
+    #[cfg(feature = "passkeys")]
     /// Signs in with a passkey the user picks in the browser's dialog (no email typed).
     pub fn sign_in_with_passkey(self) {
         let Some(api) = self.auth.api() else { return };
@@ -195,6 +213,7 @@ impl SignInFlow {
         });
     }
 
+    #[cfg(feature = "magic-link")]
     /// Emails a sign-in link to the Email field's address, bringing the browser back to this
     /// page's origin: from *Credentials* to *Link sent*; on *Link sent* it sends a new one
     /// and says so.
@@ -219,6 +238,7 @@ impl SignInFlow {
         });
     }
 
+    #[cfg(feature = "password")]
     /// "Forgot password?": to *Reset email*, the address kept.
     pub fn forgot_password(self) {
         self.go(SignInStep::ResetEmail, Focus::FirstField);
@@ -229,6 +249,7 @@ impl SignInFlow {
         self.go(SignInStep::Credentials, Focus::FirstField);
     }
 
+    #[cfg(feature = "password")]
     /// Emails a password reset code to the Email field's address → *Reset code*.
     pub fn send_reset_code(self) {
         let Some(api) = self.auth.api() else { return };
@@ -244,6 +265,7 @@ impl SignInFlow {
         });
     }
 
+    #[cfg(feature = "password")]
     /// On *Reset code*: sets the new password with the emailed code, which signs in (and
     /// signs out every other session of the user).
     pub fn complete_reset(self) {
@@ -267,6 +289,7 @@ impl SignInFlow {
         });
     }
 
+    #[cfg(feature = "oauth")]
     /// Shows `message` as the form's error (the card reads an OAuth error from the address).
     pub(crate) fn fail_with(self, message: Message) {
         self.form.fail(FormErrors::message(message));
@@ -282,6 +305,7 @@ impl SignInFlow {
         self.email.get_untracked().trim().to_owned()
     }
 
+    #[cfg(feature = "passkeys")]
     /// Cancels the autofill request, if one waits.
     pub(crate) fn stop_autofill(self) {
         if let Some(abort) = self.autofill.try_update_value(Option::take).flatten() {
@@ -289,6 +313,7 @@ impl SignInFlow {
         }
     }
 
+    #[cfg(feature = "passkeys")]
     /// Offers passkeys in the Email field's autofill, when the browser can.
     pub(crate) fn start_autofill(self, input: &web_sys::HtmlInputElement) {
         let Some(api) = self.auth.api() else { return };
@@ -332,6 +357,7 @@ impl SignInFlow {
 }
 
 /// The page's origin (`https://app.example.com`), where a sign-in link brings the browser.
+#[cfg(feature = "magic-link")]
 fn page_origin() -> Option<String> {
     crate::browser::window()?.location().origin().ok()
 }

@@ -7,15 +7,21 @@
 
 use super::FlowState;
 use crate::completion::{self, Kind};
+#[cfg(feature = "passkeys")]
 use crate::components::add_passkey;
-use crate::form::{FormErrors, normalise_code};
+#[cfg(feature = "oauth")]
+use crate::form::FormErrors;
+use crate::form::normalise_code;
 use crate::i18n::Message;
 use crate::last_method::Method;
+#[cfg(feature = "passkeys")]
 use crate::webauthn;
 use leptos::prelude::*;
-use torii_shared::{
-    ContinueSignUpRequest, ErrorCode, Me, Secret, SignInMethod, SignUpRequest, VerifyCodeRequest,
-};
+#[cfg(feature = "oauth")]
+use torii_shared::ContinueSignUpRequest;
+#[cfg(feature = "passkeys")]
+use torii_shared::SignInMethod;
+use torii_shared::{ErrorCode, Me, Secret, SignUpRequest, VerifyCodeRequest};
 
 /// Where a sign-up stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,11 +121,15 @@ pub fn use_sign_up() -> SignUpFlow {
 impl SignUpFlow {
     /// Whether the environment takes passkeys and this browser has them. Unknown (false)
     /// while the server renders and at hydration, so both render the same markup.
+    /// Never in a build without the `passkeys` feature.
     pub fn offers_passkey(self) -> bool {
-        self.auth.environment.with(|env| {
+        #[cfg(feature = "passkeys")]
+        return self.auth.environment.with(|env| {
             env.as_ref()
                 .is_some_and(|env| env.methods.contains(&SignInMethod::Passkey))
-        }) && webauthn::supported()
+        }) && webauthn::supported();
+        #[cfg(not(feature = "passkeys"))]
+        false
     }
 
     /// Whether the consent checkbox must be shown and ticked (tracked).
@@ -178,17 +188,19 @@ impl SignUpFlow {
                 Kind::SignUp,
                 with_password.then_some(Method::Password),
             );
+            #[cfg(feature = "passkeys")]
             if self.use_passkey.get_untracked() {
                 self.step.set(SignUpStep::Passkey { me });
                 self.create_passkey();
-            } else {
-                self.password.set(String::new());
-                auth.accept(me);
+                return;
             }
+            self.password.set(String::new());
+            auth.accept(me);
         });
     }
 
     /// On *Passkey*: the browser creates the passkey; success shows the user signed in.
+    #[cfg(feature = "passkeys")]
     pub fn create_passkey(self) {
         let Some(api) = self.auth.api() else { return };
         let SignUpStep::Passkey { me } = self.step.get_untracked() else {
@@ -221,6 +233,7 @@ impl SignUpFlow {
     }
 
     /// On *Consent*: accepts the Terms, which signs the provider's new user in.
+    #[cfg(feature = "oauth")]
     pub fn continue_sign_up(self) {
         let Some(api) = self.auth.api() else { return };
         let SignUpStep::Consent { sign_up_id } = self.step.get_untracked() else {
@@ -244,6 +257,7 @@ impl SignUpFlow {
     }
 
     /// Shows `message` as the form's error (the card reads an OAuth error from the address).
+    #[cfg(feature = "oauth")]
     pub(crate) fn fail_with(self, message: Message) {
         self.form.fail(FormErrors::message(message));
     }

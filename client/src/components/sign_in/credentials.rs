@@ -1,8 +1,14 @@
-//! *Credentials*: the sign-in card's start.
+//! *Credentials*: the sign-in card's start. Each way in is its own piece, compiled only with
+//! its feature; a method the environment enables but the build lacks is simply not offered.
 
-use super::super::kit::{BusyButton, ButtonRole, EmailField, LinkButton};
+#[cfg(any(feature = "magic-link", feature = "passkeys"))]
+use super::super::kit::ButtonRole;
+use super::super::kit::{BusyButton, EmailField, LinkButton};
+#[cfg(feature = "oauth")]
 use super::super::oauth::OAuthButtons;
-use super::super::{Field, FieldKind, FormAlert, SwitchCardLine, or_line};
+#[cfg(any(feature = "magic-link", feature = "passkeys"))]
+use super::super::or_line;
+use super::super::{Field, FieldKind, FormAlert, SwitchCardLine};
 use crate::flows::{SignInBusy, SignInFlow};
 use crate::last_method::{LastUsedBadge, Method};
 use leptos::prelude::*;
@@ -19,7 +25,43 @@ pub(super) fn credentials_step(
             flow.focus_field(&input);
         }
     });
-    // The environment may load after the card: start the autofill once it says passkeys.
+    passkey_autofill(flow, email_ref);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        submit(flow);
+    };
+    view! {
+        <form class="torii-form" novalidate=true on:submit=submit>
+            <FormAlert errors=flow.form.errors />
+            {oauth_buttons(flow, sign_up_url, false)}
+            <EmailField id=format!("{prefix}-email") form=flow.form value=flow.email node_ref=email_ref />
+            {password_field(flow, format!("{prefix}-password"))}
+            {link_button(flow)}
+            {passkey_button(flow)}
+            {oauth_buttons(flow, sign_up_url, true)}
+        </form>
+        <SwitchCardLine text=|l| &l.sign_in.no_account action=|l| &l.sign_in.create_account on_click=on_sign_up />
+    }
+    .into_any()
+}
+
+/// Enter in the form: the password when it is offered, else the sign-in link.
+fn submit(flow: SignInFlow) {
+    #[cfg(feature = "password")]
+    if flow.offers_password() {
+        flow.sign_in_with_password();
+        return;
+    }
+    #[cfg(feature = "magic-link")]
+    if flow.offers_magic_link() {
+        flow.send_link();
+    }
+    let _ = flow;
+}
+
+/// The environment may load after the card: start the autofill once it says passkeys.
+#[cfg(feature = "passkeys")]
+fn passkey_autofill(flow: SignInFlow, email_ref: NodeRef<leptos::html::Input>) {
     Effect::new(move |_| {
         if let Some(input) = email_ref.get()
             && flow.offers_passkey()
@@ -28,16 +70,14 @@ pub(super) fn credentials_step(
         }
     });
     on_cleanup(move || flow.stop_autofill());
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if flow.offers_password() {
-            flow.sign_in_with_password();
-        } else {
-            flow.send_link();
-        }
-    };
-    let password_id = format!("{prefix}-password");
-    let password_field = move || {
+}
+
+#[cfg(not(feature = "passkeys"))]
+fn passkey_autofill(_: SignInFlow, _: NodeRef<leptos::html::Input>) {}
+
+#[cfg(feature = "password")]
+fn password_field(flow: SignInFlow, password_id: String) -> impl IntoView {
+    move || {
         flow.offers_password().then(|| {
             view! {
                 <Field
@@ -59,8 +99,15 @@ pub(super) fn credentials_step(
             }
             .into_any()
         })
-    };
-    let link_button = move || {
+    }
+}
+
+#[cfg(not(feature = "password"))]
+fn password_field(_: SignInFlow, _: String) {}
+
+#[cfg(feature = "magic-link")]
+fn link_button(flow: SignInFlow) -> impl IntoView {
+    move || {
         flow.offers_magic_link().then(|| {
             // With passwords, the link is the other way in: a secondary button that does not
             // submit the form (Enter still signs in with the password).
@@ -90,11 +137,15 @@ pub(super) fn credentials_step(
             }
             .into_any()
         })
-    };
-    let oauth_buttons = move |at_bottom: bool| {
-        view! { <OAuthButtons auth=flow.auth sign_up_url=sign_up_url at_bottom=at_bottom /> }
-    };
-    let passkey_button = move || {
+    }
+}
+
+#[cfg(not(feature = "magic-link"))]
+fn link_button(_: SignInFlow) {}
+
+#[cfg(feature = "passkeys")]
+fn passkey_button(flow: SignInFlow) -> impl IntoView {
+    move || {
         flow.offers_passkey().then(|| {
             view! {
                 {or_line()}
@@ -110,18 +161,20 @@ pub(super) fn credentials_step(
             }
             .into_any()
         })
-    };
-    view! {
-        <form class="torii-form" novalidate=true on:submit=submit>
-            <FormAlert errors=flow.form.errors />
-            {oauth_buttons(false)}
-            <EmailField id=format!("{prefix}-email") form=flow.form value=flow.email node_ref=email_ref />
-            {password_field}
-            {link_button}
-            {passkey_button}
-            {oauth_buttons(true)}
-        </form>
-        <SwitchCardLine text=|l| &l.sign_in.no_account action=|l| &l.sign_in.create_account on_click=on_sign_up />
     }
-    .into_any()
 }
+
+#[cfg(not(feature = "passkeys"))]
+fn passkey_button(_: SignInFlow) {}
+
+#[cfg(feature = "oauth")]
+fn oauth_buttons(
+    flow: SignInFlow,
+    sign_up_url: MaybeProp<String>,
+    at_bottom: bool,
+) -> impl IntoView {
+    view! { <OAuthButtons auth=flow.auth sign_up_url=sign_up_url at_bottom=at_bottom /> }
+}
+
+#[cfg(not(feature = "oauth"))]
+fn oauth_buttons(_: SignInFlow, _: MaybeProp<String>, _: bool) {}

@@ -29,7 +29,9 @@
 //! The server answers a link or code request the same whether or not the address has an
 //! account, and so does the card: it never says that an account exists.
 
+#[cfg(feature = "oauth")]
 use super::oauth::{has_oauth_sign_up, take_oauth_error};
+#[cfg(feature = "mfa")]
 use super::second_factor::SecondFactor;
 use super::{unique_prefix, with_class};
 use crate::appearance::{CardLogo, Slot, slot};
@@ -38,7 +40,9 @@ use crate::flows::sign_in::Focus;
 use crate::flows::{SignInStep, use_sign_in};
 use crate::provider::use_auth;
 use leptos::prelude::*;
-use torii_shared::{GateKey, User};
+#[cfg(feature = "mfa")]
+use torii_shared::GateKey;
+use torii_shared::User;
 
 mod credentials;
 mod reset;
@@ -94,6 +98,7 @@ pub fn SignIn(
             <SignInCard on_sign_up=on_sign_up sign_up_url=sign_up_url class=class />
         }
         .into_any(),
+        #[cfg(feature = "mfa")]
         Some(Some(GateKey::SecondFactor)) => view! { <SecondFactor class=class /> }.into_any(),
         Some(_) => ().into_any(),
     }
@@ -117,13 +122,16 @@ fn SignInCard(
     // rendering, so the server's markup and the browser's first render agree.
     Effect::new(move |_| {
         untrack(|| {
-            if let Some(message) = take_oauth_error() {
-                flow.fail_with(message);
-            }
-            if let Some(on_sign_up) = on_sign_up
-                && has_oauth_sign_up()
+            #[cfg(feature = "oauth")]
             {
-                request_animation_frame(move || on_sign_up.run(()));
+                if let Some(message) = take_oauth_error() {
+                    flow.fail_with(message);
+                }
+                if let Some(on_sign_up) = on_sign_up
+                    && has_oauth_sign_up()
+                {
+                    request_animation_frame(move || on_sign_up.run(()));
+                }
             }
         });
     });
@@ -163,9 +171,15 @@ fn SignInCard(
         SignInStep::Credentials => {
             credentials::credentials_step(flow, &prefix, on_sign_up, sign_up_url).into_any()
         }
+        #[cfg(feature = "magic-link")]
         SignInStep::LinkSent { email } => reset::link_sent_step(flow, email).into_any(),
+        #[cfg(feature = "password")]
         SignInStep::ResetEmail => reset::reset_email_step(flow, &prefix).into_any(),
+        #[cfg(feature = "password")]
         SignInStep::ResetCode { email } => reset::reset_code_step(flow, &prefix, email).into_any(),
+        // A step of a method this build leaves out is never entered.
+        #[allow(unreachable_patterns)]
+        _ => ().into_any(),
     };
 
     view! {

@@ -1,12 +1,17 @@
 //! *Link sent*, *Reset email* and *Reset code*: the sign-in card's other steps.
 
+#[cfg(feature = "magic-link")]
+use super::super::FormNotice;
 use super::super::code_step::CodeStep;
-use super::super::kit::{BusyButton, ButtonRole, EmailField, LinkButton};
-use super::super::{Field, FieldKind, FormAlert, FormNotice};
+#[cfg(feature = "magic-link")]
+use super::super::kit::ButtonRole;
+use super::super::kit::{BusyButton, EmailField, LinkButton};
+use super::super::{Field, FieldKind, FormAlert};
 use crate::appearance::{Slot, slot};
 use crate::flows::{SignInBusy, SignInFlow};
 use leptos::prelude::*;
 
+#[cfg(feature = "magic-link")]
 pub(super) fn link_sent_step(flow: SignInFlow, email: String) -> impl IntoView {
     let t = flow.texts;
     view! {
@@ -33,6 +38,7 @@ pub(super) fn link_sent_step(flow: SignInFlow, email: String) -> impl IntoView {
     }
 }
 
+#[cfg(feature = "password")]
 pub(super) fn reset_email_step(flow: SignInFlow, prefix: &str) -> impl IntoView {
     let t = flow.texts;
     let email_ref = NodeRef::<leptos::html::Input>::new();
@@ -63,6 +69,7 @@ pub(super) fn reset_email_step(flow: SignInFlow, prefix: &str) -> impl IntoView 
     }
 }
 
+#[cfg(feature = "password")]
 pub(super) fn reset_code_step(flow: SignInFlow, prefix: &str, email: String) -> impl IntoView {
     let new_password_id = format!("{prefix}-new-password");
     let username = email.clone();

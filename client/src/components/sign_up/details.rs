@@ -1,9 +1,11 @@
 //! *Details*: the sign-up card's start, with the consent checkbox.
 
 use super::super::kit::{BusyButton, EmailField};
+#[cfg(feature = "oauth")]
 use super::super::oauth::OAuthButtons;
 use super::super::{Field, FieldErrorLine, FieldKind, FormAlert, SwitchCardLine, field_error};
 use crate::appearance::{Slot, slot};
+#[cfg(feature = "oauth")]
 use crate::completion::Kind;
 use crate::flows::{SignUpBusy, SignUpFlow};
 use crate::i18n::Pick;
@@ -79,7 +81,7 @@ pub(super) fn details_step(
     view! {
         <form class="torii-form" novalidate=true on:submit=submit>
             <FormAlert errors=flow.form.errors />
-            <OAuthButtons auth=flow.auth kind=Kind::SignUp />
+            {oauth_buttons(flow, false)}
             <EmailField id=format!("{prefix}-email") form=flow.form value=flow.email node_ref=email_ref />
             {password_field}
             {passkey_toggle}
@@ -100,7 +102,7 @@ pub(super) fn details_step(
                 busy_label=|l| &l.sign_up.submitting
                 ready=Signal::derive(move || !flow.consent_required() || flow.accepted.get())
             />
-            <OAuthButtons auth=flow.auth kind=Kind::SignUp at_bottom=true />
+            {oauth_buttons(flow, true)}
         </form>
         <SwitchCardLine text=|l| &l.sign_up.have_account action=|l| &l.sign_up.sign_in on_click=on_sign_in />
     }
@@ -180,3 +182,11 @@ pub(super) fn Consent(id: String, flow: SignUpFlow) -> impl IntoView {
         </div>
     }
 }
+
+#[cfg(feature = "oauth")]
+fn oauth_buttons(flow: SignUpFlow, at_bottom: bool) -> impl IntoView {
+    view! { <OAuthButtons auth=flow.auth kind=Kind::SignUp at_bottom=at_bottom /> }
+}
+
+#[cfg(not(feature = "oauth"))]
+fn oauth_buttons(_: SignUpFlow, _: bool) {}

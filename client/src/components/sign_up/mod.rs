@@ -19,6 +19,7 @@
 //!
 //! *Details* also offers a "Continue with …" button per OAuth provider of the environment.
 
+#[cfg(feature = "oauth")]
 use super::oauth::{take_oauth_error, take_oauth_sign_up};
 use super::{unique_prefix, with_class};
 use crate::appearance::{CardLogo, Slot, slot};
@@ -56,6 +57,7 @@ pub fn SignUp(
     let flow = use_sign_up();
     let step = flow.step;
     // Read once mounted (or hydrated), never while rendering: see `SignIn`.
+    #[cfg(feature = "oauth")]
     Effect::new(move |_| {
         if let Some(sign_up_id) = take_oauth_sign_up() {
             step.set(SignUpStep::Consent { sign_up_id });
@@ -70,8 +72,13 @@ pub fn SignUp(
     let body = move || match step.get() {
         SignUpStep::Details => details::details_step(flow, &prefix, on_sign_in).into_any(),
         SignUpStep::Code { email, .. } => steps::code_step(flow, &prefix, email).into_any(),
+        #[cfg(feature = "oauth")]
         SignUpStep::Consent { .. } => steps::consent_step(flow, &prefix).into_any(),
+        #[cfg(feature = "passkeys")]
         SignUpStep::Passkey { .. } => steps::passkey_step(flow).into_any(),
+        // A step of a method this build leaves out is never entered.
+        #[allow(unreachable_patterns)]
+        _ => ().into_any(),
     };
 
     view! {

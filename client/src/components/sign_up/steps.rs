@@ -1,8 +1,14 @@
 //! *Code*, *Consent* and *Passkey*: the sign-up card's later steps.
 
+#[cfg(any(feature = "oauth", feature = "passkeys"))]
 use super::super::FormAlert;
 use super::super::code_step::CodeStep;
-use super::super::kit::{BusyButton, ButtonRole, LinkButton};
+#[cfg(any(feature = "oauth", feature = "passkeys"))]
+use super::super::kit::BusyButton;
+#[cfg(feature = "passkeys")]
+use super::super::kit::ButtonRole;
+use super::super::kit::LinkButton;
+#[cfg(feature = "passkeys")]
 use crate::appearance::{Slot, slot};
 use crate::flows::{SignUpBusy, SignUpFlow};
 use leptos::prelude::*;
@@ -26,6 +32,7 @@ pub(super) fn code_step(flow: SignUpFlow, prefix: &str, email: String) -> impl I
 }
 
 /// The consent step of a new user who came through an OAuth provider.
+#[cfg(feature = "oauth")]
 pub(super) fn consent_step(flow: SignUpFlow, prefix: &str) -> impl IntoView {
     let consent_id = format!("{prefix}-consent");
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -50,6 +57,7 @@ pub(super) fn consent_step(flow: SignUpFlow, prefix: &str) -> impl IntoView {
     }
 }
 
+#[cfg(feature = "passkeys")]
 pub(super) fn passkey_step(flow: SignUpFlow) -> impl IntoView {
     let t = flow.texts;
     let skip = move |_| flow.skip_passkey();
