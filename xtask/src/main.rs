@@ -287,6 +287,25 @@ fn test_steps(paths: &Paths, full: bool, steps: &mut Steps) -> Result<()> {
                 ])
                 .run()
         })?;
+        // The smallest client build: only passwords and emailed codes (the features' other
+        // combinations sit between it and the full set above).
+        steps.run("cargo clippy (password + email-code only, wasm32)", || {
+            paths
+                .cargo(&[
+                    "clippy",
+                    "-p",
+                    "torii-client",
+                    "--target",
+                    "wasm32-unknown-unknown",
+                    "--no-default-features",
+                    "--features",
+                    "csr,password,email-code",
+                    "--",
+                    "-D",
+                    "warnings",
+                ])
+                .run()
+        })?;
         // The server-rendered modes: torii-client and the SSR demo as their server half
         // (`ssr`, native) and their browser half (`hydrate`, wasm32).
         steps.run("cargo clippy (ssr, native)", || {

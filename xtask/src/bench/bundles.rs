@@ -1,4 +1,5 @@
-//! Bundle sizes: the demo app, a SignIn-only app and a Leptos floor, raw and gzipped.
+//! Bundle sizes: the demo app, a SignIn-only app (every feature, and only passwords and
+//! emailed codes) and a Leptos floor, raw and gzipped.
 
 use std::fs;
 use std::path::Path;
@@ -49,7 +50,7 @@ pub(super) fn bundles(paths: &Paths) -> Result<Bundles> {
         &pkg.join("torii_demo_bg.wasm"),
         &pkg.join("torii_demo.js"),
     )?);
-    for app in [&SIGN_IN_APP, &LEPTOS_FLOOR_APP] {
+    for app in SMALL_APPS {
         match small_app(paths, &wasm_opt, app) {
             Ok(bundle) => done.items.push(bundle),
             Err(err) => {
@@ -110,7 +111,11 @@ struct SmallApp {
     /// Its directory under `bench/apps/`, holding `src/main.rs`.
     dir: &'static str,
     uses_client: bool,
+    /// The client's features when not its defaults (`default-features = false`).
+    client_features: Option<&'static [&'static str]>,
 }
+
+const SMALL_APPS: [&SmallApp; 3] = [&SIGN_IN_APP, &PASSWORD_CODE_APP, &LEPTOS_FLOOR_APP];
 
 /// The SignIn-only app: a crate of its own (outside the workspace, sharing its target
 /// directory and lock file, so the dependencies the demo build compiled are reused).
@@ -119,6 +124,17 @@ const SIGN_IN_APP: SmallApp = SmallApp {
     title: "SignIn-only app (ToriiProvider + SignIn)",
     dir: "sign-in-only",
     uses_client: true,
+    client_features: None,
+};
+
+/// The same card built with only the password and emailed-code methods: what the features
+/// save an app that needs no other way in.
+const PASSWORD_CODE_APP: SmallApp = SmallApp {
+    crate_name: "torii_sign_in_password_code",
+    title: "SignIn, password and code only (features csr, password, email-code)",
+    dir: "sign-in-password-code",
+    uses_client: true,
+    client_features: Some(&["csr", "password", "email-code"]),
 };
 
 /// What Leptos itself costs, so that the two rows above can be read against a floor.
@@ -127,6 +143,7 @@ const LEPTOS_FLOOR_APP: SmallApp = SmallApp {
     title: "Leptos alone (a form, two signals; no Torii)",
     dir: "leptos-floor",
     uses_client: false,
+    client_features: None,
 };
 
 fn small_app(paths: &Paths, wasm_opt: &Path, app: &SmallApp) -> Result<Bundle> {
@@ -156,8 +173,11 @@ fn small_app(paths: &Paths, wasm_opt: &Path, app: &SmallApp) -> Result<Bundle> {
          [workspace]\n\n\
          [profile.release]\n{release}\n",
         client = if app.uses_client {
+            let features = app.client_features.map_or_else(String::new, |features| {
+                format!(", default-features = false, features = {features:?}")
+            });
             format!(
-                "torii-client = {{ path = {:?} }}\n",
+                "torii-client = {{ path = {:?}{features} }}\n",
                 client.display().to_string()
             )
         } else {
@@ -223,7 +243,7 @@ mod tests {
     #[test]
     fn the_small_apps_are_in_the_repository() {
         let paths = Paths::discover().unwrap();
-        for app in [&SIGN_IN_APP, &LEPTOS_FLOOR_APP] {
+        for app in SMALL_APPS {
             let main = paths
                 .root
                 .join("bench/apps")
