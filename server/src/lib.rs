@@ -90,6 +90,8 @@ struct Inner {
     lookups: Arc<session::lookups::SessionLookups>,
     /// This node's cache of database-session lookups, kept true by the revocation log.
     session_cache: Arc<session::cache::SessionCache>,
+    /// "Last active" writes, off the request path.
+    toucher: session::touch::Toucher,
     /// The tasks following the revocation log (stopped with the instance).
     _follower: session::follow::Follower,
     mailer: Arc<dyn Mailer>,
@@ -379,6 +381,7 @@ impl ToriiBuilder {
         let torii = Torii {
             inner: Arc::new(Inner {
                 lookups: session::lookups::SessionLookups::new(Arc::clone(&store)),
+                toucher: session::touch::Toucher::new(Arc::clone(&store)),
                 session_cache,
                 _follower: follower,
                 store,

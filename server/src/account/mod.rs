@@ -396,7 +396,16 @@ impl Torii {
         found: &AuthenticatedSession,
     ) -> Result<Vec<SessionSummary>, StoreError> {
         let now = self.now();
-        let sessions = self.store().list_user_sessions(&found.user.id).await?;
+        let mut sessions = self.store().list_user_sessions(&found.user.id).await?;
+        for s in &mut sessions {
+            if s.id == found.session.id {
+                // The request's own session was just found active; its "last active" write
+                // may still be on its way to the row.
+                s.last_active_at = s.last_active_at.max(found.session.last_active_at);
+            }
+        }
+        // Most recently active first (stable: the store's order among equals).
+        sessions.sort_by_key(|s| std::cmp::Reverse(s.last_active_at));
         Ok(sessions
             .into_iter()
             .filter(|s| {

@@ -1,8 +1,8 @@
 //! Authenticating a request's session token, re-issuing it, and signing out. A session token
 //! (a database session, or in a JWT environment the refresh session) is answered from this
 //! node's cache (see [`super::cache`]) or looked up (coalesced under load), and marked active
-//! at most once a minute; a JWT is verified without the store, and is never a way to get
-//! another: only the refresh session is.
+//! at most once a minute, off the request path (see [`super::touch`]); a JWT is verified
+//! without the store, and is never a way to get another: only the refresh session is.
 
 use super::cache::Cached;
 use super::jwt::JwtError;
@@ -167,10 +167,12 @@ impl Torii {
         let now = self.now();
         if let Some(hit) = cache.get(&hash, std::time::Instant::now()) {
             if live(env, &hit.session, now) {
-                if hit.session.last_active_at + TOUCH_INTERVAL <= now {
-                    self.store()
-                        .touch_session(&hit.session.id, now, now - TOUCH_INTERVAL)
-                        .await?;
+                if hit.session.last_active_at + TOUCH_INTERVAL <= now
+                    && self
+                        .inner
+                        .toucher
+                        .touch(&hit.session.id, now, now - TOUCH_INTERVAL)
+                {
                     cache.touched(&hash, now);
                 }
                 return Ok(Some(AuthenticatedSession {
@@ -192,10 +194,12 @@ impl Torii {
         if !live(env, &session, now) {
             return Ok(None);
         }
-        if session.last_active_at + TOUCH_INTERVAL <= now {
-            self.store()
-                .touch_session(&session.id, now, now - TOUCH_INTERVAL)
-                .await?;
+        if session.last_active_at + TOUCH_INTERVAL <= now
+            && self
+                .inner
+                .toucher
+                .touch(&session.id, now, now - TOUCH_INTERVAL)
+        {
             session.last_active_at = now;
         }
         let info = self

@@ -9,6 +9,7 @@ pub mod follow;
 pub mod jwt;
 pub(crate) mod lookups;
 mod sign_in;
+pub(crate) mod touch;
 
 pub use authenticate::{TOUCH_INTERVAL, is_jwt};
 pub use error::SessionError;
