@@ -133,6 +133,7 @@ fn run(paths: &Paths, groups: &Groups, steps: &mut Steps) -> Result<()> {
             report.sign_in = Some(steps.run("sign-in storm", || bench.sign_in_storm())?);
         }
         report.load_after = load_average();
+        report.wrk = report::wrk_version();
     }
     if groups.has(Group::Bundles) {
         report.bundles = steps.run("bundle sizes", || bundles(paths))?;

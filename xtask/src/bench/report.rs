@@ -25,7 +25,7 @@ pub(super) struct Report {
     machine: String,
     date: String,
     commit: String,
-    wrk: String,
+    pub(super) wrk: String,
     load_before: String,
     pub(super) load_after: String,
     /// The groups run (`--only`), all for a full run.
@@ -87,23 +87,12 @@ impl Report {
             .args(["rev-parse", "--short", "HEAD"])
             .read()
             .unwrap_or_default();
-        // `wrk -v` prints its version and exits with 1.
-        let wrk = Command::new("wrk")
-            .arg("-v")
-            .output()
-            .map(|out| {
-                String::from_utf8_lossy(&out.stdout)
-                    .split_whitespace()
-                    .take(2)
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .unwrap_or_default();
         Self {
             machine: machine(),
             date,
             commit,
-            wrk,
+            // Read once the run has installed wrk (see `wrk_version`).
+            wrk: String::new(),
             load_before: load_average(),
             load_after: String::new(),
             groups: groups.names(),
@@ -480,4 +469,19 @@ mod tests {
     fn json_strings_are_escaped() {
         assert_eq!(json_str("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
     }
+}
+
+/// `wrk -v`'s first two words (it prints its version and exits with 1); empty without wrk.
+pub(super) fn wrk_version() -> String {
+    Command::new("wrk")
+        .arg("-v")
+        .output()
+        .map(|out| {
+            String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default()
 }
