@@ -461,16 +461,6 @@ fn rss(peak_kib: u64, anon_kib: u64) -> String {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_strings_are_escaped() {
-        assert_eq!(json_str("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
-    }
-}
-
 /// `wrk -v`'s first two words (it prints its version and exits with 1); empty without wrk.
 pub(super) fn wrk_version() -> String {
     Command::new("wrk")
@@ -484,4 +474,14 @@ pub(super) fn wrk_version() -> String {
                 .join(" ")
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_strings_are_escaped() {
+        assert_eq!(json_str("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
+    }
 }
