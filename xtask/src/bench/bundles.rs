@@ -127,12 +127,12 @@ const SIGN_IN_APP: SmallApp = SmallApp {
     client_features: None,
 };
 
-/// The same card built with only the password and emailed-code methods: what the features
-/// save an app that needs no other way in.
+/// The same app (its `main.rs`) built with only the password and emailed-code methods: what
+/// the features save an app that needs no other way in.
 const PASSWORD_CODE_APP: SmallApp = SmallApp {
     crate_name: "torii_sign_in_password_code",
     title: "SignIn, password and code only (features csr, password, email-code)",
-    dir: "sign-in-password-code",
+    dir: "sign-in-only",
     uses_client: true,
     client_features: Some(&["csr", "password", "email-code"]),
 };
