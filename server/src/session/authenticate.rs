@@ -167,12 +167,7 @@ impl Torii {
         let now = self.now();
         if let Some(hit) = cache.get(&hash, std::time::Instant::now()) {
             if live(env, &hit.session, now) {
-                if hit.session.last_active_at + TOUCH_INTERVAL <= now
-                    && self
-                        .inner
-                        .toucher
-                        .touch(&hit.session.id, now, now - TOUCH_INTERVAL)
-                {
+                if self.inner.toucher.touch_if_due(&hit.session, now) {
                     cache.touched(&hash, now);
                 }
                 return Ok(Some(AuthenticatedSession {
@@ -194,12 +189,7 @@ impl Torii {
         if !live(env, &session, now) {
             return Ok(None);
         }
-        if session.last_active_at + TOUCH_INTERVAL <= now
-            && self
-                .inner
-                .toucher
-                .touch(&session.id, now, now - TOUCH_INTERVAL)
-        {
+        if self.inner.toucher.touch_if_due(&session, now) {
             session.last_active_at = now;
         }
         let info = self

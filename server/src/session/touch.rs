@@ -4,7 +4,8 @@
 //! sessions all due at once (a node restarted under load) never takes the pool from lookups:
 //! a session whose write finds no room is simply marked by a later request.
 
-use crate::store::Store;
+use super::TOUCH_INTERVAL;
+use crate::store::{SessionRecord, Store};
 use std::sync::Arc;
 use time::OffsetDateTime;
 use tokio::sync::Semaphore;
@@ -34,15 +35,14 @@ impl Toucher {
         }
     }
 
-    /// Starts marking a session active at `now` (a row marked since `stale_before` is left as
-    /// it is). False when the write was not started (no room, or no runtime to run it), so that
-    /// the caller does not record it as done.
-    pub(crate) fn touch(
-        &self,
-        session_id: &str,
-        now: OffsetDateTime,
-        stale_before: OffsetDateTime,
-    ) -> bool {
+    /// Starts marking a session active at `now` when it is due (last marked at least
+    /// [`TOUCH_INTERVAL`] ago). True when the write was started; false when it was not due or
+    /// not started (no room, or no runtime to run it), so that the caller does not record it.
+    pub(crate) fn touch_if_due(&self, session: &SessionRecord, now: OffsetDateTime) -> bool {
+        let stale_before = now - TOUCH_INTERVAL;
+        if session.last_active_at > stale_before {
+            return false;
+        }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return false;
         };
@@ -50,7 +50,7 @@ impl Toucher {
             return false;
         };
         let store = Arc::clone(&self.store);
-        let session_id = session_id.to_owned();
+        let session_id = session.id.clone();
         runtime.spawn(async move {
             let _permit = permit;
             if let Err(err) = store.touch_session(&session_id, now, stale_before).await {
